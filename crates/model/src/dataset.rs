@@ -1,0 +1,796 @@
+//! Datasets and their distributions, aligned with DCAT (`dcat:Dataset`, `dcat:Distribution`).
+//!
+//! [`DatasetInput`] is what a client sends, with plain JSON types so that every problem can be reported
+//! at once with a pointer to its field. [`DatasetInput::parse`] turns it into [`DatasetMetadata`], whose
+//! fields are valid by construction; a stored [`Dataset`] adds what the system assigns.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::validation::ValidationErrors;
+use crate::values::{
+    BoundingBox, Iri, LanguageTag, Slug, Spatial, TemporalExtent, parse_geometry, parse_instant,
+};
+
+/// A dataset as stored and served: the publisher's metadata plus what the system assigns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Dataset {
+    /// UUIDv7, assigned at creation; time-ordered, so it is also the default sort order.
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub metadata: DatasetMetadata,
+    pub state: DatasetState,
+    /// Starts at 1 and grows by one with every change; the `ETag` of the record.
+    pub revision: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// What the publisher says about a dataset. Every field is valid by construction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DatasetMetadata {
+    #[schema(value_type = String, example = "ctd-casts-ligurian-sea-2024")]
+    pub slug: Slug,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// The slug of the publishing organisation.
+    #[schema(value_type = String)]
+    pub organisation: Slug,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Theme IRIs, e.g. from the EU data-theme vocabulary.
+    #[schema(value_type = Vec<String>)]
+    #[serde(default)]
+    pub themes: Vec<Iri>,
+    #[serde(default)]
+    pub contact_points: Vec<ContactPoint>,
+    #[serde(default)]
+    pub creators: Vec<Creator>,
+    /// `YYYY-MM-DD` or an RFC 3339 date-time, kept as given (DCAT allows both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporal: Option<TemporalExtent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spatial: Option<Spatial>,
+    /// BCP 47 language tags.
+    #[schema(value_type = Vec<String>)]
+    #[serde(default)]
+    pub language: Vec<LanguageTag>,
+    /// An SPDX licence identifier (`CC-BY-4.0`) or a licence IRI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_rights: Option<AccessRights>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landing_page: Option<Iri>,
+    /// Persistent identifiers such as DOIs or handles.
+    #[serde(default)]
+    pub identifiers: Vec<String>,
+    #[serde(default)]
+    pub distributions: Vec<Distribution>,
+}
+
+/// The lifecycle state of a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetState {
+    Draft,
+    Published,
+    Deprecated,
+    Retired,
+}
+
+impl DatasetState {
+    pub const ALL: [Self; 4] = [
+        Self::Draft,
+        Self::Published,
+        Self::Deprecated,
+        Self::Retired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+            Self::Deprecated => "deprecated",
+            Self::Retired => "retired",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|state| state.as_str() == raw)
+            .ok_or_else(|| format!("`{raw}` is not one of draft, published, deprecated, retired"))
+    }
+}
+
+/// Access rights in the terms of the EU access-right vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessRights {
+    Public,
+    Restricted,
+    NonPublic,
+}
+
+impl AccessRights {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "public" => Ok(Self::Public),
+            "restricted" => Ok(Self::Restricted),
+            "non_public" => Ok(Self::NonPublic),
+            _ => Err(format!(
+                "`{raw}` is not one of public, restricted, non_public"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ContactPoint {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// An ISO 19115 role code such as `pointOfContact`, `custodian`, `principalInvestigator`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Creator {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// One way to get the data of a dataset: a file, an API, a service endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Distribution {
+    pub id: Uuid,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[schema(value_type = String)]
+    pub access_url: Iri,
+    #[schema(value_type = Option<String>)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<Iri>,
+    /// An IANA media type such as `application/x-netcdf`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// A format name such as `NetCDF` or a format IRI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte_size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<Checksum>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Checksum {
+    pub algorithm: ChecksumAlgorithm,
+    /// Lowercase hexadecimal digest.
+    pub value: String,
+}
+
+/// The checksum algorithms of SPDX, as used by DCAT-AP (`spdx:checksumAlgorithm_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChecksumAlgorithm {
+    Md5,
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+impl ChecksumAlgorithm {
+    fn parse(raw: &str) -> Result<Self, String> {
+        match raw.to_ascii_lowercase().replace('-', "").as_str() {
+            "md5" => Ok(Self::Md5),
+            "sha1" => Ok(Self::Sha1),
+            "sha256" => Ok(Self::Sha256),
+            "sha512" => Ok(Self::Sha512),
+            _ => Err(format!("`{raw}` is not one of md5, sha1, sha256, sha512")),
+        }
+    }
+
+    fn hex_len(self) -> usize {
+        match self {
+            Self::Md5 => 32,
+            Self::Sha1 => 40,
+            Self::Sha256 => 64,
+            Self::Sha512 => 128,
+        }
+    }
+}
+
+/// A dataset as a client sends it, in plain JSON types. Read-only fields (`id`, `state` aside,
+/// `revision`, `created_at`, `updated_at`) are accepted so that a client may send back what it read,
+/// and are ignored. Unknown fields are refused, so a misspelt field is an error, not silently lost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetInput {
+    /// Derived from the title when absent.
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// The slug of the publishing organisation.
+    pub organisation: Option<String>,
+    pub keywords: Option<Vec<String>>,
+    pub themes: Option<Vec<String>>,
+    pub contact_points: Option<Vec<ContactPointInput>>,
+    pub creators: Option<Vec<CreatorInput>>,
+    pub issued: Option<String>,
+    pub modified: Option<String>,
+    pub temporal: Option<TemporalInput>,
+    pub spatial: Option<SpatialInput>,
+    pub language: Option<Vec<String>>,
+    pub license: Option<String>,
+    pub access_rights: Option<String>,
+    pub version: Option<String>,
+    pub landing_page: Option<String>,
+    pub identifiers: Option<Vec<String>>,
+    pub distributions: Option<Vec<DistributionInput>>,
+    /// `draft`, `published` (the default), `deprecated` or `retired`.
+    pub state: Option<String>,
+    #[schema(read_only)]
+    pub id: Option<serde_json::Value>,
+    #[schema(read_only)]
+    pub revision: Option<serde_json::Value>,
+    #[schema(read_only)]
+    pub created_at: Option<serde_json::Value>,
+    #[schema(read_only)]
+    pub updated_at: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPointInput {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatorInput {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemporalInput {
+    /// RFC 3339 date-time or `YYYY-MM-DD`.
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpatialInput {
+    /// `[west, south, east, north]` in WGS 84 degrees.
+    pub bbox: Option<Vec<f64>>,
+    #[schema(value_type = Option<Object>)]
+    pub geometry: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionInput {
+    /// Keeps the identity of an existing distribution; a new one gets a fresh id.
+    pub id: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub access_url: Option<String>,
+    pub download_url: Option<String>,
+    pub media_type: Option<String>,
+    pub format: Option<String>,
+    pub byte_size: Option<u64>,
+    pub checksum: Option<ChecksumInput>,
+    pub license: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksumInput {
+    pub algorithm: Option<String>,
+    pub value: Option<String>,
+}
+
+/// A parsed, valid dataset as the publisher gave it, with the state they asked for, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetDraft {
+    pub metadata: DatasetMetadata,
+    /// The slug was derived from the title, so it may be made unique with a suffix.
+    pub slug_derived: bool,
+    pub state: Option<DatasetState>,
+}
+
+const MAX_TEXT: usize = 100_000;
+const MAX_SHORT_TEXT: usize = 1_000;
+
+impl DatasetInput {
+    /// Parses every field, collecting every problem with a pointer to it. `new_distribution_id`
+    /// supplies ids for distributions that come without one.
+    pub fn parse(
+        self,
+        mut new_distribution_id: impl FnMut() -> Uuid,
+    ) -> Result<DatasetDraft, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let slug = self
+            .slug
+            .as_deref()
+            .and_then(|raw| errors.check("/slug", Slug::parse(raw)));
+        let title = errors
+            .require("/title", self.title)
+            .and_then(|t| errors.check("/title", short_text(&t, true)));
+        let description = match self.description {
+            Some(d) if d.len() > MAX_TEXT => {
+                errors.push("/description", format!("must be at most {MAX_TEXT} bytes"));
+                String::new()
+            }
+            other => other.unwrap_or_default(),
+        };
+        let organisation = errors
+            .require("/organisation", self.organisation)
+            .and_then(|raw| errors.check("/organisation", Slug::parse(&raw)));
+        let keywords = parse_list(&mut errors, "/keywords", self.keywords, |k| {
+            short_text(k, true)
+        });
+        let themes = parse_list(&mut errors, "/themes", self.themes, Iri::parse);
+        let contact_points = parse_each(
+            &mut errors,
+            "/contact_points",
+            self.contact_points,
+            |c, at, errors| {
+                let name = errors
+                    .require(&format!("{at}/name"), c.name)
+                    .and_then(|n| errors.check(format!("{at}/name"), short_text(&n, true)));
+                let email = c
+                    .email
+                    .and_then(|e| errors.check(format!("{at}/email"), parse_email(&e)));
+                let role = c
+                    .role
+                    .and_then(|r| errors.check(format!("{at}/role"), short_text(&r, true)));
+                name.map(|name| ContactPoint { name, email, role })
+            },
+        );
+        let creators = parse_each(&mut errors, "/creators", self.creators, |c, at, errors| {
+            let name = errors
+                .require(&format!("{at}/name"), c.name)
+                .and_then(|n| errors.check(format!("{at}/name"), short_text(&n, true)));
+            let email = c
+                .email
+                .and_then(|e| errors.check(format!("{at}/email"), parse_email(&e)));
+            name.map(|name| Creator { name, email })
+        });
+        let issued = self
+            .issued
+            .and_then(|d| errors.check("/issued", parse_instant(&d).map(|_| d)));
+        let modified = self
+            .modified
+            .and_then(|d| errors.check("/modified", parse_instant(&d).map(|_| d)));
+        let temporal = self.temporal.and_then(|t| {
+            let start = t
+                .start
+                .and_then(|s| errors.check("/temporal/start", parse_instant(&s)));
+            let end = t
+                .end
+                .and_then(|e| errors.check("/temporal/end", parse_instant(&e)));
+            errors.check("/temporal/end", TemporalExtent::new(start, end))
+        });
+        let spatial = self.spatial.map(|s| Spatial {
+            bbox: s
+                .bbox
+                .and_then(|b| errors.check("/spatial/bbox", BoundingBox::parse(&b))),
+            geometry: s
+                .geometry
+                .and_then(|g| errors.check("/spatial/geometry", parse_geometry(&g))),
+        });
+        let language = parse_list(&mut errors, "/language", self.language, |l| {
+            LanguageTag::parse(l)
+        });
+        let license = self
+            .license
+            .and_then(|l| errors.check("/license", parse_license(&l)));
+        let access_rights = self
+            .access_rights
+            .and_then(|a| errors.check("/access_rights", AccessRights::parse(&a)));
+        let version = self
+            .version
+            .and_then(|v| errors.check("/version", short_text(&v, true)));
+        let landing_page = self
+            .landing_page
+            .and_then(|l| errors.check("/landing_page", Iri::parse_web(&l)));
+        let identifiers = parse_list(&mut errors, "/identifiers", self.identifiers, |i| {
+            short_text(i, true)
+        });
+        let distributions = parse_each(
+            &mut errors,
+            "/distributions",
+            self.distributions,
+            |d, at, errors| d.parse_at(&at, errors, &mut new_distribution_id),
+        );
+        let state = self
+            .state
+            .and_then(|s| errors.check("/state", DatasetState::parse(&s)));
+        let duplicate_distribution = distributions
+            .iter()
+            .enumerate()
+            .find(|(i, d)| distributions[..*i].iter().any(|e| e.id == d.id));
+        if let Some((i, _)) = duplicate_distribution {
+            errors.push(
+                format!("/distributions/{i}/id"),
+                "appears twice in this dataset",
+            );
+        }
+
+        let (Some(title), Some(organisation), true) = (title, organisation, errors.is_empty())
+        else {
+            return Err(errors);
+        };
+        Ok(DatasetDraft {
+            slug_derived: slug.is_none(),
+            metadata: DatasetMetadata {
+                slug: slug.unwrap_or_else(|| Slug::from_title(&title)),
+                title,
+                description,
+                organisation,
+                keywords,
+                themes,
+                contact_points,
+                creators,
+                issued,
+                modified,
+                temporal,
+                spatial,
+                language,
+                license,
+                access_rights,
+                version,
+                landing_page,
+                identifiers,
+                distributions,
+            },
+            state,
+        })
+    }
+}
+
+impl DistributionInput {
+    /// Parses a distribution that stands alone (the `distributions` sub-resource).
+    pub fn parse(self, new_id: impl FnOnce() -> Uuid) -> Result<Distribution, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let mut new_id = Some(new_id);
+        let mut next_id = || new_id.take().map_or_else(Uuid::nil, |f| f());
+        match self.parse_at("", &mut errors, &mut next_id) {
+            Some(distribution) if errors.is_empty() => Ok(distribution),
+            _ => Err(errors),
+        }
+    }
+
+    fn parse_at(
+        self,
+        at: &str,
+        errors: &mut ValidationErrors,
+        new_id: &mut impl FnMut() -> Uuid,
+    ) -> Option<Distribution> {
+        let id = match self.id {
+            Some(raw) => errors.check(
+                format!("{at}/id"),
+                Uuid::try_parse(&raw).map_err(|_| format!("`{raw}` is not a UUID")),
+            ),
+            None => Some(new_id()),
+        };
+        let title = self
+            .title
+            .and_then(|t| errors.check(format!("{at}/title"), short_text(&t, false)))
+            .unwrap_or_default();
+        let description = self.description.unwrap_or_default();
+        if description.len() > MAX_TEXT {
+            errors.push(
+                format!("{at}/description"),
+                format!("must be at most {MAX_TEXT} bytes"),
+            );
+        }
+        let access_url = errors
+            .require(&format!("{at}/access_url"), self.access_url)
+            .and_then(|u| errors.check(format!("{at}/access_url"), Iri::parse(&u)));
+        let download_url = self
+            .download_url
+            .and_then(|u| errors.check(format!("{at}/download_url"), Iri::parse(&u)));
+        let media_type = self
+            .media_type
+            .and_then(|m| errors.check(format!("{at}/media_type"), parse_media_type(&m)));
+        let format = self
+            .format
+            .and_then(|f| errors.check(format!("{at}/format"), short_text(&f, true)));
+        let checksum = self.checksum.and_then(|c| {
+            let algorithm = errors
+                .require(&format!("{at}/checksum/algorithm"), c.algorithm)
+                .and_then(|a| {
+                    errors.check(
+                        format!("{at}/checksum/algorithm"),
+                        ChecksumAlgorithm::parse(&a),
+                    )
+                });
+            let value = errors.require(&format!("{at}/checksum/value"), c.value);
+            let (algorithm, value) = (algorithm?, value?.to_ascii_lowercase());
+            let valid =
+                value.len() == algorithm.hex_len() && value.bytes().all(|b| b.is_ascii_hexdigit());
+            if !valid {
+                errors.push(
+                    format!("{at}/checksum/value"),
+                    format!("must be {} hexadecimal digits", algorithm.hex_len()),
+                );
+            }
+            valid.then_some(Checksum { algorithm, value })
+        });
+        let license = self
+            .license
+            .and_then(|l| errors.check(format!("{at}/license"), parse_license(&l)));
+        Some(Distribution {
+            id: id?,
+            title,
+            description,
+            access_url: access_url?,
+            download_url,
+            media_type,
+            format,
+            byte_size: self.byte_size,
+            checksum,
+            license,
+        })
+    }
+}
+
+impl From<&Distribution> for DistributionInput {
+    fn from(d: &Distribution) -> Self {
+        Self {
+            id: Some(d.id.to_string()),
+            title: Some(d.title.clone()),
+            description: Some(d.description.clone()),
+            access_url: Some(d.access_url.as_str().to_owned()),
+            download_url: d.download_url.as_ref().map(|u| u.as_str().to_owned()),
+            media_type: d.media_type.clone(),
+            format: d.format.clone(),
+            byte_size: d.byte_size,
+            checksum: d.checksum.as_ref().map(|c| ChecksumInput {
+                algorithm: serde_json::to_value(c.algorithm)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned)),
+                value: Some(c.value.clone()),
+            }),
+            license: d.license.clone(),
+        }
+    }
+}
+
+fn parse_list<T>(
+    errors: &mut ValidationErrors,
+    at: &str,
+    items: Option<Vec<String>>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Vec<T> {
+    items
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| errors.check(format!("{at}/{i}"), parse(item)))
+        .collect()
+}
+
+fn parse_each<I, T>(
+    errors: &mut ValidationErrors,
+    at: &str,
+    items: Option<Vec<I>>,
+    mut parse: impl FnMut(I, String, &mut ValidationErrors) -> Option<T>,
+) -> Vec<T> {
+    items
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, item)| parse(item, format!("{at}/{i}"), errors))
+        .collect()
+}
+
+/// Trims and checks a short, single-line text.
+fn short_text(raw: &str, required: bool) -> Result<String, String> {
+    let text = raw.trim();
+    if required && text.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if text.len() > MAX_SHORT_TEXT {
+        return Err(format!("must be at most {MAX_SHORT_TEXT} bytes"));
+    }
+    if text.chars().any(char::is_control) {
+        return Err("must be a single line without control characters".to_owned());
+    }
+    Ok(text.to_owned())
+}
+
+fn parse_email(raw: &str) -> Result<String, String> {
+    let valid = raw.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    }) && raw.len() <= 254
+        && !raw.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!("`{raw}` is not an e-mail address"))
+    }
+}
+
+/// An SPDX licence identifier (letters, digits, `.`, `-`, `+`) or an absolute IRI.
+fn parse_license(raw: &str) -> Result<String, String> {
+    let spdx = !raw.is_empty()
+        && raw.len() <= 100
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'));
+    if spdx || Iri::parse(raw).is_ok() {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!(
+            "`{raw}` is neither an SPDX licence identifier (e.g. `CC-BY-4.0`) nor an IRI"
+        ))
+    }
+}
+
+/// `type/subtype` with RFC 6838 restricted-name characters, parameters allowed.
+fn parse_media_type(raw: &str) -> Result<String, String> {
+    let essence = raw.split(';').next().unwrap_or_default().trim();
+    let name = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 127
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    match essence.split_once('/') {
+        Some((kind, subtype)) if name(kind) && name(subtype) => Ok(raw.trim().to_owned()),
+        _ => Err(format!(
+            "`{raw}` is not a media type (e.g. `application/x-netcdf`)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> DatasetInput {
+        serde_json::from_value(serde_json::json!({
+            "title": "CTD casts, Ligurian Sea 2024",
+            "organisation": "cmre",
+            "keywords": ["ctd", "temperature"],
+            "temporal": {"start": "2024-09-01", "end": "2024-09-20T18:00:00Z"},
+            "spatial": {"bbox": [170.0, -20.0, -170.0, 10.0]},
+            "distributions": [{"access_url": "https://data.example.org/ctd.nc", "checksum": {"algorithm": "SHA-256", "value": "AB".repeat(32)}}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_valid_input_parses_and_derives_its_slug() {
+        let draft = input().parse(Uuid::now_v7).unwrap();
+        assert!(draft.slug_derived);
+        assert_eq!(draft.metadata.slug.as_str(), "ctd-casts-ligurian-sea-2024");
+        let distribution = &draft.metadata.distributions[0];
+        assert_eq!(
+            distribution.checksum.as_ref().unwrap().value,
+            "ab".repeat(32)
+        );
+        assert!(
+            draft
+                .metadata
+                .spatial
+                .unwrap()
+                .bbox
+                .unwrap()
+                .crosses_antimeridian()
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_pointer() {
+        let mut bad = input();
+        bad.title = None;
+        bad.organisation = Some("Not A Slug".into());
+        bad.temporal = Some(TemporalInput {
+            start: Some("2024-09-02".into()),
+            end: Some("2024-09-01".into()),
+        });
+        bad.spatial = Some(SpatialInput {
+            bbox: Some(vec![0.0, -95.0, 1.0, 1.0]),
+            geometry: Some(serde_json::json!({"type": "Circle"})),
+        });
+        bad.distributions = Some(vec![DistributionInput {
+            access_url: None,
+            media_type: Some("netcdf".into()),
+            ..Default::default()
+        }]);
+        bad.state = Some("archived".into());
+        let errors = bad.parse(Uuid::now_v7).unwrap_err();
+        let pointers: Vec<_> = errors.0.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/title",
+                "/organisation",
+                "/temporal/end",
+                "/spatial/bbox",
+                "/spatial/geometry",
+                "/distributions/0/access_url",
+                "/distributions/0/media_type",
+                "/state"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let result: Result<DatasetInput, _> =
+            serde_json::from_value(serde_json::json!({"title": "x", "licence": "CC0-1.0"}));
+        assert!(result.unwrap_err().to_string().contains("licence"));
+    }
+
+    #[test]
+    fn a_stored_dataset_round_trips_through_json() {
+        let draft = input().parse(Uuid::now_v7).unwrap();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let dataset = Dataset {
+            id: Uuid::now_v7(),
+            metadata: draft.metadata,
+            state: DatasetState::Published,
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let json = serde_json::to_value(&dataset).unwrap();
+        assert_eq!(
+            json["spatial"]["bbox"],
+            serde_json::json!([170.0, -20.0, -170.0, 10.0])
+        );
+        assert_eq!(json["temporal"]["start"], "2024-09-01T00:00:00Z");
+        let back: Dataset = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, dataset);
+        let as_input: DatasetInput = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            as_input.parse(Uuid::now_v7).unwrap().metadata,
+            dataset.metadata
+        );
+    }
+
+    #[test]
+    fn duplicate_distribution_ids_are_refused() {
+        let mut bad = input();
+        let id = Uuid::now_v7().to_string();
+        let distribution = DistributionInput {
+            id: Some(id),
+            access_url: Some("https://x.org/a".into()),
+            ..Default::default()
+        };
+        bad.distributions = Some(vec![distribution.clone(), distribution]);
+        let errors = bad.parse(Uuid::now_v7).unwrap_err();
+        assert_eq!(errors.0[0].pointer, "/distributions/1/id");
+    }
+}

@@ -1,0 +1,18 @@
+//! Fathom's domain: the catalogue's records, the values they are made of, and the rules that decide
+//! what a principal may do. No I/O, no async, no database or HTTP types: everything here is parsed from
+//! plain data and unit-testable in microseconds.
+
+pub mod dataset;
+pub mod identity;
+pub mod organisation;
+pub mod validation;
+pub mod values;
+
+pub use dataset::{
+    AccessRights, Checksum, ChecksumAlgorithm, ContactPoint, Creator, Dataset, DatasetDraft,
+    DatasetInput, DatasetMetadata, DatasetState, Distribution, DistributionInput,
+};
+pub use identity::{Principal, Role};
+pub use organisation::{Organisation, OrganisationDraft, OrganisationInput};
+pub use validation::{DecodeError, FieldError, ValidationErrors, decode_json, decode_value};
+pub use values::{BoundingBox, Iri, LanguageTag, Nation, Slug, Spatial, TemporalExtent};

@@ -1,0 +1,691 @@
+//! The catalogue's use cases: organisations, datasets and their distributions.
+
+use std::collections::{HashMap, HashSet};
+
+use fathom_model::{
+    Dataset, DatasetDraft, DatasetInput, DatasetState, Distribution, DistributionInput,
+    Organisation, OrganisationInput, Principal, Slug, ValidationErrors, decode_json, decode_value,
+};
+use fathom_store::{
+    DatasetFilter, EntityType, PageRequest, RecordKey, Revision, Store, StoreError,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::error::ServiceError;
+use crate::merge_patch::merge_patch;
+use crate::now;
+
+type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// How many datasets an import writes per transaction.
+pub const IMPORT_BATCH: usize = 1_000;
+
+/// What `fathom import` does with a line it cannot import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Reports the line and goes on with the next.
+    #[default]
+    Continue,
+    /// Imports the lines before it and stops.
+    Stop,
+}
+
+/// A line an import refused, with why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedLine {
+    pub line: u64,
+    pub error: String,
+}
+
+/// What one call of [`Catalogue::import_datasets`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportOutcome {
+    pub imported: u64,
+    pub rejected: Vec<RejectedLine>,
+    /// A line was rejected under [`OnError::Stop`]; nothing after it was written.
+    pub stopped: bool,
+}
+
+/// The catalogue: every read and write of organisations and datasets goes through here.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    store: Store,
+}
+
+impl Catalogue {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    // --- organisations -------------------------------------------------------------------------
+
+    pub async fn create_organisation(
+        &self,
+        principal: &Principal,
+        input: OrganisationInput,
+    ) -> Result<Organisation> {
+        require_admin(principal)?;
+        let details = input.parse()?;
+        let at = now();
+        let organisation = Organisation {
+            id: Uuid::now_v7(),
+            details,
+            revision: 1,
+            created_at: at,
+            updated_at: at,
+        };
+        self.store
+            .insert_organisation(&organisation, &principal.name)
+            .await
+            .map_err(|e| ServiceError::from_store("organisation", e))?;
+        Ok(organisation)
+    }
+
+    pub async fn organisation(&self, key: &RecordKey) -> Result<Organisation> {
+        self.store
+            .organisation(key)
+            .await
+            .map_err(|e| ServiceError::from_store("organisation", e))
+    }
+
+    pub async fn organisations(&self, page: PageRequest) -> Result<Vec<Organisation>> {
+        self.store
+            .organisations(page)
+            .await
+            .map_err(ServiceError::Internal)
+    }
+
+    /// Replaces an organisation at revision `expected`. Its slug cannot change: datasets refer to it.
+    pub async fn replace_organisation(
+        &self,
+        principal: &Principal,
+        key: &RecordKey,
+        expected: i64,
+        input: OrganisationInput,
+    ) -> Result<Organisation> {
+        require_admin(principal)?;
+        let current = self.organisation(key).await?;
+        check_revision("organisation", expected, current.revision)?;
+        let details = input.parse()?;
+        if details.slug != current.details.slug {
+            return Err(ValidationErrors::single(
+                "/slug",
+                "cannot change: datasets refer to their organisation by its slug",
+            )
+            .into());
+        }
+        let organisation = Organisation {
+            details,
+            revision: current.revision + 1,
+            updated_at: now(),
+            ..current
+        };
+        self.store
+            .update_organisation(&organisation, expected, &principal.name)
+            .await
+            .map_err(|e| write_error("organisation", e, expected))?;
+        Ok(organisation)
+    }
+
+    /// Applies a JSON Merge Patch to an organisation at revision `expected`.
+    pub async fn patch_organisation(
+        &self,
+        principal: &Principal,
+        key: &RecordKey,
+        expected: i64,
+        patch: &Value,
+    ) -> Result<Organisation> {
+        require_admin(principal)?;
+        let current = self.organisation(key).await?;
+        check_revision("organisation", expected, current.revision)?;
+        let input = patched(&current, patch)?;
+        self.replace_organisation(principal, key, expected, input)
+            .await
+    }
+
+    /// Deletes an organisation that publishes no dataset, at revision `expected` if given.
+    pub async fn delete_organisation(
+        &self,
+        principal: &Principal,
+        key: &RecordKey,
+        expected: Option<i64>,
+    ) -> Result<()> {
+        require_admin(principal)?;
+        let current = self.organisation(key).await?;
+        let expected = expected.unwrap_or(current.revision);
+        check_revision("organisation", expected, current.revision)?;
+        self.store
+            .delete_organisation(current.id, expected, &principal.name)
+            .await
+            .map_err(|e| match e {
+                StoreError::Reference => ServiceError::Conflict(format!(
+                    "organisation `{}` still publishes datasets; delete or move them first",
+                    current.details.slug
+                )),
+                other => write_error("organisation", other, expected),
+            })
+    }
+
+    // --- datasets ------------------------------------------------------------------------------
+
+    pub async fn create_dataset(
+        &self,
+        principal: &Principal,
+        input: DatasetInput,
+    ) -> Result<Dataset> {
+        require_editor(principal)?;
+        let draft = input.parse(Uuid::now_v7)?;
+        self.check_organisation(&draft).await?;
+        let mut dataset = new_dataset(draft.metadata, draft.state);
+        if draft.slug_derived {
+            dataset.metadata.slug = self
+                .free_slug(&dataset.metadata.slug, &HashSet::new())
+                .await?;
+        }
+        self.store
+            .insert_dataset(&dataset, &principal.name)
+            .await
+            .map_err(dataset_write_error)?;
+        Ok(dataset)
+    }
+
+    pub async fn dataset(&self, key: &RecordKey) -> Result<Dataset> {
+        self.store
+            .dataset(key)
+            .await
+            .map_err(|e| ServiceError::from_store("dataset", e))
+    }
+
+    pub async fn datasets(
+        &self,
+        filter: &DatasetFilter,
+        page: PageRequest,
+    ) -> Result<Vec<Dataset>> {
+        self.store
+            .datasets(filter, page)
+            .await
+            .map_err(ServiceError::Internal)
+    }
+
+    /// Replaces a dataset at revision `expected`. A body without a slug keeps the current one, so a
+    /// dataset's address does not move when its title changes.
+    pub async fn replace_dataset(
+        &self,
+        principal: &Principal,
+        key: &RecordKey,
+        expected: i64,
+        input: DatasetInput,
+    ) -> Result<Dataset> {
+        require_editor(principal)?;
+        let current = self.dataset(key).await?;
+        check_revision("dataset", expected, current.revision)?;
+        let mut draft = input.parse(Uuid::now_v7)?;
+        if draft.slug_derived {
+            draft.metadata.slug = current.metadata.slug.clone();
+        }
+        self.check_organisation(&draft).await?;
+        let dataset = Dataset {
+            metadata: draft.metadata,
+            state: draft.state.unwrap_or(current.state),
+            revision: current.revision + 1,
+            updated_at: now(),
+            ..current
+        };
+        self.save_dataset(principal, &dataset, expected).await?;
+        Ok(dataset)
+    }
+
+    /// Applies a JSON Merge Patch to a dataset at revision `expected`.
+    pub async fn patch_dataset(
+        &self,
+        principal: &Principal,
+        key: &RecordKey,
+        expected: i64,
+        patch: &Value,
+    ) -> Result<Dataset> {
+        require_editor(principal)?;
+        let current = self.dataset(key).await?;
+        check_revision("dataset", expected, current.revision)?;
+        let input = patched(&current, patch)?;
+        self.replace_dataset(principal, &RecordKey::Id(current.id), expected, input)
+            .await
+    }
+
+    /// Deletes a dataset, at revision `expected` if given. Its revisions are kept.
+    pub async fn delete_dataset(
+        &self,
+        principal: &Principal,
+        key: &RecordKey,
+        expected: Option<i64>,
+    ) -> Result<()> {
+        require_editor(principal)?;
+        let current = self.dataset(key).await?;
+        let expected = expected.unwrap_or(current.revision);
+        check_revision("dataset", expected, current.revision)?;
+        self.store
+            .delete_dataset(current.id, expected, &principal.name)
+            .await
+            .map_err(|e| write_error("dataset", e, expected))
+    }
+
+    /// The revisions of a dataset after `after`, oldest first, without their snapshots. Revisions
+    /// outlive the dataset, so the key of a deleted dataset must be its id.
+    pub async fn dataset_revisions(
+        &self,
+        key: &RecordKey,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Revision>> {
+        let id = self.dataset_id(key).await?;
+        let revisions = self
+            .store
+            .revisions(EntityType::Dataset, id, after, limit)
+            .await
+            .map_err(ServiceError::Internal)?;
+        if revisions.is_empty() && after == 0 {
+            return Err(ServiceError::NotFound("dataset"));
+        }
+        Ok(revisions)
+    }
+
+    pub async fn dataset_revision(&self, key: &RecordKey, revision: i64) -> Result<Revision> {
+        let id = self.dataset_id(key).await?;
+        self.store
+            .revision(EntityType::Dataset, id, revision)
+            .await
+            .map_err(|e| ServiceError::from_store("revision", e))
+    }
+
+    // --- distributions -------------------------------------------------------------------------
+
+    /// Adds a distribution to a dataset (a new revision of the dataset), at revision `expected` if
+    /// given.
+    pub async fn add_distribution(
+        &self,
+        principal: &Principal,
+        key: &RecordKey,
+        expected: Option<i64>,
+        input: DistributionInput,
+    ) -> Result<(Dataset, Distribution)> {
+        require_editor(principal)?;
+        let distribution = input.parse(Uuid::now_v7)?;
+        let mut dataset = self.dataset(key).await?;
+        let expected = expected.unwrap_or(dataset.revision);
+        check_revision("dataset", expected, dataset.revision)?;
+        if dataset
+            .metadata
+            .distributions
+            .iter()
+            .any(|d| d.id == distribution.id)
+        {
+            return Err(ServiceError::Duplicate {
+                entity: "distribution",
+                field: "id".into(),
+            });
+        }
+        dataset.metadata.distributions.push(distribution.clone());
+        let dataset = self.save_changed(principal, dataset, expected).await?;
+        Ok((dataset, distribution))
+    }
+
+    pub async fn distribution(&self, key: &RecordKey, id: Uuid) -> Result<(Dataset, Distribution)> {
+        let dataset = self.dataset(key).await?;
+        let distribution = dataset
+            .metadata
+            .distributions
+            .iter()
+            .find(|d| d.id == id)
+            .cloned()
+            .ok_or(ServiceError::NotFound("distribution"))?;
+        Ok((dataset, distribution))
+    }
+
+    /// Replaces one distribution of a dataset, at the dataset's revision `expected` if given.
+    pub async fn replace_distribution(
+        &self,
+        principal: &Principal,
+        key: &RecordKey,
+        id: Uuid,
+        expected: Option<i64>,
+        mut input: DistributionInput,
+    ) -> Result<(Dataset, Distribution)> {
+        require_editor(principal)?;
+        if input
+            .id
+            .as_deref()
+            .is_some_and(|given| given != id.to_string())
+        {
+            return Err(ValidationErrors::single("/id", "differs from the id in the path").into());
+        }
+        input.id = Some(id.to_string());
+        let distribution = input.parse(|| id)?;
+        let (mut dataset, _) = self.distribution(key, id).await?;
+        let expected = expected.unwrap_or(dataset.revision);
+        check_revision("dataset", expected, dataset.revision)?;
+        for slot in &mut dataset.metadata.distributions {
+            if slot.id == id {
+                *slot = distribution.clone();
+            }
+        }
+        let dataset = self.save_changed(principal, dataset, expected).await?;
+        Ok((dataset, distribution))
+    }
+
+    /// Removes one distribution from a dataset, at the dataset's revision `expected` if given.
+    pub async fn delete_distribution(
+        &self,
+        principal: &Principal,
+        key: &RecordKey,
+        id: Uuid,
+        expected: Option<i64>,
+    ) -> Result<Dataset> {
+        require_editor(principal)?;
+        let (mut dataset, _) = self.distribution(key, id).await?;
+        let expected = expected.unwrap_or(dataset.revision);
+        check_revision("dataset", expected, dataset.revision)?;
+        dataset.metadata.distributions.retain(|d| d.id != id);
+        self.save_changed(principal, dataset, expected).await
+    }
+
+    // --- bulk import ---------------------------------------------------------------------------
+
+    /// Imports datasets from NDJSON lines (`(line number, text)`), writing them in transactions of
+    /// [`IMPORT_BATCH`]. Every line is parsed and checked first; a batch is written all or nothing, so
+    /// an interrupted import leaves whole batches and no half-written record.
+    pub async fn import_datasets(
+        &self,
+        principal: &Principal,
+        lines: &[(u64, String)],
+        on_error: OnError,
+    ) -> Result<ImportOutcome> {
+        require_editor(principal)?;
+        let mut outcome = ImportOutcome::default();
+        let mut organisations: HashMap<String, bool> = HashMap::new();
+        let mut batch: Vec<(u64, Dataset)> = Vec::with_capacity(IMPORT_BATCH.min(lines.len()));
+        let mut slugs_in_batch = HashSet::new();
+        for (line, text) in lines {
+            if text.trim().is_empty() {
+                continue;
+            }
+            match self
+                .import_line(text, &mut organisations, &slugs_in_batch)
+                .await
+            {
+                Ok(dataset) => {
+                    slugs_in_batch.insert(dataset.metadata.slug.as_str().to_owned());
+                    batch.push((*line, dataset));
+                }
+                Err(error) => {
+                    outcome.rejected.push(RejectedLine {
+                        line: *line,
+                        error: describe(&error),
+                    });
+                    if on_error == OnError::Stop {
+                        outcome.stopped = true;
+                        break;
+                    }
+                }
+            }
+            if batch.len() == IMPORT_BATCH {
+                self.write_batch(principal, &mut batch, &mut outcome)
+                    .await?;
+                slugs_in_batch.clear();
+            }
+        }
+        self.write_batch(principal, &mut batch, &mut outcome)
+            .await?;
+        Ok(outcome)
+    }
+
+    async fn import_line(
+        &self,
+        text: &str,
+        organisations: &mut HashMap<String, bool>,
+        slugs_in_batch: &HashSet<String>,
+    ) -> Result<Dataset> {
+        let input: DatasetInput = decode_json(text.as_bytes())?;
+        let draft = input.parse(Uuid::now_v7)?;
+        let organisation = draft.metadata.organisation.as_str();
+        let known = match organisations.get(organisation) {
+            Some(known) => *known,
+            None => {
+                let known = self.organisation_exists(organisation).await?;
+                organisations.insert(organisation.to_owned(), known);
+                known
+            }
+        };
+        if !known {
+            return Err(unknown_organisation(organisation));
+        }
+        let mut dataset = new_dataset(draft.metadata, draft.state);
+        let slug = &dataset.metadata.slug;
+        if draft.slug_derived {
+            dataset.metadata.slug = self.free_slug(slug, slugs_in_batch).await?;
+        } else if slugs_in_batch.contains(slug.as_str())
+            || self
+                .store
+                .dataset_slug_taken(slug.as_str())
+                .await
+                .map_err(ServiceError::Internal)?
+        {
+            return Err(ServiceError::Duplicate {
+                entity: "dataset",
+                field: "slug".into(),
+            });
+        }
+        Ok(dataset)
+    }
+
+    /// Writes a batch in one transaction. Should it fail on a record (a slug taken meanwhile), the
+    /// records are written one by one so that only the offending lines are rejected.
+    async fn write_batch(
+        &self,
+        principal: &Principal,
+        batch: &mut Vec<(u64, Dataset)>,
+        outcome: &mut ImportOutcome,
+    ) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let datasets: Vec<Dataset> = batch.iter().map(|(_, d)| d.clone()).collect();
+        match self.store.insert_datasets(&datasets, &principal.name).await {
+            Ok(()) => outcome.imported += datasets.len() as u64,
+            Err(StoreError::Duplicate { .. } | StoreError::Reference) => {
+                for (line, dataset) in batch.iter() {
+                    match self.store.insert_dataset(dataset, &principal.name).await {
+                        Ok(()) => outcome.imported += 1,
+                        Err(error) => outcome.rejected.push(RejectedLine {
+                            line: *line,
+                            error: describe(&dataset_write_error(error)),
+                        }),
+                    }
+                }
+            }
+            Err(other) => return Err(ServiceError::Internal(other)),
+        }
+        batch.clear();
+        Ok(())
+    }
+
+    // --- helpers -------------------------------------------------------------------------------
+
+    async fn organisation_exists(&self, slug: &str) -> Result<bool> {
+        match self
+            .store
+            .organisation(&RecordKey::Slug(slug.to_owned()))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(other) => Err(ServiceError::Internal(other)),
+        }
+    }
+
+    async fn check_organisation(&self, draft: &DatasetDraft) -> Result<()> {
+        let slug = draft.metadata.organisation.as_str();
+        if self.organisation_exists(slug).await? {
+            Ok(())
+        } else {
+            Err(unknown_organisation(slug))
+        }
+    }
+
+    /// The id behind a key; a slug must name a dataset that still exists.
+    async fn dataset_id(&self, key: &RecordKey) -> Result<Uuid> {
+        match key {
+            RecordKey::Id(id) => Ok(*id),
+            RecordKey::Slug(_) => Ok(self.dataset(key).await?.id),
+        }
+    }
+
+    /// The first of `slug`, `slug-2`, `slug-3`, … that no dataset has and `also_taken` lacks.
+    async fn free_slug(&self, slug: &Slug, also_taken: &HashSet<String>) -> Result<Slug> {
+        let mut candidate = slug.clone();
+        for n in 2.. {
+            let taken = also_taken.contains(candidate.as_str())
+                || self
+                    .store
+                    .dataset_slug_taken(candidate.as_str())
+                    .await
+                    .map_err(ServiceError::Internal)?;
+            if !taken {
+                break;
+            }
+            candidate = slug.with_suffix(n);
+        }
+        Ok(candidate)
+    }
+
+    /// Saves a dataset whose metadata the caller changed, as the next revision.
+    async fn save_changed(
+        &self,
+        principal: &Principal,
+        mut dataset: Dataset,
+        expected: i64,
+    ) -> Result<Dataset> {
+        dataset.revision = expected + 1;
+        dataset.updated_at = now();
+        self.save_dataset(principal, &dataset, expected).await?;
+        Ok(dataset)
+    }
+
+    async fn save_dataset(
+        &self,
+        principal: &Principal,
+        dataset: &Dataset,
+        expected: i64,
+    ) -> Result<()> {
+        self.store
+            .update_dataset(dataset, expected, &principal.name)
+            .await
+            .map_err(|e| match e {
+                StoreError::StaleRevision => write_error("dataset", e, expected),
+                other => dataset_write_error(other),
+            })
+    }
+}
+
+/// A write that failed in the store: a lost race on the revision, a vanished record, a taken slug.
+fn write_error(entity: &'static str, error: StoreError, expected: i64) -> ServiceError {
+    match error {
+        StoreError::StaleRevision => ServiceError::StaleRevision { entity, expected },
+        other => ServiceError::from_store(entity, other),
+    }
+}
+
+fn new_dataset(metadata: fathom_model::DatasetMetadata, state: Option<DatasetState>) -> Dataset {
+    let at = now();
+    Dataset {
+        id: Uuid::now_v7(),
+        metadata,
+        state: state.unwrap_or(DatasetState::Published),
+        revision: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+/// The input a record would be sent as after applying `patch` to it.
+fn patched<R: serde::Serialize, I: serde::de::DeserializeOwned>(
+    record: &R,
+    patch: &Value,
+) -> Result<I> {
+    if !patch.is_object() {
+        return Err(ValidationErrors::single("", "a merge patch must be a JSON object").into());
+    }
+    let mut document = serde_json::to_value(record)
+        .map_err(|e| ServiceError::Conflict(format!("record cannot be patched: {e}")))?;
+    merge_patch(&mut document, patch);
+    Ok(decode_value(document)?)
+}
+
+/// A dataset write failed in the store; a broken reference can only be the organisation.
+fn dataset_write_error(error: StoreError) -> ServiceError {
+    match error {
+        StoreError::Reference => {
+            ValidationErrors::single("/organisation", "names no organisation").into()
+        }
+        other => ServiceError::from_store("dataset", other),
+    }
+}
+
+fn check_revision(entity: &'static str, expected: i64, current: i64) -> Result<()> {
+    if expected == current {
+        Ok(())
+    } else {
+        Err(ServiceError::StaleRevision { entity, expected })
+    }
+}
+
+fn require_admin(principal: &Principal) -> Result<()> {
+    if principal.may_administer() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "only an admin may change organisations",
+        ))
+    }
+}
+
+fn require_editor(principal: &Principal) -> Result<()> {
+    if principal.may_edit_datasets() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "only an editor or admin may change datasets",
+        ))
+    }
+}
+
+fn unknown_organisation(slug: &str) -> ServiceError {
+    ValidationErrors::single(
+        "/organisation",
+        format!("no organisation has the slug `{slug}`"),
+    )
+    .into()
+}
+
+/// One line describing why an import line was refused, with the field pointers.
+fn describe(error: &ServiceError) -> String {
+    match error {
+        ServiceError::Invalid(errors) => errors
+            .0
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}: {}",
+                    if e.pointer.is_empty() {
+                        "/"
+                    } else {
+                        &e.pointer
+                    },
+                    e.message
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        ServiceError::Malformed(message) => message.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,177 @@
+//! Who is calling: API tokens and the users they belong to.
+//!
+//! A token is `fthm_` followed by 32 random bytes in base64url. Only its SHA-256 is stored: the
+//! secret has 256 bits of entropy, so a slow password hash would add nothing against guessing and
+//! would cost every request milliseconds (see `docs/decisions/0003-token-hashing.md`).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use fathom_model::{Principal, Role};
+use fathom_store::{ApiToken, Store, StoreError, User};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::ServiceError;
+use crate::now;
+
+/// Every token starts with this, so that secret scanners and people can recognise one.
+pub const TOKEN_PREFIX: &str = "fthm_";
+
+/// The shortest bootstrap token accepted, in characters.
+const MIN_BOOTSTRAP_TOKEN: usize = 32;
+
+/// A token just created. The secret is shown once and never stored.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub id: Uuid,
+    pub user: String,
+    pub role: Role,
+    pub secret: String,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Identity {
+    store: Store,
+}
+
+impl Identity {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// The principal holding this bearer token, if it is valid, unrevoked and unexpired.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, ServiceError> {
+        if !token.starts_with(TOKEN_PREFIX) && token.len() < MIN_BOOTSTRAP_TOKEN {
+            return Err(ServiceError::Unauthenticated);
+        }
+        match self.store.user_by_token(&digest(token), now()).await {
+            Ok(user) => Ok(principal(user)),
+            Err(StoreError::NotFound) => Err(ServiceError::Unauthenticated),
+            Err(other) => Err(ServiceError::Internal(other)),
+        }
+    }
+
+    /// Creates a token for the user `name`, creating the user with `role` if it does not exist.
+    /// An existing user keeps its role, which must then be `role`.
+    pub async fn create_token(
+        &self,
+        name: &str,
+        role: Role,
+        description: &str,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<IssuedToken, ServiceError> {
+        let user = self.user(name, role).await?;
+        let mut bytes = [0_u8; 32];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| ServiceError::Conflict(format!("no randomness available: {e}")))?;
+        let secret = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+        let id = self
+            .store_token(&user, &secret, description, expires_at)
+            .await?;
+        Ok(IssuedToken {
+            id,
+            user: user.name,
+            role,
+            secret,
+            expires_at,
+        })
+    }
+
+    /// When no admin exists yet, creates the user `admin` holding `secret` as its token (for
+    /// automation: `FATHOM_BOOTSTRAP_TOKEN`). Returns whether it did.
+    pub async fn bootstrap_admin(&self, secret: &str) -> Result<bool, ServiceError> {
+        if secret.len() < MIN_BOOTSTRAP_TOKEN || secret.chars().any(|c| c.is_whitespace()) {
+            return Err(ServiceError::Conflict(format!(
+                "the bootstrap token must be at least {MIN_BOOTSTRAP_TOKEN} characters without spaces"
+            )));
+        }
+        if self
+            .store
+            .admin_exists()
+            .await
+            .map_err(ServiceError::Internal)?
+        {
+            return Ok(false);
+        }
+        let user = self.user("admin", Role::Admin).await?;
+        self.store_token(&user, secret, "bootstrap", None).await?;
+        Ok(true)
+    }
+
+    pub async fn revoke_token(&self, id: Uuid) -> Result<(), ServiceError> {
+        self.store
+            .revoke_token(id, now())
+            .await
+            .map_err(|e| ServiceError::from_store("token", e))
+    }
+
+    async fn user(&self, name: &str, role: Role) -> Result<User, ServiceError> {
+        let valid = !name.is_empty()
+            && name.len() <= 100
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-_.@".contains(c));
+        if !valid {
+            return Err(ServiceError::Conflict(format!(
+                "`{name}` is not a user name: use 1 to 100 letters, digits, `-`, `_`, `.` or `@`"
+            )));
+        }
+        match self.store.user_by_name(name).await {
+            Ok(user) if user.role == role => Ok(user),
+            Ok(user) => Err(ServiceError::Conflict(format!(
+                "user `{name}` exists with the role {}",
+                user.role.as_str()
+            ))),
+            Err(StoreError::NotFound) => {
+                let user = User {
+                    id: Uuid::now_v7(),
+                    name: name.to_owned(),
+                    role,
+                    created_at: now(),
+                };
+                self.store
+                    .insert_user(&user)
+                    .await
+                    .map_err(|e| ServiceError::from_store("user", e))?;
+                Ok(user)
+            }
+            Err(other) => Err(ServiceError::Internal(other)),
+        }
+    }
+
+    async fn store_token(
+        &self,
+        user: &User,
+        secret: &str,
+        description: &str,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<Uuid, ServiceError> {
+        let token = ApiToken {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            secret_hash: digest(secret),
+            description: description.to_owned(),
+            created_at: now(),
+            expires_at,
+        };
+        self.store
+            .insert_token(&token)
+            .await
+            .map_err(|e| ServiceError::from_store("token", e))?;
+        Ok(token.id)
+    }
+}
+
+fn digest(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+fn principal(user: User) -> Principal {
+    Principal {
+        user_id: user.id,
+        name: user.name,
+        role: user.role,
+    }
+}

@@ -1,0 +1,27 @@
+//! Use cases: the one place where permission is decided and writes are shaped. The HTTP API and the
+//! command line both call these; neither talks to the store directly.
+
+mod catalogue;
+mod error;
+mod identity;
+mod merge_patch;
+
+pub use catalogue::{Catalogue, IMPORT_BATCH, ImportOutcome, OnError, RejectedLine};
+pub use error::ServiceError;
+pub use identity::{Identity, IssuedToken, TOKEN_PREFIX};
+pub use merge_patch::merge_patch;
+
+pub use fathom_store::{
+    Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, RecordKey,
+    Revision, Store, StoreError,
+};
+
+use time::OffsetDateTime;
+
+/// The current time, truncated to microseconds: the precision both databases keep, so a record read
+/// back equals the record written.
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
+}

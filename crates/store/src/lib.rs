@@ -1,0 +1,447 @@
+//! The single source of truth: SQLite (the embedded default) and PostgreSQL through sqlx.
+//!
+//! Both backends run the same SQL (`repository.rs`, compiled once per backend with its own `Db`
+//! type); what differs (types in the migrations, connection set-up, how change-feed appends are
+//! serialised) lives in `sqlite.rs` and `postgres.rs`. Every write is one transaction that writes the
+//! record, an immutable revision row and a change-feed row whose order equals commit order.
+
+mod postgres;
+mod sqlite;
+
+use std::path::Path;
+
+use fathom_model::{Dataset, Organisation, Role};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// What can go wrong in the store, in the terms of the domain.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("record not found")]
+    NotFound,
+    /// The record exists, but not at the revision the caller based its change on.
+    #[error("the record has changed since the revision it was read at")]
+    StaleRevision,
+    /// A unique field (`slug`, `name`, …) already holds this value in another record.
+    #[error("another record already has this {field}")]
+    Duplicate { field: String },
+    /// A reference points at nothing, or a record that others refer to was about to be deleted.
+    #[error("the change would break a reference between records")]
+    Reference,
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::RowNotFound => Self::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Duplicate {
+                field: unique_field(db.constraint(), db.message()),
+            },
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => Self::Reference,
+            _ => Self::Database(error),
+        }
+    }
+}
+
+/// The field behind a unique violation: PostgreSQL names the constraint (`datasets_slug_key`),
+/// SQLite names the column in its message (`UNIQUE constraint failed: datasets.slug`).
+fn unique_field(constraint: Option<&str>, message: &str) -> String {
+    let column = match constraint {
+        Some(name) => name
+            .trim_end_matches("_key")
+            .rsplit('_')
+            .next()
+            .unwrap_or(name),
+        None => message.rsplit('.').next().unwrap_or(message),
+    };
+    if column == "pkey" {
+        "id".to_owned()
+    } else {
+        column.trim().to_owned()
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A record addressed by its id or its slug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordKey {
+    Id(Uuid),
+    Slug(String),
+}
+
+impl RecordKey {
+    /// A UUID is an id; anything else is taken as a slug (slugs never have the form of a UUID).
+    pub fn parse(raw: &str) -> Self {
+        match Uuid::try_parse(raw) {
+            Ok(id) => Self::Id(id),
+            Err(_) => Self::Slug(raw.to_owned()),
+        }
+    }
+}
+
+/// Filters of the dataset list. Each is backed by an index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatasetFilter {
+    pub organisation: Option<String>,
+    /// Matched case-insensitively.
+    pub keyword: Option<String>,
+    /// Records changed at or after this instant (`updated_at`), for incremental harvesting.
+    pub modified_since: Option<OffsetDateTime>,
+}
+
+/// A keyset page: the records after `after` (by id), at most `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub after: Option<Uuid>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityType {
+    Organisation,
+    Dataset,
+}
+
+impl EntityType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Organisation => "organisation",
+            Self::Dataset => "dataset",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        [Self::Organisation, Self::Dataset]
+            .into_iter()
+            .find(|t| t.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    Created,
+    Updated,
+    Deleted,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        [Self::Created, Self::Updated, Self::Deleted]
+            .into_iter()
+            .find(|o| o.as_str() == raw)
+    }
+}
+
+/// One immutable revision of a record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revision {
+    pub revision: i64,
+    pub operation: Operation,
+    /// The name of the user who made the change.
+    pub actor: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    /// The full record as it was after this revision; `None` for a deletion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<serde_json::Value>,
+}
+
+/// One committed change, in commit order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub seq: i64,
+    pub entity_type: EntityType,
+    pub entity_id: Uuid,
+    pub revision: i64,
+    pub operation: Operation,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub created_at: OffsetDateTime,
+}
+
+/// An API token as stored: the secret itself is never kept, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub secret_hash: Vec<u8>,
+    pub description: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// What a POST with an `Idempotency-Key` found when it claimed the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key is new and now held by this request, which must complete or release it.
+    Claimed,
+    /// Another request with this key has not finished yet.
+    InProgress,
+    /// A request with this key finished; its response is to be replayed if the request is the same.
+    Completed {
+        request_hash: Vec<u8>,
+        status: u16,
+        response: String,
+    },
+}
+
+/// The store: one of the two backends, chosen at start-up.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(sqlite::Repository),
+    Postgres(postgres::Repository),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $repo:ident => $call:expr) => {
+        match $self {
+            Store::Sqlite($repo) => $call,
+            Store::Postgres($repo) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database `fathom.db` in `data_dir`.
+    pub async fn open_sqlite(data_dir: &Path) -> StoreResult<Self> {
+        Ok(Self::Sqlite(
+            sqlite::Repository::open(&data_dir.join("fathom.db")).await?,
+        ))
+    }
+
+    /// Connects to PostgreSQL at `url` (`postgres://…`).
+    pub async fn connect_postgres(url: &str) -> StoreResult<Self> {
+        Ok(Self::Postgres(postgres::Repository::connect(url).await?))
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies the embedded migrations that have not run yet.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        dispatch!(self, r => r.migrate().await)
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> StoreResult<()> {
+        dispatch!(self, r => r.ping().await)
+    }
+
+    pub async fn close(&self) {
+        dispatch!(self, r => r.close().await)
+    }
+
+    pub async fn insert_organisation(
+        &self,
+        organisation: &Organisation,
+        actor: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_organisation(organisation, actor).await)
+    }
+
+    /// Replaces the organisation if it is still at `expected_revision`.
+    pub async fn update_organisation(
+        &self,
+        organisation: &Organisation,
+        expected_revision: i64,
+        actor: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.update_organisation(organisation, expected_revision, actor).await)
+    }
+
+    /// Deletes the organisation if it is still at `expected_revision` and publishes no dataset.
+    pub async fn delete_organisation(
+        &self,
+        id: Uuid,
+        expected_revision: i64,
+        actor: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.delete_organisation(id, expected_revision, actor).await)
+    }
+
+    pub async fn organisation(&self, key: &RecordKey) -> StoreResult<Organisation> {
+        dispatch!(self, r => r.organisation(key).await)
+    }
+
+    pub async fn organisations(&self, page: PageRequest) -> StoreResult<Vec<Organisation>> {
+        dispatch!(self, r => r.organisations(page).await)
+    }
+
+    pub async fn insert_dataset(&self, dataset: &Dataset, actor: &str) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_dataset(dataset, actor).await)
+    }
+
+    /// Inserts many datasets in one transaction (bulk import): all or none.
+    pub async fn insert_datasets(&self, datasets: &[Dataset], actor: &str) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_datasets(datasets, actor).await)
+    }
+
+    /// Replaces the dataset if it is still at `expected_revision`.
+    pub async fn update_dataset(
+        &self,
+        dataset: &Dataset,
+        expected_revision: i64,
+        actor: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.update_dataset(dataset, expected_revision, actor).await)
+    }
+
+    /// Deletes the dataset if it is still at `expected_revision`; its revisions stay.
+    pub async fn delete_dataset(
+        &self,
+        id: Uuid,
+        expected_revision: i64,
+        actor: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.delete_dataset(id, expected_revision, actor).await)
+    }
+
+    pub async fn dataset(&self, key: &RecordKey) -> StoreResult<Dataset> {
+        dispatch!(self, r => r.dataset(key).await)
+    }
+
+    /// Whether a dataset has this slug (for deriving a unique slug).
+    pub async fn dataset_slug_taken(&self, slug: &str) -> StoreResult<bool> {
+        dispatch!(self, r => r.dataset_slug_taken(slug).await)
+    }
+
+    pub async fn datasets(
+        &self,
+        filter: &DatasetFilter,
+        page: PageRequest,
+    ) -> StoreResult<Vec<Dataset>> {
+        dispatch!(self, r => r.datasets(filter, page).await)
+    }
+
+    /// The revisions of a record after `after_revision`, oldest first, without snapshots.
+    pub async fn revisions(
+        &self,
+        entity_type: EntityType,
+        id: Uuid,
+        after_revision: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Revision>> {
+        dispatch!(self, r => r.revisions(entity_type, id, after_revision, limit).await)
+    }
+
+    /// One revision of a record, with its snapshot.
+    pub async fn revision(
+        &self,
+        entity_type: EntityType,
+        id: Uuid,
+        revision: i64,
+    ) -> StoreResult<Revision> {
+        dispatch!(self, r => r.revision(entity_type, id, revision).await)
+    }
+
+    /// Changes after `after_seq`, in commit order.
+    pub async fn changes_since(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<Change>> {
+        dispatch!(self, r => r.changes_since(after_seq, limit).await)
+    }
+
+    pub async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_user(user).await)
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> StoreResult<User> {
+        dispatch!(self, r => r.user_by_name(name).await)
+    }
+
+    pub async fn admin_exists(&self) -> StoreResult<bool> {
+        dispatch!(self, r => r.admin_exists().await)
+    }
+
+    pub async fn insert_token(&self, token: &ApiToken) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_token(token).await)
+    }
+
+    /// The user holding the token with this secret hash, if it is neither revoked nor expired at `now`.
+    pub async fn user_by_token(
+        &self,
+        secret_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<User> {
+        dispatch!(self, r => r.user_by_token(secret_hash, now).await)
+    }
+
+    pub async fn revoke_token(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<()> {
+        dispatch!(self, r => r.revoke_token(id, now).await)
+    }
+
+    pub async fn claim_idempotency_key(
+        &self,
+        principal: Uuid,
+        key: &str,
+        request_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<IdempotencyClaim> {
+        dispatch!(self, r => r.claim_idempotency_key(principal, key, request_hash, now).await)
+    }
+
+    pub async fn complete_idempotency_key(
+        &self,
+        principal: Uuid,
+        key: &str,
+        status: u16,
+        response: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.complete_idempotency_key(principal, key, status, response).await)
+    }
+
+    /// Frees a claimed key after a failure that should not be replayed (e.g. the database was down).
+    pub async fn release_idempotency_key(&self, principal: Uuid, key: &str) -> StoreResult<()> {
+        dispatch!(self, r => r.release_idempotency_key(principal, key).await)
+    }
+
+    /// Forgets idempotency keys created before `before`.
+    pub async fn prune_idempotency_keys(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        dispatch!(self, r => r.prune_idempotency_keys(before).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_fields_are_named_on_both_backends() {
+        assert_eq!(unique_field(Some("datasets_slug_key"), ""), "slug");
+        assert_eq!(unique_field(Some("datasets_pkey"), ""), "id");
+        assert_eq!(
+            unique_field(None, "UNIQUE constraint failed: datasets.slug"),
+            "slug"
+        );
+        assert_eq!(
+            unique_field(None, "UNIQUE constraint failed: users.name"),
+            "name"
+        );
+    }
+}

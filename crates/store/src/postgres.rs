@@ -1,0 +1,45 @@
+//! PostgreSQL, for deployments with several replicas.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+type Db = sqlx::Postgres;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The key of the advisory lock that serialises change-feed appends.
+const CHANGE_FEED_LOCK: i64 = 0x6661_7468_6f6d; // "fathom"
+
+fn db_time(at: OffsetDateTime) -> OffsetDateTime {
+    at
+}
+
+/// A sequence value is taken before commit, so without this lock a reader tailing by `seq` could see
+/// seq 11 committed while seq 10 is still in flight, and skip 10 for ever. Holding a
+/// transaction-scoped lock from the append to the commit makes seq order equal commit order.
+async fn lock_change_feed(tx: &mut Tx) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CHANGE_FEED_LOCK)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Repository {
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)?.application_name("fathom");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            read: pool.clone(),
+            write: pool,
+        })
+    }
+}
+
+include!("repository.rs");

@@ -1,0 +1,490 @@
+// The SQL shared by both backends. This file is `include!`d by `sqlite.rs` and `postgres.rs`, each of
+// which defines `Db` (the sqlx database), `db_time` (how an instant is bound for comparisons) and
+// `lock_change_feed` (how change-feed appends are put in commit order) before including it.
+// Placeholders are `$n`, which SQLite also binds by number.
+
+use std::collections::BTreeSet;
+
+use fathom_model::{Dataset, Organisation, Role};
+use sqlx::types::Json;
+use sqlx::{Pool, QueryBuilder, Row, Transaction};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    ApiToken, Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, RecordKey,
+    Revision, StoreError, StoreResult, User,
+};
+
+/// The repositories of one backend: a pool for reads and one for writes (the same pool on
+/// PostgreSQL; on SQLite a single writer connection, so writers queue instead of failing as busy).
+#[derive(Debug, Clone)]
+pub struct Repository {
+    read: Pool<Db>,
+    write: Pool<Db>,
+}
+
+type Tx = Transaction<'static, Db>;
+
+impl Repository {
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.write).await?;
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    pub async fn insert_organisation(&self, organisation: &Organisation, actor: &str) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO organisations (id, slug, revision, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(organisation.id)
+        .bind(organisation.details.slug.as_str())
+        .bind(organisation.revision)
+        .bind(Json(organisation))
+        .bind(db_time(organisation.created_at))
+        .bind(db_time(organisation.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        let snapshot = Some(Json(organisation));
+        record_change(&mut tx, EntityType::Organisation, organisation.id, organisation.revision, Operation::Created, snapshot, actor, organisation.updated_at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn update_organisation(&self, organisation: &Organisation, expected_revision: i64, actor: &str) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        let updated = sqlx::query("UPDATE organisations SET revision = $2, body = $3, updated_at = $4 WHERE id = $1 AND revision = $5")
+            .bind(organisation.id)
+            .bind(organisation.revision)
+            .bind(Json(organisation))
+            .bind(db_time(organisation.updated_at))
+            .bind(expected_revision)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(missing_or_stale(&mut tx, "organisations", organisation.id).await);
+        }
+        let snapshot = Some(Json(organisation));
+        record_change(&mut tx, EntityType::Organisation, organisation.id, organisation.revision, Operation::Updated, snapshot, actor, organisation.updated_at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn delete_organisation(&self, id: Uuid, expected_revision: i64, actor: &str) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        let deleted = sqlx::query("DELETE FROM organisations WHERE id = $1 AND revision = $2")
+            .bind(id)
+            .bind(expected_revision)
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(missing_or_stale(&mut tx, "organisations", id).await);
+        }
+        let now = OffsetDateTime::now_utc();
+        record_change::<Organisation>(&mut tx, EntityType::Organisation, id, expected_revision + 1, Operation::Deleted, None, actor, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn organisation(&self, key: &RecordKey) -> StoreResult<Organisation> {
+        let query = match key {
+            RecordKey::Id(id) => sqlx::query_scalar("SELECT body FROM organisations WHERE id = $1").bind(*id),
+            RecordKey::Slug(slug) => sqlx::query_scalar("SELECT body FROM organisations WHERE slug = $1").bind(slug.clone()),
+        };
+        let Json(organisation): Json<Organisation> = query.fetch_one(&self.read).await?;
+        Ok(organisation)
+    }
+
+    pub async fn organisations(&self, page: PageRequest) -> StoreResult<Vec<Organisation>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT body FROM organisations");
+        if let Some(after) = page.after {
+            query.push(" WHERE id > ").push_bind(after);
+        }
+        query.push(" ORDER BY id LIMIT ").push_bind(i64::from(page.limit));
+        let rows: Vec<Json<Organisation>> = query.build_query_scalar().fetch_all(&self.read).await?;
+        Ok(rows.into_iter().map(|Json(o)| o).collect())
+    }
+
+    pub async fn insert_dataset(&self, dataset: &Dataset, actor: &str) -> StoreResult<()> {
+        self.insert_datasets(std::slice::from_ref(dataset), actor).await
+    }
+
+    pub async fn insert_datasets(&self, datasets: &[Dataset], actor: &str) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        for dataset in datasets {
+            sqlx::query(
+                "INSERT INTO datasets (id, slug, organisation, state, revision, body, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(dataset.id)
+            .bind(dataset.metadata.slug.as_str())
+            .bind(dataset.metadata.organisation.as_str())
+            .bind(dataset.state.as_str())
+            .bind(dataset.revision)
+            .bind(Json(dataset))
+            .bind(db_time(dataset.created_at))
+            .bind(db_time(dataset.updated_at))
+            .execute(&mut *tx)
+            .await?;
+            insert_keywords(&mut tx, dataset).await?;
+            record_change(&mut tx, EntityType::Dataset, dataset.id, dataset.revision, Operation::Created, Some(Json(dataset)), actor, dataset.updated_at).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn update_dataset(&self, dataset: &Dataset, expected_revision: i64, actor: &str) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE datasets SET slug = $2, organisation = $3, state = $4, revision = $5, body = $6, updated_at = $7 \
+             WHERE id = $1 AND revision = $8",
+        )
+        .bind(dataset.id)
+        .bind(dataset.metadata.slug.as_str())
+        .bind(dataset.metadata.organisation.as_str())
+        .bind(dataset.state.as_str())
+        .bind(dataset.revision)
+        .bind(Json(dataset))
+        .bind(db_time(dataset.updated_at))
+        .bind(expected_revision)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(missing_or_stale(&mut tx, "datasets", dataset.id).await);
+        }
+        sqlx::query("DELETE FROM dataset_keywords WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
+        insert_keywords(&mut tx, dataset).await?;
+        record_change(&mut tx, EntityType::Dataset, dataset.id, dataset.revision, Operation::Updated, Some(Json(dataset)), actor, dataset.updated_at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn delete_dataset(&self, id: Uuid, expected_revision: i64, actor: &str) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        let deleted = sqlx::query("DELETE FROM datasets WHERE id = $1 AND revision = $2")
+            .bind(id)
+            .bind(expected_revision)
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(missing_or_stale(&mut tx, "datasets", id).await);
+        }
+        let now = OffsetDateTime::now_utc();
+        record_change::<Dataset>(&mut tx, EntityType::Dataset, id, expected_revision + 1, Operation::Deleted, None, actor, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn dataset(&self, key: &RecordKey) -> StoreResult<Dataset> {
+        let query = match key {
+            RecordKey::Id(id) => sqlx::query_scalar("SELECT body FROM datasets WHERE id = $1").bind(*id),
+            RecordKey::Slug(slug) => sqlx::query_scalar("SELECT body FROM datasets WHERE slug = $1").bind(slug.clone()),
+        };
+        let Json(dataset): Json<Dataset> = query.fetch_one(&self.read).await?;
+        Ok(dataset)
+    }
+
+    pub async fn dataset_slug_taken(&self, slug: &str) -> StoreResult<bool> {
+        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM datasets WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    pub async fn datasets(&self, filter: &DatasetFilter, page: PageRequest) -> StoreResult<Vec<Dataset>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT d.body FROM datasets d");
+        let mut clause = " WHERE ";
+        if let Some(keyword) = &filter.keyword {
+            query.push(" JOIN dataset_keywords k ON k.dataset_id = d.id AND k.keyword = ").push_bind(keyword.to_lowercase());
+        }
+        if let Some(organisation) = &filter.organisation {
+            query.push(clause).push("d.organisation = ").push_bind(organisation.clone());
+            clause = " AND ";
+        }
+        if let Some(since) = filter.modified_since {
+            query.push(clause).push("d.updated_at >= ").push_bind(db_time(since));
+            clause = " AND ";
+        }
+        if let Some(after) = page.after {
+            query.push(clause).push("d.id > ").push_bind(after);
+        }
+        query.push(" ORDER BY d.id LIMIT ").push_bind(i64::from(page.limit));
+        let rows: Vec<Json<Dataset>> = query.build_query_scalar().fetch_all(&self.read).await?;
+        Ok(rows.into_iter().map(|Json(d)| d).collect())
+    }
+
+    pub async fn revisions(&self, entity_type: EntityType, id: Uuid, after_revision: i64, limit: u32) -> StoreResult<Vec<Revision>> {
+        let rows = sqlx::query(
+            "SELECT revision, operation, actor, recorded_at FROM revisions \
+             WHERE entity_type = $1 AND entity_id = $2 AND revision > $3 ORDER BY revision LIMIT $4",
+        )
+        .bind(entity_type.as_str())
+        .bind(id)
+        .bind(after_revision)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(|row| revision_from_row(row, None)).collect()
+    }
+
+    pub async fn revision(&self, entity_type: EntityType, id: Uuid, revision: i64) -> StoreResult<Revision> {
+        let row = sqlx::query(
+            "SELECT revision, operation, actor, recorded_at, body FROM revisions \
+             WHERE entity_type = $1 AND entity_id = $2 AND revision = $3",
+        )
+        .bind(entity_type.as_str())
+        .bind(id)
+        .bind(revision)
+        .fetch_one(&self.read)
+        .await?;
+        let snapshot: Option<Json<serde_json::Value>> = row.try_get("body")?;
+        revision_from_row(&row, snapshot.map(|Json(value)| value))
+    }
+
+    pub async fn changes_since(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<Change>> {
+        let rows = sqlx::query(
+            "SELECT seq, entity_type, entity_id, revision, operation, recorded_at FROM change_feed \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let entity_type: String = row.try_get("entity_type")?;
+                let operation: String = row.try_get("operation")?;
+                Ok(Change {
+                    seq: row.try_get("seq")?,
+                    entity_type: EntityType::parse(&entity_type).ok_or_else(|| unknown_value("entity_type", &entity_type))?,
+                    entity_id: row.try_get("entity_id")?,
+                    revision: row.try_get("revision")?,
+                    operation: Operation::parse(&operation).ok_or_else(|| unknown_value("operation", &operation))?,
+                    recorded_at: row.try_get("recorded_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(user.id)
+            .bind(user.name.as_str())
+            .bind(user.role.as_str())
+            .bind(db_time(user.created_at))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> StoreResult<User> {
+        let row = sqlx::query("SELECT id, name, role, created_at FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.read)
+            .await?;
+        user_from_row(&row)
+    }
+
+    pub async fn admin_exists(&self) -> StoreResult<bool> {
+        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1")
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    pub async fn insert_token(&self, token: &ApiToken) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, secret_hash, description, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token.id)
+        .bind(token.user_id)
+        .bind(token.secret_hash.as_slice())
+        .bind(token.description.as_str())
+        .bind(db_time(token.created_at))
+        .bind(token.expires_at.map(db_time))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn user_by_token(&self, secret_hash: &[u8], now: OffsetDateTime) -> StoreResult<User> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.role, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+        )
+        .bind(secret_hash)
+        .bind(db_time(now))
+        .fetch_one(&self.read)
+        .await?;
+        user_from_row(&row)
+    }
+
+    pub async fn revoke_token(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<()> {
+        let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(db_time(now))
+            .execute(&self.write)
+            .await?;
+        if revoked.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    pub async fn claim_idempotency_key(&self, principal: Uuid, key: &str, request_hash: &[u8], now: OffsetDateTime) -> StoreResult<IdempotencyClaim> {
+        let claimed = sqlx::query(
+            "INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (principal, key) DO NOTHING",
+        )
+        .bind(principal)
+        .bind(key)
+        .bind(request_hash)
+        .bind(db_time(now))
+        .execute(&self.write)
+        .await?;
+        if claimed.rows_affected() == 1 {
+            return Ok(IdempotencyClaim::Claimed);
+        }
+        let row = sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE principal = $1 AND key = $2")
+            .bind(principal)
+            .bind(key)
+            .fetch_one(&self.write)
+            .await?;
+        let status: Option<i32> = row.try_get("status")?;
+        let response: Option<String> = row.try_get("response")?;
+        Ok(match (status, response) {
+            (Some(status), Some(response)) => IdempotencyClaim::Completed {
+                request_hash: row.try_get("request_hash")?,
+                status: u16::try_from(status).unwrap_or(500),
+                response,
+            },
+            _ => IdempotencyClaim::InProgress,
+        })
+    }
+
+    pub async fn complete_idempotency_key(&self, principal: Uuid, key: &str, status: u16, response: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE idempotency_keys SET status = $3, response = $4 WHERE principal = $1 AND key = $2")
+            .bind(principal)
+            .bind(key)
+            .bind(i32::from(status))
+            .bind(response)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn release_idempotency_key(&self, principal: Uuid, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND status IS NULL")
+            .bind(principal)
+            .bind(key)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn prune_idempotency_keys(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        let pruned = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(db_time(before))
+            .execute(&self.write)
+            .await?;
+        Ok(pruned.rows_affected())
+    }
+}
+
+/// After an update or delete matched no row: was the record gone, or at another revision?
+async fn missing_or_stale(tx: &mut Tx, table: &'static str, id: Uuid) -> StoreError {
+    let sql = match table {
+        "datasets" => "SELECT 1 FROM datasets WHERE id = $1",
+        _ => "SELECT 1 FROM organisations WHERE id = $1",
+    };
+    match sqlx::query_scalar::<_, i32>(sql).bind(id).fetch_optional(&mut **tx).await {
+        Ok(Some(_)) => StoreError::StaleRevision,
+        Ok(None) => StoreError::NotFound,
+        Err(error) => error.into(),
+    }
+}
+
+async fn insert_keywords(tx: &mut Tx, dataset: &Dataset) -> StoreResult<()> {
+    let keywords: BTreeSet<String> = dataset.metadata.keywords.iter().map(|k| k.to_lowercase()).collect();
+    if keywords.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::<Db>::new("INSERT INTO dataset_keywords (keyword, dataset_id) ");
+    query.push_values(keywords, |mut row, keyword| {
+        row.push_bind(keyword).push_bind(dataset.id);
+    });
+    query.build().execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Writes the immutable revision row and appends to the change feed, in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+async fn record_change<T: serde::Serialize>(
+    tx: &mut Tx,
+    entity_type: EntityType,
+    id: Uuid,
+    revision: i64,
+    operation: Operation,
+    snapshot: Option<Json<&T>>,
+    actor: &str,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO revisions (entity_type, entity_id, revision, operation, body, actor, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(entity_type.as_str())
+    .bind(id)
+    .bind(revision)
+    .bind(operation.as_str())
+    .bind(snapshot)
+    .bind(actor)
+    .bind(db_time(at))
+    .execute(&mut **tx)
+    .await?;
+    lock_change_feed(tx).await?;
+    sqlx::query(
+        "INSERT INTO change_feed (entity_type, entity_id, revision, operation, recorded_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(entity_type.as_str())
+    .bind(id)
+    .bind(revision)
+    .bind(operation.as_str())
+    .bind(db_time(at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn revision_from_row(row: &<Db as sqlx::Database>::Row, snapshot: Option<serde_json::Value>) -> StoreResult<Revision> {
+    let operation: String = row.try_get("operation")?;
+    Ok(Revision {
+        revision: row.try_get("revision")?,
+        operation: Operation::parse(&operation).ok_or_else(|| unknown_value("operation", &operation))?,
+        actor: row.try_get("actor")?,
+        recorded_at: row.try_get("recorded_at")?,
+        snapshot,
+    })
+}
+
+fn user_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&role).map_err(|message| StoreError::Database(sqlx::Error::Decode(message.into())))?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn unknown_value(column: &str, value: &str) -> StoreError {
+    StoreError::Database(sqlx::Error::Decode(format!("unknown {column} `{value}` in the database").into()))
+}
