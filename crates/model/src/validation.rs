@@ -151,7 +151,12 @@ mod tests {
 
     #[test]
     fn broken_documents_are_malformed() {
-        for body in [&b"{\"name\": "[..], b"{\"name\": \"\xff\"}", b"{\"name\": \"x\"} {}", b""] {
+        for body in [
+            &b"{\"name\": "[..],
+            b"{\"name\": \"\xff\"}",
+            b"{\"name\": \"x\"} {}",
+            b"",
+        ] {
             assert!(
                 matches!(decode_json::<Probe>(body), Err(DecodeError::Malformed(_))),
                 "{body:?}"

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::error::ServiceError;
 use crate::merge_patch::merge_patch;
-use crate::now;
+use fathom_store::now;
 
 type Result<T, E = ServiceError> = std::result::Result<T, E>;
 

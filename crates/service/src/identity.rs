@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::ServiceError;
-use crate::now;
+use fathom_store::now;
 
 /// Every token starts with this, so that secret scanners and people can recognise one.
 pub const TOKEN_PREFIX: &str = "fthm_";

@@ -13,15 +13,5 @@ pub use merge_patch::merge_patch;
 
 pub use fathom_store::{
     Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, RecordKey,
-    Revision, Store, StoreError,
+    Revision, Store, StoreError, now,
 };
-
-use time::OffsetDateTime;
-
-/// The current time, truncated to microseconds: the precision both databases keep, so a record read
-/// back equals the record written.
-pub fn now() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(now)
-}

@@ -7,6 +7,8 @@
 
 mod postgres;
 mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::path::Path;
 
@@ -67,6 +69,14 @@ fn unique_field(constraint: Option<&str>, message: &str) -> String {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The current time, truncated to microseconds: the precision both databases keep, so a record read
+/// back equals the record written.
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
+}
 
 /// A record addressed by its id or its slug.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,530 @@
+//! The store's behaviour, run identically on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashSet;
+
+use fathom_model::Role;
+use fathom_store::testing::{TestStore, dataset, organisation};
+use fathom_store::{
+    ApiToken, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, RecordKey,
+    Store, StoreError, User, now,
+};
+use time::Duration;
+use uuid::Uuid;
+
+/// Runs each behaviour once per backend: `sqlite::name` and `postgres::name`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let db = super::TestStore::sqlite().await;
+                super::$name(&db.store).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(db) = super::TestStore::postgres().await else { return };
+                super::$name(&db.store).await;
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    records_read_back_as_written,
+    writes_are_revisioned_and_fed_in_order,
+    stale_and_missing_writes_are_refused,
+    unique_slugs_and_references_are_enforced,
+    a_failed_batch_writes_nothing,
+    deleting_keeps_history,
+    lists_filter_and_page_by_keyset,
+    tokens_expire_and_revoke,
+    idempotency_keys_are_claimed_once,
+    concurrent_writers_are_fed_in_commit_order,
+);
+
+const ALL: PageRequest = PageRequest {
+    after: None,
+    limit: 1000,
+};
+
+async fn with_org(store: &Store, slug: &str) {
+    store
+        .insert_organisation(&organisation(slug), "tester")
+        .await
+        .unwrap();
+}
+
+async fn records_read_back_as_written(store: &Store) {
+    let org = organisation("nor-hydro");
+    store.insert_organisation(&org, "tester").await.unwrap();
+    assert_eq!(
+        store.organisation(&RecordKey::Id(org.id)).await.unwrap(),
+        org
+    );
+    assert_eq!(
+        store
+            .organisation(&RecordKey::Slug("nor-hydro".into()))
+            .await
+            .unwrap(),
+        org
+    );
+
+    let written = dataset("nor-hydro", "Glider CTD section");
+    store.insert_dataset(&written, "tester").await.unwrap();
+    let by_id = store.dataset(&RecordKey::Id(written.id)).await.unwrap();
+    assert_eq!(by_id, written);
+    let by_slug = store
+        .dataset(&RecordKey::Slug(written.metadata.slug.to_string()))
+        .await
+        .unwrap();
+    assert_eq!(by_slug, written);
+    assert!(
+        store
+            .dataset_slug_taken(written.metadata.slug.as_str())
+            .await
+            .unwrap()
+    );
+    assert!(!store.dataset_slug_taken("nothing-here").await.unwrap());
+    assert!(matches!(
+        store.dataset(&RecordKey::Id(Uuid::now_v7())).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn writes_are_revisioned_and_fed_in_order(store: &Store) {
+    with_org(store, "cmre").await;
+    let mut record = dataset("cmre", "ADCP currents");
+    store.insert_dataset(&record, "alice").await.unwrap();
+    record.metadata.title = "ADCP currents, corrected".into();
+    record.revision = 2;
+    record.updated_at = now();
+    store.update_dataset(&record, 1, "bob").await.unwrap();
+
+    let revisions = store
+        .revisions(EntityType::Dataset, record.id, 0, 10)
+        .await
+        .unwrap();
+    let summary: Vec<_> = revisions
+        .iter()
+        .map(|r| (r.revision, r.operation, r.actor.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, Operation::Created, "alice"),
+            (2, Operation::Updated, "bob")
+        ]
+    );
+    assert!(
+        revisions.iter().all(|r| r.snapshot.is_none()),
+        "lists carry no snapshots"
+    );
+    let first = store
+        .revision(EntityType::Dataset, record.id, 1)
+        .await
+        .unwrap();
+    assert_eq!(first.snapshot.unwrap()["title"], "ADCP currents");
+    let second = store
+        .revision(EntityType::Dataset, record.id, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        second.snapshot.unwrap()["title"],
+        "ADCP currents, corrected"
+    );
+
+    let changes = store.changes_since(0, 100).await.unwrap();
+    let fed: Vec<_> = changes
+        .iter()
+        .map(|c| (c.entity_type, c.revision, c.operation))
+        .collect();
+    assert_eq!(
+        fed,
+        [
+            (EntityType::Organisation, 1, Operation::Created),
+            (EntityType::Dataset, 1, Operation::Created),
+            (EntityType::Dataset, 2, Operation::Updated),
+        ]
+    );
+    assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
+    let tail = store.changes_since(changes[1].seq, 100).await.unwrap();
+    assert_eq!(tail, changes[2..]);
+}
+
+async fn stale_and_missing_writes_are_refused(store: &Store) {
+    with_org(store, "cmre").await;
+    let mut record = dataset("cmre", "Sidescan mosaic");
+    store.insert_dataset(&record, "tester").await.unwrap();
+    record.revision = 2;
+    record.metadata.title = "Changed".into();
+    assert!(matches!(
+        store.update_dataset(&record, 7, "t").await,
+        Err(StoreError::StaleRevision)
+    ));
+    assert!(matches!(
+        store.delete_dataset(record.id, 7, "t").await,
+        Err(StoreError::StaleRevision)
+    ));
+    let unchanged = store.dataset(&RecordKey::Id(record.id)).await.unwrap();
+    assert_eq!(
+        (unchanged.revision, unchanged.metadata.title.as_str()),
+        (1, "Sidescan mosaic")
+    );
+    let ghost = dataset("cmre", "Ghost");
+    assert!(matches!(
+        store.update_dataset(&ghost, 1, "t").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_dataset(ghost.id, 1, "t").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.changes_since(0, 100).await.unwrap().len(),
+        2,
+        "refused writes leave no change"
+    );
+}
+
+async fn unique_slugs_and_references_are_enforced(store: &Store) {
+    with_org(store, "cmre").await;
+    store
+        .insert_dataset(&dataset("cmre", "Same title"), "t")
+        .await
+        .unwrap();
+    match store
+        .insert_dataset(&dataset("cmre", "Same title"), "t")
+        .await
+    {
+        Err(StoreError::Duplicate { field }) => assert_eq!(field, "slug"),
+        other => panic!("expected a duplicate slug, got {other:?}"),
+    }
+    match store.insert_organisation(&organisation("cmre"), "t").await {
+        Err(StoreError::Duplicate { field }) => assert_eq!(field, "slug"),
+        other => panic!("expected a duplicate slug, got {other:?}"),
+    }
+    let orphan = dataset("no-such-org", "Orphan");
+    assert!(matches!(
+        store.insert_dataset(&orphan, "t").await,
+        Err(StoreError::Reference)
+    ));
+    let org = store
+        .organisation(&RecordKey::Slug("cmre".into()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.delete_organisation(org.id, 1, "t").await,
+        Err(StoreError::Reference)
+    ));
+    assert!(matches!(
+        store.dataset(&RecordKey::Id(orphan.id)).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn a_failed_batch_writes_nothing(store: &Store) {
+    with_org(store, "cmre").await;
+    let batch = vec![
+        dataset("cmre", "One"),
+        dataset("cmre", "Two"),
+        dataset("cmre", "One"),
+    ];
+    assert!(store.insert_datasets(&batch, "importer").await.is_err());
+    assert!(
+        store
+            .datasets(&DatasetFilter::default(), ALL)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .revisions(EntityType::Dataset, batch[0].id, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.changes_since(0, 100).await.unwrap().len(),
+        1,
+        "only the organisation"
+    );
+    store
+        .insert_datasets(&batch[..2], "importer")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .datasets(&DatasetFilter::default(), ALL)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+async fn deleting_keeps_history(store: &Store) {
+    with_org(store, "cmre").await;
+    let record = dataset("cmre", "Wave buoy");
+    store.insert_dataset(&record, "t").await.unwrap();
+    store.delete_dataset(record.id, 1, "remover").await.unwrap();
+    assert!(matches!(
+        store.dataset(&RecordKey::Id(record.id)).await,
+        Err(StoreError::NotFound)
+    ));
+    let revisions = store
+        .revisions(EntityType::Dataset, record.id, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        revisions.last().map(|r| (r.revision, r.operation)),
+        Some((2, Operation::Deleted))
+    );
+    assert!(
+        store
+            .revision(EntityType::Dataset, record.id, 2)
+            .await
+            .unwrap()
+            .snapshot
+            .is_none()
+    );
+    let keyword = DatasetFilter {
+        keyword: Some("ctd".into()),
+        ..Default::default()
+    };
+    assert!(
+        store.datasets(&keyword, ALL).await.unwrap().is_empty(),
+        "keywords go with the record"
+    );
+    let org = store
+        .organisation(&RecordKey::Slug("cmre".into()))
+        .await
+        .unwrap();
+    store.delete_organisation(org.id, 1, "t").await.unwrap();
+    let last = store.changes_since(0, 100).await.unwrap().pop().unwrap();
+    assert_eq!(
+        (last.entity_type, last.operation, last.revision),
+        (EntityType::Organisation, Operation::Deleted, 2)
+    );
+}
+
+async fn lists_filter_and_page_by_keyset(store: &Store) {
+    with_org(store, "cmre").await;
+    with_org(store, "nhs").await;
+    let mut written = Vec::new();
+    for i in 0..25 {
+        let mut record = dataset(
+            if i % 3 == 0 { "nhs" } else { "cmre" },
+            &format!("Record {i}"),
+        );
+        if i % 5 == 0 {
+            record.metadata.keywords = vec!["Multibeam".into()];
+        }
+        written.push(record);
+    }
+    store.insert_datasets(&written, "t").await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .datasets(&DatasetFilter::default(), PageRequest { after, limit: 7 })
+            .await
+            .unwrap();
+        seen.extend(page.iter().map(|d| d.id));
+        if page.len() < 7 {
+            break;
+        }
+        after = page.last().map(|d| d.id);
+    }
+    let mut expected: Vec<_> = written.iter().map(|d| d.id).collect();
+    expected.sort();
+    assert_eq!(seen, expected, "pages cover every record once, in id order");
+
+    let nhs = DatasetFilter {
+        organisation: Some("nhs".into()),
+        ..Default::default()
+    };
+    let found = store.datasets(&nhs, ALL).await.unwrap();
+    assert_eq!(found.len(), 9);
+    assert!(
+        found
+            .iter()
+            .all(|d| d.metadata.organisation.as_str() == "nhs")
+    );
+
+    let keyword = DatasetFilter {
+        keyword: Some("MULTIBEAM".into()),
+        organisation: Some("nhs".into()),
+        ..Default::default()
+    };
+    let found = store.datasets(&keyword, ALL).await.unwrap();
+    assert_eq!(
+        found
+            .iter()
+            .map(|d| d.metadata.title.as_str())
+            .collect::<Vec<_>>(),
+        ["Record 0", "Record 15"]
+    );
+
+    let mut changed = written[3].clone();
+    changed.revision = 2;
+    changed.updated_at = now() + Duration::seconds(30);
+    store.update_dataset(&changed, 1, "t").await.unwrap();
+    let recent = DatasetFilter {
+        modified_since: Some(now() + Duration::seconds(10)),
+        ..Default::default()
+    };
+    let found = store.datasets(&recent, ALL).await.unwrap();
+    assert_eq!(found.iter().map(|d| d.id).collect::<Vec<_>>(), [changed.id]);
+}
+
+async fn tokens_expire_and_revoke(store: &Store) {
+    let user = User {
+        id: Uuid::now_v7(),
+        name: "ops".into(),
+        role: Role::Editor,
+        created_at: now(),
+    };
+    store.insert_user(&user).await.unwrap();
+    assert!(!store.admin_exists().await.unwrap());
+    let token = |hash: &[u8], expires_at| ApiToken {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        secret_hash: hash.to_vec(),
+        description: String::new(),
+        created_at: now(),
+        expires_at,
+    };
+    let lasting = token(b"lasting", None);
+    store.insert_token(&lasting).await.unwrap();
+    store
+        .insert_token(&token(b"expired", Some(now() - Duration::minutes(1))))
+        .await
+        .unwrap();
+    store
+        .insert_token(&token(b"soon", Some(now() + Duration::hours(1))))
+        .await
+        .unwrap();
+    assert_eq!(store.user_by_token(b"lasting", now()).await.unwrap(), user);
+    assert_eq!(
+        store.user_by_token(b"soon", now()).await.unwrap().name,
+        "ops"
+    );
+    assert!(matches!(
+        store
+            .user_by_token(b"soon", now() + Duration::hours(2))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.user_by_token(b"expired", now()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.user_by_token(b"unknown", now()).await,
+        Err(StoreError::NotFound)
+    ));
+    store.revoke_token(lasting.id, now()).await.unwrap();
+    assert!(matches!(
+        store.user_by_token(b"lasting", now()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.revoke_token(lasting.id, now()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn idempotency_keys_are_claimed_once(store: &Store) {
+    let principal = Uuid::now_v7();
+    let claim = || store.claim_idempotency_key(principal, "key-1", b"hash", now());
+    assert_eq!(claim().await.unwrap(), IdempotencyClaim::Claimed);
+    assert_eq!(claim().await.unwrap(), IdempotencyClaim::InProgress);
+    store
+        .complete_idempotency_key(principal, "key-1", 201, "{\"id\":1}")
+        .await
+        .unwrap();
+    assert_eq!(
+        claim().await.unwrap(),
+        IdempotencyClaim::Completed {
+            request_hash: b"hash".to_vec(),
+            status: 201,
+            response: "{\"id\":1}".into()
+        }
+    );
+    let other = Uuid::now_v7();
+    assert_eq!(
+        store
+            .claim_idempotency_key(other, "key-1", b"h", now())
+            .await
+            .unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    store.release_idempotency_key(other, "key-1").await.unwrap();
+    assert_eq!(
+        store
+            .claim_idempotency_key(other, "key-1", b"h", now())
+            .await
+            .unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    assert_eq!(
+        store
+            .prune_idempotency_keys(now() + Duration::seconds(1))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(claim().await.unwrap(), IdempotencyClaim::Claimed);
+}
+
+/// Writers commit concurrently while a reader tails the change feed by `seq`. Were a later `seq` ever
+/// visible before an earlier one committed, the reader would move past the earlier one and never
+/// see it. Every change must reach the reader.
+async fn concurrent_writers_are_fed_in_commit_order(store: &Store) {
+    const WRITERS: usize = 8;
+    const EACH: usize = 40;
+    with_org(store, "cmre").await;
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..EACH {
+                    store
+                        .insert_dataset(&dataset("cmre", &format!("Writer {w} record {i}")), "w")
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    let reader = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut seen = HashSet::new();
+            let mut after = 0;
+            while seen.len() < WRITERS * EACH {
+                for change in store.changes_since(after, 50).await.unwrap() {
+                    after = change.seq;
+                    if change.entity_type == EntityType::Dataset {
+                        seen.insert(change.entity_id);
+                    }
+                }
+                tokio::task::yield_now().await;
+            }
+            seen.len()
+        })
+    };
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(20), reader)
+        .await
+        .expect("the tailing reader missed changes: seq order is not commit order")
+        .unwrap();
+    assert_eq!(seen, WRITERS * EACH);
+}
