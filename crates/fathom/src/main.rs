@@ -1,1 +1,302 @@
-fn main() {}
+//! `fathom`: the server and its operator's tools in one binary.
+
+mod config;
+mod demo;
+mod ndjson;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use fathom_model::{Principal, Role};
+use fathom_service::{Identity, OnError, Store};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::config::{Config, LogFormat, Overrides};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fathom",
+    version,
+    about = "A data catalogue for maritime research"
+)]
+struct Cli {
+    /// The configuration file (skipped when missing).
+    #[arg(
+        long,
+        global = true,
+        env = "FATHOM_CONFIG",
+        default_value = "fathom.toml"
+    )]
+    config: PathBuf,
+    /// Where the embedded database lives [default: ./fathom-data].
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Use PostgreSQL (`postgres://…`) instead of the embedded SQLite file.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the server (migrating the database first).
+    Serve {
+        /// The address to listen on [default: 127.0.0.1:8080].
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Loads the demo catalogue if it is missing and prints a demo admin token.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Applies the database migrations that have not run yet.
+    Migrate,
+    /// Imports records from NDJSON (one JSON record per line), in transactions of 1000.
+    Import {
+        #[arg(long, value_enum, default_value_t = Format::Ndjson)]
+        format: Format,
+        #[arg(long, value_enum, default_value_t = Kind::Datasets)]
+        kind: Kind,
+        /// What to do with a line that cannot be imported.
+        #[arg(long, value_enum, default_value_t = ErrorPolicy::Continue)]
+        on_error: ErrorPolicy,
+        /// The file to read, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Writes every record as NDJSON to standard output, streaming.
+    Export {
+        #[arg(long, value_enum, default_value_t = Format::Ndjson)]
+        format: Format,
+        #[arg(long, value_enum, default_value_t = Kind::Datasets)]
+        kind: Kind,
+    },
+    /// Manages API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Prints the effective configuration, secrets redacted.
+    Config,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Creates a token (and its user, if new) and prints it. It is shown only once.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Days until the token expires; without it, it does not.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Revokes a token by its id.
+    Revoke { id: Uuid },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Ndjson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Datasets,
+    Organisations,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ErrorPolicy {
+    Continue,
+    Stop,
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        listen: match &cli.command {
+            Command::Serve { listen, .. } => *listen,
+            _ => None,
+        },
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+    };
+    let config = match Config::load(&cli.config, &overrides) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("fathom: invalid configuration: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("fathom: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("fathom: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Config => {
+            println!("{}", serde_json::to_string_pretty(&config.redacted())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { demo, .. } => {
+            let store = open_store(&config).await?;
+            serve::run(store, &config, demo).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            store.close().await;
+            eprintln!("migrations applied ({})", describe_database(&config));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            format: Format::Ndjson,
+            kind,
+            on_error,
+            file,
+        } => {
+            let store = open_store(&config).await?;
+            let on_error = match on_error {
+                ErrorPolicy::Continue => OnError::Continue,
+                ErrorPolicy::Stop => OnError::Stop,
+            };
+            let report = ndjson::import(&store, kind, &file, on_error).await;
+            store.close().await;
+            let report = report?;
+            eprintln!(
+                "imported {} {}, rejected {} line(s)",
+                report.imported,
+                kind_name(kind),
+                report.rejected
+            );
+            Ok(if report.rejected == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Export {
+            format: Format::Ndjson,
+            kind,
+        } => {
+            let store = open_store(&config).await?;
+            let written = ndjson::export(&store, kind).await;
+            store.close().await;
+            eprintln!("exported {} {}", written?, kind_name(kind));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(TokenCommand::Create {
+            user,
+            role,
+            expires_in_days,
+            description,
+        }) => {
+            let store = open_store(&config).await?;
+            let expires_at = expires_in_days
+                .map(|days| OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
+            let token = Identity::new(store.clone())
+                .create_token(&user, role, &description, expires_at)
+                .await;
+            store.close().await;
+            let token = token?;
+            eprintln!(
+                "token {} for {} ({}); it is shown only once:",
+                token.id,
+                token.user,
+                token.role.as_str()
+            );
+            println!("{}", token.secret);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            let store = open_store(&config).await?;
+            let revoked = Identity::new(store.clone()).revoke_token(id).await;
+            store.close().await;
+            revoked?;
+            eprintln!("token {id} revoked");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Opens the configured database and brings its schema up to date.
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = match &config.database_url {
+        Some(url) => Store::connect_postgres(url).await,
+        None => {
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!(
+                    "cannot create the data directory {}",
+                    config.data_dir.display()
+                )
+            })?;
+            Store::open_sqlite(&config.data_dir).await
+        }
+    }
+    .with_context(|| format!("cannot open the database ({})", describe_database(config)))?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    Ok(store)
+}
+
+fn describe_database(config: &Config) -> String {
+    match &config.database_url {
+        Some(_) => "PostgreSQL".to_owned(),
+        None => format!("SQLite in {}", config.data_dir.display()),
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Datasets => "datasets",
+        Kind::Organisations => "organisations",
+    }
+}
+
+/// The principal of the command line: whoever runs it has the database in hand, so it acts as admin.
+pub fn operator() -> Principal {
+    Principal {
+        user_id: Uuid::nil(),
+        name: "fathom-cli".to_owned(),
+        role: Role::Admin,
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FATHOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

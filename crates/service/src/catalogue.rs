@@ -58,6 +58,11 @@ impl Catalogue {
         Self { store }
     }
 
+    /// Checks that the database answers (readiness).
+    pub async fn ping(&self) -> Result<()> {
+        self.store.ping().await.map_err(ServiceError::Internal)
+    }
+
     // --- organisations -------------------------------------------------------------------------
 
     pub async fn create_organisation(
@@ -419,7 +424,7 @@ impl Catalogue {
                 Err(error) => {
                     outcome.rejected.push(RejectedLine {
                         line: *line,
-                        error: describe(&error),
+                        error: error.summary(),
                     });
                     if on_error == OnError::Stop {
                         outcome.stopped = true;
@@ -497,7 +502,7 @@ impl Catalogue {
                         Ok(()) => outcome.imported += 1,
                         Err(error) => outcome.rejected.push(RejectedLine {
                             line: *line,
-                            error: describe(&dataset_write_error(error)),
+                            error: dataset_write_error(error).summary(),
                         }),
                     }
                 }
@@ -664,28 +669,4 @@ fn unknown_organisation(slug: &str) -> ServiceError {
         format!("no organisation has the slug `{slug}`"),
     )
     .into()
-}
-
-/// One line describing why an import line was refused, with the field pointers.
-fn describe(error: &ServiceError) -> String {
-    match error {
-        ServiceError::Invalid(errors) => errors
-            .0
-            .iter()
-            .map(|e| {
-                format!(
-                    "{}: {}",
-                    if e.pointer.is_empty() {
-                        "/"
-                    } else {
-                        &e.pointer
-                    },
-                    e.message
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        ServiceError::Malformed(message) => message.clone(),
-        other => other.to_string(),
-    }
 }

@@ -23,6 +23,9 @@ pub enum ServiceError {
     Duplicate { entity: &'static str, field: String },
     #[error("{0}")]
     Conflict(String),
+    /// An `Idempotency-Key` already used for a different request.
+    #[error("this Idempotency-Key was used for a different request")]
+    KeyReused,
     #[error("internal error")]
     Internal(#[source] StoreError),
 }
@@ -44,6 +47,28 @@ impl From<DecodeError> for ServiceError {
         match error {
             DecodeError::Malformed(message) => Self::Malformed(message),
             DecodeError::Invalid(errors) => Self::Invalid(errors),
+        }
+    }
+}
+
+impl ServiceError {
+    /// The error on one line, naming each invalid field: for logs and the command line.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Invalid(errors) => errors
+                .0
+                .iter()
+                .map(|e| {
+                    let pointer = if e.pointer.is_empty() {
+                        "/"
+                    } else {
+                        &e.pointer
+                    };
+                    format!("{pointer}: {}", e.message)
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
         }
     }
 }

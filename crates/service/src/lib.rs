@@ -3,11 +3,13 @@
 
 mod catalogue;
 mod error;
+mod idempotency;
 mod identity;
 mod merge_patch;
 
 pub use catalogue::{Catalogue, IMPORT_BATCH, ImportOutcome, OnError, RejectedLine};
 pub use error::ServiceError;
+pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{Identity, IssuedToken, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
 

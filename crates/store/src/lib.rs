@@ -112,7 +112,7 @@ pub struct PageRequest {
     pub limit: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntityType {
     Organisation,
@@ -134,7 +134,7 @@ impl EntityType {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     Created,
@@ -159,7 +159,7 @@ impl Operation {
 }
 
 /// One immutable revision of a record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Revision {
     pub revision: i64,
     pub operation: Operation,
@@ -169,11 +169,12 @@ pub struct Revision {
     pub recorded_at: OffsetDateTime,
     /// The full record as it was after this revision; `None` for a deletion.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub snapshot: Option<serde_json::Value>,
 }
 
 /// One committed change, in commit order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Change {
     pub seq: i64,
     pub entity_type: EntityType,

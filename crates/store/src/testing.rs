@@ -188,6 +188,27 @@ pub fn dataset(organisation: &str, title: &str) -> Dataset {
     }
 }
 
+/// Runs each named `async fn(TestStore)` once per backend, as the tests `sqlite::name` and
+/// `postgres::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::testing::TestStore::sqlite().await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(db) = $crate::testing::TestStore::postgres().await else { return };
+                super::$name(db).await;
+            })*
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

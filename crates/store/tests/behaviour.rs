@@ -12,27 +12,7 @@ use fathom_store::{
 use time::Duration;
 use uuid::Uuid;
 
-/// Runs each behaviour once per backend: `sqlite::name` and `postgres::name`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let db = super::TestStore::sqlite().await;
-                super::$name(&db.store).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let Some(db) = super::TestStore::postgres().await else { return };
-                super::$name(&db.store).await;
-            })*
-        }
-    };
-}
-
-on_both_backends!(
+fathom_store::on_both_backends!(
     records_read_back_as_written,
     writes_are_revisioned_and_fed_in_order,
     stale_and_missing_writes_are_refused,
@@ -57,7 +37,8 @@ async fn with_org(store: &Store, slug: &str) {
         .unwrap();
 }
 
-async fn records_read_back_as_written(store: &Store) {
+async fn records_read_back_as_written(db: TestStore) {
+    let store = &db.store;
     let org = organisation("nor-hydro");
     store.insert_organisation(&org, "tester").await.unwrap();
     assert_eq!(
@@ -94,7 +75,8 @@ async fn records_read_back_as_written(store: &Store) {
     ));
 }
 
-async fn writes_are_revisioned_and_fed_in_order(store: &Store) {
+async fn writes_are_revisioned_and_fed_in_order(db: TestStore) {
+    let store = &db.store;
     with_org(store, "cmre").await;
     let mut record = dataset("cmre", "ADCP currents");
     store.insert_dataset(&record, "alice").await.unwrap();
@@ -154,7 +136,8 @@ async fn writes_are_revisioned_and_fed_in_order(store: &Store) {
     assert_eq!(tail, changes[2..]);
 }
 
-async fn stale_and_missing_writes_are_refused(store: &Store) {
+async fn stale_and_missing_writes_are_refused(db: TestStore) {
+    let store = &db.store;
     with_org(store, "cmre").await;
     let mut record = dataset("cmre", "Sidescan mosaic");
     store.insert_dataset(&record, "tester").await.unwrap();
@@ -189,7 +172,8 @@ async fn stale_and_missing_writes_are_refused(store: &Store) {
     );
 }
 
-async fn unique_slugs_and_references_are_enforced(store: &Store) {
+async fn unique_slugs_and_references_are_enforced(db: TestStore) {
+    let store = &db.store;
     with_org(store, "cmre").await;
     store
         .insert_dataset(&dataset("cmre", "Same title"), "t")
@@ -225,7 +209,8 @@ async fn unique_slugs_and_references_are_enforced(store: &Store) {
     ));
 }
 
-async fn a_failed_batch_writes_nothing(store: &Store) {
+async fn a_failed_batch_writes_nothing(db: TestStore) {
+    let store = &db.store;
     with_org(store, "cmre").await;
     let batch = vec![
         dataset("cmre", "One"),
@@ -266,7 +251,8 @@ async fn a_failed_batch_writes_nothing(store: &Store) {
     );
 }
 
-async fn deleting_keeps_history(store: &Store) {
+async fn deleting_keeps_history(db: TestStore) {
+    let store = &db.store;
     with_org(store, "cmre").await;
     let record = dataset("cmre", "Wave buoy");
     store.insert_dataset(&record, "t").await.unwrap();
@@ -311,7 +297,8 @@ async fn deleting_keeps_history(store: &Store) {
     );
 }
 
-async fn lists_filter_and_page_by_keyset(store: &Store) {
+async fn lists_filter_and_page_by_keyset(db: TestStore) {
+    let store = &db.store;
     with_org(store, "cmre").await;
     with_org(store, "nhs").await;
     let mut written = Vec::new();
@@ -382,7 +369,8 @@ async fn lists_filter_and_page_by_keyset(store: &Store) {
     assert_eq!(found.iter().map(|d| d.id).collect::<Vec<_>>(), [changed.id]);
 }
 
-async fn tokens_expire_and_revoke(store: &Store) {
+async fn tokens_expire_and_revoke(db: TestStore) {
+    let store = &db.store;
     let user = User {
         id: Uuid::now_v7(),
         name: "ops".into(),
@@ -439,7 +427,8 @@ async fn tokens_expire_and_revoke(store: &Store) {
     ));
 }
 
-async fn idempotency_keys_are_claimed_once(store: &Store) {
+async fn idempotency_keys_are_claimed_once(db: TestStore) {
+    let store = &db.store;
     let principal = Uuid::now_v7();
     let claim = || store.claim_idempotency_key(principal, "key-1", b"hash", now());
     assert_eq!(claim().await.unwrap(), IdempotencyClaim::Claimed);
@@ -485,7 +474,8 @@ async fn idempotency_keys_are_claimed_once(store: &Store) {
 /// Writers commit concurrently while a reader tails the change feed by `seq`. Were a later `seq` ever
 /// visible before an earlier one committed, the reader would move past the earlier one and never
 /// see it. Every change must reach the reader.
-async fn concurrent_writers_are_fed_in_commit_order(store: &Store) {
+async fn concurrent_writers_are_fed_in_commit_order(db: TestStore) {
+    let store = &db.store;
     const WRITERS: usize = 8;
     const EACH: usize = 40;
     with_org(store, "cmre").await;

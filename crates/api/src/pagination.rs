@@ -1,0 +1,190 @@
+//! Keyset pagination: `limit` and an opaque `cursor`, with the next page's address in the body and
+//! in a `Link` header.
+
+use axum::Json;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::problem::Problem;
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 1000;
+
+/// Cursors are versioned so that their format can change without breaking stored links.
+const CURSOR_AFTER_ID: u8 = 1;
+const CURSOR_AFTER_NUMBER: u8 = 2;
+
+/// Where a page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    AfterId(Uuid),
+    AfterNumber(i64),
+}
+
+impl Cursor {
+    pub fn encode(self) -> String {
+        let mut bytes = Vec::with_capacity(17);
+        match self {
+            Self::AfterId(id) => {
+                bytes.push(CURSOR_AFTER_ID);
+                bytes.extend_from_slice(id.as_bytes());
+            }
+            Self::AfterNumber(n) => {
+                bytes.push(CURSOR_AFTER_NUMBER);
+                bytes.extend_from_slice(&n.to_be_bytes());
+            }
+        }
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    pub fn decode(raw: &str) -> Result<Self, Problem> {
+        let invalid = || {
+            Problem::bad_parameter(
+                "cursor",
+                "is not a cursor this server issued; start again without it",
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+        match bytes.split_first() {
+            Some((&CURSOR_AFTER_ID, rest)) => Uuid::from_slice(rest)
+                .map(Self::AfterId)
+                .map_err(|_| invalid()),
+            Some((&CURSOR_AFTER_NUMBER, rest)) => {
+                let n: [u8; 8] = rest.try_into().map_err(|_| invalid())?;
+                Ok(Self::AfterNumber(i64::from_be_bytes(n)))
+            }
+            _ => Err(invalid()),
+        }
+    }
+}
+
+/// Parses `limit`: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
+pub fn parse_limit(raw: Option<&str>) -> Result<u32, Problem> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                Problem::bad_parameter(
+                    "limit",
+                    format!("must be an integer from 1 to {MAX_LIMIT}, not `{raw}`"),
+                )
+            }),
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The address of the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` fetched items: one more than asked means there is a next
+    /// page, which starts after the last item kept. `next_url` gets the next page's cursor.
+    pub fn from_fetched(
+        mut items: Vec<T>,
+        limit: u32,
+        cursor_of: impl Fn(&T) -> Cursor,
+        next_url: impl Fn(&str) -> String,
+    ) -> Self {
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next = if more {
+            items.last().map(|last| next_url(&cursor_of(last).encode()))
+        } else {
+            None
+        };
+        Self { items, next }
+    }
+}
+
+impl<T: Serialize> IntoResponse for Page<T> {
+    fn into_response(self) -> Response {
+        let link = self
+            .next
+            .as_ref()
+            .and_then(|next| HeaderValue::try_from(format!("<{next}>; rel=\"next\"")).ok());
+        let mut response = Json(self).into_response();
+        if let Some(link) = link {
+            response.headers_mut().insert(header::LINK, link);
+        }
+        response
+    }
+}
+
+/// A query string rebuilt with `cursor` replaced, for `next` links.
+pub fn with_cursor(path: &str, params: &[(&str, Option<&str>)], cursor: &str) -> String {
+    let mut query: Vec<String> = params
+        .iter()
+        .filter_map(|(name, value)| value.map(|v| format!("{name}={}", encode_component(v))))
+        .collect();
+    query.push(format!("cursor={cursor}"));
+    format!("{path}?{}", query.join("&"))
+}
+
+fn encode_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_forgeries() {
+        let id = Uuid::now_v7();
+        for cursor in [Cursor::AfterId(id), Cursor::AfterNumber(42)] {
+            assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+        }
+        for forged in [
+            "",
+            "!!",
+            "AQ",
+            "AwAAAAAAAAAAAAAAAAAAAAAA",
+            &URL_SAFE_NO_PAD.encode([2, 1, 2]),
+        ] {
+            assert!(Cursor::decode(forged).is_err(), "{forged}");
+        }
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        assert_eq!(parse_limit(None).unwrap(), DEFAULT_LIMIT);
+        assert_eq!(parse_limit(Some("1000")).unwrap(), 1000);
+        for bad in ["0", "1001", "-1", "ten", ""] {
+            assert!(parse_limit(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn next_links_keep_filters() {
+        let url = with_cursor(
+            "/api/v1/datasets",
+            &[
+                ("limit", Some("2")),
+                ("keyword", Some("sea ice")),
+                ("organisation", None),
+            ],
+            "AQ",
+        );
+        assert_eq!(url, "/api/v1/datasets?limit=2&keyword=sea%20ice&cursor=AQ");
+    }
+}

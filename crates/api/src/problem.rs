@@ -1,0 +1,177 @@
+//! Every error is an RFC 9457 problem document (`application/problem+json`).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fathom_model::ValidationErrors;
+use fathom_service::ServiceError;
+use serde::Serialize;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem: what went wrong and, for invalid input, where.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the status and title say what kind of problem it is.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// Each invalid field or query parameter of the request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+/// One invalid part of a request: a body field (`pointer`, RFC 6901) or a query `parameter`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProblemField {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// A query parameter that could not be used.
+    pub fn bad_parameter(parameter: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut problem = Self::bad_request(format!("query parameter `{parameter}`: {message}"));
+        problem.errors.push(ProblemField {
+            pointer: None,
+            parameter: Some(parameter.to_owned()),
+            message,
+        });
+        problem
+    }
+
+    fn invalid(status: StatusCode, errors: ValidationErrors) -> Self {
+        let detail = match errors.0.as_slice() {
+            [only] => format!("{}: {}", display_pointer(&only.pointer), only.message),
+            many => format!("{} fields are invalid; see `errors`", many.len()),
+        };
+        let mut problem = Self::new(status, detail);
+        problem.errors = errors
+            .0
+            .into_iter()
+            .map(|e| ProblemField {
+                pointer: Some(e.pointer),
+                parameter: None,
+                message: e.message,
+            })
+            .collect();
+        problem
+    }
+}
+
+fn display_pointer(pointer: &str) -> &str {
+    if pointer.is_empty() {
+        "the body"
+    } else {
+        pointer
+    }
+}
+
+impl From<ServiceError> for Problem {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Malformed(message) => {
+                Self::bad_request(format!("the body is not valid JSON: {message}"))
+            }
+            ServiceError::Invalid(errors) => {
+                Self::invalid(StatusCode::UNPROCESSABLE_ENTITY, errors)
+            }
+            ServiceError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, error.to_string()),
+            ServiceError::Unauthenticated => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "a valid bearer token is required: `Authorization: Bearer <token>`",
+            ),
+            ServiceError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, error.to_string()),
+            ServiceError::StaleRevision { .. } => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                format!("{error}; read it again"),
+            ),
+            ServiceError::Duplicate { ref field, .. } => {
+                let field = field.clone();
+                let mut problem = Self::invalid(
+                    StatusCode::CONFLICT,
+                    ValidationErrors::single(format!("/{field}"), error.to_string()),
+                );
+                problem.detail = error.to_string();
+                problem
+            }
+            ServiceError::Conflict(_) => Self::new(StatusCode::CONFLICT, error.to_string()),
+            ServiceError::KeyReused => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+            }
+            ServiceError::Internal(source) => {
+                tracing::error!(error = ?source, "internal error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "an internal error occurred; it has been logged",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"fathom\""),
+            );
+        }
+        response
+    }
+}
+
+/// Turns any error response that is not yet a problem document (a rejection of the framework, a
+/// timeout) into one, keeping its status, its text as the detail, and its headers such as `Allow`.
+pub async fn ensure_problem(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let detail = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text.trim().to_owned()
+    };
+    let mut problem = Problem::new(status, detail).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    problem
+}

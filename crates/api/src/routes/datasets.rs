@@ -1,0 +1,433 @@
+//! `/api/v1/datasets`: datasets, their distributions and their revisions.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use fathom_model::values::parse_instant;
+use fathom_model::{Dataset, DatasetInput, Distribution, DistributionInput};
+use fathom_service::{DatasetFilter, PageRequest, RecordKey, Revision};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{create_once, created, record};
+use crate::AppState;
+use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody};
+use crate::pagination::{Cursor, Page, parse_limit, with_cursor};
+use crate::problem::Problem;
+
+const PATH: &str = "/api/v1/datasets";
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page size, 1 to 1000 (default 50).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// Opaque; from the previous page's `next`.
+    cursor: Option<String>,
+    /// The slug of the publishing organisation.
+    organisation: Option<String>,
+    /// A keyword, matched case-insensitively.
+    keyword: Option<String>,
+    /// Only datasets changed at or after this instant (RFC 3339 or `YYYY-MM-DD`).
+    modified_since: Option<String>,
+}
+
+/// Lists datasets in creation order, optionally filtered.
+#[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets", params(ListQuery), responses(
+    (status = 200, body = Page<Dataset>, headers(("Link" = String, description = "`rel=\"next\"`"))),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Page<Dataset>, Problem> {
+    let limit = parse_limit(query.limit.as_deref())?;
+    let after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
+        None => None,
+        Some(Cursor::AfterId(id)) => Some(id),
+        Some(Cursor::AfterNumber(_)) => {
+            return Err(Problem::bad_parameter("cursor", "belongs to another list"));
+        }
+    };
+    let modified_since = query
+        .modified_since
+        .as_deref()
+        .map(|raw| {
+            parse_instant(raw).map_err(|message| Problem::bad_parameter("modified_since", message))
+        })
+        .transpose()?;
+    let filter = DatasetFilter {
+        organisation: query.organisation.clone(),
+        keyword: query.keyword.clone(),
+        modified_since,
+    };
+    let items = state
+        .catalogue
+        .datasets(
+            &filter,
+            PageRequest {
+                after,
+                limit: limit + 1,
+            },
+        )
+        .await?;
+    let limit_text = limit.to_string();
+    let params = [
+        ("limit", Some(limit_text.as_str())),
+        ("organisation", query.organisation.as_deref()),
+        ("keyword", query.keyword.as_deref()),
+        ("modified_since", query.modified_since.as_deref()),
+    ];
+    Ok(Page::from_fetched(
+        items,
+        limit,
+        |d| Cursor::AfterId(d.id),
+        |cursor| with_cursor(PATH, &params, cursor),
+    ))
+}
+
+/// Creates a dataset (editor). The slug is derived from the title when not given. Honours
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/datasets", tag = "datasets", request_body = DatasetInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Dataset, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    body: JsonBody<DatasetInput>,
+) -> Result<Response, Problem> {
+    let fingerprint: [&[u8]; 3] = [Method::POST.as_str().as_bytes(), PATH.as_bytes(), &body.raw];
+    create_once(&state, &caller, key, &fingerprint, async {
+        let dataset = state.catalogue.create_dataset(&caller, body.value).await?;
+        created(format!("{PATH}/{}", dataset.id), dataset.revision, &dataset)
+    })
+    .await
+}
+
+/// Reads a dataset by id or slug.
+#[utoipa::path(get, path = "/api/v1/datasets/{key}", tag = "datasets",
+    params(("key" = String, Path, description = "Id or slug")),
+    responses(
+        (status = 200, body = Dataset, headers(("ETag" = String))),
+        (status = 304, description = "`If-None-Match` names the current revision"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn read(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let dataset = state.catalogue.dataset(&RecordKey::parse(&key)).await?;
+    Ok(record(&headers, dataset.revision, &dataset))
+}
+
+/// Replaces a dataset (editor). Requires `If-Match`. Without a `slug` the current one is kept.
+#[utoipa::path(put, path = "/api/v1/datasets/{key}", tag = "datasets", request_body = DatasetInput,
+    params(("key" = String, Path, description = "Id or slug"), ("If-Match" = String, Header, description = "The ETag read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Dataset, headers(("ETag" = String))),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn replace(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(key): Path<String>,
+    if_match: IfMatch,
+    headers: HeaderMap,
+    body: JsonBody<DatasetInput>,
+) -> Result<Response, Problem> {
+    let key = RecordKey::parse(&key);
+    let expected = current_or(&state, &key, if_match.required()?).await?;
+    let dataset = state
+        .catalogue
+        .replace_dataset(&caller, &key, expected, body.value)
+        .await?;
+    Ok(record(&headers, dataset.revision, &dataset))
+}
+
+/// Changes a dataset with a JSON Merge Patch (RFC 7396; editor). Requires `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/datasets/{key}", tag = "datasets",
+    request_body(content = Object, content_type = "application/merge-patch+json"),
+    params(("key" = String, Path, description = "Id or slug"), ("If-Match" = String, Header, description = "The ETag read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Dataset, headers(("ETag" = String))),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn patch(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(key): Path<String>,
+    if_match: IfMatch,
+    headers: HeaderMap,
+    body: JsonBody<serde_json::Value>,
+) -> Result<Response, Problem> {
+    let key = RecordKey::parse(&key);
+    let expected = current_or(&state, &key, if_match.required()?).await?;
+    let dataset = state
+        .catalogue
+        .patch_dataset(&caller, &key, expected, &body.value)
+        .await?;
+    Ok(record(&headers, dataset.revision, &dataset))
+}
+
+/// Deletes a dataset (editor); its revisions stay readable by id. `If-Match` is checked when given.
+#[utoipa::path(delete, path = "/api/v1/datasets/{key}", tag = "datasets",
+    params(("key" = String, Path, description = "Id or slug"), ("If-Match" = Option<String>, Header, description = "The ETag read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(key): Path<String>,
+    if_match: IfMatch,
+) -> Result<StatusCode, Problem> {
+    state
+        .catalogue
+        .delete_dataset(&caller, &RecordKey::parse(&key), if_match.optional()?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RevisionsQuery {
+    /// Page size, 1 to 1000 (default 50).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// Opaque; from the previous page's `next`.
+    cursor: Option<String>,
+}
+
+/// Lists the revisions of a dataset, oldest first, without snapshots. A deleted dataset's history
+/// is listed by its id.
+#[utoipa::path(get, path = "/api/v1/datasets/{key}/revisions", tag = "datasets",
+    params(("key" = String, Path, description = "Id or slug"), RevisionsQuery),
+    responses(
+        (status = 200, body = Page<Revision>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revisions(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(query): Query<RevisionsQuery>,
+) -> Result<Page<Revision>, Problem> {
+    let limit = parse_limit(query.limit.as_deref())?;
+    let after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
+        None => 0,
+        Some(Cursor::AfterNumber(n)) => n,
+        Some(Cursor::AfterId(_)) => {
+            return Err(Problem::bad_parameter("cursor", "belongs to another list"));
+        }
+    };
+    let items = state
+        .catalogue
+        .dataset_revisions(&RecordKey::parse(&key), after, limit + 1)
+        .await?;
+    let path = format!("{PATH}/{key}/revisions");
+    let limit_text = limit.to_string();
+    Ok(Page::from_fetched(
+        items,
+        limit,
+        |r| Cursor::AfterNumber(r.revision),
+        |cursor| with_cursor(&path, &[("limit", Some(&limit_text))], cursor),
+    ))
+}
+
+/// Reads one revision of a dataset with the full record as it was (`snapshot`).
+#[utoipa::path(get, path = "/api/v1/datasets/{key}/revisions/{revision}", tag = "datasets",
+    params(("key" = String, Path, description = "Id or slug"), ("revision" = i64, Path)),
+    responses(
+        (status = 200, body = Revision),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revision(
+    State(state): State<AppState>,
+    Path((key, revision)): Path<(String, i64)>,
+) -> Result<axum::Json<Revision>, Problem> {
+    Ok(axum::Json(
+        state
+            .catalogue
+            .dataset_revision(&RecordKey::parse(&key), revision)
+            .await?,
+    ))
+}
+
+/// Lists the distributions of a dataset.
+#[utoipa::path(get, path = "/api/v1/datasets/{key}/distributions", tag = "datasets",
+    params(("key" = String, Path, description = "Id or slug")),
+    responses(
+        (status = 200, body = Page<Distribution>, headers(("ETag" = String, description = "The dataset's"))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn distributions(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let dataset = state.catalogue.dataset(&RecordKey::parse(&key)).await?;
+    let page = Page {
+        items: dataset.metadata.distributions,
+        next: None,
+    };
+    Ok(record(&headers, dataset.revision, &page))
+}
+
+/// Adds a distribution to a dataset (editor): a new revision of the dataset. `If-Match` (the
+/// dataset's ETag) is checked when given. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/datasets/{key}/distributions", tag = "datasets", request_body = DistributionInput,
+    params(
+        ("key" = String, Path, description = "Id or slug"),
+        ("If-Match" = Option<String>, Header, description = "The dataset's ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Distribution, headers(("ETag" = String, description = "The dataset's"), ("Location" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn add_distribution(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(key): Path<String>,
+    if_match: IfMatch,
+    idempotency_key: IdempotencyKey,
+    body: JsonBody<DistributionInput>,
+) -> Result<Response, Problem> {
+    let expected = if_match.optional()?;
+    let path = format!("{PATH}/{key}/distributions");
+    let fingerprint: [&[u8]; 3] = [Method::POST.as_str().as_bytes(), path.as_bytes(), &body.raw];
+    create_once(&state, &caller, idempotency_key, &fingerprint, async {
+        let (dataset, distribution) = state
+            .catalogue
+            .add_distribution(&caller, &RecordKey::parse(&key), expected, body.value)
+            .await?;
+        created(
+            format!("{PATH}/{}/distributions/{}", dataset.id, distribution.id),
+            dataset.revision,
+            &distribution,
+        )
+    })
+    .await
+}
+
+/// Reads one distribution of a dataset.
+#[utoipa::path(get, path = "/api/v1/datasets/{key}/distributions/{distribution}", tag = "datasets",
+    params(("key" = String, Path, description = "Id or slug"), ("distribution" = Uuid, Path)),
+    responses(
+        (status = 200, body = Distribution, headers(("ETag" = String, description = "The dataset's"))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn distribution(
+    State(state): State<AppState>,
+    Path((key, distribution)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let (dataset, distribution) = state
+        .catalogue
+        .distribution(&RecordKey::parse(&key), distribution_id(&distribution)?)
+        .await?;
+    Ok(record(&headers, dataset.revision, &distribution))
+}
+
+/// Replaces one distribution (editor). Requires `If-Match` with the dataset's ETag.
+#[utoipa::path(put, path = "/api/v1/datasets/{key}/distributions/{distribution}", tag = "datasets",
+    request_body = DistributionInput,
+    params(
+        ("key" = String, Path, description = "Id or slug"),
+        ("distribution" = Uuid, Path),
+        ("If-Match" = String, Header, description = "The dataset's ETag"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Distribution, headers(("ETag" = String, description = "The dataset's"))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn replace_distribution(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((key, distribution)): Path<(String, String)>,
+    if_match: IfMatch,
+    headers: HeaderMap,
+    body: JsonBody<DistributionInput>,
+) -> Result<Response, Problem> {
+    let id = distribution_id(&distribution)?;
+    let expected = if_match.required()?;
+    let (dataset, distribution) = state
+        .catalogue
+        .replace_distribution(&caller, &RecordKey::parse(&key), id, expected, body.value)
+        .await?;
+    Ok(record(&headers, dataset.revision, &distribution))
+}
+
+/// Removes one distribution (editor). `If-Match` (the dataset's ETag) is checked when given.
+#[utoipa::path(delete, path = "/api/v1/datasets/{key}/distributions/{distribution}", tag = "datasets",
+    params(
+        ("key" = String, Path, description = "Id or slug"),
+        ("distribution" = Uuid, Path),
+        ("If-Match" = Option<String>, Header, description = "The dataset's ETag"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_distribution(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((key, distribution)): Path<(String, String)>,
+    if_match: IfMatch,
+) -> Result<StatusCode, Problem> {
+    let id = distribution_id(&distribution)?;
+    state
+        .catalogue
+        .delete_distribution(&caller, &RecordKey::parse(&key), id, if_match.optional()?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Distributions are addressed by id only; anything else names none.
+fn distribution_id(raw: &str) -> Result<Uuid, Problem> {
+    Uuid::try_parse(raw)
+        .map_err(|_| Problem::new(StatusCode::NOT_FOUND, "no distribution with this id"))
+}
+
+/// `If-Match: *` means the current revision, whatever it is.
+async fn current_or(
+    state: &AppState,
+    key: &RecordKey,
+    expected: Option<i64>,
+) -> Result<i64, Problem> {
+    match expected {
+        Some(revision) => Ok(revision),
+        None => Ok(state.catalogue.dataset(key).await?.revision),
+    }
+}

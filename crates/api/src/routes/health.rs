@@ -1,0 +1,38 @@
+//! Liveness and readiness, for orchestrators and load balancers.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use crate::AppState;
+use crate::problem::Problem;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+/// The process is up and serving.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
+pub async fn live() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The process can serve requests: its database answers.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, body = Health),
+    (status = 503, body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
+    match state.catalogue.ping().await {
+        Ok(()) => Ok(Json(Health { status: "ready" })),
+        Err(error) => {
+            tracing::warn!(error = ?error, "not ready");
+            Err(Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database does not answer",
+            ))
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The routes of `/api/v1` and the health checks, each documented for the OpenAPI document.
+
+mod datasets;
+mod health;
+mod organisations;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fathom_model::Principal;
+use fathom_service::Attempt;
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::extract::{IdempotencyKey, etag, not_modified};
+use crate::problem::{PROBLEM_JSON, Problem};
+
+pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi)
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(organisations::list, organisations::create))
+        .routes(routes!(
+            organisations::read,
+            organisations::replace,
+            organisations::patch,
+            organisations::delete
+        ))
+        .routes(routes!(datasets::list, datasets::create))
+        .routes(routes!(
+            datasets::read,
+            datasets::replace,
+            datasets::patch,
+            datasets::delete
+        ))
+        .routes(routes!(datasets::revisions))
+        .routes(routes!(datasets::revision))
+        .routes(routes!(datasets::distributions, datasets::add_distribution))
+        .routes(routes!(
+            datasets::distribution,
+            datasets::replace_distribution,
+            datasets::delete_distribution
+        ))
+}
+
+/// A record with its `ETag`; 304 when the client's `If-None-Match` already has this revision.
+fn record<T: Serialize>(request: &HeaderMap, revision: i64, body: &T) -> Response {
+    if not_modified(request, revision) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        set_etag(&mut response, revision);
+        return response;
+    }
+    let mut response = axum::Json(body).into_response();
+    set_etag(&mut response, revision);
+    response
+}
+
+fn set_etag(response: &mut Response, revision: i64) {
+    if let Ok(value) = HeaderValue::try_from(etag(revision)) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+}
+
+/// A record just created: its address, the revision for its `ETag`, and its JSON.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct Created {
+    location: String,
+    revision: i64,
+    body: serde_json::Value,
+}
+
+impl IntoResponse for Created {
+    fn into_response(self) -> Response {
+        let mut response = (StatusCode::CREATED, axum::Json(&self.body)).into_response();
+        set_etag(&mut response, self.revision);
+        if let Ok(location) = HeaderValue::try_from(&self.location) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        response
+    }
+}
+
+fn created<T: Serialize>(location: String, revision: i64, body: &T) -> Result<Created, Problem> {
+    let body = serde_json::to_value(body).map_err(|e| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot encode the record: {e}"),
+        )
+    })?;
+    Ok(Created {
+        location,
+        revision,
+        body,
+    })
+}
+
+/// Runs a create at most once per `Idempotency-Key`: a retry with the same key and request gets the
+/// first response again (with `Idempotent-Replayed: true`), including a refusal; a server error
+/// frees the key so that the retry runs.
+async fn create_once<F>(
+    state: &AppState,
+    caller: &Principal,
+    key: IdempotencyKey,
+    fingerprint: &[&[u8]],
+    create: F,
+) -> Result<Response, Problem>
+where
+    F: Future<Output = Result<Created, Problem>>,
+{
+    let Some(key) = key.0 else {
+        return create.await.map(IntoResponse::into_response);
+    };
+    match state.idempotency.begin(caller, &key, fingerprint).await? {
+        Attempt::Replay { status, response } => Ok(replay(status, &response)),
+        Attempt::Run => match create.await {
+            Ok(created) => {
+                let stored = serde_json::to_string(&created).unwrap_or_default();
+                state
+                    .idempotency
+                    .complete(caller, &key, StatusCode::CREATED.as_u16(), &stored)
+                    .await?;
+                Ok(created.into_response())
+            }
+            Err(problem) if problem.status < 500 => {
+                let stored = serde_json::to_string(&problem).unwrap_or_default();
+                state
+                    .idempotency
+                    .complete(caller, &key, problem.status, &stored)
+                    .await?;
+                Err(problem)
+            }
+            Err(problem) => {
+                state.idempotency.release(caller, &key).await?;
+                Err(problem)
+            }
+        },
+    }
+}
+
+fn replay(status: u16, stored: &str) -> Response {
+    let mut response = match serde_json::from_str::<Created>(stored) {
+        Ok(created) if status == StatusCode::CREATED.as_u16() => created.into_response(),
+        _ => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = (status, stored.to_owned()).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+            response
+        }
+    };
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}

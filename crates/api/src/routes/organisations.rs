@@ -1,0 +1,202 @@
+//! `/api/v1/organisations`: the publishers of datasets.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use fathom_model::{Organisation, OrganisationInput};
+use fathom_service::{PageRequest, RecordKey};
+use serde::Deserialize;
+
+use super::{create_once, created, record};
+use crate::AppState;
+use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody};
+use crate::pagination::{Cursor, Page, parse_limit, with_cursor};
+use crate::problem::Problem;
+
+const PATH: &str = "/api/v1/organisations";
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page size, 1 to 1000 (default 50).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// Opaque; from the previous page's `next`.
+    cursor: Option<String>,
+}
+
+/// Lists organisations in creation order.
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", params(ListQuery), responses(
+    (status = 200, body = Page<Organisation>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Page<Organisation>, Problem> {
+    let limit = parse_limit(query.limit.as_deref())?;
+    let after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
+        None => None,
+        Some(Cursor::AfterId(id)) => Some(id),
+        Some(Cursor::AfterNumber(_)) => {
+            return Err(Problem::bad_parameter("cursor", "belongs to another list"));
+        }
+    };
+    let items = state
+        .catalogue
+        .organisations(PageRequest {
+            after,
+            limit: limit + 1,
+        })
+        .await?;
+    let limit_text = limit.to_string();
+    Ok(Page::from_fetched(
+        items,
+        limit,
+        |o| Cursor::AfterId(o.id),
+        |cursor| with_cursor(PATH, &[("limit", Some(&limit_text))], cursor),
+    ))
+}
+
+/// Creates an organisation (admin). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = OrganisationInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Organisation, headers(("ETag" = String), ("Location" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    body: JsonBody<OrganisationInput>,
+) -> Result<Response, Problem> {
+    let fingerprint: [&[u8]; 3] = [Method::POST.as_str().as_bytes(), PATH.as_bytes(), &body.raw];
+    create_once(&state, &caller, key, &fingerprint, async {
+        let organisation = state
+            .catalogue
+            .create_organisation(&caller, body.value)
+            .await?;
+        created(
+            format!("{PATH}/{}", organisation.id),
+            organisation.revision,
+            &organisation,
+        )
+    })
+    .await
+}
+
+/// Reads an organisation by id or slug.
+#[utoipa::path(get, path = "/api/v1/organisations/{key}", tag = "organisations",
+    params(("key" = String, Path, description = "Id or slug")),
+    responses(
+        (status = 200, body = Organisation, headers(("ETag" = String))),
+        (status = 304, description = "`If-None-Match` names the current revision"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn read(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let organisation = state
+        .catalogue
+        .organisation(&RecordKey::parse(&key))
+        .await?;
+    Ok(record(&headers, organisation.revision, &organisation))
+}
+
+/// Replaces an organisation (admin). Requires `If-Match`; the slug cannot change.
+#[utoipa::path(put, path = "/api/v1/organisations/{key}", tag = "organisations", request_body = OrganisationInput,
+    params(("key" = String, Path, description = "Id or slug"), ("If-Match" = String, Header, description = "The ETag read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Organisation, headers(("ETag" = String))),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn replace(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(key): Path<String>,
+    if_match: IfMatch,
+    headers: HeaderMap,
+    body: JsonBody<OrganisationInput>,
+) -> Result<Response, Problem> {
+    let key = RecordKey::parse(&key);
+    let expected = current_or(&state, &key, if_match.required()?).await?;
+    let organisation = state
+        .catalogue
+        .replace_organisation(&caller, &key, expected, body.value)
+        .await?;
+    Ok(record(&headers, organisation.revision, &organisation))
+}
+
+/// Changes an organisation with a JSON Merge Patch (admin). Requires `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/organisations/{key}", tag = "organisations",
+    request_body(content = Object, content_type = "application/merge-patch+json"),
+    params(("key" = String, Path, description = "Id or slug"), ("If-Match" = String, Header, description = "The ETag read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Organisation, headers(("ETag" = String))),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn patch(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(key): Path<String>,
+    if_match: IfMatch,
+    headers: HeaderMap,
+    body: JsonBody<serde_json::Value>,
+) -> Result<Response, Problem> {
+    let key = RecordKey::parse(&key);
+    let expected = current_or(&state, &key, if_match.required()?).await?;
+    let organisation = state
+        .catalogue
+        .patch_organisation(&caller, &key, expected, &body.value)
+        .await?;
+    Ok(record(&headers, organisation.revision, &organisation))
+}
+
+/// Deletes an organisation that publishes no dataset (admin). `If-Match` is checked when given.
+#[utoipa::path(delete, path = "/api/v1/organisations/{key}", tag = "organisations",
+    params(("key" = String, Path, description = "Id or slug"), ("If-Match" = Option<String>, Header, description = "The ETag read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(key): Path<String>,
+    if_match: IfMatch,
+) -> Result<StatusCode, Problem> {
+    let key = RecordKey::parse(&key);
+    state
+        .catalogue
+        .delete_organisation(&caller, &key, if_match.optional()?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `If-Match: *` means the current revision, whatever it is.
+async fn current_or(
+    state: &AppState,
+    key: &RecordKey,
+    expected: Option<i64>,
+) -> Result<i64, Problem> {
+    match expected {
+        Some(revision) => Ok(revision),
+        None => Ok(state.catalogue.organisation(key).await?.revision),
+    }
+}

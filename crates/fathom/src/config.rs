@@ -1,0 +1,160 @@
+//! The effective configuration: defaults < `fathom.toml` < `FATHOM_*` environment < flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
+/// configuration).
+const SETTINGS: [&str; 6] = [
+    "listen",
+    "data_dir",
+    "database_url",
+    "body_limit",
+    "bootstrap_token",
+    "log_format",
+];
+
+/// Everything `fathom` can be configured with. See `docs/configuration.md`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The address the server listens on.
+    pub listen: SocketAddr,
+    /// Where the embedded database (and, later, the search index) live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
+    pub database_url: Option<String>,
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// When set and no admin exists, the server creates the user `admin` holding this token.
+    pub bootstrap_token: Option<String>,
+    /// `text` or `json` log lines on standard error.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./fathom-data"),
+            database_url: None,
+            body_limit: 1024 * 1024,
+            bootstrap_token: None,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Values given on the command line; absent ones leave the lower layers in force.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Layers the sources. `file` is the configuration file; a missing file is skipped.
+    pub fn load(file: &Path, overrides: &Overrides) -> Result<Self, Box<figment::Error>> {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("FATHOM_").only(&SETTINGS))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// The configuration with secrets replaced, for printing.
+    pub fn redacted(&self) -> Self {
+        let mut config = self.clone();
+        config.database_url = config.database_url.as_deref().map(redact_url);
+        if config.bootstrap_token.is_some() {
+            config.bootstrap_token = Some("<redacted>".into());
+        }
+        config
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:<redacted>@host/db`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's test jail returns its own error type
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "fathom.toml",
+                "listen = \"0.0.0.0:9000\"\nbody_limit = 10\ndata_dir = \"/from/file\"",
+            )?;
+            jail.set_env("FATHOM_BODY_LIMIT", "20");
+            jail.set_env("FATHOM_DATA_DIR", "/from/env");
+            let overrides = Overrides {
+                data_dir: Some("/from/flag".into()),
+                ..Default::default()
+            };
+            let config = Config::load(Path::new("fathom.toml"), &overrides).map_err(|e| *e)?;
+            assert_eq!(config.listen.port(), 9000, "file over default");
+            assert_eq!(config.body_limit, 20, "env over file");
+            assert_eq!(
+                config.data_dir,
+                PathBuf::from("/from/flag"),
+                "flag over env"
+            );
+            assert_eq!(config.log_format, LogFormat::Text, "default");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_settings_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("fathom.toml", "listn = \"0.0.0.0:9000\"")?;
+            assert!(Config::load(Path::new("fathom.toml"), &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let config = Config {
+            database_url: Some("postgres://fathom:hunter2@db:5432/fathom".into()),
+            bootstrap_token: Some("s3cret".into()),
+            ..Config::default()
+        };
+        let shown = serde_json::to_string(&config.redacted()).unwrap();
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        assert!(shown.contains("postgres://fathom:<redacted>@db:5432/fathom"));
+    }
+}

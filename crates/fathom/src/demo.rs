@@ -1,0 +1,50 @@
+//! `serve --demo`: a realistic catalogue to explore, written for this project and built into the binary.
+
+use fathom_api::AppState;
+use fathom_model::{OrganisationInput, Role, decode_json};
+use fathom_service::{OnError, RecordKey, ServiceError};
+
+use crate::operator;
+
+const ORGANISATIONS: &str = include_str!("../demo/organisations.json");
+const DATASETS: &str = include_str!("../demo/datasets.ndjson");
+
+/// Loads whatever of the demo catalogue is missing, and returns a new admin token for the demo.
+pub async fn load(state: &AppState) -> Result<String, ServiceError> {
+    let principal = operator();
+    let organisations: Vec<OrganisationInput> = decode_json(ORGANISATIONS.as_bytes())?;
+    let mut created = 0;
+    for organisation in organisations {
+        let slug = organisation.slug.clone().unwrap_or_default();
+        match state.catalogue.organisation(&RecordKey::Slug(slug)).await {
+            Ok(_) => continue,
+            Err(ServiceError::NotFound(_)) => {}
+            Err(other) => return Err(other),
+        }
+        state
+            .catalogue
+            .create_organisation(&principal, organisation)
+            .await?;
+        created += 1;
+    }
+    if created > 0 {
+        let lines: Vec<(u64, String)> = (1..).zip(DATASETS.lines().map(str::to_owned)).collect();
+        let outcome = state
+            .catalogue
+            .import_datasets(&principal, &lines, OnError::Continue)
+            .await?;
+        for rejected in &outcome.rejected {
+            tracing::warn!(line = rejected.line, error = %rejected.error, "demo dataset not loaded");
+        }
+        tracing::info!(
+            organisations = created,
+            datasets = outcome.imported,
+            "loaded the demo catalogue"
+        );
+    }
+    let token = state
+        .identity
+        .create_token("demo-admin", Role::Admin, "serve --demo", None)
+        .await?;
+    Ok(token.secret)
+}

@@ -1,0 +1,85 @@
+//! `fathom serve`: the HTTP server, until SIGTERM or Ctrl-C.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use fathom_api::{ApiConfig, AppState};
+use fathom_service::Store;
+
+use crate::config::Config;
+use crate::demo;
+
+pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Result<()> {
+    let state = AppState::new(store.clone());
+    if let Some(token) = &config.bootstrap_token
+        && state
+            .identity
+            .bootstrap_admin(token)
+            .await
+            .context("cannot create the bootstrap admin")?
+    {
+        tracing::info!("created the user `admin` with the bootstrap token");
+    }
+    if load_demo {
+        let token = demo::load(&state)
+            .await
+            .context("cannot load the demo catalogue")?;
+        eprintln!("\nDemo admin token (shown once): {token}\n");
+    }
+    let pruning = tokio::spawn(prune_idempotency_keys(state.clone()));
+
+    let app = fathom_api::app(
+        state,
+        &ApiConfig {
+            body_limit: config.body_limit,
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, backend = store.backend(), "serving");
+    eprintln!("Fathom is listening on http://{address} (API docs at http://{address}/docs)");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    pruning.abort();
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Forgets old idempotency keys every hour.
+async fn prune_idempotency_keys(state: AppState) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match state.idempotency.prune().await {
+            Ok(pruned) => tracing::debug!(pruned, "pruned idempotency keys"),
+            Err(error) => tracing::warn!(?error, "cannot prune idempotency keys"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
