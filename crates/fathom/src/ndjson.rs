@@ -38,8 +38,8 @@ pub async fn import(
     }
 }
 
-/// Reads lines in batches of [`IMPORT_BATCH`]; each batch is committed before the next is read, so
-/// what the summary counts as imported is on disk.
+/// Reads lines in batches of [`IMPORT_BATCH`]; each batch is committed before the next is read, and
+/// reported as imported only once committed, so what the progress lines count survives a crash.
 async fn import_datasets(
     catalogue: &Catalogue,
     mut reader: impl AsyncBufRead + Unpin,
@@ -49,47 +49,48 @@ async fn import_datasets(
     let mut report = ImportReport::default();
     let mut line_number = 0_u64;
     let mut batch = Vec::with_capacity(IMPORT_BATCH);
-    loop {
-        let line = read_line(&mut reader, &mut line_number).await?;
-        let done = line.is_none();
+    let mut stopped = false;
+    while let Some(line) = read_line(&mut reader, &mut line_number).await? {
         match line {
-            Some(Ok(text)) => batch.push((line_number, text)),
-            Some(Err(message)) => {
+            Ok(text) => batch.push((line_number, text)),
+            Err(message) => {
                 reject(&mut report, line_number, &message);
-                if on_error == OnError::Stop {
-                    break;
-                }
-            }
-            None => {}
-        }
-        if batch.len() == IMPORT_BATCH || (done && !batch.is_empty()) {
-            let outcome = catalogue
-                .import_datasets(&principal, &batch, on_error)
-                .await?;
-            batch.clear();
-            report.imported += outcome.imported;
-            for rejected in &outcome.rejected {
-                reject(&mut report, rejected.line, &rejected.error);
-            }
-            if outcome.stopped {
-                break;
+                stopped = on_error == OnError::Stop;
             }
         }
-        if done {
+        if batch.len() == IMPORT_BATCH || stopped {
+            stopped |=
+                write_batch(catalogue, &principal, &mut batch, on_error, &mut report).await?;
+        }
+        if stopped {
             break;
         }
     }
-    // A line rejected before the batch was written under `Stop`: the lines before it still count.
-    if !batch.is_empty() {
-        let outcome = catalogue
-            .import_datasets(&principal, &batch, on_error)
-            .await?;
-        report.imported += outcome.imported;
-        for rejected in &outcome.rejected {
-            reject(&mut report, rejected.line, &rejected.error);
-        }
-    }
+    write_batch(catalogue, &principal, &mut batch, on_error, &mut report).await?;
     Ok(report)
+}
+
+/// Imports and empties `batch`; returns whether the import must stop.
+async fn write_batch(
+    catalogue: &Catalogue,
+    principal: &fathom_model::Principal,
+    batch: &mut Vec<(u64, String)>,
+    on_error: OnError,
+    report: &mut ImportReport,
+) -> anyhow::Result<bool> {
+    if batch.is_empty() {
+        return Ok(false);
+    }
+    let outcome = catalogue
+        .import_datasets(principal, batch, on_error)
+        .await?;
+    batch.clear();
+    report.imported += outcome.imported;
+    for rejected in &outcome.rejected {
+        reject(report, rejected.line, &rejected.error);
+    }
+    eprintln!("imported {} datasets so far", report.imported);
+    Ok(outcome.stopped)
 }
 
 async fn import_organisations(

@@ -22,10 +22,22 @@ pub struct TestStore {
 #[derive(Debug)]
 enum Cleanup {
     Directory(#[allow(dead_code)] tempfile::TempDir),
-    Database { server_url: String, name: String },
+    Database {
+        server_url: String,
+        name: String,
+        url: String,
+    },
 }
 
 impl TestStore {
+    /// The PostgreSQL URL of this store's database; `None` on SQLite.
+    pub fn url(&self) -> Option<&str> {
+        match &self.cleanup {
+            Cleanup::Database { url, .. } => Some(url),
+            Cleanup::Directory(_) => None,
+        }
+    }
+
     pub async fn sqlite() -> Self {
         let dir =
             tempfile::tempdir().unwrap_or_else(|e| fail(&format!("no temporary directory: {e}")));
@@ -57,7 +69,8 @@ impl TestStore {
             .await
             .unwrap_or_else(|e| fail(&format!("cannot create a test database: {e}")));
         let _ = admin.close().await;
-        let store = Store::connect_postgres(&database_url(&server_url, &name))
+        let url = database_url(&server_url, &name);
+        let store = Store::connect_postgres(&url)
             .await
             .unwrap_or_else(|e| fail(&format!("{e:?}")));
         store
@@ -66,14 +79,21 @@ impl TestStore {
             .unwrap_or_else(|e| fail(&format!("{e:?}")));
         Some(Self {
             store,
-            cleanup: Cleanup::Database { server_url, name },
+            cleanup: Cleanup::Database {
+                server_url,
+                name,
+                url,
+            },
         })
     }
 }
 
 impl Drop for TestStore {
     fn drop(&mut self) {
-        let Cleanup::Database { server_url, name } = &self.cleanup else {
+        let Cleanup::Database {
+            server_url, name, ..
+        } = &self.cleanup
+        else {
             return;
         };
         let (server_url, name) = (server_url.clone(), name.clone());

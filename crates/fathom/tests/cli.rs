@@ -1,0 +1,438 @@
+//! The `fathom` binary end to end: import and export, configuration, and crash safety.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use fathom_store::testing::TestStore;
+use fathom_store::{DatasetFilter, EntityType, PageRequest, RecordKey, Store};
+use serde_json::{Value, json};
+
+const FATHOM: &str = env!("CARGO_BIN_EXE_fathom");
+
+/// `fathom` with an isolated environment: no configuration file, no `FATHOM_*` from the caller.
+fn fathom(data_dir: &Path) -> Command {
+    let mut command = Command::new(FATHOM);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("FATHOM_LOG", "warn")
+        .arg("--config")
+        .arg(data_dir.join("absent.toml"))
+        .arg("--data-dir")
+        .arg(data_dir);
+    command
+}
+
+fn run(command: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn organisations() -> Vec<u8> {
+    let lines = [
+        json!({"slug": "cmre", "name": "Centre for Maritime Research", "nation": "ITA"}),
+        json!({"slug": "nhs", "name": "Norwegian Hydrographic Survey", "nation": "NOR"}),
+    ];
+    lines
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+fn dataset_line(i: usize) -> String {
+    json!({
+        "title": format!("Glider section {i}"),
+        "organisation": if i.is_multiple_of(2) { "cmre" } else { "nhs" },
+        "keywords": ["glider", "temperature"],
+        "spatial": {"bbox": [8.0, 43.0, 10.5, 44.5]},
+        "distributions": [{"title": "NetCDF", "access_url": format!("https://data.example.org/{i}.nc")}]
+    })
+    .to_string()
+}
+
+/// Imports organisations, then datasets with bad lines mixed in; checks the reports, then exports.
+fn import_and_export(target: &[&str], data_dir: &Path) {
+    let with_target = |args: &[&str]| {
+        let mut command = fathom(data_dir);
+        command.args(target).args(args);
+        command
+    };
+    let output = run(
+        with_target(&["import", "--kind", "organisations", "-"]).stdin(Stdio::piped()),
+        &organisations(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let mut input = Vec::new();
+    for i in 0..5 {
+        input.extend(dataset_line(i).into_bytes());
+        input.push(b'\n');
+    }
+    input.extend(b"{\"title\": \"truncated\n");
+    input.extend(b"\n");
+    input.extend(b"{\"title\": \"Bad \xff byte\", \"organisation\": \"cmre\"}\n");
+    input
+        .extend(format!("{}\n", json!({"title": "Orphan", "organisation": "nobody"})).into_bytes());
+    input.extend(
+        format!(
+            "{}\n",
+            json!({"title": "Mine", "organisation": "cmre", "slug": "glider-section-1"})
+        )
+        .into_bytes(),
+    );
+    input.extend(format!("{}\n", json!({"title": "Out of range", "organisation": "cmre", "spatial": {"bbox": [0, 0, 10, 91]}})).into_bytes());
+    input.extend(format!("{}\n", dataset_line(5)).into_bytes());
+
+    let output = run(&mut with_target(&["import", "-"]), &input);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "rejected lines fail the command");
+    for expected in [
+        "line 6: ",
+        "line 8: not UTF-8",
+        "line 9: /organisation: no organisation",
+        "line 10: another dataset already has this slug",
+        "line 11: /spatial/bbox",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+    }
+    assert!(
+        stderr.contains("imported 6 datasets, rejected 5 line(s)"),
+        "{stderr}"
+    );
+
+    let output = run(
+        &mut with_target(&["import", "--on-error", "stop", "-"]),
+        format!("{}\n{{oops\n{}\n", dataset_line(6), dataset_line(7)).as_bytes(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("line 2: ") && stderr.contains("imported 1 datasets, rejected 1 line(s)"),
+        "{stderr}"
+    );
+
+    let output = run(&mut with_target(&["export"]), b"");
+    assert!(output.status.success());
+    let exported: Vec<Value> = output
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    let mut titles: Vec<_> = exported
+        .iter()
+        .map(|d| d["title"].as_str().unwrap().to_owned())
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        (0..7)
+            .map(|i| format!("Glider section {i}"))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        exported
+            .iter()
+            .all(|d| d["revision"] == 1 && d["distributions"][0]["id"].is_string())
+    );
+}
+
+#[test]
+fn import_and_export_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    import_and_export(&[], dir.path());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_and_export_on_postgres() {
+    let Some(db) = TestStore::postgres().await else {
+        return;
+    };
+    let url = database_url_of(&db);
+    let dir = tempfile::tempdir().unwrap();
+    tokio::task::spawn_blocking(move || import_and_export(&["--database-url", &url], dir.path()))
+        .await
+        .unwrap();
+}
+
+fn database_url_of(db: &TestStore) -> String {
+    db.url()
+        .expect("a PostgreSQL test store has a URL")
+        .to_owned()
+}
+
+#[test]
+fn config_layers_and_redacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fathom.toml");
+    std::fs::write(&file, "listen = \"0.0.0.0:9999\"\nbody_limit = 2048\n").unwrap();
+    let output = Command::new(FATHOM)
+        .env_clear()
+        .env("FATHOM_BODY_LIMIT", "4096")
+        .env("FATHOM_DATABASE_URL", "postgres://fathom:hunter2@db/fathom")
+        .args(["--config", file.to_str().unwrap(), "config"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let config: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(config["listen"], "0.0.0.0:9999");
+    assert_eq!(config["body_limit"], 4096);
+    assert_eq!(
+        config["database_url"],
+        "postgres://fathom:<redacted>@db/fathom"
+    );
+    let bad = Command::new(FATHOM)
+        .env_clear()
+        .env("FATHOM_BODY_LIMIT", "lots")
+        .args(["--config", "/nonexistent.toml", "config"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("BODY_LIMIT"));
+}
+
+/// `kill -9` in the middle of an import: every batch the importer reported as committed is there,
+/// and every record present is whole (its row, its revision and its change-feed entry).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_import_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("datasets.ndjson");
+    let lines: String = (0..20_000).map(|i| dataset_line(i) + "\n").collect();
+    std::fs::write(&input, lines).unwrap();
+    assert!(
+        run(
+            fathom(dir.path()).args(["import", "--kind", "organisations", "-"]),
+            &organisations()
+        )
+        .status
+        .success()
+    );
+
+    let mut child = fathom(dir.path())
+        .arg("import")
+        .arg(&input)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let acknowledged = wait_for_progress(&mut child, 2);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let store = Store::open_sqlite(dir.path()).await.unwrap();
+    assert_whole(&store, acknowledged).await;
+}
+
+/// Reads the importer's progress until it has reported `batches` commits; returns the last count.
+fn wait_for_progress(child: &mut Child, batches: usize) -> u64 {
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = 0;
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if let Some(count) = line
+            .strip_prefix("imported ")
+            .and_then(|rest| rest.strip_suffix(" datasets so far"))
+        {
+            seen += 1;
+            if seen == batches {
+                return count.parse().unwrap();
+            }
+        }
+    }
+    panic!("the import ended before {batches} batches were committed");
+}
+
+/// At least `acknowledged` datasets, each with its revision and change; nothing half-written.
+async fn assert_whole(store: &Store, acknowledged: u64) {
+    let mut count = 0_u64;
+    let mut after = None;
+    loop {
+        let page = store
+            .datasets(
+                &DatasetFilter::default(),
+                PageRequest { after, limit: 1000 },
+            )
+            .await
+            .unwrap();
+        for dataset in &page {
+            let revision = store
+                .revision(EntityType::Dataset, dataset.id, 1)
+                .await
+                .unwrap();
+            assert_eq!(revision.snapshot.unwrap()["id"], json!(dataset.id));
+            assert_eq!(
+                store
+                    .dataset(&RecordKey::Slug(dataset.metadata.slug.to_string()))
+                    .await
+                    .unwrap(),
+                *dataset
+            );
+        }
+        count += page.len() as u64;
+        match page.last() {
+            Some(last) if page.len() == 1000 => after = Some(last.id),
+            _ => break,
+        }
+    }
+    assert!(
+        count >= acknowledged,
+        "{count} datasets survived, {acknowledged} were acknowledged"
+    );
+    assert!(count.is_multiple_of(1000), "whole batches only: {count}");
+    let changes = store.changes_since(0, 100_000).await.unwrap();
+    let dataset_changes = changes
+        .iter()
+        .filter(|c| c.entity_type == EntityType::Dataset)
+        .count() as u64;
+    assert_eq!(dataset_changes, count, "one change per dataset");
+}
+
+/// `kill -9` of the server while clients write: every dataset the server answered 201 for is there
+/// after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_the_server_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "fthm_bootstrap-token-for-the-crash-test-0123456789";
+    let serve = || {
+        let mut command = fathom(dir.path());
+        command
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("FATHOM_BOOTSTRAP_TOKEN", token)
+            .env("FATHOM_LOG", "info");
+        command.stderr(Stdio::piped()).spawn().unwrap()
+    };
+    let mut server = serve();
+    let base = wait_for_address(&mut server);
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{base}/api/v1/organisations"))
+        .bearer_auth(token)
+        .json(&json!({"slug": "cmre", "name": "CMRE", "nation": "ITA"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (client, base) = (client.clone(), base.clone());
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0.. {
+                let body =
+                    json!({"title": format!("Writer {w} dataset {i}"), "organisation": "cmre"});
+                match client
+                    .post(format!("{base}/api/v1/datasets"))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(response) if response.status() == reqwest::StatusCode::CREATED => {
+                        acknowledged.push(
+                            response
+                                .json::<Value>()
+                                .await
+                                .map(|d| d["id"].as_str().unwrap().to_owned())
+                                .ok(),
+                        );
+                    }
+                    _ => break,
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.extend(writer.await.unwrap().into_iter().flatten());
+    }
+    assert!(
+        acknowledged.len() > 20,
+        "the writers got going: {}",
+        acknowledged.len()
+    );
+
+    let store = Store::open_sqlite(dir.path()).await.unwrap();
+    for id in &acknowledged {
+        let dataset = store
+            .dataset(&RecordKey::parse(id))
+            .await
+            .unwrap_or_else(|e| panic!("acknowledged {id} lost: {e}"));
+        assert_eq!(dataset.revision, 1);
+    }
+    let all = store
+        .datasets(
+            &DatasetFilter::default(),
+            PageRequest {
+                after: None,
+                limit: 100_000,
+            },
+        )
+        .await
+        .unwrap();
+    for dataset in &all {
+        assert!(
+            store
+                .revision(EntityType::Dataset, dataset.id, 1)
+                .await
+                .is_ok(),
+            "{} has its revision",
+            dataset.id
+        );
+    }
+    store.close().await;
+
+    let mut restarted = serve();
+    let base = wait_for_address(&mut restarted);
+    let page: Value = client
+        .get(format!("{base}/api/v1/datasets?limit=1000"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        all.len(),
+        "the restarted server serves them"
+    );
+    restarted.kill().unwrap();
+    restarted.wait().unwrap();
+}
+
+/// Reads the server's standard error until it says where it listens.
+fn wait_for_address(server: &mut Child) -> String {
+    let stderr = BufReader::new(server.stderr.take().unwrap());
+    let started = Instant::now();
+    let mut lines = stderr.lines();
+    while started.elapsed() < Duration::from_secs(60) {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            let address = rest.split_whitespace().next().unwrap().to_owned();
+            // Keep draining the pipe so that the server never blocks on a full one.
+            std::thread::spawn(move || for _ in lines {});
+            return address;
+        }
+    }
+    panic!("the server did not start");
+}
