@@ -11,9 +11,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// An RFC 9457 problem: what went wrong and, for invalid input, where.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
-    /// Always `about:blank`: the status and title say what kind of problem it is.
+    /// A stable identifier of the kind of problem, `urn:fathom:problem:<kind>` (see `docs/api.md`).
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     pub title: &'static str,
     pub status: u16,
     pub detail: String,
@@ -35,12 +35,18 @@ pub struct ProblemField {
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
-            kind: "about:blank",
+            kind: problem_type(default_kind(status)),
             title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
         }
+    }
+
+    /// Names the kind of problem more precisely than its status does.
+    pub fn with_kind(mut self, kind: &str) -> Self {
+        self.kind = problem_type(kind);
+        self
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -50,7 +56,8 @@ impl Problem {
     /// A query parameter that could not be used.
     pub fn bad_parameter(parameter: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        let mut problem = Self::bad_request(format!("query parameter `{parameter}`: {message}"));
+        let mut problem = Self::bad_request(format!("query parameter `{parameter}`: {message}"))
+            .with_kind("invalid-parameter");
         problem.errors.push(ProblemField {
             pointer: None,
             parameter: Some(parameter.to_owned()),
@@ -78,6 +85,31 @@ impl Problem {
     }
 }
 
+fn problem_type(kind: &str) -> String {
+    format!("urn:fathom:problem:{kind}")
+}
+
+/// The kind of a problem known only by its status.
+fn default_kind(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad-request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not-found",
+        405 => "method-not-allowed",
+        408 => "timeout",
+        409 => "conflict",
+        412 => "stale-revision",
+        413 => "body-too-large",
+        415 => "unsupported-media-type",
+        422 => "validation-failed",
+        428 => "precondition-required",
+        503 => "unavailable",
+        _ if status.is_server_error() => "internal",
+        _ => "error",
+    }
+}
+
 fn display_pointer(pointer: &str) -> &str {
     if pointer.is_empty() {
         "the body"
@@ -91,6 +123,7 @@ impl From<ServiceError> for Problem {
         match error {
             ServiceError::Malformed(message) => {
                 Self::bad_request(format!("the body is not valid JSON: {message}"))
+                    .with_kind("malformed-json")
             }
             ServiceError::Invalid(errors) => {
                 Self::invalid(StatusCode::UNPROCESSABLE_ENTITY, errors)
@@ -112,7 +145,7 @@ impl From<ServiceError> for Problem {
                     ValidationErrors::single(format!("/{field}"), error.to_string()),
                 );
                 problem.detail = error.to_string();
-                problem
+                problem.with_kind("duplicate")
             }
             ServiceError::Conflict(_) => Self::new(StatusCode::CONFLICT, error.to_string()),
             ServiceError::KeyReused => {

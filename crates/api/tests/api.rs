@@ -125,6 +125,13 @@ async fn problem(response: reqwest::Response, status: StatusCode) -> Value {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], status.as_u16());
     assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:fathom:problem:"),
+        "{body}"
+    );
+    assert!(
         body["title"].is_string() && body["detail"].is_string(),
         "{body}"
     );
@@ -332,11 +339,12 @@ async fn bad_input_is_refused_with_a_pointer_and_writes_nothing(db: TestStore) {
             .body(body)
             .send()
     };
-    problem(
+    let malformed = problem(
         post(b"{\"title\": ".to_vec()).await.unwrap(),
         StatusCode::BAD_REQUEST,
     )
     .await;
+    assert_eq!(malformed["type"], "urn:fathom:problem:malformed-json");
     problem(
         post(b"{\"title\": \"caf\xe9\", \"organisation\": \"cmre\"}".to_vec())
             .await
