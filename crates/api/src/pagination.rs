@@ -108,6 +108,15 @@ impl<T> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next: self.next,
+        }
+    }
+}
+
 impl<T: Serialize> IntoResponse for Page<T> {
     fn into_response(self) -> Response {
         let link = self

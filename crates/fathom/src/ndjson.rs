@@ -159,39 +159,35 @@ fn reject(report: &mut ImportReport, line: u64, message: &str) {
 
 /// Writes every record to standard output, one JSON document per line, a page at a time.
 pub async fn export(store: &Store, kind: Kind) -> anyhow::Result<u64> {
+    const PAGE: u32 = 1000;
     let catalogue = Catalogue::new(store.clone());
     let mut out = tokio::io::BufWriter::with_capacity(1 << 16, tokio::io::stdout());
     let mut written = 0_u64;
     let mut after = None;
     loop {
-        let page = PageRequest { after, limit: 1000 };
-        let (lines, last) = match kind {
-            Kind::Datasets => {
-                let page = catalogue.datasets(&DatasetFilter::default(), page).await?;
-                (
-                    page.iter()
-                        .map(serde_json::to_vec)
-                        .collect::<Result<Vec<_>, _>>()?,
-                    page.last().map(|d| d.id),
-                )
-            }
-            Kind::Organisations => {
-                let page = catalogue.organisations(page).await?;
-                (
-                    page.iter()
-                        .map(serde_json::to_vec)
-                        .collect::<Result<Vec<_>, _>>()?,
-                    page.last().map(|o| o.id),
-                )
-            }
+        let page = PageRequest { after, limit: PAGE };
+        // Datasets go out as stored, without decoding; organisations are few.
+        let lines: Vec<(uuid::Uuid, String)> = match kind {
+            Kind::Datasets => catalogue
+                .datasets_json(&DatasetFilter::default(), page)
+                .await?
+                .into_iter()
+                .map(|record| (record.id, String::from(Box::<str>::from(record.json))))
+                .collect(),
+            Kind::Organisations => catalogue
+                .organisations(page)
+                .await?
+                .iter()
+                .map(|o| Ok((o.id, serde_json::to_string(o)?)))
+                .collect::<Result<_, serde_json::Error>>()?,
         };
-        for line in &lines {
-            out.write_all(line).await?;
+        for (_, line) in &lines {
+            out.write_all(line.as_bytes()).await?;
             out.write_all(b"\n").await?;
         }
         written += lines.len() as u64;
-        match last {
-            Some(id) if lines.len() == 1000 => after = Some(id),
+        match lines.last() {
+            Some((id, _)) if lines.len() == PAGE as usize => after = Some(*id),
             _ => break,
         }
     }

@@ -7,7 +7,7 @@ use fathom_model::{
     Organisation, OrganisationInput, Principal, Slug, ValidationErrors, decode_json, decode_value,
 };
 use fathom_store::{
-    DatasetFilter, EntityType, PageRequest, RecordKey, Revision, Store, StoreError,
+    DatasetFilter, EntityType, PageRequest, RecordJson, RecordKey, Revision, Store, StoreError,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -200,6 +200,26 @@ impl Catalogue {
             .dataset(key)
             .await
             .map_err(|e| ServiceError::from_store("dataset", e))
+    }
+
+    /// A dataset as its stored JSON, for reads that serve it unchanged.
+    pub async fn dataset_json(&self, key: &RecordKey) -> Result<RecordJson> {
+        self.store
+            .dataset_json(key)
+            .await
+            .map_err(|e| ServiceError::from_store("dataset", e))
+    }
+
+    /// A page of datasets as their stored JSON.
+    pub async fn datasets_json(
+        &self,
+        filter: &DatasetFilter,
+        page: PageRequest,
+    ) -> Result<Vec<RecordJson>> {
+        self.store
+            .datasets_json(filter, page)
+            .await
+            .map_err(ServiceError::Internal)
     }
 
     pub async fn datasets(
@@ -395,9 +415,9 @@ impl Catalogue {
 
     // --- bulk import ---------------------------------------------------------------------------
 
-    /// Imports datasets from NDJSON lines (`(line number, text)`), writing them in transactions of
-    /// [`IMPORT_BATCH`]. Every line is parsed and checked first; a batch is written all or nothing, so
-    /// an interrupted import leaves whole batches and no half-written record.
+    /// Imports datasets from NDJSON lines (`(line number, text)`), in transactions of
+    /// [`IMPORT_BATCH`]. A batch is parsed and checked first (slugs with one query per batch) and
+    /// written all or nothing, so an interrupted import leaves whole batches and no half-written record.
     pub async fn import_datasets(
         &self,
         principal: &Principal,
@@ -407,48 +427,59 @@ impl Catalogue {
         require_editor(principal)?;
         let mut outcome = ImportOutcome::default();
         let mut organisations: HashMap<String, bool> = HashMap::new();
-        let mut batch: Vec<(u64, Dataset)> = Vec::with_capacity(IMPORT_BATCH.min(lines.len()));
-        let mut slugs_in_batch = HashSet::new();
-        for (line, text) in lines {
-            if text.trim().is_empty() {
-                continue;
+        for chunk in lines.chunks(IMPORT_BATCH) {
+            let mut drafts = Vec::with_capacity(chunk.len());
+            for (line, text) in chunk.iter().filter(|(_, text)| !text.trim().is_empty()) {
+                drafts.push((*line, self.import_draft(text, &mut organisations).await));
             }
-            match self
-                .import_line(text, &mut organisations, &slugs_in_batch)
+            let candidates: Vec<&str> = drafts
+                .iter()
+                .filter_map(|(_, draft)| draft.as_ref().ok())
+                .map(|draft| draft.metadata.slug.as_str())
+                .collect();
+            let taken = self
+                .store
+                .dataset_slugs_taken(&candidates)
                 .await
-            {
-                Ok(dataset) => {
-                    slugs_in_batch.insert(dataset.metadata.slug.as_str().to_owned());
-                    batch.push((*line, dataset));
-                }
-                Err(error) => {
-                    outcome.rejected.push(RejectedLine {
-                        line: *line,
-                        error: error.summary(),
-                    });
-                    if on_error == OnError::Stop {
-                        outcome.stopped = true;
-                        break;
+                .map_err(ServiceError::Internal)?;
+            let mut batch = Vec::with_capacity(drafts.len());
+            let mut in_batch = HashSet::new();
+            for (line, draft) in drafts {
+                let dataset = match draft {
+                    Ok(draft) => self.import_slug(draft, &taken, &in_batch).await,
+                    Err(error) => Err(error),
+                };
+                match dataset {
+                    Ok(dataset) => {
+                        in_batch.insert(dataset.metadata.slug.as_str().to_owned());
+                        batch.push((line, dataset));
+                    }
+                    Err(error) => {
+                        outcome.rejected.push(RejectedLine {
+                            line,
+                            error: error.summary(),
+                        });
+                        if on_error == OnError::Stop {
+                            outcome.stopped = true;
+                            break;
+                        }
                     }
                 }
             }
-            if batch.len() == IMPORT_BATCH {
-                self.write_batch(principal, &mut batch, &mut outcome)
-                    .await?;
-                slugs_in_batch.clear();
+            self.write_batch(principal, batch, &mut outcome).await?;
+            if outcome.stopped {
+                break;
             }
         }
-        self.write_batch(principal, &mut batch, &mut outcome)
-            .await?;
         Ok(outcome)
     }
 
-    async fn import_line(
+    /// Decodes and parses one line, and checks its organisation (cached per import).
+    async fn import_draft(
         &self,
         text: &str,
         organisations: &mut HashMap<String, bool>,
-        slugs_in_batch: &HashSet<String>,
-    ) -> Result<Dataset> {
+    ) -> Result<DatasetDraft> {
         let input: DatasetInput = decode_json(text.as_bytes())?;
         let draft = input.parse(Uuid::now_v7)?;
         let organisation = draft.metadata.organisation.as_str();
@@ -460,24 +491,32 @@ impl Catalogue {
                 known
             }
         };
-        if !known {
-            return Err(unknown_organisation(organisation));
+        if known {
+            Ok(draft)
+        } else {
+            Err(unknown_organisation(organisation))
         }
+    }
+
+    /// Settles the slug of an imported dataset: a given slug must be free; a derived one gets a
+    /// suffix if it is not (`taken` holds the slugs of the batch already in the store).
+    async fn import_slug(
+        &self,
+        draft: DatasetDraft,
+        taken: &HashSet<String>,
+        in_batch: &HashSet<String>,
+    ) -> Result<Dataset> {
+        let slug = draft.metadata.slug.as_str();
+        let free = !taken.contains(slug) && !in_batch.contains(slug);
         let mut dataset = new_dataset(draft.metadata, draft.state);
-        let slug = &dataset.metadata.slug;
-        if draft.slug_derived {
-            dataset.metadata.slug = self.free_slug(slug, slugs_in_batch).await?;
-        } else if slugs_in_batch.contains(slug.as_str())
-            || self
-                .store
-                .dataset_slug_taken(slug.as_str())
-                .await
-                .map_err(ServiceError::Internal)?
-        {
-            return Err(ServiceError::Duplicate {
-                entity: "dataset",
-                field: "slug".into(),
-            });
+        if !free {
+            if !draft.slug_derived {
+                return Err(ServiceError::Duplicate {
+                    entity: "dataset",
+                    field: "slug".into(),
+                });
+            }
+            dataset.metadata.slug = self.free_slug(&dataset.metadata.slug, in_batch).await?;
         }
         Ok(dataset)
     }
@@ -487,21 +526,21 @@ impl Catalogue {
     async fn write_batch(
         &self,
         principal: &Principal,
-        batch: &mut Vec<(u64, Dataset)>,
+        batch: Vec<(u64, Dataset)>,
         outcome: &mut ImportOutcome,
     ) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
-        let datasets: Vec<Dataset> = batch.iter().map(|(_, d)| d.clone()).collect();
+        let (lines, datasets): (Vec<u64>, Vec<Dataset>) = batch.into_iter().unzip();
         match self.store.insert_datasets(&datasets, &principal.name).await {
             Ok(()) => outcome.imported += datasets.len() as u64,
             Err(StoreError::Duplicate { .. } | StoreError::Reference) => {
-                for (line, dataset) in batch.iter() {
+                for (line, dataset) in lines.into_iter().zip(&datasets) {
                     match self.store.insert_dataset(dataset, &principal.name).await {
                         Ok(()) => outcome.imported += 1,
                         Err(error) => outcome.rejected.push(RejectedLine {
-                            line: *line,
+                            line,
                             error: dataset_write_error(error).summary(),
                         }),
                     }
@@ -509,7 +548,6 @@ impl Catalogue {
             }
             Err(other) => return Err(ServiceError::Internal(other)),
         }
-        batch.clear();
         Ok(())
     }
 

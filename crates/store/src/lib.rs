@@ -10,6 +10,7 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use fathom_model::{Dataset, Organisation, Role};
@@ -156,6 +157,15 @@ impl Operation {
             .into_iter()
             .find(|o| o.as_str() == raw)
     }
+}
+
+/// A record as stored: its JSON exactly as it is served, with the id and revision beside it, for read
+/// paths that pass records through without decoding them.
+#[derive(Debug, Clone)]
+pub struct RecordJson {
+    pub id: Uuid,
+    pub revision: i64,
+    pub json: Box<serde_json::value::RawValue>,
 }
 
 /// One immutable revision of a record.
@@ -339,9 +349,19 @@ impl Store {
         dispatch!(self, r => r.dataset(key).await)
     }
 
+    /// The dataset's stored JSON, undecoded.
+    pub async fn dataset_json(&self, key: &RecordKey) -> StoreResult<RecordJson> {
+        dispatch!(self, r => r.dataset_json(key).await)
+    }
+
     /// Whether a dataset has this slug (for deriving a unique slug).
     pub async fn dataset_slug_taken(&self, slug: &str) -> StoreResult<bool> {
         dispatch!(self, r => r.dataset_slug_taken(slug).await)
+    }
+
+    /// Which of these slugs datasets already have, in one query.
+    pub async fn dataset_slugs_taken(&self, slugs: &[&str]) -> StoreResult<HashSet<String>> {
+        dispatch!(self, r => r.dataset_slugs_taken(slugs).await)
     }
 
     pub async fn datasets(
@@ -350,6 +370,15 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Vec<Dataset>> {
         dispatch!(self, r => r.datasets(filter, page).await)
+    }
+
+    /// A page of datasets as their stored JSON, undecoded.
+    pub async fn datasets_json(
+        &self,
+        filter: &DatasetFilter,
+        page: PageRequest,
+    ) -> StoreResult<Vec<RecordJson>> {
+        dispatch!(self, r => r.datasets_json(filter, page).await)
     }
 
     /// The revisions of a record after `after_revision`, oldest first, without snapshots.

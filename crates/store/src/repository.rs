@@ -3,18 +3,21 @@
 // `lock_change_feed` (how change-feed appends are put in commit order) before including it.
 // Placeholders are `$n`, which SQLite also binds by number.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use fathom_model::{Dataset, Organisation, Role};
-use sqlx::types::Json;
+use serde_json::value::RawValue;
 use sqlx::{Pool, QueryBuilder, Row, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    ApiToken, Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, RecordKey,
-    Revision, StoreError, StoreResult, User,
+    ApiToken, Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, RecordJson,
+    RecordKey, Revision, StoreError, StoreResult, User,
 };
+
+/// Rows per multi-row `INSERT`, well inside both databases' limits on bound parameters.
+const ROWS_PER_INSERT: usize = 500;
 
 /// The repositories of one backend: a pool for reads and one for writes (the same pool on
 /// PostgreSQL; on SQLite a single writer connection, so writers queue instead of failing as busy).
@@ -43,6 +46,7 @@ impl Repository {
     }
 
     pub async fn insert_organisation(&self, organisation: &Organisation, actor: &str) -> StoreResult<()> {
+        let body = to_json(organisation)?;
         let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO organisations (id, slug, revision, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -50,23 +54,24 @@ impl Repository {
         .bind(organisation.id)
         .bind(organisation.details.slug.as_str())
         .bind(organisation.revision)
-        .bind(Json(organisation))
+        .bind(body.get())
         .bind(db_time(organisation.created_at))
         .bind(db_time(organisation.updated_at))
         .execute(&mut *tx)
         .await?;
-        let snapshot = Some(Json(organisation));
-        record_change(&mut tx, EntityType::Organisation, organisation.id, organisation.revision, Operation::Created, snapshot, actor, organisation.updated_at).await?;
+        let change = ChangeRow { id: organisation.id, revision: organisation.revision, snapshot: Some(&body), at: organisation.updated_at };
+        record_changes(&mut tx, EntityType::Organisation, Operation::Created, actor, &[change]).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn update_organisation(&self, organisation: &Organisation, expected_revision: i64, actor: &str) -> StoreResult<()> {
+        let body = to_json(organisation)?;
         let mut tx = self.write.begin().await?;
         let updated = sqlx::query("UPDATE organisations SET revision = $2, body = $3, updated_at = $4 WHERE id = $1 AND revision = $5")
             .bind(organisation.id)
             .bind(organisation.revision)
-            .bind(Json(organisation))
+            .bind(body.get())
             .bind(db_time(organisation.updated_at))
             .bind(expected_revision)
             .execute(&mut *tx)
@@ -74,8 +79,8 @@ impl Repository {
         if updated.rows_affected() == 0 {
             return Err(missing_or_stale(&mut tx, "organisations", organisation.id).await);
         }
-        let snapshot = Some(Json(organisation));
-        record_change(&mut tx, EntityType::Organisation, organisation.id, organisation.revision, Operation::Updated, snapshot, actor, organisation.updated_at).await?;
+        let change = ChangeRow { id: organisation.id, revision: organisation.revision, snapshot: Some(&body), at: organisation.updated_at };
+        record_changes(&mut tx, EntityType::Organisation, Operation::Updated, actor, &[change]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -90,8 +95,8 @@ impl Repository {
         if deleted.rows_affected() == 0 {
             return Err(missing_or_stale(&mut tx, "organisations", id).await);
         }
-        let now = OffsetDateTime::now_utc();
-        record_change::<Organisation>(&mut tx, EntityType::Organisation, id, expected_revision + 1, Operation::Deleted, None, actor, now).await?;
+        let change = ChangeRow { id, revision: expected_revision + 1, snapshot: None, at: crate::now() };
+        record_changes(&mut tx, EntityType::Organisation, Operation::Deleted, actor, &[change]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -101,8 +106,8 @@ impl Repository {
             RecordKey::Id(id) => sqlx::query_scalar("SELECT body FROM organisations WHERE id = $1").bind(*id),
             RecordKey::Slug(slug) => sqlx::query_scalar("SELECT body FROM organisations WHERE slug = $1").bind(slug.clone()),
         };
-        let Json(organisation): Json<Organisation> = query.fetch_one(&self.read).await?;
-        Ok(organisation)
+        let body: String = query.fetch_one(&self.read).await?;
+        from_json(&body)
     }
 
     pub async fn organisations(&self, page: PageRequest) -> StoreResult<Vec<Organisation>> {
@@ -111,39 +116,47 @@ impl Repository {
             query.push(" WHERE id > ").push_bind(after);
         }
         query.push(" ORDER BY id LIMIT ").push_bind(i64::from(page.limit));
-        let rows: Vec<Json<Organisation>> = query.build_query_scalar().fetch_all(&self.read).await?;
-        Ok(rows.into_iter().map(|Json(o)| o).collect())
+        let rows: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
+        rows.iter().map(|body| from_json(body)).collect()
     }
 
     pub async fn insert_dataset(&self, dataset: &Dataset, actor: &str) -> StoreResult<()> {
         self.insert_datasets(std::slice::from_ref(dataset), actor).await
     }
 
+    /// Multi-row statements: a few round trips per few hundred records, not four per record.
     pub async fn insert_datasets(&self, datasets: &[Dataset], actor: &str) -> StoreResult<()> {
+        let bodies = datasets.iter().map(to_json).collect::<StoreResult<Vec<_>>>()?;
         let mut tx = self.write.begin().await?;
-        for dataset in datasets {
-            sqlx::query(
-                "INSERT INTO datasets (id, slug, organisation, state, revision, body, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(dataset.id)
-            .bind(dataset.metadata.slug.as_str())
-            .bind(dataset.metadata.organisation.as_str())
-            .bind(dataset.state.as_str())
-            .bind(dataset.revision)
-            .bind(Json(dataset))
-            .bind(db_time(dataset.created_at))
-            .bind(db_time(dataset.updated_at))
-            .execute(&mut *tx)
-            .await?;
-            insert_keywords(&mut tx, dataset).await?;
-            record_change(&mut tx, EntityType::Dataset, dataset.id, dataset.revision, Operation::Created, Some(Json(dataset)), actor, dataset.updated_at).await?;
+        for (chunk, bodies) in datasets.chunks(ROWS_PER_INSERT).zip(bodies.chunks(ROWS_PER_INSERT)) {
+            let mut query = QueryBuilder::<Db>::new(
+                "INSERT INTO datasets (id, slug, organisation, state, revision, body, created_at, updated_at) ",
+            );
+            query.push_values(chunk.iter().zip(bodies), |mut row, (dataset, body)| {
+                row.push_bind(dataset.id)
+                    .push_bind(dataset.metadata.slug.as_str())
+                    .push_bind(dataset.metadata.organisation.as_str())
+                    .push_bind(dataset.state.as_str())
+                    .push_bind(dataset.revision)
+                    .push_bind(body.get())
+                    .push_bind(db_time(dataset.created_at))
+                    .push_bind(db_time(dataset.updated_at));
+            });
+            query.build().execute(&mut *tx).await?;
+            insert_keywords(&mut tx, chunk).await?;
+            let changes: Vec<ChangeRow> = chunk
+                .iter()
+                .zip(bodies)
+                .map(|(dataset, body)| ChangeRow { id: dataset.id, revision: dataset.revision, snapshot: Some(body), at: dataset.updated_at })
+                .collect();
+            record_changes(&mut tx, EntityType::Dataset, Operation::Created, actor, &changes).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn update_dataset(&self, dataset: &Dataset, expected_revision: i64, actor: &str) -> StoreResult<()> {
+        let body = to_json(dataset)?;
         let mut tx = self.write.begin().await?;
         let updated = sqlx::query(
             "UPDATE datasets SET slug = $2, organisation = $3, state = $4, revision = $5, body = $6, updated_at = $7 \
@@ -154,7 +167,7 @@ impl Repository {
         .bind(dataset.metadata.organisation.as_str())
         .bind(dataset.state.as_str())
         .bind(dataset.revision)
-        .bind(Json(dataset))
+        .bind(body.get())
         .bind(db_time(dataset.updated_at))
         .bind(expected_revision)
         .execute(&mut *tx)
@@ -163,8 +176,9 @@ impl Repository {
             return Err(missing_or_stale(&mut tx, "datasets", dataset.id).await);
         }
         sqlx::query("DELETE FROM dataset_keywords WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
-        insert_keywords(&mut tx, dataset).await?;
-        record_change(&mut tx, EntityType::Dataset, dataset.id, dataset.revision, Operation::Updated, Some(Json(dataset)), actor, dataset.updated_at).await?;
+        insert_keywords(&mut tx, std::slice::from_ref(dataset)).await?;
+        let change = ChangeRow { id: dataset.id, revision: dataset.revision, snapshot: Some(&body), at: dataset.updated_at };
+        record_changes(&mut tx, EntityType::Dataset, Operation::Updated, actor, &[change]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -179,19 +193,22 @@ impl Repository {
         if deleted.rows_affected() == 0 {
             return Err(missing_or_stale(&mut tx, "datasets", id).await);
         }
-        let now = OffsetDateTime::now_utc();
-        record_change::<Dataset>(&mut tx, EntityType::Dataset, id, expected_revision + 1, Operation::Deleted, None, actor, now).await?;
+        let change = ChangeRow { id, revision: expected_revision + 1, snapshot: None, at: crate::now() };
+        record_changes(&mut tx, EntityType::Dataset, Operation::Deleted, actor, &[change]).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn dataset(&self, key: &RecordKey) -> StoreResult<Dataset> {
+        from_json(self.dataset_json(key).await?.json.get())
+    }
+
+    pub async fn dataset_json(&self, key: &RecordKey) -> StoreResult<RecordJson> {
         let query = match key {
-            RecordKey::Id(id) => sqlx::query_scalar("SELECT body FROM datasets WHERE id = $1").bind(*id),
-            RecordKey::Slug(slug) => sqlx::query_scalar("SELECT body FROM datasets WHERE slug = $1").bind(slug.clone()),
+            RecordKey::Id(id) => sqlx::query("SELECT id, revision, body FROM datasets WHERE id = $1").bind(*id),
+            RecordKey::Slug(slug) => sqlx::query("SELECT id, revision, body FROM datasets WHERE slug = $1").bind(slug.clone()),
         };
-        let Json(dataset): Json<Dataset> = query.fetch_one(&self.read).await?;
-        Ok(dataset)
+        record_json(&query.fetch_one(&self.read).await?)
     }
 
     pub async fn dataset_slug_taken(&self, slug: &str) -> StoreResult<bool> {
@@ -202,8 +219,28 @@ impl Repository {
         Ok(found.is_some())
     }
 
+    pub async fn dataset_slugs_taken(&self, slugs: &[&str]) -> StoreResult<HashSet<String>> {
+        let mut taken = HashSet::new();
+        for chunk in slugs.chunks(ROWS_PER_INSERT) {
+            let mut query = QueryBuilder::<Db>::new("SELECT slug FROM datasets WHERE slug IN (");
+            let mut list = query.separated(", ");
+            for slug in chunk {
+                list.push_bind(*slug);
+            }
+            query.push(")");
+            let found: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
+            taken.extend(found);
+        }
+        Ok(taken)
+    }
+
     pub async fn datasets(&self, filter: &DatasetFilter, page: PageRequest) -> StoreResult<Vec<Dataset>> {
-        let mut query = QueryBuilder::<Db>::new("SELECT d.body FROM datasets d");
+        let rows = self.datasets_json(filter, page).await?;
+        rows.iter().map(|row| from_json(row.json.get())).collect()
+    }
+
+    pub async fn datasets_json(&self, filter: &DatasetFilter, page: PageRequest) -> StoreResult<Vec<RecordJson>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT d.id, d.revision, d.body FROM datasets d");
         let mut clause = " WHERE ";
         if let Some(keyword) = &filter.keyword {
             query.push(" JOIN dataset_keywords k ON k.dataset_id = d.id AND k.keyword = ").push_bind(keyword.to_lowercase());
@@ -220,8 +257,8 @@ impl Repository {
             query.push(clause).push("d.id > ").push_bind(after);
         }
         query.push(" ORDER BY d.id LIMIT ").push_bind(i64::from(page.limit));
-        let rows: Vec<Json<Dataset>> = query.build_query_scalar().fetch_all(&self.read).await?;
-        Ok(rows.into_iter().map(|Json(d)| d).collect())
+        let rows = query.build().fetch_all(&self.read).await?;
+        rows.iter().map(record_json).collect()
     }
 
     pub async fn revisions(&self, entity_type: EntityType, id: Uuid, after_revision: i64, limit: u32) -> StoreResult<Vec<Revision>> {
@@ -248,8 +285,8 @@ impl Repository {
         .bind(revision)
         .fetch_one(&self.read)
         .await?;
-        let snapshot: Option<Json<serde_json::Value>> = row.try_get("body")?;
-        revision_from_row(&row, snapshot.map(|Json(value)| value))
+        let snapshot: Option<String> = row.try_get("body")?;
+        revision_from_row(&row, snapshot.as_deref().map(from_json).transpose()?)
     }
 
     pub async fn changes_since(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<Change>> {
@@ -412,56 +449,77 @@ async fn missing_or_stale(tx: &mut Tx, table: &'static str, id: Uuid) -> StoreEr
     }
 }
 
-async fn insert_keywords(tx: &mut Tx, dataset: &Dataset) -> StoreResult<()> {
-    let keywords: BTreeSet<String> = dataset.metadata.keywords.iter().map(|k| k.to_lowercase()).collect();
-    if keywords.is_empty() {
-        return Ok(());
+/// Indexes the lowercased keywords of `datasets`, each once per dataset.
+async fn insert_keywords(tx: &mut Tx, datasets: &[Dataset]) -> StoreResult<()> {
+    let rows: Vec<(String, Uuid)> = datasets
+        .iter()
+        .flat_map(|dataset| {
+            let keywords: BTreeSet<String> = dataset.metadata.keywords.iter().map(|k| k.to_lowercase()).collect();
+            keywords.into_iter().map(move |keyword| (keyword, dataset.id))
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut query = QueryBuilder::<Db>::new("INSERT INTO dataset_keywords (keyword, dataset_id) ");
+        query.push_values(chunk, |mut row, (keyword, id)| {
+            row.push_bind(keyword.as_str()).push_bind(*id);
+        });
+        query.build().execute(&mut **tx).await?;
     }
-    let mut query = QueryBuilder::<Db>::new("INSERT INTO dataset_keywords (keyword, dataset_id) ");
-    query.push_values(keywords, |mut row, keyword| {
-        row.push_bind(keyword).push_bind(dataset.id);
+    Ok(())
+}
+
+/// One change to record: the record's id, its new revision, its JSON (none for a deletion), when.
+struct ChangeRow<'a> {
+    id: Uuid,
+    revision: i64,
+    snapshot: Option<&'a RawValue>,
+    at: OffsetDateTime,
+}
+
+/// Writes the immutable revision rows and appends to the change feed, in the caller's transaction.
+/// The change-feed append comes last, so that its ordering lock is held for as short a time as possible.
+async fn record_changes(tx: &mut Tx, entity_type: EntityType, operation: Operation, actor: &str, changes: &[ChangeRow<'_>]) -> StoreResult<()> {
+    let mut query = QueryBuilder::<Db>::new(
+        "INSERT INTO revisions (entity_type, entity_id, revision, operation, body, actor, recorded_at) ",
+    );
+    query.push_values(changes, |mut row, change| {
+        row.push_bind(entity_type.as_str())
+            .push_bind(change.id)
+            .push_bind(change.revision)
+            .push_bind(operation.as_str())
+            .push_bind(change.snapshot.map(RawValue::get))
+            .push_bind(actor)
+            .push_bind(db_time(change.at));
+    });
+    query.build().execute(&mut **tx).await?;
+    lock_change_feed(tx).await?;
+    let mut query = QueryBuilder::<Db>::new("INSERT INTO change_feed (entity_type, entity_id, revision, operation, recorded_at) ");
+    query.push_values(changes, |mut row, change| {
+        row.push_bind(entity_type.as_str())
+            .push_bind(change.id)
+            .push_bind(change.revision)
+            .push_bind(operation.as_str())
+            .push_bind(db_time(change.at));
     });
     query.build().execute(&mut **tx).await?;
     Ok(())
 }
 
-/// Writes the immutable revision row and appends to the change feed, in the caller's transaction.
-#[allow(clippy::too_many_arguments)]
-async fn record_change<T: serde::Serialize>(
-    tx: &mut Tx,
-    entity_type: EntityType,
-    id: Uuid,
-    revision: i64,
-    operation: Operation,
-    snapshot: Option<Json<&T>>,
-    actor: &str,
-    at: OffsetDateTime,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO revisions (entity_type, entity_id, revision, operation, body, actor, recorded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(entity_type.as_str())
-    .bind(id)
-    .bind(revision)
-    .bind(operation.as_str())
-    .bind(snapshot)
-    .bind(actor)
-    .bind(db_time(at))
-    .execute(&mut **tx)
-    .await?;
-    lock_change_feed(tx).await?;
-    sqlx::query(
-        "INSERT INTO change_feed (entity_type, entity_id, revision, operation, recorded_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(entity_type.as_str())
-    .bind(id)
-    .bind(revision)
-    .bind(operation.as_str())
-    .bind(db_time(at))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+fn to_json<T: serde::Serialize>(record: &T) -> StoreResult<Box<RawValue>> {
+    serde_json::value::to_raw_value(record).map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(body: &str) -> StoreResult<T> {
+    serde_json::from_str(body).map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))
+}
+
+fn record_json(row: &<Db as sqlx::Database>::Row) -> StoreResult<RecordJson> {
+    let body: String = row.try_get("body")?;
+    Ok(RecordJson {
+        id: row.try_get("id")?,
+        revision: row.try_get("revision")?,
+        json: RawValue::from_string(body).map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?,
+    })
 }
 
 fn revision_from_row(row: &<Db as sqlx::Database>::Row, snapshot: Option<serde_json::Value>) -> StoreResult<Revision> {

@@ -35,7 +35,9 @@ impl Repository {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-32000");
+            // 8 MiB of page cache per connection keeps the server's memory bounded; the operating
+            // system's file cache holds the rest of a large database.
+            .pragma("cache_size", "-8000");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())

@@ -69,6 +69,22 @@ async fn records_read_back_as_written(db: TestStore) {
             .unwrap()
     );
     assert!(!store.dataset_slug_taken("nothing-here").await.unwrap());
+    let taken = store
+        .dataset_slugs_taken(&[written.metadata.slug.as_str(), "nothing-here"])
+        .await
+        .unwrap();
+    assert_eq!(taken, HashSet::from([written.metadata.slug.to_string()]));
+    let stored = store
+        .dataset_json(&RecordKey::Id(written.id))
+        .await
+        .unwrap();
+    assert_eq!((stored.id, stored.revision), (written.id, 1));
+    let served: serde_json::Value = serde_json::from_str(stored.json.get()).unwrap();
+    assert_eq!(
+        served,
+        serde_json::to_value(&written).unwrap(),
+        "stored JSON is the record"
+    );
     assert!(matches!(
         store.dataset(&RecordKey::Id(Uuid::now_v7())).await,
         Err(StoreError::NotFound)

@@ -7,6 +7,7 @@ use fathom_model::values::parse_instant;
 use fathom_model::{Dataset, DatasetInput, Distribution, DistributionInput};
 use fathom_service::{DatasetFilter, PageRequest, RecordKey, Revision};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::{create_once, created, record};
@@ -42,7 +43,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
-) -> Result<Page<Dataset>, Problem> {
+) -> Result<Page<Box<RawValue>>, Problem> {
     let limit = parse_limit(query.limit.as_deref())?;
     let after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
         None => None,
@@ -65,7 +66,7 @@ pub async fn list(
     };
     let items = state
         .catalogue
-        .datasets(
+        .datasets_json(
             &filter,
             PageRequest {
                 after,
@@ -80,12 +81,14 @@ pub async fn list(
         ("keyword", query.keyword.as_deref()),
         ("modified_since", query.modified_since.as_deref()),
     ];
-    Ok(Page::from_fetched(
+    // The stored JSON is served as it is: no decoding and re-encoding per record.
+    let page = Page::from_fetched(
         items,
         limit,
         |d| Cursor::AfterId(d.id),
         |cursor| with_cursor(PATH, &params, cursor),
-    ))
+    );
+    Ok(page.map(|record| record.json))
 }
 
 /// Creates a dataset (editor). The slug is derived from the title when not given. Honours
@@ -128,8 +131,11 @@ pub async fn read(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let dataset = state.catalogue.dataset(&RecordKey::parse(&key)).await?;
-    Ok(record(&headers, dataset.revision, &dataset))
+    let dataset = state
+        .catalogue
+        .dataset_json(&RecordKey::parse(&key))
+        .await?;
+    Ok(record(&headers, dataset.revision, &dataset.json))
 }
 
 /// Replaces a dataset (editor). Requires `If-Match`. Without a `slug` the current one is kept.

@@ -1,10 +1,12 @@
--- The catalogue core on PostgreSQL; the same tables as on SQLite, with native types.
+-- The catalogue core on PostgreSQL; the same tables as on SQLite, with native types. `body` is the
+-- record's JSON exactly as served, as TEXT rather than JSONB: JSONB would reorder its keys and make every
+-- read re-encode it. A query that needs to look inside can cast it (`body::jsonb`).
 
 CREATE TABLE organisations (
     id          UUID PRIMARY KEY,
     slug        TEXT NOT NULL CONSTRAINT organisations_slug_key UNIQUE,
     revision    BIGINT NOT NULL,
-    body        JSONB NOT NULL,
+    body        TEXT NOT NULL,
     created_at  TIMESTAMPTZ NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL
 );
@@ -15,7 +17,7 @@ CREATE TABLE datasets (
     organisation  TEXT NOT NULL REFERENCES organisations (slug),
     state         TEXT NOT NULL,
     revision      BIGINT NOT NULL,
-    body          JSONB NOT NULL,
+    body          TEXT NOT NULL,
     created_at    TIMESTAMPTZ NOT NULL,
     updated_at    TIMESTAMPTZ NOT NULL
 );
@@ -34,7 +36,7 @@ CREATE TABLE revisions (
     entity_id    UUID NOT NULL,
     revision     BIGINT NOT NULL,
     operation    TEXT NOT NULL,
-    body         JSONB,
+    body         TEXT,
     actor        TEXT NOT NULL,
     recorded_at  TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (entity_type, entity_id, revision)

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The load harness: generates N datasets (deterministic seed), imports them with `fathom import`, serves
+# them, and measures reads with wrk (32 connections), page walking and resident memory.
+#
+# usage: bench/run.sh [N]            (default 100000; results in bench/out/)
+#        BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test bench/run.sh   also times a PostgreSQL import
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-100000}"
+PORT="${BENCH_PORT:-8089}"
+DURATION="${BENCH_DURATION:-20s}"
+OUT=bench/out
+mkdir -p "$OUT"
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+
+cargo build --release -p fathom --quiet
+BIN=target/release/fathom
+DATA="$(mktemp -d)"
+trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$DATA"' EXIT
+export FATHOM_LOG=warn
+
+echo "== generating $N datasets (seed 42)"
+python3 bench/generate.py "$N" 42 > "$OUT/datasets.ndjson"
+ls -l "$OUT/datasets.ndjson"
+
+echo "== import into SQLite"
+"$BIN" --data-dir "$DATA" import --kind organisations bench/organisations.ndjson 2>/dev/null
+start=$(date +%s.%N)
+"$BIN" --data-dir "$DATA" import "$OUT/datasets.ndjson" 2>&1 | tail -1
+echo "import: $(echo "$(date +%s.%N) - $start" | bc) s"
+du -sh "$DATA"
+
+if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
+    echo "== import into PostgreSQL"
+    db="fathom_bench"
+    psql "$BENCH_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+    url="${BENCH_POSTGRES_URL%/*}/$db"
+    "$BIN" --database-url "$url" import --kind organisations bench/organisations.ndjson 2>/dev/null
+    start=$(date +%s.%N)
+    "$BIN" --database-url "$url" import "$OUT/datasets.ndjson" 2>&1 | tail -1
+    echo "import: $(echo "$(date +%s.%N) - $start" | bc) s"
+    psql "$BENCH_POSTGRES_URL" -qc "DROP DATABASE $db WITH (FORCE)"
+fi
+
+"$BIN" --data-dir "$DATA" export 2>/dev/null | python3 -c '
+import json, random, sys
+ids = [json.loads(line)["id"] for line in sys.stdin]
+random.Random(42).shuffle(ids)
+print("\n".join(ids[:20000]))' > "$OUT/ids.txt"
+
+echo "== serve"
+"$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" 2>/dev/null &
+SERVER=$!
+until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
+echo "resident memory after start: $(grep VmRSS /proc/$SERVER/status)"
+
+echo "== wrk: GET /healthz, 32 connections, $DURATION"
+wrk -t2 -c32 -d"$DURATION" --latency "http://127.0.0.1:$PORT/healthz" | tee "$OUT/healthz.txt" | grep -E "Requests/sec|99%|50%"
+echo "== wrk: GET /api/v1/datasets/{random id}, 32 connections, $DURATION"
+IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+
+echo "== walking every page, limit=1000"
+python3 bench/walk.py "http://127.0.0.1:$PORT" | tee "$OUT/walk.txt"
+
+echo "== resident memory after import and load"
+grep -E "VmRSS|VmHWM" "/proc/$SERVER/status"
