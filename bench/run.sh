@@ -15,10 +15,12 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; ex
 
 cargo build --release -p fathom --quiet
 BIN=target/release/fathom
-DATA="$(mktemp -d)"
-trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$DATA"' EXIT
+# BENCH_DATA=DIR keeps the imported data in DIR and reuses it on the next run (skipping the imports).
+DATA="${BENCH_DATA:-$(mktemp -d)}"
+trap 'kill "${SERVER:-0}" 2>/dev/null || true; [ -n "${BENCH_DATA:-}" ] || rm -rf "$DATA"' EXIT
 export FATHOM_LOG=warn
 
+if [ ! -e "$DATA/fathom.db" ]; then
 echo "== generating $N datasets (seed 42)"
 python3 bench/generate.py "$N" 42 > "$OUT/datasets.ndjson"
 ls -l "$OUT/datasets.ndjson"
@@ -40,6 +42,8 @@ if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
     "$BIN" --database-url "$url" import "$OUT/datasets.ndjson" 2>&1 | tail -1
     echo "import: $(echo "$(date +%s.%N) - $start" | bc) s"
     psql "$BENCH_POSTGRES_URL" -qc "DROP DATABASE $db WITH (FORCE)"
+fi
+
 fi
 
 "$BIN" --data-dir "$DATA" export 2>/dev/null | python3 -c '

@@ -27,17 +27,32 @@ async fn lock_change_feed(tx: &mut Tx) -> StoreResult<()> {
     Ok(())
 }
 
+/// PostgreSQL reads go through the pool like every other query.
+#[derive(Debug, Clone)]
+struct PointReads;
+
+impl PointReads {
+    fn dataset_json(&self, _key: &RecordKey) -> Option<StoreResult<RecordJson>> {
+        None
+    }
+}
+
 impl Repository {
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)?.application_name("fathom");
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            // No ping round trip before every query: a broken connection fails its query and is
+            // dropped from the pool, and idle ones are recycled.
+            .test_before_acquire(false)
+            .idle_timeout(Duration::from_secs(300))
             .connect_with(options)
             .await?;
         Ok(Self {
             read: pool.clone(),
             write: pool,
+            points: PointReads,
         })
     }
 }

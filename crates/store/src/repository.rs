@@ -25,6 +25,8 @@ const ROWS_PER_INSERT: usize = 500;
 pub struct Repository {
     read: Pool<Db>,
     write: Pool<Db>,
+    /// The backend's fast path for single-record reads, if it has one.
+    points: PointReads,
 }
 
 type Tx = Transaction<'static, Db>;
@@ -204,6 +206,9 @@ impl Repository {
     }
 
     pub async fn dataset_json(&self, key: &RecordKey) -> StoreResult<RecordJson> {
+        if let Some(found) = self.points.dataset_json(key) {
+            return found;
+        }
         let query = match key {
             RecordKey::Id(id) => sqlx::query("SELECT id, revision, body FROM datasets WHERE id = $1").bind(*id),
             RecordKey::Slug(slug) => sqlx::query("SELECT id, revision, body FROM datasets WHERE slug = $1").bind(slug.clone()),

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -24,6 +26,101 @@ async fn lock_change_feed(_tx: &mut Tx) -> StoreResult<()> {
     Ok(())
 }
 
+/// Single-record reads on read-only connections of their own, run inline on the calling task.
+///
+/// sqlx runs each SQLite connection on a worker thread and hands it every query through a channel;
+/// for a lookup of a few microseconds, the two thread wake-ups around it cost more than the lookup
+/// (measured in `docs/performance.md`). A lookup here runs on the async worker itself: one
+/// connection per worker thread, so they never wait for each other. WAL readers never wait for the
+/// writer, and each statement sees the latest commit.
+#[derive(Debug, Clone)]
+struct PointReads {
+    connections: Arc<[Mutex<rusqlite::Connection>]>,
+    next: Arc<AtomicUsize>,
+}
+
+impl PointReads {
+    fn open(path: &Path, count: usize) -> StoreResult<Self> {
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connections = (0..count.max(1))
+            .map(|_| {
+                let connection = rusqlite::Connection::open_with_flags(path, flags)?;
+                connection.busy_timeout(Duration::from_secs(10))?;
+                connection.pragma_update(None, "cache_size", -8000)?;
+                Ok(Mutex::new(connection))
+            })
+            .collect::<Result<Vec<_>, rusqlite::Error>>()
+            .map_err(point_error)?;
+        Ok(Self {
+            connections: connections.into(),
+            next: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    fn dataset_json(&self, key: &RecordKey) -> Option<StoreResult<RecordJson>> {
+        Some(self.with_connection(|connection| {
+            let mut statement;
+            let mut rows = match key {
+                RecordKey::Id(id) => {
+                    statement = connection
+                        .prepare_cached("SELECT id, revision, body FROM datasets WHERE id = ?1")?;
+                    statement.query([id.as_bytes().as_slice()])?
+                }
+                RecordKey::Slug(slug) => {
+                    statement = connection.prepare_cached(
+                        "SELECT id, revision, body FROM datasets WHERE slug = ?1",
+                    )?;
+                    statement.query([slug.as_str()])?
+                }
+            };
+            let Some(row) = rows.next()? else {
+                return Ok(Err(StoreError::NotFound));
+            };
+            let id: Vec<u8> = row.get(0)?;
+            let body: String = row.get(2)?;
+            Ok(Ok(RecordJson {
+                id: match Uuid::from_slice(&id) {
+                    Ok(id) => id,
+                    Err(error) => {
+                        return Ok(Err(StoreError::Database(sqlx::Error::Decode(error.into()))));
+                    }
+                },
+                revision: row.get(1)?,
+                json: match RawValue::from_string(body) {
+                    Ok(json) => json,
+                    Err(error) => {
+                        return Ok(Err(StoreError::Database(sqlx::Error::Decode(error.into()))));
+                    }
+                },
+            }))
+        }))
+    }
+
+    /// Runs `read` on a free connection, starting from the next in turn.
+    fn with_connection<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> Result<StoreResult<T>, rusqlite::Error>,
+    ) -> StoreResult<T> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let count = self.connections.len();
+        let slot = (0..count)
+            .map(|i| &self.connections[(start + i) % count])
+            .find_map(|slot| slot.try_lock().ok());
+        let connection = match slot {
+            Some(connection) => connection,
+            None => self.connections[start % count]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        };
+        read(&connection).unwrap_or_else(|error| Err(point_error(error)))
+    }
+}
+
+fn point_error(error: rusqlite::Error) -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(format!("SQLite: {error}")))
+}
+
 impl Repository {
     pub async fn open(path: &Path) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str("sqlite://")?
@@ -38,8 +135,11 @@ impl Repository {
             // 8 MiB of page cache per connection keeps the server's memory bounded; the operating
             // system's file cache holds the rest of a large database.
             .pragma("cache_size", "-8000");
+        // A connection to a local file does not go stale: skip the ping sqlx would otherwise send
+        // (a round trip to the connection's worker thread) before every query.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         let readers = std::thread::available_parallelism()
@@ -47,9 +147,17 @@ impl Repository {
             .clamp(2, 16);
         let read = SqlitePoolOptions::new()
             .max_connections(u32::try_from(readers).unwrap_or(4))
+            .min_connections(2)
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { read, write })
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let points = PointReads::open(path, workers)?;
+        Ok(Self {
+            read,
+            write,
+            points,
+        })
     }
 }
 
