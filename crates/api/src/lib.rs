@@ -88,6 +88,11 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The OpenAPI document of the API, as served at [`OPENAPI_PATH`].
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::router(ApiDoc::openapi()).split_for_parts().1
+}
+
 /// The whole application: API, OpenAPI document, docs UI, health checks and the layers around them.
 pub fn app(state: AppState, config: &ApiConfig) -> Router {
     let (api, openapi) = routes::router(ApiDoc::openapi()).split_for_parts();

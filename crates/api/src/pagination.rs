@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::problem::Problem;
@@ -17,25 +18,36 @@ pub const MAX_LIMIT: u32 = 1000;
 /// Cursors are versioned so that their format can change without breaking stored links.
 const CURSOR_AFTER_ID: u8 = 1;
 const CURSOR_AFTER_NUMBER: u8 = 2;
+const CURSOR_AFTER_MODIFIED: u8 = 3;
 
 /// Where a page starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
-    AfterId(Uuid),
-    AfterNumber(i64),
+    /// After this record, in a list in order of creation.
+    Id(Uuid),
+    /// After this record, in a list in order of change.
+    Modified(OffsetDateTime, Uuid),
+    /// After this number (a revision).
+    Number(i64),
 }
 
 impl Cursor {
     pub fn encode(self) -> String {
         let mut bytes = Vec::with_capacity(17);
         match self {
-            Self::AfterId(id) => {
+            Self::Id(id) => {
                 bytes.push(CURSOR_AFTER_ID);
                 bytes.extend_from_slice(id.as_bytes());
             }
-            Self::AfterNumber(n) => {
+            Self::Number(n) => {
                 bytes.push(CURSOR_AFTER_NUMBER);
                 bytes.extend_from_slice(&n.to_be_bytes());
+            }
+            Self::Modified(at, id) => {
+                bytes.push(CURSOR_AFTER_MODIFIED);
+                let micros = i64::try_from(at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX);
+                bytes.extend_from_slice(&micros.to_be_bytes());
+                bytes.extend_from_slice(id.as_bytes());
             }
         }
         URL_SAFE_NO_PAD.encode(bytes)
@@ -50,12 +62,22 @@ impl Cursor {
         };
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
         match bytes.split_first() {
-            Some((&CURSOR_AFTER_ID, rest)) => Uuid::from_slice(rest)
-                .map(Self::AfterId)
-                .map_err(|_| invalid()),
+            Some((&CURSOR_AFTER_ID, rest)) => {
+                Uuid::from_slice(rest).map(Self::Id).map_err(|_| invalid())
+            }
             Some((&CURSOR_AFTER_NUMBER, rest)) => {
                 let n: [u8; 8] = rest.try_into().map_err(|_| invalid())?;
-                Ok(Self::AfterNumber(i64::from_be_bytes(n)))
+                Ok(Self::Number(i64::from_be_bytes(n)))
+            }
+            Some((&CURSOR_AFTER_MODIFIED, rest)) if rest.len() == 24 => {
+                let (micros, id) = rest.split_at(8);
+                let micros = i64::from_be_bytes(micros.try_into().map_err(|_| invalid())?);
+                let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+                    .map_err(|_| invalid())?;
+                Ok(Self::Modified(
+                    at,
+                    Uuid::from_slice(id).map_err(|_| invalid())?,
+                ))
             }
             _ => Err(invalid()),
         }
@@ -160,7 +182,8 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_refuse_forgeries() {
         let id = Uuid::now_v7();
-        for cursor in [Cursor::AfterId(id), Cursor::AfterNumber(42)] {
+        let at = time::macros::datetime!(2026-11-24 10:00:00.123456 UTC);
+        for cursor in [Cursor::Id(id), Cursor::Number(42), Cursor::Modified(at, id)] {
             assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
         }
         for forged in [

@@ -600,6 +600,40 @@ async fn lists_page_by_cursor_with_filters(db: TestStore) {
         .await
         .unwrap();
     assert_eq!(future["items"], json!([]));
+
+    // A list of changes pages in order of change, and keeps its own cursors.
+    let mut seen = std::collections::HashSet::new();
+    let mut next = Some("/api/v1/datasets?modified_since=2000-01-01&limit=4".to_owned());
+    while let Some(path) = next {
+        let page: Value = server.get(&path).await.json().await.unwrap();
+        for item in page["items"].as_array().unwrap() {
+            assert!(
+                seen.insert(item["id"].as_str().unwrap().to_owned()),
+                "no record twice"
+            );
+        }
+        next = page["next"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen.len(), 11);
+    let first: Value = server
+        .get("/api/v1/datasets?limit=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let creation_cursor = first["next"]
+        .as_str()
+        .unwrap()
+        .split("cursor=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let mixed = server
+        .get(&format!(
+            "/api/v1/datasets?modified_since=2000-01-01&cursor={creation_cursor}"
+        ))
+        .await;
+    problem(mixed, StatusCode::BAD_REQUEST).await;
 }
 
 async fn idempotency_keys_replay_the_first_response(db: TestStore) {

@@ -79,6 +79,8 @@ enum Command {
     Token(TokenCommand),
     /// Prints the effective configuration, secrets redacted.
     Config,
+    /// Prints the OpenAPI document of the API (as served at /api/v1/openapi.json).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,6 +161,10 @@ fn main() -> ExitCode {
 
 async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Openapi => {
+            println!("{}", fathom_api::openapi().to_pretty_json()?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Config => {
             println!("{}", serde_json::to_string_pretty(&config.redacted())?);
             Ok(ExitCode::SUCCESS)

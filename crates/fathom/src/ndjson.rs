@@ -5,7 +5,9 @@ use std::path::Path;
 
 use anyhow::Context;
 use fathom_model::{OrganisationInput, decode_json};
-use fathom_service::{Catalogue, DatasetFilter, IMPORT_BATCH, OnError, PageRequest, Store};
+use fathom_service::{
+    Catalogue, DatasetFilter, IMPORT_BATCH, OnError, PageRequest, Position, Store,
+};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::{Kind, operator};
@@ -165,7 +167,10 @@ pub async fn export(store: &Store, kind: Kind) -> anyhow::Result<u64> {
     let mut written = 0_u64;
     let mut after = None;
     loop {
-        let page = PageRequest { after, limit: PAGE };
+        let page = PageRequest {
+            after: after.map(Position::Id),
+            limit: PAGE,
+        };
         // Datasets go out as stored, without decoding; organisations are few.
         let lines: Vec<(uuid::Uuid, String)> = match kind {
             Kind::Datasets => catalogue

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use fathom_store::testing::TestStore;
-use fathom_store::{DatasetFilter, EntityType, PageRequest, RecordKey, Store};
+use fathom_store::{DatasetFilter, EntityType, PageRequest, Position, RecordKey, Store};
 use serde_json::{Value, json};
 
 const FATHOM: &str = env!("CARGO_BIN_EXE_fathom");
@@ -285,7 +285,7 @@ async fn assert_whole(store: &Store, acknowledged: u64) {
         }
         count += page.len() as u64;
         match page.last() {
-            Some(last) if page.len() == 1000 => after = Some(last.id),
+            Some(last) if page.len() == 1000 => after = Some(Position::Id(last.id)),
             _ => break,
         }
     }

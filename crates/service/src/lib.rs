@@ -14,6 +14,6 @@ pub use identity::{Identity, IssuedToken, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
 
 pub use fathom_store::{
-    Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, RecordJson,
-    RecordKey, Revision, Store, StoreError, now,
+    Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, Position,
+    RecordJson, RecordKey, Revision, Store, StoreError, now,
 };

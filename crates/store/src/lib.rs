@@ -96,7 +96,9 @@ impl RecordKey {
     }
 }
 
-/// Filters of the dataset list. Each is backed by an index.
+/// Filters of the dataset list. Each is backed by an index. With `modified_since`, the list is in
+/// order of change (`updated_at`, then id), as incremental harvesters read it; otherwise in order of
+/// creation (id).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DatasetFilter {
     pub organisation: Option<String>,
@@ -106,11 +108,33 @@ pub struct DatasetFilter {
     pub modified_since: Option<OffsetDateTime>,
 }
 
-/// A keyset page: the records after `after` (by id), at most `limit` of them.
+/// A keyset page: at most `limit` records after the position `after`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
-    pub after: Option<Uuid>,
+    pub after: Option<Position>,
     pub limit: u32,
+}
+
+/// A record's place in a list, for keyset pagination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// In a list in order of creation.
+    Id(Uuid),
+    /// In a list in order of change (`modified_since`).
+    Modified(OffsetDateTime, Uuid),
+}
+
+impl PageRequest {
+    pub fn first(limit: u32) -> Self {
+        Self { after: None, limit }
+    }
+
+    pub fn after_id(id: Uuid, limit: u32) -> Self {
+        Self {
+            after: Some(Position::Id(id)),
+            limit,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -165,6 +189,7 @@ impl Operation {
 pub struct RecordJson {
     pub id: Uuid,
     pub revision: i64,
+    pub updated_at: OffsetDateTime,
     pub json: Box<serde_json::value::RawValue>,
 }
 

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    ApiToken, Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, RecordJson,
+    ApiToken, Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, Position, RecordJson,
     RecordKey, Revision, StoreError, StoreResult, User,
 };
 
@@ -114,7 +114,7 @@ impl Repository {
 
     pub async fn organisations(&self, page: PageRequest) -> StoreResult<Vec<Organisation>> {
         let mut query = QueryBuilder::<Db>::new("SELECT body FROM organisations");
-        if let Some(after) = page.after {
+        if let Some(Position::Id(after) | Position::Modified(_, after)) = page.after {
             query.push(" WHERE id > ").push_bind(after);
         }
         query.push(" ORDER BY id LIMIT ").push_bind(i64::from(page.limit));
@@ -210,8 +210,8 @@ impl Repository {
             return found;
         }
         let query = match key {
-            RecordKey::Id(id) => sqlx::query("SELECT id, revision, body FROM datasets WHERE id = $1").bind(*id),
-            RecordKey::Slug(slug) => sqlx::query("SELECT id, revision, body FROM datasets WHERE slug = $1").bind(slug.clone()),
+            RecordKey::Id(id) => sqlx::query("SELECT id, revision, updated_at, body FROM datasets WHERE id = $1").bind(*id),
+            RecordKey::Slug(slug) => sqlx::query("SELECT id, revision, updated_at, body FROM datasets WHERE slug = $1").bind(slug.clone()),
         };
         record_json(&query.fetch_one(&self.read).await?)
     }
@@ -244,24 +244,39 @@ impl Repository {
         rows.iter().map(|row| from_json(row.json.get())).collect()
     }
 
+    /// Keyset pages that cost the same at any depth: each filter and each order has its index. With a
+    /// keyword, the order is taken from the keyword index (`k.dataset_id`, equal to `d.id`) so that no
+    /// sort is needed.
     pub async fn datasets_json(&self, filter: &DatasetFilter, page: PageRequest) -> StoreResult<Vec<RecordJson>> {
-        let mut query = QueryBuilder::<Db>::new("SELECT d.id, d.revision, d.body FROM datasets d");
-        let mut clause = " WHERE ";
+        let mut query = QueryBuilder::<Db>::new("SELECT d.id, d.revision, d.updated_at, d.body FROM datasets d");
+        let id = if filter.keyword.is_some() { "k.dataset_id" } else { "d.id" };
         if let Some(keyword) = &filter.keyword {
             query.push(" JOIN dataset_keywords k ON k.dataset_id = d.id AND k.keyword = ").push_bind(keyword.to_lowercase());
         }
+        query.push(" WHERE 1 = 1");
         if let Some(organisation) = &filter.organisation {
-            query.push(clause).push("d.organisation = ").push_bind(organisation.clone());
-            clause = " AND ";
+            query.push(" AND d.organisation = ").push_bind(organisation.clone());
         }
-        if let Some(since) = filter.modified_since {
-            query.push(clause).push("d.updated_at >= ").push_bind(db_time(since));
-            clause = " AND ";
+        match (filter.modified_since, page.after) {
+            (Some(since), after) => {
+                query.push(" AND d.updated_at >= ").push_bind(db_time(since));
+                match after {
+                    Some(Position::Modified(at, after)) => {
+                        query.push(" AND (d.updated_at, d.id) > (").push_bind(db_time(at)).push(", ").push_bind(after).push(")");
+                    }
+                    Some(Position::Id(_)) => return Err(StoreError::Database(sqlx::Error::Protocol("a creation-order position in a list of changes".into()))),
+                    None => {}
+                }
+                query.push(" ORDER BY d.updated_at, d.id");
+            }
+            (None, after) => {
+                if let Some(Position::Id(after) | Position::Modified(_, after)) = after {
+                    query.push(format_args!(" AND {id} > ")).push_bind(after);
+                }
+                query.push(format_args!(" ORDER BY {id}"));
+            }
         }
-        if let Some(after) = page.after {
-            query.push(clause).push("d.id > ").push_bind(after);
-        }
-        query.push(" ORDER BY d.id LIMIT ").push_bind(i64::from(page.limit));
+        query.push(" LIMIT ").push_bind(i64::from(page.limit));
         let rows = query.build().fetch_all(&self.read).await?;
         rows.iter().map(record_json).collect()
     }
@@ -523,6 +538,7 @@ fn record_json(row: &<Db as sqlx::Database>::Row) -> StoreResult<RecordJson> {
     Ok(RecordJson {
         id: row.try_get("id")?,
         revision: row.try_get("revision")?,
+        updated_at: row.try_get("updated_at")?,
         json: RawValue::from_string(body).map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?,
     })
 }

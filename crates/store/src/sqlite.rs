@@ -59,62 +59,75 @@ impl PointReads {
     }
 
     fn dataset_json(&self, key: &RecordKey) -> Option<StoreResult<RecordJson>> {
-        Some(self.with_connection(|connection| {
-            let mut statement;
-            let mut rows = match key {
-                RecordKey::Id(id) => {
-                    statement = connection
-                        .prepare_cached("SELECT id, revision, body FROM datasets WHERE id = ?1")?;
-                    statement.query([id.as_bytes().as_slice()])?
-                }
-                RecordKey::Slug(slug) => {
-                    statement = connection.prepare_cached(
-                        "SELECT id, revision, body FROM datasets WHERE slug = ?1",
-                    )?;
-                    statement.query([slug.as_str()])?
-                }
-            };
+        let (sql, parameter) = match key {
+            RecordKey::Id(id) => (
+                "SELECT id, revision, updated_at, body FROM datasets WHERE id = ?1",
+                rusqlite::types::Value::Blob(id.as_bytes().to_vec()),
+            ),
+            RecordKey::Slug(slug) => (
+                "SELECT id, revision, updated_at, body FROM datasets WHERE slug = ?1",
+                rusqlite::types::Value::Text(slug.clone()),
+            ),
+        };
+        let row = self.with_connection(|connection| {
+            let mut statement = connection.prepare_cached(sql)?;
+            let mut rows = statement.query([parameter])?;
             let Some(row) = rows.next()? else {
-                return Ok(Err(StoreError::NotFound));
+                return Ok(None);
             };
-            let id: Vec<u8> = row.get(0)?;
-            let body: String = row.get(2)?;
-            Ok(Ok(RecordJson {
-                id: match Uuid::from_slice(&id) {
-                    Ok(id) => id,
-                    Err(error) => {
-                        return Ok(Err(StoreError::Database(sqlx::Error::Decode(error.into()))));
-                    }
-                },
-                revision: row.get(1)?,
-                json: match RawValue::from_string(body) {
-                    Ok(json) => json,
-                    Err(error) => {
-                        return Ok(Err(StoreError::Database(sqlx::Error::Decode(error.into()))));
-                    }
-                },
-            }))
-        }))
+            Ok(Some((
+                row.get::<_, Vec<u8>>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+            )))
+        });
+        Some(match row {
+            Ok(Some((id, revision, updated_at, body))) => {
+                decode_point(&id, revision, &updated_at, body)
+            }
+            Ok(None) => Err(StoreError::NotFound),
+            Err(error) => Err(point_error(error)),
+        })
     }
 
     /// Runs `read` on a free connection, starting from the next in turn.
     fn with_connection<T>(
         &self,
-        read: impl FnOnce(&rusqlite::Connection) -> Result<StoreResult<T>, rusqlite::Error>,
-    ) -> StoreResult<T> {
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let count = self.connections.len();
-        let slot = (0..count)
-            .map(|i| &self.connections[(start + i) % count])
-            .find_map(|slot| slot.try_lock().ok());
-        let connection = match slot {
+        let free = (0..count).find_map(|i| self.connections[(start + i) % count].try_lock().ok());
+        let connection = match free {
             Some(connection) => connection,
             None => self.connections[start % count]
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         };
-        read(&connection).unwrap_or_else(|error| Err(point_error(error)))
+        read(&connection)
     }
+}
+
+fn decode_point(
+    id: &[u8],
+    revision: i64,
+    updated_at: &str,
+    body: String,
+) -> StoreResult<RecordJson> {
+    let decode = |error: Box<dyn std::error::Error + Send + Sync>| {
+        StoreError::Database(sqlx::Error::Decode(error))
+    };
+    Ok(RecordJson {
+        id: Uuid::from_slice(id).map_err(|e| decode(e.into()))?,
+        revision,
+        updated_at: OffsetDateTime::parse(
+            updated_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_err(|e| decode(e.into()))?,
+        json: RawValue::from_string(body).map_err(|e| decode(e.into()))?,
+    })
 }
 
 fn point_error(error: rusqlite::Error) -> StoreError {

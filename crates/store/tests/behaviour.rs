@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use fathom_model::Role;
 use fathom_store::testing::{TestStore, dataset, organisation};
 use fathom_store::{
-    ApiToken, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, RecordKey,
-    Store, StoreError, User, now,
+    ApiToken, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, Position,
+    RecordKey, Store, StoreError, User, now,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -341,7 +341,7 @@ async fn lists_filter_and_page_by_keyset(db: TestStore) {
         if page.len() < 7 {
             break;
         }
-        after = page.last().map(|d| d.id);
+        after = page.last().map(|d| Position::Id(d.id));
     }
     let mut expected: Vec<_> = written.iter().map(|d| d.id).collect();
     expected.sort();
@@ -373,16 +373,41 @@ async fn lists_filter_and_page_by_keyset(db: TestStore) {
         ["Record 0", "Record 15"]
     );
 
-    let mut changed = written[3].clone();
-    changed.revision = 2;
-    changed.updated_at = now() + Duration::seconds(30);
-    store.update_dataset(&changed, 1, "t").await.unwrap();
+    // Changes are listed in order of change, whatever the order of creation.
+    let base = now();
+    let mut changed_order = Vec::new();
+    for (n, i) in [20, 3, 11, 7, 15].into_iter().enumerate() {
+        let mut changed = written[i].clone();
+        changed.revision = 2;
+        changed.updated_at = base + Duration::seconds(30 + n as i64);
+        store.update_dataset(&changed, 1, "t").await.unwrap();
+        changed_order.push(changed.id);
+    }
     let recent = DatasetFilter {
-        modified_since: Some(now() + Duration::seconds(10)),
+        modified_since: Some(base + Duration::seconds(10)),
         ..Default::default()
     };
-    let found = store.datasets(&recent, ALL).await.unwrap();
-    assert_eq!(found.iter().map(|d| d.id).collect::<Vec<_>>(), [changed.id]);
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .datasets_json(&recent, PageRequest { after, limit: 2 })
+            .await
+            .unwrap();
+        seen.extend(page.iter().map(|d| d.id));
+        match page.last() {
+            Some(last) if page.len() == 2 => {
+                after = Some(Position::Modified(last.updated_at, last.id))
+            }
+            _ => break,
+        }
+    }
+    assert_eq!(seen, changed_order, "pages of changes follow updated_at");
+    let creation_order = PageRequest::after_id(Uuid::nil(), 10);
+    assert!(
+        store.datasets_json(&recent, creation_order).await.is_err(),
+        "positions belong to one order"
+    );
 }
 
 async fn tokens_expire_and_revoke(db: TestStore) {

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use fathom_model::values::parse_instant;
 use fathom_model::{Dataset, DatasetInput, Distribution, DistributionInput};
-use fathom_service::{DatasetFilter, PageRequest, RecordKey, Revision};
+use fathom_service::{DatasetFilter, PageRequest, Position, RecordJson, RecordKey, Revision};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -45,13 +45,6 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Page<Box<RawValue>>, Problem> {
     let limit = parse_limit(query.limit.as_deref())?;
-    let after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
-        None => None,
-        Some(Cursor::AfterId(id)) => Some(id),
-        Some(Cursor::AfterNumber(_)) => {
-            return Err(Problem::bad_parameter("cursor", "belongs to another list"));
-        }
-    };
     let modified_since = query
         .modified_since
         .as_deref()
@@ -59,21 +52,26 @@ pub async fn list(
             parse_instant(raw).map_err(|message| Problem::bad_parameter("modified_since", message))
         })
         .transpose()?;
+    // A list of changes (`modified_since`) is in order of change; any other in order of creation.
+    let after = match (
+        query.cursor.as_deref().map(Cursor::decode).transpose()?,
+        modified_since,
+    ) {
+        (None, _) => None,
+        (Some(Cursor::Id(id)), None) => Some(Position::Id(id)),
+        (Some(Cursor::Modified(at, id)), Some(_)) => Some(Position::Modified(at, id)),
+        _ => return Err(Problem::bad_parameter("cursor", "belongs to another list")),
+    };
     let filter = DatasetFilter {
         organisation: query.organisation.clone(),
         keyword: query.keyword.clone(),
         modified_since,
     };
-    let items = state
-        .catalogue
-        .datasets_json(
-            &filter,
-            PageRequest {
-                after,
-                limit: limit + 1,
-            },
-        )
-        .await?;
+    let page = PageRequest {
+        after,
+        limit: limit + 1,
+    };
+    let items = state.catalogue.datasets_json(&filter, page).await?;
     let limit_text = limit.to_string();
     let params = [
         ("limit", Some(limit_text.as_str())),
@@ -81,13 +79,14 @@ pub async fn list(
         ("keyword", query.keyword.as_deref()),
         ("modified_since", query.modified_since.as_deref()),
     ];
+    let cursor_of = |record: &RecordJson| match modified_since {
+        Some(_) => Cursor::Modified(record.updated_at, record.id),
+        None => Cursor::Id(record.id),
+    };
     // The stored JSON is served as it is: no decoding and re-encoding per record.
-    let page = Page::from_fetched(
-        items,
-        limit,
-        |d| Cursor::AfterId(d.id),
-        |cursor| with_cursor(PATH, &params, cursor),
-    );
+    let page = Page::from_fetched(items, limit, cursor_of, |cursor| {
+        with_cursor(PATH, &params, cursor)
+    });
     Ok(page.map(|record| record.json))
 }
 
@@ -242,8 +241,8 @@ pub async fn revisions(
     let limit = parse_limit(query.limit.as_deref())?;
     let after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
         None => 0,
-        Some(Cursor::AfterNumber(n)) => n,
-        Some(Cursor::AfterId(_)) => {
+        Some(Cursor::Number(n)) => n,
+        Some(Cursor::Id(_) | Cursor::Modified(..)) => {
             return Err(Problem::bad_parameter("cursor", "belongs to another list"));
         }
     };
@@ -256,7 +255,7 @@ pub async fn revisions(
     Ok(Page::from_fetched(
         items,
         limit,
-        |r| Cursor::AfterNumber(r.revision),
+        |r| Cursor::Number(r.revision),
         |cursor| with_cursor(&path, &[("limit", Some(&limit_text))], cursor),
     ))
 }

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use fathom_model::{Organisation, OrganisationInput};
-use fathom_service::{PageRequest, RecordKey};
+use fathom_service::{PageRequest, Position, RecordKey};
 use serde::Deserialize;
 
 use super::{create_once, created, record};
@@ -38,8 +38,8 @@ pub async fn list(
     let limit = parse_limit(query.limit.as_deref())?;
     let after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
         None => None,
-        Some(Cursor::AfterId(id)) => Some(id),
-        Some(Cursor::AfterNumber(_)) => {
+        Some(Cursor::Id(id)) => Some(Position::Id(id)),
+        Some(Cursor::Number(_) | Cursor::Modified(..)) => {
             return Err(Problem::bad_parameter("cursor", "belongs to another list"));
         }
     };
@@ -54,7 +54,7 @@ pub async fn list(
     Ok(Page::from_fetched(
         items,
         limit,
-        |o| Cursor::AfterId(o.id),
+        |o| Cursor::Id(o.id),
         |cursor| with_cursor(PATH, &[("limit", Some(&limit_text))], cursor),
     ))
 }

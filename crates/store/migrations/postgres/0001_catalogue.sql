@@ -23,6 +23,7 @@ CREATE TABLE datasets (
 );
 CREATE INDEX datasets_organisation_id ON datasets (organisation, id);
 CREATE INDEX datasets_updated_at_id ON datasets (updated_at, id);
+CREATE INDEX datasets_organisation_updated_at_id ON datasets (organisation, updated_at, id);
 
 CREATE TABLE dataset_keywords (
     keyword     TEXT NOT NULL,
