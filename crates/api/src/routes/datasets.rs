@@ -36,9 +36,10 @@ pub struct ListQuery {
 }
 
 /// Lists datasets in creation order, optionally filtered.
-#[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets", params(ListQuery), responses(
-    (status = 200, body = Page<Dataset>, headers(("Link" = String, description = "`rel=\"next\"`"))),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(get,
+    operation_id = "datasets_list", path = "/api/v1/datasets", tag = "datasets", params(ListQuery), responses(
+    (status = 200, description = "OK", body = Page<Dataset>, headers(("Link" = String, description = "`rel=\"next\"`"))),
+    (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -92,16 +93,17 @@ pub async fn list(
 
 /// Creates a dataset (editor). The slug is derived from the title when not given. Honours
 /// `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/datasets", tag = "datasets", request_body = DatasetInput,
+#[utoipa::path(post,
+    operation_id = "datasets_create", path = "/api/v1/datasets", tag = "datasets", request_body = DatasetInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = Dataset, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created", body = Dataset, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict with the current state", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -118,12 +120,13 @@ pub async fn create(
 }
 
 /// Reads a dataset by id or slug.
-#[utoipa::path(get, path = "/api/v1/datasets/{key}", tag = "datasets",
+#[utoipa::path(get,
+    operation_id = "datasets_read", path = "/api/v1/datasets/{key}", tag = "datasets",
     params(("key" = String, Path, description = "Id or slug")),
     responses(
-        (status = 200, body = Dataset, headers(("ETag" = String))),
+        (status = 200, description = "OK", body = Dataset, headers(("ETag" = String))),
         (status = 304, description = "`If-None-Match` names the current revision"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn read(
     State(state): State<AppState>,
@@ -138,14 +141,15 @@ pub async fn read(
 }
 
 /// Replaces a dataset (editor). Requires `If-Match`. Without a `slug` the current one is kept.
-#[utoipa::path(put, path = "/api/v1/datasets/{key}", tag = "datasets", request_body = DatasetInput,
+#[utoipa::path(put,
+    operation_id = "datasets_replace", path = "/api/v1/datasets/{key}", tag = "datasets", request_body = DatasetInput,
     params(("key" = String, Path, description = "Id or slug"), ("If-Match" = String, Header, description = "The ETag read")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Dataset, headers(("ETag" = String))),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = Dataset, headers(("ETag" = String))),
+        (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn replace(
     State(state): State<AppState>,
@@ -165,15 +169,16 @@ pub async fn replace(
 }
 
 /// Changes a dataset with a JSON Merge Patch (RFC 7396; editor). Requires `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/datasets/{key}", tag = "datasets",
+#[utoipa::path(patch,
+    operation_id = "datasets_patch", path = "/api/v1/datasets/{key}", tag = "datasets",
     request_body(content = Object, content_type = "application/merge-patch+json"),
     params(("key" = String, Path, description = "Id or slug"), ("If-Match" = String, Header, description = "The ETag read")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Dataset, headers(("ETag" = String))),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = Dataset, headers(("ETag" = String))),
+        (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn patch(
     State(state): State<AppState>,
@@ -193,13 +198,14 @@ pub async fn patch(
 }
 
 /// Deletes a dataset (editor); its revisions stay readable by id. `If-Match` is checked when given.
-#[utoipa::path(delete, path = "/api/v1/datasets/{key}", tag = "datasets",
+#[utoipa::path(delete,
+    operation_id = "datasets_delete", path = "/api/v1/datasets/{key}", tag = "datasets",
     params(("key" = String, Path, description = "Id or slug"), ("If-Match" = Option<String>, Header, description = "The ETag read")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -227,11 +233,12 @@ pub struct RevisionsQuery {
 
 /// Lists the revisions of a dataset, oldest first, without snapshots. A deleted dataset's history
 /// is listed by its id.
-#[utoipa::path(get, path = "/api/v1/datasets/{key}/revisions", tag = "datasets",
+#[utoipa::path(get,
+    operation_id = "datasets_revisions", path = "/api/v1/datasets/{key}/revisions", tag = "datasets",
     params(("key" = String, Path, description = "Id or slug"), RevisionsQuery),
     responses(
-        (status = 200, body = Page<Revision>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = Page<Revision>),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revisions(
     State(state): State<AppState>,
@@ -261,11 +268,12 @@ pub async fn revisions(
 }
 
 /// Reads one revision of a dataset with the full record as it was (`snapshot`).
-#[utoipa::path(get, path = "/api/v1/datasets/{key}/revisions/{revision}", tag = "datasets",
+#[utoipa::path(get,
+    operation_id = "datasets_revision", path = "/api/v1/datasets/{key}/revisions/{revision}", tag = "datasets",
     params(("key" = String, Path, description = "Id or slug"), ("revision" = i64, Path)),
     responses(
-        (status = 200, body = Revision),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = Revision),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revision(
     State(state): State<AppState>,
@@ -280,11 +288,12 @@ pub async fn revision(
 }
 
 /// Lists the distributions of a dataset.
-#[utoipa::path(get, path = "/api/v1/datasets/{key}/distributions", tag = "datasets",
+#[utoipa::path(get,
+    operation_id = "datasets_distributions", path = "/api/v1/datasets/{key}/distributions", tag = "datasets",
     params(("key" = String, Path, description = "Id or slug")),
     responses(
-        (status = 200, body = Page<Distribution>, headers(("ETag" = String, description = "The dataset's"))),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = Page<Distribution>, headers(("ETag" = String, description = "The dataset's"))),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn distributions(
     State(state): State<AppState>,
@@ -301,7 +310,8 @@ pub async fn distributions(
 
 /// Adds a distribution to a dataset (editor): a new revision of the dataset. `If-Match` (the
 /// dataset's ETag) is checked when given. Honours `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/datasets/{key}/distributions", tag = "datasets", request_body = DistributionInput,
+#[utoipa::path(post,
+    operation_id = "datasets_add_distribution", path = "/api/v1/datasets/{key}/distributions", tag = "datasets", request_body = DistributionInput,
     params(
         ("key" = String, Path, description = "Id or slug"),
         ("If-Match" = Option<String>, Header, description = "The dataset's ETag"),
@@ -309,11 +319,11 @@ pub async fn distributions(
     ),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = Distribution, headers(("ETag" = String, description = "The dataset's"), ("Location" = String))),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created", body = Distribution, headers(("ETag" = String, description = "The dataset's"), ("Location" = String))),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict with the current state", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_distribution(
     State(state): State<AppState>,
@@ -341,11 +351,12 @@ pub async fn add_distribution(
 }
 
 /// Reads one distribution of a dataset.
-#[utoipa::path(get, path = "/api/v1/datasets/{key}/distributions/{distribution}", tag = "datasets",
+#[utoipa::path(get,
+    operation_id = "datasets_distribution", path = "/api/v1/datasets/{key}/distributions/{distribution}", tag = "datasets",
     params(("key" = String, Path, description = "Id or slug"), ("distribution" = Uuid, Path)),
     responses(
-        (status = 200, body = Distribution, headers(("ETag" = String, description = "The dataset's"))),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = Distribution, headers(("ETag" = String, description = "The dataset's"))),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn distribution(
     State(state): State<AppState>,
@@ -360,7 +371,8 @@ pub async fn distribution(
 }
 
 /// Replaces one distribution (editor). Requires `If-Match` with the dataset's ETag.
-#[utoipa::path(put, path = "/api/v1/datasets/{key}/distributions/{distribution}", tag = "datasets",
+#[utoipa::path(put,
+    operation_id = "datasets_replace_distribution", path = "/api/v1/datasets/{key}/distributions/{distribution}", tag = "datasets",
     request_body = DistributionInput,
     params(
         ("key" = String, Path, description = "Id or slug"),
@@ -369,11 +381,11 @@ pub async fn distribution(
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Distribution, headers(("ETag" = String, description = "The dataset's"))),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = Distribution, headers(("ETag" = String, description = "The dataset's"))),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn replace_distribution(
     State(state): State<AppState>,
@@ -393,7 +405,8 @@ pub async fn replace_distribution(
 }
 
 /// Removes one distribution (editor). `If-Match` (the dataset's ETag) is checked when given.
-#[utoipa::path(delete, path = "/api/v1/datasets/{key}/distributions/{distribution}", tag = "datasets",
+#[utoipa::path(delete,
+    operation_id = "datasets_delete_distribution", path = "/api/v1/datasets/{key}/distributions/{distribution}", tag = "datasets",
     params(
         ("key" = String, Path, description = "Id or slug"),
         ("distribution" = Uuid, Path),
@@ -402,8 +415,8 @@ pub async fn replace_distribution(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_distribution(
     State(state): State<AppState>,

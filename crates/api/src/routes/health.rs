@@ -14,15 +14,17 @@ pub struct Health {
 }
 
 /// The process is up and serving.
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(get,
+    operation_id = "health_live", path = "/healthz", tag = "health", responses((status = 200, description = "OK", body = Health)))]
 pub async fn live() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
 /// The process can serve requests: its database answers.
-#[utoipa::path(get, path = "/readyz", tag = "health", responses(
-    (status = 200, body = Health),
-    (status = 503, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(get,
+    operation_id = "health_ready", path = "/readyz", tag = "health", responses(
+    (status = 200, description = "OK", body = Health),
+    (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
     match state.catalogue.ping().await {

@@ -27,9 +27,10 @@ pub struct ListQuery {
 }
 
 /// Lists organisations in creation order.
-#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", params(ListQuery), responses(
-    (status = 200, body = Page<Organisation>),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(get,
+    operation_id = "organisations_list", path = "/api/v1/organisations", tag = "organisations", params(ListQuery), responses(
+    (status = 200, description = "OK", body = Page<Organisation>),
+    (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -60,15 +61,16 @@ pub async fn list(
 }
 
 /// Creates an organisation (admin). Honours `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = OrganisationInput,
+#[utoipa::path(post,
+    operation_id = "organisations_create", path = "/api/v1/organisations", tag = "organisations", request_body = OrganisationInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = Organisation, headers(("ETag" = String), ("Location" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created", body = Organisation, headers(("ETag" = String), ("Location" = String))),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role does not allow this", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict with the current state", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -92,12 +94,13 @@ pub async fn create(
 }
 
 /// Reads an organisation by id or slug.
-#[utoipa::path(get, path = "/api/v1/organisations/{key}", tag = "organisations",
+#[utoipa::path(get,
+    operation_id = "organisations_read", path = "/api/v1/organisations/{key}", tag = "organisations",
     params(("key" = String, Path, description = "Id or slug")),
     responses(
-        (status = 200, body = Organisation, headers(("ETag" = String))),
+        (status = 200, description = "OK", body = Organisation, headers(("ETag" = String))),
         (status = 304, description = "`If-None-Match` names the current revision"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn read(
     State(state): State<AppState>,
@@ -112,14 +115,15 @@ pub async fn read(
 }
 
 /// Replaces an organisation (admin). Requires `If-Match`; the slug cannot change.
-#[utoipa::path(put, path = "/api/v1/organisations/{key}", tag = "organisations", request_body = OrganisationInput,
+#[utoipa::path(put,
+    operation_id = "organisations_replace", path = "/api/v1/organisations/{key}", tag = "organisations", request_body = OrganisationInput,
     params(("key" = String, Path, description = "Id or slug"), ("If-Match" = String, Header, description = "The ETag read")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Organisation, headers(("ETag" = String))),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = Organisation, headers(("ETag" = String))),
+        (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn replace(
     State(state): State<AppState>,
@@ -139,15 +143,16 @@ pub async fn replace(
 }
 
 /// Changes an organisation with a JSON Merge Patch (admin). Requires `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/organisations/{key}", tag = "organisations",
+#[utoipa::path(patch,
+    operation_id = "organisations_patch", path = "/api/v1/organisations/{key}", tag = "organisations",
     request_body(content = Object, content_type = "application/merge-patch+json"),
     params(("key" = String, Path, description = "Id or slug"), ("If-Match" = String, Header, description = "The ETag read")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Organisation, headers(("ETag" = String))),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = Organisation, headers(("ETag" = String))),
+        (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn patch(
     State(state): State<AppState>,
@@ -167,13 +172,14 @@ pub async fn patch(
 }
 
 /// Deletes an organisation that publishes no dataset (admin). `If-Match` is checked when given.
-#[utoipa::path(delete, path = "/api/v1/organisations/{key}", tag = "organisations",
+#[utoipa::path(delete,
+    operation_id = "organisations_delete", path = "/api/v1/organisations/{key}", tag = "organisations",
     params(("key" = String, Path, description = "Id or slug"), ("If-Match" = Option<String>, Header, description = "The ETag read")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict with the current state", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
     State(state): State<AppState>,
