@@ -22,4 +22,6 @@ while path:
     path = page.get("next")
 print(f"pages: {len(timings)}, records: {records}")
 print(f"first page: {timings[0]:.1f} ms, last page: {timings[-1]:.1f} ms")
+head, tail = timings[:10], timings[-10:]
+print(f"median of the first 10 pages: {statistics.median(head):.1f} ms, of the last 10: {statistics.median(tail):.1f} ms")
 print(f"median page: {statistics.median(timings):.1f} ms, slowest: {max(timings):.1f} ms, total: {sum(timings) / 1000:.1f} s")

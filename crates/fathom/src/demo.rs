@@ -33,8 +33,12 @@ pub async fn load(state: &AppState) -> Result<String, ServiceError> {
             .catalogue
             .import_datasets(&principal, &lines, OnError::Continue)
             .await?;
-        for rejected in &outcome.rejected {
-            tracing::warn!(line = rejected.line, error = %rejected.error, "demo dataset not loaded");
+        if let Some(rejected) = outcome.rejected.first() {
+            // The demo data is part of the product: a line it refuses is a bug to fix, not to skip.
+            return Err(ServiceError::Conflict(format!(
+                "demo/datasets.ndjson line {}: {}",
+                rejected.line, rejected.error
+            )));
         }
         tracing::info!(
             organisations = created,

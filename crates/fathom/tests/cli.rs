@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fathom_store::testing::TestStore;
 use fathom_store::{DatasetFilter, EntityType, PageRequest, Position, RecordKey, Store};
@@ -317,7 +317,7 @@ async fn kill_9_of_the_server_loses_no_acknowledged_write() {
         command.stderr(Stdio::piped()).spawn().unwrap()
     };
     let mut server = serve();
-    let base = wait_for_address(&mut server);
+    let (base, _) = wait_for_start(&mut server);
     let client = reqwest::Client::new();
     let response = client
         .post(format!("{base}/api/v1/organisations"))
@@ -402,7 +402,7 @@ async fn kill_9_of_the_server_loses_no_acknowledged_write() {
     store.close().await;
 
     let mut restarted = serve();
-    let base = wait_for_address(&mut restarted);
+    let (base, _) = wait_for_start(&mut restarted);
     let page: Value = client
         .get(format!("{base}/api/v1/datasets?limit=1000"))
         .send()
@@ -420,19 +420,73 @@ async fn kill_9_of_the_server_loses_no_acknowledged_write() {
     restarted.wait().unwrap();
 }
 
-/// Reads the server's standard error until it says where it listens.
-fn wait_for_address(server: &mut Child) -> String {
-    let stderr = BufReader::new(server.stderr.take().unwrap());
-    let started = Instant::now();
-    let mut lines = stderr.lines();
-    while started.elapsed() < Duration::from_secs(60) {
-        let Some(Ok(line)) = lines.next() else { break };
+/// Reads the server's standard error until it says where it listens; returns the address and the
+/// lines before.
+fn wait_for_start(server: &mut Child) -> (String, Vec<String>) {
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let mut before = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
         if let Some(rest) = line.split("listening on ").nth(1) {
             let address = rest.split_whitespace().next().unwrap().to_owned();
             // Keep draining the pipe so that the server never blocks on a full one.
             std::thread::spawn(move || for _ in lines {});
-            return address;
+            return (address, before);
         }
+        before.push(line);
     }
-    panic!("the server did not start");
+    panic!("the server did not start: {before:?}");
+}
+
+/// `serve --demo` loads the whole demo catalogue and prints a token that can write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_catalogue_loads_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = fathom(dir.path())
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("FATHOM_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (base, before) = wait_for_start(&mut server);
+    let token = before
+        .iter()
+        .find_map(|line| line.split("(shown once): ").nth(1))
+        .expect("the demo token is printed")
+        .trim()
+        .to_owned();
+    let client = reqwest::Client::new();
+    let page: Value = client
+        .get(format!("{base}/api/v1/datasets?limit=1000"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let datasets = page["items"].as_array().unwrap();
+    assert_eq!(datasets.len(), 50);
+    assert!(
+        datasets
+            .iter()
+            .all(|d| !d["distributions"].as_array().unwrap().is_empty())
+    );
+    let organisations: Value = client
+        .get(format!("{base}/api/v1/organisations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(organisations["items"].as_array().unwrap().len(), 5);
+    let created = client
+        .post(format!("{base}/api/v1/datasets"))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Written with the demo token", "organisation": datasets[0]["organisation"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    server.kill().unwrap();
+    server.wait().unwrap();
 }
