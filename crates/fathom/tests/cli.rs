@@ -487,6 +487,14 @@ async fn the_demo_catalogue_loads_whole() {
         .await
         .unwrap();
     assert_eq!(created.status(), reqwest::StatusCode::CREATED);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    // SIGTERM: a graceful stop, with exit status 0.
+    let terminated = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    assert!(
+        server.wait().unwrap().success(),
+        "a graceful shutdown exits with 0"
+    );
 }
