@@ -106,12 +106,12 @@ impl Catalogue {
         &self,
         principal: &Principal,
         key: &RecordKey,
-        expected: i64,
+        expected: Option<i64>,
         input: OrganisationInput,
     ) -> Result<Organisation> {
         require_admin(principal)?;
         let current = self.organisation(key).await?;
-        check_revision("organisation", expected, current.revision)?;
+        let expected = check_revision("organisation", expected, current.revision)?;
         let details = input.parse()?;
         if details.slug != current.details.slug {
             return Err(ValidationErrors::single(
@@ -138,14 +138,14 @@ impl Catalogue {
         &self,
         principal: &Principal,
         key: &RecordKey,
-        expected: i64,
+        expected: Option<i64>,
         patch: &Value,
     ) -> Result<Organisation> {
         require_admin(principal)?;
         let current = self.organisation(key).await?;
-        check_revision("organisation", expected, current.revision)?;
+        let expected = check_revision("organisation", expected, current.revision)?;
         let input = patched(&current, patch)?;
-        self.replace_organisation(principal, key, expected, input)
+        self.replace_organisation(principal, key, Some(expected), input)
             .await
     }
 
@@ -158,8 +158,7 @@ impl Catalogue {
     ) -> Result<()> {
         require_admin(principal)?;
         let current = self.organisation(key).await?;
-        let expected = expected.unwrap_or(current.revision);
-        check_revision("organisation", expected, current.revision)?;
+        let expected = check_revision("organisation", expected, current.revision)?;
         self.store
             .delete_organisation(current.id, expected, &principal.name)
             .await
@@ -239,12 +238,12 @@ impl Catalogue {
         &self,
         principal: &Principal,
         key: &RecordKey,
-        expected: i64,
+        expected: Option<i64>,
         input: DatasetInput,
     ) -> Result<Dataset> {
         require_editor(principal)?;
         let current = self.dataset(key).await?;
-        check_revision("dataset", expected, current.revision)?;
+        let expected = check_revision("dataset", expected, current.revision)?;
         let mut draft = input.parse(Uuid::now_v7)?;
         if draft.slug_derived {
             draft.metadata.slug = current.metadata.slug.clone();
@@ -266,14 +265,14 @@ impl Catalogue {
         &self,
         principal: &Principal,
         key: &RecordKey,
-        expected: i64,
+        expected: Option<i64>,
         patch: &Value,
     ) -> Result<Dataset> {
         require_editor(principal)?;
         let current = self.dataset(key).await?;
-        check_revision("dataset", expected, current.revision)?;
+        let expected = check_revision("dataset", expected, current.revision)?;
         let input = patched(&current, patch)?;
-        self.replace_dataset(principal, &RecordKey::Id(current.id), expected, input)
+        self.replace_dataset(principal, &RecordKey::Id(current.id), Some(expected), input)
             .await
     }
 
@@ -286,8 +285,7 @@ impl Catalogue {
     ) -> Result<()> {
         require_editor(principal)?;
         let current = self.dataset(key).await?;
-        let expected = expected.unwrap_or(current.revision);
-        check_revision("dataset", expected, current.revision)?;
+        let expected = check_revision("dataset", expected, current.revision)?;
         self.store
             .delete_dataset(current.id, expected, &principal.name)
             .await
@@ -336,8 +334,7 @@ impl Catalogue {
         require_editor(principal)?;
         let distribution = input.parse(Uuid::now_v7)?;
         let mut dataset = self.dataset(key).await?;
-        let expected = expected.unwrap_or(dataset.revision);
-        check_revision("dataset", expected, dataset.revision)?;
+        let expected = check_revision("dataset", expected, dataset.revision)?;
         if dataset
             .metadata
             .distributions
@@ -386,8 +383,7 @@ impl Catalogue {
         input.id = Some(id.to_string());
         let distribution = input.parse(|| id)?;
         let (mut dataset, _) = self.distribution(key, id).await?;
-        let expected = expected.unwrap_or(dataset.revision);
-        check_revision("dataset", expected, dataset.revision)?;
+        let expected = check_revision("dataset", expected, dataset.revision)?;
         for slot in &mut dataset.metadata.distributions {
             if slot.id == id {
                 *slot = distribution.clone();
@@ -407,8 +403,7 @@ impl Catalogue {
     ) -> Result<Dataset> {
         require_editor(principal)?;
         let (mut dataset, _) = self.distribution(key, id).await?;
-        let expected = expected.unwrap_or(dataset.revision);
-        check_revision("dataset", expected, dataset.revision)?;
+        let expected = check_revision("dataset", expected, dataset.revision)?;
         dataset.metadata.distributions.retain(|d| d.id != id);
         self.save_changed(principal, dataset, expected).await
     }
@@ -673,9 +668,12 @@ fn dataset_write_error(error: StoreError) -> ServiceError {
     }
 }
 
-fn check_revision(entity: &'static str, expected: i64, current: i64) -> Result<()> {
+/// The revision a write is based on: the one the caller expects, which must be current, or the
+/// current one when the caller accepts any (`If-Match: *`, or none where it is optional).
+fn check_revision(entity: &'static str, expected: Option<i64>, current: i64) -> Result<i64> {
+    let expected = expected.unwrap_or(current);
     if expected == current {
-        Ok(())
+        Ok(expected)
     } else {
         Err(ServiceError::StaleRevision { entity, expected })
     }

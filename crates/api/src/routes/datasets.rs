@@ -160,7 +160,7 @@ pub async fn replace(
     body: JsonBody<DatasetInput>,
 ) -> Result<Response, Problem> {
     let key = RecordKey::parse(&key);
-    let expected = current_or(&state, &key, if_match.required()?).await?;
+    let expected = if_match.required()?;
     let dataset = state
         .catalogue
         .replace_dataset(&caller, &key, expected, body.value)
@@ -189,7 +189,7 @@ pub async fn patch(
     body: JsonBody<serde_json::Value>,
 ) -> Result<Response, Problem> {
     let key = RecordKey::parse(&key);
-    let expected = current_or(&state, &key, if_match.required()?).await?;
+    let expected = if_match.required()?;
     let dataset = state
         .catalogue
         .patch_dataset(&caller, &key, expected, &body.value)
@@ -436,16 +436,4 @@ pub async fn delete_distribution(
 fn distribution_id(raw: &str) -> Result<Uuid, Problem> {
     Uuid::try_parse(raw)
         .map_err(|_| Problem::new(StatusCode::NOT_FOUND, "no distribution with this id"))
-}
-
-/// `If-Match: *` means the current revision, whatever it is.
-async fn current_or(
-    state: &AppState,
-    key: &RecordKey,
-    expected: Option<i64>,
-) -> Result<i64, Problem> {
-    match expected {
-        Some(revision) => Ok(revision),
-        None => Ok(state.catalogue.dataset(key).await?.revision),
-    }
 }

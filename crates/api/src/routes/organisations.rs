@@ -134,7 +134,7 @@ pub async fn replace(
     body: JsonBody<OrganisationInput>,
 ) -> Result<Response, Problem> {
     let key = RecordKey::parse(&key);
-    let expected = current_or(&state, &key, if_match.required()?).await?;
+    let expected = if_match.required()?;
     let organisation = state
         .catalogue
         .replace_organisation(&caller, &key, expected, body.value)
@@ -163,7 +163,7 @@ pub async fn patch(
     body: JsonBody<serde_json::Value>,
 ) -> Result<Response, Problem> {
     let key = RecordKey::parse(&key);
-    let expected = current_or(&state, &key, if_match.required()?).await?;
+    let expected = if_match.required()?;
     let organisation = state
         .catalogue
         .patch_organisation(&caller, &key, expected, &body.value)
@@ -193,16 +193,4 @@ pub async fn delete(
         .delete_organisation(&caller, &key, if_match.optional()?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// `If-Match: *` means the current revision, whatever it is.
-async fn current_or(
-    state: &AppState,
-    key: &RecordKey,
-    expected: Option<i64>,
-) -> Result<i64, Problem> {
-    match expected {
-        Some(revision) => Ok(revision),
-        None => Ok(state.catalogue.organisation(key).await?.revision),
-    }
 }
