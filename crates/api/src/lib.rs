@@ -12,7 +12,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use fathom_service::{Catalogue, Idempotency, Identity, Store};
+use fathom_service::{Catalogue, Idempotency, Identity, Search, Store};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -30,14 +30,16 @@ pub struct AppState {
     pub catalogue: Catalogue,
     pub identity: Identity,
     pub idempotency: Idempotency,
+    pub search: Search,
 }
 
 impl AppState {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, search: Search) -> Self {
         Self {
             catalogue: Catalogue::new(store.clone()),
             identity: Identity::new(store.clone()),
             idempotency: Idempotency::new(store),
+            search,
         }
     }
 }
@@ -69,6 +71,7 @@ impl Default for ApiConfig {
     tags(
         (name = "organisations", description = "Publishers of datasets"),
         (name = "datasets", description = "Datasets, their distributions and their history"),
+        (name = "search", description = "Full-text, faceted, spatial and temporal search"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

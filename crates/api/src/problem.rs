@@ -151,6 +151,13 @@ impl From<ServiceError> for Problem {
             ServiceError::KeyReused => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
             }
+            ServiceError::Search(source) => {
+                tracing::error!(error = ?source, "search error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "an internal error occurred; it has been logged",
+                )
+            }
             ServiceError::Internal(source) => {
                 tracing::error!(error = ?source, "internal error");
                 Self::new(

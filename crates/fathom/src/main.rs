@@ -55,6 +55,8 @@ enum Command {
     },
     /// Applies the database migrations that have not run yet.
     Migrate,
+    /// Rebuilds the search index (in the data directory) from the database.
+    Reindex,
     /// Imports records from NDJSON (one JSON record per line), in transactions of 1000.
     Import {
         #[arg(long, value_enum, default_value_t = Format::Ndjson)]
@@ -172,6 +174,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Serve { demo, .. } => {
             let store = open_store(&config).await?;
             serve::run(store, &config, demo).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reindex => {
+            let store = open_store(&config).await?;
+            let search = fathom_service::Search::open(&config.data_dir, store.clone())?;
+            let started = std::time::Instant::now();
+            let count = search.rebuild().await;
+            store.close().await;
+            eprintln!(
+                "indexed {} datasets in {:.1} s",
+                count?,
+                started.elapsed().as_secs_f64()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

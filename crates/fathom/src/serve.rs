@@ -4,13 +4,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use fathom_api::{ApiConfig, AppState};
-use fathom_service::Store;
+use fathom_service::{Search, Store};
 
 use crate::config::Config;
 use crate::demo;
 
 pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Result<()> {
-    let state = AppState::new(store.clone());
+    let search =
+        Search::open(&config.data_dir, store.clone()).context("cannot open the search index")?;
+    let state = AppState::new(store.clone(), search.clone());
     if let Some(token) = &config.bootstrap_token
         && state
             .identity
@@ -26,6 +28,11 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
             .context("cannot load the demo catalogue")?;
         eprintln!("\nDemo admin token (shown once): {token}\n");
     }
+    search
+        .prepare()
+        .await
+        .context("cannot bring the search index up to date")?;
+    let indexer = search.spawn_indexer();
     let pruning = tokio::spawn(prune_idempotency_keys(state.clone()));
 
     let app = fathom_api::app(
@@ -45,6 +52,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         .await
         .context("server error")?;
     pruning.abort();
+    indexer.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -28,6 +28,8 @@ pub enum ServiceError {
     KeyReused,
     #[error("internal error")]
     Internal(#[source] StoreError),
+    #[error("search failed")]
+    Search(#[source] fathom_search::SearchError),
 }
 
 impl ServiceError {

@@ -6,12 +6,15 @@ mod error;
 mod idempotency;
 mod identity;
 mod merge_patch;
+mod search;
 
 pub use catalogue::{Catalogue, IMPORT_BATCH, ImportOutcome, OnError, RejectedLine};
 pub use error::ServiceError;
+pub use fathom_search::{Facet, FacetCount, Hit, SearchRequest, SearchResults, Sort, TimeRange};
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{Identity, IssuedToken, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
+pub use search::Search;
 
 pub use fathom_store::{
     Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, Position,

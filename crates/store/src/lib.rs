@@ -427,6 +427,16 @@ impl Store {
         dispatch!(self, r => r.revision(entity_type, id, revision).await)
     }
 
+    /// The datasets with these ids that exist, in one query per few hundred ids.
+    pub async fn datasets_by_ids(&self, ids: &[Uuid]) -> StoreResult<Vec<Dataset>> {
+        dispatch!(self, r => r.datasets_by_ids(ids).await)
+    }
+
+    /// The sequence number of the latest committed change (0 when there is none).
+    pub async fn latest_change(&self) -> StoreResult<i64> {
+        dispatch!(self, r => r.latest_change().await)
+    }
+
     /// Changes after `after_seq`, in commit order.
     pub async fn changes_since(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<Change>> {
         dispatch!(self, r => r.changes_since(after_seq, limit).await)

@@ -309,6 +309,28 @@ impl Repository {
         revision_from_row(&row, snapshot.as_deref().map(from_json).transpose()?)
     }
 
+    pub async fn datasets_by_ids(&self, ids: &[Uuid]) -> StoreResult<Vec<Dataset>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_PER_INSERT) {
+            let mut query = QueryBuilder::<Db>::new("SELECT body FROM datasets WHERE id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            let rows: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
+            for body in &rows {
+                found.push(from_json(body)?);
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn latest_change(&self) -> StoreResult<i64> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM change_feed").fetch_one(&self.read).await?;
+        Ok(seq.unwrap_or(0))
+    }
+
     pub async fn changes_since(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<Change>> {
         let rows = sqlx::query(
             "SELECT seq, entity_type, entity_id, revision, operation, recorded_at FROM change_feed \

@@ -148,6 +148,16 @@ async fn writes_are_revisioned_and_fed_in_order(db: TestStore) {
         ]
     );
     assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(store.latest_change().await.unwrap(), changes[2].seq);
+    let found = store
+        .datasets_by_ids(&[record.id, Uuid::now_v7()])
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|d| d.revision).collect::<Vec<_>>(),
+        [2],
+        "only those that exist"
+    );
     let tail = store.changes_since(changes[1].seq, 100).await.unwrap();
     assert_eq!(tail, changes[2..]);
 }

@@ -3,6 +3,7 @@
 mod datasets;
 mod health;
 mod organisations;
+mod search;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +28,7 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
             organisations::patch,
             organisations::delete
         ))
+        .routes(routes!(search::search))
         .routes(routes!(datasets::list, datasets::create))
         .routes(routes!(
             datasets::read,

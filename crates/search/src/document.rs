@@ -1,0 +1,157 @@
+//! The index schema and how a dataset becomes a document.
+
+use fathom_model::Dataset;
+use fathom_model::values::parse_instant;
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{DateTime, TantivyDocument};
+
+/// The English analyser: lower case, stop words kept (titles such as "The Gulf Stream"), stemming.
+pub const TEXT_ANALYSER: &str = "en_stem";
+
+/// The fields of a dataset document.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub slug: Field,
+    pub title: Field,
+    /// The whole title, lower-cased, for exact-title matches and sorting.
+    pub title_exact: Field,
+    pub description: Field,
+    pub keywords: Field,
+    /// Distributions' titles and formats, organisation slug: searched with a low weight.
+    pub other_text: Field,
+    pub keyword: Field,
+    pub organisation: Field,
+    pub theme: Field,
+    pub format: Field,
+    pub licence: Field,
+    pub state: Field,
+    pub modified: Field,
+    pub temporal_start: Field,
+    pub temporal_end: Field,
+    pub south: Field,
+    pub north: Field,
+    /// A bounding box as up to two longitude intervals that do not cross the antimeridian (the
+    /// second repeats the first when the box does not cross it).
+    pub west_1: Field,
+    pub east_1: Field,
+    pub west_2: Field,
+    pub east_2: Field,
+}
+
+impl Fields {
+    pub fn schema() -> (Schema, Fields) {
+        let mut builder = Schema::builder();
+        let text = |stored: bool| {
+            let indexing = TextFieldIndexing::default()
+                .set_tokenizer(TEXT_ANALYSER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+            let options = TextOptions::default().set_indexing_options(indexing);
+            if stored {
+                options.set_stored()
+            } else {
+                options
+            }
+        };
+        let exact = STRING | FAST;
+        let fields = Fields {
+            id: builder.add_text_field("id", STRING | STORED),
+            slug: builder.add_text_field("slug", STORED),
+            title: builder.add_text_field("title", text(true)),
+            title_exact: builder.add_text_field("title_exact", exact.clone()),
+            description: builder.add_text_field("description", text(true)),
+            keywords: builder.add_text_field("keywords", text(false)),
+            other_text: builder.add_text_field("other_text", text(false)),
+            keyword: builder.add_text_field("keyword", exact.clone()),
+            organisation: builder.add_text_field("organisation", exact.clone() | STORED),
+            theme: builder.add_text_field("theme", exact.clone()),
+            format: builder.add_text_field("format", exact.clone()),
+            licence: builder.add_text_field("licence", exact.clone()),
+            state: builder.add_text_field("state", exact),
+            modified: builder.add_date_field("modified", INDEXED | FAST | STORED),
+            temporal_start: builder.add_date_field("temporal_start", INDEXED | FAST),
+            temporal_end: builder.add_date_field("temporal_end", INDEXED | FAST),
+            south: builder.add_f64_field("south", INDEXED | FAST),
+            north: builder.add_f64_field("north", INDEXED | FAST),
+            west_1: builder.add_f64_field("west_1", INDEXED | FAST),
+            east_1: builder.add_f64_field("east_1", INDEXED | FAST),
+            west_2: builder.add_f64_field("west_2", INDEXED | FAST),
+            east_2: builder.add_f64_field("east_2", INDEXED | FAST),
+        };
+        (builder.build(), fields)
+    }
+
+    pub fn document(&self, dataset: &Dataset) -> TantivyDocument {
+        let metadata = &dataset.metadata;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(self.id, dataset.id.to_string());
+        doc.add_text(self.slug, metadata.slug.as_str());
+        doc.add_text(self.title, &metadata.title);
+        doc.add_text(self.title_exact, normalise(&metadata.title));
+        doc.add_text(self.description, &metadata.description);
+        for keyword in &metadata.keywords {
+            doc.add_text(self.keywords, keyword);
+            doc.add_text(self.keyword, keyword.to_lowercase());
+        }
+        doc.add_text(self.other_text, metadata.organisation.as_str());
+        for distribution in &metadata.distributions {
+            doc.add_text(self.other_text, &distribution.title);
+            if let Some(format) = &distribution.format {
+                doc.add_text(self.other_text, format);
+                doc.add_text(self.format, format);
+            }
+        }
+        doc.add_text(self.organisation, metadata.organisation.as_str());
+        for theme in &metadata.themes {
+            doc.add_text(self.theme, theme.as_str());
+        }
+        if let Some(licence) = &metadata.license {
+            doc.add_text(self.licence, licence);
+        }
+        doc.add_text(self.state, dataset.state.as_str());
+        // DCAT `modified` when the publisher gave it, else when the record last changed.
+        let modified = metadata
+            .modified
+            .as_deref()
+            .and_then(|m| parse_instant(m).ok())
+            .unwrap_or(dataset.updated_at);
+        doc.add_date(self.modified, DateTime::from_utc(modified));
+        if let Some(temporal) = &metadata.temporal {
+            let start = temporal.start.map_or(DateTime::MIN, DateTime::from_utc);
+            let end = temporal.end.map_or(DateTime::MAX, DateTime::from_utc);
+            doc.add_date(self.temporal_start, start);
+            doc.add_date(self.temporal_end, end);
+        }
+        if let Some(bbox) = metadata.spatial.as_ref().and_then(|s| s.bbox) {
+            let (west, south, east, north) = (bbox.west(), bbox.south(), bbox.east(), bbox.north());
+            doc.add_f64(self.south, south);
+            doc.add_f64(self.north, north);
+            let (first, second) = longitude_intervals(west, east);
+            doc.add_f64(self.west_1, first.0);
+            doc.add_f64(self.east_1, first.1);
+            doc.add_f64(self.west_2, second.0);
+            doc.add_f64(self.east_2, second.1);
+        }
+        doc
+    }
+}
+
+/// A box's longitudes as at most two intervals that do not cross the antimeridian; a box that does
+/// not cross it gives its one interval twice.
+pub fn longitude_intervals(west: f64, east: f64) -> ((f64, f64), (f64, f64)) {
+    if west <= east {
+        ((west, east), (west, east))
+    } else {
+        ((west, 180.0), (-180.0, east))
+    }
+}
+
+/// Lower case with single spaces: how titles are compared for an exact match.
+pub fn normalise(text: &str) -> String {
+    text.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,326 @@
+//! The index on disk: opening (and rebuilding when unreadable), applying changes, searching.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use fathom_model::Dataset;
+use serde::Serialize;
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::Query;
+use tantivy::schema::Value;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TokenizerManager;
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+};
+use uuid::Uuid;
+
+use crate::document::{Fields, TEXT_ANALYSER};
+use crate::query::{self, SearchRequest, Sort};
+use crate::{SearchError, SearchResult};
+
+/// Memory for the indexing buffer, shared by the writer's threads.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// The most buckets a facet returns.
+const FACET_SIZE: u32 = 20;
+
+/// The search index of one replica.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub organisation: String,
+    pub score: f32,
+    /// Title and description fragments with the matched words in `<b>…</b>` (HTML-escaped).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub highlights: BTreeMap<&'static str, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: BTreeMap<&'static str, Vec<FacetCount>>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it if missing. An index that cannot be opened (corrupt, or
+    /// of an older schema) is moved aside and created empty, to be filled again from the database.
+    pub fn open(dir: &Path) -> SearchResult<Self> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = Fields::schema();
+        let index = match Index::open_or_create(
+            MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?,
+            schema.clone(),
+        ) {
+            Ok(index) => index,
+            Err(error) => {
+                let aside = dir.with_extension(format!("unreadable-{}", Uuid::now_v7().simple()));
+                tracing::warn!(%error, aside = %aside.display(), "the search index cannot be opened; rebuilding it");
+                std::fs::rename(dir, &aside)?;
+                std::fs::create_dir_all(dir)?;
+                Index::create_in_dir(dir, schema)?
+            }
+        };
+        Self::with_index(index, fields, dir.to_owned())
+    }
+
+    fn with_index(index: Index, fields: Fields, path: PathBuf) -> SearchResult<Self> {
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            path,
+        })
+    }
+
+    /// The change-feed position this index reflects (0 when empty).
+    pub fn position(&self) -> SearchResult<i64> {
+        let metas = self.index.load_metas()?;
+        Ok(metas.payload.and_then(|p| p.parse().ok()).unwrap_or(0))
+    }
+
+    /// Number of datasets in the index.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Replaces or removes datasets and records `position`, in one commit, visible to the next search.
+    pub fn apply(
+        &self,
+        upserts: &[Dataset],
+        deletes: &[Uuid],
+        position: i64,
+        clear_first: bool,
+    ) -> SearchResult<()> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|e| SearchError::Task(e.to_string()))?;
+        if clear_first {
+            writer.delete_all_documents()?;
+        }
+        for id in deletes {
+            writer.delete_term(Term::from_field_text(self.fields.id, &id.to_string()));
+        }
+        for dataset in upserts {
+            writer.delete_term(Term::from_field_text(
+                self.fields.id,
+                &dataset.id.to_string(),
+            ));
+            writer.add_document(self.fields.document(dataset))?;
+        }
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&position.to_string());
+        commit.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Adds datasets without committing (a rebuild commits once, with [`SearchIndex::apply`]).
+    pub fn add_uncommitted(&self, datasets: &[Dataset]) -> SearchResult<()> {
+        let writer = self
+            .writer
+            .lock()
+            .map_err(|e| SearchError::Task(e.to_string()))?;
+        for dataset in datasets {
+            writer.add_document(self.fields.document(dataset))?;
+        }
+        Ok(())
+    }
+
+    pub fn search(&self, request: &SearchRequest) -> SearchResult<SearchResults> {
+        let searcher = self.reader.searcher();
+        let mut analyser = self
+            .index
+            .tokenizers()
+            .get(TEXT_ANALYSER)
+            .ok_or_else(|| SearchError::Task("no analyser".into()))?;
+        let query = query::build(request, &self.fields, &mut analyser);
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let scored_by_text = request
+            .text
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty());
+        let (total, addresses): (usize, Vec<(f32, DocAddress)>) =
+            match (request.sort, scored_by_text) {
+                (Sort::Relevance, true) => {
+                    searcher.search(&query, &(Count, top.order_by_score()))?
+                }
+                (Sort::Title, _) => {
+                    let (total, docs) = searcher.search(
+                        &query,
+                        &(
+                            Count,
+                            top.order_by_string_fast_field("title_exact", Order::Asc),
+                        ),
+                    )?;
+                    (
+                        total,
+                        docs.into_iter()
+                            .map(|(_, address)| (0.0, address))
+                            .collect(),
+                    )
+                }
+                (Sort::Modified | Sort::Relevance, _) => {
+                    let (total, docs) = searcher.search(
+                        &query,
+                        &(
+                            Count,
+                            top.order_by_fast_field::<tantivy::DateTime>("modified", Order::Desc),
+                        ),
+                    )?;
+                    (
+                        total,
+                        docs.into_iter()
+                            .map(|(_, address)| (0.0, address))
+                            .collect(),
+                    )
+                }
+            };
+        let hits = self.hits(&searcher, &*query, &addresses, scored_by_text)?;
+        let facets = self.facets(&searcher, &*query, request)?;
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+        })
+    }
+
+    fn hits(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        addresses: &[(f32, DocAddress)],
+        highlight: bool,
+    ) -> SearchResult<Vec<Hit>> {
+        let snippets = if highlight {
+            let mut title = SnippetGenerator::create(searcher, query, self.fields.title)?;
+            title.set_max_num_chars(200);
+            let mut description =
+                SnippetGenerator::create(searcher, query, self.fields.description)?;
+            description.set_max_num_chars(240);
+            Some((title, description))
+        } else {
+            None
+        };
+        let text = |doc: &TantivyDocument, field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        addresses
+            .iter()
+            .map(|(score, address)| {
+                let doc: TantivyDocument = searcher.doc(*address)?;
+                let mut highlights = BTreeMap::new();
+                if let Some((title, description)) = &snippets {
+                    for (name, generator) in [("title", title), ("description", description)] {
+                        let snippet = generator.snippet_from_doc(&doc);
+                        if !snippet.highlighted().is_empty() {
+                            highlights.insert(name, snippet.to_html());
+                        }
+                    }
+                }
+                Ok(Hit {
+                    id: Uuid::try_parse(&text(&doc, self.fields.id)).unwrap_or_default(),
+                    slug: text(&doc, self.fields.slug),
+                    title: text(&doc, self.fields.title),
+                    organisation: text(&doc, self.fields.organisation),
+                    score: *score,
+                    highlights,
+                })
+            })
+            .collect()
+    }
+
+    /// Counts per value of each requested facet, over every document the query matches.
+    fn facets(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        request: &SearchRequest,
+    ) -> SearchResult<BTreeMap<&'static str, Vec<FacetCount>>> {
+        if request.facets.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let mut requested = serde_json::Map::new();
+        for facet in &request.facets {
+            requested.insert(
+                facet.name().to_owned(),
+                serde_json::json!({"terms": {"field": facet.name(), "size": FACET_SIZE}}),
+            );
+        }
+        let aggregations: Aggregations =
+            serde_json::from_value(serde_json::Value::Object(requested))
+                .map_err(|e| SearchError::Task(e.to_string()))?;
+        let context = AggContextParams::new(
+            AggregationLimitsGuard::default(),
+            TokenizerManager::default(),
+        );
+        let collector = AggregationCollector::from_aggs(aggregations, context);
+        let results = searcher.search(query, &collector)?;
+        let results =
+            serde_json::to_value(&results).map_err(|e| SearchError::Task(e.to_string()))?;
+        Ok(request
+            .facets
+            .iter()
+            .map(|facet| {
+                let buckets = results[facet.name()]["buckets"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let counts = buckets
+                    .iter()
+                    .filter_map(|b| {
+                        Some(FacetCount {
+                            value: b["key"].as_str()?.to_owned(),
+                            count: b["doc_count"].as_u64()?,
+                        })
+                    })
+                    .collect();
+                (facet.name(), counts)
+            })
+            .collect())
+    }
+}

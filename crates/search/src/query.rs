@@ -1,0 +1,326 @@
+//! A search request and the tantivy query it becomes.
+
+use std::ops::Bound;
+
+use fathom_model::BoundingBox;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DateTime, Term};
+use time::OffsetDateTime;
+
+use crate::document::{Fields, longitude_intervals, normalise};
+
+/// Words shorter than this are matched exactly; longer ones also with one typo.
+const FUZZY_FROM: usize = 5;
+
+/// What a caller asks the index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchRequest {
+    /// Words and "quoted phrases"; the last word also matches as a prefix (search as you type).
+    pub text: Option<String>,
+    /// Records whose bounding box intersects this one.
+    pub bbox: Option<BoundingBox>,
+    /// Records whose temporal extent intersects this interval.
+    pub datetime: Option<TimeRange>,
+    pub organisation: Vec<String>,
+    pub keyword: Vec<String>,
+    pub theme: Vec<String>,
+    pub format: Vec<String>,
+    pub licence: Vec<String>,
+    pub facets: Vec<Facet>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// A time interval, either end open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TimeRange {
+    pub start: Option<OffsetDateTime>,
+    pub end: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Facet {
+    Keyword,
+    Organisation,
+    Format,
+    Licence,
+    Theme,
+}
+
+impl Facet {
+    pub const ALL: [Facet; 5] = [
+        Facet::Keyword,
+        Facet::Organisation,
+        Facet::Format,
+        Facet::Licence,
+        Facet::Theme,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Keyword => "keyword",
+            Self::Organisation => "organisation",
+            Self::Format => "format",
+            Self::Licence => "licence",
+            Self::Theme => "theme",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|facet| facet.name() == raw)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Best match first; without words, most recently modified first.
+    #[default]
+    Relevance,
+    /// Most recently modified first.
+    Modified,
+    /// By title, A to Z.
+    Title,
+}
+
+impl Sort {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "relevance" => Some(Self::Relevance),
+            "modified" => Some(Self::Modified),
+            "title" => Some(Self::Title),
+            _ => None,
+        }
+    }
+}
+
+/// Builds the query: the words as a scored part, every filter as a required, unscored part.
+pub(crate) fn build(
+    request: &SearchRequest,
+    fields: &Fields,
+    analyser: &mut TextAnalyzer,
+) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if let Some(text) = request.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        clauses.push((Occur::Must, text_query(text, fields, analyser)));
+    }
+    let filters = [
+        (fields.organisation, &request.organisation, false),
+        (fields.keyword, &request.keyword, true),
+        (fields.theme, &request.theme, false),
+        (fields.format, &request.format, false),
+        (fields.licence, &request.licence, false),
+    ];
+    for (field, values, lower) in filters {
+        if values.is_empty() {
+            continue;
+        }
+        // Values of one filter are alternatives; different filters must all hold.
+        let any: Vec<(Occur, Box<dyn Query>)> = values
+            .iter()
+            .map(|value| {
+                let value = if lower {
+                    value.to_lowercase()
+                } else {
+                    value.clone()
+                };
+                let term = TermQuery::new(
+                    Term::from_field_text(field, &value),
+                    IndexRecordOption::Basic,
+                );
+                (Occur::Should, Box::new(term) as Box<dyn Query>)
+            })
+            .collect();
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+    }
+    if let Some(bbox) = &request.bbox {
+        clauses.push((Occur::Must, bbox_query(bbox, fields)));
+    }
+    if let Some(range) = &request.datetime {
+        // Intersects: starts before the range ends and ends after it starts (records without a
+        // temporal extent have neither, so they never match).
+        let end = range.end.map_or(DateTime::MAX, DateTime::from_utc);
+        let start = range.start.map_or(DateTime::MIN, DateTime::from_utc);
+        clauses.push((
+            Occur::Must,
+            date_range(fields.temporal_start, DateTime::MIN, end),
+        ));
+        clauses.push((
+            Occur::Must,
+            date_range(fields.temporal_end, start, DateTime::MAX),
+        ));
+    }
+    if clauses.is_empty() {
+        return Box::new(AllQuery);
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// Words and phrases over the text fields, title weighted over keywords over description. Every
+/// word may match in any field; documents matching more words score higher. An exact title match
+/// gets a large boost.
+fn text_query(text: &str, fields: &Fields, analyser: &mut TextAnalyzer) -> Box<dyn Query> {
+    let weighted = [
+        (fields.title, 3.0),
+        (fields.keywords, 2.0),
+        (fields.description, 1.0),
+        (fields.other_text, 0.5),
+    ];
+    let (phrases, words) = split_phrases(text);
+    let ends_in_word = !text.ends_with(char::is_whitespace) && !text.ends_with('"');
+    let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (n, word) in words.iter().enumerate() {
+        let prefix = ends_in_word && n + 1 == words.len();
+        for token in tokens(analyser, word) {
+            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (field, weight) in weighted {
+                let term = Term::from_field_text(field, &token);
+                let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
+                alternatives.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(exact), weight)),
+                ));
+                if token.chars().count() >= FUZZY_FROM {
+                    let fuzzy = FuzzyTermQuery::new(term.clone(), 1, true);
+                    alternatives.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(fuzzy), weight * 0.3)),
+                    ));
+                }
+                if prefix {
+                    let fuzzy_prefix = FuzzyTermQuery::new_prefix(term, 0, false);
+                    alternatives.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(fuzzy_prefix), weight * 0.5)),
+                    ));
+                }
+            }
+            parts.push((Occur::Should, Box::new(BooleanQuery::new(alternatives))));
+        }
+    }
+    for phrase in phrases {
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, weight) in weighted {
+            let terms: Vec<Term> = tokens(analyser, &phrase)
+                .iter()
+                .map(|t| Term::from_field_text(field, t))
+                .collect();
+            let query: Box<dyn Query> = match terms.len() {
+                0 => continue,
+                1 => Box::new(TermQuery::new(
+                    terms[0].clone(),
+                    IndexRecordOption::WithFreqs,
+                )),
+                _ => Box::new(PhraseQuery::new(terms)),
+            };
+            alternatives.push((Occur::Should, Box::new(BoostQuery::new(query, weight))));
+        }
+        if !alternatives.is_empty() {
+            // A quoted phrase is required.
+            parts.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
+        }
+    }
+    let title = TermQuery::new(
+        Term::from_field_text(fields.title_exact, &normalise(text.trim_matches('"'))),
+        IndexRecordOption::Basic,
+    );
+    parts.push((
+        Occur::Should,
+        Box::new(BoostQuery::new(Box::new(title), 20.0)),
+    ));
+    Box::new(BooleanQuery::new(parts))
+}
+
+/// `"a phrase" and words` → (["a phrase"], ["and", "words"]); an unbalanced quote closes at the end.
+fn split_phrases(text: &str) -> (Vec<String>, Vec<String>) {
+    let mut phrases = Vec::new();
+    let mut words = Vec::new();
+    for (n, part) in text.split('"').enumerate() {
+        if n % 2 == 1 {
+            if !part.trim().is_empty() {
+                phrases.push(part.to_owned());
+            }
+        } else {
+            words.extend(
+                part.split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    (phrases, words)
+}
+
+fn tokens(analyser: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut stream = analyser.token_stream(text);
+    let mut tokens = Vec::new();
+    while stream.advance() {
+        tokens.push(stream.token().text.clone());
+    }
+    tokens
+}
+
+/// Intersection with a box, across the antimeridian: latitudes overlap, and one of the record's
+/// longitude intervals overlaps one of the query's.
+fn bbox_query(bbox: &BoundingBox, fields: &Fields) -> Box<dyn Query> {
+    let (first, second) = longitude_intervals(bbox.west(), bbox.east());
+    let mut longitude: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (west, east) in [first, second] {
+        for (record_west, record_east) in [
+            (fields.west_1, fields.east_1),
+            (fields.west_2, fields.east_2),
+        ] {
+            let overlap = BooleanQuery::new(vec![
+                (Occur::Must, at_most(record_west, east)),
+                (Occur::Must, at_least(record_east, west)),
+            ]);
+            longitude.push((Occur::Should, Box::new(overlap)));
+        }
+    }
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, at_most(fields.south, bbox.north())),
+        (Occur::Must, at_least(fields.north, bbox.south())),
+        (Occur::Must, Box::new(BooleanQuery::new(longitude))),
+    ]))
+}
+
+fn at_most(field: Field, value: f64) -> Box<dyn Query> {
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_f64(field, -1e9)),
+        Bound::Included(Term::from_field_f64(field, value)),
+    ))
+}
+
+fn at_least(field: Field, value: f64) -> Box<dyn Query> {
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_f64(field, value)),
+        Bound::Included(Term::from_field_f64(field, 1e9)),
+    ))
+}
+
+fn date_range(field: Field, from: DateTime, to: DateTime) -> Box<dyn Query> {
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_date_for_search(field, from)),
+        Bound::Included(Term::from_field_date_for_search(field, to)),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phrases_and_words_split_even_when_quotes_are_unbalanced() {
+        let (phrases, words) = split_phrases(r#"ctd "ligurian sea" glider "open"#);
+        assert_eq!(phrases, ["ligurian sea", "open"]);
+        assert_eq!(words, ["ctd", "glider"]);
+        let (phrases, words) = split_phrases("a+b:(c) -d*");
+        assert!(phrases.is_empty());
+        assert_eq!(words, ["a", "b", "c", "d"]);
+    }
+}

@@ -1,0 +1,74 @@
+//! Search over the catalogue: the index of this replica and the task that keeps it in step.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use fathom_search::{SearchIndex, SearchRequest, SearchResults};
+use fathom_store::Store;
+
+use crate::error::ServiceError;
+
+#[derive(Debug, Clone)]
+pub struct Search {
+    index: Arc<SearchIndex>,
+    store: Store,
+}
+
+impl Search {
+    /// Opens (or creates, or rebuilds when unreadable) the index in `data_dir/search`.
+    pub fn open(data_dir: &Path, store: Store) -> Result<Self, ServiceError> {
+        let index = SearchIndex::open(&data_dir.join("search")).map_err(ServiceError::Search)?;
+        Ok(Self {
+            index: Arc::new(index),
+            store,
+        })
+    }
+
+    pub async fn search(&self, request: SearchRequest) -> Result<SearchResults, ServiceError> {
+        let index = Arc::clone(&self.index);
+        tokio::task::spawn_blocking(move || index.search(&request))
+            .await
+            .map_err(|e| ServiceError::Search(fathom_search::SearchError::Task(e.to_string())))?
+            .map_err(ServiceError::Search)
+    }
+
+    /// Brings the index up to date before serving: rebuilt from the records when it is empty or ahead
+    /// of the database (a restored or replaced database), else replayed from the change feed.
+    pub async fn prepare(&self) -> Result<(), ServiceError> {
+        let latest = self
+            .store
+            .latest_change()
+            .await
+            .map_err(ServiceError::Internal)?;
+        let position = self.index.position().map_err(ServiceError::Search)?;
+        if (position == 0 && latest > 0) || position > latest {
+            let count = fathom_search::rebuild(&self.index, &self.store)
+                .await
+                .map_err(ServiceError::Search)?;
+            tracing::info!(datasets = count, "search index rebuilt");
+        }
+        self.catch_up().await.map(|_| ())
+    }
+
+    /// Applies every pending change; returns how many it read.
+    pub async fn catch_up(&self) -> Result<usize, ServiceError> {
+        fathom_search::catch_up(&self.index, &self.store)
+            .await
+            .map_err(ServiceError::Search)
+    }
+
+    /// Rebuilds the index from scratch; returns how many datasets it holds.
+    pub async fn rebuild(&self) -> Result<u64, ServiceError> {
+        fathom_search::rebuild(&self.index, &self.store)
+            .await
+            .map_err(ServiceError::Search)
+    }
+
+    /// Starts following the change feed in the background.
+    pub fn spawn_indexer(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(fathom_search::run(
+            Arc::clone(&self.index),
+            self.store.clone(),
+        ))
+    }
+}
