@@ -487,6 +487,76 @@ async fn the_demo_catalogue_loads_whole() {
         .await
         .unwrap();
     assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+
+    // Relevance over the demo catalogue: the result people expect comes first.
+    let relevance = [
+        ("tide gauge", "Tide gauge records, south coast of England"),
+        (
+            "Multibeam bathymetry, Dover Strait 2019",
+            "Multibeam bathymetry, Dover Strait 2019",
+        ),
+        (
+            "ctd ligurian",
+            "CTD casts, Ligurian Sea glider trial LOGMEC 2021",
+        ),
+        (
+            "marine mammal",
+            "Marine mammal detections from passive acoustic monitoring, Vestfjorden",
+        ),
+        (
+            "glider hurricane",
+            "Glider observations, Gulf of Mexico hurricane season 2023",
+        ),
+        ("oxygen baltic", "Baltic Sea oxygen time series, Boknis Eck"),
+        (
+            "microplastic",
+            "Sediment cores with microplastics, Baltic basins",
+        ),
+        ("loop cur", "Surface drifter velocities, Loop Current"),
+        (
+            "\"acoustic tomography\"",
+            "Ocean acoustic tomography array, Fram Strait 2010-2012",
+        ),
+        (
+            "tomograpy fram",
+            "Ocean acoustic tomography array, Fram Strait 2010-2012",
+        ),
+    ];
+    for (query, expected) in relevance {
+        let page: Value = client
+            .get(format!("{base}/api/v1/search"))
+            .query(&[("q", query)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            page["hits"][0]["title"], expected,
+            "top result for {query:?}: {page}"
+        );
+    }
+
+    // The new dataset becomes searchable through the change feed, with no request to the indexer.
+    let mut found = 0;
+    for _ in 0..50 {
+        let page: Value = client
+            .get(format!("{base}/api/v1/search?q=written%20demo%20token"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        found = page["total"].as_u64().unwrap();
+        if found > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(found, 1, "the indexer picked up the new dataset");
+
     // SIGTERM: a graceful stop, with exit status 0.
     let terminated = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
@@ -497,4 +567,48 @@ async fn the_demo_catalogue_loads_whole() {
         server.wait().unwrap().success(),
         "a graceful shutdown exits with 0"
     );
+}
+
+/// `kill -9` in the middle of a reindex: the next start finds the index behind (or empty) and
+/// brings it up to date by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_reindex_recovers_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(
+            fathom(dir.path()).args(["import", "--kind", "organisations", "-"]),
+            &organisations()
+        )
+        .status
+        .success()
+    );
+    let lines: String = (0..5_000).map(|i| dataset_line(i) + "\n").collect();
+    assert!(
+        run(fathom(dir.path()).args(["import", "-"]), lines.as_bytes())
+            .status
+            .success()
+    );
+
+    let mut reindex = fathom(dir.path()).arg("reindex").spawn().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(reindex.try_wait().unwrap().is_none(), "the reindex was still running when killed");
+    reindex.kill().unwrap();
+    reindex.wait().unwrap();
+
+    let mut server = fathom(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("FATHOM_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (base, _) = wait_for_start(&mut server);
+    let page: Value = reqwest::get(format!("{base}/api/v1/search?q=glider&limit=1"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 5_000, "every dataset is searchable again");
+    server.kill().unwrap();
+    server.wait().unwrap();
 }
