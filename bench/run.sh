@@ -52,6 +52,10 @@ ids = [json.loads(line)["id"] for line in sys.stdin]
 random.Random(42).shuffle(ids)
 print("\n".join(ids[:20000]))' > "$OUT/ids.txt"
 
+echo "== full reindex"
+"$BIN" --data-dir "$DATA" reindex 2>&1 | tail -1
+du -sh "$DATA/search"
+
 echo "== serve"
 "$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" 2>/dev/null &
 SERVER=$!
@@ -62,6 +66,11 @@ echo "== wrk: GET /healthz, 32 connections, $DURATION"
 wrk -t2 -c32 -d"$DURATION" --latency "http://127.0.0.1:$PORT/healthz" | tee "$OUT/healthz.txt" | grep -E "Requests/sec|99%|50%"
 echo "== wrk: GET /api/v1/datasets/{random id}, 32 connections, $DURATION"
 IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+
+echo "== wrk: GET /api/v1/search?q={keyword}&facets=(5), 32 connections, $DURATION"
+wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+echo "== wrk: search with keyword + bbox + datetime + facets, 32 connections, $DURATION"
+MODE=combined wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-combined.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 
 echo "== walking every page, limit=1000"
 python3 bench/walk.py "http://127.0.0.1:$PORT" | tee "$OUT/walk.txt"

@@ -591,7 +591,10 @@ async fn kill_9_during_reindex_recovers_at_the_next_start() {
 
     let mut reindex = fathom(dir.path()).arg("reindex").spawn().unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(reindex.try_wait().unwrap().is_none(), "the reindex was still running when killed");
+    assert!(
+        reindex.try_wait().unwrap().is_none(),
+        "the reindex was still running when killed"
+    );
     reindex.kill().unwrap();
     reindex.wait().unwrap();
 

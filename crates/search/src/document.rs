@@ -71,14 +71,14 @@ impl Fields {
             licence: builder.add_text_field("licence", exact.clone()),
             state: builder.add_text_field("state", exact),
             modified: builder.add_date_field("modified", INDEXED | FAST | STORED),
-            temporal_start: builder.add_date_field("temporal_start", INDEXED | FAST),
-            temporal_end: builder.add_date_field("temporal_end", INDEXED | FAST),
-            south: builder.add_f64_field("south", INDEXED | FAST),
-            north: builder.add_f64_field("north", INDEXED | FAST),
-            west_1: builder.add_f64_field("west_1", INDEXED | FAST),
-            east_1: builder.add_f64_field("east_1", INDEXED | FAST),
-            west_2: builder.add_f64_field("west_2", INDEXED | FAST),
-            east_2: builder.add_f64_field("east_2", INDEXED | FAST),
+            temporal_start: builder.add_date_field("temporal_start", FAST),
+            temporal_end: builder.add_date_field("temporal_end", FAST),
+            south: builder.add_f64_field("south", FAST),
+            north: builder.add_f64_field("north", FAST),
+            west_1: builder.add_f64_field("west_1", FAST),
+            east_1: builder.add_f64_field("east_1", FAST),
+            west_2: builder.add_f64_field("west_2", FAST),
+            east_2: builder.add_f64_field("east_2", FAST),
         };
         (builder.build(), fields)
     }

@@ -21,10 +21,12 @@ use uuid::Uuid;
 
 use crate::document::{Fields, TEXT_ANALYSER};
 use crate::query::{self, SearchRequest, Sort};
+use crate::within::Within;
 use crate::{SearchError, SearchResult};
 
-/// Memory for the indexing buffer, shared by the writer's threads.
-const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// Memory for the indexing buffer (tantivy's minimum is 15 MB): the writer lives as long as the
+/// server, so its buffer counts in the server's resident memory.
+const WRITER_MEMORY: usize = 16 * 1024 * 1024;
 /// The most buckets a facet returns.
 const FACET_SIZE: u32 = 20;
 
@@ -181,44 +183,29 @@ impl SearchIndex {
             .text
             .as_deref()
             .is_some_and(|t| !t.trim().is_empty());
-        let (total, addresses): (usize, Vec<(f32, DocAddress)>) =
-            match (request.sort, scored_by_text) {
-                (Sort::Relevance, true) => {
-                    searcher.search(&query, &(Count, top.order_by_score()))?
-                }
-                (Sort::Title, _) => {
-                    let (total, docs) = searcher.search(
-                        &query,
-                        &(
-                            Count,
-                            top.order_by_string_fast_field("title_exact", Order::Asc),
-                        ),
-                    )?;
-                    (
-                        total,
-                        docs.into_iter()
-                            .map(|(_, address)| (0.0, address))
-                            .collect(),
-                    )
-                }
-                (Sort::Modified | Sort::Relevance, _) => {
-                    let (total, docs) = searcher.search(
-                        &query,
-                        &(
-                            Count,
-                            top.order_by_fast_field::<tantivy::DateTime>("modified", Order::Desc),
-                        ),
-                    )?;
-                    (
-                        total,
-                        docs.into_iter()
-                            .map(|(_, address)| (0.0, address))
-                            .collect(),
-                    )
-                }
-            };
+        // One pass over the matches counts them, ranks them and counts the facets.
+        let facets = self.facet_collector(request)?;
+        let (total, addresses, aggregations) = match (request.sort, scored_by_text) {
+            (Sort::Relevance, true) => searcher.search(
+                &query,
+                &Within::new((Count, top.order_by_score(), facets), request),
+            )?,
+            (Sort::Title, _) => {
+                let by_title = top.order_by_string_fast_field("title_exact", Order::Asc);
+                let (total, docs, aggregations) =
+                    searcher.search(&query, &Within::new((Count, by_title, facets), request))?;
+                (total, unscored(docs), aggregations)
+            }
+            (Sort::Modified | Sort::Relevance, _) => {
+                let by_modified =
+                    top.order_by_fast_field::<tantivy::DateTime>("modified", Order::Desc);
+                let (total, docs, aggregations) =
+                    searcher.search(&query, &Within::new((Count, by_modified, facets), request))?;
+                (total, unscored(docs), aggregations)
+            }
+        };
         let hits = self.hits(&searcher, &*query, &addresses, scored_by_text)?;
-        let facets = self.facets(&searcher, &*query, request)?;
+        let facets = facet_counts(request, aggregations)?;
         Ok(SearchResults {
             total,
             hits,
@@ -275,14 +262,12 @@ impl SearchIndex {
     }
 
     /// Counts per value of each requested facet, over every document the query matches.
-    fn facets(
+    fn facet_collector(
         &self,
-        searcher: &tantivy::Searcher,
-        query: &dyn Query,
         request: &SearchRequest,
-    ) -> SearchResult<BTreeMap<&'static str, Vec<FacetCount>>> {
+    ) -> SearchResult<Option<AggregationCollector>> {
         if request.facets.is_empty() {
-            return Ok(BTreeMap::new());
+            return Ok(None);
         }
         let mut requested = serde_json::Map::new();
         for facet in &request.facets {
@@ -298,29 +283,43 @@ impl SearchIndex {
             AggregationLimitsGuard::default(),
             TokenizerManager::default(),
         );
-        let collector = AggregationCollector::from_aggs(aggregations, context);
-        let results = searcher.search(query, &collector)?;
-        let results =
-            serde_json::to_value(&results).map_err(|e| SearchError::Task(e.to_string()))?;
-        Ok(request
-            .facets
-            .iter()
-            .map(|facet| {
-                let buckets = results[facet.name()]["buckets"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                let counts = buckets
-                    .iter()
-                    .filter_map(|b| {
-                        Some(FacetCount {
-                            value: b["key"].as_str()?.to_owned(),
-                            count: b["doc_count"].as_u64()?,
-                        })
-                    })
-                    .collect();
-                (facet.name(), counts)
-            })
-            .collect())
+        Ok(Some(AggregationCollector::from_aggs(aggregations, context)))
     }
+}
+
+fn unscored<T>(docs: Vec<(T, DocAddress)>) -> Vec<(f32, DocAddress)> {
+    docs.into_iter()
+        .map(|(_, address)| (0.0, address))
+        .collect()
+}
+
+fn facet_counts(
+    request: &SearchRequest,
+    aggregations: Option<tantivy::aggregation::agg_result::AggregationResults>,
+) -> SearchResult<BTreeMap<&'static str, Vec<FacetCount>>> {
+    let Some(aggregations) = aggregations else {
+        return Ok(BTreeMap::new());
+    };
+    let results =
+        serde_json::to_value(&aggregations).map_err(|e| SearchError::Task(e.to_string()))?;
+    Ok(request
+        .facets
+        .iter()
+        .map(|facet| {
+            let buckets = results[facet.name()]["buckets"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let counts = buckets
+                .iter()
+                .filter_map(|b| {
+                    Some(FacetCount {
+                        value: b["key"].as_str()?.to_owned(),
+                        count: b["doc_count"].as_u64()?,
+                    })
+                })
+                .collect();
+            (facet.name(), counts)
+        })
+        .collect())
 }

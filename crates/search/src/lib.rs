@@ -8,6 +8,7 @@ mod document;
 mod index;
 mod indexer;
 mod query;
+mod within;
 
 pub use index::{FacetCount, Hit, SearchIndex, SearchResults};
 pub use indexer::{catch_up, rebuild, run};

@@ -1,18 +1,15 @@
 //! A search request and the tantivy query it becomes.
 
-use std::ops::Bound;
-
 use fathom_model::BoundingBox;
+use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DateTime, Term};
 use time::OffsetDateTime;
 
-use crate::document::{Fields, longitude_intervals, normalise};
+use crate::document::{Fields, normalise};
 
 /// Words shorter than this are matched exactly; longer ones also with one typo.
 const FUZZY_FROM: usize = 5;
@@ -138,23 +135,7 @@ pub(crate) fn build(
             .collect();
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
     }
-    if let Some(bbox) = &request.bbox {
-        clauses.push((Occur::Must, bbox_query(bbox, fields)));
-    }
-    if let Some(range) = &request.datetime {
-        // Intersects: starts before the range ends and ends after it starts (records without a
-        // temporal extent have neither, so they never match).
-        let end = range.end.map_or(DateTime::MAX, DateTime::from_utc);
-        let start = range.start.map_or(DateTime::MIN, DateTime::from_utc);
-        clauses.push((
-            Occur::Must,
-            date_range(fields.temporal_start, DateTime::MIN, end),
-        ));
-        clauses.push((
-            Occur::Must,
-            date_range(fields.temporal_end, start, DateTime::MAX),
-        ));
-    }
+    // Place and time are checked on the matches by the collector (`within.rs`).
     if clauses.is_empty() {
         return Box::new(AllQuery);
     }
@@ -185,14 +166,17 @@ fn text_query(text: &str, fields: &Fields, analyser: &mut TextAnalyzer) -> Box<d
                     Occur::Should,
                     Box::new(BoostQuery::new(Box::new(exact), weight)),
                 ));
-                if token.chars().count() >= FUZZY_FROM {
+                // Typos and prefixes are looked for in titles and keywords only: expanding them over
+                // every description term would cost more than it finds.
+                let short_field = field == fields.title || field == fields.keywords;
+                if short_field && token.chars().count() >= FUZZY_FROM {
                     let fuzzy = FuzzyTermQuery::new(term.clone(), 1, true);
                     alternatives.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(fuzzy), weight * 0.3)),
                     ));
                 }
-                if prefix {
+                if short_field && prefix {
                     let fuzzy_prefix = FuzzyTermQuery::new_prefix(term, 0, false);
                     alternatives.push((
                         Occur::Should,
@@ -263,51 +247,6 @@ fn tokens(analyser: &mut TextAnalyzer, text: &str) -> Vec<String> {
         tokens.push(stream.token().text.clone());
     }
     tokens
-}
-
-/// Intersection with a box, across the antimeridian: latitudes overlap, and one of the record's
-/// longitude intervals overlaps one of the query's.
-fn bbox_query(bbox: &BoundingBox, fields: &Fields) -> Box<dyn Query> {
-    let (first, second) = longitude_intervals(bbox.west(), bbox.east());
-    let mut longitude: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for (west, east) in [first, second] {
-        for (record_west, record_east) in [
-            (fields.west_1, fields.east_1),
-            (fields.west_2, fields.east_2),
-        ] {
-            let overlap = BooleanQuery::new(vec![
-                (Occur::Must, at_most(record_west, east)),
-                (Occur::Must, at_least(record_east, west)),
-            ]);
-            longitude.push((Occur::Should, Box::new(overlap)));
-        }
-    }
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Must, at_most(fields.south, bbox.north())),
-        (Occur::Must, at_least(fields.north, bbox.south())),
-        (Occur::Must, Box::new(BooleanQuery::new(longitude))),
-    ]))
-}
-
-fn at_most(field: Field, value: f64) -> Box<dyn Query> {
-    Box::new(RangeQuery::new(
-        Bound::Included(Term::from_field_f64(field, -1e9)),
-        Bound::Included(Term::from_field_f64(field, value)),
-    ))
-}
-
-fn at_least(field: Field, value: f64) -> Box<dyn Query> {
-    Box::new(RangeQuery::new(
-        Bound::Included(Term::from_field_f64(field, value)),
-        Bound::Included(Term::from_field_f64(field, 1e9)),
-    ))
-}
-
-fn date_range(field: Field, from: DateTime, to: DateTime) -> Box<dyn Query> {
-    Box::new(RangeQuery::new(
-        Bound::Included(Term::from_field_date_for_search(field, from)),
-        Bound::Included(Term::from_field_date_for_search(field, to)),
-    ))
 }
 
 #[cfg(test)]
