@@ -6,20 +6,18 @@ use std::sync::Mutex;
 
 use fathom_model::Dataset;
 use serde::Serialize;
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::Query;
 use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::tokenizer::TokenizerManager;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
 };
 use uuid::Uuid;
 
 use crate::document::{Fields, TEXT_ANALYSER};
+use crate::facets::FacetCounter;
 use crate::query::{self, SearchRequest, Sort};
 use crate::within::Within;
 use crate::{SearchError, SearchResult};
@@ -27,8 +25,6 @@ use crate::{SearchError, SearchResult};
 /// Memory for the indexing buffer (tantivy's minimum is 15 MB): the writer lives as long as the
 /// server, so its buffer counts in the server's resident memory.
 const WRITER_MEMORY: usize = 16 * 1024 * 1024;
-/// The most buckets a facet returns.
-const FACET_SIZE: u32 = 20;
 
 /// The search index of one replica.
 pub struct SearchIndex {
@@ -184,28 +180,28 @@ impl SearchIndex {
             .as_deref()
             .is_some_and(|t| !t.trim().is_empty());
         // One pass over the matches counts them, ranks them and counts the facets.
-        let facets = self.facet_collector(request)?;
-        let (total, addresses, aggregations) = match (request.sort, scored_by_text) {
+        let facets = FacetCounter::new(&request.facets);
+        let (total, addresses, facets) = match (request.sort, scored_by_text) {
             (Sort::Relevance, true) => searcher.search(
                 &query,
                 &Within::new((Count, top.order_by_score(), facets), request),
             )?,
             (Sort::Title, _) => {
                 let by_title = top.order_by_string_fast_field("title_exact", Order::Asc);
-                let (total, docs, aggregations) =
+                let (total, docs, facets) =
                     searcher.search(&query, &Within::new((Count, by_title, facets), request))?;
-                (total, unscored(docs), aggregations)
+                (total, unscored(docs), facets)
             }
             (Sort::Modified | Sort::Relevance, _) => {
                 let by_modified =
                     top.order_by_fast_field::<tantivy::DateTime>("modified", Order::Desc);
-                let (total, docs, aggregations) =
+                let (total, docs, facets) =
                     searcher.search(&query, &Within::new((Count, by_modified, facets), request))?;
-                (total, unscored(docs), aggregations)
+                (total, unscored(docs), facets)
             }
         };
         let hits = self.hits(&searcher, &*query, &addresses, scored_by_text)?;
-        let facets = facet_counts(request, aggregations)?;
+        let facets = facets.unwrap_or_default();
         Ok(SearchResults {
             total,
             hits,
@@ -260,66 +256,10 @@ impl SearchIndex {
             })
             .collect()
     }
-
-    /// Counts per value of each requested facet, over every document the query matches.
-    fn facet_collector(
-        &self,
-        request: &SearchRequest,
-    ) -> SearchResult<Option<AggregationCollector>> {
-        if request.facets.is_empty() {
-            return Ok(None);
-        }
-        let mut requested = serde_json::Map::new();
-        for facet in &request.facets {
-            requested.insert(
-                facet.name().to_owned(),
-                serde_json::json!({"terms": {"field": facet.name(), "size": FACET_SIZE}}),
-            );
-        }
-        let aggregations: Aggregations =
-            serde_json::from_value(serde_json::Value::Object(requested))
-                .map_err(|e| SearchError::Task(e.to_string()))?;
-        let context = AggContextParams::new(
-            AggregationLimitsGuard::default(),
-            TokenizerManager::default(),
-        );
-        Ok(Some(AggregationCollector::from_aggs(aggregations, context)))
-    }
 }
 
 fn unscored<T>(docs: Vec<(T, DocAddress)>) -> Vec<(f32, DocAddress)> {
     docs.into_iter()
         .map(|(_, address)| (0.0, address))
         .collect()
-}
-
-fn facet_counts(
-    request: &SearchRequest,
-    aggregations: Option<tantivy::aggregation::agg_result::AggregationResults>,
-) -> SearchResult<BTreeMap<&'static str, Vec<FacetCount>>> {
-    let Some(aggregations) = aggregations else {
-        return Ok(BTreeMap::new());
-    };
-    let results =
-        serde_json::to_value(&aggregations).map_err(|e| SearchError::Task(e.to_string()))?;
-    Ok(request
-        .facets
-        .iter()
-        .map(|facet| {
-            let buckets = results[facet.name()]["buckets"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let counts = buckets
-                .iter()
-                .filter_map(|b| {
-                    Some(FacetCount {
-                        value: b["key"].as_str()?.to_owned(),
-                        count: b["doc_count"].as_u64()?,
-                    })
-                })
-                .collect();
-            (facet.name(), counts)
-        })
-        .collect())
 }

@@ -5,6 +5,7 @@
 //! database. Request handlers never write to it.
 
 mod document;
+mod facets;
 mod index;
 mod indexer;
 mod query;
