@@ -174,7 +174,11 @@ async fn health_and_request_ids(db: TestStore) {
         .unwrap()
         .to_owned();
     assert_eq!(generated.len(), 36, "a UUID is generated: {generated}");
-    assert_eq!(server.get("/readyz").await.status(), StatusCode::OK);
+    let ready: Value = server.get("/readyz").await.json().await.unwrap();
+    assert_eq!(
+        (ready["status"].as_str(), ready["search_lag"].as_i64()),
+        (Some("ready"), Some(0))
+    );
     let response = server
         .request(Method::GET, "/healthz", None)
         .header("x-request-id", "trace-me-42")
@@ -899,7 +903,25 @@ async fn search_finds_by_words_place_time_and_filters(db: TestStore) {
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
     }
+    let lag = |server: &Server| {
+        let url = format!("{}/readyz", server.base);
+        async move {
+            reqwest::get(url)
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()["search_lag"]
+                .as_i64()
+        }
+    };
+    assert_eq!(
+        lag(&server).await,
+        Some(6),
+        "two organisations and four datasets not yet indexed"
+    );
     server.search.catch_up().await.unwrap();
+    assert_eq!(lag(&server).await, Some(0));
     let search = |query: &'static str| {
         let server = &server;
         async move {

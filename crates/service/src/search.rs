@@ -50,6 +50,17 @@ impl Search {
         self.catch_up().await.map(|_| ())
     }
 
+    /// How many committed changes the index has not applied yet.
+    pub async fn lag(&self) -> Result<i64, ServiceError> {
+        let latest = self
+            .store
+            .latest_change()
+            .await
+            .map_err(ServiceError::Internal)?;
+        let position = self.index.position().map_err(ServiceError::Search)?;
+        Ok((latest - position).max(0))
+    }
+
     /// Applies every pending change; returns how many it read.
     pub async fn catch_up(&self) -> Result<usize, ServiceError> {
         fathom_search::catch_up(&self.index, &self.store)

@@ -11,13 +11,19 @@ use crate::problem::Problem;
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: &'static str,
+    /// On `/readyz`: committed changes the search index has not applied yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search_lag: Option<i64>,
 }
 
 /// The process is up and serving.
 #[utoipa::path(get,
     operation_id = "health_live", path = "/healthz", tag = "health", responses((status = 200, description = "OK", body = Health)))]
 pub async fn live() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health {
+        status: "ok",
+        search_lag: None,
+    })
 }
 
 /// The process can serve requests: its database answers.
@@ -28,7 +34,10 @@ pub async fn live() -> Json<Health> {
 ))]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
     match state.catalogue.ping().await {
-        Ok(()) => Ok(Json(Health { status: "ready" })),
+        Ok(()) => Ok(Json(Health {
+            status: "ready",
+            search_lag: state.search.lag().await.ok(),
+        })),
         Err(error) => {
             tracing::warn!(error = ?error, "not ready");
             Err(Problem::new(
