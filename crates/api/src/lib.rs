@@ -72,6 +72,7 @@ impl Default for ApiConfig {
         (name = "organisations", description = "Publishers of datasets"),
         (name = "datasets", description = "Datasets, their distributions and their history"),
         (name = "search", description = "Full-text, faceted, spatial and temporal search"),
+        (name = "ogcapi", description = "OGC API - Records, Part 1"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -20,6 +20,7 @@ fathom_store::on_both_backends!(
     organisations_are_managed_by_admins,
     the_api_describes_itself,
     search_finds_by_words_place_time_and_filters,
+    ogc_api_records_serves_the_catalogue,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -1080,4 +1081,151 @@ async fn search_finds_by_words_place_time_and_filters(db: TestStore) {
         0,
         "a deleted dataset leaves the index"
     );
+}
+
+async fn ogc_api_records_serves_the_catalogue(db: TestStore) {
+    let server = Server::start(db).await;
+    server.with_organisation("cmre").await;
+    for (title, bbox) in [
+        ("Glider section", [8.0, 43.0, 10.0, 44.0]),
+        ("CTD casts", [8.5, 43.5, 9.0, 44.0]),
+        ("Pacific XBT", [172.0, -12.0, -168.0, 8.0]),
+    ] {
+        let body = json!({"title": title, "organisation": "cmre", "spatial": {"bbox": bbox}, "temporal": {"start": "2020-01-01", "end": "2020-02-01"}});
+        assert_eq!(
+            server
+                .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+    }
+    server.search.catch_up().await.unwrap();
+    let get = |path: String| {
+        let server = &server;
+        async move {
+            let response = server.get(&path).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let landing = get("/ogcapi".into()).await;
+    let rels: Vec<_> = landing["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap())
+        .collect();
+    for rel in ["self", "service-desc", "conformance", "data"] {
+        assert!(rels.contains(&rel), "{rel} in {rels:?}");
+    }
+    let conformance = get("/ogcapi/conformance".into()).await;
+    assert!(
+        conformance["conformsTo"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(
+                "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/core"
+            ))
+    );
+    assert!(
+        get("/ogcapi/api".into()).await["paths"]["/ogcapi/collections/{collection}/items"]
+            .is_object()
+    );
+    let collections = get("/ogcapi/collections".into()).await;
+    assert_eq!(collections["collections"][0]["id"], "datasets");
+    assert_eq!(
+        get("/ogcapi/collections/datasets".into()).await["itemType"],
+        "record"
+    );
+    problem(
+        server.get("/ogcapi/collections/nope").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    let response = server
+        .get("/ogcapi/collections/datasets/items?limit=2")
+        .await;
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/geo+json");
+    let page: Value = response.json().await.unwrap();
+    assert_eq!(
+        (
+            page["type"].as_str(),
+            page["numberMatched"].as_u64(),
+            page["numberReturned"].as_u64()
+        ),
+        (Some("FeatureCollection"), Some(3), Some(2))
+    );
+    let next = page["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "next")
+        .unwrap()["href"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rest = get(next).await;
+    assert_eq!(rest["numberReturned"], 1);
+    assert!(
+        rest["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["rel"] != "next")
+    );
+
+    let glider = get("/ogcapi/collections/datasets/items?q=glider".into()).await;
+    assert_eq!(
+        glider["features"][0]["properties"]["title"],
+        "Glider section"
+    );
+    assert_eq!(
+        get("/ogcapi/collections/datasets/items?bbox=179,-1,-179,1".into()).await["numberMatched"],
+        1
+    );
+    assert_eq!(
+        get("/ogcapi/collections/datasets/items?datetime=2021-01-01/..".into()).await["numberMatched"],
+        0
+    );
+    let id = glider["features"][0]["id"].as_str().unwrap().to_owned();
+    let by_ids = get(format!("/ogcapi/collections/datasets/items?ids={id}")).await;
+    assert_eq!(by_ids["numberReturned"], 1);
+    let record = get(format!("/ogcapi/collections/datasets/items/{id}")).await;
+    assert_eq!(
+        (record["type"].as_str(), record["geometry"]["type"].as_str()),
+        (Some("Feature"), Some("Polygon"))
+    );
+    assert_eq!(record["properties"]["type"], "dataset");
+    assert_eq!(record["time"]["interval"][0], "2020-01-01T00:00:00Z");
+    for bad in [
+        "limit=0",
+        "limit=5000",
+        "bbox=1,2,3",
+        "offset=-1",
+        "colour=red",
+    ] {
+        problem(
+            server
+                .get(&format!("/ogcapi/collections/datasets/items?{bad}"))
+                .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    problem(
+        server
+            .get(&format!(
+                "/ogcapi/collections/datasets/items/{}",
+                uuid_like()
+            ))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+fn uuid_like() -> &'static str {
+    "01990000-0000-7000-8000-000000000000"
 }

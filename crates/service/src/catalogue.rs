@@ -221,6 +221,18 @@ impl Catalogue {
             .map_err(ServiceError::Internal)
     }
 
+    /// The datasets with these ids, in the order of `ids` (those that no longer exist are left out).
+    pub async fn datasets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Dataset>> {
+        let mut found = self
+            .store
+            .datasets_by_ids(ids)
+            .await
+            .map_err(ServiceError::Internal)?;
+        let order: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
+        found.sort_by_key(|dataset| order.get(&dataset.id).copied().unwrap_or(usize::MAX));
+        Ok(found)
+    }
+
     pub async fn datasets(
         &self,
         filter: &DatasetFilter,

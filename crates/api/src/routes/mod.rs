@@ -2,6 +2,7 @@
 
 mod datasets;
 mod health;
+mod ogcapi;
 mod organisations;
 mod search;
 
@@ -29,6 +30,13 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
             organisations::delete
         ))
         .routes(routes!(search::search))
+        .routes(routes!(ogcapi::landing))
+        .routes(routes!(ogcapi::conformance))
+        .routes(routes!(ogcapi::api))
+        .routes(routes!(ogcapi::collections))
+        .routes(routes!(ogcapi::collection_page))
+        .routes(routes!(ogcapi::items))
+        .routes(routes!(ogcapi::item))
         .routes(routes!(datasets::list, datasets::create))
         .routes(routes!(
             datasets::read,

@@ -159,7 +159,7 @@ fn parse(pairs: &[(String, String)]) -> Result<SearchRequest, Problem> {
     Ok(request)
 }
 
-fn parse_bbox(raw: &str) -> Result<BoundingBox, Problem> {
+pub(super) fn parse_bbox(raw: &str) -> Result<BoundingBox, Problem> {
     let numbers: Result<Vec<f64>, _> = raw.split(',').map(|n| n.trim().parse::<f64>()).collect();
     let numbers = numbers.map_err(|_| {
         Problem::bad_parameter("bbox", "must be four numbers: west,south,east,north")
@@ -167,7 +167,7 @@ fn parse_bbox(raw: &str) -> Result<BoundingBox, Problem> {
     BoundingBox::parse(&numbers).map_err(|message| Problem::bad_parameter("bbox", message))
 }
 
-fn parse_datetime(raw: &str) -> Result<TimeRange, Problem> {
+pub(super) fn parse_datetime(raw: &str) -> Result<TimeRange, Problem> {
     let bound = |part: &str| -> Result<Option<time::OffsetDateTime>, Problem> {
         match part.trim() {
             "" | ".." => Ok(None),

@@ -1,0 +1,307 @@
+//! OGC API - Records, Part 1 (core): the catalogue as one collection of records, searched through the
+//! same index as `/api/v1/search`.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fathom_model::{Dataset, values::parse_instant};
+use fathom_service::{RecordKey, SearchRequest};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::problem::Problem;
+
+const BASE: &str = "/ogcapi";
+const COLLECTION: &str = "datasets";
+const MAX_LIMIT: usize = 1000;
+const MAX_DEPTH: usize = 10_000;
+
+/// The conformance classes this implementation passes.
+const CONFORMANCE: [&str; 5] = [
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/record-core",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/json",
+];
+
+fn link(href: &str, rel: &str, kind: &str, title: &str) -> Value {
+    json!({"href": href, "rel": rel, "type": kind, "title": title})
+}
+
+/// The landing page.
+#[utoipa::path(get, operation_id = "ogcapi_landing", path = "/ogcapi", tag = "ogcapi",
+    responses((status = 200, description = "Landing page", body = Object)))]
+pub async fn landing() -> Json<Value> {
+    Json(json!({
+        "title": "Fathom catalogue",
+        "description": "Datasets of maritime research as OGC API - Records.",
+        "links": [
+            link(BASE, "self", "application/json", "This document"),
+            link(&format!("{BASE}/api"), "service-desc", "application/vnd.oai.openapi+json;version=3.1", "The API definition"),
+            link(&format!("{BASE}/conformance"), "conformance", "application/json", "Conformance classes"),
+            link(&format!("{BASE}/collections"), "data", "application/json", "Collections"),
+        ]
+    }))
+}
+
+/// The conformance classes implemented.
+#[utoipa::path(get, operation_id = "ogcapi_conformance", path = "/ogcapi/conformance", tag = "ogcapi",
+    responses((status = 200, description = "Conformance classes", body = Object)))]
+pub async fn conformance() -> Json<Value> {
+    Json(json!({ "conformsTo": CONFORMANCE }))
+}
+
+/// The API definition (the same OpenAPI document as `/api/v1/openapi.json`).
+#[utoipa::path(get, operation_id = "ogcapi_api", path = "/ogcapi/api", tag = "ogcapi",
+    responses((status = 200, description = "OpenAPI document", body = Object)))]
+pub async fn api() -> Response {
+    let mut response = Json(crate::openapi()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.oai.openapi+json;version=3.1"),
+    );
+    response
+}
+
+fn collection() -> Value {
+    let items = format!("{BASE}/collections/{COLLECTION}/items");
+    json!({
+        "id": COLLECTION,
+        "title": "Datasets",
+        "description": "Every dataset of the catalogue.",
+        "itemType": "record",
+        "type": "Catalog",
+        "extent": {"spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
+        "links": [
+            link(&format!("{BASE}/collections/{COLLECTION}"), "self", "application/json", "This collection"),
+            link(&items, "items", "application/geo+json", "The records"),
+        ]
+    })
+}
+
+/// The collections: one, the datasets.
+#[utoipa::path(get, operation_id = "ogcapi_collections", path = "/ogcapi/collections", tag = "ogcapi",
+    responses((status = 200, description = "Collections", body = Object)))]
+pub async fn collections() -> Json<Value> {
+    Json(json!({
+        "collections": [collection()],
+        "links": [link(&format!("{BASE}/collections"), "self", "application/json", "This document")]
+    }))
+}
+
+/// One collection.
+#[utoipa::path(get, operation_id = "ogcapi_collection", path = "/ogcapi/collections/{collection}", tag = "ogcapi",
+    params(("collection" = String, Path)),
+    responses(
+        (status = 200, description = "The collection", body = Object),
+        (status = 404, description = "No such collection", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn collection_page(Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    known_collection(&id)?;
+    Ok(Json(collection()))
+}
+
+/// Records of the collection: `q`, `bbox`, `datetime`, `ids`, `limit`, `offset`.
+#[utoipa::path(get, operation_id = "ogcapi_items", path = "/ogcapi/collections/{collection}/items", tag = "ogcapi",
+    params(
+        ("collection" = String, Path),
+        ("q" = Option<String>, Query, description = "Words, comma-separated terms are alternatives"),
+        ("bbox" = Option<String>, Query, description = "west,south,east,north"),
+        ("datetime" = Option<String>, Query, description = "An instant or start/end with `..` for open"),
+        ("ids" = Option<String>, Query, description = "Comma-separated record ids"),
+        ("limit" = Option<u32>, Query, description = "1 to 1000, default 10"),
+        ("offset" = Option<u32>, Query, description = "Records to skip"),
+    ),
+    responses(
+        (status = 200, description = "GeoJSON FeatureCollection of records", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn items(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    known_collection(&id)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|e| Problem::bad_request(format!("the query string cannot be read: {e}")))?;
+    let mut request = SearchRequest {
+        limit: 10,
+        ..Default::default()
+    };
+    let mut ids = None;
+    for (name, value) in &pairs {
+        match name.as_str() {
+            "q" => request.text = Some(value.replace(',', " ")),
+            "bbox" => request.bbox = Some(super::search::parse_bbox(value)?),
+            "datetime" => request.datetime = Some(super::search::parse_datetime(value)?),
+            "limit" => request.limit = parse_number(name, value, 1, MAX_LIMIT)?,
+            "offset" => request.offset = parse_number(name, value, 0, MAX_DEPTH)?,
+            "ids" => {
+                ids = Some(
+                    value
+                        .split(',')
+                        .map(|id| RecordKey::parse(id.trim()))
+                        .collect::<Vec<_>>(),
+                )
+            }
+            "f" if value == "json" => {}
+            other => {
+                return Err(Problem::bad_parameter(
+                    other,
+                    "is not a parameter of this collection's items",
+                ));
+            }
+        }
+    }
+    let (matched, datasets) = match ids {
+        Some(keys) => {
+            let ids: Vec<_> = keys
+                .iter()
+                .filter_map(|key| match key {
+                    RecordKey::Id(id) => Some(*id),
+                    RecordKey::Slug(_) => None,
+                })
+                .collect();
+            let datasets = state.catalogue.datasets_by_ids(&ids).await?;
+            (datasets.len(), datasets)
+        }
+        None => {
+            let found = state.search.search(request.clone()).await?;
+            let ids: Vec<_> = found.hits.iter().map(|hit| hit.id).collect();
+            (found.total, state.catalogue.datasets_by_ids(&ids).await?)
+        }
+    };
+    let self_href = match raw.as_deref() {
+        Some(query) if !query.is_empty() => {
+            format!("{BASE}/collections/{COLLECTION}/items?{query}")
+        }
+        _ => format!("{BASE}/collections/{COLLECTION}/items"),
+    };
+    let mut links = vec![link(
+        &self_href,
+        "self",
+        "application/geo+json",
+        "This page",
+    )];
+    if request.offset + datasets.len() < matched.min(MAX_DEPTH) && !datasets.is_empty() {
+        let mut next: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| k != "offset")
+            .cloned()
+            .collect();
+        next.push((
+            "offset".into(),
+            (request.offset + request.limit).to_string(),
+        ));
+        let query = serde_urlencoded::to_string(&next).unwrap_or_default();
+        links.push(link(
+            &format!("{BASE}/collections/{COLLECTION}/items?{query}"),
+            "next",
+            "application/geo+json",
+            "Next page",
+        ));
+    }
+    let body = json!({
+        "type": "FeatureCollection",
+        "features": datasets.iter().map(record).collect::<Vec<_>>(),
+        "numberMatched": matched,
+        "numberReturned": datasets.len(),
+        "links": links,
+    });
+    Ok(geojson(StatusCode::OK, &body))
+}
+
+/// One record.
+#[utoipa::path(get, operation_id = "ogcapi_item", path = "/ogcapi/collections/{collection}/items/{record}", tag = "ogcapi",
+    params(("collection" = String, Path), ("record" = String, Path, description = "Id or slug")),
+    responses(
+        (status = 200, description = "The record as a GeoJSON Feature", body = Object, content_type = "application/geo+json"),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn item(
+    State(state): State<AppState>,
+    Path((id, record_id)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    known_collection(&id)?;
+    let dataset = state
+        .catalogue
+        .dataset(&RecordKey::parse(&record_id))
+        .await?;
+    Ok(geojson(StatusCode::OK, &record(&dataset)))
+}
+
+fn known_collection(id: &str) -> Result<(), Problem> {
+    if id == COLLECTION {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            format!("no collection `{id}`; the catalogue has `{COLLECTION}`"),
+        ))
+    }
+}
+
+fn parse_number(name: &str, raw: &str, min: usize, max: usize) -> Result<usize, Problem> {
+    raw.parse::<usize>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            Problem::bad_parameter(name, format!("must be an integer from {min} to {max}"))
+        })
+}
+
+fn geojson(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/geo+json"),
+    );
+    response
+}
+
+/// A dataset as an OGC API record (Record Core: id, type, time, geometry, properties with type,
+/// title, description, keywords, themes, language, license, contacts, created, updated; links).
+fn record(dataset: &Dataset) -> Value {
+    let metadata = &dataset.metadata;
+    let geometry = metadata.spatial.as_ref().and_then(|s| s.bbox).map(|b| {
+        let (w, s, e, n) = (b.west(), b.south(), b.east(), b.north());
+        json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]})
+    });
+    let time = metadata.temporal.as_ref().map(|t| {
+        let format = |at: Option<time::OffsetDateTime>| at.and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok());
+        json!({"interval": [format(t.start).unwrap_or_else(|| "..".into()), format(t.end).unwrap_or_else(|| "..".into())]})
+    });
+    let updated = metadata
+        .modified
+        .as_deref()
+        .and_then(|m| parse_instant(m).ok())
+        .unwrap_or(dataset.updated_at);
+    let rfc3339 = |at: time::OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    json!({
+        "id": dataset.id,
+        "type": "Feature",
+        "time": time,
+        "geometry": geometry,
+        "properties": {
+            "type": "dataset",
+            "title": metadata.title,
+            "description": metadata.description,
+            "keywords": metadata.keywords,
+            "themes": [{"concepts": metadata.themes.iter().map(|t| json!({"id": t.as_str()})).collect::<Vec<_>>(), "scheme": "http://publications.europa.eu/resource/authority/data-theme"}],
+            "language": metadata.language.first().map(|l| json!({"code": l.as_str()})),
+            "license": metadata.license,
+            "contacts": metadata.contact_points.iter().map(|c| json!({"name": c.name, "emails": c.email.iter().map(|e| json!({"value": e})).collect::<Vec<_>>(), "roles": c.role.iter().collect::<Vec<_>>()})).collect::<Vec<_>>(),
+            "created": rfc3339(dataset.created_at),
+            "updated": rfc3339(updated),
+        },
+        "links": [
+            link(&format!("/api/v1/datasets/{}", dataset.id), "alternate", "application/json", "The dataset in Fathom's API"),
+            link(&format!("{BASE}/collections/{COLLECTION}"), "collection", "application/json", "The collection"),
+        ],
+    })
+}
