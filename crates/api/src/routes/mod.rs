@@ -31,6 +31,8 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(search::search))
         .routes(routes!(ogcapi::landing))
+        // OGC API clients (OWSLib among them) address the landing page with a trailing slash.
+        .route("/ogcapi/", axum::routing::get(ogcapi::landing))
         .routes(routes!(ogcapi::conformance))
         .routes(routes!(ogcapi::api))
         .routes(routes!(ogcapi::collections))
