@@ -1065,6 +1065,24 @@ async fn search_finds_by_words_place_time_and_filters(db: TestStore) {
         search(odd).await;
     }
 
+    // Datasets are found by their organisation's name, also after it changes.
+    assert_eq!(search("q=hydrographic").await["total"], 0);
+    let renamed = server
+        .request(
+            Method::PATCH,
+            "/api/v1/organisations/nhs",
+            Some(&server.admin),
+        )
+        .header(IF_MATCH, "*")
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .body(json!({"name": "Hydrographic Survey of Norway"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), StatusCode::OK);
+    server.search.catch_up().await.unwrap();
+    assert_eq!(search("q=hydrographic").await["total"], 2);
+
     let deleted = server
         .request(
             Method::DELETE,

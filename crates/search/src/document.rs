@@ -20,7 +20,7 @@ pub struct Fields {
     pub title_exact: Field,
     pub description: Field,
     pub keywords: Field,
-    /// Distributions' titles and formats, organisation slug: searched with a low weight.
+    /// Distributions' titles and formats, the organisation's slug and name: searched with a low weight.
     pub other_text: Field,
     pub keyword: Field,
     pub organisation: Field,
@@ -83,7 +83,7 @@ impl Fields {
         (builder.build(), fields)
     }
 
-    pub fn document(&self, dataset: &Dataset) -> TantivyDocument {
+    pub fn document(&self, dataset: &Dataset, organisation_name: Option<&str>) -> TantivyDocument {
         let metadata = &dataset.metadata;
         let mut doc = TantivyDocument::default();
         doc.add_text(self.id, dataset.id.to_string());
@@ -96,6 +96,9 @@ impl Fields {
             doc.add_text(self.keyword, keyword.to_lowercase());
         }
         doc.add_text(self.other_text, metadata.organisation.as_str());
+        if let Some(name) = organisation_name {
+            doc.add_text(self.other_text, name);
+        }
         for distribution in &metadata.distributions {
             doc.add_text(self.other_text, &distribution.title);
             if let Some(format) = &distribution.format {

@@ -124,7 +124,7 @@ impl SearchIndex {
     /// Replaces or removes datasets and records `position`, in one commit, visible to the next search.
     pub fn apply(
         &self,
-        upserts: &[Dataset],
+        upserts: Vec<(Uuid, TantivyDocument)>,
         deletes: &[Uuid],
         position: i64,
         clear_first: bool,
@@ -139,12 +139,9 @@ impl SearchIndex {
         for id in deletes {
             writer.delete_term(Term::from_field_text(self.fields.id, &id.to_string()));
         }
-        for dataset in upserts {
-            writer.delete_term(Term::from_field_text(
-                self.fields.id,
-                &dataset.id.to_string(),
-            ));
-            writer.add_document(self.fields.document(dataset))?;
+        for (id, document) in upserts {
+            writer.delete_term(Term::from_field_text(self.fields.id, &id.to_string()));
+            writer.add_document(document)?;
         }
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&position.to_string());
@@ -155,15 +152,24 @@ impl SearchIndex {
     }
 
     /// Adds datasets without committing (a rebuild commits once, with [`SearchIndex::apply`]).
-    pub fn add_uncommitted(&self, datasets: &[Dataset]) -> SearchResult<()> {
+    pub fn add_uncommitted(&self, documents: Vec<(Uuid, TantivyDocument)>) -> SearchResult<()> {
         let writer = self
             .writer
             .lock()
             .map_err(|e| SearchError::Task(e.to_string()))?;
-        for dataset in datasets {
-            writer.add_document(self.fields.document(dataset))?;
+        for (_, document) in documents {
+            writer.add_document(document)?;
         }
         Ok(())
+    }
+
+    /// The document of a dataset, with its organisation's name for the full text.
+    pub fn document(
+        &self,
+        dataset: &Dataset,
+        organisation_name: Option<&str>,
+    ) -> (Uuid, TantivyDocument) {
+        (dataset.id, self.fields.document(dataset, organisation_name))
     }
 
     pub fn search(&self, request: &SearchRequest) -> SearchResult<SearchResults> {
