@@ -35,12 +35,7 @@ impl Search {
     /// Brings the index up to date before serving: rebuilt from the records when it is empty or ahead
     /// of the database (a restored or replaced database), else replayed from the change feed.
     pub async fn prepare(&self) -> Result<(), ServiceError> {
-        let latest = self
-            .store
-            .latest_change()
-            .await
-            .map_err(ServiceError::Internal)?;
-        let position = self.index.position().map_err(ServiceError::Search)?;
+        let (latest, position) = self.positions().await?;
         if (position == 0 && latest > 0) || position > latest {
             let count = fathom_search::rebuild(&self.index, &self.store)
                 .await
@@ -52,13 +47,19 @@ impl Search {
 
     /// How many committed changes the index has not applied yet.
     pub async fn lag(&self) -> Result<i64, ServiceError> {
+        let (latest, position) = self.positions().await?;
+        Ok((latest - position).max(0))
+    }
+
+    /// The change feed's latest position and the index's.
+    async fn positions(&self) -> Result<(i64, i64), ServiceError> {
         let latest = self
             .store
             .latest_change()
             .await
             .map_err(ServiceError::Internal)?;
         let position = self.index.position().map_err(ServiceError::Search)?;
-        Ok((latest - position).max(0))
+        Ok((latest, position))
     }
 
     /// Applies every pending change; returns how many it read.
