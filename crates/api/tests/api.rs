@@ -3,7 +3,7 @@
 
 use fathom_api::{ApiConfig, AppState};
 use fathom_model::Role;
-use fathom_service::Search;
+use fathom_service::{DEFAULT_CACHE_ENTRIES, Search};
 use fathom_store::testing::{TestStore, dataset};
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH, LINK, LOCATION};
 use reqwest::{Client, Method, StatusCode};
@@ -39,7 +39,8 @@ struct Server {
 impl Server {
     async fn start(db: TestStore) -> Self {
         let index_dir = tempfile::tempdir().unwrap();
-        let search = Search::open(index_dir.path(), db.store.clone()).unwrap();
+        let search =
+            Search::open(index_dir.path(), db.store.clone(), DEFAULT_CACHE_ENTRIES).unwrap();
         let state = AppState::new(db.store.clone(), search.clone());
         let token = |name: &'static str, role| {
             let identity = state.identity.clone();
@@ -895,7 +896,7 @@ async fn search_finds_by_words_place_time_and_filters(db: TestStore) {
         json!({"title": "Expendable bathythermograph archive, Central Pacific", "organisation": "nhs", "keywords": ["xbt", "temperature"],
                "spatial": {"bbox": [172.0, -12.0, -168.0, 8.0]}, "temporal": {"start": "1995-01-01"},
                "distributions": [{"title": "csv", "access_url": "https://data.example.org/3", "format": "CSV"}], "license": "CC0-1.0"}),
-        json!({"title": "Tide gauge records", "organisation": "nhs", "keywords": ["tides"],
+        json!({"title": "Tide gauge records", "organisation": "nhs", "keywords": ["tides"], "language": ["fr", "en"],
                "description": "Sea level every fifteen minutes.", "license": "CC0-1.0"}),
     ];
     for body in &datasets {
@@ -1017,6 +1018,9 @@ async fn search_finds_by_words_place_time_and_filters(db: TestStore) {
         search("organisation=cmre&organisation=nhs&licence=CC0-1.0").await["total"],
         2
     );
+    assert_eq!(titles(&search("language=fr").await), ["Tide gauge records"]);
+    assert_eq!(search("state=published").await["total"], 4);
+    assert_eq!(search("state=draft&state=retired").await["total"], 0);
     let all = search("facets=keyword&limit=3").await;
     assert_eq!(all["total"], 4);
     let temperature = all["facets"]["keyword"]
@@ -1041,6 +1045,7 @@ async fn search_finds_by_words_place_time_and_filters(db: TestStore) {
         "limit=101",
         "cursor=forged",
         "sort=random",
+        "state=lost",
         "colour=red",
     ] {
         problem(
@@ -1109,7 +1114,8 @@ async fn ogc_api_records_serves_the_catalogue(db: TestStore) {
         ("CTD casts", [8.5, 43.5, 9.0, 44.0]),
         ("Pacific XBT", [172.0, -12.0, -168.0, 8.0]),
     ] {
-        let body = json!({"title": title, "organisation": "cmre", "spatial": {"bbox": bbox}, "temporal": {"start": "2020-01-01", "end": "2020-02-01"}});
+        let body = json!({"title": title, "organisation": "cmre", "spatial": {"bbox": bbox}, "temporal": {"start": "2020-01-01", "end": "2020-02-01"},
+            "identifiers": [format!("https://doi.org/10.5072/{}", title.to_lowercase().replace(' ', "-"))]});
         assert_eq!(
             server
                 .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
@@ -1186,12 +1192,45 @@ async fn ogc_api_records_serves_the_catalogue(db: TestStore) {
         .to_owned();
     let rest = get(next).await;
     assert_eq!(rest["numberReturned"], 1);
-    assert!(
-        rest["links"]
+    let rels = |page: &Value| -> Vec<String> {
+        page["links"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|l| l["rel"] != "next")
+            .map(|l| l["rel"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(rels(&page), ["self", "next"]);
+    assert_eq!(rels(&rest), ["self", "prev"]);
+
+    let titles = |page: &Value| -> Vec<String> {
+        page["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        titles(&get("/ogcapi/collections/datasets/items?sortby=-title".into()).await),
+        ["Pacific XBT", "Glider section", "CTD casts"]
+    );
+    assert_eq!(
+        titles(&get("/ogcapi/collections/datasets/items?sortby=%2Btitle".into()).await),
+        ["CTD casts", "Glider section", "Pacific XBT"]
+    );
+    let by_doi = get(
+        "/ogcapi/collections/datasets/items?externalIds=https://doi.org/10.5072/ctd-casts,https://doi.org/10.5072/none".into(),
+    )
+    .await;
+    assert_eq!(titles(&by_doi), ["CTD casts"]);
+    assert_eq!(
+        get("/ogcapi/collections/datasets/items?type=dataset".into()).await["numberMatched"],
+        3
+    );
+    assert_eq!(
+        get("/ogcapi/collections/datasets/items?type=service".into()).await["numberMatched"],
+        0
     );
 
     let glider = get("/ogcapi/collections/datasets/items?q=glider".into()).await;
@@ -1223,6 +1262,8 @@ async fn ogc_api_records_serves_the_catalogue(db: TestStore) {
         "bbox=1,2,3",
         "offset=-1",
         "colour=red",
+        "sortby=colour",
+        "sortby=title,-updated",
     ] {
         problem(
             server

@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 6] = [
+const SETTINGS: [&str; 7] = [
     "listen",
     "data_dir",
     "database_url",
     "body_limit",
+    "search_cache",
     "bootstrap_token",
     "log_format",
 ];
@@ -30,6 +31,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// How many recent search results are kept for repeated searches (0: none).
+    pub search_cache: usize,
     /// When set and no admin exists, the server creates the user `admin` holding this token.
     pub bootstrap_token: Option<String>,
     /// `text` or `json` log lines on standard error.
@@ -50,6 +53,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./fathom-data"),
             database_url: None,
             body_limit: 1024 * 1024,
+            search_cache: fathom_service::DEFAULT_CACHE_ENTRIES,
             bootstrap_token: None,
             log_format: LogFormat::Text,
         }

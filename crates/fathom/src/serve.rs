@@ -10,8 +10,8 @@ use crate::config::Config;
 use crate::demo;
 
 pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Result<()> {
-    let search =
-        Search::open(&config.data_dir, store.clone()).context("cannot open the search index")?;
+    let search = Search::open(&config.data_dir, store.clone(), config.search_cache)
+        .context("cannot open the search index")?;
     let state = AppState::new(store.clone(), search.clone());
     if let Some(token) = &config.bootstrap_token
         && state

@@ -27,6 +27,9 @@ pub struct Fields {
     pub theme: Field,
     pub format: Field,
     pub licence: Field,
+    pub language: Field,
+    /// Persistent identifiers (DOIs, handles): OGC API - Records' `externalIds`.
+    pub external_id: Field,
     pub state: Field,
     pub modified: Field,
     pub temporal_start: Field,
@@ -69,6 +72,8 @@ impl Fields {
             theme: builder.add_text_field("theme", exact.clone()),
             format: builder.add_text_field("format", exact.clone()),
             licence: builder.add_text_field("licence", exact.clone()),
+            language: builder.add_text_field("language", exact.clone()),
+            external_id: builder.add_text_field("external_id", STRING),
             state: builder.add_text_field("state", exact),
             modified: builder.add_date_field("modified", INDEXED | FAST | STORED),
             temporal_start: builder.add_date_field("temporal_start", FAST),
@@ -112,6 +117,12 @@ impl Fields {
         }
         if let Some(licence) = &metadata.license {
             doc.add_text(self.licence, licence);
+        }
+        for language in &metadata.language {
+            doc.add_text(self.language, language.as_str());
+        }
+        for identifier in &metadata.identifiers {
+            doc.add_text(self.external_id, identifier);
         }
         doc.add_text(self.state, dataset.state.as_str());
         // DCAT `modified` when the publisher gave it, else when the record last changed.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use fathom_model::Dataset;
 use serde::Serialize;
@@ -16,9 +16,10 @@ use tantivy::{
 };
 use uuid::Uuid;
 
+use crate::cache::ResultCache;
 use crate::document::{Fields, TEXT_ANALYSER};
 use crate::facets::FacetCounter;
-use crate::query::{self, SearchRequest, Sort};
+use crate::query::{self, Direction, SearchRequest, Sort};
 use crate::within::Within;
 use crate::{SearchError, SearchResult};
 
@@ -26,12 +27,16 @@ use crate::{SearchError, SearchResult};
 /// server, so its buffer counts in the server's resident memory.
 const WRITER_MEMORY: usize = 16 * 1024 * 1024;
 
+/// How many recent results a search index keeps by default (see `cache.rs`).
+pub const DEFAULT_CACHE_ENTRIES: usize = 1000;
+
 /// The search index of one replica.
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    cache: ResultCache,
     path: PathBuf,
 }
 
@@ -72,7 +77,8 @@ pub struct SearchResults {
 impl SearchIndex {
     /// Opens the index in `dir`, creating it if missing. An index that cannot be opened (corrupt, or
     /// of an older schema) is moved aside and created empty, to be filled again from the database.
-    pub fn open(dir: &Path) -> SearchResult<Self> {
+    /// Up to `cache_entries` recent results are kept for repeated searches.
+    pub fn open(dir: &Path, cache_entries: usize) -> SearchResult<Self> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = Fields::schema();
         let index = match Index::open_or_create(
@@ -88,10 +94,15 @@ impl SearchIndex {
                 Index::create_in_dir(dir, schema)?
             }
         };
-        Self::with_index(index, fields, dir.to_owned())
+        Self::with_index(index, fields, dir.to_owned(), cache_entries)
     }
 
-    fn with_index(index: Index, fields: Fields, path: PathBuf) -> SearchResult<Self> {
+    fn with_index(
+        index: Index,
+        fields: Fields,
+        path: PathBuf,
+        cache_entries: usize,
+    ) -> SearchResult<Self> {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -102,6 +113,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
+            cache: ResultCache::new(cache_entries),
             path,
         })
     }
@@ -172,8 +184,25 @@ impl SearchIndex {
         (dataset.id, self.fields.document(dataset, organisation_name))
     }
 
-    pub fn search(&self, request: &SearchRequest) -> SearchResult<SearchResults> {
+    /// The results of a request: from the cache when the same request met the same index contents,
+    /// else searched (and kept).
+    pub fn search(&self, request: &SearchRequest) -> SearchResult<Arc<SearchResults>> {
         let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let key = ResultCache::key(request);
+        if let Some(results) = self.cache.get(generation, &key) {
+            return Ok(results);
+        }
+        let results = Arc::new(self.search_in(&searcher, request)?);
+        self.cache.put(generation, key, Arc::clone(&results));
+        Ok(results)
+    }
+
+    fn search_in(
+        &self,
+        searcher: &tantivy::Searcher,
+        request: &SearchRequest,
+    ) -> SearchResult<SearchResults> {
         let mut analyser = self
             .index
             .tokenizers()
@@ -192,13 +221,20 @@ impl SearchIndex {
                 &query,
                 &Within::new((Count, top.order_by_score(), facets), request),
             )?,
-            (Sort::Title, _) => {
-                let by_title = top.order_by_string_fast_field("title_exact", Order::Asc);
+            (Sort::Title(direction), _) => {
+                let by_title = top.order_by_string_fast_field("title_exact", order(direction));
                 let (total, docs, facets) =
                     searcher.search(&query, &Within::new((Count, by_title, facets), request))?;
                 (total, unscored(docs), facets)
             }
-            (Sort::Modified | Sort::Relevance, _) => {
+            (Sort::Modified(direction), _) => {
+                let by_modified =
+                    top.order_by_fast_field::<tantivy::DateTime>("modified", order(direction));
+                let (total, docs, facets) =
+                    searcher.search(&query, &Within::new((Count, by_modified, facets), request))?;
+                (total, unscored(docs), facets)
+            }
+            (Sort::Relevance, false) => {
                 let by_modified =
                     top.order_by_fast_field::<tantivy::DateTime>("modified", Order::Desc);
                 let (total, docs, facets) =
@@ -206,7 +242,7 @@ impl SearchIndex {
                 (total, unscored(docs), facets)
             }
         };
-        let hits = self.hits(&searcher, &*query, &addresses, scored_by_text)?;
+        let hits = self.hits(searcher, &*query, &addresses, scored_by_text)?;
         let facets = facets.unwrap_or_default();
         Ok(SearchResults {
             total,
@@ -261,6 +297,13 @@ impl SearchIndex {
                 })
             })
             .collect()
+    }
+}
+
+fn order(direction: Direction) -> Order {
+    match direction {
+        Direction::Ascending => Order::Asc,
+        Direction::Descending => Order::Desc,
     }
 }
 

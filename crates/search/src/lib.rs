@@ -4,6 +4,7 @@
 //! reflects, so an indexer resumes where it stopped and a lost or corrupt index is rebuilt from the
 //! database. Request handlers never write to it.
 
+mod cache;
 mod document;
 mod facets;
 mod index;
@@ -11,9 +12,9 @@ mod indexer;
 mod query;
 mod within;
 
-pub use index::{FacetCount, Hit, SearchIndex, SearchResults};
+pub use index::{DEFAULT_CACHE_ENTRIES, FacetCount, Hit, SearchIndex, SearchResults};
 pub use indexer::{catch_up, rebuild, run};
-pub use query::{Facet, SearchRequest, Sort, TimeRange};
+pub use query::{Direction, Facet, SearchRequest, Sort, TimeRange};
 
 /// What can go wrong in the index.
 #[derive(Debug, thiserror::Error)]

@@ -28,6 +28,12 @@ pub struct SearchRequest {
     pub theme: Vec<String>,
     pub format: Vec<String>,
     pub licence: Vec<String>,
+    /// BCP 47 language tags.
+    pub language: Vec<String>,
+    /// Lifecycle states (`draft`, `published`, …).
+    pub state: Vec<String>,
+    /// Persistent identifiers, matched exactly.
+    pub external_id: Vec<String>,
     pub facets: Vec<Facet>,
     pub sort: Sort,
     pub offset: usize,
@@ -79,18 +85,25 @@ pub enum Sort {
     /// Best match first; without words, most recently modified first.
     #[default]
     Relevance,
-    /// Most recently modified first.
-    Modified,
-    /// By title, A to Z.
-    Title,
+    /// By modification time.
+    Modified(Direction),
+    /// By title (case-insensitive).
+    Title(Direction),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Ascending,
+    Descending,
 }
 
 impl Sort {
+    /// `relevance`, `modified` (newest first) or `title` (A to Z).
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "relevance" => Some(Self::Relevance),
-            "modified" => Some(Self::Modified),
-            "title" => Some(Self::Title),
+            "modified" => Some(Self::Modified(Direction::Descending)),
+            "title" => Some(Self::Title(Direction::Ascending)),
             _ => None,
         }
     }
@@ -112,6 +125,9 @@ pub(crate) fn build(
         (fields.theme, &request.theme, false),
         (fields.format, &request.format, false),
         (fields.licence, &request.licence, false),
+        (fields.language, &request.language, false),
+        (fields.state, &request.state, false),
+        (fields.external_id, &request.external_id, false),
     ];
     for (field, values, lower) in filters {
         if values.is_empty() {

@@ -28,7 +28,7 @@ async fn the_index_resumes_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("search");
 
-    let index = Arc::new(SearchIndex::open(&path).unwrap());
+    let index = Arc::new(SearchIndex::open(&path, 0).unwrap());
     assert_eq!(
         catch_up(&index, store).await.unwrap(),
         31,
@@ -45,7 +45,7 @@ async fn the_index_resumes_and_recovers() {
         .await
         .unwrap();
     store.delete_dataset(first[0].id, 1, "t").await.unwrap();
-    let index = Arc::new(SearchIndex::open(&path).unwrap());
+    let index = Arc::new(SearchIndex::open(&path, 0).unwrap());
     assert_eq!(index.position().unwrap(), position);
     assert_eq!(catch_up(&index, store).await.unwrap(), 2);
     assert_eq!(index.search(&everything()).unwrap().total, 30);
@@ -53,7 +53,7 @@ async fn the_index_resumes_and_recovers() {
 
     // A corrupt index is moved aside and starts empty; rebuilding fills it from the database.
     std::fs::write(path.join("meta.json"), b"{ this is not an index").unwrap();
-    let index = Arc::new(SearchIndex::open(&path).unwrap());
+    let index = Arc::new(SearchIndex::open(&path, 0).unwrap());
     assert_eq!((index.position().unwrap(), index.len()), (0, 0));
     assert_eq!(rebuild(&index, store).await.unwrap(), 30);
     assert_eq!(index.search(&everything()).unwrap().total, 30);
@@ -65,7 +65,7 @@ async fn the_index_resumes_and_recovers() {
 
     // A missing index is created and replayed from the start of the feed.
     std::fs::remove_dir_all(&path).unwrap();
-    let index = Arc::new(SearchIndex::open(&path).unwrap());
+    let index = Arc::new(SearchIndex::open(&path, 0).unwrap());
     catch_up(&index, store).await.unwrap();
     assert_eq!(index.search(&everything()).unwrap().total, 30);
 }

@@ -10,7 +10,10 @@ mod search;
 
 pub use catalogue::{Catalogue, IMPORT_BATCH, ImportOutcome, OnError, RejectedLine};
 pub use error::ServiceError;
-pub use fathom_search::{Facet, FacetCount, Hit, SearchRequest, SearchResults, Sort, TimeRange};
+pub use fathom_search::{
+    DEFAULT_CACHE_ENTRIES, Direction, Facet, FacetCount, Hit, SearchRequest, SearchResults, Sort,
+    TimeRange,
+};
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{Identity, IssuedToken, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;

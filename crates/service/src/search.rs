@@ -15,16 +15,18 @@ pub struct Search {
 }
 
 impl Search {
-    /// Opens (or creates, or rebuilds when unreadable) the index in `data_dir/search`.
-    pub fn open(data_dir: &Path, store: Store) -> Result<Self, ServiceError> {
-        let index = SearchIndex::open(&data_dir.join("search")).map_err(ServiceError::Search)?;
+    /// Opens (or creates, or rebuilds when unreadable) the index in `data_dir/search`, keeping up to
+    /// `cache_entries` recent results.
+    pub fn open(data_dir: &Path, store: Store, cache_entries: usize) -> Result<Self, ServiceError> {
+        let index = SearchIndex::open(&data_dir.join("search"), cache_entries)
+            .map_err(ServiceError::Search)?;
         Ok(Self {
             index: Arc::new(index),
             store,
         })
     }
 
-    pub async fn search(&self, request: SearchRequest) -> Result<SearchResults, ServiceError> {
+    pub async fn search(&self, request: SearchRequest) -> Result<Arc<SearchResults>, ServiceError> {
         let index = Arc::clone(&self.index);
         tokio::task::spawn_blocking(move || index.search(&request))
             .await

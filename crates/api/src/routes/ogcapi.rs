@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::{Dataset, values::parse_instant};
-use fathom_service::{RecordKey, SearchRequest};
+use fathom_service::{Direction, RecordKey, SearchRequest, Sort};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -14,6 +14,8 @@ use crate::problem::Problem;
 
 const BASE: &str = "/ogcapi";
 const COLLECTION: &str = "datasets";
+/// The type of every record in the collection.
+const RECORD_TYPE: &str = "dataset";
 const MAX_LIMIT: usize = 1000;
 const MAX_DEPTH: usize = 10_000;
 
@@ -103,7 +105,8 @@ pub async fn collection_page(Path(id): Path<String>) -> Result<Json<Value>, Prob
     Ok(Json(collection()))
 }
 
-/// Records of the collection: `q`, `bbox`, `datetime`, `ids`, `limit`, `offset`.
+/// Records of the collection: `q`, `bbox`, `datetime`, `ids`, `externalIds`, `type`, `sortby`,
+/// `limit`, `offset`.
 #[utoipa::path(get, operation_id = "ogcapi_items", path = "/ogcapi/collections/{collection}/items", tag = "ogcapi",
     params(
         ("collection" = String, Path),
@@ -111,6 +114,9 @@ pub async fn collection_page(Path(id): Path<String>) -> Result<Json<Value>, Prob
         ("bbox" = Option<String>, Query, description = "west,south,east,north"),
         ("datetime" = Option<String>, Query, description = "An instant or start/end with `..` for open"),
         ("ids" = Option<String>, Query, description = "Comma-separated record ids"),
+        ("externalIds" = Option<String>, Query, description = "Comma-separated persistent identifiers (DOIs, handles)"),
+        ("type" = Option<String>, Query, description = "Comma-separated record types; every record here is a `dataset`"),
+        ("sortby" = Option<String>, Query, description = "`title` or `updated`, `-` before it for descending (default: relevance, then most recently updated)"),
         ("limit" = Option<u32>, Query, description = "1 to 1000, default 10"),
         ("offset" = Option<u32>, Query, description = "Records to skip"),
     ),
@@ -131,6 +137,7 @@ pub async fn items(
         ..Default::default()
     };
     let mut ids = None;
+    let mut of_record_type = true;
     for (name, value) in &pairs {
         match name.as_str() {
             "q" => request.text = Some(value.replace(',', " ")),
@@ -146,6 +153,9 @@ pub async fn items(
                         .collect::<Vec<_>>(),
                 )
             }
+            "externalIds" => request.external_id = comma_separated(value),
+            "type" => of_record_type = comma_separated(value).iter().any(|t| t == RECORD_TYPE),
+            "sortby" => request.sort = parse_sortby(value)?,
             "f" if value == "json" => {}
             other => {
                 return Err(Problem::bad_parameter(
@@ -156,6 +166,8 @@ pub async fn items(
         }
     }
     let (matched, datasets) = match ids {
+        // Every record of this collection is a dataset: any other type matches none.
+        _ if !of_record_type => (0, Vec::new()),
         Some(keys) => {
             let ids: Vec<_> = keys
                 .iter()
@@ -185,19 +197,28 @@ pub async fn items(
         "application/geo+json",
         "This page",
     )];
-    if request.offset + datasets.len() < matched.min(MAX_DEPTH) && !datasets.is_empty() {
-        let mut next: Vec<(String, String)> = pairs
+    let page_at = |offset: usize| {
+        let mut query: Vec<(String, String)> = pairs
             .iter()
             .filter(|(k, _)| k != "offset")
             .cloned()
             .collect();
-        next.push((
-            "offset".into(),
-            (request.offset + request.limit).to_string(),
-        ));
-        let query = serde_urlencoded::to_string(&next).unwrap_or_default();
+        query.push(("offset".into(), offset.to_string()));
+        let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+        format!("{BASE}/collections/{COLLECTION}/items?{query}")
+    };
+    if request.offset > 0 {
+        let previous = request.offset.saturating_sub(request.limit);
         links.push(link(
-            &format!("{BASE}/collections/{COLLECTION}/items?{query}"),
+            &page_at(previous),
+            "prev",
+            "application/geo+json",
+            "Previous page",
+        ));
+    }
+    if request.offset + datasets.len() < matched.min(MAX_DEPTH) && !datasets.is_empty() {
+        links.push(link(
+            &page_at(request.offset + request.limit),
             "next",
             "application/geo+json",
             "Next page",
@@ -240,6 +261,38 @@ fn known_collection(id: &str) -> Result<(), Problem> {
             StatusCode::NOT_FOUND,
             format!("no collection `{id}`; the catalogue has `{COLLECTION}`"),
         ))
+    }
+}
+
+fn comma_separated(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `sortby` with one key: `title` or `updated`, `+` (default) or `-` before it.
+fn parse_sortby(raw: &str) -> Result<Sort, Problem> {
+    let keys = comma_separated(raw);
+    let [key] = keys.as_slice() else {
+        return Err(Problem::bad_parameter(
+            "sortby",
+            "must name one sort key: title or updated, with - before it for descending",
+        ));
+    };
+    let (direction, property) = match key.as_bytes().first() {
+        Some(b'-') => (Direction::Descending, &key[1..]),
+        Some(b'+') => (Direction::Ascending, &key[1..]),
+        _ => (Direction::Ascending, key.as_str()),
+    };
+    match property {
+        "title" => Ok(Sort::Title(direction)),
+        "updated" => Ok(Sort::Modified(direction)),
+        other => Err(Problem::bad_parameter(
+            "sortby",
+            format!("`{other}` is not sortable; the sortable properties are title and updated"),
+        )),
     }
 }
 
@@ -288,7 +341,7 @@ fn record(dataset: &Dataset) -> Value {
         "time": time,
         "geometry": geometry,
         "properties": {
-            "type": "dataset",
+            "type": RECORD_TYPE,
             "title": metadata.title,
             "description": metadata.description,
             "keywords": metadata.keywords,

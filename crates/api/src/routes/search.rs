@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use fathom_model::BoundingBox;
 use fathom_model::values::parse_instant;
+use fathom_model::{BoundingBox, DatasetState};
 use fathom_service::{Facet, FacetCount, Hit, SearchRequest, Sort, TimeRange};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -47,6 +47,8 @@ pub struct SearchPage {
         ("theme" = Option<Vec<String>>, Query, description = "Theme IRI (repeatable)"),
         ("format" = Option<Vec<String>>, Query, description = "Distribution format (repeatable)"),
         ("licence" = Option<Vec<String>>, Query, description = "Licence (repeatable)"),
+        ("language" = Option<Vec<String>>, Query, description = "BCP 47 language tag (repeatable)"),
+        ("state" = Option<Vec<String>>, Query, description = "Lifecycle state: draft, published, deprecated or retired (repeatable)"),
         ("facets" = Option<String>, Query, description = "Comma-separated: keyword, organisation, format, licence, theme"),
         ("sort" = Option<String>, Query, description = "relevance (default), modified or title"),
         ("limit" = Option<u32>, Query, description = "1 to 100, default 50"),
@@ -80,8 +82,8 @@ pub async fn search(
     Ok(Json(SearchPage {
         total: results.total,
         total_exact: true,
-        hits: results.hits,
-        facets: results.facets,
+        hits: results.hits.clone(),
+        facets: results.facets.clone(),
         next,
     }))
 }
@@ -110,6 +112,12 @@ fn parse(pairs: &[(String, String)]) -> Result<SearchRequest, Problem> {
             "theme" => request.theme.push(value.clone()),
             "format" => request.format.push(value.clone()),
             "licence" => request.licence.push(value.clone()),
+            "language" => request.language.push(value.clone()),
+            "state" => {
+                let state = DatasetState::parse(value)
+                    .map_err(|message| Problem::bad_parameter("state", message))?;
+                request.state.push(state.as_str().to_owned());
+            }
             "facets" => {
                 for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                     let facet = Facet::parse(name).ok_or_else(|| {
