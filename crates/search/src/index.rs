@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::cache::ResultCache;
 use crate::document::{Fields, TEXT_ANALYSER};
-use crate::facets::FacetCounter;
+use crate::facets::{FacetCounter, FacetValues};
 use crate::query::{self, Direction, SearchRequest, Sort};
 use crate::within::Within;
 use crate::{SearchError, SearchResult};
@@ -37,6 +37,7 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     cache: ResultCache,
+    facet_values: FacetValues,
     path: PathBuf,
 }
 
@@ -114,6 +115,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             cache: ResultCache::new(cache_entries),
+            facet_values: FacetValues::default(),
             path,
         })
     }
@@ -193,6 +195,7 @@ impl SearchIndex {
         if let Some(results) = self.cache.get(generation, &key) {
             return Ok(results);
         }
+        self.facet_values.keep_only(&searcher);
         let results = Arc::new(self.search_in(&searcher, request)?);
         self.cache.put(generation, key, Arc::clone(&results));
         Ok(results)
@@ -208,14 +211,14 @@ impl SearchIndex {
             .tokenizers()
             .get(TEXT_ANALYSER)
             .ok_or_else(|| SearchError::Task("no analyser".into()))?;
-        let query = query::build(request, &self.fields, &mut analyser);
+        let query = query::build(request, &self.fields, &mut analyser, searcher);
         let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
         let scored_by_text = request
             .text
             .as_deref()
             .is_some_and(|t| !t.trim().is_empty());
         // One pass over the matches counts them, ranks them and counts the facets.
-        let facets = FacetCounter::new(&request.facets);
+        let facets = FacetCounter::new(&request.facets, &self.facet_values);
         let (total, addresses, facets) = match (request.sort, scored_by_text) {
             (Sort::Relevance, true) => searcher.search(
                 &query,

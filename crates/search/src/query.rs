@@ -1,18 +1,23 @@
 //! A search request and the tantivy query it becomes.
 
 use fathom_model::BoundingBox;
-use tantivy::Term;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Searcher, Term};
 use time::OffsetDateTime;
 
 use crate::document::{Fields, normalise};
 
 /// Words shorter than this are matched exactly; longer ones also with one typo.
 const FUZZY_FROM: usize = 5;
+
+/// A word found as it is in this many titles and keyword lists is neither a typo nor one still being
+/// typed: it is not expanded to its near spellings and completions, which would add little to its
+/// matches and cost a scan of each expansion's documents.
+const COMMON_WORD: u64 = 1_000;
 
 /// What a caller asks the index.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -114,10 +119,11 @@ pub(crate) fn build(
     request: &SearchRequest,
     fields: &Fields,
     analyser: &mut TextAnalyzer,
+    searcher: &Searcher,
 ) -> Box<dyn Query> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(text) = request.text.as_deref().filter(|t| !t.trim().is_empty()) {
-        clauses.push((Occur::Must, text_query(text, fields, analyser)));
+        clauses.push((Occur::Must, text_query(text, fields, analyser, searcher)));
     }
     let filters = [
         (fields.organisation, &request.organisation, false),
@@ -161,7 +167,12 @@ pub(crate) fn build(
 /// Words and phrases over the text fields, title weighted over keywords over description. Every
 /// word may match in any field; documents matching more words score higher. An exact title match
 /// gets a large boost.
-fn text_query(text: &str, fields: &Fields, analyser: &mut TextAnalyzer) -> Box<dyn Query> {
+fn text_query(
+    text: &str,
+    fields: &Fields,
+    analyser: &mut TextAnalyzer,
+    searcher: &Searcher,
+) -> Box<dyn Query> {
     let weighted = [
         (fields.title, 3.0),
         (fields.keywords, 2.0),
@@ -174,6 +185,7 @@ fn text_query(text: &str, fields: &Fields, analyser: &mut TextAnalyzer) -> Box<d
     for (n, word) in words.iter().enumerate() {
         let prefix = ends_in_word && n + 1 == words.len();
         for token in tokens(analyser, word) {
+            let expand = !is_common(searcher, fields, &token);
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (field, weight) in weighted {
                 let term = Term::from_field_text(field, &token);
@@ -184,7 +196,7 @@ fn text_query(text: &str, fields: &Fields, analyser: &mut TextAnalyzer) -> Box<d
                 ));
                 // Typos and prefixes are looked for in titles and keywords only: expanding them over
                 // every description term would cost more than it finds.
-                let short_field = field == fields.title || field == fields.keywords;
+                let short_field = expand && (field == fields.title || field == fields.keywords);
                 if short_field && token.chars().count() >= FUZZY_FROM {
                     let fuzzy = FuzzyTermQuery::new(term.clone(), 1, true);
                     alternatives.push((
@@ -234,6 +246,17 @@ fn text_query(text: &str, fields: &Fields, analyser: &mut TextAnalyzer) -> Box<d
         Box::new(BoostQuery::new(Box::new(title), 20.0)),
     ));
     Box::new(BooleanQuery::new(parts))
+}
+
+/// Whether `token` is a word of at least [`COMMON_WORD`] titles and keyword lists. (An unreadable
+/// term dictionary counts as not common: the word is then expanded, as it would be in a small index.)
+fn is_common(searcher: &Searcher, fields: &Fields, token: &str) -> bool {
+    let documents = |field| {
+        searcher
+            .doc_freq(&Term::from_field_text(field, token))
+            .unwrap_or(0)
+    };
+    documents(fields.title) + documents(fields.keywords) >= COMMON_WORD
 }
 
 /// `"a phrase" and words` → (["a phrase"], ["and", "words"]); an unbalanced quote closes at the end.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use fathom_search::{SearchIndex, SearchRequest, SearchResults};
 use fathom_store::Store;
+use tokio::sync::Semaphore;
 
 use crate::error::ServiceError;
 
@@ -12,6 +13,9 @@ use crate::error::ServiceError;
 pub struct Search {
     index: Arc<SearchIndex>,
     store: Store,
+    /// One search per core at a time: a search is pure CPU work, and more at once would only share
+    /// the cores, each taking longer, with more memory in use.
+    running: Arc<Semaphore>,
 }
 
 impl Search {
@@ -20,18 +24,28 @@ impl Search {
     pub fn open(data_dir: &Path, store: Store, cache_entries: usize) -> Result<Self, ServiceError> {
         let index = SearchIndex::open(&data_dir.join("search"), cache_entries)
             .map_err(ServiceError::Search)?;
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Self {
             index: Arc::new(index),
             store,
+            running: Arc::new(Semaphore::new(cores)),
         })
     }
 
     pub async fn search(&self, request: SearchRequest) -> Result<Arc<SearchResults>, ServiceError> {
-        let index = Arc::clone(&self.index);
-        tokio::task::spawn_blocking(move || index.search(&request))
+        let permit = Arc::clone(&self.running)
+            .acquire_owned()
             .await
-            .map_err(|e| ServiceError::Search(fathom_search::SearchError::Task(e.to_string())))?
-            .map_err(ServiceError::Search)
+            .map_err(|e| ServiceError::Search(fathom_search::SearchError::Task(e.to_string())))?;
+        let index = Arc::clone(&self.index);
+        tokio::task::spawn_blocking(move || {
+            let results = index.search(&request);
+            drop(permit);
+            results
+        })
+        .await
+        .map_err(|e| ServiceError::Search(fathom_search::SearchError::Task(e.to_string())))?
+        .map_err(ServiceError::Search)
     }
 
     /// Brings the index up to date before serving: rebuilt from the records when it is empty or ahead
