@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The load harness: generates N datasets (deterministic seed), imports them with `fathom import`, serves
-# them, and measures reads with wrk (32 connections), page walking and resident memory.
+# them, and measures reads with wrk (32 connections), searches with and without the result cache, page
+# walking and resident memory.
 #
 # usage: bench/run.sh [N]            (default 100000; results in bench/out/)
 #        BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test bench/run.sh   also times a PostgreSQL import
@@ -56,21 +57,33 @@ echo "== full reindex"
 "$BIN" --data-dir "$DATA" reindex 2>&1 | tail -1
 du -sh "$DATA/search"
 
+serve() {
+    "$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" 2>/dev/null &
+    SERVER=$!
+    until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
+    echo "resident memory after start: $(grep VmRSS /proc/$SERVER/status)"
+}
+searches() { # $1: a name for the output files
+    echo "== wrk: GET /api/v1/search?q={keyword}&facets=(5), 32 connections, $DURATION ($1)"
+    wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-$1.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+    echo "== wrk: search with keyword + bbox + datetime + facets, 32 connections, $DURATION ($1)"
+    MODE=combined wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-combined-$1.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+}
+
+echo "== serve, without the search result cache"
+FATHOM_SEARCH_CACHE=0 serve
+searches uncached
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+
 echo "== serve"
-"$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" 2>/dev/null &
-SERVER=$!
-until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
-echo "resident memory after start: $(grep VmRSS /proc/$SERVER/status)"
+serve
 
 echo "== wrk: GET /healthz, 32 connections, $DURATION"
 wrk -t2 -c32 -d"$DURATION" --latency "http://127.0.0.1:$PORT/healthz" | tee "$OUT/healthz.txt" | grep -E "Requests/sec|99%|50%"
 echo "== wrk: GET /api/v1/datasets/{random id}, 32 connections, $DURATION"
 IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 
-echo "== wrk: GET /api/v1/search?q={keyword}&facets=(5), 32 connections, $DURATION"
-wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
-echo "== wrk: search with keyword + bbox + datetime + facets, 32 connections, $DURATION"
-MODE=combined wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-combined.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+searches cached
 
 echo "== walking every page, limit=1000"
 python3 bench/walk.py "http://127.0.0.1:$PORT" | tee "$OUT/walk.txt"
