@@ -2,17 +2,24 @@
 //! what a principal may do. No I/O, no async, no database or HTTP types: everything here is parsed from
 //! plain data and unit-testable in microseconds.
 
+pub mod access;
 pub mod dataset;
 pub mod identity;
+pub mod label;
 pub mod organisation;
 pub mod validation;
 pub mod values;
 
+pub use access::{Clearance, Membership, OrganisationRole, Subject};
 pub use dataset::{
     AccessRights, Checksum, ChecksumAlgorithm, ContactPoint, Creator, Dataset, DatasetDraft,
     DatasetInput, DatasetMetadata, DatasetState, Distribution, DistributionInput,
 };
 pub use identity::{Principal, Role};
+pub use label::{
+    CategoryDefinition, CategoryInput, CategoryType, DEFAULT_POLICY, LabelCategory, LabelInput,
+    Policy, PolicyDocument, SecurityLabel,
+};
 pub use organisation::{Organisation, OrganisationDraft, OrganisationInput};
 pub use validation::{DecodeError, FieldError, ValidationErrors, decode_json, decode_value};
 pub use values::{BoundingBox, Iri, LanguageTag, Nation, Slug, Spatial, TemporalExtent};
