@@ -6,12 +6,14 @@ mod pagination;
 mod problem;
 mod routes;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use fathom_model::Policy;
 use fathom_service::{Catalogue, Idempotency, Identity, Search, Store};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -34,9 +36,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, search: Search) -> Self {
+    pub fn new(store: Store, search: Search, policy: Arc<Policy>) -> Self {
         Self {
-            catalogue: Catalogue::new(store.clone()),
+            catalogue: Catalogue::new(store.clone(), policy),
             identity: Identity::new(store.clone()),
             idempotency: Idempotency::new(store),
             search,
@@ -72,6 +74,7 @@ impl Default for ApiConfig {
         (name = "organisations", description = "Publishers of datasets"),
         (name = "datasets", description = "Datasets, their distributions and their history"),
         (name = "search", description = "Full-text, faceted, spatial and temporal search"),
+        (name = "security", description = "The security policy of labels"),
         (name = "ogcapi", description = "OGC API - Records, Part 1"),
         (name = "health", description = "Liveness and readiness"),
     )

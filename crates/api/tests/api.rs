@@ -21,6 +21,7 @@ fathom_store::on_both_backends!(
     the_api_describes_itself,
     search_finds_by_words_place_time_and_filters,
     ogc_api_records_serves_the_catalogue,
+    security_labels_are_parsed_and_guarded,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -41,7 +42,11 @@ impl Server {
         let index_dir = tempfile::tempdir().unwrap();
         let search =
             Search::open(index_dir.path(), db.store.clone(), DEFAULT_CACHE_ENTRIES).unwrap();
-        let state = AppState::new(db.store.clone(), search.clone());
+        let state = AppState::new(
+            db.store.clone(),
+            search.clone(),
+            std::sync::Arc::new(fathom_model::Policy::default_policy()),
+        );
         let token = |name: &'static str, role| {
             let identity = state.identity.clone();
             async move {
@@ -1287,4 +1292,105 @@ async fn ogc_api_records_serves_the_catalogue(db: TestStore) {
 
 fn uuid_like() -> &'static str {
     "01990000-0000-7000-8000-000000000000"
+}
+
+async fn security_labels_are_parsed_and_guarded(db: TestStore) {
+    let server = Server::start(db).await;
+    server.with_organisation("cmre").await;
+    let policy: Value = server.get("/api/v1/policy").await.json().await.unwrap();
+    assert_eq!(policy["classifications"][0], "PUBLIC");
+    assert_eq!(policy["public"], "PUBLIC");
+
+    // No label: the policy's default.
+    let plain = server
+        .send_json(
+            Method::POST,
+            "/api/v1/datasets",
+            &server.editor,
+            &json!({"title": "Plain", "organisation": "cmre"}),
+        )
+        .await;
+    assert_eq!(plain.status(), StatusCode::CREATED);
+    let plain: Value = plain.json().await.unwrap();
+    assert_eq!(
+        plain["security_label"],
+        json!({"policy": policy["id"], "classification": "PUBLIC"})
+    );
+
+    let restricted = json!({"title": "Restricted", "organisation": "cmre",
+        "security_label": {"classification": "NATO RESTRICTED",
+                           "categories": [{"tag": "ReleasableTo", "values": ["NOR", "ITA"]}]}});
+    // An editor (who holds the public classification only, for now) cannot label beyond it.
+    problem(
+        server
+            .send_json(
+                Method::POST,
+                "/api/v1/datasets",
+                &server.editor,
+                &restricted,
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let created = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.admin, &restricted)
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(
+        created["security_label"]["categories"],
+        json!([{"tag": "ReleasableTo", "type": "permissive", "values": ["ITA", "NOR"]}])
+    );
+
+    // Unknown classifications and values are pointed at; nothing is written.
+    let before = server.dataset_count().await;
+    let bad = problem(
+        server
+            .send_json(
+                Method::POST,
+                "/api/v1/datasets",
+                &server.admin,
+                &json!({"title": "Bad", "organisation": "cmre",
+                        "security_label": {"classification": "TOP SECRET",
+                                           "categories": [{"tag": "ReleasableTo", "values": ["ATLANTIS"]}]}}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let pointers: Vec<&str> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/security_label/classification",
+            "/security_label/categories/0/values/0"
+        ]
+    );
+    assert_eq!(server.dataset_count().await, before);
+
+    // Changing a label is a release: an editor may change the rest, not the label.
+    let path = format!("/api/v1/datasets/{}", plain["id"].as_str().unwrap());
+    let patch = |body: Value| {
+        server
+            .request(Method::PATCH, &path, Some(&server.editor))
+            .header(IF_MATCH, "\"1\"")
+            .header(CONTENT_TYPE, "application/merge-patch+json")
+            .body(body.to_string())
+            .send()
+    };
+    problem(
+        patch(json!({"security_label": {"classification": "NATO UNCLASSIFIED"}}))
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let retitled = patch(json!({"title": "Plain, retitled"})).await.unwrap();
+    assert_eq!(retitled.status(), StatusCode::OK);
 }

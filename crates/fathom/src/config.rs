@@ -3,14 +3,17 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
+use fathom_model::{Policy, PolicyDocument};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 7] = [
+const SETTINGS: [&str; 8] = [
     "listen",
+    "policy",
     "data_dir",
     "database_url",
     "body_limit",
@@ -29,6 +32,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
     pub database_url: Option<String>,
+    /// The security policy file (TOML or JSON); the shipped default policy when absent.
+    pub policy: Option<PathBuf>,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
     /// How many recent search results are kept for repeated searches (0: none).
@@ -52,6 +57,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./fathom-data"),
             database_url: None,
+            policy: None,
             body_limit: 1024 * 1024,
             search_cache: fathom_service::DEFAULT_CACHE_ENTRIES,
             bootstrap_token: None,
@@ -69,9 +75,40 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PathBuf>,
 }
 
 impl Config {
+    /// The security policy: the configured file, or the shipped default.
+    pub fn load_policy(&self) -> anyhow::Result<Policy> {
+        let Some(path) = &self.policy else {
+            return Ok(Policy::default_policy());
+        };
+        let document: PolicyDocument = if path.extension().is_some_and(|e| e == "toml") {
+            Figment::from(Toml::file_exact(path))
+                .extract()
+                .with_context(|| format!("cannot read the policy {}", path.display()))?
+        } else {
+            let text = std::fs::read(path)
+                .with_context(|| format!("cannot read the policy {}", path.display()))?;
+            serde_json::from_slice(&text)
+                .with_context(|| format!("cannot read the policy {}", path.display()))?
+        };
+        Policy::parse(document).map_err(|errors| {
+            let problems: Vec<String> = errors
+                .0
+                .iter()
+                .map(|e| format!("{}: {}", e.pointer, e.message))
+                .collect();
+            anyhow::anyhow!(
+                "the policy {} is not valid: {}",
+                path.display(),
+                problems.join("; ")
+            )
+        })
+    }
+
     /// Layers the sources. `file` is the configuration file; a missing file is skipped.
     pub fn load(file: &Path, overrides: &Overrides) -> Result<Self, Box<figment::Error>> {
         Figment::from(Serialized::defaults(Config::default()))

@@ -7,6 +7,7 @@ mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,6 +39,9 @@ struct Cli {
     /// Use PostgreSQL (`postgres://…`) instead of the embedded SQLite file.
     #[arg(long, global = true)]
     database_url: Option<String>,
+    /// The security policy file, TOML or JSON [default: the shipped policy].
+    #[arg(long, global = true)]
+    policy: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -133,6 +137,7 @@ fn main() -> ExitCode {
         },
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),
+        policy: cli.policy.clone(),
     };
     let config = match Config::load(&cli.config, &overrides) {
         Ok(config) => config,
@@ -206,7 +211,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 ErrorPolicy::Continue => OnError::Continue,
                 ErrorPolicy::Stop => OnError::Stop,
             };
-            let report = ndjson::import(&store, kind, &file, on_error).await;
+            let policy = Arc::new(config.load_policy()?);
+            let report = ndjson::import(&store, policy, kind, &file, on_error).await;
             store.close().await;
             let report = report?;
             eprintln!(
@@ -226,7 +232,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             kind,
         } => {
             let store = open_store(&config).await?;
-            let written = ndjson::export(&store, kind).await;
+            let policy = Arc::new(config.load_policy()?);
+            let written = ndjson::export(&store, policy, kind).await;
             store.close().await;
             eprintln!("exported {} {}", written?, kind_name(kind));
             Ok(ExitCode::SUCCESS)

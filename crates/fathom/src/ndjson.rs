@@ -2,9 +2,10 @@
 //! the size of the file or the catalogue.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
-use fathom_model::{OrganisationInput, decode_json};
+use fathom_model::{OrganisationInput, Policy, decode_json};
 use fathom_service::{
     Catalogue, DatasetFilter, IMPORT_BATCH, OnError, PageRequest, Position, Store,
 };
@@ -21,6 +22,7 @@ pub struct ImportReport {
 
 pub async fn import(
     store: &Store,
+    policy: Arc<Policy>,
     kind: Kind,
     file: &Path,
     on_error: OnError,
@@ -33,7 +35,7 @@ pub async fn import(
             .with_context(|| format!("cannot open {}", file.display()))?;
         Box::new(BufReader::with_capacity(1 << 16, opened))
     };
-    let catalogue = Catalogue::new(store.clone());
+    let catalogue = Catalogue::new(store.clone(), policy);
     match kind {
         Kind::Datasets => import_datasets(&catalogue, reader, on_error).await,
         Kind::Organisations => import_organisations(&catalogue, reader, on_error).await,
@@ -160,9 +162,9 @@ fn reject(report: &mut ImportReport, line: u64, message: &str) {
 }
 
 /// Writes every record to standard output, one JSON document per line, a page at a time.
-pub async fn export(store: &Store, kind: Kind) -> anyhow::Result<u64> {
+pub async fn export(store: &Store, policy: Arc<Policy>, kind: Kind) -> anyhow::Result<u64> {
     const PAGE: u32 = 1000;
-    let catalogue = Catalogue::new(store.clone());
+    let catalogue = Catalogue::new(store.clone(), policy);
     let mut out = tokio::io::BufWriter::with_capacity(1 << 16, tokio::io::stdout());
     let mut written = 0_u64;
     let mut after = None;

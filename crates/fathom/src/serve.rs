@@ -1,5 +1,6 @@
 //! `fathom serve`: the HTTP server, until SIGTERM or Ctrl-C.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,7 +13,8 @@ use crate::demo;
 pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Result<()> {
     let search = Search::open(&config.data_dir, store.clone(), config.search_cache)
         .context("cannot open the search index")?;
-    let state = AppState::new(store.clone(), search.clone());
+    let policy = Arc::new(config.load_policy()?);
+    let state = AppState::new(store.clone(), search.clone(), policy);
     if let Some(token) = &config.bootstrap_token
         && state
             .identity

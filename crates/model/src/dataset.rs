@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::label::{LabelInput, Policy, SecurityLabel};
 use crate::validation::ValidationErrors;
 use crate::values::{
     BoundingBox, Iri, LanguageTag, Slug, Spatial, TemporalExtent, parse_geometry, parse_instant,
@@ -78,6 +79,8 @@ pub struct DatasetMetadata {
     pub identifiers: Vec<String>,
     #[serde(default)]
     pub distributions: Vec<Distribution>,
+    /// Who may see the dataset: its confidentiality label under the active policy.
+    pub security_label: SecurityLabel,
 }
 
 /// The lifecycle state of a dataset.
@@ -246,6 +249,8 @@ pub struct DatasetInput {
     pub landing_page: Option<String>,
     pub identifiers: Option<Vec<String>>,
     pub distributions: Option<Vec<DistributionInput>>,
+    /// The confidentiality label; the policy's default label when absent.
+    pub security_label: Option<LabelInput>,
     /// `draft`, `published` (the default), `deprecated` or `retired`.
     pub state: Option<String>,
     #[schema(read_only)]
@@ -326,10 +331,11 @@ const MAX_TEXT: usize = 100_000;
 const MAX_SHORT_TEXT: usize = 1_000;
 
 impl DatasetInput {
-    /// Parses every field, collecting every problem with a pointer to it. `new_distribution_id`
-    /// supplies ids for distributions that come without one.
+    /// Parses every field, collecting every problem with a pointer to it; the label against
+    /// `policy`. `new_distribution_id` supplies ids for distributions that come without one.
     pub fn parse(
         self,
+        policy: &Policy,
         mut new_distribution_id: impl FnMut() -> Uuid,
     ) -> Result<DatasetDraft, ValidationErrors> {
         let mut errors = ValidationErrors::default();
@@ -430,6 +436,18 @@ impl DatasetInput {
         let state = self
             .state
             .and_then(|s| errors.check("/state", DatasetState::parse(&s)));
+        let security_label = match self.security_label {
+            None => Some(policy.default_label().clone()),
+            Some(input) => match policy.parse_label(input) {
+                Ok(label) => Some(label),
+                Err(label_errors) => {
+                    for error in label_errors.0 {
+                        errors.push(format!("/security_label{}", error.pointer), error.message);
+                    }
+                    None
+                }
+            },
+        };
         let duplicate_distribution = distributions
             .iter()
             .enumerate()
@@ -441,7 +459,8 @@ impl DatasetInput {
             );
         }
 
-        let (Some(title), Some(organisation), true) = (title, organisation, errors.is_empty())
+        let (Some(title), Some(organisation), Some(security_label), true) =
+            (title, organisation, security_label, errors.is_empty())
         else {
             return Err(errors);
         };
@@ -467,6 +486,7 @@ impl DatasetInput {
                 landing_page,
                 identifiers,
                 distributions,
+                security_label,
             },
             state,
         })
@@ -690,8 +710,48 @@ mod tests {
     }
 
     #[test]
+    fn labels_default_to_the_policy_s_and_are_checked_against_it() {
+        let policy = Policy::default_policy();
+        let draft = input().parse(&policy, Uuid::now_v7).unwrap();
+        assert_eq!(&draft.metadata.security_label, policy.default_label());
+        let mut labelled = input();
+        labelled.security_label = Some(
+            serde_json::from_value(serde_json::json!({
+                "classification": "NATO RESTRICTED",
+                "categories": [{"tag": "ReleasableTo", "values": ["NOR"]}]
+            }))
+            .unwrap(),
+        );
+        let label = labelled
+            .parse(&policy, Uuid::now_v7)
+            .unwrap()
+            .metadata
+            .security_label;
+        assert_eq!(label.classification, "NATO RESTRICTED");
+        let mut bad = input();
+        bad.security_label = Some(
+            serde_json::from_value(serde_json::json!({
+                "classification": "SECRET-ISH",
+                "categories": [{"tag": "ReleasableTo", "values": ["MARS"]}]
+            }))
+            .unwrap(),
+        );
+        let errors = bad.parse(&policy, Uuid::now_v7).unwrap_err();
+        let pointers: Vec<&str> = errors.0.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/security_label/classification",
+                "/security_label/categories/0/values/0"
+            ]
+        );
+    }
+
+    #[test]
     fn a_valid_input_parses_and_derives_its_slug() {
-        let draft = input().parse(Uuid::now_v7).unwrap();
+        let draft = input()
+            .parse(&Policy::default_policy(), Uuid::now_v7)
+            .unwrap();
         assert!(draft.slug_derived);
         assert_eq!(draft.metadata.slug.as_str(), "ctd-casts-ligurian-sea-2024");
         let distribution = &draft.metadata.distributions[0];
@@ -729,7 +789,9 @@ mod tests {
             ..Default::default()
         }]);
         bad.state = Some("archived".into());
-        let errors = bad.parse(Uuid::now_v7).unwrap_err();
+        let errors = bad
+            .parse(&Policy::default_policy(), Uuid::now_v7)
+            .unwrap_err();
         let pointers: Vec<_> = errors.0.iter().map(|e| e.pointer.as_str()).collect();
         assert_eq!(
             pointers,
@@ -755,7 +817,9 @@ mod tests {
 
     #[test]
     fn a_stored_dataset_round_trips_through_json() {
-        let draft = input().parse(Uuid::now_v7).unwrap();
+        let draft = input()
+            .parse(&Policy::default_policy(), Uuid::now_v7)
+            .unwrap();
         let now = OffsetDateTime::UNIX_EPOCH;
         let dataset = Dataset {
             id: Uuid::now_v7(),
@@ -775,7 +839,10 @@ mod tests {
         assert_eq!(back, dataset);
         let as_input: DatasetInput = serde_json::from_value(json).unwrap();
         assert_eq!(
-            as_input.parse(Uuid::now_v7).unwrap().metadata,
+            as_input
+                .parse(&Policy::default_policy(), Uuid::now_v7)
+                .unwrap()
+                .metadata,
             dataset.metadata
         );
     }
@@ -790,7 +857,9 @@ mod tests {
             ..Default::default()
         };
         bad.distributions = Some(vec![distribution.clone(), distribution]);
-        let errors = bad.parse(Uuid::now_v7).unwrap_err();
+        let errors = bad
+            .parse(&Policy::default_policy(), Uuid::now_v7)
+            .unwrap_err();
         assert_eq!(errors.0[0].pointer, "/distributions/1/id");
     }
 }

@@ -1,10 +1,12 @@
 //! The catalogue's use cases: organisations, datasets and their distributions.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use fathom_model::{
     Dataset, DatasetDraft, DatasetInput, DatasetState, Distribution, DistributionInput,
-    Organisation, OrganisationInput, Principal, Slug, ValidationErrors, decode_json, decode_value,
+    Organisation, OrganisationInput, Policy, Principal, SecurityLabel, Slug, ValidationErrors,
+    decode_json, decode_value,
 };
 use fathom_store::{
     DatasetFilter, EntityType, PageRequest, RecordJson, RecordKey, Revision, Store, StoreError,
@@ -12,6 +14,7 @@ use fathom_store::{
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::access;
 use crate::error::ServiceError;
 use crate::merge_patch::merge_patch;
 use fathom_store::now;
@@ -51,11 +54,17 @@ pub struct ImportOutcome {
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     store: Store,
+    policy: Arc<Policy>,
 }
 
 impl Catalogue {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(store: Store, policy: Arc<Policy>) -> Self {
+        Self { store, policy }
+    }
+
+    /// The security policy labels are parsed and decided against.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// Checks that the database answers (readiness).
@@ -179,7 +188,8 @@ impl Catalogue {
         input: DatasetInput,
     ) -> Result<Dataset> {
         require_editor(principal)?;
-        let draft = input.parse(Uuid::now_v7)?;
+        let draft = input.parse(&self.policy, Uuid::now_v7)?;
+        self.check_label(principal, &draft.metadata.security_label, None)?;
         self.check_organisation(&draft).await?;
         let mut dataset = new_dataset(draft.metadata, draft.state);
         if draft.slug_derived {
@@ -256,10 +266,15 @@ impl Catalogue {
         require_editor(principal)?;
         let current = self.dataset(key).await?;
         let expected = check_revision("dataset", expected, current.revision)?;
-        let mut draft = input.parse(Uuid::now_v7)?;
+        let mut draft = input.parse(&self.policy, Uuid::now_v7)?;
         if draft.slug_derived {
             draft.metadata.slug = current.metadata.slug.clone();
         }
+        self.check_label(
+            principal,
+            &draft.metadata.security_label,
+            Some(&current.metadata.security_label),
+        )?;
         self.check_organisation(&draft).await?;
         let dataset = Dataset {
             metadata: draft.metadata,
@@ -488,7 +503,7 @@ impl Catalogue {
         organisations: &mut HashMap<String, bool>,
     ) -> Result<DatasetDraft> {
         let input: DatasetInput = decode_json(text.as_bytes())?;
-        let draft = input.parse(Uuid::now_v7)?;
+        let draft = input.parse(&self.policy, Uuid::now_v7)?;
         let organisation = draft.metadata.organisation.as_str();
         let known = match organisations.get(organisation) {
             Some(known) => *known,
@@ -688,6 +703,32 @@ fn check_revision(entity: &'static str, expected: Option<i64>, current: i64) -> 
         Ok(expected)
     } else {
         Err(ServiceError::StaleRevision { entity, expected })
+    }
+}
+
+impl Catalogue {
+    /// Nobody labels a record beyond what they may read, and changing a record's label is a release.
+    fn check_label(
+        &self,
+        principal: &Principal,
+        label: &SecurityLabel,
+        current: Option<&SecurityLabel>,
+    ) -> Result<()> {
+        let subject = access::subject(&self.policy, principal);
+        if !self.policy.subject_may_read(&subject, label) {
+            return Err(ServiceError::Forbidden(
+                "a record cannot be labelled beyond what its writer may read",
+            ));
+        }
+        if let Some(current) = current
+            && current != label
+            && !principal.may_administer()
+        {
+            return Err(ServiceError::Forbidden(
+                "changing a record's security label is a release: only an admin may, for now",
+            ));
+        }
+        Ok(())
     }
 }
 

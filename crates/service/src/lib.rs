@@ -1,6 +1,7 @@
 //! Use cases: the one place where permission is decided and writes are shaped. The HTTP API and the
 //! command line both call these; neither talks to the store directly.
 
+pub mod access;
 mod catalogue;
 mod error;
 mod idempotency;

@@ -195,7 +195,7 @@ pub fn dataset(organisation: &str, title: &str) -> Dataset {
     }))
     .unwrap_or_else(|e| fail(&e.to_string()));
     let draft = input
-        .parse(Uuid::now_v7)
+        .parse(&fathom_model::Policy::default_policy(), Uuid::now_v7)
         .unwrap_or_else(|e| fail(&e.to_string()));
     let at = now();
     Dataset {

@@ -4,6 +4,7 @@ mod datasets;
 mod health;
 mod ogcapi;
 mod organisations;
+mod policy;
 mod search;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -29,6 +30,7 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
             organisations::patch,
             organisations::delete
         ))
+        .routes(routes!(policy::policy))
         .routes(routes!(search::search))
         .routes(routes!(ogcapi::landing))
         // OGC API clients (OWSLib among them) address the landing page with a trailing slash.
