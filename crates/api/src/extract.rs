@@ -63,16 +63,43 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(ServiceError::Unauthenticated)?;
+        let token = bearer_token(parts).ok_or(ServiceError::Unauthenticated)?;
         Ok(Self(state.identity.authenticate(token).await?))
     }
+}
+
+/// Who reads: the authenticated caller, or nobody for a request without credentials (an
+/// anonymous reader). Credentials that are sent must be valid (401 otherwise), so a mistyped token
+/// is an error rather than a silently smaller view.
+#[derive(Debug, Clone)]
+pub struct Reader(pub Option<Principal>);
+
+impl Reader {
+    pub fn principal(&self) -> Option<&Principal> {
+        self.0.as_ref()
+    }
+}
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(Self(None));
+        }
+        let token = bearer_token(parts).ok_or(ServiceError::Unauthenticated)?;
+        Ok(Self(Some(state.identity.authenticate(token).await?)))
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
 }
 
 /// The `If-Match` precondition: the revision the client read, as its `ETag`.

@@ -22,6 +22,7 @@ fathom_store::on_both_backends!(
     search_finds_by_words_place_time_and_filters,
     ogc_api_records_serves_the_catalogue,
     security_labels_are_parsed_and_guarded,
+    no_read_path_shows_what_its_reader_may_not_see,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -40,8 +41,13 @@ struct Server {
 impl Server {
     async fn start(db: TestStore) -> Self {
         let index_dir = tempfile::tempdir().unwrap();
-        let search =
-            Search::open(index_dir.path(), db.store.clone(), DEFAULT_CACHE_ENTRIES).unwrap();
+        let search = Search::open(
+            index_dir.path(),
+            db.store.clone(),
+            std::sync::Arc::new(fathom_model::Policy::default_policy()),
+            DEFAULT_CACHE_ENTRIES,
+        )
+        .unwrap();
         let state = AppState::new(
             db.store.clone(),
             search.clone(),
@@ -1393,4 +1399,174 @@ async fn security_labels_are_parsed_and_guarded(db: TestStore) {
     .await;
     let retitled = patch(json!({"title": "Plain, retitled"})).await.unwrap();
     assert_eq!(retitled.status(), StatusCode::OK);
+}
+
+/// The leak test: labelled datasets drawn at random (seeded), and for each kind of reader, every read
+/// path shows exactly what the policy's decision allows: records, totals and facet counts alike.
+async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
+    use fathom_model::{Policy, SecurityLabel, Subject};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let server = &Server::start(db).await;
+    let organisations = ["cmre", "nhs"];
+    for organisation in organisations {
+        server.with_organisation(organisation).await;
+    }
+    let labels = [
+        None,
+        Some(json!({"classification": "NATO UNCLASSIFIED"})),
+        Some(
+            json!({"classification": "PUBLIC", "categories": [{"tag": "ReleasableTo", "values": ["NOR"]}]}),
+        ),
+        Some(
+            json!({"classification": "PUBLIC", "categories": [{"tag": "NeedToKnow", "values": ["REP-MUS"]}]}),
+        ),
+        Some(
+            json!({"classification": "NATO SECRET", "categories": [{"tag": "ReleasableTo", "values": ["NATO"]}]}),
+        ),
+    ];
+    let mut seed: u64 = 0x5eed;
+    let mut draw = |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize % n
+    };
+    let mut datasets: Vec<(String, &str, SecurityLabel)> = Vec::new();
+    for n in 0..24 {
+        let organisation = organisations[draw(2)];
+        let mut body = json!({"title": format!("Survey {n}"), "organisation": organisation,
+            "keywords": ["survey"], "spatial": {"bbox": [5.0, 40.0, 10.0, 45.0]},
+            "distributions": [{"access_url": "https://data.example.org/x"}]});
+        if let Some(label) = &labels[draw(labels.len())] {
+            body["security_label"] = label.clone();
+        }
+        let created = server
+            .send_json(Method::POST, "/api/v1/datasets", &server.admin, &body)
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let created: Value = created.json().await.unwrap();
+        let label = serde_json::from_value(created["security_label"].clone()).unwrap();
+        datasets.push((
+            created["id"].as_str().unwrap().to_owned(),
+            organisation,
+            label,
+        ));
+    }
+    server.search.catch_up().await.unwrap();
+
+    let policy = Policy::default_policy();
+    let anonymous = Subject::anonymous(&policy);
+    let administrator = Subject {
+        administrator: true,
+        ..anonymous.clone()
+    };
+    let readers = [
+        ("anonymous", None, &anonymous),
+        ("viewer", Some(server.viewer.as_str()), &anonymous),
+        ("editor", Some(server.editor.as_str()), &anonymous),
+        ("admin", Some(server.admin.as_str()), &administrator),
+    ];
+    for (who, token, subject) in readers {
+        let expected: BTreeSet<&str> = datasets
+            .iter()
+            .filter(|(_, _, label)| policy.subject_may_read(subject, label))
+            .map(|(id, _, _)| id.as_str())
+            .collect();
+        assert!(
+            who == "admin" || expected.len() < datasets.len(),
+            "the draw labels some datasets beyond {who}"
+        );
+        let get = |path: String| async move {
+            server
+                .request(Method::GET, &path, token)
+                .send()
+                .await
+                .unwrap()
+        };
+        let json = move |path: String| async move {
+            let response = get(path.clone()).await;
+            assert_eq!(response.status(), StatusCode::OK, "{who}: {path}");
+            response.json::<Value>().await.unwrap()
+        };
+        let ids_of = |items: &Value, id: &str| -> BTreeSet<String> {
+            items
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item[id].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let expected_owned: BTreeSet<String> = expected.iter().map(|id| (*id).to_owned()).collect();
+
+        for (id, _, _) in &datasets {
+            let status = if expected.contains(id.as_str()) {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            for path in [
+                format!("/api/v1/datasets/{id}"),
+                format!("/api/v1/datasets/{id}/revisions"),
+                format!("/api/v1/datasets/{id}/revisions/1"),
+                format!("/api/v1/datasets/{id}/distributions"),
+                format!("/ogcapi/collections/datasets/items/{id}"),
+            ] {
+                assert_eq!(get(path.clone()).await.status(), status, "{who}: {path}");
+            }
+        }
+
+        // The list, page by page.
+        let mut listed = BTreeSet::new();
+        let mut next = Some("/api/v1/datasets?limit=5".to_owned());
+        while let Some(path) = next {
+            let page = json(path).await;
+            listed.extend(ids_of(&page["items"], "id"));
+            next = page["next"].as_str().map(str::to_owned);
+        }
+        assert_eq!(listed, expected_owned, "{who}: list");
+
+        // Search: hits, total and facet counts.
+        for query in ["q=survey&", ""] {
+            let found = json(format!(
+                "/api/v1/search?{query}facets=organisation&limit=100"
+            ))
+            .await;
+            assert_eq!(found["total"], expected.len(), "{who}: search total");
+            assert_eq!(ids_of(&found["hits"], "id"), expected_owned, "{who}: hits");
+            let mut per_organisation: BTreeMap<&str, u64> = BTreeMap::new();
+            for (id, organisation, _) in &datasets {
+                if expected.contains(id.as_str()) {
+                    *per_organisation.entry(organisation).or_default() += 1;
+                }
+            }
+            let facets: BTreeMap<&str, u64> = found["facets"]["organisation"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| (f["value"].as_str().unwrap(), f["count"].as_u64().unwrap()))
+                .collect();
+            assert_eq!(facets, per_organisation, "{who}: facet counts");
+        }
+
+        // OGC API - Records: search and ids.
+        let items = json("/ogcapi/collections/datasets/items?limit=100".into()).await;
+        assert_eq!(items["numberMatched"], expected.len(), "{who}: OGC total");
+        assert_eq!(
+            ids_of(&items["features"], "id"),
+            expected_owned,
+            "{who}: OGC"
+        );
+        let all: Vec<&str> = datasets.iter().map(|(id, _, _)| id.as_str()).collect();
+        let by_ids = json(format!(
+            "/ogcapi/collections/datasets/items?ids={}",
+            all.join(",")
+        ))
+        .await;
+        assert_eq!(
+            ids_of(&by_ids["features"], "id"),
+            expected_owned,
+            "{who}: OGC ids"
+        );
+    }
 }

@@ -183,7 +183,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Reindex => {
             let store = open_store(&config).await?;
-            let search = fathom_service::Search::open(&config.data_dir, store.clone(), 0)?;
+            let policy = Arc::new(config.load_policy()?);
+            let search = fathom_service::Search::open(&config.data_dir, store.clone(), policy, 0)?;
             let started = std::time::Instant::now();
             let count = search.rebuild().await;
             store.close().await;

@@ -176,7 +176,8 @@ pub async fn export(store: &Store, policy: Arc<Policy>, kind: Kind) -> anyhow::R
         // Datasets go out as stored, without decoding; organisations are few.
         let lines: Vec<(uuid::Uuid, String)> = match kind {
             Kind::Datasets => catalogue
-                .datasets_json(&DatasetFilter::default(), page)
+                // The operator exports everything, whatever its label.
+                .datasets_json(Some(&operator()), &DatasetFilter::default(), page)
                 .await?
                 .into_iter()
                 .map(|record| (record.id, String::from(Box::<str>::from(record.json))))

@@ -11,9 +11,14 @@ use crate::config::Config;
 use crate::demo;
 
 pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Result<()> {
-    let search = Search::open(&config.data_dir, store.clone(), config.search_cache)
-        .context("cannot open the search index")?;
     let policy = Arc::new(config.load_policy()?);
+    let search = Search::open(
+        &config.data_dir,
+        store.clone(),
+        Arc::clone(&policy),
+        config.search_cache,
+    )
+    .context("cannot open the search index")?;
     let state = AppState::new(store.clone(), search.clone(), policy);
     if let Some(token) = &config.bootstrap_token
         && state

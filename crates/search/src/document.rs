@@ -1,7 +1,7 @@
 //! The index schema and how a dataset becomes a document.
 
-use fathom_model::Dataset;
 use fathom_model::values::parse_instant;
+use fathom_model::{CategoryType, Dataset};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -31,6 +31,9 @@ pub struct Fields {
     /// Persistent identifiers (DOIs, handles): OGC API - Records' `externalIds`.
     pub external_id: Field,
     pub state: Field,
+    /// The classification of the label, and its categories' values as [`label_term`]s.
+    pub label_classification: Field,
+    pub label_term: Field,
     pub modified: Field,
     pub temporal_start: Field,
     pub temporal_end: Field,
@@ -75,6 +78,8 @@ impl Fields {
             language: builder.add_text_field("language", exact.clone()),
             external_id: builder.add_text_field("external_id", STRING),
             state: builder.add_text_field("state", exact),
+            label_classification: builder.add_text_field("label_classification", STRING),
+            label_term: builder.add_text_field("label_term", STRING),
             modified: builder.add_date_field("modified", INDEXED | FAST | STORED),
             temporal_start: builder.add_date_field("temporal_start", FAST),
             temporal_end: builder.add_date_field("temporal_end", FAST),
@@ -125,6 +130,20 @@ impl Fields {
             doc.add_text(self.external_id, identifier);
         }
         doc.add_text(self.state, dataset.state.as_str());
+        let label = &metadata.security_label;
+        doc.add_text(self.label_classification, &label.classification);
+        for category in &label.categories {
+            doc.add_text(
+                self.label_term,
+                label_term(category.kind, &category.tag, None),
+            );
+            for value in &category.values {
+                doc.add_text(
+                    self.label_term,
+                    label_term(category.kind, &category.tag, Some(value)),
+                );
+            }
+        }
         // DCAT `modified` when the publisher gave it, else when the record last changed.
         let modified = metadata
             .modified
@@ -159,6 +178,19 @@ pub fn longitude_intervals(west: f64, east: f64) -> ((f64, f64), (f64, f64)) {
         ((west, east), (west, east))
     } else {
         ((west, 180.0), (-180.0, east))
+    }
+}
+
+/// A term of a label's category: `p\u{1f}ReleasableTo` marks a permissive category's presence,
+/// `p\u{1f}ReleasableTo\u{1f}NOR` one of its values (`r` for restrictive ones).
+pub fn label_term(kind: CategoryType, tag: &str, value: Option<&str>) -> String {
+    let kind = match kind {
+        CategoryType::Permissive => 'p',
+        CategoryType::Restrictive => 'r',
+    };
+    match value {
+        Some(value) => format!("{kind}\u{1f}{tag}\u{1f}{value}"),
+        None => format!("{kind}\u{1f}{tag}"),
     }
 }
 

@@ -14,7 +14,7 @@ mod within;
 
 pub use index::{DEFAULT_CACHE_ENTRIES, FacetCount, Hit, SearchIndex, SearchResults};
 pub use indexer::{catch_up, rebuild, run};
-pub use query::{Direction, Facet, SearchRequest, Sort, TimeRange};
+pub use query::{CategoryVisibility, Direction, Facet, SearchRequest, Sort, TimeRange, Visibility};
 
 /// What can go wrong in the index.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,6 @@
 //! A search request and the tantivy query it becomes.
 
-use fathom_model::BoundingBox;
+use fathom_model::{BoundingBox, CategoryType};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
@@ -9,7 +9,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, Term};
 use time::OffsetDateTime;
 
-use crate::document::{Fields, normalise};
+use crate::document::{Fields, label_term, normalise};
 
 /// Words shorter than this are matched exactly; longer ones also with one typo.
 const FUZZY_FROM: usize = 5;
@@ -40,9 +40,29 @@ pub struct SearchRequest {
     /// Persistent identifiers, matched exactly.
     pub external_id: Vec<String>,
     pub facets: Vec<Facet>,
+    /// What the reader may see; `None` for a reader who sees everything.
+    pub visibility: Option<Visibility>,
     pub sort: Sort,
     pub offset: usize,
     pub limit: usize,
+}
+
+/// The part of the catalogue a reader may see, as the index can test it: a policy's access decision
+/// compiled for one reader (see `fathom_service::access`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visibility {
+    /// The classifications the reader's clearance dominates.
+    pub classifications: Vec<String>,
+    /// Every category of the policy, with the values the reader does not hold and those they do.
+    pub categories: Vec<CategoryVisibility>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryVisibility {
+    pub tag: String,
+    pub kind: CategoryType,
+    pub held: Vec<String>,
+    pub not_held: Vec<String>,
 }
 
 /// A time interval, either end open.
@@ -157,9 +177,65 @@ pub(crate) fn build(
             .collect();
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
     }
+    if let Some(visibility) = &request.visibility {
+        clauses.push((Occur::Must, visibility_query(visibility, fields)));
+    }
     // Place and time are checked on the matches by the collector (`within.rs`).
     if clauses.is_empty() {
         return Box::new(AllQuery);
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// The documents a reader may see: a classification they are cleared for; for every permissive
+/// category present, one of its values held; no restrictive value not held.
+fn visibility_query(visibility: &Visibility, fields: &Fields) -> Box<dyn Query> {
+    let term = |field, text: &str| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, text),
+            IndexRecordOption::Basic,
+        ))
+    };
+    let any = |queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+        ))
+    };
+    let classification = any(visibility
+        .classifications
+        .iter()
+        .map(|c| term(fields.label_classification, c))
+        .collect());
+    let mut clauses = vec![(Occur::Must, classification)];
+    for category in &visibility.categories {
+        let value_term = |value: &String| {
+            term(
+                fields.label_term,
+                &label_term(category.kind, &category.tag, Some(value)),
+            )
+        };
+        match category.kind {
+            CategoryType::Restrictive => {
+                for value in &category.not_held {
+                    clauses.push((Occur::MustNot, value_term(value)));
+                }
+            }
+            CategoryType::Permissive => {
+                // Present, and none of its values held.
+                let present = term(
+                    fields.label_term,
+                    &label_term(category.kind, &category.tag, None),
+                );
+                let mut unmet = vec![(Occur::Must, present)];
+                if !category.held.is_empty() {
+                    unmet.push((
+                        Occur::MustNot,
+                        any(category.held.iter().map(value_term).collect()),
+                    ));
+                }
+                clauses.push((Occur::MustNot, Box::new(BooleanQuery::new(unmet))));
+            }
+        }
     }
     Box::new(BooleanQuery::new(clauses))
 }

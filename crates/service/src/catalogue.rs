@@ -9,7 +9,8 @@ use fathom_model::{
     decode_json, decode_value,
 };
 use fathom_store::{
-    DatasetFilter, EntityType, PageRequest, RecordJson, RecordKey, Revision, Store, StoreError,
+    DatasetFilter, EntityType, Operation, PageRequest, Position, RecordJson, RecordKey, Revision,
+    Store, StoreError,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -20,6 +21,9 @@ use crate::merge_patch::merge_patch;
 use fathom_store::now;
 
 type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// How many records a list reads at a time when it must skip those its reader may not see.
+const LIST_BATCH: u32 = 200;
 
 /// How many datasets an import writes per transaction.
 pub const IMPORT_BATCH: usize = 1_000;
@@ -204,40 +208,107 @@ impl Catalogue {
         Ok(dataset)
     }
 
-    pub async fn dataset(&self, key: &RecordKey) -> Result<Dataset> {
-        self.store
+    /// A dataset `reader` may see (`None`: an anonymous reader). One they may not see is not found,
+    /// exactly as if it did not exist.
+    pub async fn dataset(&self, reader: Option<&Principal>, key: &RecordKey) -> Result<Dataset> {
+        let dataset = self
+            .store
             .dataset(key)
             .await
-            .map_err(|e| ServiceError::from_store("dataset", e))
+            .map_err(|e| ServiceError::from_store("dataset", e))?;
+        self.visible(reader, &dataset.metadata.security_label)?;
+        Ok(dataset)
     }
 
     /// A dataset as its stored JSON, for reads that serve it unchanged.
-    pub async fn dataset_json(&self, key: &RecordKey) -> Result<RecordJson> {
-        self.store
+    pub async fn dataset_json(
+        &self,
+        reader: Option<&Principal>,
+        key: &RecordKey,
+    ) -> Result<RecordJson> {
+        let record = self
+            .store
             .dataset_json(key)
             .await
-            .map_err(|e| ServiceError::from_store("dataset", e))
+            .map_err(|e| ServiceError::from_store("dataset", e))?;
+        self.visible(reader, &label_of(record.json.get())?)?;
+        Ok(record)
     }
 
-    /// A page of datasets as their stored JSON.
+    /// `NotFound` unless `reader` may see a record labelled `label`.
+    fn visible(&self, reader: Option<&Principal>, label: &SecurityLabel) -> Result<()> {
+        let subject = access::subject_of(&self.policy, reader);
+        if self.policy.subject_may_read(&subject, label) {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("dataset"))
+        }
+    }
+
+    /// A page of the datasets `reader` may see, as their stored JSON: up to `page.limit` records
+    /// after `page.after`, skipping those not to be seen (so a page may be read in several batches;
+    /// the keyset position carries on after the last record read).
     pub async fn datasets_json(
         &self,
+        reader: Option<&Principal>,
         filter: &DatasetFilter,
         page: PageRequest,
     ) -> Result<Vec<RecordJson>> {
-        self.store
-            .datasets_json(filter, page)
-            .await
-            .map_err(ServiceError::Internal)
+        let sees_everything = access::subject_of(&self.policy, reader).administrator;
+        let batch = if sees_everything {
+            page.limit
+        } else {
+            page.limit.max(LIST_BATCH)
+        };
+        let mut visible = Vec::new();
+        let mut after = page.after;
+        loop {
+            let records = self
+                .store
+                .datasets_json(
+                    filter,
+                    PageRequest {
+                        after,
+                        limit: batch,
+                    },
+                )
+                .await
+                .map_err(ServiceError::Internal)?;
+            let exhausted = records.len() < batch as usize;
+            for record in records {
+                after = Some(match filter.modified_since {
+                    Some(_) => Position::Modified(record.updated_at, record.id),
+                    None => Position::Id(record.id),
+                });
+                if sees_everything || self.visible(reader, &label_of(record.json.get())?).is_ok() {
+                    visible.push(record);
+                    if visible.len() == page.limit as usize {
+                        return Ok(visible);
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(visible);
+            }
+        }
     }
 
-    /// The datasets with these ids, in the order of `ids` (those that no longer exist are left out).
-    pub async fn datasets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Dataset>> {
+    /// The datasets with these ids that `reader` may see, in the order of `ids` (those that no
+    /// longer exist, or are not to be seen, are left out).
+    pub async fn datasets_by_ids(
+        &self,
+        reader: Option<&Principal>,
+        ids: &[Uuid],
+    ) -> Result<Vec<Dataset>> {
         let mut found = self
             .store
             .datasets_by_ids(ids)
             .await
             .map_err(ServiceError::Internal)?;
+        found.retain(|dataset| {
+            self.visible(reader, &dataset.metadata.security_label)
+                .is_ok()
+        });
         let order: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
         found.sort_by_key(|dataset| order.get(&dataset.id).copied().unwrap_or(usize::MAX));
         Ok(found)
@@ -264,7 +335,7 @@ impl Catalogue {
         input: DatasetInput,
     ) -> Result<Dataset> {
         require_editor(principal)?;
-        let current = self.dataset(key).await?;
+        let current = self.dataset(Some(principal), key).await?;
         let expected = check_revision("dataset", expected, current.revision)?;
         let mut draft = input.parse(&self.policy, Uuid::now_v7)?;
         if draft.slug_derived {
@@ -296,7 +367,7 @@ impl Catalogue {
         patch: &Value,
     ) -> Result<Dataset> {
         require_editor(principal)?;
-        let current = self.dataset(key).await?;
+        let current = self.dataset(Some(principal), key).await?;
         let expected = check_revision("dataset", expected, current.revision)?;
         let input = patched(&current, patch)?;
         self.replace_dataset(principal, &RecordKey::Id(current.id), Some(expected), input)
@@ -311,7 +382,7 @@ impl Catalogue {
         expected: Option<i64>,
     ) -> Result<()> {
         require_editor(principal)?;
-        let current = self.dataset(key).await?;
+        let current = self.dataset(Some(principal), key).await?;
         let expected = check_revision("dataset", expected, current.revision)?;
         self.store
             .delete_dataset(current.id, expected, &principal.name)
@@ -321,13 +392,16 @@ impl Catalogue {
 
     /// The revisions of a dataset after `after`, oldest first, without their snapshots. Revisions
     /// outlive the dataset, so the key of a deleted dataset must be its id.
+    /// Visible as the dataset is: to a reader who may see it now or, once deleted, as it was last
+    /// labelled.
     pub async fn dataset_revisions(
         &self,
+        reader: Option<&Principal>,
         key: &RecordKey,
         after: i64,
         limit: u32,
     ) -> Result<Vec<Revision>> {
-        let id = self.dataset_id(key).await?;
+        let id = self.visible_history(reader, key).await?;
         let revisions = self
             .store
             .revisions(EntityType::Dataset, id, after, limit)
@@ -339,12 +413,59 @@ impl Catalogue {
         Ok(revisions)
     }
 
-    pub async fn dataset_revision(&self, key: &RecordKey, revision: i64) -> Result<Revision> {
-        let id = self.dataset_id(key).await?;
-        self.store
+    /// One revision, to a reader who may see the dataset now and the revision as it was labelled.
+    pub async fn dataset_revision(
+        &self,
+        reader: Option<&Principal>,
+        key: &RecordKey,
+        revision: i64,
+    ) -> Result<Revision> {
+        let id = self.visible_history(reader, key).await?;
+        let found = self
+            .store
             .revision(EntityType::Dataset, id, revision)
             .await
-            .map_err(|e| ServiceError::from_store("revision", e))
+            .map_err(|e| ServiceError::from_store("revision", e))?;
+        if let Some(snapshot) = &found.snapshot {
+            self.visible(reader, &label_of(&snapshot.to_string())?)
+                .map_err(|_| ServiceError::NotFound("revision"))?;
+        }
+        Ok(found)
+    }
+
+    /// The id of a dataset whose history `reader` may see: the dataset's own label decides or, for
+    /// a deleted dataset (addressed by id), the label of its last snapshot.
+    async fn visible_history(&self, reader: Option<&Principal>, key: &RecordKey) -> Result<Uuid> {
+        let id = match key {
+            RecordKey::Slug(_) => return Ok(self.dataset(reader, key).await?.id),
+            RecordKey::Id(id) => *id,
+        };
+        let label = match self.store.dataset_json(key).await {
+            Ok(record) => label_of(record.json.get())?,
+            Err(StoreError::NotFound) => {
+                let revisions = self
+                    .store
+                    .revisions(EntityType::Dataset, id, 0, u32::MAX)
+                    .await
+                    .map_err(ServiceError::Internal)?;
+                let last_snapshot = revisions
+                    .iter()
+                    .rev()
+                    .find(|r| r.operation != Operation::Deleted)
+                    .ok_or(ServiceError::NotFound("dataset"))?;
+                let snapshot = self
+                    .store
+                    .revision(EntityType::Dataset, id, last_snapshot.revision)
+                    .await
+                    .map_err(ServiceError::Internal)?
+                    .snapshot
+                    .ok_or(ServiceError::NotFound("dataset"))?;
+                label_of(&snapshot.to_string())?
+            }
+            Err(other) => return Err(ServiceError::Internal(other)),
+        };
+        self.visible(reader, &label)?;
+        Ok(id)
     }
 
     // --- distributions -------------------------------------------------------------------------
@@ -360,7 +481,7 @@ impl Catalogue {
     ) -> Result<(Dataset, Distribution)> {
         require_editor(principal)?;
         let distribution = input.parse(Uuid::now_v7)?;
-        let mut dataset = self.dataset(key).await?;
+        let mut dataset = self.dataset(Some(principal), key).await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         if dataset
             .metadata
@@ -378,8 +499,13 @@ impl Catalogue {
         Ok((dataset, distribution))
     }
 
-    pub async fn distribution(&self, key: &RecordKey, id: Uuid) -> Result<(Dataset, Distribution)> {
-        let dataset = self.dataset(key).await?;
+    pub async fn distribution(
+        &self,
+        reader: Option<&Principal>,
+        key: &RecordKey,
+        id: Uuid,
+    ) -> Result<(Dataset, Distribution)> {
+        let dataset = self.dataset(reader, key).await?;
         let distribution = dataset
             .metadata
             .distributions
@@ -409,7 +535,7 @@ impl Catalogue {
         }
         input.id = Some(id.to_string());
         let distribution = input.parse(|| id)?;
-        let (mut dataset, _) = self.distribution(key, id).await?;
+        let (mut dataset, _) = self.distribution(Some(principal), key, id).await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         for slot in &mut dataset.metadata.distributions {
             if slot.id == id {
@@ -429,7 +555,7 @@ impl Catalogue {
         expected: Option<i64>,
     ) -> Result<Dataset> {
         require_editor(principal)?;
-        let (mut dataset, _) = self.distribution(key, id).await?;
+        let (mut dataset, _) = self.distribution(Some(principal), key, id).await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         dataset.metadata.distributions.retain(|d| d.id != id);
         self.save_changed(principal, dataset, expected).await
@@ -597,13 +723,6 @@ impl Catalogue {
     }
 
     /// The id behind a key; a slug must name a dataset that still exists.
-    async fn dataset_id(&self, key: &RecordKey) -> Result<Uuid> {
-        match key {
-            RecordKey::Id(id) => Ok(*id),
-            RecordKey::Slug(_) => Ok(self.dataset(key).await?.id),
-        }
-    }
-
     /// The first of `slug`, `slug-2`, `slug-3`, … that no dataset has and `also_taken` lacks.
     async fn free_slug(&self, slug: &Slug, also_taken: &HashSet<String>) -> Result<Slug> {
         let mut candidate = slug.clone();
@@ -730,6 +849,17 @@ impl Catalogue {
         }
         Ok(())
     }
+}
+
+/// The label in a dataset's stored JSON, read without decoding the rest.
+fn label_of(json: &str) -> Result<SecurityLabel> {
+    #[derive(serde::Deserialize)]
+    struct Labelled {
+        security_label: SecurityLabel,
+    }
+    serde_json::from_str::<Labelled>(json)
+        .map(|labelled| labelled.security_label)
+        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("a stored label: {e}"))))
 }
 
 fn require_admin(principal: &Principal) -> Result<()> {

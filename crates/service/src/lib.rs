@@ -12,8 +12,8 @@ mod search;
 pub use catalogue::{Catalogue, IMPORT_BATCH, ImportOutcome, OnError, RejectedLine};
 pub use error::ServiceError;
 pub use fathom_search::{
-    DEFAULT_CACHE_ENTRIES, Direction, Facet, FacetCount, Hit, SearchRequest, SearchResults, Sort,
-    TimeRange,
+    CategoryVisibility, DEFAULT_CACHE_ENTRIES, Direction, Facet, FacetCount, Hit, SearchRequest,
+    SearchResults, Sort, TimeRange, Visibility,
 };
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{Identity, IssuedToken, TOKEN_PREFIX};

@@ -3,16 +3,19 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use fathom_model::{Policy, Principal};
 use fathom_search::{SearchIndex, SearchRequest, SearchResults};
 use fathom_store::Store;
 use tokio::sync::Semaphore;
 
+use crate::access;
 use crate::error::ServiceError;
 
 #[derive(Debug, Clone)]
 pub struct Search {
     index: Arc<SearchIndex>,
     store: Store,
+    policy: Arc<Policy>,
     /// One search per core at a time: a search is pure CPU work, and more at once would only share
     /// the cores, each taking longer, with more memory in use.
     running: Arc<Semaphore>,
@@ -20,19 +23,31 @@ pub struct Search {
 
 impl Search {
     /// Opens (or creates, or rebuilds when unreadable) the index in `data_dir/search`, keeping up to
-    /// `cache_entries` recent results.
-    pub fn open(data_dir: &Path, store: Store, cache_entries: usize) -> Result<Self, ServiceError> {
+    /// `cache_entries` recent results. Searches show what `policy` lets each reader see.
+    pub fn open(
+        data_dir: &Path,
+        store: Store,
+        policy: Arc<Policy>,
+        cache_entries: usize,
+    ) -> Result<Self, ServiceError> {
         let index = SearchIndex::open(&data_dir.join("search"), cache_entries)
             .map_err(ServiceError::Search)?;
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Self {
             index: Arc::new(index),
             store,
+            policy,
             running: Arc::new(Semaphore::new(cores)),
         })
     }
 
-    pub async fn search(&self, request: SearchRequest) -> Result<Arc<SearchResults>, ServiceError> {
+    /// Searches what `reader` may see: hits, totals and facet counts alike.
+    pub async fn search(
+        &self,
+        reader: Option<&Principal>,
+        mut request: SearchRequest,
+    ) -> Result<Arc<SearchResults>, ServiceError> {
+        request.visibility = access::visibility(&self.policy, reader);
         let permit = Arc::clone(&self.running)
             .acquire_owned()
             .await

@@ -32,6 +32,9 @@ pub enum StoreError {
     /// A reference points at nothing, or a record that others refer to was about to be deleted.
     #[error("the change would break a reference between records")]
     Reference,
+    /// A stored record that does not decode as what was written.
+    #[error("a stored record cannot be read: {0}")]
+    Corrupt(String),
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error")]

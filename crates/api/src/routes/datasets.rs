@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{create_once, created, record};
 use crate::AppState;
-use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody, Reader};
 use crate::pagination::{Cursor, Page, parse_limit, with_cursor};
 use crate::problem::Problem;
 
@@ -43,6 +43,7 @@ pub struct ListQuery {
 ))]
 pub async fn list(
     State(state): State<AppState>,
+    reader: Reader,
     Query(query): Query<ListQuery>,
 ) -> Result<Page<Box<RawValue>>, Problem> {
     let limit = parse_limit(query.limit.as_deref())?;
@@ -72,7 +73,10 @@ pub async fn list(
         after,
         limit: limit + 1,
     };
-    let items = state.catalogue.datasets_json(&filter, page).await?;
+    let items = state
+        .catalogue
+        .datasets_json(reader.principal(), &filter, page)
+        .await?;
     let limit_text = limit.to_string();
     let params = [
         ("limit", Some(limit_text.as_str())),
@@ -130,12 +134,13 @@ pub async fn create(
     ))]
 pub async fn read(
     State(state): State<AppState>,
+    reader: Reader,
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let dataset = state
         .catalogue
-        .dataset_json(&RecordKey::parse(&key))
+        .dataset_json(reader.principal(), &RecordKey::parse(&key))
         .await?;
     Ok(record(&headers, dataset.revision, &dataset.json))
 }
@@ -242,6 +247,7 @@ pub struct RevisionsQuery {
     ))]
 pub async fn revisions(
     State(state): State<AppState>,
+    reader: Reader,
     Path(key): Path<String>,
     Query(query): Query<RevisionsQuery>,
 ) -> Result<Page<Revision>, Problem> {
@@ -255,7 +261,12 @@ pub async fn revisions(
     };
     let items = state
         .catalogue
-        .dataset_revisions(&RecordKey::parse(&key), after, limit + 1)
+        .dataset_revisions(
+            reader.principal(),
+            &RecordKey::parse(&key),
+            after,
+            limit + 1,
+        )
         .await?;
     let path = format!("{PATH}/{key}/revisions");
     let limit_text = limit.to_string();
@@ -277,12 +288,13 @@ pub async fn revisions(
     ))]
 pub async fn revision(
     State(state): State<AppState>,
+    reader: Reader,
     Path((key, revision)): Path<(String, i64)>,
 ) -> Result<axum::Json<Revision>, Problem> {
     Ok(axum::Json(
         state
             .catalogue
-            .dataset_revision(&RecordKey::parse(&key), revision)
+            .dataset_revision(reader.principal(), &RecordKey::parse(&key), revision)
             .await?,
     ))
 }
@@ -297,10 +309,14 @@ pub async fn revision(
     ))]
 pub async fn distributions(
     State(state): State<AppState>,
+    reader: Reader,
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let dataset = state.catalogue.dataset(&RecordKey::parse(&key)).await?;
+    let dataset = state
+        .catalogue
+        .dataset(reader.principal(), &RecordKey::parse(&key))
+        .await?;
     let page = Page {
         items: dataset.metadata.distributions,
         next: None,
@@ -360,12 +376,17 @@ pub async fn add_distribution(
     ))]
 pub async fn distribution(
     State(state): State<AppState>,
+    reader: Reader,
     Path((key, distribution)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let (dataset, distribution) = state
         .catalogue
-        .distribution(&RecordKey::parse(&key), distribution_id(&distribution)?)
+        .distribution(
+            reader.principal(),
+            &RecordKey::parse(&key),
+            distribution_id(&distribution)?,
+        )
         .await?;
     Ok(record(&headers, dataset.revision, &distribution))
 }

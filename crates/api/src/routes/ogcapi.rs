@@ -10,6 +10,7 @@ use fathom_service::{Direction, RecordKey, SearchRequest, Sort};
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::extract::Reader;
 use crate::problem::Problem;
 
 const BASE: &str = "/ogcapi";
@@ -126,6 +127,7 @@ pub async fn collection_page(Path(id): Path<String>) -> Result<Json<Value>, Prob
     ))]
 pub async fn items(
     State(state): State<AppState>,
+    reader: Reader,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
@@ -176,13 +178,23 @@ pub async fn items(
                     RecordKey::Slug(_) => None,
                 })
                 .collect();
-            let datasets = state.catalogue.datasets_by_ids(&ids).await?;
+            let datasets = state
+                .catalogue
+                .datasets_by_ids(reader.principal(), &ids)
+                .await?;
             (datasets.len(), datasets)
         }
         None => {
-            let found = state.search.search(request.clone()).await?;
+            let found = state
+                .search
+                .search(reader.principal(), request.clone())
+                .await?;
             let ids: Vec<_> = found.hits.iter().map(|hit| hit.id).collect();
-            (found.total, state.catalogue.datasets_by_ids(&ids).await?)
+            let datasets = state
+                .catalogue
+                .datasets_by_ids(reader.principal(), &ids)
+                .await?;
+            (found.total, datasets)
         }
     };
     let self_href = match raw.as_deref() {
@@ -243,12 +255,13 @@ pub async fn items(
     ))]
 pub async fn item(
     State(state): State<AppState>,
+    reader: Reader,
     Path((id, record_id)): Path<(String, String)>,
 ) -> Result<Response, Problem> {
     known_collection(&id)?;
     let dataset = state
         .catalogue
-        .dataset(&RecordKey::parse(&record_id))
+        .dataset(reader.principal(), &RecordKey::parse(&record_id))
         .await?;
     Ok(geojson(StatusCode::OK, &record(&dataset)))
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::AppState;
+use crate::extract::Reader;
 use crate::pagination::{Cursor, parse_limit, with_cursor};
 use crate::problem::Problem;
 
@@ -60,13 +61,14 @@ pub struct SearchPage {
     ))]
 pub async fn search(
     State(state): State<AppState>,
+    reader: Reader,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchPage>, Problem> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
         .map_err(|e| Problem::bad_request(format!("the query string cannot be read: {e}")))?;
     let request = parse(&pairs)?;
     let (offset, limit) = (request.offset, request.limit);
-    let results = state.search.search(request).await?;
+    let results = state.search.search(reader.principal(), request).await?;
     let next = (offset + limit < results.total.min(MAX_DEPTH)).then(|| {
         let kept: Vec<(&str, Option<&str>)> = pairs
             .iter()
