@@ -38,8 +38,8 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Store, search: Search, policy: Arc<Policy>) -> Self {
         Self {
-            catalogue: Catalogue::new(store.clone(), policy),
-            identity: Identity::new(store.clone()),
+            catalogue: Catalogue::new(store.clone(), Arc::clone(&policy)),
+            identity: Identity::new(store.clone(), policy),
             idempotency: Idempotency::new(store),
             search,
         }

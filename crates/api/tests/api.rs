@@ -3,7 +3,7 @@
 
 use fathom_api::{ApiConfig, AppState};
 use fathom_model::Role;
-use fathom_service::{DEFAULT_CACHE_ENTRIES, Search};
+use fathom_service::{DEFAULT_CACHE_ENTRIES, Identity, NewUser, Search};
 use fathom_store::testing::{TestStore, dataset};
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH, LINK, LOCATION};
 use reqwest::{Client, Method, StatusCode};
@@ -35,24 +35,22 @@ struct Server {
     admin: String,
     editor: String,
     viewer: String,
+    identity: Identity,
     db: TestStore,
 }
 
 impl Server {
     async fn start(db: TestStore) -> Self {
         let index_dir = tempfile::tempdir().unwrap();
+        let policy = std::sync::Arc::new(fathom_model::Policy::default_policy());
         let search = Search::open(
             index_dir.path(),
             db.store.clone(),
-            std::sync::Arc::new(fathom_model::Policy::default_policy()),
+            policy.clone(),
             DEFAULT_CACHE_ENTRIES,
         )
         .unwrap();
-        let state = AppState::new(
-            db.store.clone(),
-            search.clone(),
-            std::sync::Arc::new(fathom_model::Policy::default_policy()),
-        );
+        let state = AppState::new(db.store.clone(), search.clone(), policy);
         let token = |name: &'static str, role| {
             let identity = state.identity.clone();
             async move {
@@ -68,6 +66,7 @@ impl Server {
             token("ed", Role::Editor).await,
             token("vi", Role::Viewer).await,
         );
+        let identity = state.identity.clone();
         let app = fathom_api::app(
             state,
             &ApiConfig {
@@ -85,8 +84,20 @@ impl Server {
             admin,
             editor,
             viewer,
+            identity,
             db,
         }
+    }
+
+    /// A token of a new user with this clearance, nationality and communities.
+    async fn cleared_token(&self, user: NewUser) -> String {
+        let name = user.name.clone();
+        self.identity.create_user(user).await.unwrap();
+        self.identity
+            .create_token(&name, Role::Viewer, "", None)
+            .await
+            .unwrap()
+            .secret
     }
 
     fn request(&self, method: Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
@@ -1404,7 +1415,7 @@ async fn security_labels_are_parsed_and_guarded(db: TestStore) {
 /// The leak test: labelled datasets drawn at random (seeded), and for each kind of reader, every read
 /// path shows exactly what the policy's decision allows: records, totals and facet counts alike.
 async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
-    use fathom_model::{Policy, SecurityLabel, Subject};
+    use fathom_model::{Clearance, Nation, Policy, SecurityLabel, Subject};
     use std::collections::{BTreeMap, BTreeSet};
 
     let server = &Server::start(db).await;
@@ -1461,22 +1472,83 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
         administrator: true,
         ..anonymous.clone()
     };
-    let readers = [
-        ("anonymous", None, &anonymous),
-        ("viewer", Some(server.viewer.as_str()), &anonymous),
-        ("editor", Some(server.editor.as_str()), &anonymous),
-        ("admin", Some(server.admin.as_str()), &administrator),
+    let mut readers: Vec<(String, Option<String>, Subject)> = vec![
+        ("anonymous".into(), None, anonymous.clone()),
+        (
+            "viewer".into(),
+            Some(server.viewer.clone()),
+            anonymous.clone(),
+        ),
+        (
+            "editor".into(),
+            Some(server.editor.clone()),
+            anonymous.clone(),
+        ),
+        ("admin".into(), Some(server.admin.clone()), administrator),
     ];
-    for (who, token, subject) in readers {
+    // Random principals: a clearance, a nationality, communities.
+    let classifications = &policy.document().classifications;
+    let nations = ["NOR", "ITA", "USA"];
+    let communities = ["NATO", "EU", "REP-MUS", "SEA-TRIALS"];
+    for n in 0..8 {
+        let clearance = classifications[draw(classifications.len())].clone();
+        let nationality = nations[draw(nations.len())];
+        let held: Vec<String> = communities
+            .iter()
+            .filter(|_| draw(2) == 0)
+            .map(|c| (*c).to_owned())
+            .collect();
+        let token = server
+            .cleared_token(NewUser {
+                name: format!("reader-{n}"),
+                role: Role::Viewer,
+                clearance: Some(clearance.clone()),
+                nationality: Some(nationality.into()),
+                communities: held.clone(),
+            })
+            .await;
+        let subject = Subject {
+            administrator: false,
+            clearance: Clearance::new(
+                &policy,
+                &clearance,
+                Some(Nation::parse(nationality).unwrap()),
+                held.clone(),
+            )
+            .unwrap(),
+            memberships: Vec::new(),
+        };
+        readers.push((
+            format!("{clearance}/{nationality}/{held:?}"),
+            Some(token),
+            subject,
+        ));
+    }
+    let visible = |subject: &Subject| {
+        datasets
+            .iter()
+            .filter(|(_, _, label)| policy.subject_may_read(subject, label))
+            .count()
+    };
+    assert!(
+        readers[4..]
+            .iter()
+            .any(|(_, _, subject)| visible(subject) > visible(&anonymous)),
+        "some drawn clearance sees more than an anonymous reader"
+    );
+    for (who, token, subject) in &readers {
+        let (who, token) = (who.as_str(), token.as_deref());
         let expected: BTreeSet<&str> = datasets
             .iter()
             .filter(|(_, _, label)| policy.subject_may_read(subject, label))
             .map(|(id, _, _)| id.as_str())
             .collect();
-        assert!(
-            who == "admin" || expected.len() < datasets.len(),
-            "the draw labels some datasets beyond {who}"
-        );
+        if subject == &anonymous {
+            assert!(
+                expected.len() < datasets.len(),
+                "the draw labels some datasets beyond {who}"
+            );
+        }
         let get = |path: String| async move {
             server
                 .request(Method::GET, &path, token)

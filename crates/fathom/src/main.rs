@@ -12,7 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use fathom_model::{Principal, Role};
-use fathom_service::{Identity, OnError, Store};
+use fathom_service::{Identity, NewUser, OnError, Store};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -83,6 +83,9 @@ enum Command {
     /// Manages API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manages users.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Prints the effective configuration, secrets redacted.
     Config,
     /// Prints the OpenAPI document of the API (as served at /api/v1/openapi.json).
@@ -105,6 +108,28 @@ enum TokenCommand {
     },
     /// Revokes a token by its id.
     Revoke { id: Uuid },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Creates a user with what they may read under the security policy.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// A classification of the policy [default: its public one].
+        #[arg(long)]
+        clearance: Option<String>,
+        /// ISO 3166 alpha-3, e.g. NOR.
+        #[arg(long)]
+        nationality: Option<String>,
+        /// A category value held, e.g. NATO (repeatable).
+        #[arg(long = "community")]
+        communities: Vec<String>,
+    },
+    /// Lists the users, one per line.
+    List,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -248,7 +273,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let store = open_store(&config).await?;
             let expires_at = expires_in_days
                 .map(|days| OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
-            let token = Identity::new(store.clone())
+            let token = Identity::new(store.clone(), Arc::new(config.load_policy()?))
                 .create_token(&user, role, &description, expires_at)
                 .await;
             store.close().await;
@@ -262,9 +287,52 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("{}", token.secret);
             Ok(ExitCode::SUCCESS)
         }
+        Command::User(UserCommand::Create {
+            name,
+            role,
+            clearance,
+            nationality,
+            communities,
+        }) => {
+            let store = open_store(&config).await?;
+            let identity = Identity::new(store.clone(), Arc::new(config.load_policy()?));
+            let created = identity
+                .create_user(NewUser {
+                    name,
+                    role,
+                    clearance,
+                    nationality,
+                    communities,
+                })
+                .await;
+            store.close().await;
+            let user = created.map_err(|e| anyhow::anyhow!(e.summary()))?;
+            eprintln!("user {} ({}) created", user.name, user.role.as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::List) => {
+            let store = open_store(&config).await?;
+            let users = Identity::new(store.clone(), Arc::new(config.load_policy()?))
+                .users()
+                .await;
+            store.close().await;
+            for user in users? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    user.name,
+                    user.role.as_str(),
+                    user.clearance.as_deref().unwrap_or("-"),
+                    user.nationality.as_deref().unwrap_or("-"),
+                    user.communities.join(",")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Token(TokenCommand::Revoke { id }) => {
             let store = open_store(&config).await?;
-            let revoked = Identity::new(store.clone()).revoke_token(id).await;
+            let revoked = Identity::new(store.clone(), Arc::new(config.load_policy()?))
+                .revoke_token(id)
+                .await;
             store.close().await;
             revoked?;
             eprintln!("token {id} revoked");
@@ -311,11 +379,7 @@ fn kind_name(kind: Kind) -> &'static str {
 
 /// The principal of the command line: whoever runs it has the database in hand, so it acts as admin.
 pub fn operator() -> Principal {
-    Principal {
-        user_id: Uuid::nil(),
-        name: "fathom-cli".to_owned(),
-        role: Role::Admin,
-    }
+    Principal::new(Uuid::nil(), "fathom-cli", Role::Admin)
 }
 
 fn init_logging(format: LogFormat) {

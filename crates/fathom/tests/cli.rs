@@ -207,6 +207,94 @@ fn config_layers_and_redacts() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("BODY_LIMIT"));
 }
 
+#[test]
+fn users_and_policies_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |extra: &[&str]| {
+        let mut command = fathom(dir.path());
+        command
+            .args(["user", "create", "--role", "viewer"])
+            .args(extra);
+        run(&mut command, b"")
+    };
+    let made = create(&[
+        "--name",
+        "ana",
+        "--clearance",
+        "NATO SECRET",
+        "--nationality",
+        "NOR",
+        "--community",
+        "NATO",
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let refused = create(&[
+        "--name",
+        "bob",
+        "--clearance",
+        "TOP SECRET",
+        "--nationality",
+        "XXX",
+        "--community",
+        "MARS",
+    ]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    for pointer in ["/clearance", "/nationality", "/communities/0"] {
+        assert!(said.contains(pointer), "{pointer} in {said}");
+    }
+    let listed = run(fathom(dir.path()).args(["user", "list"]), b"");
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout),
+        "ana\tviewer\tNATO SECRET\tNOR\tNATO\n"
+    );
+
+    // Another policy, in TOML: its classifications are the ones users may hold.
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "id = \"urn:example:policy\"\nclassifications = [\"OPEN\", \"CLOSED\"]\npublic = \"OPEN\"\n\n[default_label]\nclassification = \"OPEN\"\n",
+    )
+    .unwrap();
+    let closed = run(
+        fathom(dir.path())
+            .args(["--policy", policy.to_str().unwrap()])
+            .args([
+                "user",
+                "create",
+                "--role",
+                "viewer",
+                "--name",
+                "cy",
+                "--clearance",
+                "CLOSED",
+            ]),
+        b"",
+    );
+    assert!(
+        closed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&closed.stderr)
+    );
+    std::fs::write(
+        &policy,
+        "id = \"urn:example:policy\"\nclassifications = []\n",
+    )
+    .unwrap();
+    let broken = run(
+        fathom(dir.path())
+            .args(["--policy", policy.to_str().unwrap()])
+            .args(["user", "list"]),
+        b"",
+    );
+    assert!(!broken.status.success());
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("policy"));
+}
+
 /// `kill -9` in the middle of an import: every batch the importer reported as committed is there,
 /// and every record present is whole (its row, its revision and its change-feed entry).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::values::Nation;
+
 /// A global role, from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -41,6 +43,25 @@ pub struct Principal {
     pub user_id: Uuid,
     pub name: String,
     pub role: Role,
+    /// A classification of the security policy; `None`: the policy's public one.
+    pub clearance: Option<String>,
+    pub nationality: Option<Nation>,
+    /// Category values held besides the nationality (`NATO`, a project, …).
+    pub communities: Vec<String>,
+}
+
+impl Principal {
+    /// A principal with `role` and no clearance beyond the public one.
+    pub fn new(user_id: Uuid, name: impl Into<String>, role: Role) -> Self {
+        Self {
+            user_id,
+            name: name.into(),
+            role,
+            clearance: None,
+            nationality: None,
+            communities: Vec::new(),
+        }
+    }
 }
 
 impl Principal {
@@ -61,11 +82,7 @@ mod tests {
 
     #[test]
     fn roles_grant_in_order() {
-        let principal = |role| Principal {
-            user_id: Uuid::nil(),
-            name: "x".into(),
-            role,
-        };
+        let principal = |role| Principal::new(Uuid::nil(), "x", role);
         assert!(
             principal(Role::Admin).may_administer() && principal(Role::Admin).may_edit_datasets()
         );

@@ -3,13 +3,28 @@
 use fathom_model::{Clearance, Policy, Principal, Subject};
 use fathom_search::{CategoryVisibility, Visibility};
 
-/// The subject of a signed-in principal. Until users carry clearances, memberships and nationality
-/// (the next slice of the security work), an admin is an administrator who sees everything and
-/// anyone else holds what an anonymous caller holds: the policy's public classification.
+/// The subject of a signed-in principal: an admin is an administrator, who sees everything; anyone
+/// else holds their clearance (the policy's public classification when they have none, or one the
+/// policy no longer knows), nationality and communities. (Memberships come with organisation roles.)
 pub fn subject(policy: &Policy, principal: &Principal) -> Subject {
+    let public = policy.document().public.as_str();
+    let at = |classification: &str| {
+        Clearance::new(
+            policy,
+            classification,
+            principal.nationality.clone(),
+            principal.communities.clone(),
+        )
+    };
+    let clearance = at(principal.clearance.as_deref().unwrap_or(public))
+        .or_else(|message| {
+            tracing::warn!(user = %principal.name, %message, "clearance not in the policy; public only");
+            at(public)
+        })
+        .unwrap_or_else(|_| Clearance::anonymous(policy));
     Subject {
         administrator: principal.may_administer(),
-        clearance: Clearance::anonymous(policy),
+        clearance,
         memberships: Vec::new(),
     }
 }

@@ -6,7 +6,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use fathom_model::{Principal, Role};
+use std::sync::Arc;
+
+use fathom_model::{Nation, Policy, Principal, Role, ValidationErrors};
 use fathom_store::{ApiToken, Store, StoreError, User};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -31,14 +33,85 @@ pub struct IssuedToken {
     pub expires_at: Option<OffsetDateTime>,
 }
 
+/// A user to create: their name, global role, and what they may read under the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+    /// A classification of the policy; `None`: its public one.
+    pub clearance: Option<String>,
+    /// ISO 3166 alpha-3.
+    pub nationality: Option<String>,
+    /// Values of the policy's categories (`NATO`, a project, …).
+    pub communities: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Identity {
     store: Store,
+    policy: Arc<Policy>,
 }
 
 impl Identity {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(store: Store, policy: Arc<Policy>) -> Self {
+        Self { store, policy }
+    }
+
+    /// Creates a user, checking their clearance, nationality and communities against the policy.
+    pub async fn create_user(&self, new: NewUser) -> Result<User, ServiceError> {
+        check_name(&new.name)?;
+        let mut errors = ValidationErrors::default();
+        if let Some(clearance) = &new.clearance
+            && self.policy.rank(clearance).is_none()
+        {
+            errors.push(
+                "/clearance",
+                format!(
+                    "`{clearance}` is not one of {}",
+                    self.policy.document().classifications.join(", ")
+                ),
+            );
+        }
+        if let Some(nationality) = &new.nationality {
+            errors.check("/nationality", Nation::parse(nationality));
+        }
+        let values: Vec<&String> = self
+            .policy
+            .document()
+            .categories
+            .iter()
+            .flat_map(|c| &c.values)
+            .collect();
+        for (n, community) in new.communities.iter().enumerate() {
+            if !values.contains(&community) {
+                errors.push(
+                    format!("/communities/{n}"),
+                    format!("`{community}` is not a value of any category of the policy"),
+                );
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let user = User {
+            id: Uuid::now_v7(),
+            name: new.name,
+            role: new.role,
+            clearance: new.clearance,
+            nationality: new.nationality,
+            communities: new.communities,
+            created_at: now(),
+        };
+        self.store
+            .insert_user(&user)
+            .await
+            .map_err(|e| ServiceError::from_store("user", e))?;
+        Ok(user)
+    }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> Result<Vec<User>, ServiceError> {
+        self.store.users().await.map_err(ServiceError::Internal)
     }
 
     /// The principal holding this bearer token, if it is valid, unrevoked and unexpired.
@@ -108,16 +181,7 @@ impl Identity {
     }
 
     async fn user(&self, name: &str, role: Role) -> Result<User, ServiceError> {
-        let valid = !name.is_empty()
-            && name.len() <= 100
-            && name
-                .chars()
-                .all(|c| c.is_alphanumeric() || "-_.@".contains(c));
-        if !valid {
-            return Err(ServiceError::Conflict(format!(
-                "`{name}` is not a user name: use 1 to 100 letters, digits, `-`, `_`, `.` or `@`"
-            )));
-        }
+        check_name(name)?;
         match self.store.user_by_name(name).await {
             Ok(user) if user.role == role => Ok(user),
             Ok(user) => Err(ServiceError::Conflict(format!(
@@ -125,17 +189,14 @@ impl Identity {
                 user.role.as_str()
             ))),
             Err(StoreError::NotFound) => {
-                let user = User {
-                    id: Uuid::now_v7(),
+                self.create_user(NewUser {
                     name: name.to_owned(),
                     role,
-                    created_at: now(),
-                };
-                self.store
-                    .insert_user(&user)
-                    .await
-                    .map_err(|e| ServiceError::from_store("user", e))?;
-                Ok(user)
+                    clearance: None,
+                    nationality: None,
+                    communities: Vec::new(),
+                })
+                .await
             }
             Err(other) => Err(ServiceError::Internal(other)),
         }
@@ -164,6 +225,21 @@ impl Identity {
     }
 }
 
+fn check_name(name: &str) -> Result<(), ServiceError> {
+    let valid = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.@".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(ServiceError::Conflict(format!(
+            "`{name}` is not a user name: use 1 to 100 letters, digits, `-`, `_`, `.` or `@`"
+        )))
+    }
+}
+
 fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
@@ -173,5 +249,9 @@ fn principal(user: User) -> Principal {
         user_id: user.id,
         name: user.name,
         role: user.role,
+        clearance: user.clearance,
+        // Checked when the user was made; a value that no longer parses holds nothing.
+        nationality: user.nationality.and_then(|n| Nation::parse(&n).ok()),
+        communities: user.communities,
     }
 }

@@ -16,7 +16,7 @@ pub use fathom_search::{
     SearchResults, Sort, TimeRange, Visibility,
 };
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
-pub use identity::{Identity, IssuedToken, TOKEN_PREFIX};
+pub use identity::{Identity, IssuedToken, NewUser, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
 pub use search::Search;
 

@@ -228,6 +228,12 @@ pub struct User {
     pub id: Uuid,
     pub name: String,
     pub role: Role,
+    /// A classification of the security policy; `None`: the policy's public one.
+    pub clearance: Option<String>,
+    /// ISO 3166 alpha-3.
+    pub nationality: Option<String>,
+    /// Communities such as `NATO` or a project: category values the user holds.
+    pub communities: Vec<String>,
     pub created_at: OffsetDateTime,
 }
 
@@ -447,6 +453,11 @@ impl Store {
 
     pub async fn insert_user(&self, user: &User) -> StoreResult<()> {
         dispatch!(self, r => r.insert_user(user).await)
+    }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> StoreResult<Vec<User>> {
+        dispatch!(self, r => r.users().await)
     }
 
     pub async fn user_by_name(&self, name: &str) -> StoreResult<User> {

@@ -357,22 +357,35 @@ impl Repository {
     }
 
     pub async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(user.id)
-            .bind(user.name.as_str())
-            .bind(user.role.as_str())
-            .bind(db_time(user.created_at))
+        sqlx::query(
+            "INSERT INTO users (id, name, role, clearance, nationality, communities, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(user.id)
+        .bind(user.name.as_str())
+        .bind(user.role.as_str())
+        .bind(user.clearance.as_deref())
+        .bind(user.nationality.as_deref())
+        .bind(serde_json::to_string(&user.communities).unwrap_or_else(|_| "[]".into()))
+        .bind(db_time(user.created_at))
             .execute(&self.write)
             .await?;
         Ok(())
     }
 
     pub async fn user_by_name(&self, name: &str) -> StoreResult<User> {
-        let row = sqlx::query("SELECT id, name, role, created_at FROM users WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, role, clearance, nationality, communities, created_at FROM users WHERE name = $1")
             .bind(name)
             .fetch_one(&self.read)
             .await?;
         user_from_row(&row)
+    }
+
+    pub async fn users(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query("SELECT id, name, role, clearance, nationality, communities, created_at FROM users ORDER BY name")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(user_from_row).collect()
     }
 
     pub async fn admin_exists(&self) -> StoreResult<bool> {
@@ -399,7 +412,7 @@ impl Repository {
 
     pub async fn user_by_token(&self, secret_hash: &[u8], now: OffsetDateTime) -> StoreResult<User> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT u.id, u.name, u.role, u.clearance, u.nationality, u.communities, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
         )
         .bind(secret_hash)
@@ -578,10 +591,14 @@ fn revision_from_row(row: &<Db as sqlx::Database>::Row, snapshot: Option<serde_j
 
 fn user_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<User> {
     let role: String = row.try_get("role")?;
+    let communities: String = row.try_get("communities")?;
     Ok(User {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         role: Role::parse(&role).map_err(|message| StoreError::Database(sqlx::Error::Decode(message.into())))?,
+        clearance: row.try_get("clearance")?,
+        nationality: row.try_get("nationality")?,
+        communities: serde_json::from_str(&communities).map_err(|e| StoreError::Corrupt(format!("a user's communities: {e}")))?,
         created_at: row.try_get("created_at")?,
     })
 }

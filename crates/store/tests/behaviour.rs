@@ -426,10 +426,14 @@ async fn tokens_expire_and_revoke(db: TestStore) {
         id: Uuid::now_v7(),
         name: "ops".into(),
         role: Role::Editor,
+        clearance: Some("NATO SECRET".into()),
+        nationality: Some("NOR".into()),
+        communities: vec!["NATO".into(), "REP-MUS".into()],
         created_at: now(),
     };
     store.insert_user(&user).await.unwrap();
     assert!(!store.admin_exists().await.unwrap());
+    assert_eq!(store.users().await.unwrap(), std::slice::from_ref(&user));
     let token = |hash: &[u8], expires_at| ApiToken {
         id: Uuid::now_v7(),
         user_id: user.id,

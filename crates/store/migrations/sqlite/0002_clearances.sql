@@ -1,0 +1,5 @@
+-- What a user may read under the security policy: a classification of the policy (none: the
+-- policy's public one), a nationality (ISO 3166 alpha-3) and communities (JSON array of strings).
+ALTER TABLE users ADD COLUMN clearance TEXT;
+ALTER TABLE users ADD COLUMN nationality TEXT;
+ALTER TABLE users ADD COLUMN communities TEXT NOT NULL DEFAULT '[]';
