@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fathom_api::{ApiConfig, AppState};
-use fathom_model::Role;
+use fathom_model::{Membership, OrganisationRole, Role, Slug};
 use fathom_service::{DEFAULT_CACHE_ENTRIES, Identity, NewUser, Search};
 use fathom_store::testing::{TestStore, dataset};
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH, LINK, LOCATION};
@@ -1410,6 +1410,74 @@ async fn security_labels_are_parsed_and_guarded(db: TestStore) {
     .await;
     let retitled = patch(json!({"title": "Plain, retitled"})).await.unwrap();
     assert_eq!(retitled.status(), StatusCode::OK);
+
+    // Roles per organisation: a steward of cmre cleared for both labels may release; a steward
+    // elsewhere may not; an editor of cmre writes there and nowhere else.
+    server.with_organisation("nhs").await;
+    let member = |name: &str, organisation: &str, role: OrganisationRole| NewUser {
+        name: name.into(),
+        role: Role::Viewer,
+        clearance: Some("NATO SECRET".into()),
+        nationality: Some("NOR".into()),
+        communities: vec!["NATO".into()],
+        memberships: vec![Membership {
+            organisation: Slug::parse(organisation).unwrap(),
+            role,
+        }],
+    };
+    let steward = server
+        .cleared_token(member("stew", "cmre", OrganisationRole::Steward))
+        .await;
+    let foreign_steward = server
+        .cleared_token(member("other", "nhs", OrganisationRole::Steward))
+        .await;
+    let cmre_editor = server
+        .cleared_token(member("cmre-ed", "cmre", OrganisationRole::Editor))
+        .await;
+    let release = |token: String, revision: &'static str| {
+        server
+            .request(Method::PATCH, &path, Some(&token))
+            .header(IF_MATCH, revision)
+            .header(CONTENT_TYPE, "application/merge-patch+json")
+            .body(json!({"security_label": {"classification": "NATO UNCLASSIFIED"}}).to_string())
+            .send()
+    };
+    for token in [foreign_steward, cmre_editor.clone()] {
+        problem(
+            release(token, "\"2\"").await.unwrap(),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let released = release(steward, "\"2\"").await.unwrap();
+    assert_eq!(released.status(), StatusCode::OK);
+    let released: Value = released.json().await.unwrap();
+    assert_eq!(
+        released["security_label"]["classification"],
+        "NATO UNCLASSIFIED"
+    );
+    let in_cmre = server
+        .send_json(
+            Method::POST,
+            "/api/v1/datasets",
+            &cmre_editor,
+            &json!({"title": "By a member", "organisation": "cmre",
+                    "security_label": {"classification": "NATO CONFIDENTIAL"}}),
+        )
+        .await;
+    assert_eq!(in_cmre.status(), StatusCode::CREATED);
+    problem(
+        server
+            .send_json(
+                Method::POST,
+                "/api/v1/datasets",
+                &cmre_editor,
+                &json!({"title": "Elsewhere", "organisation": "nhs"}),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 }
 
 /// The leak test: labelled datasets drawn at random (seeded), and for each kind of reader, every read
@@ -1505,10 +1573,12 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
                 clearance: Some(clearance.clone()),
                 nationality: Some(nationality.into()),
                 communities: held.clone(),
+                memberships: Vec::new(),
             })
             .await;
         let subject = Subject {
             administrator: false,
+            everywhere: None,
             clearance: Clearance::new(
                 &policy,
                 &clearance,

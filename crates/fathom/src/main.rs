@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use fathom_model::{Principal, Role};
+use fathom_model::{Membership, OrganisationRole, Principal, Role, Slug};
 use fathom_service::{Identity, NewUser, OnError, Store};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -127,6 +127,10 @@ enum UserCommand {
         /// A category value held, e.g. NATO (repeatable).
         #[arg(long = "community")]
         communities: Vec<String>,
+        /// A role in an organisation, ORGANISATION:ROLE with ROLE one of viewer, editor, steward,
+        /// admin (repeatable), e.g. cmre:steward.
+        #[arg(long = "member", value_parser = parse_membership)]
+        memberships: Vec<Membership>,
     },
     /// Lists the users, one per line.
     List,
@@ -293,6 +297,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             clearance,
             nationality,
             communities,
+            memberships,
         }) => {
             let store = open_store(&config).await?;
             let identity = Identity::new(store.clone(), Arc::new(config.load_policy()?));
@@ -303,6 +308,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     clearance,
                     nationality,
                     communities,
+                    memberships,
                 })
                 .await;
             store.close().await;
@@ -317,13 +323,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 .await;
             store.close().await;
             for user in users? {
+                let memberships: Vec<String> = user
+                    .memberships
+                    .iter()
+                    .map(|m| format!("{}:{}", m.organisation.as_str(), m.role.as_str()))
+                    .collect();
                 println!(
-                    "{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}",
                     user.name,
                     user.role.as_str(),
                     user.clearance.as_deref().unwrap_or("-"),
                     user.nationality.as_deref().unwrap_or("-"),
-                    user.communities.join(",")
+                    user.communities.join(","),
+                    memberships.join(",")
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -380,6 +392,16 @@ fn kind_name(kind: Kind) -> &'static str {
 /// The principal of the command line: whoever runs it has the database in hand, so it acts as admin.
 pub fn operator() -> Principal {
     Principal::new(Uuid::nil(), "fathom-cli", Role::Admin)
+}
+
+fn parse_membership(raw: &str) -> Result<Membership, String> {
+    let (organisation, role) = raw
+        .split_once(':')
+        .ok_or_else(|| format!("`{raw}` is not ORGANISATION:ROLE"))?;
+    Ok(Membership {
+        organisation: Slug::parse(organisation)?,
+        role: OrganisationRole::parse(role)?,
+    })
 }
 
 fn init_logging(format: LogFormat) {

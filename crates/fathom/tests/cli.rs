@@ -250,7 +250,7 @@ fn users_and_policies_are_checked() {
     let listed = run(fathom(dir.path()).args(["user", "list"]), b"");
     assert_eq!(
         String::from_utf8_lossy(&listed.stdout),
-        "ana\tviewer\tNATO SECRET\tNOR\tNATO\n"
+        "ana\tviewer\tNATO SECRET\tNOR\tNATO\t\n"
     );
 
     // Another policy, in TOML: its classifications are the ones users may hold.

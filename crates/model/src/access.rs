@@ -84,6 +84,26 @@ pub enum OrganisationRole {
     Admin,
 }
 
+impl OrganisationRole {
+    pub const ALL: [Self; 4] = [Self::Viewer, Self::Editor, Self::Steward, Self::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Editor => "editor",
+            Self::Steward => "steward",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|role| role.as_str() == raw)
+            .ok_or_else(|| format!("`{raw}` is not one of viewer, editor, steward, admin"))
+    }
+}
+
 /// A role held in an organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Membership {
@@ -98,6 +118,8 @@ pub struct Subject {
     /// A system administrator: sees and manages everything.
     pub administrator: bool,
     pub clearance: Clearance,
+    /// A role held in every organisation (a deployment's global editors).
+    pub everywhere: Option<OrganisationRole>,
     pub memberships: Vec<Membership>,
 }
 
@@ -106,16 +128,18 @@ impl Subject {
         Self {
             administrator: false,
             clearance: Clearance::anonymous(policy),
+            everywhere: None,
             memberships: Vec::new(),
         }
     }
 
-    /// The role held in `organisation`, if any.
+    /// The role held in `organisation`, if any: its membership's or the one held everywhere.
     pub fn role_in(&self, organisation: &Slug) -> Option<OrganisationRole> {
         self.memberships
             .iter()
             .filter(|m| &m.organisation == organisation)
             .map(|m| m.role)
+            .chain(self.everywhere)
             .max()
     }
 
@@ -253,6 +277,7 @@ mod tests {
         Subject {
             administrator: false,
             clearance,
+            everywhere: None,
             memberships: role
                 .map(|role| Membership {
                     organisation: org("cmre"),
@@ -354,6 +379,34 @@ mod tests {
             let policy = policy();
             let visible = policy.subject_may_read(&Subject::anonymous(&policy), &label);
             prop_assert_eq!(visible, label.classification == "PUBLIC" && label.categories.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_role_everywhere_counts_in_every_organisation() {
+        let policy = policy();
+        let label = policy.default_label().clone();
+        let global_editor = Subject {
+            everywhere: Some(OrganisationRole::Editor),
+            ..Subject::anonymous(&policy)
+        };
+        for organisation in ["cmre", "nhs"] {
+            assert!(policy.may_edit(&global_editor, &org(organisation), &label));
+            assert!(!policy.may_release(&global_editor, &org(organisation), &label, &label));
+        }
+        let mut steward = global_editor.clone();
+        steward.memberships.push(Membership {
+            organisation: org("nhs"),
+            role: OrganisationRole::Steward,
+        });
+        assert_eq!(
+            steward.role_in(&org("nhs")),
+            Some(OrganisationRole::Steward)
+        );
+        assert!(policy.may_release(&steward, &org("nhs"), &label, &label));
+        assert!(!policy.may_release(&steward, &org("cmre"), &label, &label));
+        for role in OrganisationRole::ALL {
+            assert_eq!(OrganisationRole::parse(role.as_str()), Ok(role));
         }
     }
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::access::Membership;
 use crate::values::Nation;
 
 /// A global role, from most to least powerful.
@@ -48,6 +49,8 @@ pub struct Principal {
     pub nationality: Option<Nation>,
     /// Category values held besides the nationality (`NATO`, a project, …).
     pub communities: Vec<String>,
+    /// Roles in organisations.
+    pub memberships: Vec<Membership>,
 }
 
 impl Principal {
@@ -60,6 +63,7 @@ impl Principal {
             clearance: None,
             nationality: None,
             communities: Vec::new(),
+            memberships: Vec::new(),
         }
     }
 }

@@ -1,11 +1,11 @@
 //! The principal of a request as the access decisions of `model` see it.
 
-use fathom_model::{Clearance, Policy, Principal, Subject};
+use fathom_model::{Clearance, OrganisationRole, Policy, Principal, Subject};
 use fathom_search::{CategoryVisibility, Visibility};
 
 /// The subject of a signed-in principal: an admin is an administrator, who sees everything; anyone
 /// else holds their clearance (the policy's public classification when they have none, or one the
-/// policy no longer knows), nationality and communities. (Memberships come with organisation roles.)
+/// policy no longer knows), nationality and communities, and their roles in organisations.
 pub fn subject(policy: &Policy, principal: &Principal) -> Subject {
     let public = policy.document().public.as_str();
     let at = |classification: &str| {
@@ -25,7 +25,11 @@ pub fn subject(policy: &Policy, principal: &Principal) -> Subject {
     Subject {
         administrator: principal.may_administer(),
         clearance,
-        memberships: Vec::new(),
+        // A global editor edits in every organisation; memberships give roles in one.
+        everywhere: principal
+            .may_edit_datasets()
+            .then_some(OrganisationRole::Editor),
+        memberships: principal.memberships.clone(),
     }
 }
 

@@ -4,9 +4,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use fathom_model::{
-    Dataset, DatasetDraft, DatasetInput, DatasetState, Distribution, DistributionInput,
-    Organisation, OrganisationInput, Policy, Principal, SecurityLabel, Slug, ValidationErrors,
-    decode_json, decode_value,
+    Dataset, DatasetDraft, DatasetInput, DatasetMetadata, DatasetState, Distribution,
+    DistributionInput, Organisation, OrganisationInput, Policy, Principal, SecurityLabel, Slug,
+    ValidationErrors, decode_json, decode_value,
 };
 use fathom_store::{
     DatasetFilter, EntityType, Operation, PageRequest, Position, RecordJson, RecordKey, Revision,
@@ -191,9 +191,8 @@ impl Catalogue {
         principal: &Principal,
         input: DatasetInput,
     ) -> Result<Dataset> {
-        require_editor(principal)?;
         let draft = input.parse(&self.policy, Uuid::now_v7)?;
-        self.check_label(principal, &draft.metadata.security_label, None)?;
+        self.check_write(principal, &draft.metadata, None)?;
         self.check_organisation(&draft).await?;
         let mut dataset = new_dataset(draft.metadata, draft.state);
         if draft.slug_derived {
@@ -334,18 +333,13 @@ impl Catalogue {
         expected: Option<i64>,
         input: DatasetInput,
     ) -> Result<Dataset> {
-        require_editor(principal)?;
         let current = self.dataset(Some(principal), key).await?;
         let expected = check_revision("dataset", expected, current.revision)?;
         let mut draft = input.parse(&self.policy, Uuid::now_v7)?;
         if draft.slug_derived {
             draft.metadata.slug = current.metadata.slug.clone();
         }
-        self.check_label(
-            principal,
-            &draft.metadata.security_label,
-            Some(&current.metadata.security_label),
-        )?;
+        self.check_write(principal, &draft.metadata, Some(&current.metadata))?;
         self.check_organisation(&draft).await?;
         let dataset = Dataset {
             metadata: draft.metadata,
@@ -366,7 +360,6 @@ impl Catalogue {
         expected: Option<i64>,
         patch: &Value,
     ) -> Result<Dataset> {
-        require_editor(principal)?;
         let current = self.dataset(Some(principal), key).await?;
         let expected = check_revision("dataset", expected, current.revision)?;
         let input = patched(&current, patch)?;
@@ -381,8 +374,8 @@ impl Catalogue {
         key: &RecordKey,
         expected: Option<i64>,
     ) -> Result<()> {
-        require_editor(principal)?;
         let current = self.dataset(Some(principal), key).await?;
+        self.check_write(principal, &current.metadata, Some(&current.metadata))?;
         let expected = check_revision("dataset", expected, current.revision)?;
         self.store
             .delete_dataset(current.id, expected, &principal.name)
@@ -479,9 +472,9 @@ impl Catalogue {
         expected: Option<i64>,
         input: DistributionInput,
     ) -> Result<(Dataset, Distribution)> {
-        require_editor(principal)?;
         let distribution = input.parse(Uuid::now_v7)?;
         let mut dataset = self.dataset(Some(principal), key).await?;
+        self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         if dataset
             .metadata
@@ -525,7 +518,6 @@ impl Catalogue {
         expected: Option<i64>,
         mut input: DistributionInput,
     ) -> Result<(Dataset, Distribution)> {
-        require_editor(principal)?;
         if input
             .id
             .as_deref()
@@ -536,6 +528,7 @@ impl Catalogue {
         input.id = Some(id.to_string());
         let distribution = input.parse(|| id)?;
         let (mut dataset, _) = self.distribution(Some(principal), key, id).await?;
+        self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         for slot in &mut dataset.metadata.distributions {
             if slot.id == id {
@@ -554,8 +547,8 @@ impl Catalogue {
         id: Uuid,
         expected: Option<i64>,
     ) -> Result<Dataset> {
-        require_editor(principal)?;
         let (mut dataset, _) = self.distribution(Some(principal), key, id).await?;
+        self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         dataset.metadata.distributions.retain(|d| d.id != id);
         self.save_changed(principal, dataset, expected).await
@@ -572,13 +565,15 @@ impl Catalogue {
         lines: &[(u64, String)],
         on_error: OnError,
     ) -> Result<ImportOutcome> {
-        require_editor(principal)?;
         let mut outcome = ImportOutcome::default();
         let mut organisations: HashMap<String, bool> = HashMap::new();
         for chunk in lines.chunks(IMPORT_BATCH) {
             let mut drafts = Vec::with_capacity(chunk.len());
             for (line, text) in chunk.iter().filter(|(_, text)| !text.trim().is_empty()) {
-                drafts.push((*line, self.import_draft(text, &mut organisations).await));
+                drafts.push((
+                    *line,
+                    self.import_draft(principal, text, &mut organisations).await,
+                ));
             }
             let candidates: Vec<&str> = drafts
                 .iter()
@@ -625,11 +620,13 @@ impl Catalogue {
     /// Decodes and parses one line, and checks its organisation (cached per import).
     async fn import_draft(
         &self,
+        principal: &Principal,
         text: &str,
         organisations: &mut HashMap<String, bool>,
     ) -> Result<DatasetDraft> {
         let input: DatasetInput = decode_json(text.as_bytes())?;
         let draft = input.parse(&self.policy, Uuid::now_v7)?;
+        self.check_write(principal, &draft.metadata, None)?;
         let organisation = draft.metadata.organisation.as_str();
         let known = match organisations.get(organisation) {
             Some(known) => *known,
@@ -826,25 +823,43 @@ fn check_revision(entity: &'static str, expected: Option<i64>, current: i64) -> 
 }
 
 impl Catalogue {
-    /// Nobody labels a record beyond what they may read, and changing a record's label is a release.
-    fn check_label(
+    /// Whether `principal` may write `target`, which replaces `current` if given: an editor of the
+    /// organisations concerned who may read both labels, and for a new label a steward (a release).
+    fn check_write(
         &self,
         principal: &Principal,
-        label: &SecurityLabel,
-        current: Option<&SecurityLabel>,
+        target: &DatasetMetadata,
+        current: Option<&DatasetMetadata>,
     ) -> Result<()> {
         let subject = access::subject(&self.policy, principal);
-        if !self.policy.subject_may_read(&subject, label) {
+        let policy = &self.policy;
+        if let Some(current) = current {
+            if !policy.may_edit(&subject, &current.organisation, &current.security_label) {
+                return Err(ServiceError::Forbidden(
+                    "only an editor of the dataset's organisation may change it",
+                ));
+            }
+            if current.security_label != target.security_label
+                && !policy.may_release(
+                    &subject,
+                    &current.organisation,
+                    &current.security_label,
+                    &target.security_label,
+                )
+            {
+                return Err(ServiceError::Forbidden(
+                    "changing a dataset's label is a release: it takes a steward of its organisation cleared for both labels",
+                ));
+            }
+        }
+        if !policy.subject_may_read(&subject, &target.security_label) {
             return Err(ServiceError::Forbidden(
-                "a record cannot be labelled beyond what its writer may read",
+                "a dataset cannot be labelled beyond what its writer may read",
             ));
         }
-        if let Some(current) = current
-            && current != label
-            && !principal.may_administer()
-        {
+        if !policy.may_edit(&subject, &target.organisation, &target.security_label) {
             return Err(ServiceError::Forbidden(
-                "changing a record's security label is a release: only an admin may, for now",
+                "only an editor of the organisation may write its datasets",
             ));
         }
         Ok(())
@@ -868,16 +883,6 @@ fn require_admin(principal: &Principal) -> Result<()> {
     } else {
         Err(ServiceError::Forbidden(
             "only an admin may change organisations",
-        ))
-    }
-}
-
-fn require_editor(principal: &Principal) -> Result<()> {
-    if principal.may_edit_datasets() {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "only an editor or admin may change datasets",
         ))
     }
 }

@@ -8,8 +8,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::Arc;
 
-use fathom_model::{Nation, Policy, Principal, Role, ValidationErrors};
-use fathom_store::{ApiToken, Store, StoreError, User};
+use fathom_model::{Membership, Nation, Policy, Principal, Role, ValidationErrors};
+use fathom_store::{ApiToken, RecordKey, Store, StoreError, User};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -44,6 +44,8 @@ pub struct NewUser {
     pub nationality: Option<String>,
     /// Values of the policy's categories (`NATO`, a project, …).
     pub communities: Vec<String>,
+    /// Roles in organisations, which must exist.
+    pub memberships: Vec<Membership>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +92,17 @@ impl Identity {
                 );
             }
         }
+        for (n, membership) in new.memberships.iter().enumerate() {
+            let organisation = RecordKey::Slug(membership.organisation.as_str().to_owned());
+            match self.store.organisation(&organisation).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => errors.push(
+                    format!("/memberships/{n}/organisation"),
+                    format!("no organisation `{}`", membership.organisation.as_str()),
+                ),
+                Err(other) => return Err(ServiceError::Internal(other)),
+            }
+        }
         if !errors.is_empty() {
             return Err(errors.into());
         }
@@ -100,6 +113,7 @@ impl Identity {
             clearance: new.clearance,
             nationality: new.nationality,
             communities: new.communities,
+            memberships: new.memberships,
             created_at: now(),
         };
         self.store
@@ -195,6 +209,7 @@ impl Identity {
                     clearance: None,
                     nationality: None,
                     communities: Vec::new(),
+                    memberships: Vec::new(),
                 })
                 .await
             }
@@ -253,5 +268,6 @@ fn principal(user: User) -> Principal {
         // Checked when the user was made; a value that no longer parses holds nothing.
         nationality: user.nationality.and_then(|n| Nation::parse(&n).ok()),
         communities: user.communities,
+        memberships: user.memberships,
     }
 }

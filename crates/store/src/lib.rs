@@ -13,7 +13,7 @@ pub mod testing;
 use std::collections::HashSet;
 use std::path::Path;
 
-use fathom_model::{Dataset, Organisation, Role};
+use fathom_model::{Dataset, Membership, Organisation, Role};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -234,6 +234,7 @@ pub struct User {
     pub nationality: Option<String>,
     /// Communities such as `NATO` or a project: category values the user holds.
     pub communities: Vec<String>,
+    pub memberships: Vec<Membership>,
     pub created_at: OffsetDateTime,
 }
 

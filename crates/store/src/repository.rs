@@ -358,8 +358,8 @@ impl Repository {
 
     pub async fn insert_user(&self, user: &User) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO users (id, name, role, clearance, nationality, communities, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO users (id, name, role, clearance, nationality, communities, memberships, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(user.id)
         .bind(user.name.as_str())
@@ -367,6 +367,7 @@ impl Repository {
         .bind(user.clearance.as_deref())
         .bind(user.nationality.as_deref())
         .bind(serde_json::to_string(&user.communities).unwrap_or_else(|_| "[]".into()))
+        .bind(serde_json::to_string(&user.memberships).unwrap_or_else(|_| "[]".into()))
         .bind(db_time(user.created_at))
             .execute(&self.write)
             .await?;
@@ -374,7 +375,7 @@ impl Repository {
     }
 
     pub async fn user_by_name(&self, name: &str) -> StoreResult<User> {
-        let row = sqlx::query("SELECT id, name, role, clearance, nationality, communities, created_at FROM users WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, role, clearance, nationality, communities, memberships, created_at FROM users WHERE name = $1")
             .bind(name)
             .fetch_one(&self.read)
             .await?;
@@ -382,7 +383,7 @@ impl Repository {
     }
 
     pub async fn users(&self) -> StoreResult<Vec<User>> {
-        let rows = sqlx::query("SELECT id, name, role, clearance, nationality, communities, created_at FROM users ORDER BY name")
+        let rows = sqlx::query("SELECT id, name, role, clearance, nationality, communities, memberships, created_at FROM users ORDER BY name")
             .fetch_all(&self.read)
             .await?;
         rows.iter().map(user_from_row).collect()
@@ -412,7 +413,7 @@ impl Repository {
 
     pub async fn user_by_token(&self, secret_hash: &[u8], now: OffsetDateTime) -> StoreResult<User> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.clearance, u.nationality, u.communities, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT u.id, u.name, u.role, u.clearance, u.nationality, u.communities, u.memberships, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
         )
         .bind(secret_hash)
@@ -592,6 +593,7 @@ fn revision_from_row(row: &<Db as sqlx::Database>::Row, snapshot: Option<serde_j
 fn user_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<User> {
     let role: String = row.try_get("role")?;
     let communities: String = row.try_get("communities")?;
+    let memberships: String = row.try_get("memberships")?;
     Ok(User {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -599,6 +601,7 @@ fn user_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<User> {
         clearance: row.try_get("clearance")?,
         nationality: row.try_get("nationality")?,
         communities: serde_json::from_str(&communities).map_err(|e| StoreError::Corrupt(format!("a user's communities: {e}")))?,
+        memberships: serde_json::from_str(&memberships).map_err(|e| StoreError::Corrupt(format!("a user's memberships: {e}")))?,
         created_at: row.try_get("created_at")?,
     })
 }

@@ -429,6 +429,10 @@ async fn tokens_expire_and_revoke(db: TestStore) {
         clearance: Some("NATO SECRET".into()),
         nationality: Some("NOR".into()),
         communities: vec!["NATO".into(), "REP-MUS".into()],
+        memberships: vec![fathom_model::Membership {
+            organisation: fathom_model::Slug::parse("cmre").unwrap(),
+            role: fathom_model::OrganisationRole::Steward,
+        }],
         created_at: now(),
     };
     store.insert_user(&user).await.unwrap();

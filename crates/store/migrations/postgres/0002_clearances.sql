@@ -1,5 +1,8 @@
 -- What a user may read under the security policy: a classification of the policy (none: the
--- policy's public one), a nationality (ISO 3166 alpha-3) and communities (JSON array of strings).
+-- policy's public one), a nationality (ISO 3166 alpha-3) and communities (JSON array of strings);
+-- and their roles in organisations (JSON array of {organisation, role}), read with the user on every
+-- authenticated request.
 ALTER TABLE users ADD COLUMN clearance TEXT;
 ALTER TABLE users ADD COLUMN nationality TEXT;
 ALTER TABLE users ADD COLUMN communities TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE users ADD COLUMN memberships TEXT NOT NULL DEFAULT '[]';
