@@ -20,6 +20,8 @@ BIN=target/release/fathom
 DATA="${BENCH_DATA:-$(mktemp -d)}"
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; [ -n "${BENCH_DATA:-}" ] || rm -rf "$DATA"' EXIT
 export FATHOM_LOG=warn
+# One load tool from one address: the per-address rate limit would hold it back.
+export FATHOM_RATE_LIMIT_PER_ADDRESS=0 FATHOM_RATE_LIMIT_PER_TOKEN=0
 
 if [ ! -e "$DATA/fathom.db" ]; then
 echo "== generating $N datasets (seed 42)"
@@ -63,16 +65,20 @@ serve() {
     until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
     echo "resident memory after start: $(grep VmRSS /proc/$SERVER/status)"
 }
-searches() { # $1: a name for the output files
-    echo "== wrk: GET /api/v1/search?q={keyword}&facets=(5), 32 connections, $DURATION ($1)"
-    wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-$1.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
-    echo "== wrk: search with keyword + bbox + datetime + facets, 32 connections, $DURATION ($1)"
-    MODE=combined wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-combined-$1.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+searches() { # $1: a name for the output files; more arguments go to wrk (e.g. a header)
+    local name="$1"; shift
+    echo "== wrk: GET /api/v1/search?q={keyword}&facets=(5), 32 connections, $DURATION ($name)"
+    wrk -t2 -c32 -d"$DURATION" --latency "$@" -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-$name.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+    echo "== wrk: search with keyword + bbox + datetime + facets, 32 connections, $DURATION ($name)"
+    MODE=combined wrk -t2 -c32 -d"$DURATION" --latency "$@" -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-combined-$name.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 }
 
 echo "== serve, without the search result cache"
+ADMIN_TOKEN="$("$BIN" --data-dir "$DATA" token create --user bench-admin --role admin 2>/dev/null)"
 FATHOM_SEARCH_CACHE=0 serve
+# Anonymous readers search through the label filter; an admin sees everything, without it.
 searches uncached
+searches uncached-admin -H "Authorization: Bearer $ADMIN_TOKEN"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 
 echo "== serve"

@@ -2,6 +2,8 @@
 //! and permission is the service layer's; this crate only translates HTTP to use cases and back.
 
 mod extract;
+mod headers;
+mod limits;
 mod pagination;
 mod problem;
 mod routes;
@@ -51,15 +53,23 @@ impl AppState {
 pub struct ApiConfig {
     /// The largest request body accepted, in bytes (larger gets 413).
     pub body_limit: usize,
+    /// Browser origins allowed to call the API (CORS); none by default.
+    pub cors_origins: Vec<HeaderValue>,
+    pub rate_limits: RateLimits,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             body_limit: 1024 * 1024,
+            cors_origins: Vec::new(),
+            rate_limits: RateLimits::default(),
         }
     }
 }
+
+pub use headers::parse_origin;
+pub use limits::RateLimits;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -119,6 +129,14 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
             )
             .into_response()
         }))
+        .layer(axum::middleware::from_fn_with_state(
+            limits::Limiter::new(config.rate_limits.clone()),
+            limits::limit,
+        ))
+        .layer(axum::middleware::from_fn(headers::security_headers))
+        .layer(tower::util::option_layer(headers::cors(
+            &config.cors_origins,
+        )))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -23,9 +23,16 @@ fathom_store::on_both_backends!(
     ogc_api_records_serves_the_catalogue,
     security_labels_are_parsed_and_guarded,
     no_read_path_shows_what_its_reader_may_not_see,
+    tokens_are_trusted_for_a_bounded_time,
+    browsers_get_security_headers_and_cors_for_allowed_origins,
+    failed_authentications_are_rate_limited,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
+/// Failed authentications the test server allows per minute and address.
+const FAILURES_PER_MINUTE: u32 = 5;
+/// The one browser origin the test server allows.
+const PORTAL: &str = "https://portal.example.org";
 
 struct Server {
     base: String,
@@ -71,11 +78,22 @@ impl Server {
             state,
             &ApiConfig {
                 body_limit: BODY_LIMIT,
+                cors_origins: vec![reqwest::header::HeaderValue::from_static(PORTAL)],
+                rate_limits: fathom_api::RateLimits {
+                    failures_per_address: FAILURES_PER_MINUTE,
+                    ..Default::default()
+                },
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        });
         Self {
             base,
             search,
@@ -1711,4 +1729,141 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
             "{who}: OGC ids"
         );
     }
+}
+
+/// A token is checked against the database at most once per TTL: a revocation made elsewhere (here,
+/// straight in the store, as another replica would) takes effect within it; one made here, at once.
+async fn tokens_are_trusted_for_a_bounded_time(db: TestStore) {
+    let ttl = std::time::Duration::from_millis(300);
+    let identity = Identity::with_authentication_ttl(
+        db.store.clone(),
+        std::sync::Arc::new(fathom_model::Policy::default_policy()),
+        ttl,
+    );
+    let issued = identity
+        .create_token("ops", Role::Editor, "", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        identity.authenticate(&issued.secret).await.unwrap().name,
+        "ops"
+    );
+    db.store
+        .revoke_token(issued.id, fathom_store::now())
+        .await
+        .unwrap();
+    assert!(
+        identity.authenticate(&issued.secret).await.is_ok(),
+        "trusted within the TTL"
+    );
+    tokio::time::sleep(ttl + std::time::Duration::from_millis(50)).await;
+    assert!(identity.authenticate(&issued.secret).await.is_err());
+
+    let other = identity
+        .create_token("ops", Role::Editor, "", None)
+        .await
+        .unwrap();
+    assert!(identity.authenticate(&other.secret).await.is_ok());
+    identity.revoke_token(other.id).await.unwrap();
+    assert!(identity.authenticate(&other.secret).await.is_err());
+}
+
+async fn browsers_get_security_headers_and_cors_for_allowed_origins(db: TestStore) {
+    let server = Server::start(db).await;
+    for (path, policy) in [
+        ("/api/v1/datasets", "default-src 'none'"),
+        ("/api/v1/nothing-here", "default-src 'none'"),
+        ("/docs/", "default-src 'self'"),
+    ] {
+        let response = server.get(path).await;
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .starts_with(policy),
+            "{path}"
+        );
+    }
+    let preflight = |origin: &'static str| {
+        server
+            .request(Method::OPTIONS, "/api/v1/datasets", None)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+    };
+    let allowed = preflight(PORTAL).await.unwrap();
+    assert!(allowed.status().is_success());
+    assert_eq!(allowed.headers()["access-control-allow-origin"], PORTAL);
+    assert!(
+        allowed
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+    let methods = allowed.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        methods.contains("POST") && methods.contains("PATCH"),
+        "{methods}"
+    );
+    let refused = preflight("https://evil.example.com").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let read = server
+        .request(Method::GET, "/api/v1/datasets", None)
+        .header("origin", PORTAL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.headers()["access-control-allow-origin"], PORTAL);
+    assert!(
+        read.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("etag")
+    );
+}
+
+async fn failed_authentications_are_rate_limited(db: TestStore) {
+    let server = Server::start(db).await;
+    let anonymous = server.get("/api/v1/datasets").await;
+    assert_eq!(anonymous.status(), StatusCode::OK);
+    assert!(anonymous.headers().contains_key("ratelimit-remaining"));
+    let wrong = || {
+        server
+            .request(Method::GET, "/api/v1/datasets", Some("fthm_not-a-token"))
+            .send()
+    };
+    for _ in 0..FAILURES_PER_MINUTE {
+        problem(wrong().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    }
+    let limited = wrong().await.unwrap();
+    let retry_after: u64 = limited.headers()[reqwest::header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    problem(limited, StatusCode::TOO_MANY_REQUESTS).await;
+    // The address is held back whatever it sends, until its bucket refills; health checks are not.
+    problem(
+        server.get("/api/v1/datasets").await,
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
+    assert_eq!(server.get("/healthz").await.status(), StatusCode::OK);
 }

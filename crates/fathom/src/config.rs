@@ -11,8 +11,13 @@ use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 8] = [
+const SETTINGS: [&str; 13] = [
     "listen",
+    "rate_limit_per_token",
+    "rate_limit_per_address",
+    "rate_limit_failures_per_address",
+    "trusted_proxies",
+    "cors_origins",
     "policy",
     "data_dir",
     "database_url",
@@ -38,6 +43,16 @@ pub struct Config {
     pub body_limit: usize,
     /// How many recent search results are kept for repeated searches (0: none).
     pub search_cache: usize,
+    /// Browser origins allowed to call the API (CORS), e.g. `https://portal.example.org`.
+    pub cors_origins: Vec<String>,
+    /// Requests per minute per API token (0: no limit).
+    pub rate_limit_per_token: u32,
+    /// Requests per minute per client address without a token (0: no limit).
+    pub rate_limit_per_address: u32,
+    /// Failed authentications per minute per client address (0: no limit).
+    pub rate_limit_failures_per_address: u32,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// When set and no admin exists, the server creates the user `admin` holding this token.
     pub bootstrap_token: Option<String>,
     /// `text` or `json` log lines on standard error.
@@ -60,6 +75,11 @@ impl Default for Config {
             policy: None,
             body_limit: 1024 * 1024,
             search_cache: fathom_service::DEFAULT_CACHE_ENTRIES,
+            cors_origins: Vec::new(),
+            rate_limit_per_token: fathom_api::RateLimits::default().per_token,
+            rate_limit_per_address: fathom_api::RateLimits::default().per_address,
+            rate_limit_failures_per_address: fathom_api::RateLimits::default().failures_per_address,
+            trusted_proxies: Vec::new(),
             bootstrap_token: None,
             log_format: LogFormat::Text,
         }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use fathom_api::{ApiConfig, AppState};
+use fathom_api::{ApiConfig, AppState, RateLimits};
 use fathom_service::{Search, Store};
 
 use crate::config::Config;
@@ -42,10 +42,23 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     let indexer = search.spawn_indexer();
     let pruning = tokio::spawn(prune_idempotency_keys(state.clone()));
 
+    let cors_origins = config
+        .cors_origins
+        .iter()
+        .map(|origin| fathom_api::parse_origin(origin))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|message| anyhow::anyhow!("cors_origins: {message}"))?;
     let app = fathom_api::app(
         state,
         &ApiConfig {
             body_limit: config.body_limit,
+            cors_origins,
+            rate_limits: RateLimits {
+                per_token: config.rate_limit_per_token,
+                per_address: config.rate_limit_per_address,
+                failures_per_address: config.rate_limit_failures_per_address,
+                trusted_proxies: config.trusted_proxies.clone(),
+            },
         },
     );
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -54,10 +67,13 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = store.backend(), "serving");
     eprintln!("Fathom is listening on http://{address} (API docs at http://{address}/docs)");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
     pruning.abort();
     indexer.abort();
     store.close().await;

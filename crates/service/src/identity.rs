@@ -6,10 +6,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use fathom_model::{Membership, Nation, Policy, Principal, Role, ValidationErrors};
 use fathom_store::{ApiToken, RecordKey, Store, StoreError, User};
+use lru::LruCache;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -48,15 +51,83 @@ pub struct NewUser {
     pub memberships: Vec<Membership>,
 }
 
+/// How long an authenticated token is trusted without asking the database again: a token revoked
+/// (or a user changed) on any replica stops working here within this time.
+pub const AUTHENTICATION_TTL: Duration = Duration::from_secs(5);
+
+/// How many recently used tokens are remembered.
+const AUTHENTICATION_CACHE: usize = 10_000;
+
 #[derive(Debug, Clone)]
 pub struct Identity {
     store: Store,
     policy: Arc<Policy>,
+    recent: Arc<RecentTokens>,
+}
+
+/// Principals of recently authenticated tokens, by the token's digest, with when they were read.
+struct RecentTokens {
+    ttl: Duration,
+    entries: Mutex<LruCache<Vec<u8>, (Principal, Instant)>>,
+}
+
+impl std::fmt::Debug for RecentTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecentTokens")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecentTokens {
+    fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(LruCache::new(
+                NonZeroUsize::new(AUTHENTICATION_CACHE).unwrap_or(NonZeroUsize::MIN),
+            )),
+        }
+    }
+
+    fn get(&self, digest: &[u8]) -> Option<Principal> {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        match entries.get(digest) {
+            Some((principal, read)) if read.elapsed() < self.ttl => Some(principal.clone()),
+            Some(_) => {
+                entries.pop(digest);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn put(&self, digest: Vec<u8>, principal: Principal) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .put(digest, (principal, Instant::now()));
+    }
+
+    fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
 }
 
 impl Identity {
     pub fn new(store: Store, policy: Arc<Policy>) -> Self {
-        Self { store, policy }
+        Self::with_authentication_ttl(store, policy, AUTHENTICATION_TTL)
+    }
+
+    /// As [`Identity::new`], trusting an authenticated token for `ttl` (tests shorten it).
+    pub fn with_authentication_ttl(store: Store, policy: Arc<Policy>, ttl: Duration) -> Self {
+        Self {
+            store,
+            policy,
+            recent: Arc::new(RecentTokens::new(ttl)),
+        }
     }
 
     /// Creates a user, checking their clearance, nationality and communities against the policy.
@@ -129,12 +200,21 @@ impl Identity {
     }
 
     /// The principal holding this bearer token, if it is valid, unrevoked and unexpired.
+    /// Asks the database at most once per [`AUTHENTICATION_TTL`] per token.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, ServiceError> {
         if !token.starts_with(TOKEN_PREFIX) && token.len() < MIN_BOOTSTRAP_TOKEN {
             return Err(ServiceError::Unauthenticated);
         }
-        match self.store.user_by_token(&digest(token), now()).await {
-            Ok(user) => Ok(principal(user)),
+        let digest = digest(token);
+        if let Some(principal) = self.recent.get(&digest) {
+            return Ok(principal);
+        }
+        match self.store.user_by_token(&digest, now()).await {
+            Ok(user) => {
+                let principal = principal(user);
+                self.recent.put(digest, principal.clone());
+                Ok(principal)
+            }
             Err(StoreError::NotFound) => Err(ServiceError::Unauthenticated),
             Err(other) => Err(ServiceError::Internal(other)),
         }
@@ -187,11 +267,14 @@ impl Identity {
         Ok(true)
     }
 
+    /// Revokes a token: at once on this replica, within [`AUTHENTICATION_TTL`] on the others.
     pub async fn revoke_token(&self, id: Uuid) -> Result<(), ServiceError> {
         self.store
             .revoke_token(id, now())
             .await
-            .map_err(|e| ServiceError::from_store("token", e))
+            .map_err(|e| ServiceError::from_store("token", e))?;
+        self.recent.clear();
+        Ok(())
     }
 
     async fn user(&self, name: &str, role: Role) -> Result<User, ServiceError> {
