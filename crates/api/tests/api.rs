@@ -26,6 +26,7 @@ fathom_store::on_both_backends!(
     tokens_are_trusted_for_a_bounded_time,
     browsers_get_security_headers_and_cors_for_allowed_origins,
     failed_authentications_are_rate_limited,
+    users_and_tokens_are_managed_by_admins,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -1866,4 +1867,142 @@ async fn failed_authentications_are_rate_limited(db: TestStore) {
     )
     .await;
     assert_eq!(server.get("/healthz").await.status(), StatusCode::OK);
+}
+
+async fn users_and_tokens_are_managed_by_admins(db: TestStore) {
+    let server = Server::start(db).await;
+    server.with_organisation("cmre").await;
+    problem(server.get("/api/v1/me").await, StatusCode::UNAUTHORIZED).await;
+    let me = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .request(Method::GET, "/api/v1/me", Some(&token))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let editor: Value = me(server.editor.clone()).await.json().await.unwrap();
+    assert_eq!(
+        (
+            editor["username"].as_str(),
+            editor["role"].as_str(),
+            editor["authenticated_by"].as_str()
+        ),
+        (Some("ed"), Some("editor"), Some("api_token"))
+    );
+
+    let ana = json!({"username": "ana", "clearance": "NATO SECRET", "nationality": "NOR",
+        "communities": ["NATO"], "memberships": [{"organisation": "cmre", "role": "steward"}]});
+    problem(
+        server
+            .send_json(Method::POST, "/api/v1/users", &server.editor, &ana)
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let created = server
+        .send_json(Method::POST, "/api/v1/users", &server.admin, &ana)
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    problem(
+        server
+            .send_json(Method::POST, "/api/v1/users", &server.admin, &ana)
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    for (bad, pointer) in [
+        (
+            json!({"username": "bo", "clearance": "TOP SECRET"}),
+            "/clearance",
+        ),
+        (
+            json!({"username": "bo", "nationality": "XX"}),
+            "/nationality",
+        ),
+        (
+            json!({"username": "bo", "memberships": [{"organisation": "nowhere", "role": "editor"}]}),
+            "/memberships/0/organisation",
+        ),
+        (
+            json!({"username": "bo", "memberships": [{"organisation": "cmre", "role": "boss"}]}),
+            "/memberships/0/role",
+        ),
+    ] {
+        let body = problem(
+            server
+                .send_json(Method::POST, "/api/v1/users", &server.admin, &bad)
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(body["errors"][0]["pointer"], pointer, "{body}");
+    }
+
+    let issued = server
+        .send_json(
+            Method::POST,
+            "/api/v1/users/ana/tokens",
+            &server.admin,
+            &json!({"description": "laptop", "expires_in_days": 30}),
+        )
+        .await;
+    assert_eq!(issued.status(), StatusCode::CREATED);
+    let issued: Value = issued.json().await.unwrap();
+    let token = issued["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("fthm_"));
+    assert!(issued["expires_at"].is_string());
+    let seen: Value = me(token.clone()).await.json().await.unwrap();
+    assert_eq!(seen["clearance"], "NATO SECRET");
+    assert_eq!(
+        seen["memberships"],
+        json!([{"organisation": "cmre", "role": "steward"}])
+    );
+    problem(
+        server
+            .send_json(
+                Method::POST,
+                "/api/v1/users/nobody/tokens",
+                &server.admin,
+                &json!({}),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let users: Value = server
+        .request(Method::GET, "/api/v1/users", Some(&server.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == "ana")
+    );
+
+    let path = format!("/api/v1/tokens/{}", issued["id"].as_str().unwrap());
+    problem(
+        server
+            .request(Method::DELETE, &path, Some(&server.editor))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let revoked = server
+        .request(Method::DELETE, &path, Some(&server.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    problem(me(token).await, StatusCode::UNAUTHORIZED).await;
 }

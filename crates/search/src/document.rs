@@ -78,7 +78,7 @@ impl Fields {
             language: builder.add_text_field("language", exact.clone()),
             external_id: builder.add_text_field("external_id", STRING),
             state: builder.add_text_field("state", exact),
-            label_classification: builder.add_text_field("label_classification", STRING),
+            label_classification: builder.add_text_field("label_classification", STRING | FAST),
             label_term: builder.add_text_field("label_term", STRING),
             modified: builder.add_date_field("modified", INDEXED | FAST | STORED),
             temporal_start: builder.add_date_field("temporal_start", FAST),

@@ -51,7 +51,7 @@ pub struct SearchRequest {
 /// compiled for one reader (see `fathom_service::access`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Visibility {
-    /// The classifications the reader's clearance dominates.
+    /// The classifications the reader's clearance dominates (checked per match in `within.rs`).
     pub classifications: Vec<String>,
     /// Every category of the policy, with the values the reader does not hold and those they do.
     pub categories: Vec<CategoryVisibility>,
@@ -177,67 +177,59 @@ pub(crate) fn build(
             .collect();
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
     }
-    if let Some(visibility) = &request.visibility {
-        clauses.push((Occur::Must, visibility_query(visibility, fields)));
-    }
-    // Place and time are checked on the matches by the collector (`within.rs`).
-    if clauses.is_empty() {
+    // Place, time and classification are checked on the matches by the collector (`within.rs`);
+    // the categories a reader fails are excluded here.
+    let exclusions = request
+        .visibility
+        .as_ref()
+        .map(|visibility| category_exclusions(visibility, fields))
+        .unwrap_or_default();
+    if clauses.is_empty() && exclusions.is_empty() {
         return Box::new(AllQuery);
     }
+    if clauses.is_empty() {
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    }
+    clauses.extend(exclusions.into_iter().map(|query| (Occur::MustNot, query)));
     Box::new(BooleanQuery::new(clauses))
 }
 
-/// The documents a reader may see: a classification they are cleared for; for every permissive
-/// category present, one of its values held; no restrictive value not held.
-fn visibility_query(visibility: &Visibility, fields: &Fields) -> Box<dyn Query> {
-    let term = |field, text: &str| -> Box<dyn Query> {
+/// The documents a reader may not see for their categories: those with a restrictive value the
+/// reader does not hold, and those with a permissive category none of whose values they hold. (Few
+/// documents carry categories, so these are short lists to skip.)
+fn category_exclusions(visibility: &Visibility, fields: &Fields) -> Vec<Box<dyn Query>> {
+    let term = |text: &str| -> Box<dyn Query> {
         Box::new(TermQuery::new(
-            Term::from_field_text(field, text),
+            Term::from_field_text(fields.label_term, text),
             IndexRecordOption::Basic,
         ))
     };
-    let any = |queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
-        Box::new(BooleanQuery::new(
-            queries.into_iter().map(|q| (Occur::Should, q)).collect(),
-        ))
-    };
-    let classification = any(visibility
-        .classifications
-        .iter()
-        .map(|c| term(fields.label_classification, c))
-        .collect());
-    let mut clauses = vec![(Occur::Must, classification)];
+    let mut excluded = Vec::new();
     for category in &visibility.categories {
-        let value_term = |value: &String| {
-            term(
-                fields.label_term,
-                &label_term(category.kind, &category.tag, Some(value)),
-            )
-        };
+        let value_term =
+            |value: &String| term(&label_term(category.kind, &category.tag, Some(value)));
         match category.kind {
-            CategoryType::Restrictive => {
-                for value in &category.not_held {
-                    clauses.push((Occur::MustNot, value_term(value)));
-                }
-            }
+            CategoryType::Restrictive => excluded.extend(category.not_held.iter().map(value_term)),
             CategoryType::Permissive => {
                 // Present, and none of its values held.
-                let present = term(
-                    fields.label_term,
-                    &label_term(category.kind, &category.tag, None),
-                );
+                let present = term(&label_term(category.kind, &category.tag, None));
                 let mut unmet = vec![(Occur::Must, present)];
                 if !category.held.is_empty() {
+                    let held = category
+                        .held
+                        .iter()
+                        .map(|value| (Occur::Should, value_term(value)))
+                        .collect();
                     unmet.push((
                         Occur::MustNot,
-                        any(category.held.iter().map(value_term).collect()),
+                        Box::new(BooleanQuery::new(held)) as Box<dyn Query>,
                     ));
                 }
-                clauses.push((Occur::MustNot, Box::new(BooleanQuery::new(unmet))));
+                excluded.push(Box::new(BooleanQuery::new(unmet)));
             }
         }
     }
-    Box::new(BooleanQuery::new(clauses))
+    excluded
 }
 
 /// Words and phrases over the text fields, title weighted over keywords over description. Every

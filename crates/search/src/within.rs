@@ -1,4 +1,5 @@
-//! Place and time as a filter on the matches' fast-field values, checked per matching document.
+//! Place, time and classification as a filter on the matches' fast-field values, checked per
+//! matching document.
 //!
 //! Expressed as range queries, a box across the antimeridian needs a union of intersections of
 //! ranges, and tantivy evaluates such unions over every document of the index; checked here, the
@@ -11,11 +12,13 @@ use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 use crate::document::longitude_intervals;
 use crate::query::SearchRequest;
 
-/// Wraps a collector so that it only sees documents inside the request's box and time range.
+/// Wraps a collector so that it only sees documents inside the request's box and time range, of a
+/// classification the reader is cleared for.
 pub(crate) struct Within<C> {
     inner: C,
     area: Option<Area>,
     period: Option<(DateTime, DateTime)>,
+    classifications: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy)]
@@ -41,10 +44,15 @@ impl<C> Within<C> {
                 range.end.map_or(DateTime::MAX, DateTime::from_utc),
             )
         });
+        let classifications = request
+            .visibility
+            .as_ref()
+            .map(|visibility| visibility.classifications.clone());
         Self {
             inner,
             area,
             period,
+            classifications,
         }
     }
 }
@@ -82,10 +90,15 @@ impl<C: Collector> Collector for Within<C> {
             }),
             None => None,
         };
+        let cleared = match &self.classifications {
+            Some(names) => Some(cleared_ordinals(reader, names)?),
+            None => None,
+        };
         Ok(WithinSegment {
             inner: self.inner.for_segment(segment, reader)?,
             area,
             period,
+            cleared,
         })
     }
 
@@ -105,6 +118,34 @@ pub(crate) struct WithinSegment<S> {
     inner: S,
     area: Option<(Area, [Column<f64>; 6])>,
     period: Option<PeriodColumns>,
+    cleared: Option<Cleared>,
+}
+
+/// The classification column of a segment and the ordinals, in its dictionary, of the
+/// classifications the reader is cleared for (one the segment does not know is simply absent).
+struct Cleared {
+    column: Column<u64>,
+    ordinals: Vec<u64>,
+}
+
+fn cleared_ordinals(reader: &SegmentReader, names: &[String]) -> tantivy::Result<Cleared> {
+    let Some(column) = reader.fast_fields().str("label_classification")? else {
+        // No document of the segment has a label: none is to be seen.
+        return Ok(Cleared {
+            column: Column::build_empty_column(reader.max_doc()),
+            ordinals: Vec::new(),
+        });
+    };
+    let mut ordinals = Vec::new();
+    for name in names {
+        if let Some(ordinal) = column.dictionary().term_ord(name.as_bytes())? {
+            ordinals.push(ordinal);
+        }
+    }
+    Ok(Cleared {
+        column: column.ords().clone(),
+        ordinals,
+    })
 }
 
 struct PeriodColumns {
@@ -116,6 +157,14 @@ struct PeriodColumns {
 
 impl<S> WithinSegment<S> {
     fn accepts(&self, doc: DocId) -> bool {
+        if let Some(cleared) = &self.cleared
+            && !cleared
+                .column
+                .first(doc)
+                .is_some_and(|ordinal| cleared.ordinals.contains(&ordinal))
+        {
+            return false;
+        }
         if let Some((area, [south, north, west_1, east_1, west_2, east_2])) = &self.area {
             let (Some(south), Some(north)) = (south.first(doc), north.first(doc)) else {
                 return false;

@@ -199,6 +199,46 @@ impl Identity {
         self.store.users().await.map_err(ServiceError::Internal)
     }
 
+    /// [`Identity::create_user`] on behalf of `admin`.
+    pub async fn create_user_as(
+        &self,
+        admin: &Principal,
+        new: NewUser,
+    ) -> Result<User, ServiceError> {
+        require_administrator(admin)?;
+        self.create_user(new).await
+    }
+
+    /// [`Identity::users`] for `admin`.
+    pub async fn users_as(&self, admin: &Principal) -> Result<Vec<User>, ServiceError> {
+        require_administrator(admin)?;
+        self.users().await
+    }
+
+    /// Issues a token to the existing user `name`, on behalf of `admin`.
+    pub async fn issue_token_as(
+        &self,
+        admin: &Principal,
+        name: &str,
+        description: &str,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<IssuedToken, ServiceError> {
+        require_administrator(admin)?;
+        let user = self
+            .store
+            .user_by_name(name)
+            .await
+            .map_err(|e| ServiceError::from_store("user", e))?;
+        let role = user.role;
+        self.create_token(name, role, description, expires_at).await
+    }
+
+    /// [`Identity::revoke_token`] on behalf of `admin`.
+    pub async fn revoke_token_as(&self, admin: &Principal, id: Uuid) -> Result<(), ServiceError> {
+        require_administrator(admin)?;
+        self.revoke_token(id).await
+    }
+
     /// The principal holding this bearer token, if it is valid, unrevoked and unexpired.
     /// Asks the database at most once per [`AUTHENTICATION_TTL`] per token.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, ServiceError> {
@@ -320,6 +360,16 @@ impl Identity {
             .await
             .map_err(|e| ServiceError::from_store("token", e))?;
         Ok(token.id)
+    }
+}
+
+fn require_administrator(principal: &Principal) -> Result<(), ServiceError> {
+    if principal.may_administer() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "only an admin may manage users and tokens",
+        ))
     }
 }
 

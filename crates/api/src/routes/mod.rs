@@ -6,6 +6,7 @@ mod ogcapi;
 mod organisations;
 mod policy;
 mod search;
+mod users;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +32,10 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
             organisations::delete
         ))
         .routes(routes!(policy::policy))
+        .routes(routes!(users::me))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::issue_token))
+        .routes(routes!(users::revoke_token))
         .routes(routes!(search::search))
         .routes(routes!(ogcapi::landing))
         // OGC API clients (OWSLib among them) address the landing page with a trailing slash.
