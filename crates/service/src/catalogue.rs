@@ -831,6 +831,40 @@ impl Catalogue {
         target: &DatasetMetadata,
         current: Option<&DatasetMetadata>,
     ) -> Result<()> {
+        let decided = self.decide_write(principal, target, current);
+        match &decided {
+            Err(ServiceError::Forbidden(reason)) => tracing::warn!(
+                security_event = "write_denied",
+                user = %principal.name,
+                dataset = %target.slug.as_str(),
+                reason,
+                "a write was refused"
+            ),
+            Ok(()) => {
+                if let Some(current) = current
+                    && current.security_label != target.security_label
+                {
+                    tracing::info!(
+                        security_event = "label_changed",
+                        user = %principal.name,
+                        dataset = %target.slug.as_str(),
+                        from = %current.security_label.classification,
+                        to = %target.security_label.classification,
+                        "a change of label is allowed"
+                    );
+                }
+            }
+            Err(_) => {}
+        }
+        decided
+    }
+
+    fn decide_write(
+        &self,
+        principal: &Principal,
+        target: &DatasetMetadata,
+        current: Option<&DatasetMetadata>,
+    ) -> Result<()> {
         let subject = access::subject(&self.policy, principal);
         let policy = &self.policy;
         if let Some(current) = current {

@@ -191,6 +191,13 @@ impl Identity {
             .insert_user(&user)
             .await
             .map_err(|e| ServiceError::from_store("user", e))?;
+        tracing::info!(
+            security_event = "user_created",
+            user = %user.name,
+            role = user.role.as_str(),
+            clearance = user.clearance.as_deref().unwrap_or("public"),
+            "user created"
+        );
         Ok(user)
     }
 
@@ -255,7 +262,13 @@ impl Identity {
                 self.recent.put(digest, principal.clone());
                 Ok(principal)
             }
-            Err(StoreError::NotFound) => Err(ServiceError::Unauthenticated),
+            Err(StoreError::NotFound) => {
+                tracing::warn!(
+                    security_event = "authentication_failed",
+                    "a bearer token was refused"
+                );
+                Err(ServiceError::Unauthenticated)
+            }
             Err(other) => Err(ServiceError::Internal(other)),
         }
     }
@@ -277,6 +290,7 @@ impl Identity {
         let id = self
             .store_token(&user, &secret, description, expires_at)
             .await?;
+        tracing::info!(security_event = "token_created", user = %user.name, token = %id, "token created");
         Ok(IssuedToken {
             id,
             user: user.name,
@@ -314,6 +328,7 @@ impl Identity {
             .await
             .map_err(|e| ServiceError::from_store("token", e))?;
         self.recent.clear();
+        tracing::info!(security_event = "token_revoked", token = %id, "token revoked");
         Ok(())
     }
 
