@@ -34,6 +34,15 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// Browsers that reached the server over HTTPS keep to HTTPS for a year.
+pub async fn strict_transport_security(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
+
 /// CORS for these origins (`https://portal.example.org`), or none when the list is empty. Requests
 /// carry a bearer token, never cookies, so credentials are not allowed, and no wildcard is.
 pub fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {

@@ -55,6 +55,8 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// Browser origins allowed to call the API (CORS); none by default.
     pub cors_origins: Vec<HeaderValue>,
+    /// Served over TLS: tell browsers to use HTTPS only (`Strict-Transport-Security`).
+    pub strict_transport_security: bool,
     pub rate_limits: RateLimits,
 }
 
@@ -63,6 +65,7 @@ impl Default for ApiConfig {
         Self {
             body_limit: 1024 * 1024,
             cors_origins: Vec::new(),
+            strict_transport_security: false,
             rate_limits: RateLimits::default(),
         }
     }
@@ -134,6 +137,11 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
             limits::limit,
         ))
         .layer(axum::middleware::from_fn(headers::security_headers))
+        .layer(tower::util::option_layer(
+            config
+                .strict_transport_security
+                .then(|| axum::middleware::map_response(headers::strict_transport_security)),
+        ))
         .layer(tower::util::option_layer(headers::cors(
             &config.cors_origins,
         )))

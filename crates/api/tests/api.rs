@@ -80,6 +80,7 @@ impl Server {
             &ApiConfig {
                 body_limit: BODY_LIMIT,
                 cors_origins: vec![reqwest::header::HeaderValue::from_static(PORTAL)],
+                strict_transport_security: false,
                 rate_limits: fathom_api::RateLimits {
                     failures_per_address: FAILURES_PER_MINUTE,
                     ..Default::default()

@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 13] = [
+const SETTINGS: [&str; 15] = [
     "listen",
+    "tls_cert",
+    "tls_key",
     "rate_limit_per_token",
     "rate_limit_per_address",
     "rate_limit_failures_per_address",
@@ -33,6 +35,10 @@ const SETTINGS: [&str; 13] = [
 pub struct Config {
     /// The address the server listens on.
     pub listen: SocketAddr,
+    /// The TLS certificate chain (PEM); with `tls_key`, the server speaks HTTPS (HTTP/2 and 1.1).
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
     /// Where the embedded database (and, later, the search index) live.
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
@@ -70,6 +76,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            tls_cert: None,
+            tls_key: None,
             data_dir: PathBuf::from("./fathom-data"),
             database_url: None,
             policy: None,
@@ -91,6 +99,10 @@ impl Default for Config {
 pub struct Overrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -56,6 +56,12 @@ enum Command {
         /// Loads the demo catalogue if it is missing and prints a demo admin token.
         #[arg(long)]
         demo: bool,
+        /// Serve HTTPS with this certificate chain (PEM); SIGHUP reloads it.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of the certificate (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Applies the database migrations that have not run yet.
     Migrate,
@@ -162,6 +168,14 @@ fn main() -> ExitCode {
     let overrides = Overrides {
         listen: match &cli.command {
             Command::Serve { listen, .. } => *listen,
+            _ => None,
+        },
+        tls_cert: match &cli.command {
+            Command::Serve { tls_cert, .. } => tls_cert.clone(),
+            _ => None,
+        },
+        tls_key: match &cli.command {
+            Command::Serve { tls_key, .. } => tls_key.clone(),
             _ => None,
         },
         data_dir: cli.data_dir.clone(),

@@ -1,9 +1,12 @@
 //! `fathom serve`: the HTTP server, until SIGTERM or Ctrl-C.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum_server::tls_rustls::RustlsConfig;
 use fathom_api::{ApiConfig, AppState, RateLimits};
 use fathom_service::{Search, Store};
 
@@ -53,6 +56,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         &ApiConfig {
             body_limit: config.body_limit,
             cors_origins,
+            strict_transport_security: config.tls_cert.is_some(),
             rate_limits: RateLimits {
                 per_token: config.rate_limit_per_token,
                 per_address: config.rate_limit_per_address,
@@ -61,24 +65,75 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
             },
         },
     );
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            RustlsConfig::from_pem_file(cert, key)
+                .await
+                .with_context(|| format!("cannot read the TLS certificate {}", cert.display()))?,
+        ),
+        (None, None) => None,
+        _ => anyhow::bail!("tls_cert and tls_key are given together or not at all"),
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, backend = store.backend(), "serving");
-    eprintln!("Fathom is listening on http://{address} (API docs at http://{address}/docs)");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server error")?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%address, scheme, backend = store.backend(), "serving");
+    eprintln!(
+        "Fathom is listening on {scheme}://{address} (API docs at {scheme}://{address}/docs)"
+    );
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    match (tls, &config.tls_cert, &config.tls_key) {
+        (Some(tls), Some(cert), Some(key)) => {
+            let reloading = tokio::spawn(reload_on_hangup(tls.clone(), cert.clone(), key.clone()));
+            let handle = axum_server::Handle::new();
+            let stopping = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                stopping.graceful_shutdown(Some(DRAIN));
+            });
+            axum_server::from_tcp_rustls(listener.into_std()?, tls)?
+                .handle(handle)
+                .serve(app)
+                .await
+                .context("server error")?;
+            reloading.abort();
+        }
+        _ => axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("server error")?,
+    }
     pruning.abort();
     indexer.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long requests in flight may finish after SIGTERM (over TLS; plain HTTP waits for them).
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Reads the certificate and key again on every SIGHUP (a renewed certificate, without a restart).
+async fn reload_on_hangup(tls: RustlsConfig, cert: PathBuf, key: PathBuf) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match tls.reload_from_pem_file(&cert, &key).await {
+                Ok(()) => tracing::info!(cert = %cert.display(), "TLS certificate reloaded"),
+                Err(error) => {
+                    tracing::error!(%error, "cannot reload the TLS certificate; keeping the old one");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (tls, cert, key);
 }
 
 /// Forgets old idempotency keys every hour.

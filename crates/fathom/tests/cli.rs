@@ -525,6 +525,82 @@ fn wait_for_start(server: &mut Child) -> (String, Vec<String>) {
     panic!("the server did not start: {before:?}");
 }
 
+/// `serve --tls-cert --tls-key` speaks HTTPS with HTTP/2, tells browsers to keep to it, and takes a
+/// renewed certificate on SIGHUP without a restart. (openssl makes the certificates, curl is the
+/// client: both independent of the server's TLS stack.)
+#[test]
+fn https_with_http2_and_certificates_reloaded_on_hangup() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let make_certificate = |name: &str| {
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", &format!("/CN={name}")])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let trusted = dir.path().join(format!("{name}.pem"));
+        std::fs::copy(&cert, &trusted).unwrap();
+        trusted
+    };
+    let first = make_certificate("first");
+    let mut server = fathom(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (base, _) = wait_for_start(&mut server);
+    assert!(base.starts_with("https://"), "{base}");
+    let curl = |trusted: &Path| {
+        let output = Command::new("curl")
+            .args(["-s", "-D", "-", "-o", "/dev/null", "--cacert"])
+            .arg(trusted)
+            .arg(format!("{base}/healthz"))
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).to_lowercase(),
+        )
+    };
+    let (ok, headers) = curl(&first);
+    assert!(ok);
+    assert!(headers.starts_with("http/2 200"), "{headers}");
+    assert!(
+        headers.contains("strict-transport-security: max-age="),
+        "{headers}"
+    );
+
+    let second = make_certificate("second");
+    let hangup = Command::new("kill")
+        .args(["-HUP", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hangup.success());
+    let renewed = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        curl(&second).0
+    });
+    assert!(renewed, "the renewed certificate is served after SIGHUP");
+    assert!(!curl(&first).0, "the old one is not");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
 /// `serve --demo` loads the whole demo catalogue and prints a token that can write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_catalogue_loads_whole() {
