@@ -1989,6 +1989,50 @@ async fn users_and_tokens_are_managed_by_admins(db: TestStore) {
             .any(|u| u["username"] == "ana")
     );
 
+    assert_eq!(seen["scopes"], json!(["read", "write"]));
+
+    // Scopes narrow a token within its user's role.
+    let issue = |username: &'static str, body: Value| {
+        let server = &server;
+        async move {
+            server
+                .send_json(
+                    Method::POST,
+                    &format!("/api/v1/users/{username}/tokens"),
+                    &server.admin,
+                    &body,
+                )
+                .await
+        }
+    };
+    problem(
+        issue("ana", json!({"scopes": ["admin"]})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let reading: Value = issue("ed", json!({"scopes": ["read"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reading = reading["token"].as_str().unwrap().to_owned();
+    let refused = problem(
+        server
+            .send_json(
+                Method::POST,
+                "/api/v1/datasets",
+                &reading,
+                &json!({"title": "x", "organisation": "cmre"}),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(
+        refused["detail"].as_str().unwrap().contains("only read"),
+        "{refused}"
+    );
+
     let path = format!("/api/v1/tokens/{}", issued["id"].as_str().unwrap());
     problem(
         server

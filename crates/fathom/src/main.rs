@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use fathom_model::{Membership, OrganisationRole, Principal, Role, Slug};
+use fathom_model::{Membership, OrganisationRole, Principal, Role, Scope, Slug};
 use fathom_service::{Identity, NewUser, OnError, Store};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -111,6 +111,15 @@ enum TokenCommand {
         expires_in_days: Option<u32>,
         #[arg(long, default_value = "")]
         description: String,
+        /// What the token may do: read, write, admin (repeatable) [default: all the role allows].
+        #[arg(long = "scope", value_parser = Scope::parse)]
+        scopes: Vec<Scope>,
+    },
+    /// Lists tokens (never their secrets), newest first.
+    List {
+        /// Only this user's.
+        #[arg(long)]
+        user: Option<String>,
     },
     /// Revokes a token by its id.
     Revoke { id: Uuid },
@@ -140,6 +149,8 @@ enum UserCommand {
     },
     /// Lists the users, one per line.
     List,
+    /// Disables a user: their tokens stop working.
+    Disable { name: String },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -287,12 +298,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             role,
             expires_in_days,
             description,
+            scopes,
         }) => {
             let store = open_store(&config).await?;
             let expires_at = expires_in_days
                 .map(|days| OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
+            let scopes = if scopes.is_empty() {
+                Scope::allowed_to(role)
+            } else {
+                scopes
+            };
             let token = Identity::new(store.clone(), Arc::new(config.load_policy()?))
-                .create_token(&user, role, &description, expires_at)
+                .create_scoped_token(&user, role, &description, expires_at, scopes)
                 .await;
             store.close().await;
             let token = token?;
@@ -352,6 +369,47 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     memberships.join(",")
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(TokenCommand::List { user }) => {
+            let store = open_store(&config).await?;
+            let tokens = Identity::new(store.clone(), Arc::new(config.load_policy()?))
+                .tokens(user.as_deref())
+                .await;
+            store.close().await;
+            let instant = |at: Option<OffsetDateTime>| {
+                at.and_then(|at| {
+                    at.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_else(|| "-".into())
+            };
+            for token in tokens? {
+                println!(
+                    "{}\t{}\t{}\texpires {}\tlast used {}\t{}\t{}",
+                    token.id,
+                    token.user,
+                    token.scopes.join(","),
+                    instant(token.expires_at),
+                    instant(token.last_used_at),
+                    if token.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    },
+                    token.description
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::Disable { name }) => {
+            let store = open_store(&config).await?;
+            let disabled = Identity::new(store.clone(), Arc::new(config.load_policy()?))
+                .disable_user(&name)
+                .await;
+            store.close().await;
+            disabled?;
+            eprintln!("user {name} disabled; their tokens no longer work");
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(TokenCommand::Revoke { id }) => {

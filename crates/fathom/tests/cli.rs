@@ -252,6 +252,41 @@ fn users_and_policies_are_checked() {
         String::from_utf8_lossy(&listed.stdout),
         "ana\tviewer\tNATO SECRET\tNOR\tNATO\t\n"
     );
+    // Tokens are listed without secrets; a viewer's token cannot be given the admin scope.
+    let token = run(
+        fathom(dir.path()).args(["token", "create", "--user", "ana", "--role", "viewer"]),
+        b"",
+    );
+    assert!(token.status.success());
+    let secret = String::from_utf8_lossy(&token.stdout).trim().to_owned();
+    let writing = run(
+        fathom(dir.path()).args([
+            "token", "create", "--user", "ana", "--role", "viewer", "--scope", "admin",
+        ]),
+        b"",
+    );
+    assert!(!writing.status.success());
+    let tokens = String::from_utf8_lossy(
+        &run(
+            fathom(dir.path()).args(["token", "list", "--user", "ana"]),
+            b"",
+        )
+        .stdout,
+    )
+    .into_owned();
+    assert_eq!(tokens.lines().count(), 1, "{tokens}");
+    assert!(
+        tokens.contains("\tana\tread,write\t") && tokens.contains("active"),
+        "{tokens}"
+    );
+    assert!(!tokens.contains(&secret));
+    let disabled = run(fathom(dir.path()).args(["user", "disable", "ana"]), b"");
+    assert!(disabled.status.success());
+    assert!(
+        !run(fathom(dir.path()).args(["user", "disable", "ana"]), b"")
+            .status
+            .success()
+    );
 
     // Another policy, in TOML: its classifications are the ones users may hold.
     let policy = dir.path().join("policy.toml");

@@ -38,6 +38,58 @@ impl Role {
     }
 }
 
+/// What a token may be used for, within what its user may do.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Reads (every token may read).
+    Read,
+    /// Creates, changes and deletes records.
+    Write,
+    /// Manages organisations, users and tokens.
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Self; 3] = [Self::Read, Self::Write, Self::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == raw)
+            .ok_or_else(|| format!("`{raw}` is not one of read, write, admin"))
+    }
+
+    /// The scopes a role can use: anyone reads and writes (where organisation roles let them);
+    /// only an admin manages.
+    pub fn allowed_to(role: Role) -> Vec<Self> {
+        match role {
+            Role::Admin => Self::ALL.to_vec(),
+            Role::Editor | Role::Viewer => vec![Self::Read, Self::Write],
+        }
+    }
+}
+
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -51,6 +103,8 @@ pub struct Principal {
     pub communities: Vec<String>,
     /// Roles in organisations.
     pub memberships: Vec<Membership>,
+    /// What the token used may do, within the role.
+    pub scopes: Vec<Scope>,
 }
 
 impl Principal {
@@ -64,18 +118,29 @@ impl Principal {
             nationality: None,
             communities: Vec::new(),
             memberships: Vec::new(),
+            scopes: Scope::allowed_to(role),
         }
     }
 }
 
 impl Principal {
-    /// May create, change and delete datasets.
+    /// May create, change and delete datasets in every organisation (with a token that may write).
     pub fn may_edit_datasets(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::Editor)
+        matches!(self.role, Role::Admin | Role::Editor) && self.may_write()
+    }
+
+    /// The token may write at all (organisation roles decide where).
+    pub fn may_write(&self) -> bool {
+        self.scopes.contains(&Scope::Write)
     }
 
     /// May create, change and delete organisations, users and tokens.
     pub fn may_administer(&self) -> bool {
+        self.role == Role::Admin && self.scopes.contains(&Scope::Admin)
+    }
+
+    /// Reads everything, whatever its label: an admin, whatever the token's scopes.
+    pub fn reads_everything(&self) -> bool {
         self.role == Role::Admin
     }
 }
@@ -100,6 +165,18 @@ mod tests {
         );
         for role in [Role::Admin, Role::Editor, Role::Viewer] {
             assert_eq!(Role::parse(role.as_str()), Ok(role));
+        }
+    }
+
+    #[test]
+    fn scopes_narrow_what_a_role_may_do() {
+        let mut reading_admin = Principal::new(Uuid::nil(), "x", Role::Admin);
+        reading_admin.scopes = vec![Scope::Read];
+        assert!(reading_admin.reads_everything());
+        assert!(!reading_admin.may_administer() && !reading_admin.may_write());
+        assert_eq!(Scope::allowed_to(Role::Viewer), [Scope::Read, Scope::Write]);
+        for scope in Scope::ALL {
+            assert_eq!(Scope::parse(scope.as_str()), Ok(scope));
         }
     }
 }

@@ -865,6 +865,9 @@ impl Catalogue {
         target: &DatasetMetadata,
         current: Option<&DatasetMetadata>,
     ) -> Result<()> {
+        if !principal.may_write() {
+            return Err(ServiceError::Forbidden("this token may only read"));
+        }
         let subject = access::subject(&self.policy, principal);
         let policy = &self.policy;
         if let Some(current) = current {

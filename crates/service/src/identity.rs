@@ -10,8 +10,8 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use fathom_model::{Membership, Nation, Policy, Principal, Role, ValidationErrors};
-use fathom_store::{ApiToken, RecordKey, Store, StoreError, User};
+use fathom_model::{Membership, Nation, Policy, Principal, Role, Scope, ValidationErrors};
+use fathom_store::{ApiToken, RecordKey, Store, StoreError, TokenSummary, User};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -201,6 +201,25 @@ impl Identity {
         Ok(user)
     }
 
+    /// The tokens, of one user or all, newest first (never their secrets).
+    pub async fn tokens(&self, user: Option<&str>) -> Result<Vec<TokenSummary>, ServiceError> {
+        self.store
+            .tokens(user)
+            .await
+            .map_err(ServiceError::Internal)
+    }
+
+    /// Disables a user: their tokens stop working (within [`AUTHENTICATION_TTL`] elsewhere).
+    pub async fn disable_user(&self, name: &str) -> Result<(), ServiceError> {
+        self.store
+            .disable_user(name, now())
+            .await
+            .map_err(|e| ServiceError::from_store("user", e))?;
+        self.recent.clear();
+        tracing::info!(security_event = "user_disabled", user = %name, "user disabled");
+        Ok(())
+    }
+
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<User>, ServiceError> {
         self.store.users().await.map_err(ServiceError::Internal)
@@ -229,6 +248,7 @@ impl Identity {
         name: &str,
         description: &str,
         expires_at: Option<OffsetDateTime>,
+        scopes: Option<Vec<Scope>>,
     ) -> Result<IssuedToken, ServiceError> {
         require_administrator(admin)?;
         let user = self
@@ -237,7 +257,9 @@ impl Identity {
             .await
             .map_err(|e| ServiceError::from_store("user", e))?;
         let role = user.role;
-        self.create_token(name, role, description, expires_at).await
+        let scopes = scopes.unwrap_or_else(|| Scope::allowed_to(role));
+        self.create_scoped_token(name, role, description, expires_at, scopes)
+            .await
     }
 
     /// [`Identity::revoke_token`] on behalf of `admin`.
@@ -257,9 +279,17 @@ impl Identity {
             return Ok(principal);
         }
         match self.store.user_by_token(&digest, now()).await {
-            Ok(user) => {
-                let principal = principal(user);
-                self.recent.put(digest, principal.clone());
+            Ok((user, scopes)) => {
+                let mut principal = principal(user);
+                principal.scopes = scopes.iter().filter_map(|s| Scope::parse(s).ok()).collect();
+                self.recent.put(digest.clone(), principal.clone());
+                // When it was last used, to within the cache's time: off the request's path.
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = store.touch_token(&digest, now()).await {
+                        tracing::warn!(?error, "cannot record when a token was used");
+                    }
+                });
                 Ok(principal)
             }
             Err(StoreError::NotFound) => {
@@ -282,13 +312,39 @@ impl Identity {
         description: &str,
         expires_at: Option<OffsetDateTime>,
     ) -> Result<IssuedToken, ServiceError> {
+        self.create_scoped_token(name, role, description, expires_at, Scope::allowed_to(role))
+            .await
+    }
+
+    /// As [`Identity::create_token`], the token limited to `scopes` (which the role must allow).
+    pub async fn create_scoped_token(
+        &self,
+        name: &str,
+        role: Role,
+        description: &str,
+        expires_at: Option<OffsetDateTime>,
+        mut scopes: Vec<Scope>,
+    ) -> Result<IssuedToken, ServiceError> {
+        let allowed = Scope::allowed_to(role);
+        if let Some(beyond) = scopes.iter().find(|scope| !allowed.contains(scope)) {
+            return Err(ServiceError::Conflict(format!(
+                "a token of a {} cannot have the scope {}",
+                role.as_str(),
+                beyond.as_str()
+            )));
+        }
+        if !scopes.contains(&Scope::Read) {
+            scopes.push(Scope::Read);
+        }
+        scopes.sort();
+        scopes.dedup();
         let user = self.user(name, role).await?;
         let mut bytes = [0_u8; 32];
         getrandom::fill(&mut bytes)
             .map_err(|e| ServiceError::Conflict(format!("no randomness available: {e}")))?;
         let secret = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
         let id = self
-            .store_token(&user, &secret, description, expires_at)
+            .store_token(&user, &secret, description, expires_at, &scopes)
             .await?;
         tracing::info!(security_event = "token_created", user = %user.name, token = %id, "token created");
         Ok(IssuedToken {
@@ -317,7 +373,8 @@ impl Identity {
             return Ok(false);
         }
         let user = self.user("admin", Role::Admin).await?;
-        self.store_token(&user, secret, "bootstrap", None).await?;
+        self.store_token(&user, secret, "bootstrap", None, &Scope::ALL)
+            .await?;
         Ok(true)
     }
 
@@ -361,12 +418,14 @@ impl Identity {
         secret: &str,
         description: &str,
         expires_at: Option<OffsetDateTime>,
+        scopes: &[Scope],
     ) -> Result<Uuid, ServiceError> {
         let token = ApiToken {
             id: Uuid::now_v7(),
             user_id: user.id,
             secret_hash: digest(secret),
             description: description.to_owned(),
+            scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
             created_at: now(),
             expires_at,
         };
@@ -417,5 +476,6 @@ fn principal(user: User) -> Principal {
         nationality: user.nationality.and_then(|n| Nation::parse(&n).ok()),
         communities: user.communities,
         memberships: user.memberships,
+        scopes: Scope::allowed_to(user.role),
     }
 }

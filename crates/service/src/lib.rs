@@ -22,5 +22,5 @@ pub use search::Search;
 
 pub use fathom_store::{
     Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, Position,
-    RecordJson, RecordKey, Revision, Store, StoreError, User, now,
+    RecordJson, RecordKey, Revision, Store, StoreError, TokenSummary, User, now,
 };

@@ -245,8 +245,23 @@ pub struct ApiToken {
     pub user_id: Uuid,
     pub secret_hash: Vec<u8>,
     pub description: String,
+    /// What the token may be used for: `read`, `write`, `admin`.
+    pub scopes: Vec<String>,
     pub created_at: OffsetDateTime,
     pub expires_at: Option<OffsetDateTime>,
+}
+
+/// A token as listed: never its secret or hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSummary {
+    pub id: Uuid,
+    pub user: String,
+    pub description: String,
+    pub scopes: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
 }
 
 /// What a POST with an `Idempotency-Key` found when it claimed the key.
@@ -473,12 +488,28 @@ impl Store {
         dispatch!(self, r => r.insert_token(token).await)
     }
 
-    /// The user holding the token with this secret hash, if it is neither revoked nor expired at `now`.
+    /// The tokens, of one user or of all, newest first.
+    pub async fn tokens(&self, user: Option<&str>) -> StoreResult<Vec<TokenSummary>> {
+        dispatch!(self, r => r.tokens(user).await)
+    }
+
+    /// Records that the token with this hash was used at `now`.
+    pub async fn touch_token(&self, secret_hash: &[u8], now: OffsetDateTime) -> StoreResult<()> {
+        dispatch!(self, r => r.touch_token(secret_hash, now).await)
+    }
+
+    /// Disables a user: their tokens stop authenticating.
+    pub async fn disable_user(&self, name: &str, now: OffsetDateTime) -> StoreResult<()> {
+        dispatch!(self, r => r.disable_user(name, now).await)
+    }
+
+    /// The user holding the token with this secret hash, and the token's scopes, if the token is
+    /// neither revoked nor expired at `now` and the user is not disabled.
     pub async fn user_by_token(
         &self,
         secret_hash: &[u8],
         now: OffsetDateTime,
-    ) -> StoreResult<User> {
+    ) -> StoreResult<(User, Vec<String>)> {
         dispatch!(self, r => r.user_by_token(secret_hash, now).await)
     }
 

@@ -398,12 +398,13 @@ impl Repository {
 
     pub async fn insert_token(&self, token: &ApiToken) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, secret_hash, description, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO api_tokens (id, user_id, secret_hash, description, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(token.id)
         .bind(token.user_id)
         .bind(token.secret_hash.as_slice())
         .bind(token.description.as_str())
+        .bind(token.scopes.join(" "))
         .bind(db_time(token.created_at))
         .bind(token.expires_at.map(db_time))
         .execute(&self.write)
@@ -411,16 +412,62 @@ impl Repository {
         Ok(())
     }
 
-    pub async fn user_by_token(&self, secret_hash: &[u8], now: OffsetDateTime) -> StoreResult<User> {
+    pub async fn user_by_token(&self, secret_hash: &[u8], now: OffsetDateTime) -> StoreResult<(User, Vec<String>)> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.clearance, u.nationality, u.communities, u.memberships, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+            "SELECT u.id, u.name, u.role, u.clearance, u.nationality, u.communities, u.memberships, u.created_at, t.scopes \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) \
+             AND u.disabled_at IS NULL",
         )
         .bind(secret_hash)
         .bind(db_time(now))
         .fetch_one(&self.read)
         .await?;
-        user_from_row(&row)
+        let scopes: String = row.try_get("scopes")?;
+        Ok((user_from_row(&row)?, scopes.split_whitespace().map(str::to_owned).collect()))
+    }
+
+    pub async fn touch_token(&self, secret_hash: &[u8], now: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1")
+            .bind(secret_hash)
+            .bind(db_time(now))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn disable_user(&self, name: &str, now: OffsetDateTime) -> StoreResult<()> {
+        let disabled = sqlx::query("UPDATE users SET disabled_at = $2 WHERE name = $1 AND disabled_at IS NULL")
+            .bind(name)
+            .bind(db_time(now))
+            .execute(&self.write)
+            .await?;
+        if disabled.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    pub async fn tokens(&self, user: Option<&str>) -> StoreResult<Vec<crate::TokenSummary>> {
+        let rows = sqlx::query(
+            "SELECT t.id, u.name, t.description, t.scopes, t.created_at, t.expires_at, t.last_used_at, t.revoked_at \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE ($1 IS NULL OR u.name = $1) ORDER BY t.id DESC",
+        )
+        .bind(user)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let scopes: String = row.try_get("scopes")?;
+                Ok(crate::TokenSummary {
+                    id: row.try_get("id")?,
+                    user: row.try_get("name")?,
+                    description: row.try_get("description")?,
+                    scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+                    created_at: row.try_get("created_at")?,
+                    expires_at: row.try_get("expires_at")?,
+                    last_used_at: row.try_get("last_used_at")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                })
+            })
+            .collect()
     }
 
     pub async fn revoke_token(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<()> {

@@ -443,6 +443,7 @@ async fn tokens_expire_and_revoke(db: TestStore) {
         user_id: user.id,
         secret_hash: hash.to_vec(),
         description: String::new(),
+        scopes: vec!["read".into(), "write".into()],
         created_at: now(),
         expires_at,
     };
@@ -456,11 +457,27 @@ async fn tokens_expire_and_revoke(db: TestStore) {
         .insert_token(&token(b"soon", Some(now() + Duration::hours(1))))
         .await
         .unwrap();
-    assert_eq!(store.user_by_token(b"lasting", now()).await.unwrap(), user);
     assert_eq!(
-        store.user_by_token(b"soon", now()).await.unwrap().name,
+        store.user_by_token(b"lasting", now()).await.unwrap(),
+        (user.clone(), vec!["read".to_owned(), "write".to_owned()])
+    );
+    assert_eq!(
+        store.user_by_token(b"soon", now()).await.unwrap().0.name,
         "ops"
     );
+    let used_at = now();
+    store.touch_token(b"soon", used_at).await.unwrap();
+    let listed = store.tokens(Some("ops")).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    let soon = listed
+        .iter()
+        .find(|t| t.expires_at.is_some_and(|e| e > now()))
+        .unwrap();
+    assert_eq!(
+        soon.last_used_at.map(|at| at.unix_timestamp()),
+        Some(used_at.unix_timestamp())
+    );
+    assert!(store.tokens(Some("nobody")).await.unwrap().is_empty());
     assert!(matches!(
         store
             .user_by_token(b"soon", now() + Duration::hours(2))
@@ -482,6 +499,16 @@ async fn tokens_expire_and_revoke(db: TestStore) {
     ));
     assert!(matches!(
         store.revoke_token(lasting.id, now()).await,
+        Err(StoreError::NotFound)
+    ));
+    // A disabled user's tokens no longer authenticate.
+    store.disable_user("ops", now()).await.unwrap();
+    assert!(matches!(
+        store.user_by_token(b"soon", now()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.disable_user("ops", now()).await,
         Err(StoreError::NotFound)
     ));
 }

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use fathom_model::{Membership, Principal, Role};
+use fathom_model::{Membership, Principal, Role, Scope};
 use fathom_service::{IssuedToken, NewUser, User};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -50,6 +50,8 @@ pub struct Me {
     pub user: UserBody,
     /// How the request was authenticated.
     pub authenticated_by: &'static str,
+    /// What the token used may do.
+    pub scopes: Vec<Scope>,
 }
 
 /// A user to create.
@@ -75,6 +77,8 @@ pub struct TokenInput {
     pub description: String,
     /// Days until it expires; without it, it does not.
     pub expires_in_days: Option<u32>,
+    /// What it may do (`read`, `write`, `admin`); all the user's role allows when absent.
+    pub scopes: Option<Vec<Scope>>,
 }
 
 /// A token just issued: `token` is shown this once.
@@ -107,9 +111,11 @@ impl From<IssuedToken> for TokenBody {
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn me(Caller(caller): Caller) -> Json<Me> {
+    let scopes = caller.scopes.clone();
     Json(Me {
         user: principal_body(caller),
         authenticated_by: "api_token",
+        scopes,
     })
 }
 
@@ -191,7 +197,13 @@ pub async fn issue_token(
         .map(|days| OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
     let issued = state
         .identity
-        .issue_token_as(&caller, &username, &input.description, expires_at)
+        .issue_token_as(
+            &caller,
+            &username,
+            &input.description,
+            expires_at,
+            input.scopes,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(TokenBody::from(issued))).into_response())
 }
