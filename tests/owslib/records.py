@@ -15,7 +15,8 @@ assert [c["id"] for c in collections] == ["datasets"], collections
 assert records.collection("datasets")["itemType"] == "record"
 
 page = records.collection_items("datasets", limit=5)
-assert page["numberReturned"] == 5 and page["numberMatched"] >= 50, page["numberMatched"]
+# 50 demo datasets, 6 of them labelled beyond what an anonymous reader (OWSLib here) may see.
+assert page["numberReturned"] == 5 and page["numberMatched"] == 44, page["numberMatched"]
 glider = records.collection_items("datasets", q="glider", limit=3)
 assert glider["numberMatched"] >= 1
 assert all("glider" in (f["properties"]["title"] + " ".join(f["properties"]["keywords"])).lower() for f in glider["features"])

@@ -2,15 +2,29 @@
 
 use fathom_api::AppState;
 use fathom_model::{OrganisationInput, Role, decode_json};
-use fathom_service::{OnError, RecordKey, ServiceError};
+use fathom_service::{NewUser, OnError, RecordKey, ServiceError};
 
 use crate::operator;
 
 const ORGANISATIONS: &str = include_str!("../demo/organisations.json");
 const DATASETS: &str = include_str!("../demo/datasets.ndjson");
 
-/// Loads whatever of the demo catalogue is missing, and returns a new admin token for the demo.
-pub async fn load(state: &AppState) -> Result<String, ServiceError> {
+/// The demo's tokens, each shown once.
+#[derive(Debug)]
+pub struct DemoTokens {
+    /// An admin: sees and changes everything.
+    pub admin: String,
+    /// A Norwegian analyst cleared to NATO SECRET in the NATO community: sees the labelled datasets
+    /// released to NATO or Norway, not the others (nor those that need the REP-MUS project).
+    pub analyst: String,
+}
+
+/// The analyst of the demo.
+const ANALYST: &str = "demo-analyst";
+
+/// Loads whatever of the demo catalogue is missing (six of its datasets carry security labels), and
+/// returns new tokens for the demo.
+pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
     let principal = operator();
     let organisations: Vec<OrganisationInput> = decode_json(ORGANISATIONS.as_bytes())?;
     let mut created = 0;
@@ -46,9 +60,35 @@ pub async fn load(state: &AppState) -> Result<String, ServiceError> {
             "loaded the demo catalogue"
         );
     }
-    let token = state
+    let admin = state
         .identity
         .create_token("demo-admin", Role::Admin, "serve --demo", None)
         .await?;
-    Ok(token.secret)
+    let analyst_exists = state
+        .identity
+        .users()
+        .await?
+        .iter()
+        .any(|user| user.name == ANALYST);
+    if !analyst_exists {
+        state
+            .identity
+            .create_user(NewUser {
+                name: ANALYST.into(),
+                role: Role::Viewer,
+                clearance: Some("NATO SECRET".into()),
+                nationality: Some("NOR".into()),
+                communities: vec!["NATO".into()],
+                memberships: Vec::new(),
+            })
+            .await?;
+    }
+    let analyst = state
+        .identity
+        .create_token(ANALYST, Role::Viewer, "serve --demo", None)
+        .await?;
+    Ok(DemoTokens {
+        admin: admin.secret,
+        analyst: analyst.secret,
+    })
 }

@@ -33,10 +33,14 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         tracing::info!("created the user `admin` with the bootstrap token");
     }
     if load_demo {
-        let token = demo::load(&state)
+        let tokens = demo::load(&state)
             .await
             .context("cannot load the demo catalogue")?;
-        eprintln!("\nDemo admin token (shown once): {token}\n");
+        eprintln!("\nDemo admin token (shown once): {}", tokens.admin);
+        eprintln!(
+            "Demo analyst token, NATO SECRET, Norway, NATO (shown once): {}\n",
+            tokens.analyst
+        );
     }
     search
         .prepare()

@@ -647,23 +647,40 @@ async fn the_demo_catalogue_loads_whole() {
         .spawn()
         .unwrap();
     let (base, before) = wait_for_start(&mut server);
-    let token = before
-        .iter()
-        .find_map(|line| line.split("(shown once): ").nth(1))
-        .expect("the demo token is printed")
-        .trim()
-        .to_owned();
+    let printed = |who: &str| {
+        before
+            .iter()
+            .filter(|line| line.starts_with(&format!("Demo {who} token")))
+            .find_map(|line| line.split("(shown once): ").nth(1))
+            .expect("the demo tokens are printed")
+            .trim()
+            .to_owned()
+    };
+    let (token, analyst) = (printed("admin"), printed("analyst"));
     let client = reqwest::Client::new();
-    let page: Value = client
-        .get(format!("{base}/api/v1/datasets?limit=1000"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let datasets = page["items"].as_array().unwrap();
+    let list = |token: Option<String>| {
+        let request = client.get(format!("{base}/api/v1/datasets?limit=1000"));
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        async move {
+            let page: Value = request.send().await.unwrap().json().await.unwrap();
+            page["items"].as_array().unwrap().clone()
+        }
+    };
+    let datasets = list(Some(token.clone())).await;
     assert_eq!(datasets.len(), 50);
+    // Six demo datasets are labelled: the public sees 44; the analyst (NATO SECRET, Norway, NATO)
+    // all but the one that needs the REP-MUS project.
+    assert_eq!(list(None).await.len(), 44);
+    let seen_by_analyst = list(Some(analyst)).await;
+    assert_eq!(seen_by_analyst.len(), 49);
+    assert!(
+        seen_by_analyst
+            .iter()
+            .all(|d| !d["title"].as_str().unwrap().contains("REP-MUS"))
+    );
     assert!(
         datasets
             .iter()
