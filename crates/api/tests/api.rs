@@ -27,9 +27,16 @@ fathom_store::on_both_backends!(
     browsers_get_security_headers_and_cors_for_allowed_origins,
     failed_authentications_are_rate_limited,
     users_and_tokens_are_managed_by_admins,
+    oidc_tokens_from_a_real_provider,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
+
+/// An HTTP client. (reqwest takes its TLS provider from the process, as Fathom's OIDC client does.)
+fn http() -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::new()
+}
 /// Failed authentications the test server allows per minute and address.
 const FAILURES_PER_MINUTE: u32 = 5;
 /// The one browser origin the test server allows.
@@ -49,6 +56,15 @@ struct Server {
 
 impl Server {
     async fn start(db: TestStore) -> Self {
+        Self::start_with(db, |_| {}, |_| {}).await
+    }
+
+    /// A server whose state and HTTP settings are changed first (e.g. to accept OIDC tokens).
+    async fn start_with(
+        db: TestStore,
+        adapt: impl FnOnce(&mut AppState),
+        adapt_config: impl FnOnce(&mut ApiConfig),
+    ) -> Self {
         let index_dir = tempfile::tempdir().unwrap();
         let policy = std::sync::Arc::new(fathom_model::Policy::default_policy());
         let search = Search::open(
@@ -58,7 +74,8 @@ impl Server {
             DEFAULT_CACHE_ENTRIES,
         )
         .unwrap();
-        let state = AppState::new(db.store.clone(), search.clone(), policy);
+        let mut state = AppState::new(db.store.clone(), search.clone(), policy);
+        adapt(&mut state);
         let token = |name: &'static str, role| {
             let identity = state.identity.clone();
             async move {
@@ -75,18 +92,17 @@ impl Server {
             token("vi", Role::Viewer).await,
         );
         let identity = state.identity.clone();
-        let app = fathom_api::app(
-            state,
-            &ApiConfig {
-                body_limit: BODY_LIMIT,
-                cors_origins: vec![reqwest::header::HeaderValue::from_static(PORTAL)],
-                strict_transport_security: false,
-                rate_limits: fathom_api::RateLimits {
-                    failures_per_address: FAILURES_PER_MINUTE,
-                    ..Default::default()
-                },
+        let mut config = ApiConfig {
+            body_limit: BODY_LIMIT,
+            cors_origins: vec![reqwest::header::HeaderValue::from_static(PORTAL)],
+            strict_transport_security: false,
+            rate_limits: fathom_api::RateLimits {
+                failures_per_address: FAILURES_PER_MINUTE,
+                ..Default::default()
             },
-        );
+        };
+        adapt_config(&mut config);
+        let app = fathom_api::app(state, &config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
@@ -100,7 +116,7 @@ impl Server {
             base,
             search,
             _index_dir: index_dir,
-            client: Client::new(),
+            client: http(),
             admin,
             editor,
             viewer,
@@ -950,7 +966,9 @@ async fn search_finds_by_words_place_time_and_filters(db: TestStore) {
     let lag = |server: &Server| {
         let url = format!("{}/readyz", server.base);
         async move {
-            reqwest::get(url)
+            http()
+                .get(url)
+                .send()
                 .await
                 .unwrap()
                 .json::<Value>()
@@ -2050,4 +2068,262 @@ async fn users_and_tokens_are_managed_by_admins(db: TestStore) {
         .unwrap();
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     problem(me(token).await, StatusCode::UNAUTHORIZED).await;
+}
+
+/// A real OpenID Connect provider (`oidc-provider` from npm, `tests/oidc/provider.mjs`), run by node.
+struct Provider {
+    process: std::process::Child,
+    issuer: String,
+    keys: std::path::PathBuf,
+}
+
+const OIDC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/oidc");
+
+impl Provider {
+    /// Starts the provider signing with the key in `keys` (made when missing), on `port` or a free one.
+    fn start(keys: &std::path::Path, port: Option<u16>) -> Self {
+        use std::io::BufRead;
+        let mut command = std::process::Command::new("node");
+        command
+            .current_dir(OIDC_DIR)
+            .arg("provider.mjs")
+            .arg("serve")
+            .arg(keys);
+        if let Some(port) = port {
+            command.arg(port.to_string());
+        }
+        let mut process = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("node runs tests/oidc/provider.mjs");
+        let mut line = String::new();
+        std::io::BufReader::new(process.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let issuer = line
+            .strip_prefix("issuer ")
+            .unwrap_or_else(|| panic!("the provider did not start: {line}"))
+            .trim()
+            .to_owned();
+        Self {
+            process,
+            issuer,
+            keys: keys.to_owned(),
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.issuer.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// A token of the provider for the client `user`, by the client-credentials grant.
+    async fn token(&self, user: &str) -> String {
+        let answer: Value = http()
+            .post(format!("{}/token", self.issuer))
+            .basic_auth(user, Some(format!("{user}-secret")))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials&scope=api")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token: {answer}"))
+            .to_owned()
+    }
+
+    /// A token signed with the key in `keys` (or forged, for `alg` `none` or `HS256-public`).
+    fn mint(keys: &std::path::Path, claims: &Value, alg: Option<&str>) -> String {
+        let mut command = std::process::Command::new("node");
+        command
+            .current_dir(OIDC_DIR)
+            .arg("provider.mjs")
+            .arg("mint")
+            .arg(keys)
+            .arg(claims.to_string());
+        if let Some(alg) = alg {
+            command.arg(alg);
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// OIDC against a real provider: good tokens become principals with their claims; expired, not yet
+/// valid, wrong audience, wrong issuer, unknown key, unsigned, HMAC-with-the-public-key and tampered
+/// tokens are refused; a rotated key is fetched when first seen, and the retired one stops working.
+async fn oidc_tokens_from_a_real_provider(db: TestStore) {
+    if !std::path::Path::new(OIDC_DIR)
+        .join("node_modules/oidc-provider")
+        .exists()
+    {
+        assert!(
+            std::env::var("CI").is_err(),
+            "tests/oidc/node_modules is missing: .ci/run installs it (npm ci)"
+        );
+        eprintln!("skipped: run `npm ci` in tests/oidc to test OIDC");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (first_keys, second_keys) = (
+        dir.path().join("first.json"),
+        dir.path().join("second.json"),
+    );
+    let provider = Provider::start(&first_keys, None);
+    let issuer = provider.issuer.clone();
+    let mut config = fathom_service::OidcConfig::new(&issuer, "urn:fathom:api");
+    config.refresh_interval = std::time::Duration::from_millis(100);
+    let store = db.store.clone();
+    let server = Server::start_with(
+        db,
+        |state| {
+            state.identity = Identity::with_authentication_ttl(
+                store,
+                std::sync::Arc::new(fathom_model::Policy::default_policy()),
+                std::time::Duration::from_millis(100),
+            )
+            .with_oidc(config);
+        },
+        // Every forgery below is a failed authentication from this one address.
+        |config| config.rate_limits.failures_per_address = 0,
+    )
+    .await;
+    let me = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .request(Method::GET, "/api/v1/me", Some(&token))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    let good = provider.token("analyst").await;
+    let answer = me(good.clone()).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let seen: Value = answer.json().await.unwrap();
+    assert_eq!(seen["username"], "analyst");
+    assert_eq!(seen["authenticated_by"], "oidc");
+    assert_eq!(seen["clearance"], "NATO SECRET");
+    assert_eq!(seen["nationality"], "NOR");
+    assert_eq!(
+        seen["memberships"],
+        json!([{"organisation": "cmre", "role": "steward"}])
+    );
+    let visitor: Value = me(provider.token("visitor").await)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (visitor["username"].as_str(), visitor["role"].as_str()),
+        (Some("visitor"), Some("viewer"))
+    );
+
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = |changes: Value| {
+        let mut claims = json!({"sub": "mallory", "iss": issuer, "aud": "urn:fathom:api",
+                                "iat": now, "exp": now + 300, "fathom_role": "admin"});
+        for (key, value) in changes.as_object().unwrap() {
+            claims[key] = value.clone();
+        }
+        claims
+    };
+    let minted = Provider::mint(
+        &first_keys,
+        &claims(json!({"fathom_role": ["viewer", "editor"]})),
+        None,
+    );
+    let control = me(minted).await;
+    assert_eq!(
+        control.status(),
+        StatusCode::OK,
+        "the control: a well-minted token passes"
+    );
+    let control: Value = control.json().await.unwrap();
+    assert_eq!(
+        control["role"], "editor",
+        "the most powerful role of an array"
+    );
+    let payload = good.split('.').nth(1).unwrap();
+    let tampered_payload = {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut claims: Value = serde_json::from_slice(&engine.decode(payload).unwrap()).unwrap();
+        claims["fathom_role"] = json!("admin");
+        engine.encode(claims.to_string())
+    };
+    let bad = [
+        (
+            "expired",
+            Provider::mint(&first_keys, &claims(json!({"exp": now - 120})), None),
+        ),
+        (
+            "not yet valid",
+            Provider::mint(&first_keys, &claims(json!({"nbf": now + 300})), None),
+        ),
+        (
+            "wrong audience",
+            Provider::mint(&first_keys, &claims(json!({"aud": "urn:other"})), None),
+        ),
+        (
+            "wrong issuer",
+            Provider::mint(
+                &first_keys,
+                &claims(json!({"iss": "http://127.0.0.1:1"})),
+                None,
+            ),
+        ),
+        (
+            "unknown key",
+            Provider::mint(&second_keys, &claims(json!({})), None),
+        ),
+        (
+            "alg none",
+            Provider::mint(&first_keys, &claims(json!({})), Some("none")),
+        ),
+        (
+            "HS256 with the public key",
+            Provider::mint(&first_keys, &claims(json!({})), Some("HS256-public")),
+        ),
+        ("tampered", good.replace(payload, &tampered_payload)),
+        ("not a token", "a.b.c".to_owned()),
+    ];
+    for (what, token) in bad {
+        problem(me(token).await, StatusCode::UNAUTHORIZED).await;
+        eprintln!("refused: {what}");
+    }
+
+    // Rotation: the provider comes back on the same address signing with the second key.
+    let port = provider.port();
+    drop(provider);
+    let rotated = Provider::start(&second_keys, Some(port));
+    assert_eq!(rotated.issuer, issuer);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let fresh = rotated.token("analyst").await;
+    assert_eq!(
+        me(fresh).await.status(),
+        StatusCode::OK,
+        "the new key is fetched"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    problem(me(good).await, StatusCode::UNAUTHORIZED).await;
+    let _ = rotated.keys;
 }

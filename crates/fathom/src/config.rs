@@ -5,14 +5,23 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use fathom_model::{Policy, PolicyDocument};
+use fathom_service::{ClaimNames, OidcConfig};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 15] = [
+const SETTINGS: [&str; 23] = [
     "listen",
+    "oidc_issuer",
+    "oidc_audience",
+    "oidc_claim_username",
+    "oidc_claim_role",
+    "oidc_claim_clearance",
+    "oidc_claim_nationality",
+    "oidc_claim_communities",
+    "oidc_claim_memberships",
     "tls_cert",
     "tls_key",
     "rate_limit_per_token",
@@ -45,6 +54,17 @@ pub struct Config {
     pub database_url: Option<String>,
     /// The security policy file (TOML or JSON); the shipped default policy when absent.
     pub policy: Option<PathBuf>,
+    /// An OpenID Connect issuer whose JWTs are accepted as bearer tokens (with `oidc_audience`).
+    pub oidc_issuer: Option<String>,
+    /// The audience those tokens must be for.
+    pub oidc_audience: Option<String>,
+    /// The claims carrying the username, role, clearance, nationality, communities and memberships.
+    pub oidc_claim_username: String,
+    pub oidc_claim_role: String,
+    pub oidc_claim_clearance: String,
+    pub oidc_claim_nationality: String,
+    pub oidc_claim_communities: String,
+    pub oidc_claim_memberships: String,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
     /// How many recent search results are kept for repeated searches (0: none).
@@ -81,6 +101,14 @@ impl Default for Config {
             data_dir: PathBuf::from("./fathom-data"),
             database_url: None,
             policy: None,
+            oidc_issuer: None,
+            oidc_audience: None,
+            oidc_claim_username: ClaimNames::default().username,
+            oidc_claim_role: ClaimNames::default().role,
+            oidc_claim_clearance: ClaimNames::default().clearance,
+            oidc_claim_nationality: ClaimNames::default().nationality,
+            oidc_claim_communities: ClaimNames::default().communities,
+            oidc_claim_memberships: ClaimNames::default().memberships,
             body_limit: 1024 * 1024,
             search_cache: fathom_service::DEFAULT_CACHE_ENTRIES,
             cors_origins: Vec::new(),
@@ -112,6 +140,26 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// The OpenID Connect settings, when an issuer is configured.
+    pub fn oidc(&self) -> anyhow::Result<Option<OidcConfig>> {
+        match (&self.oidc_issuer, &self.oidc_audience) {
+            (None, None) => Ok(None),
+            (Some(issuer), Some(audience)) => {
+                let mut config = OidcConfig::new(issuer, audience);
+                config.claims = ClaimNames {
+                    username: self.oidc_claim_username.clone(),
+                    role: self.oidc_claim_role.clone(),
+                    clearance: self.oidc_claim_clearance.clone(),
+                    nationality: self.oidc_claim_nationality.clone(),
+                    communities: self.oidc_claim_communities.clone(),
+                    memberships: self.oidc_claim_memberships.clone(),
+                };
+                Ok(Some(config))
+            }
+            _ => anyhow::bail!("oidc_issuer and oidc_audience are given together or not at all"),
+        }
+    }
+
     /// The security policy: the configured file, or the shipped default.
     pub fn load_policy(&self) -> anyhow::Result<Policy> {
         let Some(path) = &self.policy else {

@@ -22,7 +22,11 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         config.search_cache,
     )
     .context("cannot open the search index")?;
-    let state = AppState::new(store.clone(), search.clone(), policy);
+    let mut state = AppState::new(store.clone(), search.clone(), policy);
+    if let Some(oidc) = config.oidc()? {
+        tracing::info!(issuer = %oidc.issuer, audience = %oidc.audience, "accepting OpenID Connect tokens");
+        state.identity = state.identity.with_oidc(oidc);
+    }
     if let Some(token) = &config.bootstrap_token
         && state
             .identity

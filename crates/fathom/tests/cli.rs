@@ -12,6 +12,12 @@ use serde_json::{Value, json};
 
 const FATHOM: &str = env!("CARGO_BIN_EXE_fathom");
 
+/// An HTTP client. (reqwest takes its TLS provider from the process, as Fathom's OIDC client does.)
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// `fathom` with an isolated environment: no configuration file, no `FATHOM_*` from the caller.
 fn fathom(data_dir: &Path) -> Command {
     let mut command = Command::new(FATHOM);
@@ -441,7 +447,7 @@ async fn kill_9_of_the_server_loses_no_acknowledged_write() {
     };
     let mut server = serve();
     let (base, _) = wait_for_start(&mut server);
-    let client = reqwest::Client::new();
+    let client = http();
     let response = client
         .post(format!("{base}/api/v1/organisations"))
         .bearer_auth(token)
@@ -657,7 +663,7 @@ async fn the_demo_catalogue_loads_whole() {
             .to_owned()
     };
     let (token, analyst) = (printed("admin"), printed("analyst"));
-    let client = reqwest::Client::new();
+    let client = http();
     let list = |token: Option<String>| {
         let request = client.get(format!("{base}/api/v1/datasets?limit=1000"));
         let request = match token {
@@ -821,7 +827,9 @@ async fn kill_9_during_reindex_recovers_at_the_next_start() {
         .spawn()
         .unwrap();
     let (base, _) = wait_for_start(&mut server);
-    let page: Value = reqwest::get(format!("{base}/api/v1/search?q=glider&limit=1"))
+    let page: Value = http()
+        .get(format!("{base}/api/v1/search?q=glider&limit=1"))
+        .send()
         .await
         .unwrap()
         .json()

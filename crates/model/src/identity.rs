@@ -90,6 +90,16 @@ impl Scope {
     }
 }
 
+/// How a caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Authentication {
+    /// An API token of Fathom's own.
+    ApiToken,
+    /// A JWT from the configured OpenID Connect issuer.
+    Oidc,
+}
+
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -105,6 +115,7 @@ pub struct Principal {
     pub memberships: Vec<Membership>,
     /// What the token used may do, within the role.
     pub scopes: Vec<Scope>,
+    pub authentication: Authentication,
 }
 
 impl Principal {
@@ -119,6 +130,7 @@ impl Principal {
             communities: Vec::new(),
             memberships: Vec::new(),
             scopes: Scope::allowed_to(role),
+            authentication: Authentication::ApiToken,
         }
     }
 }

@@ -15,7 +15,7 @@ pub use dataset::{
     AccessRights, Checksum, ChecksumAlgorithm, ContactPoint, Creator, Dataset, DatasetDraft,
     DatasetInput, DatasetMetadata, DatasetState, Distribution, DistributionInput,
 };
-pub use identity::{Principal, Role, Scope};
+pub use identity::{Authentication, Principal, Role, Scope};
 pub use label::{
     CategoryDefinition, CategoryInput, CategoryType, DEFAULT_POLICY, LabelCategory, LabelInput,
     Policy, PolicyDocument, SecurityLabel,

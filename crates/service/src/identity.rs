@@ -10,7 +10,9 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use fathom_model::{Membership, Nation, Policy, Principal, Role, Scope, ValidationErrors};
+use fathom_model::{
+    Authentication, Membership, Nation, Policy, Principal, Role, Scope, ValidationErrors,
+};
 use fathom_store::{ApiToken, RecordKey, Store, StoreError, TokenSummary, User};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
@@ -18,6 +20,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::ServiceError;
+use crate::oidc::{self, Oidc, OidcConfig};
 use fathom_store::now;
 
 /// Every token starts with this, so that secret scanners and people can recognise one.
@@ -63,6 +66,7 @@ pub struct Identity {
     store: Store,
     policy: Arc<Policy>,
     recent: Arc<RecentTokens>,
+    oidc: Option<Arc<Oidc>>,
 }
 
 /// Principals of recently authenticated tokens, by the token's digest, with when they were read.
@@ -127,7 +131,14 @@ impl Identity {
             store,
             policy,
             recent: Arc::new(RecentTokens::new(ttl)),
+            oidc: None,
         }
+    }
+
+    /// Also accepts JWTs from an OpenID Connect issuer.
+    pub fn with_oidc(mut self, config: OidcConfig) -> Self {
+        self.oidc = Some(Arc::new(Oidc::new(config)));
+        self
     }
 
     /// Creates a user, checking their clearance, nationality and communities against the policy.
@@ -276,6 +287,13 @@ impl Identity {
         }
         let digest = digest(token);
         if let Some(principal) = self.recent.get(&digest) {
+            return Ok(principal);
+        }
+        if let Some(oidc) = &self.oidc
+            && oidc::is_jwt(token)
+        {
+            let principal = oidc.verify(token).await?;
+            self.recent.put(digest, principal.clone());
             return Ok(principal);
         }
         match self.store.user_by_token(&digest, now()).await {
@@ -477,5 +495,6 @@ fn principal(user: User) -> Principal {
         communities: user.communities,
         memberships: user.memberships,
         scopes: Scope::allowed_to(user.role),
+        authentication: Authentication::ApiToken,
     }
 }

@@ -7,6 +7,7 @@ mod error;
 mod idempotency;
 mod identity;
 mod merge_patch;
+mod oidc;
 mod search;
 
 pub use catalogue::{Catalogue, IMPORT_BATCH, ImportOutcome, OnError, RejectedLine};
@@ -18,6 +19,7 @@ pub use fathom_search::{
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{Identity, IssuedToken, NewUser, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
+pub use oidc::{ClaimNames, OidcConfig};
 pub use search::Search;
 
 pub use fathom_store::{

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use fathom_model::{Membership, Principal, Role, Scope};
+use fathom_model::{Authentication, Membership, Principal, Role, Scope};
 use fathom_service::{IssuedToken, NewUser, User};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -49,7 +49,7 @@ pub struct Me {
     #[serde(flatten)]
     pub user: UserBody,
     /// How the request was authenticated.
-    pub authenticated_by: &'static str,
+    pub authenticated_by: Authentication,
     /// What the token used may do.
     pub scopes: Vec<Scope>,
 }
@@ -111,10 +111,10 @@ impl From<IssuedToken> for TokenBody {
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn me(Caller(caller): Caller) -> Json<Me> {
-    let scopes = caller.scopes.clone();
+    let (scopes, authenticated_by) = (caller.scopes.clone(), caller.authentication);
     Json(Me {
         user: principal_body(caller),
-        authenticated_by: "api_token",
+        authenticated_by,
         scopes,
     })
 }
