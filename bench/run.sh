@@ -88,6 +88,8 @@ echo "== wrk: GET /healthz, 32 connections, $DURATION"
 wrk -t2 -c32 -d"$DURATION" --latency "http://127.0.0.1:$PORT/healthz" | tee "$OUT/healthz.txt" | grep -E "Requests/sec|99%|50%"
 echo "== wrk: GET /api/v1/datasets/{random id}, 32 connections, $DURATION"
 IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+echo "== wrk: the same with an API token (checked against the database at most every 5 s), $DURATION"
+IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -H "Authorization: Bearer $ADMIN_TOKEN" -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset-token.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 
 searches cached
 
