@@ -2068,6 +2068,26 @@ async fn users_and_tokens_are_managed_by_admins(db: TestStore) {
         .unwrap();
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     problem(me(token).await, StatusCode::UNAUTHORIZED).await;
+
+    // Each of those is in the audit log, in order.
+    let events: Vec<(String, Option<String>)> = server
+        .db
+        .store
+        .audit_events(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event, e.subject))
+        .collect();
+    let position = |event: &str, subject: Option<&str>| {
+        events
+            .iter()
+            .position(|(e, s)| e == event && (subject.is_none() || s.as_deref() == subject))
+            .unwrap_or_else(|| panic!("{event} in {events:?}"))
+    };
+    assert!(position("user_created", Some("ana")) < position("token_created", Some("ana")));
+    assert!(position("write_denied", Some("x")) < position("token_revoked", None));
+    assert!(position("token_revoked", None) < position("authentication_failed", None));
 }
 
 /// A real OpenID Connect provider (`oidc-provider` from npm, `tests/oidc/provider.mjs`), run by node.

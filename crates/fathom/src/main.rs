@@ -92,6 +92,12 @@ enum Command {
     /// Manages users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Prints the audit log as NDJSON, oldest first.
+    Audit {
+        /// Only the events after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+    },
     /// Prints the effective configuration, secrets redacted.
     Config,
     /// Prints the OpenAPI document of the API (as served at /api/v1/openapi.json).
@@ -369,6 +375,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     memberships.join(",")
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { after } => {
+            let store = open_store(&config).await?;
+            let mut after = after;
+            let printed = async {
+                loop {
+                    let events = store.audit_events(after, 1000).await?;
+                    for event in &events {
+                        println!("{}", serde_json::to_string(event)?);
+                    }
+                    match events.last() {
+                        Some(last) => after = last.seq,
+                        None => return anyhow::Ok(()),
+                    }
+                }
+            }
+            .await;
+            store.close().await;
+            printed?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(TokenCommand::List { user }) => {

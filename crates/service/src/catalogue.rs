@@ -16,6 +16,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::access;
+use crate::audit::SecurityEvent;
 use crate::error::ServiceError;
 use crate::merge_patch::merge_patch;
 use fathom_store::now;
@@ -192,7 +193,7 @@ impl Catalogue {
         input: DatasetInput,
     ) -> Result<Dataset> {
         let draft = input.parse(&self.policy, Uuid::now_v7)?;
-        self.check_write(principal, &draft.metadata, None)?;
+        self.check_write(principal, &draft.metadata, None).await?;
         self.check_organisation(&draft).await?;
         let mut dataset = new_dataset(draft.metadata, draft.state);
         if draft.slug_derived {
@@ -339,7 +340,8 @@ impl Catalogue {
         if draft.slug_derived {
             draft.metadata.slug = current.metadata.slug.clone();
         }
-        self.check_write(principal, &draft.metadata, Some(&current.metadata))?;
+        self.check_write(principal, &draft.metadata, Some(&current.metadata))
+            .await?;
         self.check_organisation(&draft).await?;
         let dataset = Dataset {
             metadata: draft.metadata,
@@ -375,7 +377,8 @@ impl Catalogue {
         expected: Option<i64>,
     ) -> Result<()> {
         let current = self.dataset(Some(principal), key).await?;
-        self.check_write(principal, &current.metadata, Some(&current.metadata))?;
+        self.check_write(principal, &current.metadata, Some(&current.metadata))
+            .await?;
         let expected = check_revision("dataset", expected, current.revision)?;
         self.store
             .delete_dataset(current.id, expected, &principal.name)
@@ -474,7 +477,8 @@ impl Catalogue {
     ) -> Result<(Dataset, Distribution)> {
         let distribution = input.parse(Uuid::now_v7)?;
         let mut dataset = self.dataset(Some(principal), key).await?;
-        self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))?;
+        self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))
+            .await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         if dataset
             .metadata
@@ -528,7 +532,8 @@ impl Catalogue {
         input.id = Some(id.to_string());
         let distribution = input.parse(|| id)?;
         let (mut dataset, _) = self.distribution(Some(principal), key, id).await?;
-        self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))?;
+        self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))
+            .await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         for slot in &mut dataset.metadata.distributions {
             if slot.id == id {
@@ -548,7 +553,8 @@ impl Catalogue {
         expected: Option<i64>,
     ) -> Result<Dataset> {
         let (mut dataset, _) = self.distribution(Some(principal), key, id).await?;
-        self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))?;
+        self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))
+            .await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         dataset.metadata.distributions.retain(|d| d.id != id);
         self.save_changed(principal, dataset, expected).await
@@ -626,7 +632,7 @@ impl Catalogue {
     ) -> Result<DatasetDraft> {
         let input: DatasetInput = decode_json(text.as_bytes())?;
         let draft = input.parse(&self.policy, Uuid::now_v7)?;
-        self.check_write(principal, &draft.metadata, None)?;
+        self.check_write(principal, &draft.metadata, None).await?;
         let organisation = draft.metadata.organisation.as_str();
         let known = match organisations.get(organisation) {
             Some(known) => *known,
@@ -825,36 +831,32 @@ fn check_revision(entity: &'static str, expected: Option<i64>, current: i64) -> 
 impl Catalogue {
     /// Whether `principal` may write `target`, which replaces `current` if given: an editor of the
     /// organisations concerned who may read both labels, and for a new label a steward (a release).
-    fn check_write(
+    async fn check_write(
         &self,
         principal: &Principal,
         target: &DatasetMetadata,
         current: Option<&DatasetMetadata>,
     ) -> Result<()> {
         let decided = self.decide_write(principal, target, current);
-        match &decided {
-            Err(ServiceError::Forbidden(reason)) => tracing::warn!(
-                security_event = "write_denied",
-                user = %principal.name,
-                dataset = %target.slug.as_str(),
-                reason,
-                "a write was refused"
-            ),
-            Ok(()) => {
-                if let Some(current) = current
-                    && current.security_label != target.security_label
-                {
-                    tracing::info!(
-                        security_event = "label_changed",
-                        user = %principal.name,
-                        dataset = %target.slug.as_str(),
-                        from = %current.security_label.classification,
-                        to = %target.security_label.classification,
-                        "a change of label is allowed"
-                    );
-                }
-            }
-            Err(_) => {}
+        let event = match &decided {
+            Err(ServiceError::Forbidden(reason)) => Some(SecurityEvent {
+                event: "write_denied",
+                actor: Some(&principal.name),
+                subject: Some(target.slug.as_str().to_owned()),
+                details: serde_json::json!({"reason": reason}),
+            }),
+            Ok(()) => current
+                .filter(|current| current.security_label != target.security_label)
+                .map(|current| SecurityEvent {
+                    event: "label_changed",
+                    actor: Some(&principal.name),
+                    subject: Some(target.slug.as_str().to_owned()),
+                    details: serde_json::json!({"from": current.security_label, "to": target.security_label}),
+                }),
+            Err(_) => None,
+        };
+        if let Some(event) = event {
+            event.record(&self.store).await;
         }
         decided
     }

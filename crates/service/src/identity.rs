@@ -15,10 +15,12 @@ use fathom_model::{
 };
 use fathom_store::{ApiToken, RecordKey, Store, StoreError, TokenSummary, User};
 use lru::LruCache;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::audit::SecurityEvent;
 use crate::error::ServiceError;
 use crate::oidc::{self, Oidc, OidcConfig};
 use fathom_store::now;
@@ -202,13 +204,16 @@ impl Identity {
             .insert_user(&user)
             .await
             .map_err(|e| ServiceError::from_store("user", e))?;
-        tracing::info!(
-            security_event = "user_created",
-            user = %user.name,
-            role = user.role.as_str(),
-            clearance = user.clearance.as_deref().unwrap_or("public"),
-            "user created"
-        );
+        SecurityEvent {
+            event: "user_created",
+            actor: None,
+            subject: Some(user.name.clone()),
+            details: json!({"role": user.role.as_str(), "clearance": user.clearance,
+                            "nationality": user.nationality, "communities": user.communities,
+                            "memberships": user.memberships}),
+        }
+        .record(&self.store)
+        .await;
         Ok(user)
     }
 
@@ -227,8 +232,27 @@ impl Identity {
             .await
             .map_err(|e| ServiceError::from_store("user", e))?;
         self.recent.clear();
-        tracing::info!(security_event = "user_disabled", user = %name, "user disabled");
+        SecurityEvent {
+            event: "user_disabled",
+            actor: None,
+            subject: Some(name.to_owned()),
+            details: json!({}),
+        }
+        .record(&self.store)
+        .await;
         Ok(())
+    }
+
+    /// Records a refused credential (`how`: `api_token` or `oidc`).
+    async fn refused(&self, how: &'static str) {
+        SecurityEvent {
+            event: "authentication_failed",
+            actor: None,
+            subject: None,
+            details: json!({"credential": how}),
+        }
+        .record(&self.store)
+        .await;
     }
 
     /// Every user, by name.
@@ -292,7 +316,13 @@ impl Identity {
         if let Some(oidc) = &self.oidc
             && oidc::is_jwt(token)
         {
-            let principal = oidc.verify(token).await?;
+            let principal = match oidc.verify(token).await {
+                Ok(principal) => principal,
+                Err(error) => {
+                    self.refused("oidc").await;
+                    return Err(error);
+                }
+            };
             self.recent.put(digest, principal.clone());
             return Ok(principal);
         }
@@ -311,10 +341,7 @@ impl Identity {
                 Ok(principal)
             }
             Err(StoreError::NotFound) => {
-                tracing::warn!(
-                    security_event = "authentication_failed",
-                    "a bearer token was refused"
-                );
+                self.refused("api_token").await;
                 Err(ServiceError::Unauthenticated)
             }
             Err(other) => Err(ServiceError::Internal(other)),
@@ -364,7 +391,14 @@ impl Identity {
         let id = self
             .store_token(&user, &secret, description, expires_at, &scopes)
             .await?;
-        tracing::info!(security_event = "token_created", user = %user.name, token = %id, "token created");
+        SecurityEvent {
+            event: "token_created",
+            actor: None,
+            subject: Some(user.name.clone()),
+            details: json!({"token": id, "scopes": scopes, "expires_at": expires_at.map(|at| at.unix_timestamp())}),
+        }
+        .record(&self.store)
+        .await;
         Ok(IssuedToken {
             id,
             user: user.name,
@@ -403,7 +437,14 @@ impl Identity {
             .await
             .map_err(|e| ServiceError::from_store("token", e))?;
         self.recent.clear();
-        tracing::info!(security_event = "token_revoked", token = %id, "token revoked");
+        SecurityEvent {
+            event: "token_revoked",
+            actor: None,
+            subject: Some(id.to_string()),
+            details: json!({}),
+        }
+        .record(&self.store)
+        .await;
         Ok(())
     }
 

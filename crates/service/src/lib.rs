@@ -2,6 +2,7 @@
 //! command line both call these; neither talks to the store directly.
 
 pub mod access;
+mod audit;
 mod catalogue;
 mod error;
 mod idempotency;

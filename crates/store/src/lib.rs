@@ -251,6 +251,22 @@ pub struct ApiToken {
     pub expires_at: Option<OffsetDateTime>,
 }
 
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEvent {
+    /// Its place in the log, from 1 (0 for one not yet written).
+    pub seq: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    /// What happened: `authentication_failed`, `token_created`, `label_changed`, …
+    pub event: String,
+    /// Who did it, when known.
+    pub actor: Option<String>,
+    /// What it was done to: a user, a token id, a dataset.
+    pub subject: Option<String>,
+    pub details: serde_json::Value,
+}
+
 /// A token as listed: never its secret or hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenSummary {
@@ -511,6 +527,16 @@ impl Store {
         now: OffsetDateTime,
     ) -> StoreResult<(User, Vec<String>)> {
         dispatch!(self, r => r.user_by_token(secret_hash, now).await)
+    }
+
+    /// Appends an event to the audit log.
+    pub async fn append_audit_event(&self, event: &AuditEvent) -> StoreResult<()> {
+        dispatch!(self, r => r.append_audit_event(event).await)
+    }
+
+    /// The audit log after `after`, in order.
+    pub async fn audit_events(&self, after: i64, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+        dispatch!(self, r => r.audit_events(after, limit).await)
     }
 
     pub async fn revoke_token(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<()> {

@@ -427,6 +427,41 @@ impl Repository {
         Ok((user_from_row(&row)?, scopes.split_whitespace().map(str::to_owned).collect()))
     }
 
+    pub async fn append_audit_event(&self, event: &crate::AuditEvent) -> StoreResult<()> {
+        sqlx::query("INSERT INTO audit_events (recorded_at, event, actor, subject, details) VALUES ($1, $2, $3, $4, $5)")
+            .bind(db_time(event.recorded_at))
+            .bind(event.event.as_str())
+            .bind(event.actor.as_deref())
+            .bind(event.subject.as_deref())
+            .bind(event.details.to_string())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn audit_events(&self, after: i64, limit: u32) -> StoreResult<Vec<crate::AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, recorded_at, event, actor, subject, details FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let details: String = row.try_get("details")?;
+                Ok(crate::AuditEvent {
+                    seq: row.try_get("seq")?,
+                    recorded_at: row.try_get("recorded_at")?,
+                    event: row.try_get("event")?,
+                    actor: row.try_get("actor")?,
+                    subject: row.try_get("subject")?,
+                    details: serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(format!("an audit event: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
     pub async fn touch_token(&self, secret_hash: &[u8], now: OffsetDateTime) -> StoreResult<()> {
         sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1")
             .bind(secret_hash)

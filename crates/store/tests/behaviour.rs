@@ -501,6 +501,34 @@ async fn tokens_expire_and_revoke(db: TestStore) {
         store.revoke_token(lasting.id, now()).await,
         Err(StoreError::NotFound)
     ));
+    // The audit log keeps events in order.
+    for (n, event) in ["token_created", "authentication_failed"]
+        .into_iter()
+        .enumerate()
+    {
+        store
+            .append_audit_event(&fathom_store::AuditEvent {
+                seq: 0,
+                recorded_at: now(),
+                event: event.into(),
+                actor: Some("ops".into()),
+                subject: (n == 0).then(|| "ops".into()),
+                details: serde_json::json!({"n": n}),
+            })
+            .await
+            .unwrap();
+    }
+    let events = store.audit_events(0, 10).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(),
+        ["token_created", "authentication_failed"]
+    );
+    assert!(events[0].seq < events[1].seq);
+    assert_eq!(events[1].details, serde_json::json!({"n": 1}));
+    assert_eq!(
+        store.audit_events(events[0].seq, 10).await.unwrap().len(),
+        1
+    );
     // A disabled user's tokens no longer authenticate.
     store.disable_user("ops", now()).await.unwrap();
     assert!(matches!(

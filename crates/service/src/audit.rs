@@ -1,0 +1,45 @@
+//! Security events: each is a log line (within the request's span, so with its request id) and an
+//! entry of the audit log. A failure to write the log is itself logged, never the caller's error.
+
+use fathom_store::{AuditEvent, Store, now};
+use serde_json::Value;
+
+/// What happened, to what, by whom.
+#[derive(Debug)]
+pub(crate) struct SecurityEvent<'a> {
+    pub event: &'static str,
+    pub actor: Option<&'a str>,
+    pub subject: Option<String>,
+    pub details: Value,
+}
+
+impl SecurityEvent<'_> {
+    /// Logs the event (refusals as warnings) and appends it to the audit log.
+    pub(crate) async fn record(self, store: &Store) {
+        let refusal = self.event.ends_with("_failed") || self.event.ends_with("_denied");
+        let (actor, subject) = (
+            self.actor.unwrap_or("-"),
+            self.subject.as_deref().unwrap_or("-"),
+        );
+        if refusal {
+            tracing::warn!(security_event = self.event, actor, subject, details = %self.details, "security event");
+        } else {
+            tracing::info!(security_event = self.event, actor, subject, details = %self.details, "security event");
+        }
+        let entry = AuditEvent {
+            seq: 0,
+            recorded_at: now(),
+            event: self.event.to_owned(),
+            actor: self.actor.map(str::to_owned),
+            subject: self.subject,
+            details: self.details,
+        };
+        if let Err(error) = store.append_audit_event(&entry).await {
+            tracing::error!(
+                ?error,
+                event = entry.event,
+                "cannot append to the audit log"
+            );
+        }
+    }
+}

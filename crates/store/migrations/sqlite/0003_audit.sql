@@ -1,0 +1,10 @@
+-- The audit log: security events (authentications refused, tokens and users made or ended, writes
+-- refused, labels changed), appended in order. The sharing-workflow work chains them by hash.
+CREATE TABLE audit_events (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    recorded_at  TEXT NOT NULL,
+    event        TEXT NOT NULL,
+    actor        TEXT,
+    subject      TEXT,
+    details      TEXT NOT NULL DEFAULT '{}'
+);
