@@ -9,7 +9,7 @@ use fathom_model::{
     ValidationErrors, decode_json, decode_value,
 };
 use fathom_store::{
-    DatasetFilter, EntityType, Operation, PageRequest, Position, RecordJson, RecordKey, Revision,
+    DatasetFilter, EntityType, Operation, PageRequest, Readable, RecordJson, RecordKey, Revision,
     Store, StoreError,
 };
 use serde_json::Value;
@@ -22,9 +22,6 @@ use crate::merge_patch::merge_patch;
 use fathom_store::now;
 
 type Result<T, E = ServiceError> = std::result::Result<T, E>;
-
-/// How many records a list reads at a time when it must skip those its reader may not see.
-const LIST_BATCH: u32 = 200;
 
 /// How many datasets an import writes per transaction.
 pub const IMPORT_BATCH: usize = 1_000;
@@ -245,52 +242,28 @@ impl Catalogue {
         }
     }
 
-    /// A page of the datasets `reader` may see, as their stored JSON: up to `page.limit` records
-    /// after `page.after`, skipping those not to be seen (so a page may be read in several batches;
-    /// the keyset position carries on after the last record read).
+    /// A page of the datasets `reader` may see, as their stored JSON (the label filter is SQL).
     pub async fn datasets_json(
         &self,
         reader: Option<&Principal>,
         filter: &DatasetFilter,
         page: PageRequest,
     ) -> Result<Vec<RecordJson>> {
-        let sees_everything = access::subject_of(&self.policy, reader).administrator;
-        let batch = if sees_everything {
-            page.limit
-        } else {
-            page.limit.max(LIST_BATCH)
+        let filter = DatasetFilter {
+            readable: access::visibility(&self.policy, reader).map(|visibility| Readable {
+                classifications: visibility.classifications,
+                held: visibility
+                    .categories
+                    .into_iter()
+                    .flat_map(|category| category.held)
+                    .collect(),
+            }),
+            ..filter.clone()
         };
-        let mut visible = Vec::new();
-        let mut after = page.after;
-        loop {
-            let records = self
-                .store
-                .datasets_json(
-                    filter,
-                    PageRequest {
-                        after,
-                        limit: batch,
-                    },
-                )
-                .await
-                .map_err(ServiceError::Internal)?;
-            let exhausted = records.len() < batch as usize;
-            for record in records {
-                after = Some(match filter.modified_since {
-                    Some(_) => Position::Modified(record.updated_at, record.id),
-                    None => Position::Id(record.id),
-                });
-                if sees_everything || self.visible(reader, &label_of(record.json.get())?).is_ok() {
-                    visible.push(record);
-                    if visible.len() == page.limit as usize {
-                        return Ok(visible);
-                    }
-                }
-            }
-            if exhausted {
-                return Ok(visible);
-            }
-        }
+        self.store
+            .datasets_json(&filter, page)
+            .await
+            .map_err(ServiceError::Internal)
     }
 
     /// The datasets with these ids that `reader` may see, in the order of `ids` (those that no

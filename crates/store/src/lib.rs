@@ -109,6 +109,16 @@ pub struct DatasetFilter {
     pub keyword: Option<String>,
     /// Records changed at or after this instant (`updated_at`), for incremental harvesting.
     pub modified_since: Option<OffsetDateTime>,
+    /// Only what a reader may see; `None` for everything.
+    pub readable: Option<Readable>,
+}
+
+/// What a reader may see, as the list's SQL tests it: the classifications they are cleared for and
+/// the category values they hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Readable {
+    pub classifications: Vec<String>,
+    pub held: Vec<String>,
 }
 
 /// A keyset page: at most `limit` records after the position `after`.

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use fathom_model::{Dataset, Organisation, Role};
+use fathom_model::{CategoryType, Dataset, Organisation, Role};
 use serde_json::value::RawValue;
 use sqlx::{Pool, QueryBuilder, Row, Transaction};
 use time::OffsetDateTime;
@@ -132,13 +132,14 @@ impl Repository {
         let mut tx = self.write.begin().await?;
         for (chunk, bodies) in datasets.chunks(ROWS_PER_INSERT).zip(bodies.chunks(ROWS_PER_INSERT)) {
             let mut query = QueryBuilder::<Db>::new(
-                "INSERT INTO datasets (id, slug, organisation, state, revision, body, created_at, updated_at) ",
+                "INSERT INTO datasets (id, slug, organisation, state, classification, revision, body, created_at, updated_at) ",
             );
             query.push_values(chunk.iter().zip(bodies), |mut row, (dataset, body)| {
                 row.push_bind(dataset.id)
                     .push_bind(dataset.metadata.slug.as_str())
                     .push_bind(dataset.metadata.organisation.as_str())
                     .push_bind(dataset.state.as_str())
+                    .push_bind(dataset.metadata.security_label.classification.as_str())
                     .push_bind(dataset.revision)
                     .push_bind(body.get())
                     .push_bind(db_time(dataset.created_at))
@@ -146,6 +147,7 @@ impl Repository {
             });
             query.build().execute(&mut *tx).await?;
             insert_keywords(&mut tx, chunk).await?;
+            insert_label_values(&mut tx, chunk).await?;
             let changes: Vec<ChangeRow> = chunk
                 .iter()
                 .zip(bodies)
@@ -161,8 +163,8 @@ impl Repository {
         let body = to_json(dataset)?;
         let mut tx = self.write.begin().await?;
         let updated = sqlx::query(
-            "UPDATE datasets SET slug = $2, organisation = $3, state = $4, revision = $5, body = $6, updated_at = $7 \
-             WHERE id = $1 AND revision = $8",
+            "UPDATE datasets SET slug = $2, organisation = $3, state = $4, revision = $5, body = $6, updated_at = $7, \
+             classification = $9 WHERE id = $1 AND revision = $8",
         )
         .bind(dataset.id)
         .bind(dataset.metadata.slug.as_str())
@@ -172,6 +174,7 @@ impl Repository {
         .bind(body.get())
         .bind(db_time(dataset.updated_at))
         .bind(expected_revision)
+        .bind(dataset.metadata.security_label.classification.as_str())
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
@@ -179,6 +182,8 @@ impl Repository {
         }
         sqlx::query("DELETE FROM dataset_keywords WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
         insert_keywords(&mut tx, std::slice::from_ref(dataset)).await?;
+        sqlx::query("DELETE FROM dataset_label_values WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
+        insert_label_values(&mut tx, std::slice::from_ref(dataset)).await?;
         let change = ChangeRow { id: dataset.id, revision: dataset.revision, snapshot: Some(&body), at: dataset.updated_at };
         record_changes(&mut tx, EntityType::Dataset, Operation::Updated, actor, &[change]).await?;
         tx.commit().await?;
@@ -256,6 +261,9 @@ impl Repository {
         query.push(" WHERE 1 = 1");
         if let Some(organisation) = &filter.organisation {
             query.push(" AND d.organisation = ").push_bind(organisation.clone());
+        }
+        if let Some(readable) = &filter.readable {
+            push_readable(&mut query, readable);
         }
         match (filter.modified_since, page.after) {
             (Some(since), after) => {
@@ -587,6 +595,28 @@ async fn missing_or_stale(tx: &mut Tx, table: &'static str, id: Uuid) -> StoreEr
     }
 }
 
+/// Only the datasets a reader may see: of a classification they are cleared for, without a
+/// restrictive value they do not hold, and without a permissive category none of whose values they
+/// hold. (`''` keeps each list of values non-empty.)
+fn push_readable(query: &mut QueryBuilder<Db>, readable: &crate::Readable) {
+    let list = |query: &mut QueryBuilder<Db>, values: &[String]| {
+        query.push("(").push_bind(String::new());
+        for value in values {
+            query.push(", ").push_bind(value.clone());
+        }
+        query.push(")");
+    };
+    query.push(" AND d.classification IN ");
+    list(query, &readable.classifications);
+    query.push(" AND NOT EXISTS (SELECT 1 FROM dataset_label_values v WHERE v.dataset_id = d.id AND v.restrictive AND v.value NOT IN ");
+    list(query, &readable.held);
+    query.push(") AND NOT EXISTS (SELECT 1 FROM dataset_label_values v WHERE v.dataset_id = d.id AND NOT v.restrictive \
+                AND NOT EXISTS (SELECT 1 FROM dataset_label_values w WHERE w.dataset_id = d.id AND w.tag = v.tag \
+                AND NOT w.restrictive AND w.value IN ");
+    list(query, &readable.held);
+    query.push("))");
+}
+
 /// Indexes the lowercased keywords of `datasets`, each once per dataset.
 async fn insert_keywords(tx: &mut Tx, datasets: &[Dataset]) -> StoreResult<()> {
     let rows: Vec<(String, Uuid)> = datasets
@@ -600,6 +630,27 @@ async fn insert_keywords(tx: &mut Tx, datasets: &[Dataset]) -> StoreResult<()> {
         let mut query = QueryBuilder::<Db>::new("INSERT INTO dataset_keywords (keyword, dataset_id) ");
         query.push_values(chunk, |mut row, (keyword, id)| {
             row.push_bind(keyword.as_str()).push_bind(*id);
+        });
+        query.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The category values of the labels of `datasets`, for the list's label filter.
+async fn insert_label_values(tx: &mut Tx, datasets: &[Dataset]) -> StoreResult<()> {
+    let rows: Vec<(Uuid, &str, bool, &str)> = datasets
+        .iter()
+        .flat_map(|dataset| {
+            dataset.metadata.security_label.categories.iter().flat_map(move |category| {
+                let restrictive = category.kind == CategoryType::Restrictive;
+                category.values.iter().map(move |value| (dataset.id, category.tag.as_str(), restrictive, value.as_str()))
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut query = QueryBuilder::<Db>::new("INSERT INTO dataset_label_values (dataset_id, tag, restrictive, value) ");
+        query.push_values(chunk, |mut row, (id, tag, restrictive, value)| {
+            row.push_bind(*id).push_bind(*tag).push_bind(*restrictive).push_bind(*value);
         });
         query.build().execute(&mut **tx).await?;
     }

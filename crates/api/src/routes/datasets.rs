@@ -68,6 +68,8 @@ pub async fn list(
         organisation: query.organisation.clone(),
         keyword: query.keyword.clone(),
         modified_since,
+        // The catalogue adds what the reader may see.
+        readable: None,
     };
     let page = PageRequest {
         after,
