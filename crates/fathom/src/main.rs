@@ -314,7 +314,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             } else {
                 scopes
             };
-            let token = Identity::new(store.clone(), Arc::new(config.load_policy()?))
+            let token = identity(&store, &config)?
                 .create_scoped_token(&user, role, &description, expires_at, scopes)
                 .await;
             store.close().await;
@@ -337,8 +337,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             memberships,
         }) => {
             let store = open_store(&config).await?;
-            let identity = Identity::new(store.clone(), Arc::new(config.load_policy()?));
-            let created = identity
+            let created = identity(&store, &config)?
                 .create_user(NewUser {
                     name,
                     role,
@@ -355,9 +354,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::User(UserCommand::List) => {
             let store = open_store(&config).await?;
-            let users = Identity::new(store.clone(), Arc::new(config.load_policy()?))
-                .users()
-                .await;
+            let users = identity(&store, &config)?.users().await;
             store.close().await;
             for user in users? {
                 let memberships: Vec<String> = user
@@ -399,9 +396,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Token(TokenCommand::List { user }) => {
             let store = open_store(&config).await?;
-            let tokens = Identity::new(store.clone(), Arc::new(config.load_policy()?))
-                .tokens(user.as_deref())
-                .await;
+            let tokens = identity(&store, &config)?.tokens(user.as_deref()).await;
             store.close().await;
             let instant = |at: Option<OffsetDateTime>| {
                 at.and_then(|at| {
@@ -430,9 +425,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::User(UserCommand::Disable { name }) => {
             let store = open_store(&config).await?;
-            let disabled = Identity::new(store.clone(), Arc::new(config.load_policy()?))
-                .disable_user(&name)
-                .await;
+            let disabled = identity(&store, &config)?.disable_user(&name).await;
             store.close().await;
             disabled?;
             eprintln!("user {name} disabled; their tokens no longer work");
@@ -440,15 +433,21 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Token(TokenCommand::Revoke { id }) => {
             let store = open_store(&config).await?;
-            let revoked = Identity::new(store.clone(), Arc::new(config.load_policy()?))
-                .revoke_token(id)
-                .await;
+            let revoked = identity(&store, &config)?.revoke_token(id).await;
             store.close().await;
             revoked?;
             eprintln!("token {id} revoked");
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The users and tokens of `store`, under the configured policy.
+fn identity(store: &Store, config: &Config) -> anyhow::Result<Identity> {
+    Ok(Identity::new(
+        store.clone(),
+        Arc::new(config.load_policy()?),
+    ))
 }
 
 /// Opens the configured database and brings its schema up to date.
