@@ -6,6 +6,7 @@ mod headers;
 mod limits;
 mod pagination;
 mod problem;
+mod prometheus;
 mod routes;
 
 use std::sync::Arc;
@@ -115,6 +116,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The whole application: API, OpenAPI document, docs UI, health checks and the layers around them.
 pub fn app(state: AppState, config: &ApiConfig) -> Router {
+    prometheus::install();
     let (api, openapi) = routes::router(ApiDoc::openapi()).split_for_parts();
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
@@ -122,6 +124,7 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
         .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(prometheus::track))
         .with_state(state)
         .layer(axum::middleware::map_response(problem::ensure_problem))
         .layer(DefaultBodyLimit::max(config.body_limit))

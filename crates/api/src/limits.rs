@@ -203,6 +203,7 @@ pub async fn limit(State(limiter): State<Limiter>, request: Request, next: Next)
 }
 
 fn too_many(standing: Standing, detail: &'static str) -> Response {
+    metrics::counter!("fathom_rate_limited_total").increment(1);
     let mut response = Problem::new(StatusCode::TOO_MANY_REQUESTS, detail).into_response();
     let headers = response.headers_mut();
     headers.insert(header::RETRY_AFTER, HeaderValue::from(standing.reset));

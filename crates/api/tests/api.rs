@@ -28,6 +28,7 @@ fathom_store::on_both_backends!(
     failed_authentications_are_rate_limited,
     users_and_tokens_are_managed_by_admins,
     oidc_tokens_from_a_real_provider,
+    metrics_count_requests_by_route_template,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -2346,4 +2347,62 @@ async fn oidc_tokens_from_a_real_provider(db: TestStore) {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     problem(me(good).await, StatusCode::UNAUTHORIZED).await;
     let _ = rotated.keys;
+}
+
+async fn metrics_count_requests_by_route_template(db: TestStore) {
+    let server = Server::start(db).await;
+    for _ in 0..3 {
+        problem(
+            server
+                .get(&format!("/api/v1/datasets/{}", uuid_like()))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    }
+    assert_eq!(server.get("/healthz").await.status(), StatusCode::OK);
+    let response = server.get("/metrics").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{series} in\n{text}"))
+    };
+    assert_eq!(
+        value(
+            r#"fathom_http_requests_total{route="/api/v1/datasets/{key}",method="GET",status="4xx"}"#
+        ),
+        3.0
+    );
+    assert_eq!(
+        value(r#"fathom_http_requests_total{route="/healthz",method="GET",status="2xx"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(
+            r#"fathom_http_request_duration_seconds_count{route="/api/v1/datasets/{key}",method="GET"}"#
+        ),
+        3.0
+    );
+    assert!(text.contains(
+        r#"fathom_http_request_duration_seconds_bucket{route="/healthz",method="GET",le="0.0005"}"#
+    ));
+    let build = format!(
+        "fathom_build_info{{version=\"{}\"}}",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(value(&build), 1.0);
+    assert_eq!(value("fathom_search_documents"), 0.0);
+    assert_eq!(value("fathom_search_lag_changes"), 0.0);
+    assert!(
+        !text.contains(&uuid_like().to_string()),
+        "no path, only route templates, in the labels"
+    );
 }

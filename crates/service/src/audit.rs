@@ -16,6 +16,7 @@ pub(crate) struct SecurityEvent<'a> {
 impl SecurityEvent<'_> {
     /// Logs the event (refusals as warnings) and appends it to the audit log.
     pub(crate) async fn record(self, store: &Store) {
+        metrics::counter!("fathom_security_events_total", "event" => self.event).increment(1);
         let refusal = self.event.ends_with("_failed") || self.event.ends_with("_denied");
         let (actor, subject) = (
             self.actor.unwrap_or("-"),

@@ -76,6 +76,11 @@ impl Search {
         self.catch_up().await.map(|_| ())
     }
 
+    /// How many datasets the index holds.
+    pub fn documents(&self) -> u64 {
+        self.index.len()
+    }
+
     /// How many committed changes the index has not applied yet.
     pub async fn lag(&self) -> Result<i64, ServiceError> {
         let (latest, position) = self.positions().await?;

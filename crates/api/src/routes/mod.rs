@@ -24,6 +24,7 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi)
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
+        .routes(routes!(crate::prometheus::metrics))
         .routes(routes!(organisations::list, organisations::create))
         .routes(routes!(
             organisations::read,
