@@ -90,6 +90,7 @@ echo "== wrk: GET /api/v1/datasets/{random id}, 32 connections, $DURATION"
 IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 echo "== wrk: the same with an API token (checked against the database at most every 5 s), $DURATION"
 IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -H "Authorization: Bearer $ADMIN_TOKEN" -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset-token.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+echo "== resident memory after the core loads (before any search): $(grep VmHWM /proc/$SERVER/status)"
 
 searches cached
 
