@@ -309,11 +309,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let store = open_store(&config).await?;
             let expires_at = expires_in_days
                 .map(|days| OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
-            let scopes = if scopes.is_empty() {
-                Scope::allowed_to(role)
-            } else {
-                scopes
-            };
+            let scopes = (!scopes.is_empty()).then_some(scopes);
             let token = identity(&store, &config)?
                 .create_scoped_token(&user, role, &description, expires_at, scopes)
                 .await;

@@ -74,11 +74,12 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         },
     );
     let tls = match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => Some(
-            RustlsConfig::from_pem_file(cert, key)
+        (Some(cert), Some(key)) => {
+            let loaded = RustlsConfig::from_pem_file(cert, key)
                 .await
-                .with_context(|| format!("cannot read the TLS certificate {}", cert.display()))?,
-        ),
+                .with_context(|| format!("cannot read the TLS certificate {}", cert.display()))?;
+            Some((loaded, cert.clone(), key.clone()))
+        }
         (None, None) => None,
         _ => anyhow::bail!("tls_cert and tls_key are given together or not at all"),
     };
@@ -92,9 +93,9 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         "Fathom is listening on {scheme}://{address} (API docs at {scheme}://{address}/docs)"
     );
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    match (tls, &config.tls_cert, &config.tls_key) {
-        (Some(tls), Some(cert), Some(key)) => {
-            let reloading = tokio::spawn(reload_on_hangup(tls.clone(), cert.clone(), key.clone()));
+    match tls {
+        Some((tls, cert, key)) => {
+            let reloading = tokio::spawn(reload_on_hangup(tls.clone(), cert, key));
             let handle = axum_server::Handle::new();
             let stopping = handle.clone();
             tokio::spawn(async move {
@@ -108,7 +109,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
                 .context("server error")?;
             reloading.abort();
         }
-        _ => axum::serve(listener, app)
+        None => axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("server error")?,

@@ -170,6 +170,17 @@ impl Policy {
             })
     }
 
+    /// The classifications `clearance` dominates, lowest first: what a reader's engine filter lists.
+    pub fn cleared_classifications<'a>(
+        &'a self,
+        clearance: &'a Clearance,
+    ) -> impl Iterator<Item = &'a String> + 'a {
+        self.document()
+            .classifications
+            .iter()
+            .take(clearance.rank + 1)
+    }
+
     /// Whether `subject` may see a record labelled `label` (administrators see everything).
     pub fn subject_may_read(&self, subject: &Subject, label: &SecurityLabel) -> bool {
         subject.administrator || self.may_read(&subject.clearance, label)
@@ -433,6 +444,13 @@ mod tests {
         let mut foreign = policy.default_label().clone();
         foreign.policy = "urn:other".into();
         let cleared = Clearance::new(&policy, "NATO SECRET", None, vec![]).unwrap();
+        assert_eq!(policy.cleared_classifications(&cleared).count(), 5);
+        assert_eq!(
+            policy
+                .cleared_classifications(&Clearance::anonymous(&policy))
+                .collect::<Vec<_>>(),
+            ["PUBLIC"]
+        );
         assert!(!policy.may_read(&cleared, &foreign));
         assert!(Clearance::new(&policy, "COSMIC TOP SECRET", None, vec![]).is_err());
     }

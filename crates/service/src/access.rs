@@ -3,6 +3,8 @@
 use fathom_model::{Clearance, OrganisationRole, Policy, Principal, Subject};
 use fathom_search::{CategoryVisibility, Visibility};
 
+use crate::error::ServiceError;
+
 /// The subject of a signed-in principal: an admin is an administrator, who sees everything; anyone
 /// else holds their clearance (the policy's public classification when they have none, or one the
 /// policy no longer knows), nationality and communities, and their roles in organisations.
@@ -33,6 +35,18 @@ pub fn subject(policy: &Policy, principal: &Principal) -> Subject {
     }
 }
 
+/// `Forbidden` (saying `why`) unless `principal` is an admin whose token may administer.
+pub(crate) fn require_administrator(
+    principal: &Principal,
+    why: &'static str,
+) -> Result<(), ServiceError> {
+    if principal.may_administer() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(why))
+    }
+}
+
 /// The subject of a request, signed in or not.
 pub fn subject_of(policy: &Policy, principal: Option<&Principal>) -> Subject {
     match principal {
@@ -48,18 +62,12 @@ pub fn visibility(policy: &Policy, reader: Option<&Principal>) -> Option<Visibil
     if subject.administrator {
         return None;
     }
-    let document = policy.document();
-    let classifications = document
-        .classifications
-        .iter()
-        .filter(|c| {
-            policy
-                .rank(c)
-                .is_some_and(|rank| rank <= subject.clearance.rank())
-        })
+    let classifications = policy
+        .cleared_classifications(&subject.clearance)
         .cloned()
         .collect();
-    let categories = document
+    let categories = policy
+        .document()
         .categories
         .iter()
         .map(|category| {

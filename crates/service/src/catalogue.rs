@@ -6,12 +6,13 @@ use std::sync::Arc;
 use fathom_model::{
     Dataset, DatasetDraft, DatasetInput, DatasetMetadata, DatasetState, Distribution,
     DistributionInput, Organisation, OrganisationInput, Policy, Principal, SecurityLabel, Slug,
-    ValidationErrors, decode_json, decode_value,
+    Subject, ValidationErrors, decode_json, decode_value,
 };
 use fathom_store::{
     DatasetFilter, EntityType, Operation, PageRequest, Readable, RecordJson, RecordKey, Revision,
     Store, StoreError,
 };
+use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -81,7 +82,7 @@ impl Catalogue {
         principal: &Principal,
         input: OrganisationInput,
     ) -> Result<Organisation> {
-        require_admin(principal)?;
+        access::require_administrator(principal, "only an admin may change organisations")?;
         let details = input.parse()?;
         let at = now();
         let organisation = Organisation {
@@ -120,7 +121,7 @@ impl Catalogue {
         expected: Option<i64>,
         input: OrganisationInput,
     ) -> Result<Organisation> {
-        require_admin(principal)?;
+        access::require_administrator(principal, "only an admin may change organisations")?;
         let current = self.organisation(key).await?;
         let expected = check_revision("organisation", expected, current.revision)?;
         let details = input.parse()?;
@@ -152,7 +153,7 @@ impl Catalogue {
         expected: Option<i64>,
         patch: &Value,
     ) -> Result<Organisation> {
-        require_admin(principal)?;
+        access::require_administrator(principal, "only an admin may change organisations")?;
         let current = self.organisation(key).await?;
         let expected = check_revision("organisation", expected, current.revision)?;
         let input = patched(&current, patch)?;
@@ -167,7 +168,7 @@ impl Catalogue {
         key: &RecordKey,
         expected: Option<i64>,
     ) -> Result<()> {
-        require_admin(principal)?;
+        access::require_administrator(principal, "only an admin may change organisations")?;
         let current = self.organisation(key).await?;
         let expected = check_revision("organisation", expected, current.revision)?;
         self.store
@@ -234,8 +235,12 @@ impl Catalogue {
 
     /// `NotFound` unless `reader` may see a record labelled `label`.
     fn visible(&self, reader: Option<&Principal>, label: &SecurityLabel) -> Result<()> {
-        let subject = access::subject_of(&self.policy, reader);
-        if self.policy.subject_may_read(&subject, label) {
+        self.visible_to(&access::subject_of(&self.policy, reader), label)
+    }
+
+    /// As [`Catalogue::visible`], for a subject already made.
+    fn visible_to(&self, subject: &Subject, label: &SecurityLabel) -> Result<()> {
+        if self.policy.subject_may_read(subject, label) {
             Ok(())
         } else {
             Err(ServiceError::NotFound("dataset"))
@@ -278,8 +283,9 @@ impl Catalogue {
             .datasets_by_ids(ids)
             .await
             .map_err(ServiceError::Internal)?;
+        let subject = access::subject_of(&self.policy, reader);
         found.retain(|dataset| {
-            self.visible(reader, &dataset.metadata.security_label)
+            self.visible_to(&subject, &dataset.metadata.security_label)
                 .is_ok()
         });
         let order: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
@@ -396,7 +402,7 @@ impl Catalogue {
             .await
             .map_err(|e| ServiceError::from_store("revision", e))?;
         if let Some(snapshot) = &found.snapshot {
-            self.visible(reader, &label_of(&snapshot.to_string())?)
+            self.visible(reader, &label_in(snapshot)?)
                 .map_err(|_| ServiceError::NotFound("revision"))?;
         }
         Ok(found)
@@ -429,7 +435,7 @@ impl Catalogue {
                     .map_err(ServiceError::Internal)?
                     .snapshot
                     .ok_or(ServiceError::NotFound("dataset"))?;
-                label_of(&snapshot.to_string())?
+                label_in(&snapshot)?
             }
             Err(other) => return Err(ServiceError::Internal(other)),
         };
@@ -698,7 +704,6 @@ impl Catalogue {
         }
     }
 
-    /// The id behind a key; a slug must name a dataset that still exists.
     /// The first of `slug`, `slug-2`, `slug-3`, … that no dataset has and `also_taken` lacks.
     async fn free_slug(&self, slug: &Slug, also_taken: &HashSet<String>) -> Result<Slug> {
         let mut candidate = slug.clone();
@@ -886,17 +891,16 @@ fn label_of(json: &str) -> Result<SecurityLabel> {
     }
     serde_json::from_str::<Labelled>(json)
         .map(|labelled| labelled.security_label)
-        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("a stored label: {e}"))))
+        .map_err(corrupt_label)
 }
 
-fn require_admin(principal: &Principal) -> Result<()> {
-    if principal.may_administer() {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "only an admin may change organisations",
-        ))
-    }
+/// The label in a revision's snapshot.
+fn label_in(snapshot: &Value) -> Result<SecurityLabel> {
+    SecurityLabel::deserialize(&snapshot["security_label"]).map_err(corrupt_label)
+}
+
+fn corrupt_label(error: serde_json::Error) -> ServiceError {
+    ServiceError::Internal(StoreError::Corrupt(format!("a stored label: {error}")))
 }
 
 fn unknown_organisation(slug: &str) -> ServiceError {

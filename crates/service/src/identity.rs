@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::access;
 use crate::audit::SecurityEvent;
 use crate::error::ServiceError;
 use crate::oidc::{self, Oidc, OidcConfig};
@@ -266,13 +267,13 @@ impl Identity {
         admin: &Principal,
         new: NewUser,
     ) -> Result<User, ServiceError> {
-        require_administrator(admin)?;
+        access::require_administrator(admin, "only an admin may manage users and tokens")?;
         self.create_user(new).await
     }
 
     /// [`Identity::users`] for `admin`.
     pub async fn users_as(&self, admin: &Principal) -> Result<Vec<User>, ServiceError> {
-        require_administrator(admin)?;
+        access::require_administrator(admin, "only an admin may manage users and tokens")?;
         self.users().await
     }
 
@@ -285,21 +286,19 @@ impl Identity {
         expires_at: Option<OffsetDateTime>,
         scopes: Option<Vec<Scope>>,
     ) -> Result<IssuedToken, ServiceError> {
-        require_administrator(admin)?;
+        access::require_administrator(admin, "only an admin may manage users and tokens")?;
         let user = self
             .store
             .user_by_name(name)
             .await
             .map_err(|e| ServiceError::from_store("user", e))?;
-        let role = user.role;
-        let scopes = scopes.unwrap_or_else(|| Scope::allowed_to(role));
-        self.create_scoped_token(name, role, description, expires_at, scopes)
+        self.issue_token(user, description, expires_at, scopes)
             .await
     }
 
     /// [`Identity::revoke_token`] on behalf of `admin`.
     pub async fn revoke_token_as(&self, admin: &Principal, id: Uuid) -> Result<(), ServiceError> {
-        require_administrator(admin)?;
+        access::require_administrator(admin, "only an admin may manage users and tokens")?;
         self.revoke_token(id).await
     }
 
@@ -328,8 +327,8 @@ impl Identity {
         }
         match self.store.user_by_token(&digest, now()).await {
             Ok((user, scopes)) => {
-                let mut principal = principal(user);
-                principal.scopes = scopes.iter().filter_map(|s| Scope::parse(s).ok()).collect();
+                let scopes = scopes.iter().filter_map(|s| Scope::parse(s).ok()).collect();
+                let principal = principal(user, scopes);
                 self.recent.put(digest.clone(), principal.clone());
                 // When it was last used, to within the cache's time: off the request's path.
                 let store = self.store.clone();
@@ -357,20 +356,36 @@ impl Identity {
         description: &str,
         expires_at: Option<OffsetDateTime>,
     ) -> Result<IssuedToken, ServiceError> {
-        self.create_scoped_token(name, role, description, expires_at, Scope::allowed_to(role))
+        self.create_scoped_token(name, role, description, expires_at, None)
             .await
     }
 
-    /// As [`Identity::create_token`], the token limited to `scopes` (which the role must allow).
+    /// As [`Identity::create_token`], the token limited to `scopes` (which the role must allow;
+    /// `None`: all it allows).
     pub async fn create_scoped_token(
         &self,
         name: &str,
         role: Role,
         description: &str,
         expires_at: Option<OffsetDateTime>,
-        mut scopes: Vec<Scope>,
+        scopes: Option<Vec<Scope>>,
     ) -> Result<IssuedToken, ServiceError> {
+        let user = self.user(name, role).await?;
+        self.issue_token(user, description, expires_at, scopes)
+            .await
+    }
+
+    /// A new token of `user`, limited to `scopes` (`None`: all the user's role allows).
+    async fn issue_token(
+        &self,
+        user: User,
+        description: &str,
+        expires_at: Option<OffsetDateTime>,
+        scopes: Option<Vec<Scope>>,
+    ) -> Result<IssuedToken, ServiceError> {
+        let role = user.role;
         let allowed = Scope::allowed_to(role);
+        let mut scopes = scopes.unwrap_or_else(|| allowed.clone());
         if let Some(beyond) = scopes.iter().find(|scope| !allowed.contains(scope)) {
             return Err(ServiceError::Conflict(format!(
                 "a token of a {} cannot have the scope {}",
@@ -383,7 +398,6 @@ impl Identity {
         }
         scopes.sort();
         scopes.dedup();
-        let user = self.user(name, role).await?;
         let mut bytes = [0_u8; 32];
         getrandom::fill(&mut bytes)
             .map_err(|e| ServiceError::Conflict(format!("no randomness available: {e}")))?;
@@ -496,16 +510,6 @@ impl Identity {
     }
 }
 
-fn require_administrator(principal: &Principal) -> Result<(), ServiceError> {
-    if principal.may_administer() {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "only an admin may manage users and tokens",
-        ))
-    }
-}
-
 fn check_name(name: &str) -> Result<(), ServiceError> {
     let valid = !name.is_empty()
         && name.len() <= 100
@@ -525,7 +529,7 @@ fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-fn principal(user: User) -> Principal {
+fn principal(user: User, scopes: Vec<Scope>) -> Principal {
     Principal {
         user_id: user.id,
         name: user.name,
@@ -535,7 +539,7 @@ fn principal(user: User) -> Principal {
         nationality: user.nationality.and_then(|n| Nation::parse(&n).ok()),
         communities: user.communities,
         memberships: user.memberships,
-        scopes: Scope::allowed_to(user.role),
+        scopes,
         authentication: Authentication::ApiToken,
     }
 }
