@@ -219,27 +219,25 @@ impl SearchIndex {
             .is_some_and(|t| !t.trim().is_empty());
         // One pass over the matches counts them, ranks them and counts the facets.
         let facets = FacetCounter::new(&request.facets, &self.facet_values);
-        let (total, addresses, facets) = match (request.sort, scored_by_text) {
-            (Sort::Relevance, true) => searcher.search(
+        // Without words, relevance means the most recently modified first.
+        let sort = match request.sort {
+            Sort::Relevance if !scored_by_text => Sort::Modified(Direction::Descending),
+            sort => sort,
+        };
+        let (total, addresses, facets) = match sort {
+            Sort::Relevance => searcher.search(
                 &query,
                 &Within::new((Count, top.order_by_score(), facets), request),
             )?,
-            (Sort::Title(direction), _) => {
+            Sort::Title(direction) => {
                 let by_title = top.order_by_string_fast_field("title_exact", order(direction));
                 let (total, docs, facets) =
                     searcher.search(&query, &Within::new((Count, by_title, facets), request))?;
                 (total, unscored(docs), facets)
             }
-            (Sort::Modified(direction), _) => {
+            Sort::Modified(direction) => {
                 let by_modified =
                     top.order_by_fast_field::<tantivy::DateTime>("modified", order(direction));
-                let (total, docs, facets) =
-                    searcher.search(&query, &Within::new((Count, by_modified, facets), request))?;
-                (total, unscored(docs), facets)
-            }
-            (Sort::Relevance, false) => {
-                let by_modified =
-                    top.order_by_fast_field::<tantivy::DateTime>("modified", Order::Desc);
                 let (total, docs, facets) =
                     searcher.search(&query, &Within::new((Count, by_modified, facets), request))?;
                 (total, unscored(docs), facets)
