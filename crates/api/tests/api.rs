@@ -2301,6 +2301,10 @@ async fn oidc_tokens_from_a_real_provider(db: TestStore) {
             Provider::mint(&first_keys, &claims(json!({"nbf": now + 300})), None),
         ),
         (
+            "issued in the future",
+            Provider::mint(&first_keys, &claims(json!({"iat": now + 300})), None),
+        ),
+        (
             "wrong audience",
             Provider::mint(&first_keys, &claims(json!({"aud": "urn:other"})), None),
         ),

@@ -3,8 +3,8 @@
 //! most once per `refresh_interval`), and their claims become the principal.
 //!
 //! The algorithm comes from the issuer's key, never from the token: only RS256, ES256 and EdDSA, so
-//! `alg: none` and HMAC tokens (signed, say, with the public key's bytes) are refused. `exp` and `nbf`
-//! are both checked, with `leeway`.
+//! `alg: none` and HMAC tokens (signed, say, with the public key's bytes) are refused. `exp`, `nbf`
+//! and `iat` are checked, with `leeway`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -135,6 +135,17 @@ impl Oidc {
         validation.leeway = self.config.leeway.as_secs();
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
             .map_err(|e| refused(&e.to_string()))?;
+        // `iat`, when given, is not in the future (jsonwebtoken checks `exp` and `nbf` only).
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let leeway = i64::try_from(self.config.leeway.as_secs()).unwrap_or(i64::MAX);
+        if data
+            .claims
+            .get("iat")
+            .and_then(Value::as_i64)
+            .is_some_and(|iat| iat > now + leeway)
+        {
+            return Err(refused("issued in the future"));
+        }
         self.principal(&data.claims)
             .ok_or_else(|| refused("no username claim"))
     }
