@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 23] = [
+const SETTINGS: [&str; 30] = [
     "listen",
     "oidc_issuer",
     "oidc_audience",
@@ -36,6 +36,13 @@ const SETTINGS: [&str; 23] = [
     "search_cache",
     "bootstrap_token",
     "log_format",
+    "amqp_url",
+    "amqp_exchange",
+    "nats_url",
+    "nats_stream",
+    "nats_subject_prefix",
+    "event_source",
+    "event_retention_hours",
 ];
 
 /// Everything `fathom` can be configured with. See `docs/configuration.md`.
@@ -83,6 +90,19 @@ pub struct Config {
     pub bootstrap_token: Option<String>,
     /// `text` or `json` log lines on standard error.
     pub log_format: LogFormat,
+    /// RabbitMQ to publish events to (`amqp://user:password@host:5672/%2f`); none when absent.
+    pub amqp_url: Option<String>,
+    /// The durable topic exchange events are published to, routed by event type.
+    pub amqp_exchange: String,
+    /// NATS JetStream to publish events to (`nats://host:4222`); none when absent.
+    pub nats_url: Option<String>,
+    /// The JetStream stream, created if missing over the subjects `{nats_subject_prefix}.>`.
+    pub nats_stream: String,
+    pub nats_subject_prefix: String,
+    /// The CloudEvents `source` of every event: a URI reference naming this catalogue.
+    pub event_source: String,
+    /// How long delivered events stay in the outbox.
+    pub event_retention_hours: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +138,13 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             bootstrap_token: None,
             log_format: LogFormat::Text,
+            amqp_url: None,
+            amqp_exchange: fathom_events::DEFAULT_EXCHANGE.to_owned(),
+            nats_url: None,
+            nats_stream: fathom_events::DEFAULT_STREAM.to_owned(),
+            nats_subject_prefix: fathom_events::DEFAULT_SUBJECT_PREFIX.to_owned(),
+            event_source: fathom_events::RelayConfig::default().source,
+            event_retention_hours: 7 * 24,
         }
     }
 }
@@ -140,6 +167,30 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// The relay's settings and the configured targets (none: events wait in the outbox).
+    pub fn events(&self) -> (fathom_events::RelayConfig, Vec<fathom_events::Target>) {
+        let relay = fathom_events::RelayConfig {
+            source: self.event_source.clone(),
+            retention: std::time::Duration::from_secs(self.event_retention_hours * 3600),
+            ..fathom_events::RelayConfig::default()
+        };
+        let mut targets = Vec::new();
+        if let Some(url) = &self.amqp_url {
+            targets.push(fathom_events::Target::Amqp(fathom_events::AmqpTarget::new(
+                url,
+                &self.amqp_exchange,
+            )));
+        }
+        if let Some(url) = &self.nats_url {
+            targets.push(fathom_events::Target::Nats(fathom_events::NatsTarget::new(
+                url,
+                &self.nats_stream,
+                &self.nats_subject_prefix,
+            )));
+        }
+        (relay, targets)
+    }
+
     /// The OpenID Connect settings, when an issuer is configured.
     pub fn oidc(&self) -> anyhow::Result<Option<OidcConfig>> {
         match (&self.oidc_issuer, &self.oidc_audience) {
@@ -203,6 +254,8 @@ impl Config {
     pub fn redacted(&self) -> Self {
         let mut config = self.clone();
         config.database_url = config.database_url.as_deref().map(redact_url);
+        config.amqp_url = config.amqp_url.as_deref().map(redact_url);
+        config.nats_url = config.nats_url.as_deref().map(redact_url);
         if config.bootstrap_token.is_some() {
             config.bootstrap_token = Some("<redacted>".into());
         }
@@ -210,7 +263,7 @@ impl Config {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:<redacted>@host/db`.
+/// `postgres://user:secret@host/db` → `postgres://user:<redacted>@host/db` (and `amqp://`, `nats://`).
 fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
@@ -269,11 +322,14 @@ mod tests {
         let config = Config {
             database_url: Some("postgres://fathom:hunter2@db:5432/fathom".into()),
             bootstrap_token: Some("s3cret".into()),
+            amqp_url: Some("amqp://fathom:rabbitpass@mq:5672/%2f".into()),
             ..Config::default()
         };
         let shown = serde_json::to_string(&config.redacted()).unwrap();
         assert!(
-            !shown.contains("hunter2") && !shown.contains("s3cret"),
+            !shown.contains("hunter2")
+                && !shown.contains("s3cret")
+                && !shown.contains("rabbitpass"),
             "{shown}"
         );
         assert!(shown.contains("postgres://fathom:<redacted>@db:5432/fathom"));

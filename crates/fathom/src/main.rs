@@ -63,6 +63,9 @@ enum Command {
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
     },
+    /// Relays events from the outbox to the configured brokers, without serving HTTP (`serve`
+    /// relays too; several relays share the work safely).
+    Relay,
     /// Applies the database migrations that have not run yet.
     Migrate,
     /// Rebuilds the search index (in the data directory) from the database.
@@ -239,6 +242,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Serve { demo, .. } => {
             let store = open_store(&config).await?;
             serve::run(store, &config, demo).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Relay => {
+            let store = open_store(&config).await?;
+            serve::relay_only(store, &config).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Reindex => {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum_server::tls_rustls::RustlsConfig;
 use fathom_api::{ApiConfig, AppState, RateLimits};
+use fathom_events::{Relay, RelayHandle};
 use fathom_service::{Search, Store};
 
 use crate::config::Config;
@@ -51,6 +52,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         .await
         .context("cannot bring the search index up to date")?;
     let indexer = search.spawn_indexer();
+    let relay = start_relay(&store, config);
     let pruning = tokio::spawn(prune_idempotency_keys(state.clone()));
 
     let cors_origins = config
@@ -116,12 +118,36 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     }
     pruning.abort();
     indexer.abort();
+    relay.stop(DRAIN).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// How long requests in flight may finish after SIGTERM (over TLS; plain HTTP waits for them).
+/// Starts relaying the outbox to the configured targets (and pruning what was delivered).
+pub fn start_relay(store: &Store, config: &Config) -> RelayHandle {
+    let (relay, targets) = config.events();
+    for target in &targets {
+        tracing::info!(target = target.name(), "relaying events");
+    }
+    Relay::new(store.clone(), relay).spawn(targets)
+}
+
+/// `fathom relay`: relays events without serving HTTP, until SIGTERM or Ctrl-C.
+pub async fn relay_only(store: Store, config: &Config) -> anyhow::Result<()> {
+    let relay = start_relay(&store, config);
+    eprintln!(
+        "Fathom is relaying events ({} targets)",
+        relay.health().targets().len()
+    );
+    shutdown_signal().await;
+    relay.stop(DRAIN).await;
+    store.close().await;
+    Ok(())
+}
+
+/// How long requests in flight (over TLS; plain HTTP waits for them) and the relay's last batches
+/// may take to finish after SIGTERM.
 const DRAIN: Duration = Duration::from_secs(30);
 
 /// Reads the certificate and key again on every SIGHUP (a renewed certificate, without a restart).

@@ -839,3 +839,126 @@ async fn kill_9_during_reindex_recovers_at_the_next_start() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// `kill -9` of the server while it relays events to RabbitMQ: after a restart every event arrives
+/// (some twice, which consumers drop by id), none lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_while_relaying_loses_no_event() {
+    use futures::StreamExt;
+    use lapin::options::{
+        BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    };
+    use lapin::types::FieldTable;
+
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(
+            fathom(dir.path()).args(["import", "--kind", "organisations", "-"]),
+            &organisations()
+        )
+        .status
+        .success()
+    );
+    let lines: String = (0..10_000).map(|i| dataset_line(i) + "\n").collect();
+    assert!(
+        run(fathom(dir.path()).args(["import", "-"]), lines.as_bytes())
+            .status
+            .success()
+    );
+    let total = 10_002;
+
+    let amqp_url = std::env::var("FATHOM_TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+    let connection = lapin::Connection::connect(&amqp_url, lapin::ConnectionProperties::default())
+        .await
+        .expect("RabbitMQ must run on this machine");
+    let channel = connection.create_channel().await.unwrap();
+    let exchange = format!("fathom.test.{}", uuid::Uuid::now_v7().simple());
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    channel
+        .exchange_declare(
+            exchange.as_str().into(),
+            lapin::ExchangeKind::Topic,
+            durable,
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let exclusive = QueueDeclareOptions {
+        exclusive: true,
+        auto_delete: true,
+        ..Default::default()
+    };
+    let queue = channel
+        .queue_declare("".into(), exclusive, FieldTable::default())
+        .await
+        .unwrap();
+    channel
+        .queue_bind(
+            queue.name().clone(),
+            exchange.as_str().into(),
+            "#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let no_ack = BasicConsumeOptions {
+        no_ack: true,
+        ..Default::default()
+    };
+    let mut deliveries = channel
+        .basic_consume(
+            queue.name().clone(),
+            "crash".into(),
+            no_ack,
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+
+    let serve = || {
+        let mut server = fathom(dir.path())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("FATHOM_LOG", "info")
+            .env("FATHOM_AMQP_URL", &amqp_url)
+            .env("FATHOM_AMQP_EXCHANGE", &exchange)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_start(&mut server);
+        server
+    };
+    let mut ids = std::collections::HashSet::new();
+    let mut received = 0;
+    let mut receive_until = async |distinct: usize, ids: &mut std::collections::HashSet<String>| {
+        while ids.len() < distinct {
+            let delivery = tokio::time::timeout(Duration::from_secs(60), deliveries.next())
+                .await
+                .unwrap_or_else(|_| panic!("{} of {distinct} events arrived", ids.len()))
+                .unwrap()
+                .unwrap();
+            let event: Value = serde_json::from_slice(&delivery.data).unwrap();
+            ids.insert(event["id"].as_str().unwrap().to_owned());
+            received += 1;
+        }
+    };
+    let mut server = serve();
+    receive_until(2_000, &mut ids).await;
+    server.kill().unwrap(); // SIGKILL, mid-relay
+    server.wait().unwrap();
+    assert!(ids.len() < total, "killed before the relay had finished");
+
+    let mut restarted = serve();
+    receive_until(total, &mut ids).await;
+    assert_eq!(ids.len(), total, "every event arrived");
+    assert!(received >= total);
+    restarted.kill().unwrap();
+    restarted.wait().unwrap();
+    let _ = channel
+        .exchange_delete(exchange.as_str().into(), Default::default())
+        .await;
+}

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod dataset;
+pub mod event;
 pub mod identity;
 pub mod label;
 pub mod organisation;
@@ -15,6 +16,7 @@ pub use dataset::{
     AccessRights, Checksum, ChecksumAlgorithm, ContactPoint, Creator, Dataset, DatasetDraft,
     DatasetInput, DatasetMetadata, DatasetState, Distribution, DistributionInput,
 };
+pub use event::{EVENT_TYPE_PREFIX, EventDraft, EventKind, record_event};
 pub use identity::{Authentication, Principal, Role, Scope};
 pub use label::{
     CategoryDefinition, CategoryInput, CategoryType, DEFAULT_POLICY, LabelCategory, LabelInput,

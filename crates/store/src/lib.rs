@@ -233,6 +233,36 @@ pub struct Change {
     pub recorded_at: OffsetDateTime,
 }
 
+/// One event of the outbox, in commit order (`seq`). Its `id` stays the same however often it is
+/// delivered, so consumers drop duplicates by it.
+#[derive(Debug, Clone)]
+pub struct OutboxEvent {
+    pub seq: i64,
+    pub id: Uuid,
+    /// `org.fathom.dataset.created`, …
+    pub event_type: String,
+    /// The record the event is about.
+    pub subject: Uuid,
+    /// The record's revision: the event's place among the events about its subject.
+    pub sequence: i64,
+    pub time: OffsetDateTime,
+    pub data: Box<serde_json::value::RawValue>,
+}
+
+/// A delivery target as the outbox knows it: how far it has got, who relays to it, what waits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventTarget {
+    pub name: String,
+    /// The `seq` of the last event delivered.
+    pub position: i64,
+    pub lease_owner: Option<String>,
+    pub heartbeat_at: OffsetDateTime,
+    /// Events not yet delivered.
+    pub pending: i64,
+    /// When the oldest of them happened.
+    pub oldest_pending: Option<OffsetDateTime>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: Uuid,
@@ -491,6 +521,59 @@ impl Store {
     /// Changes after `after_seq`, in commit order.
     pub async fn changes_since(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<Change>> {
         dispatch!(self, r => r.changes_since(after_seq, limit).await)
+    }
+
+    /// Up to `limit` events of the outbox after `after_seq`, in commit order.
+    pub async fn events_after(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>> {
+        dispatch!(self, r => r.events_after(after_seq, limit).await)
+    }
+
+    /// The `seq` of the latest event (0 when there is none).
+    pub async fn latest_event(&self) -> StoreResult<i64> {
+        dispatch!(self, r => r.latest_event().await)
+    }
+
+    /// Takes or renews `owner`'s lease on the target `name` until `until`, creating the target at
+    /// position `start` if it is new. `None` while another owner holds an unexpired lease; else the
+    /// target's position: the `seq` of the last event it was sent.
+    pub async fn lease_event_target(
+        &self,
+        name: &str,
+        owner: &str,
+        start: i64,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> StoreResult<Option<i64>> {
+        dispatch!(self, r => r.lease_event_target(name, owner, start, now, until).await)
+    }
+
+    /// Records that the target has been sent every event up to `position` (or, moving back, that
+    /// the events after `position` are to be sent again); `false` (and nothing written) if `owner`
+    /// no longer holds its lease.
+    pub async fn move_event_target(
+        &self,
+        name: &str,
+        owner: &str,
+        position: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        dispatch!(self, r => r.move_event_target(name, owner, position, now).await)
+    }
+
+    /// Gives up `owner`'s lease on the target, so another relay may take it at once.
+    pub async fn release_event_target(&self, name: &str, owner: &str) -> StoreResult<()> {
+        dispatch!(self, r => r.release_event_target(name, owner).await)
+    }
+
+    /// Every target, with what waits for it.
+    pub async fn event_targets(&self) -> StoreResult<Vec<EventTarget>> {
+        dispatch!(self, r => r.event_targets().await)
+    }
+
+    /// Deletes events that happened before `before` and that every target relayed since then has
+    /// been sent; how many.
+    pub async fn prune_events(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        dispatch!(self, r => r.prune_events(before).await)
     }
 
     pub async fn insert_user(&self, user: &User) -> StoreResult<()> {

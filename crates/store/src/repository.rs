@@ -5,14 +5,14 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use fathom_model::{CategoryType, Dataset, Organisation, Role};
+use fathom_model::{CategoryType, Dataset, EventDraft, Organisation, Role};
 use serde_json::value::RawValue;
 use sqlx::{Pool, QueryBuilder, Row, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    ApiToken, Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, Position, RecordJson,
+    ApiToken, Change, DatasetFilter, EntityType, EventTarget, IdempotencyClaim, OutboxEvent, Operation, PageRequest, Position, RecordJson,
     RecordKey, Revision, StoreError, StoreResult, User,
 };
 
@@ -61,7 +61,7 @@ impl Repository {
         .bind(db_time(organisation.updated_at))
         .execute(&mut *tx)
         .await?;
-        let change = ChangeRow { id: organisation.id, revision: organisation.revision, snapshot: Some(&body), at: organisation.updated_at };
+        let change = ChangeRow { id: organisation.id, revision: organisation.revision, snapshot: Some(&body), previous: None, at: organisation.updated_at };
         record_changes(&mut tx, EntityType::Organisation, Operation::Created, actor, &[change]).await?;
         tx.commit().await?;
         Ok(())
@@ -70,6 +70,7 @@ impl Repository {
     pub async fn update_organisation(&self, organisation: &Organisation, expected_revision: i64, actor: &str) -> StoreResult<()> {
         let body = to_json(organisation)?;
         let mut tx = self.write.begin().await?;
+        let previous = current_body(&mut tx, "organisations", organisation.id, expected_revision).await?;
         let updated = sqlx::query("UPDATE organisations SET revision = $2, body = $3, updated_at = $4 WHERE id = $1 AND revision = $5")
             .bind(organisation.id)
             .bind(organisation.revision)
@@ -79,9 +80,9 @@ impl Repository {
             .execute(&mut *tx)
             .await?;
         if updated.rows_affected() == 0 {
-            return Err(missing_or_stale(&mut tx, "organisations", organisation.id).await);
+            return Err(StoreError::StaleRevision);
         }
-        let change = ChangeRow { id: organisation.id, revision: organisation.revision, snapshot: Some(&body), at: organisation.updated_at };
+        let change = ChangeRow { id: organisation.id, revision: organisation.revision, snapshot: Some(&body), previous: Some(&previous), at: organisation.updated_at };
         record_changes(&mut tx, EntityType::Organisation, Operation::Updated, actor, &[change]).await?;
         tx.commit().await?;
         Ok(())
@@ -89,15 +90,15 @@ impl Repository {
 
     pub async fn delete_organisation(&self, id: Uuid, expected_revision: i64, actor: &str) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
-        let deleted = sqlx::query("DELETE FROM organisations WHERE id = $1 AND revision = $2")
+        let deleted: Option<String> = sqlx::query_scalar("DELETE FROM organisations WHERE id = $1 AND revision = $2 RETURNING body")
             .bind(id)
             .bind(expected_revision)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        if deleted.rows_affected() == 0 {
+        let Some(previous) = deleted else {
             return Err(missing_or_stale(&mut tx, "organisations", id).await);
-        }
-        let change = ChangeRow { id, revision: expected_revision + 1, snapshot: None, at: crate::now() };
+        };
+        let change = ChangeRow { id, revision: expected_revision + 1, snapshot: None, previous: Some(&previous), at: crate::now() };
         record_changes(&mut tx, EntityType::Organisation, Operation::Deleted, actor, &[change]).await?;
         tx.commit().await?;
         Ok(())
@@ -151,7 +152,7 @@ impl Repository {
             let changes: Vec<ChangeRow> = chunk
                 .iter()
                 .zip(bodies)
-                .map(|(dataset, body)| ChangeRow { id: dataset.id, revision: dataset.revision, snapshot: Some(body), at: dataset.updated_at })
+                .map(|(dataset, body)| ChangeRow { id: dataset.id, revision: dataset.revision, snapshot: Some(body), previous: None, at: dataset.updated_at })
                 .collect();
             record_changes(&mut tx, EntityType::Dataset, Operation::Created, actor, &changes).await?;
         }
@@ -162,6 +163,7 @@ impl Repository {
     pub async fn update_dataset(&self, dataset: &Dataset, expected_revision: i64, actor: &str) -> StoreResult<()> {
         let body = to_json(dataset)?;
         let mut tx = self.write.begin().await?;
+        let previous = current_body(&mut tx, "datasets", dataset.id, expected_revision).await?;
         let updated = sqlx::query(
             "UPDATE datasets SET slug = $2, organisation = $3, state = $4, revision = $5, body = $6, updated_at = $7, \
              classification = $9 WHERE id = $1 AND revision = $8",
@@ -178,13 +180,13 @@ impl Repository {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
-            return Err(missing_or_stale(&mut tx, "datasets", dataset.id).await);
+            return Err(StoreError::StaleRevision);
         }
         sqlx::query("DELETE FROM dataset_keywords WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
         insert_keywords(&mut tx, std::slice::from_ref(dataset)).await?;
         sqlx::query("DELETE FROM dataset_label_values WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
         insert_label_values(&mut tx, std::slice::from_ref(dataset)).await?;
-        let change = ChangeRow { id: dataset.id, revision: dataset.revision, snapshot: Some(&body), at: dataset.updated_at };
+        let change = ChangeRow { id: dataset.id, revision: dataset.revision, snapshot: Some(&body), previous: Some(&previous), at: dataset.updated_at };
         record_changes(&mut tx, EntityType::Dataset, Operation::Updated, actor, &[change]).await?;
         tx.commit().await?;
         Ok(())
@@ -192,15 +194,15 @@ impl Repository {
 
     pub async fn delete_dataset(&self, id: Uuid, expected_revision: i64, actor: &str) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
-        let deleted = sqlx::query("DELETE FROM datasets WHERE id = $1 AND revision = $2")
+        let deleted: Option<String> = sqlx::query_scalar("DELETE FROM datasets WHERE id = $1 AND revision = $2 RETURNING body")
             .bind(id)
             .bind(expected_revision)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        if deleted.rows_affected() == 0 {
+        let Some(previous) = deleted else {
             return Err(missing_or_stale(&mut tx, "datasets", id).await);
-        }
-        let change = ChangeRow { id, revision: expected_revision + 1, snapshot: None, at: crate::now() };
+        };
+        let change = ChangeRow { id, revision: expected_revision + 1, snapshot: None, previous: Some(&previous), at: crate::now() };
         record_changes(&mut tx, EntityType::Dataset, Operation::Deleted, actor, &[change]).await?;
         tx.commit().await?;
         Ok(())
@@ -362,6 +364,109 @@ impl Repository {
                 })
             })
             .collect()
+    }
+
+    pub async fn events_after(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>> {
+        let rows = sqlx::query("SELECT seq, id, type, subject, sequence, time, data FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let data: String = row.try_get("data")?;
+                Ok(OutboxEvent {
+                    seq: row.try_get("seq")?,
+                    id: row.try_get("id")?,
+                    event_type: row.try_get("type")?,
+                    subject: row.try_get("subject")?,
+                    sequence: row.try_get("sequence")?,
+                    time: row.try_get("time")?,
+                    data: RawValue::from_string(data).map_err(|e| StoreError::Corrupt(format!("an event's data: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn latest_event(&self) -> StoreResult<i64> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM outbox").fetch_one(&self.read).await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// Takes or renews the lease on a target (creating it at `start`) unless another owner holds an
+    /// unexpired one; the target's position when the lease is `owner`'s.
+    pub async fn lease_event_target(&self, name: &str, owner: &str, start: i64, now: OffsetDateTime, until: OffsetDateTime) -> StoreResult<Option<i64>> {
+        let position: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO event_targets (name, position, lease_owner, lease_until, heartbeat_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (name) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until, \
+             heartbeat_at = excluded.heartbeat_at \
+             WHERE event_targets.lease_owner = excluded.lease_owner OR event_targets.lease_owner IS NULL \
+             OR event_targets.lease_until < excluded.heartbeat_at \
+             RETURNING position",
+        )
+        .bind(name)
+        .bind(start)
+        .bind(owner)
+        .bind(db_time(until))
+        .bind(db_time(now))
+        .fetch_optional(&self.write)
+        .await?;
+        Ok(position)
+    }
+
+    pub async fn move_event_target(&self, name: &str, owner: &str, position: i64, now: OffsetDateTime) -> StoreResult<bool> {
+        let advanced = sqlx::query("UPDATE event_targets SET position = $3, heartbeat_at = $4 WHERE name = $1 AND lease_owner = $2")
+            .bind(name)
+            .bind(owner)
+            .bind(position)
+            .bind(db_time(now))
+            .execute(&self.write)
+            .await?;
+        Ok(advanced.rows_affected() == 1)
+    }
+
+    pub async fn release_event_target(&self, name: &str, owner: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE event_targets SET lease_owner = NULL, lease_until = NULL WHERE name = $1 AND lease_owner = $2")
+            .bind(name)
+            .bind(owner)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn event_targets(&self) -> StoreResult<Vec<EventTarget>> {
+        let rows = sqlx::query(
+            "SELECT t.name, t.position, t.lease_owner, t.heartbeat_at, \
+             (SELECT COUNT(*) FROM outbox o WHERE o.seq > t.position) AS pending, \
+             (SELECT MIN(o.time) FROM outbox o WHERE o.seq > t.position) AS oldest_pending \
+             FROM event_targets t ORDER BY t.name",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(EventTarget {
+                    name: row.try_get("name")?,
+                    position: row.try_get("position")?,
+                    lease_owner: row.try_get("lease_owner")?,
+                    heartbeat_at: row.try_get("heartbeat_at")?,
+                    pending: row.try_get("pending")?,
+                    oldest_pending: row.try_get("oldest_pending")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes the events older than `before` that every target heard from since then has passed.
+    pub async fn prune_events(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        let pruned = sqlx::query(
+            "DELETE FROM outbox WHERE time < $1 AND seq <= \
+             COALESCE((SELECT MIN(position) FROM event_targets WHERE heartbeat_at >= $1), (SELECT MAX(seq) FROM outbox))",
+        )
+        .bind(db_time(before))
+        .execute(&self.write)
+        .await?;
+        Ok(pruned.rows_affected())
     }
 
     pub async fn insert_user(&self, user: &User) -> StoreResult<()> {
@@ -582,7 +687,18 @@ impl Repository {
     }
 }
 
-/// After an update or delete matched no row: was the record gone, or at another revision?
+/// The stored JSON of a record about to be changed, if it is still at `expected_revision`: what its
+/// change event compares the new record with.
+async fn current_body(tx: &mut Tx, table: &'static str, id: Uuid, expected_revision: i64) -> StoreResult<String> {
+    let sql = match table {
+        "datasets" => "SELECT revision, body FROM datasets WHERE id = $1",
+        _ => "SELECT revision, body FROM organisations WHERE id = $1",
+    };
+    let (revision, body): (i64, String) = sqlx::query_as(sql).bind(id).fetch_one(&mut **tx).await?;
+    if revision == expected_revision { Ok(body) } else { Err(StoreError::StaleRevision) }
+}
+
+/// After a delete matched no row: was the record gone, or at another revision?
 async fn missing_or_stale(tx: &mut Tx, table: &'static str, id: Uuid) -> StoreError {
     let sql = match table {
         "datasets" => "SELECT 1 FROM datasets WHERE id = $1",
@@ -657,17 +773,21 @@ async fn insert_label_values(tx: &mut Tx, datasets: &[Dataset]) -> StoreResult<(
     Ok(())
 }
 
-/// One change to record: the record's id, its new revision, its JSON (none for a deletion), when.
+/// One change to record: the record's id, its new revision, its JSON (none for a deletion), its JSON
+/// before the change (none for a creation), when.
 struct ChangeRow<'a> {
     id: Uuid,
     revision: i64,
     snapshot: Option<&'a RawValue>,
+    previous: Option<&'a str>,
     at: OffsetDateTime,
 }
 
-/// Writes the immutable revision rows and appends to the change feed, in the caller's transaction.
-/// The change-feed append comes last, so that its ordering lock is held for as short a time as possible.
+/// Writes the immutable revision rows, appends to the change feed and writes each change's event to
+/// the outbox, in the caller's transaction. The appends come last, so that the ordering lock is held
+/// for as short a time as possible.
 async fn record_changes(tx: &mut Tx, entity_type: EntityType, operation: Operation, actor: &str, changes: &[ChangeRow<'_>]) -> StoreResult<()> {
+    let events = changes.iter().map(|change| change_event(entity_type, change)).collect::<StoreResult<Vec<_>>>()?;
     let mut query = QueryBuilder::<Db>::new(
         "INSERT INTO revisions (entity_type, entity_id, revision, operation, body, actor, recorded_at) ",
     );
@@ -691,7 +811,24 @@ async fn record_changes(tx: &mut Tx, entity_type: EntityType, operation: Operati
             .push_bind(db_time(change.at));
     });
     query.build().execute(&mut **tx).await?;
+    let mut query = QueryBuilder::<Db>::new("INSERT INTO outbox (id, type, subject, sequence, time, data) ");
+    query.push_values(changes.iter().zip(&events), |mut row, (change, event)| {
+        row.push_bind(Uuid::now_v7())
+            .push_bind(event.event_type.as_str())
+            .push_bind(change.id)
+            .push_bind(event.sequence)
+            .push_bind(db_time(change.at))
+            .push_bind(event.data.to_string());
+    });
+    query.build().execute(&mut **tx).await?;
     Ok(())
+}
+
+/// The event that tells of `change`, from the record's JSON before and after it.
+fn change_event(entity_type: EntityType, change: &ChangeRow<'_>) -> StoreResult<EventDraft> {
+    let previous: Option<serde_json::Value> = change.previous.map(from_json).transpose()?;
+    let next: Option<serde_json::Value> = change.snapshot.map(|body| from_json(body.get())).transpose()?;
+    Ok(fathom_model::record_event(entity_type.as_str(), previous.as_ref(), next.as_ref(), change.revision))
 }
 
 fn to_json<T: serde::Serialize>(record: &T) -> StoreResult<Box<RawValue>> {

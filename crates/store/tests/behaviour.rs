@@ -23,6 +23,10 @@ fathom_store::on_both_backends!(
     tokens_expire_and_revoke,
     idempotency_keys_are_claimed_once,
     concurrent_writers_are_fed_in_commit_order,
+    every_change_writes_its_event,
+    a_refused_change_writes_no_event,
+    an_event_target_is_held_by_one_relay,
+    delivered_events_are_pruned,
 );
 
 const ALL: PageRequest = PageRequest {
@@ -609,17 +613,24 @@ async fn concurrent_writers_are_fed_in_commit_order(db: TestStore) {
     let reader = {
         let store = store.clone();
         tokio::spawn(async move {
-            let mut seen = HashSet::new();
-            let mut after = 0;
-            while seen.len() < WRITERS * EACH {
+            let (mut seen, mut told) = (HashSet::new(), HashSet::new());
+            let (mut after, mut after_event) = (0, 0);
+            while seen.len() < WRITERS * EACH || told.len() < WRITERS * EACH {
                 for change in store.changes_since(after, 50).await.unwrap() {
                     after = change.seq;
                     if change.entity_type == EntityType::Dataset {
                         seen.insert(change.entity_id);
                     }
                 }
+                for event in store.events_after(after_event, 50).await.unwrap() {
+                    after_event = event.seq;
+                    if event.event_type == "org.fathom.dataset.created" {
+                        told.insert(event.subject);
+                    }
+                }
                 tokio::task::yield_now().await;
             }
+            assert_eq!(seen, told, "every change has its event");
             seen.len()
         })
     };
@@ -628,7 +639,184 @@ async fn concurrent_writers_are_fed_in_commit_order(db: TestStore) {
     }
     let seen = tokio::time::timeout(std::time::Duration::from_secs(20), reader)
         .await
-        .expect("the tailing reader missed changes: seq order is not commit order")
+        .expect("the tailing reader missed changes or events: seq order is not commit order")
         .unwrap();
     assert_eq!(seen, WRITERS * EACH);
+}
+
+async fn every_change_writes_its_event(db: TestStore) {
+    let store = &db.store;
+    let org = organisation("cmre");
+    store.insert_organisation(&org, "t").await.unwrap();
+    let mut record = dataset("cmre", "CTD casts");
+    record.state = fathom_model::DatasetState::Draft;
+    store.insert_dataset(&record, "t").await.unwrap();
+    let mut retitled = record.clone();
+    retitled.metadata.title = "CTD casts, Ligurian Sea".into();
+    retitled.revision = 2;
+    store.update_dataset(&retitled, 1, "t").await.unwrap();
+    let mut published = retitled.clone();
+    published.state = fathom_model::DatasetState::Published;
+    published.revision = 3;
+    store.update_dataset(&published, 2, "t").await.unwrap();
+    store.delete_dataset(record.id, 3, "t").await.unwrap();
+
+    let events = store.events_after(0, 100).await.unwrap();
+    let told: Vec<(&str, i64)> = events
+        .iter()
+        .map(|e| (e.event_type.as_str(), e.sequence))
+        .collect();
+    assert_eq!(
+        told,
+        [
+            ("org.fathom.organisation.created", 1),
+            ("org.fathom.dataset.created", 1),
+            ("org.fathom.dataset.updated", 2),
+            ("org.fathom.dataset.published", 3),
+            ("org.fathom.dataset.deleted", 4),
+        ]
+    );
+    assert!(events.windows(2).all(|pair| pair[0].seq < pair[1].seq));
+    assert_eq!(
+        events.iter().map(|e| e.id).collect::<HashSet<_>>().len(),
+        events.len()
+    );
+    assert_eq!(events[0].subject, org.id);
+    assert!(events[1..].iter().all(|e| e.subject == record.id));
+    let data = |n: usize| serde_json::from_str::<serde_json::Value>(events[n].data.get()).unwrap();
+    assert_eq!(data(1)["title"], "CTD casts");
+    assert_eq!(data(2)["changed"], serde_json::json!(["title"]));
+    assert_eq!(data(3)["changed"], serde_json::json!(["state"]));
+    assert_eq!(
+        data(4)["title"],
+        "CTD casts, Ligurian Sea",
+        "a deletion tells what was deleted"
+    );
+    assert_eq!(store.latest_event().await.unwrap(), events[4].seq);
+}
+
+async fn a_refused_change_writes_no_event(db: TestStore) {
+    let store = &db.store;
+    with_org(store, "cmre").await;
+    let record = dataset("cmre", "CTD");
+    store.insert_dataset(&record, "t").await.unwrap();
+    let before = store.latest_event().await.unwrap();
+    let mut stale = record.clone();
+    stale.revision = 2;
+    assert!(matches!(
+        store.update_dataset(&stale, 5, "t").await,
+        Err(StoreError::StaleRevision)
+    ));
+    assert!(matches!(
+        store.delete_dataset(record.id, 5, "t").await,
+        Err(StoreError::StaleRevision)
+    ));
+    let orphan = dataset("nobody", "Orphan");
+    assert!(
+        store
+            .insert_datasets(&[dataset("cmre", "Fine"), orphan], "t")
+            .await
+            .is_err()
+    );
+    assert_eq!(store.latest_event().await.unwrap(), before);
+}
+
+async fn an_event_target_is_held_by_one_relay(db: TestStore) {
+    let store = &db.store;
+    with_org(store, "cmre").await;
+    let at = now();
+    let until = at + Duration::seconds(30);
+    assert_eq!(
+        store
+            .lease_event_target("amqp", "a", 0, at, until)
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    assert_eq!(
+        store
+            .lease_event_target("amqp", "b", 0, at, until)
+            .await
+            .unwrap(),
+        None,
+        "held by a"
+    );
+    assert!(store.move_event_target("amqp", "a", 1, at).await.unwrap());
+    assert!(
+        !store.move_event_target("amqp", "b", 1, at).await.unwrap(),
+        "b does not hold it"
+    );
+    assert_eq!(
+        store
+            .lease_event_target("amqp", "a", 0, at, until)
+            .await
+            .unwrap(),
+        Some(1),
+        "renewed"
+    );
+    let later = until + Duration::seconds(1);
+    assert_eq!(
+        store
+            .lease_event_target("amqp", "b", 0, later, later + Duration::seconds(30))
+            .await
+            .unwrap(),
+        Some(1),
+        "an expired lease passes on, with the position"
+    );
+    assert!(
+        !store
+            .move_event_target("amqp", "a", 1, later)
+            .await
+            .unwrap(),
+        "a lost it"
+    );
+    store.release_event_target("amqp", "b").await.unwrap();
+    assert_eq!(
+        store
+            .lease_event_target("amqp", "a", 0, later, later)
+            .await
+            .unwrap(),
+        Some(1),
+        "released"
+    );
+    let targets = store.event_targets().await.unwrap();
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].position, 1);
+    assert_eq!(
+        targets[0].pending, 0,
+        "the organisation's event was the only one"
+    );
+}
+
+async fn delivered_events_are_pruned(db: TestStore) {
+    let store = &db.store;
+    with_org(store, "cmre").await;
+    store
+        .insert_datasets(&[dataset("cmre", "A"), dataset("cmre", "B")], "t")
+        .await
+        .unwrap();
+    // The retention period ends after the events were written, and the target was heard from since.
+    let at = now() + Duration::seconds(1);
+    store
+        .lease_event_target("amqp", "a", 0, at, at + Duration::seconds(30))
+        .await
+        .unwrap();
+    store.move_event_target("amqp", "a", 2, at).await.unwrap();
+    assert_eq!(
+        store.prune_events(at).await.unwrap(),
+        2,
+        "only what the target was sent"
+    );
+    assert_eq!(store.events_after(0, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store.prune_events(at - Duration::hours(1)).await.unwrap(),
+        0,
+        "not yet old"
+    );
+    let much_later = at + Duration::days(30);
+    assert_eq!(
+        store.prune_events(much_later).await.unwrap(),
+        1,
+        "a target not heard from for the whole retention period holds nothing back"
+    );
 }

@@ -1,0 +1,328 @@
+//! The relay: one task per target that holds the target's lease, reads the outbox after the
+//! target's position, publishes, and moves the position on once the broker has confirmed.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use fathom_store::{Store, now};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use crate::{Envelope, Target};
+
+/// How the relay behaves. See `docs/events.md` and `docs/configuration.md`.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// The CloudEvents `source` of every event: a URI reference naming this catalogue.
+    pub source: String,
+    /// The most events published in one batch (and confirmed together).
+    pub batch: u32,
+    /// How often an idle relay looks for new events.
+    pub poll: Duration,
+    /// How long a relay's hold on a target lasts without renewal; another replica takes the
+    /// target over after it lapses.
+    pub lease: Duration,
+    /// The longest wait between two attempts while a target fails.
+    pub backoff_max: Duration,
+    /// How long a batch may take to be confirmed before it counts as failed.
+    pub publish_timeout: Duration,
+    /// How long delivered events stay in the outbox.
+    pub retention: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            source: "/fathom".to_owned(),
+            batch: 1_000,
+            poll: Duration::from_millis(100),
+            lease: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(30),
+            publish_timeout: Duration::from_secs(30),
+            retention: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// What a target's relay is doing, for readiness and operators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetState {
+    Starting,
+    /// This replica holds the target and its last attempt succeeded.
+    Delivering,
+    /// Another replica holds the target.
+    Standby,
+    /// The last attempts failed; events wait in the outbox.
+    Degraded {
+        error: String,
+        failures: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetHealth {
+    pub name: String,
+    pub state: TargetState,
+    /// Events this replica has had confirmed since it started.
+    pub delivered: u64,
+}
+
+type Health = Arc<Mutex<Vec<TargetHealth>>>;
+
+/// Relays the outbox of `store` to targets.
+#[derive(Debug)]
+pub struct Relay {
+    store: Store,
+    config: RelayConfig,
+    /// Who holds a lease: this process, unique across restarts.
+    owner: String,
+}
+
+impl Relay {
+    pub fn new(store: Store, config: RelayConfig) -> Self {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "fathom".to_owned());
+        let owner = format!("{host}:{}:{}", std::process::id(), Uuid::now_v7());
+        Self {
+            store,
+            config,
+            owner,
+        }
+    }
+
+    /// Starts one task per target, and one that prunes delivered events.
+    pub fn spawn(self, targets: Vec<Target>) -> RelayHandle {
+        let (stop, stopping) = watch::channel(false);
+        let health: Health = Arc::new(Mutex::new(
+            targets
+                .iter()
+                .map(|target| TargetHealth {
+                    name: target.name().to_owned(),
+                    state: TargetState::Starting,
+                    delivered: 0,
+                })
+                .collect(),
+        ));
+        let relay = Arc::new(self);
+        let mut tasks: Vec<JoinHandle<()>> = targets
+            .into_iter()
+            .enumerate()
+            .map(|(slot, target)| {
+                let relay = Arc::clone(&relay);
+                let health = Arc::clone(&health);
+                let stopping = stopping.clone();
+                tokio::spawn(async move { relay.run(target, slot, health, stopping).await })
+            })
+            .collect();
+        tasks.push(tokio::spawn(prune(relay, stopping)));
+        RelayHandle {
+            stop,
+            tasks,
+            health,
+        }
+    }
+
+    async fn run(
+        &self,
+        mut target: Target,
+        slot: usize,
+        health: Health,
+        mut stopping: watch::Receiver<bool>,
+    ) {
+        let name = target.name().to_owned();
+        let report = |state: TargetState, delivered: u64| {
+            let mut all = health.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(entry) = all.get_mut(slot) {
+                entry.state = state;
+                entry.delivered += delivered;
+            }
+        };
+        let mut held: Option<(Instant, i64)> = None;
+        let mut failures = 0_u32;
+        while !*stopping.borrow() {
+            let position = match held {
+                Some((until, position)) if until > Instant::now() + self.config.lease / 2 => {
+                    position
+                }
+                _ => match self.lease(&name).await {
+                    Ok(Some(position)) => {
+                        held = Some((Instant::now() + self.config.lease, position));
+                        position
+                    }
+                    Ok(None) => {
+                        held = None;
+                        report(TargetState::Standby, 0);
+                        pause(&mut stopping, self.config.lease / 3).await;
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::warn!(target = %name, %error, "cannot lease the event target");
+                        pause(&mut stopping, self.config.poll * 10).await;
+                        continue;
+                    }
+                },
+            };
+            let events = match self.store.events_after(position, self.config.batch).await {
+                Ok(events) if events.is_empty() => {
+                    pause(&mut stopping, self.config.poll).await;
+                    continue;
+                }
+                Ok(events) => events,
+                Err(error) => {
+                    tracing::warn!(target = %name, %error, "cannot read the outbox");
+                    pause(&mut stopping, self.config.poll * 10).await;
+                    continue;
+                }
+            };
+            let envelopes: Vec<Envelope> = events
+                .iter()
+                .map(|event| Envelope::new(&self.config.source, event))
+                .collect();
+            let last = events.last().map_or(position, |event| event.seq);
+            let published =
+                tokio::time::timeout(self.config.publish_timeout, target.publish(&envelopes))
+                    .await
+                    .unwrap_or(Err(crate::PublishError::Timeout(
+                        self.config.publish_timeout,
+                    )));
+            match published {
+                Ok(()) => {
+                    failures = 0;
+                    metrics::counter!("fathom_events_published_total", "target" => name.clone())
+                        .increment(envelopes.len() as u64);
+                    match self
+                        .store
+                        .move_event_target(&name, &self.owner, last, now())
+                        .await
+                    {
+                        Ok(true) => {
+                            held = held.map(|(until, _)| (until, last));
+                            report(TargetState::Delivering, envelopes.len() as u64);
+                        }
+                        Ok(false) => {
+                            tracing::warn!(target = %name, "lost the event target to another relay");
+                            held = None;
+                        }
+                        Err(error) => {
+                            // Published but not recorded: the batch goes again (at least once).
+                            tracing::warn!(target = %name, %error, "cannot record the delivery");
+                            held = None;
+                            pause(&mut stopping, self.config.poll * 10).await;
+                        }
+                    }
+                }
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    metrics::counter!("fathom_event_publish_failures_total", "target" => name.clone())
+                        .increment(1);
+                    let wait = backoff(failures, self.config.backoff_max);
+                    tracing::warn!(target = %name, %error, failures, retry_in = ?wait, "cannot publish events");
+                    report(
+                        TargetState::Degraded {
+                            error: error.to_string(),
+                            failures,
+                        },
+                        0,
+                    );
+                    pause(&mut stopping, wait).await;
+                }
+            }
+        }
+        if held.is_some()
+            && let Err(error) = self.store.release_event_target(&name, &self.owner).await
+        {
+            tracing::warn!(target = %name, %error, "cannot release the event target");
+        }
+    }
+
+    async fn lease(&self, name: &str) -> fathom_store::StoreResult<Option<i64>> {
+        let at = now();
+        self.store
+            .lease_event_target(name, &self.owner, 0, at, at + self.config.lease)
+            .await
+    }
+}
+
+/// Waits `duration` or until the relay stops, whichever comes first.
+async fn pause(stopping: &mut watch::Receiver<bool>, duration: Duration) {
+    tokio::select! {
+        () = tokio::time::sleep(duration) => {}
+        _ = stopping.changed() => {}
+    }
+}
+
+/// Exponential backoff from 200 ms, capped, with jitter (half to all of it) so that replicas and
+/// targets do not retry in step.
+fn backoff(failures: u32, max: Duration) -> Duration {
+    let exponential =
+        Duration::from_millis(200).saturating_mul(1 << failures.min(16).saturating_sub(1));
+    let capped = exponential.min(max);
+    let jitter = 0.5 + f64::from(getrandom::u32().unwrap_or(0)) / f64::from(u32::MAX) / 2.0;
+    capped.mul_f64(jitter)
+}
+
+/// Deletes delivered events older than the retention period, every ten minutes.
+async fn prune(relay: Arc<Relay>, mut stopping: watch::Receiver<bool>) {
+    while !*stopping.borrow() {
+        let before = now() - relay.config.retention;
+        match relay.store.prune_events(before).await {
+            Ok(pruned) => tracing::debug!(pruned, "pruned delivered events"),
+            Err(error) => tracing::warn!(%error, "cannot prune delivered events"),
+        }
+        pause(&mut stopping, Duration::from_secs(600)).await;
+    }
+}
+
+/// A view of what each target's relay is doing.
+#[derive(Debug, Clone, Default)]
+pub struct RelayHealth(Health);
+
+impl RelayHealth {
+    pub fn targets(&self) -> Vec<TargetHealth> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// The running relay.
+#[derive(Debug)]
+pub struct RelayHandle {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    health: Health,
+}
+
+impl RelayHandle {
+    /// What each target's relay is doing, now and later (for readiness checks).
+    pub fn health(&self) -> RelayHealth {
+        RelayHealth(Arc::clone(&self.health))
+    }
+
+    /// Lets each relay finish its batch and release its target, for at most `within`.
+    pub async fn stop(self, within: Duration) {
+        let _ = self.stop.send(true);
+        let all = futures::future::join_all(self.tasks);
+        if tokio::time::timeout(within, all).await.is_err() {
+            tracing::warn!("the relay did not stop in time");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_cap_with_jitter() {
+        let max = Duration::from_secs(30);
+        let first = backoff(1, max);
+        assert!(first >= Duration::from_millis(100) && first <= Duration::from_millis(200));
+        let fourth = backoff(4, max);
+        assert!(fourth >= Duration::from_millis(800) && fourth <= Duration::from_millis(1600));
+        let late = backoff(40, max);
+        assert!(late >= max / 2 && late <= max);
+    }
+}
