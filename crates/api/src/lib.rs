@@ -17,7 +17,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::Policy;
-use fathom_service::{Catalogue, Idempotency, Identity, Search, Store};
+use fathom_service::{
+    Catalogue, Channels, Events, Idempotency, Identity, RelayHealth, Search, Store,
+};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -36,6 +38,7 @@ pub struct AppState {
     pub identity: Identity,
     pub idempotency: Idempotency,
     pub search: Search,
+    pub events: Events,
 }
 
 impl AppState {
@@ -43,7 +46,8 @@ impl AppState {
         Self {
             catalogue: Catalogue::new(store.clone(), Arc::clone(&policy)),
             identity: Identity::new(store.clone(), policy),
-            idempotency: Idempotency::new(store),
+            idempotency: Idempotency::new(store.clone()),
+            events: Events::new(store, RelayHealth::default(), &Channels::default()),
             search,
         }
     }
@@ -90,6 +94,7 @@ pub use limits::RateLimits;
         (name = "search", description = "Full-text, faceted, spatial and temporal search"),
         (name = "security", description = "The security policy of labels"),
         (name = "ogcapi", description = "OGC API - Records, Part 1"),
+        (name = "events", description = "The contract of the events sent to brokers (AsyncAPI)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

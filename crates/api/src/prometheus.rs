@@ -1,5 +1,6 @@
 //! Prometheus metrics at `/metrics`: requests by route template, method and status class (count and
-//! latency), requests in flight, the search index's lag and size, build information. Labels are
+//! latency), requests in flight, the search index's lag and size, the outbox's backlog per event
+//! target, build information. Labels are
 //! low-cardinality by construction: a route template, never a path or a user.
 
 use std::sync::OnceLock;
@@ -76,6 +77,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         metrics::gauge!("fathom_search_lag_changes").set(lag as f64);
     }
     metrics::gauge!("fathom_search_documents").set(state.search.documents() as f64);
+    for target in state.events.targets().await.unwrap_or_default() {
+        metrics::gauge!("fathom_outbox_pending_events", "target" => target.target.clone())
+            .set(target.pending as f64);
+        metrics::gauge!("fathom_outbox_oldest_pending_seconds", "target" => target.target)
+            .set(target.oldest_pending_seconds.unwrap_or(0.0));
+    }
     let mut response = handle().render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

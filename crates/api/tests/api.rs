@@ -29,6 +29,7 @@ fathom_store::on_both_backends!(
     users_and_tokens_are_managed_by_admins,
     oidc_tokens_from_a_real_provider,
     metrics_count_requests_by_route_template,
+    events_are_described_and_their_targets_reported,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -2409,4 +2410,90 @@ async fn metrics_count_requests_by_route_template(db: TestStore) {
         !text.contains(&uuid_like().to_string()),
         "no path, only route templates, in the labels"
     );
+}
+
+/// The AsyncAPI document lists every event type; readiness and metrics report a target that cannot
+/// be reached as degraded, with what waits for it, while the replica stays ready.
+async fn events_are_described_and_their_targets_reported(db: TestStore) {
+    let unreachable = fathom_events::Target::Amqp(fathom_events::AmqpTarget::new(
+        "amqp://guest:guest@127.0.0.1:1/%2f",
+        "fathom.events",
+    ));
+    let relay = fathom_events::Relay::new(
+        db.store.clone(),
+        fathom_events::RelayConfig {
+            poll: std::time::Duration::from_millis(20),
+            ..Default::default()
+        },
+    )
+    .spawn(vec![unreachable]);
+    let events = fathom_service::Events::new(
+        db.store.clone(),
+        relay.health(),
+        &fathom_service::Channels::default(),
+    );
+    let server = Server::start_with(db, |state| state.events = events, |_| {}).await;
+    server.with_organisation("cmre").await;
+    let created = server
+        .send_json(
+            Method::POST,
+            "/api/v1/datasets",
+            &server.admin,
+            &ctd("cmre", "CTD"),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    let mut ready = Value::Null;
+    for _ in 0..200 {
+        ready = server.get("/readyz").await.json().await.unwrap();
+        if ready["events"][0]["state"] == "degraded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        ready["status"], "ready",
+        "a degraded target leaves the replica ready"
+    );
+    assert_eq!(ready["events"][0]["target"], "amqp");
+    assert_eq!(ready["events"][0]["state"], "degraded", "{ready}");
+    assert!(
+        ready["events"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("RabbitMQ")
+    );
+    assert!(
+        ready["events"][0]["pending"].as_i64().unwrap() >= 2,
+        "the organisation and the dataset"
+    );
+
+    let metrics = server.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"fathom_outbox_pending_events{target="amqp"}"#),
+        "{metrics}"
+    );
+
+    let asyncapi: Value = server
+        .get("/api/v1/asyncapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(asyncapi["asyncapi"], "3.0.0");
+    let addresses: Vec<&str> = asyncapi["channels"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|channel| channel["address"].as_str().unwrap())
+        .collect();
+    for address in [
+        "org.fathom.dataset.published",
+        "fathom.dataset.published",
+        "org.fathom.organisation.deleted",
+    ] {
+        assert!(addresses.contains(&address), "{address} in {addresses:?}");
+    }
+    relay.stop(std::time::Duration::from_secs(1)).await;
 }

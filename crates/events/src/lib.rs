@@ -8,11 +8,13 @@
 //! and without reordering them.
 
 mod amqp;
+mod asyncapi;
 mod cloudevent;
 mod nats;
 mod relay;
 
 pub use amqp::{AmqpTarget, DEFAULT_EXCHANGE};
+pub use asyncapi::{Channels, document as asyncapi_document};
 pub use cloudevent::{CONTENT_TYPE, Envelope};
 pub use nats::{DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, NatsTarget};
 pub use relay::{Relay, RelayConfig, RelayHandle, RelayHealth, TargetHealth, TargetState};

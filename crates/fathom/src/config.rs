@@ -191,6 +191,15 @@ impl Config {
         (relay, targets)
     }
 
+    /// Where events are published, for the AsyncAPI document.
+    pub fn channels(&self) -> fathom_events::Channels {
+        fathom_events::Channels {
+            exchange: self.amqp_exchange.clone(),
+            stream: self.nats_stream.clone(),
+            subject_prefix: self.nats_subject_prefix.clone(),
+        }
+    }
+
     /// The OpenID Connect settings, when an issuer is configured.
     pub fn oidc(&self) -> anyhow::Result<Option<OidcConfig>> {
         match (&self.oidc_issuer, &self.oidc_audience) {

@@ -9,7 +9,7 @@ use anyhow::Context;
 use axum_server::tls_rustls::RustlsConfig;
 use fathom_api::{ApiConfig, AppState, RateLimits};
 use fathom_events::{Relay, RelayHandle};
-use fathom_service::{Search, Store};
+use fathom_service::{Events, Search, Store};
 
 use crate::config::Config;
 use crate::demo;
@@ -53,6 +53,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         .context("cannot bring the search index up to date")?;
     let indexer = search.spawn_indexer();
     let relay = start_relay(&store, config);
+    state.events = Events::new(store.clone(), relay.health(), &config.channels());
     let pruning = tokio::spawn(prune_idempotency_keys(state.clone()));
 
     let cors_origins = config

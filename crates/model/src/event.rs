@@ -34,8 +34,33 @@ impl EventKind {
     }
 }
 
+/// The kinds of record that have events, and what can happen to each (only datasets are published).
+pub const EVENT_SOURCES: [(&str, &[EventKind]); 2] = [
+    (
+        "organisation",
+        &[EventKind::Created, EventKind::Updated, EventKind::Deleted],
+    ),
+    ("dataset", &EventKind::ALL),
+];
+
+/// Every event type [`record_event`] makes, with the kind of record it is about.
+pub fn event_types() -> Vec<(&'static str, EventKind, String)> {
+    EVENT_SOURCES
+        .iter()
+        .flat_map(|(entity, kinds)| {
+            kinds.iter().map(move |kind| {
+                (
+                    *entity,
+                    *kind,
+                    format!("{EVENT_TYPE_PREFIX}.{entity}.{}", kind.as_str()),
+                )
+            })
+        })
+        .collect()
+}
+
 /// The fields of each kind of record that an event's data repeats.
-fn summary_fields(entity: &str) -> &'static [&'static str] {
+pub fn summary_fields(entity: &str) -> &'static [&'static str] {
     match entity {
         "dataset" => &[
             "id",
@@ -179,6 +204,27 @@ mod tests {
         assert_eq!(event.sequence, 5);
         assert_eq!(event.data["slug"], "ctd");
         assert_eq!(event.data["revision"], 5);
+    }
+
+    #[test]
+    fn every_event_made_is_listed() {
+        let listed: Vec<String> = event_types().into_iter().map(|(_, _, name)| name).collect();
+        let draft = dataset("draft", "CTD", 1);
+        let published = dataset("published", "CTD", 2);
+        let organisation = json!({"id": "x", "slug": "cmre", "name": "CMRE", "nation": "ITA"});
+        for (entity, before, after) in [
+            ("dataset", None, Some(&draft)),
+            ("dataset", Some(&draft), Some(&draft)),
+            ("dataset", Some(&draft), Some(&published)),
+            ("dataset", Some(&draft), None),
+            ("organisation", None, Some(&organisation)),
+            ("organisation", Some(&organisation), Some(&organisation)),
+            ("organisation", Some(&organisation), None),
+        ] {
+            let made = record_event(entity, before, after, 2).event_type;
+            assert!(listed.contains(&made), "{made} is not listed");
+        }
+        assert_eq!(listed.len(), 7);
     }
 
     #[test]

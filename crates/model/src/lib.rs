@@ -16,7 +16,10 @@ pub use dataset::{
     AccessRights, Checksum, ChecksumAlgorithm, ContactPoint, Creator, Dataset, DatasetDraft,
     DatasetInput, DatasetMetadata, DatasetState, Distribution, DistributionInput,
 };
-pub use event::{EVENT_TYPE_PREFIX, EventDraft, EventKind, record_event};
+pub use event::{
+    EVENT_SOURCES, EVENT_TYPE_PREFIX, EventDraft, EventKind, event_types, record_event,
+    summary_fields,
+};
 pub use identity::{Authentication, Principal, Role, Scope};
 pub use label::{
     CategoryDefinition, CategoryInput, CategoryType, DEFAULT_POLICY, LabelCategory, LabelInput,

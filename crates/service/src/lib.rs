@@ -5,6 +5,7 @@ pub mod access;
 mod audit;
 mod catalogue;
 mod error;
+mod events;
 mod idempotency;
 mod identity;
 mod merge_patch;
@@ -13,6 +14,8 @@ mod search;
 
 pub use catalogue::{Catalogue, IMPORT_BATCH, ImportOutcome, OnError, RejectedLine};
 pub use error::ServiceError;
+pub use events::{Events, TargetReport};
+pub use fathom_events::{Channels, RelayHealth};
 pub use fathom_search::{
     CategoryVisibility, DEFAULT_CACHE_ENTRIES, Direction, Facet, FacetCount, Hit, SearchRequest,
     SearchResults, Sort, TimeRange, Visibility,

@@ -5,6 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 
+use fathom_service::TargetReport;
+
 use crate::AppState;
 use crate::problem::Problem;
 
@@ -14,6 +16,10 @@ pub struct Health {
     /// On `/readyz`: committed changes the search index has not applied yet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub search_lag: Option<i64>,
+    /// On `/readyz`: each event delivery target. A degraded target does not make the replica
+    /// unready: it serves on, and events wait in the outbox.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<TargetReport>>,
 }
 
 /// The process is up and serving.
@@ -23,6 +29,7 @@ pub async fn live() -> Json<Health> {
     Json(Health {
         status: "ok",
         search_lag: None,
+        events: None,
     })
 }
 
@@ -37,6 +44,7 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Proble
         Ok(()) => Ok(Json(Health {
             status: "ready",
             search_lag: state.search.lag().await.ok(),
+            events: state.events.targets().await.ok(),
         })),
         Err(error) => {
             tracing::warn!(error = ?error, "not ready");

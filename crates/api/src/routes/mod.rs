@@ -1,6 +1,7 @@
 //! The routes of `/api/v1` and the health checks, each documented for the OpenAPI document.
 
 mod datasets;
+mod events;
 mod health;
 mod ogcapi;
 mod organisations;
@@ -33,6 +34,7 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
             organisations::delete
         ))
         .routes(routes!(policy::policy))
+        .routes(routes!(events::asyncapi))
         .routes(routes!(users::me))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::issue_token))
