@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use fathom_model::Policy;
 use fathom_service::{
     Catalogue, Channels, Events, Idempotency, Identity, RelayHealth, Search, Store,
+    WebhookSettings, Webhooks,
 };
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -39,15 +40,17 @@ pub struct AppState {
     pub idempotency: Idempotency,
     pub search: Search,
     pub events: Events,
+    pub webhooks: Webhooks,
 }
 
 impl AppState {
     pub fn new(store: Store, search: Search, policy: Arc<Policy>) -> Self {
         Self {
             catalogue: Catalogue::new(store.clone(), Arc::clone(&policy)),
-            identity: Identity::new(store.clone(), policy),
+            identity: Identity::new(store.clone(), Arc::clone(&policy)),
             idempotency: Idempotency::new(store.clone()),
-            events: Events::new(store, RelayHealth::default(), &Channels::default()),
+            events: Events::new(store.clone(), RelayHealth::default(), &Channels::default()),
+            webhooks: Webhooks::new(store, policy, WebhookSettings::default()),
             search,
         }
     }

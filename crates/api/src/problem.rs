@@ -148,6 +148,8 @@ impl From<ServiceError> for Problem {
                 problem.with_kind("duplicate")
             }
             ServiceError::Conflict(_) => Self::new(StatusCode::CONFLICT, error.to_string()),
+            ServiceError::Gone(_) => Self::new(StatusCode::GONE, error.to_string()),
+            ServiceError::Upstream(_) => Self::new(StatusCode::BAD_GATEWAY, error.to_string()),
             ServiceError::KeyReused => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
             }

@@ -30,6 +30,7 @@ fathom_store::on_both_backends!(
     oidc_tokens_from_a_real_provider,
     metrics_count_requests_by_route_template,
     events_are_described_and_their_targets_reported,
+    webhooks_deliver_signed_events_their_owner_may_see,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -2495,5 +2496,317 @@ async fn events_are_described_and_their_targets_reported(db: TestStore) {
     ] {
         assert!(addresses.contains(&address), "{address} in {addresses:?}");
     }
+    relay.stop(std::time::Duration::from_secs(1)).await;
+}
+
+/// A webhook receiver on a loopback port: checks each delivery's signature, records what it got, and
+/// fails (500) or hangs when told to.
+#[derive(Clone, Default)]
+struct Receiver {
+    secret: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Verified deliveries, in arrival order.
+    received: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+    /// Every attempt's `webhook-id`.
+    attempts: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Attempts still to fail with 500; negative: hang past the timeout, for ever.
+    failing: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Receiver {
+    async fn start(&self) -> String {
+        use axum::routing::post;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let app = axum::Router::new()
+            .route("/hook", post(Self::receive))
+            .with_state(self.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    async fn receive(
+        axum::extract::State(receiver): axum::extract::State<Self>,
+        headers: axum::http::HeaderMap,
+        body: axum::body::Bytes,
+    ) -> axum::http::StatusCode {
+        use std::sync::atomic::Ordering::SeqCst;
+        let header = |name: &str| headers[name].to_str().unwrap().to_owned();
+        let id = header(fathom_events::WEBHOOK_ID_HEADER);
+        receiver.attempts.lock().unwrap().push(id.clone());
+        let failing = receiver.failing.load(SeqCst);
+        if failing < 0 {
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            return axum::http::StatusCode::NO_CONTENT;
+        }
+        if failing > 0 {
+            receiver.failing.fetch_sub(1, SeqCst);
+            return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+        }
+        let key = fathom_events::secret_key(&receiver.secret.lock().unwrap()).unwrap();
+        let timestamp: i64 = header(fathom_events::TIMESTAMP_HEADER).parse().unwrap();
+        let expected = format!("v1,{}", fathom_events::sign(&key, &id, timestamp, &body));
+        if header(fathom_events::SIGNATURE_HEADER) != expected {
+            return axum::http::StatusCode::UNAUTHORIZED;
+        }
+        assert!(
+            (time::OffsetDateTime::now_utc().unix_timestamp() - timestamp).abs() < 60,
+            "a fresh timestamp"
+        );
+        assert_eq!(header("content-type"), "application/cloudevents+json");
+        let event: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(event["id"].as_str(), Some(id.as_str()));
+        receiver.received.lock().unwrap().push(event);
+        axum::http::StatusCode::NO_CONTENT
+    }
+
+    fn received(&self) -> Vec<Value> {
+        self.received.lock().unwrap().clone()
+    }
+
+    async fn wait_for(&self, count: usize) -> Vec<Value> {
+        for _ in 0..500 {
+            if self.received().len() >= count {
+                return self.received();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("{} of {count} deliveries arrived", self.received().len());
+    }
+}
+
+/// Webhooks: admins subscribe a URL; events of the subscribed types that the owner may see arrive
+/// signed, in order; a failing receiver is retried; one that hangs past the timeout ends in a dead
+/// letter, which an admin redelivers; bad subscriptions are refused.
+async fn webhooks_deliver_signed_events_their_owner_may_see(db: TestStore) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let policy = std::sync::Arc::new(fathom_model::Policy::default_policy());
+    let relay = std::sync::Arc::new(
+        fathom_events::Relay::new(
+            db.store.clone(),
+            fathom_events::RelayConfig {
+                poll: std::time::Duration::from_millis(20),
+                backoff_max: std::time::Duration::from_millis(100),
+                ..Default::default()
+            },
+        )
+        .spawn(Vec::new()),
+    );
+    let webhooks = fathom_service::Webhooks::new(
+        db.store.clone(),
+        policy,
+        fathom_service::WebhookSettings {
+            timeout: std::time::Duration::from_millis(300),
+            max_attempts: 3,
+            ..Default::default()
+        },
+    );
+    let sync = webhooks.clone().spawn_sync(std::sync::Arc::clone(&relay));
+    let server = Server::start_with(db, |state| state.webhooks = webhooks, |_| {}).await;
+    server.with_organisation("cmre").await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+
+    let subscribe = async |body: Value, token: &str| {
+        server
+            .send_json(Method::POST, "/api/v1/webhooks", token, &body)
+            .await
+    };
+    let refused = subscribe(json!({"url": "ftp://hooks.example.org/"}), &server.admin).await;
+    assert_eq!(
+        pointers(&problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["/url"]
+    );
+    let refused = subscribe(
+        json!({"url": url, "event_types": ["org.fathom.dataset.craeted"], "owner": "nobody"}),
+        &server.admin,
+    )
+    .await;
+    assert_eq!(
+        pointers(&problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["/event_types/0", "/owner"]
+    );
+    problem(
+        subscribe(json!({"url": url}), &server.editor).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    let made = subscribe(
+        json!({"url": url, "event_types": ["org.fathom.dataset.*"], "owner": "vi"}),
+        &server.admin,
+    )
+    .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let made: Value = made.json().await.unwrap();
+    *receiver.secret.lock().unwrap() = made["secret"].as_str().unwrap().to_owned();
+    let id = made["id"].as_str().unwrap().to_owned();
+    let listed: Value = server
+        .request(Method::GET, "/api/v1/webhooks", Some(&server.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["id"], made["id"]);
+    assert!(
+        listed[0].get("secret").is_none(),
+        "the secret is shown once"
+    );
+
+    // What the owner (a viewer without clearance) may see, and only dataset events.
+    let create = async |body: Value| {
+        server
+            .send_json(Method::POST, "/api/v1/datasets", &server.admin, &body)
+            .await
+    };
+    let public: Value = create(ctd("cmre", "Public CTD"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut restricted = ctd("cmre", "Restricted CTD");
+    restricted["security_label"] = json!({"classification": "NATO RESTRICTED"});
+    assert_eq!(create(restricted).await.status(), StatusCode::CREATED);
+    server.with_organisation("nhs").await;
+    let patched = server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/datasets/{}", public["id"].as_str().unwrap()),
+            Some(&server.admin),
+        )
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .header(IF_MATCH, "\"1\"")
+        .body(json!({"title": "Public CTD, QC"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let received = receiver.wait_for(2).await;
+    let told: Vec<(&str, &str)> = received
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["data"]["title"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        told,
+        [
+            ("org.fathom.dataset.created", "Public CTD"),
+            ("org.fathom.dataset.updated", "Public CTD, QC")
+        ],
+        "nothing the owner may not see, no organisation event"
+    );
+
+    // A receiver that fails twice gets the event on the third attempt.
+    receiver.failing.store(2, SeqCst);
+    create(ctd("cmre", "Retried CTD")).await;
+    let received = receiver.wait_for(3).await;
+    let retried = received[2]["id"].as_str().unwrap();
+    let attempts = receiver
+        .attempts
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|a| *a == retried)
+        .count();
+    assert_eq!(attempts, 3);
+
+    // One that hangs past the timeout: after three attempts the event is a dead letter.
+    receiver.failing.store(-1, SeqCst);
+    let doomed: Value = create(ctd("cmre", "Doomed CTD"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let letters_path = format!("/api/v1/webhooks/{id}/dead-letters");
+    let mut letters = Value::Null;
+    for _ in 0..200 {
+        letters = server
+            .request(Method::GET, &letters_path, Some(&server.admin))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if letters.as_array().is_some_and(|l| !l.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(letters[0]["attempts"], 3, "{letters}");
+    assert!(
+        letters[0]["error"].as_str().unwrap().contains("webhook"),
+        "{letters}"
+    );
+    let seq = letters[0]["seq"].as_i64().unwrap();
+
+    // The subscription goes on past it, and an admin redelivers it once the receiver is back.
+    receiver.failing.store(0, SeqCst);
+    create(ctd("cmre", "After the dead letter")).await;
+    let received = receiver.wait_for(4).await;
+    assert_eq!(received[3]["data"]["title"], "After the dead letter");
+    let redeliver = format!("/api/v1/webhooks/{id}/dead-letters/{seq}/redeliver");
+    let redelivered = server
+        .request(Method::POST, &redeliver, Some(&server.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redelivered.status(), StatusCode::NO_CONTENT);
+    let received = receiver.received();
+    assert_eq!(received[4]["subject"], doomed["id"]);
+    let letters: Value = server
+        .request(Method::GET, &letters_path, Some(&server.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(letters, json!([]));
+    problem(
+        server
+            .request(Method::POST, &redeliver, Some(&server.admin))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    let path = format!("/api/v1/webhooks/{id}");
+    let deleted = server
+        .request(Method::DELETE, &path, Some(&server.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    problem(
+        server
+            .request(Method::GET, &path, Some(&server.admin))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        server
+            .request(
+                Method::GET,
+                "/api/v1/webhooks/not-an-id",
+                Some(&server.admin),
+            )
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    sync.abort();
     relay.stop(std::time::Duration::from_secs(1)).await;
 }

@@ -15,6 +15,8 @@ pub struct Envelope {
     pub id: String,
     pub event_type: String,
     pub subject: String,
+    /// The event's data alone, for targets that filter on it.
+    pub data: Box<RawValue>,
     pub body: Vec<u8>,
 }
 
@@ -56,6 +58,7 @@ impl Envelope {
             id,
             event_type: event.event_type.clone(),
             subject,
+            data: event.data.clone(),
             body,
         }
     }

@@ -12,12 +12,17 @@ mod asyncapi;
 mod cloudevent;
 mod nats;
 mod relay;
+mod webhook;
 
 pub use amqp::{AmqpTarget, DEFAULT_EXCHANGE};
 pub use asyncapi::{Channels, document as asyncapi_document};
 pub use cloudevent::{CONTENT_TYPE, Envelope};
 pub use nats::{DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, NatsTarget};
 pub use relay::{Relay, RelayConfig, RelayHandle, RelayHealth, TargetHealth, TargetState};
+pub use webhook::{
+    SIGNATURE_HEADER, TIMESTAMP_HEADER, Visibility, WEBHOOK_ID_HEADER, WebhookTarget, new_secret,
+    secret_key, sign, type_matches,
+};
 
 /// Why a batch did not reach a target. The relay retries it with backoff; nothing is lost.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +35,24 @@ pub enum PublishError {
     Nats(String),
     #[error("no confirmation within {0:?}")]
     Timeout(std::time::Duration),
+    #[error("webhook: {0}")]
+    Webhook(String),
+}
+
+/// How far a batch got before it failed: the events before `delivered` reached the target.
+#[derive(Debug)]
+pub struct Partial {
+    pub delivered: usize,
+    pub error: PublishError,
+}
+
+impl From<PublishError> for Partial {
+    fn from(error: PublishError) -> Self {
+        Self {
+            delivered: 0,
+            error,
+        }
+    }
 }
 
 /// Where events go.
@@ -37,6 +60,7 @@ pub enum PublishError {
 pub enum Target {
     Amqp(AmqpTarget),
     Nats(NatsTarget),
+    Webhook(WebhookTarget),
 }
 
 impl Target {
@@ -45,14 +69,35 @@ impl Target {
         match self {
             Self::Amqp(_) => "amqp",
             Self::Nats(_) => "nats",
+            Self::Webhook(target) => target.name(),
         }
     }
 
-    /// Publishes the events in order and returns once the broker has confirmed all of them.
-    async fn publish(&mut self, events: &[Envelope]) -> Result<(), PublishError> {
+    /// Where a new target starts in the change feed: a broker with the oldest event kept, a
+    /// webhook subscription where it was made.
+    fn start(&self) -> i64 {
         match self {
-            Self::Amqp(target) => target.publish(events).await,
-            Self::Nats(target) => target.publish(events).await,
+            Self::Amqp(_) | Self::Nats(_) => 0,
+            Self::Webhook(target) => target.start(),
+        }
+    }
+
+    /// After how many failed attempts an event is given up on (a dead letter); brokers never give
+    /// up: their events wait in the outbox for them.
+    fn max_attempts(&self) -> Option<u32> {
+        match self {
+            Self::Amqp(_) | Self::Nats(_) => None,
+            Self::Webhook(target) => Some(target.max_attempts()),
+        }
+    }
+
+    /// Publishes the events in order and returns once the target has confirmed all of them, or
+    /// how far it got.
+    async fn publish(&mut self, events: &[Envelope]) -> Result<(), Partial> {
+        match self {
+            Self::Amqp(target) => Ok(target.publish(events).await?),
+            Self::Nats(target) => Ok(target.publish(events).await?),
+            Self::Webhook(target) => target.publish(events).await,
         }
     }
 }

@@ -1,16 +1,17 @@
 //! The relay: one task per target that holds the target's lease, reads the outbox after the
 //! target's position, publishes, and moves the position on once the broker has confirmed.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use fathom_store::{Store, now};
+use fathom_store::{DeadLetter, Store, now};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::{Envelope, Target};
+use crate::{Envelope, PublishError, Target};
 
 /// How the relay behaves. See `docs/events.md` and `docs/configuration.md`.
 #[derive(Debug, Clone)]
@@ -71,6 +72,9 @@ pub struct TargetHealth {
 
 type Health = Arc<Mutex<Vec<TargetHealth>>>;
 
+/// A running task and the sender that stops it.
+type Task = (watch::Sender<bool>, JoinHandle<()>);
+
 /// Relays the outbox of `store` to targets.
 #[derive(Debug)]
 pub struct Relay {
@@ -91,49 +95,29 @@ impl Relay {
         }
     }
 
-    /// Starts one task per target, and one that prunes delivered events.
+    /// Starts one task per target, and one that prunes delivered events. More targets can be
+    /// added, and removed, while the relay runs.
     pub fn spawn(self, targets: Vec<Target>) -> RelayHandle {
-        let (stop, stopping) = watch::channel(false);
-        let health: Health = Arc::new(Mutex::new(
-            targets
-                .iter()
-                .map(|target| TargetHealth {
-                    name: target.name().to_owned(),
-                    state: TargetState::Starting,
-                    delivered: 0,
-                })
-                .collect(),
-        ));
         let relay = Arc::new(self);
-        let mut tasks: Vec<JoinHandle<()>> = targets
-            .into_iter()
-            .enumerate()
-            .map(|(slot, target)| {
-                let relay = Arc::clone(&relay);
-                let health = Arc::clone(&health);
-                let stopping = stopping.clone();
-                tokio::spawn(async move { relay.run(target, slot, health, stopping).await })
-            })
-            .collect();
-        tasks.push(tokio::spawn(prune(relay, stopping)));
-        RelayHandle {
-            stop,
-            tasks,
-            health,
+        let (stop_pruning, stopping) = watch::channel(false);
+        let pruning = tokio::spawn(prune(Arc::clone(&relay), stopping));
+        let handle = RelayHandle {
+            relay,
+            tasks: Mutex::default(),
+            pruning: Mutex::new(Some((stop_pruning, pruning))),
+            health: Health::default(),
+        };
+        for target in targets {
+            handle.add(target);
         }
+        handle
     }
 
-    async fn run(
-        &self,
-        mut target: Target,
-        slot: usize,
-        health: Health,
-        mut stopping: watch::Receiver<bool>,
-    ) {
+    async fn run(&self, mut target: Target, health: Health, mut stopping: watch::Receiver<bool>) {
         let name = target.name().to_owned();
         let report = |state: TargetState, delivered: u64| {
             let mut all = health.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(entry) = all.get_mut(slot) {
+            if let Some(entry) = all.iter_mut().find(|entry| entry.name == name) {
                 entry.state = state;
                 entry.delivered += delivered;
             }
@@ -145,7 +129,7 @@ impl Relay {
                 Some((until, position)) if until > Instant::now() + self.config.lease / 2 => {
                     position
                 }
-                _ => match self.lease(&name).await {
+                _ => match self.lease(&name, target.start()).await {
                     Ok(Some(position)) => {
                         held = Some((Instant::now() + self.config.lease, position));
                         position
@@ -179,55 +163,79 @@ impl Relay {
                 .iter()
                 .map(|event| Envelope::new(&self.config.source, event))
                 .collect();
-            let last = events.last().map_or(position, |event| event.seq);
-            let published =
-                tokio::time::timeout(self.config.publish_timeout, target.publish(&envelopes))
+            let (delivered, failed) =
+                match tokio::time::timeout(self.config.publish_timeout, target.publish(&envelopes))
                     .await
-                    .unwrap_or(Err(crate::PublishError::Timeout(
-                        self.config.publish_timeout,
-                    )));
-            match published {
-                Ok(()) => {
-                    failures = 0;
-                    metrics::counter!("fathom_events_published_total", "target" => name.clone())
-                        .increment(envelopes.len() as u64);
-                    match self
-                        .store
-                        .move_event_target(&name, &self.owner, last, now())
-                        .await
-                    {
-                        Ok(true) => {
-                            held = held.map(|(until, _)| (until, last));
-                            report(TargetState::Delivering, envelopes.len() as u64);
-                        }
-                        Ok(false) => {
-                            tracing::warn!(target = %name, "lost the event target to another relay");
-                            held = None;
-                        }
-                        Err(error) => {
-                            // Published but not recorded: the batch goes again (at least once).
-                            tracing::warn!(target = %name, %error, "cannot record the delivery");
-                            held = None;
-                            pause(&mut stopping, self.config.poll * 10).await;
-                        }
+                {
+                    Ok(Ok(())) => (envelopes.len(), None),
+                    Ok(Err(partial)) => (partial.delivered, Some(partial.error)),
+                    Err(_) => (0, Some(PublishError::Timeout(self.config.publish_timeout))),
+                };
+            if delivered > 0 {
+                failures = 0;
+                metrics::counter!("fathom_events_published_total", "target" => name.clone())
+                    .increment(delivered as u64);
+                let last = events[delivered - 1].seq;
+                match self
+                    .store
+                    .move_event_target(&name, &self.owner, last, now())
+                    .await
+                {
+                    Ok(true) => {
+                        held = held.map(|(until, _)| (until, last));
+                        report(TargetState::Delivering, delivered as u64);
+                    }
+                    Ok(false) => {
+                        tracing::warn!(target = %name, "lost the event target to another relay");
+                        held = None;
+                        continue;
+                    }
+                    Err(error) => {
+                        // Published but not recorded: the batch goes again (at least once).
+                        tracing::warn!(target = %name, %error, "cannot record the delivery");
+                        held = None;
+                        pause(&mut stopping, self.config.poll * 10).await;
+                        continue;
                     }
                 }
-                Err(error) => {
-                    failures = failures.saturating_add(1);
-                    metrics::counter!("fathom_event_publish_failures_total", "target" => name.clone())
-                        .increment(1);
-                    let wait = backoff(failures, self.config.backoff_max);
-                    tracing::warn!(target = %name, %error, failures, retry_in = ?wait, "cannot publish events");
-                    report(
-                        TargetState::Degraded {
-                            error: error.to_string(),
-                            failures,
-                        },
-                        0,
-                    );
-                    pause(&mut stopping, wait).await;
-                }
             }
+            let Some(error) = failed else { continue };
+            failures = failures.saturating_add(1);
+            metrics::counter!("fathom_event_publish_failures_total", "target" => name.clone())
+                .increment(1);
+            let head = &events[delivered];
+            if target.max_attempts().is_some_and(|max| failures >= max) {
+                let letter = DeadLetter {
+                    target: name.clone(),
+                    seq: head.seq,
+                    event_id: head.id,
+                    attempts: i32::try_from(failures).unwrap_or(i32::MAX),
+                    error: error.to_string(),
+                    failed_at: now(),
+                };
+                tracing::warn!(target = %name, event = %head.id, %error, failures, "giving up on an event: dead letter");
+                match self.store.dead_letter(&letter, &self.owner).await {
+                    Ok(true) => {
+                        failures = 0;
+                        held = held.map(|(until, _)| (until, head.seq));
+                    }
+                    Ok(false) => held = None,
+                    Err(error) => {
+                        tracing::warn!(target = %name, %error, "cannot record a dead letter")
+                    }
+                }
+                continue;
+            }
+            let wait = backoff(failures, self.config.backoff_max);
+            tracing::warn!(target = %name, %error, failures, retry_in = ?wait, "cannot publish events");
+            report(
+                TargetState::Degraded {
+                    error: error.to_string(),
+                    failures,
+                },
+                0,
+            );
+            pause(&mut stopping, wait).await;
         }
         if held.is_some()
             && let Err(error) = self.store.release_event_target(&name, &self.owner).await
@@ -236,10 +244,10 @@ impl Relay {
         }
     }
 
-    async fn lease(&self, name: &str) -> fathom_store::StoreResult<Option<i64>> {
+    async fn lease(&self, name: &str, start: i64) -> fathom_store::StoreResult<Option<i64>> {
         let at = now();
         self.store
-            .lease_event_target(name, &self.owner, 0, at, at + self.config.lease)
+            .lease_event_target(name, &self.owner, start, at, at + self.config.lease)
             .await
     }
 }
@@ -290,8 +298,10 @@ impl RelayHealth {
 /// The running relay.
 #[derive(Debug)]
 pub struct RelayHandle {
-    stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    relay: Arc<Relay>,
+    /// Each target's task, by the target's name.
+    tasks: Mutex<HashMap<String, Task>>,
+    pruning: Mutex<Option<Task>>,
     health: Health,
 }
 
@@ -301,11 +311,71 @@ impl RelayHandle {
         RelayHealth(Arc::clone(&self.health))
     }
 
+    /// Starts relaying to one more target (nothing if one of that name is already running).
+    pub fn add(&self, target: Target) {
+        let name = target.name().to_owned();
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        if tasks.contains_key(&name) {
+            return;
+        }
+        self.health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(TargetHealth {
+                name: name.clone(),
+                state: TargetState::Starting,
+                delivered: 0,
+            });
+        let (stop, stopping) = watch::channel(false);
+        let relay = Arc::clone(&self.relay);
+        let health = Arc::clone(&self.health);
+        let task = tokio::spawn(async move { relay.run(target, health, stopping).await });
+        tasks.insert(name, (stop, task));
+    }
+
+    /// Stops relaying to the target `name`; it finishes its batch and releases its lease.
+    pub fn remove(&self, name: &str) {
+        if let Some((stop, _)) = self
+            .tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(name)
+        {
+            let _ = stop.send(true);
+        }
+        self.health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|entry| entry.name != name);
+    }
+
+    /// The names of the targets being relayed to.
+    pub fn targets(&self) -> Vec<String> {
+        self.tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     /// Lets each relay finish its batch and release its target, for at most `within`.
-    pub async fn stop(self, within: Duration) {
-        let _ = self.stop.send(true);
-        let all = futures::future::join_all(self.tasks);
-        if tokio::time::timeout(within, all).await.is_err() {
+    pub async fn stop(&self, within: Duration) {
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+        let pruning = self
+            .pruning
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let mut running = Vec::with_capacity(tasks.len() + 1);
+        for (stop, task) in tasks.into_values().chain(pruning) {
+            let _ = stop.send(true);
+            running.push(task);
+        }
+        if tokio::time::timeout(within, futures::future::join_all(running))
+            .await
+            .is_err()
+        {
             tracing::warn!("the relay did not stop in time");
         }
     }

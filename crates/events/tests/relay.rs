@@ -240,7 +240,7 @@ async fn events_reach_rabbitmq_in_order(db: TestStore) {
     }
     let targets = db.store.event_targets().await.unwrap();
     assert_eq!(targets[0].pending, 0);
-    assert_eq!(targets[0].position, db.store.latest_event().await.unwrap());
+    assert_eq!(targets[0].position, db.store.latest_change().await.unwrap());
     relay.stop(Duration::from_secs(5)).await;
     consumer.close().await;
 }

@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use fathom_model::{Policy, PolicyDocument};
-use fathom_service::{ClaimNames, OidcConfig};
+use fathom_service::{ClaimNames, OidcConfig, WebhookSettings};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 30] = [
+const SETTINGS: [&str; 32] = [
     "listen",
     "oidc_issuer",
     "oidc_audience",
@@ -43,6 +43,8 @@ const SETTINGS: [&str; 30] = [
     "nats_subject_prefix",
     "event_source",
     "event_retention_hours",
+    "webhook_timeout_seconds",
+    "webhook_max_attempts",
 ];
 
 /// Everything `fathom` can be configured with. See `docs/configuration.md`.
@@ -103,6 +105,10 @@ pub struct Config {
     pub event_source: String,
     /// How long delivered events stay in the outbox.
     pub event_retention_hours: u64,
+    /// How long a webhook receiver may take to answer.
+    pub webhook_timeout_seconds: u64,
+    /// How often an event is tried on a webhook before it becomes a dead letter.
+    pub webhook_max_attempts: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +151,8 @@ impl Default for Config {
             nats_subject_prefix: fathom_events::DEFAULT_SUBJECT_PREFIX.to_owned(),
             event_source: fathom_events::RelayConfig::default().source,
             event_retention_hours: 7 * 24,
+            webhook_timeout_seconds: WebhookSettings::default().timeout.as_secs(),
+            webhook_max_attempts: WebhookSettings::default().max_attempts,
         }
     }
 }
@@ -189,6 +197,16 @@ impl Config {
             )));
         }
         (relay, targets)
+    }
+
+    /// How webhooks are delivered; `own_addresses`: where this server listens (refused as URLs).
+    pub fn webhook_settings(&self, own_addresses: Vec<SocketAddr>) -> WebhookSettings {
+        WebhookSettings {
+            timeout: std::time::Duration::from_secs(self.webhook_timeout_seconds),
+            max_attempts: self.webhook_max_attempts.max(1),
+            own_addresses,
+            source: self.event_source.clone(),
+        }
     }
 
     /// Where events are published, for the AsyncAPI document.

@@ -9,7 +9,7 @@ use anyhow::Context;
 use axum_server::tls_rustls::RustlsConfig;
 use fathom_api::{ApiConfig, AppState, RateLimits};
 use fathom_events::{Relay, RelayHandle};
-use fathom_service::{Events, Search, Store};
+use fathom_service::{Events, Search, Store, Webhooks};
 
 use crate::config::Config;
 use crate::demo;
@@ -23,7 +23,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         config.search_cache,
     )
     .context("cannot open the search index")?;
-    let mut state = AppState::new(store.clone(), search.clone(), policy);
+    let mut state = AppState::new(store.clone(), search.clone(), Arc::clone(&policy));
     if let Some(oidc) = config.oidc()? {
         tracing::info!(issuer = %oidc.issuer, audience = %oidc.audience, "accepting OpenID Connect tokens");
         state.identity = state.identity.with_oidc(oidc);
@@ -52,8 +52,18 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         .await
         .context("cannot bring the search index up to date")?;
     let indexer = search.spawn_indexer();
-    let relay = start_relay(&store, config);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    let relay = Arc::new(start_relay(&store, config));
     state.events = Events::new(store.clone(), relay.health(), &config.channels());
+    state.webhooks = Webhooks::new(
+        store.clone(),
+        Arc::clone(&policy),
+        config.webhook_settings(vec![address]),
+    );
+    let webhook_sync = state.webhooks.clone().spawn_sync(Arc::clone(&relay));
     let pruning = tokio::spawn(prune_idempotency_keys(state.clone()));
 
     let cors_origins = config
@@ -86,10 +96,6 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         (None, None) => None,
         _ => anyhow::bail!("tls_cert and tls_key are given together or not at all"),
     };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(%address, scheme, backend = store.backend(), "serving");
     eprintln!(
@@ -119,6 +125,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     }
     pruning.abort();
     indexer.abort();
+    webhook_sync.abort();
     relay.stop(DRAIN).await;
     store.close().await;
     tracing::info!("stopped");
@@ -136,12 +143,16 @@ pub fn start_relay(store: &Store, config: &Config) -> RelayHandle {
 
 /// `fathom relay`: relays events without serving HTTP, until SIGTERM or Ctrl-C.
 pub async fn relay_only(store: Store, config: &Config) -> anyhow::Result<()> {
-    let relay = start_relay(&store, config);
+    let policy = Arc::new(config.load_policy()?);
+    let relay = Arc::new(start_relay(&store, config));
+    let webhooks = Webhooks::new(store.clone(), policy, config.webhook_settings(Vec::new()));
+    let webhook_sync = webhooks.spawn_sync(Arc::clone(&relay));
     eprintln!(
-        "Fathom is relaying events ({} targets)",
-        relay.health().targets().len()
+        "Fathom is relaying events to {} targets and the webhook subscriptions",
+        relay.targets().len()
     );
     shutdown_signal().await;
+    webhook_sync.abort();
     relay.stop(DRAIN).await;
     store.close().await;
     Ok(())

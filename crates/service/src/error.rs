@@ -26,6 +26,12 @@ pub enum ServiceError {
     /// An `Idempotency-Key` already used for a different request.
     #[error("this Idempotency-Key was used for a different request")]
     KeyReused,
+    /// What was asked for existed once and is gone for good.
+    #[error("{0}")]
+    Gone(&'static str),
+    /// A system Fathom called on the caller's behalf failed (a webhook receiver).
+    #[error("{0}")]
+    Upstream(String),
     #[error("internal error")]
     Internal(#[source] StoreError),
     #[error("search failed")]

@@ -529,7 +529,7 @@ fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-fn principal(user: User, scopes: Vec<Scope>) -> Principal {
+pub(crate) fn principal(user: User, scopes: Vec<Scope>) -> Principal {
     Principal {
         user_id: user.id,
         name: user.name,

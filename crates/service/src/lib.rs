@@ -11,6 +11,7 @@ mod identity;
 mod merge_patch;
 mod oidc;
 mod search;
+mod webhooks;
 
 pub use catalogue::{Catalogue, IMPORT_BATCH, ImportOutcome, OnError, RejectedLine};
 pub use error::ServiceError;
@@ -25,6 +26,7 @@ pub use identity::{Identity, IssuedToken, NewUser, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
 pub use oidc::{ClaimNames, OidcConfig};
 pub use search::Search;
+pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, Webhooks};
 
 pub use fathom_store::{
     Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, Position,

@@ -233,8 +233,8 @@ pub struct Change {
     pub recorded_at: OffsetDateTime,
 }
 
-/// One event of the outbox, in commit order (`seq`). Its `id` stays the same however often it is
-/// delivered, so consumers drop duplicates by it.
+/// One event of the outbox, in commit order (`seq`: its change in the change feed). Its `id` stays
+/// the same however often it is delivered, so consumers drop duplicates by it.
 #[derive(Debug, Clone)]
 pub struct OutboxEvent {
     pub seq: i64,
@@ -261,6 +261,40 @@ pub struct EventTarget {
     pub pending: i64,
     /// When the oldest of them happened.
     pub oldest_pending: Option<OffsetDateTime>,
+}
+
+/// A webhook subscription. Its secret signs deliveries, so it is kept as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub url: String,
+    /// Event types or patterns (`org.fathom.dataset.*`); empty: every type.
+    pub event_types: Vec<String>,
+    pub secret: String,
+    /// The user whose view of the catalogue decides which events are sent.
+    pub owner: String,
+    pub created_by: String,
+    /// The change feed's position when the subscription was made: events after it are sent.
+    pub start_seq: i64,
+    pub created_at: OffsetDateTime,
+}
+
+impl Webhook {
+    /// The event target the subscription's deliveries are recorded under.
+    pub fn target(&self) -> String {
+        format!("webhook:{}", self.id)
+    }
+}
+
+/// An event a target gave up on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub target: String,
+    pub seq: i64,
+    pub event_id: Uuid,
+    pub attempts: i32,
+    pub error: String,
+    pub failed_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -523,14 +557,10 @@ impl Store {
         dispatch!(self, r => r.changes_since(after_seq, limit).await)
     }
 
-    /// Up to `limit` events of the outbox after `after_seq`, in commit order.
+    /// Up to `limit` events of the outbox (the change feed's events not yet pruned) after
+    /// `after_seq`, in commit order.
     pub async fn events_after(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>> {
         dispatch!(self, r => r.events_after(after_seq, limit).await)
-    }
-
-    /// The `seq` of the latest event (0 when there is none).
-    pub async fn latest_event(&self) -> StoreResult<i64> {
-        dispatch!(self, r => r.latest_event().await)
     }
 
     /// Takes or renews `owner`'s lease on the target `name` until `until`, creating the target at
@@ -570,10 +600,48 @@ impl Store {
         dispatch!(self, r => r.event_targets().await)
     }
 
-    /// Deletes events that happened before `before` and that every target relayed since then has
-    /// been sent; how many.
+    /// Prunes (clears the data of) events that happened before `before` and that every target
+    /// relayed since then has been sent; how many.
     pub async fn prune_events(&self, before: OffsetDateTime) -> StoreResult<u64> {
         dispatch!(self, r => r.prune_events(before).await)
+    }
+
+    /// The event at `seq`, unless it was pruned (or the change predates events).
+    pub async fn event(&self, seq: i64) -> StoreResult<Option<OutboxEvent>> {
+        Ok(self
+            .events_after(seq - 1, 1)
+            .await?
+            .into_iter()
+            .find(|e| e.seq == seq))
+    }
+
+    pub async fn insert_webhook(&self, webhook: &Webhook) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_webhook(webhook).await)
+    }
+
+    /// Every webhook subscription, oldest first.
+    pub async fn webhooks(&self) -> StoreResult<Vec<Webhook>> {
+        dispatch!(self, r => r.webhooks().await)
+    }
+
+    /// Deletes a subscription with its delivery position and dead letters.
+    pub async fn delete_webhook(&self, webhook: &Webhook) -> StoreResult<()> {
+        dispatch!(self, r => r.delete_webhook(webhook).await)
+    }
+
+    /// Records that `target` gave up on an event, and moves `owner`'s target past it, in one
+    /// transaction; `false` (and nothing written) if `owner` no longer holds the target.
+    pub async fn dead_letter(&self, letter: &DeadLetter, owner: &str) -> StoreResult<bool> {
+        dispatch!(self, r => r.dead_letter(letter, owner).await)
+    }
+
+    /// The events `target` gave up on, oldest first.
+    pub async fn dead_letters(&self, target: &str) -> StoreResult<Vec<DeadLetter>> {
+        dispatch!(self, r => r.dead_letters(target).await)
+    }
+
+    pub async fn delete_dead_letter(&self, target: &str, seq: i64) -> StoreResult<()> {
+        dispatch!(self, r => r.delete_dead_letter(target, seq).await)
     }
 
     pub async fn insert_user(&self, user: &User) -> StoreResult<()> {

@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    ApiToken, Change, DatasetFilter, EntityType, EventTarget, IdempotencyClaim, OutboxEvent, Operation, PageRequest, Position, RecordJson,
-    RecordKey, Revision, StoreError, StoreResult, User,
+    ApiToken, Change, DatasetFilter, DeadLetter, EntityType, EventTarget, IdempotencyClaim, OutboxEvent, Operation, PageRequest, Position, RecordJson,
+    RecordKey, Revision, StoreError, StoreResult, User, Webhook,
 };
 
 /// Rows per multi-row `INSERT`, well inside both databases' limits on bound parameters.
@@ -70,18 +70,18 @@ impl Repository {
     pub async fn update_organisation(&self, organisation: &Organisation, expected_revision: i64, actor: &str) -> StoreResult<()> {
         let body = to_json(organisation)?;
         let mut tx = self.write.begin().await?;
-        let previous = current_body(&mut tx, "organisations", organisation.id, expected_revision).await?;
-        let updated = sqlx::query("UPDATE organisations SET revision = $2, body = $3, updated_at = $4 WHERE id = $1 AND revision = $5")
-            .bind(organisation.id)
-            .bind(organisation.revision)
-            .bind(body.get())
-            .bind(db_time(organisation.updated_at))
-            .bind(expected_revision)
-            .execute(&mut *tx)
-            .await?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::StaleRevision);
-        }
+        let updated: Option<Option<String>> = sqlx::query_scalar(
+            "UPDATE organisations SET revision = $2, body = $3, updated_at = $4 WHERE id = $1 AND revision = $5 \
+             RETURNING (SELECT body FROM revisions WHERE entity_type = 'organisation' AND entity_id = $1 AND revision = $5)",
+        )
+        .bind(organisation.id)
+        .bind(organisation.revision)
+        .bind(body.get())
+        .bind(db_time(organisation.updated_at))
+        .bind(expected_revision)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let previous = previous_body(&mut tx, "organisations", organisation.id, updated).await?;
         let change = ChangeRow { id: organisation.id, revision: organisation.revision, snapshot: Some(&body), previous: Some(&previous), at: organisation.updated_at };
         record_changes(&mut tx, EntityType::Organisation, Operation::Updated, actor, &[change]).await?;
         tx.commit().await?;
@@ -163,10 +163,10 @@ impl Repository {
     pub async fn update_dataset(&self, dataset: &Dataset, expected_revision: i64, actor: &str) -> StoreResult<()> {
         let body = to_json(dataset)?;
         let mut tx = self.write.begin().await?;
-        let previous = current_body(&mut tx, "datasets", dataset.id, expected_revision).await?;
-        let updated = sqlx::query(
+        let updated: Option<Option<String>> = sqlx::query_scalar(
             "UPDATE datasets SET slug = $2, organisation = $3, state = $4, revision = $5, body = $6, updated_at = $7, \
-             classification = $9 WHERE id = $1 AND revision = $8",
+             classification = $9 WHERE id = $1 AND revision = $8 \
+             RETURNING (SELECT body FROM revisions WHERE entity_type = 'dataset' AND entity_id = $1 AND revision = $8)",
         )
         .bind(dataset.id)
         .bind(dataset.metadata.slug.as_str())
@@ -177,11 +177,9 @@ impl Repository {
         .bind(db_time(dataset.updated_at))
         .bind(expected_revision)
         .bind(dataset.metadata.security_label.classification.as_str())
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::StaleRevision);
-        }
+        let previous = previous_body(&mut tx, "datasets", dataset.id, updated).await?;
         sqlx::query("DELETE FROM dataset_keywords WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
         insert_keywords(&mut tx, std::slice::from_ref(dataset)).await?;
         sqlx::query("DELETE FROM dataset_label_values WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
@@ -367,30 +365,28 @@ impl Repository {
     }
 
     pub async fn events_after(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>> {
-        let rows = sqlx::query("SELECT seq, id, type, subject, sequence, time, data FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(after_seq)
-            .bind(i64::from(limit))
-            .fetch_all(&self.read)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT seq, event_id, event_type, entity_id, revision, recorded_at, event_data FROM change_feed \
+             WHERE seq > $1 AND event_data IS NOT NULL ORDER BY seq LIMIT $2",
+        )
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
         rows.iter()
             .map(|row| {
-                let data: String = row.try_get("data")?;
+                let data: String = row.try_get("event_data")?;
                 Ok(OutboxEvent {
                     seq: row.try_get("seq")?,
-                    id: row.try_get("id")?,
-                    event_type: row.try_get("type")?,
-                    subject: row.try_get("subject")?,
-                    sequence: row.try_get("sequence")?,
-                    time: row.try_get("time")?,
+                    id: row.try_get("event_id")?,
+                    event_type: row.try_get("event_type")?,
+                    subject: row.try_get("entity_id")?,
+                    sequence: row.try_get("revision")?,
+                    time: row.try_get("recorded_at")?,
                     data: RawValue::from_string(data).map_err(|e| StoreError::Corrupt(format!("an event's data: {e}")))?,
                 })
             })
             .collect()
-    }
-
-    pub async fn latest_event(&self) -> StoreResult<i64> {
-        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM outbox").fetch_one(&self.read).await?;
-        Ok(seq.unwrap_or(0))
     }
 
     /// Takes or renews the lease on a target (creating it at `start`) unless another owner holds an
@@ -437,8 +433,8 @@ impl Repository {
     pub async fn event_targets(&self) -> StoreResult<Vec<EventTarget>> {
         let rows = sqlx::query(
             "SELECT t.name, t.position, t.lease_owner, t.heartbeat_at, \
-             (SELECT COUNT(*) FROM outbox o WHERE o.seq > t.position) AS pending, \
-             (SELECT MIN(o.time) FROM outbox o WHERE o.seq > t.position) AS oldest_pending \
+             (SELECT COUNT(*) FROM change_feed c WHERE c.seq > t.position AND c.event_data IS NOT NULL) AS pending, \
+             (SELECT MIN(c.recorded_at) FROM change_feed c WHERE c.seq > t.position AND c.event_data IS NOT NULL) AS oldest_pending \
              FROM event_targets t ORDER BY t.name",
         )
         .fetch_all(&self.read)
@@ -460,13 +456,120 @@ impl Repository {
     /// Deletes the events older than `before` that every target heard from since then has passed.
     pub async fn prune_events(&self, before: OffsetDateTime) -> StoreResult<u64> {
         let pruned = sqlx::query(
-            "DELETE FROM outbox WHERE time < $1 AND seq <= \
-             COALESCE((SELECT MIN(position) FROM event_targets WHERE heartbeat_at >= $1), (SELECT MAX(seq) FROM outbox))",
+            "UPDATE change_feed SET event_data = NULL WHERE event_data IS NOT NULL AND recorded_at < $1 AND seq <= \
+             COALESCE((SELECT MIN(position) FROM event_targets WHERE heartbeat_at >= $1), seq)",
         )
         .bind(db_time(before))
         .execute(&self.write)
         .await?;
         Ok(pruned.rows_affected())
+    }
+
+    pub async fn insert_webhook(&self, webhook: &Webhook) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO webhooks (id, url, event_types, secret, owner, created_by, start_seq, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(webhook.id)
+        .bind(webhook.url.as_str())
+        .bind(serde_json::to_string(&webhook.event_types).unwrap_or_else(|_| "[]".into()))
+        .bind(webhook.secret.as_str())
+        .bind(webhook.owner.as_str())
+        .bind(webhook.created_by.as_str())
+        .bind(webhook.start_seq)
+        .bind(db_time(webhook.created_at))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn webhooks(&self) -> StoreResult<Vec<Webhook>> {
+        let rows = sqlx::query("SELECT id, url, event_types, secret, owner, created_by, start_seq, created_at FROM webhooks ORDER BY id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let event_types: String = row.try_get("event_types")?;
+                Ok(Webhook {
+                    id: row.try_get("id")?,
+                    url: row.try_get("url")?,
+                    event_types: serde_json::from_str(&event_types).map_err(|e| StoreError::Corrupt(format!("a webhook's event types: {e}")))?,
+                    secret: row.try_get("secret")?,
+                    owner: row.try_get("owner")?,
+                    created_by: row.try_get("created_by")?,
+                    start_seq: row.try_get("start_seq")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn delete_webhook(&self, webhook: &Webhook) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        let deleted = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(webhook.id).execute(&mut *tx).await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        for table in ["DELETE FROM event_targets WHERE name = $1", "DELETE FROM dead_letters WHERE target = $1"] {
+            sqlx::query(table).bind(webhook.target()).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn dead_letter(&self, letter: &DeadLetter, owner: &str) -> StoreResult<bool> {
+        let mut tx = self.write.begin().await?;
+        let moved = sqlx::query("UPDATE event_targets SET position = $3 WHERE name = $1 AND lease_owner = $2")
+            .bind(letter.target.as_str())
+            .bind(owner)
+            .bind(letter.seq)
+            .execute(&mut *tx)
+            .await?;
+        if moved.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO dead_letters (target, seq, event_id, attempts, error, failed_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (target, seq) DO UPDATE SET attempts = excluded.attempts, error = excluded.error, failed_at = excluded.failed_at",
+        )
+        .bind(letter.target.as_str())
+        .bind(letter.seq)
+        .bind(letter.event_id)
+        .bind(letter.attempts)
+        .bind(letter.error.as_str())
+        .bind(db_time(letter.failed_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn dead_letters(&self, target: &str) -> StoreResult<Vec<DeadLetter>> {
+        let rows = sqlx::query("SELECT target, seq, event_id, attempts, error, failed_at FROM dead_letters WHERE target = $1 ORDER BY seq")
+            .bind(target)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DeadLetter {
+                    target: row.try_get("target")?,
+                    seq: row.try_get("seq")?,
+                    event_id: row.try_get("event_id")?,
+                    attempts: row.try_get("attempts")?,
+                    error: row.try_get("error")?,
+                    failed_at: row.try_get("failed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn delete_dead_letter(&self, target: &str, seq: i64) -> StoreResult<()> {
+        let deleted = sqlx::query("DELETE FROM dead_letters WHERE target = $1 AND seq = $2")
+            .bind(target)
+            .bind(seq)
+            .execute(&self.write)
+            .await?;
+        if deleted.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     pub async fn insert_user(&self, user: &User) -> StoreResult<()> {
@@ -687,18 +790,17 @@ impl Repository {
     }
 }
 
-/// The stored JSON of a record about to be changed, if it is still at `expected_revision`: what its
-/// change event compares the new record with.
-async fn current_body(tx: &mut Tx, table: &'static str, id: Uuid, expected_revision: i64) -> StoreResult<String> {
-    let sql = match table {
-        "datasets" => "SELECT revision, body FROM datasets WHERE id = $1",
-        _ => "SELECT revision, body FROM organisations WHERE id = $1",
-    };
-    let (revision, body): (i64, String) = sqlx::query_as(sql).bind(id).fetch_one(&mut **tx).await?;
-    if revision == expected_revision { Ok(body) } else { Err(StoreError::StaleRevision) }
+/// What an update that returns the record's previous revision found: its JSON, or why there is none
+/// (the record is gone or at another revision).
+async fn previous_body(tx: &mut Tx, table: &'static str, id: Uuid, updated: Option<Option<String>>) -> StoreResult<String> {
+    match updated {
+        Some(Some(body)) => Ok(body),
+        Some(None) => Err(StoreError::Corrupt(format!("a record of {table} without its previous revision"))),
+        None => Err(missing_or_stale(tx, table, id).await),
+    }
 }
 
-/// After a delete matched no row: was the record gone, or at another revision?
+/// After an update or delete matched no row: was the record gone, or at another revision?
 async fn missing_or_stale(tx: &mut Tx, table: &'static str, id: Uuid) -> StoreError {
     let sql = match table {
         "datasets" => "SELECT 1 FROM datasets WHERE id = $1",
@@ -783,9 +885,9 @@ struct ChangeRow<'a> {
     at: OffsetDateTime,
 }
 
-/// Writes the immutable revision rows, appends to the change feed and writes each change's event to
-/// the outbox, in the caller's transaction. The appends come last, so that the ordering lock is held
-/// for as short a time as possible.
+/// Writes the immutable revision rows and appends each change, with the event that tells of it (the
+/// outbox), to the change feed, in the caller's transaction. The append comes last, so that the
+/// ordering lock is held for as short a time as possible.
 async fn record_changes(tx: &mut Tx, entity_type: EntityType, operation: Operation, actor: &str, changes: &[ChangeRow<'_>]) -> StoreResult<()> {
     let events = changes.iter().map(|change| change_event(entity_type, change)).collect::<StoreResult<Vec<_>>>()?;
     let mut query = QueryBuilder::<Db>::new(
@@ -802,22 +904,17 @@ async fn record_changes(tx: &mut Tx, entity_type: EntityType, operation: Operati
     });
     query.build().execute(&mut **tx).await?;
     lock_change_feed(tx).await?;
-    let mut query = QueryBuilder::<Db>::new("INSERT INTO change_feed (entity_type, entity_id, revision, operation, recorded_at) ");
-    query.push_values(changes, |mut row, change| {
+    let mut query = QueryBuilder::<Db>::new(
+        "INSERT INTO change_feed (entity_type, entity_id, revision, operation, recorded_at, event_id, event_type, event_data) ",
+    );
+    query.push_values(changes.iter().zip(&events), |mut row, (change, event)| {
         row.push_bind(entity_type.as_str())
             .push_bind(change.id)
             .push_bind(change.revision)
             .push_bind(operation.as_str())
-            .push_bind(db_time(change.at));
-    });
-    query.build().execute(&mut **tx).await?;
-    let mut query = QueryBuilder::<Db>::new("INSERT INTO outbox (id, type, subject, sequence, time, data) ");
-    query.push_values(changes.iter().zip(&events), |mut row, (change, event)| {
-        row.push_bind(Uuid::now_v7())
-            .push_bind(event.event_type.as_str())
-            .push_bind(change.id)
-            .push_bind(event.sequence)
             .push_bind(db_time(change.at))
+            .push_bind(Uuid::now_v7())
+            .push_bind(event.event_type.as_str())
             .push_bind(event.data.to_string());
     });
     query.build().execute(&mut **tx).await?;

@@ -692,7 +692,7 @@ async fn every_change_writes_its_event(db: TestStore) {
         "CTD casts, Ligurian Sea",
         "a deletion tells what was deleted"
     );
-    assert_eq!(store.latest_event().await.unwrap(), events[4].seq);
+    assert_eq!(store.latest_change().await.unwrap(), events[4].seq);
 }
 
 async fn a_refused_change_writes_no_event(db: TestStore) {
@@ -700,7 +700,7 @@ async fn a_refused_change_writes_no_event(db: TestStore) {
     with_org(store, "cmre").await;
     let record = dataset("cmre", "CTD");
     store.insert_dataset(&record, "t").await.unwrap();
-    let before = store.latest_event().await.unwrap();
+    let before = store.latest_change().await.unwrap();
     let mut stale = record.clone();
     stale.revision = 2;
     assert!(matches!(
@@ -718,7 +718,7 @@ async fn a_refused_change_writes_no_event(db: TestStore) {
             .await
             .is_err()
     );
-    assert_eq!(store.latest_event().await.unwrap(), before);
+    assert_eq!(store.latest_change().await.unwrap(), before);
 }
 
 async fn an_event_target_is_held_by_one_relay(db: TestStore) {
@@ -807,7 +807,13 @@ async fn delivered_events_are_pruned(db: TestStore) {
         2,
         "only what the target was sent"
     );
-    assert_eq!(store.events_after(0, 10).await.unwrap().len(), 1);
+    let left = store.events_after(0, 10).await.unwrap();
+    assert_eq!(left.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
+    assert_eq!(
+        store.changes_since(0, 10).await.unwrap().len(),
+        3,
+        "the changes stay in the feed"
+    );
     assert_eq!(
         store.prune_events(at - Duration::hours(1)).await.unwrap(),
         0,

@@ -1,18 +1,14 @@
--- The transactional outbox: one event per committed change, written in the change's transaction
--- (one writer at a time, so `seq` order is commit order).
-CREATE TABLE outbox (
-    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-    id        BLOB NOT NULL CONSTRAINT outbox_id_key UNIQUE,
-    type      TEXT NOT NULL,
-    subject   BLOB NOT NULL,
-    sequence  INTEGER NOT NULL,
-    time      TEXT NOT NULL,
-    data      TEXT NOT NULL
-);
-CREATE INDEX outbox_time ON outbox (time);
+-- The transactional outbox is the change feed: each change's row also carries the event that tells of
+-- it, written in the change's transaction (one writer at a time), so events are in commit order with
+-- no second insert. `event_data` is cleared once the event is delivered and old (pruned); rows written
+-- before this migration have no event.
+ALTER TABLE change_feed ADD COLUMN event_id BLOB;
+ALTER TABLE change_feed ADD COLUMN event_type TEXT;
+ALTER TABLE change_feed ADD COLUMN event_data TEXT;
+CREATE INDEX change_feed_pending_events ON change_feed (seq) WHERE event_data IS NOT NULL;
 
--- Where each delivery target (a broker, a webhook subscription) has got to in the outbox, and which
--- relay holds it: one relay at a time per target, so events reach it in order.
+-- Where each delivery target (a broker, a webhook subscription) has got to in the change feed, and
+-- which relay holds it: one relay at a time per target, so events reach it in order.
 CREATE TABLE event_targets (
     name          TEXT PRIMARY KEY NOT NULL,
     position      INTEGER NOT NULL,
