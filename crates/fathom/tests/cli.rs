@@ -920,20 +920,22 @@ async fn kill_9_while_relaying_loses_no_event() {
         .await
         .unwrap();
 
+    let token = "fthm_bootstrap-token-for-the-relay-crash-test-0123456789";
     let serve = || {
         let mut server = fathom(dir.path())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("FATHOM_LOG", "info")
             .env("FATHOM_AMQP_URL", &amqp_url)
             .env("FATHOM_AMQP_EXCHANGE", &exchange)
+            .env("FATHOM_BOOTSTRAP_TOKEN", token)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        wait_for_start(&mut server);
-        server
+        let (base, _) = wait_for_start(&mut server);
+        (server, base)
     };
     let mut ids = std::collections::HashSet::new();
-    let mut received = 0;
+    let mut received = Vec::new();
     let mut receive_until = async |distinct: usize, ids: &mut std::collections::HashSet<String>| {
         while ids.len() < distinct {
             let delivery = tokio::time::timeout(Duration::from_secs(60), deliveries.next())
@@ -943,19 +945,36 @@ async fn kill_9_while_relaying_loses_no_event() {
                 .unwrap();
             let event: Value = serde_json::from_slice(&delivery.data).unwrap();
             ids.insert(event["id"].as_str().unwrap().to_owned());
-            received += 1;
+            received.push(event);
         }
     };
-    let mut server = serve();
+    let (mut server, _) = serve();
     receive_until(2_000, &mut ids).await;
     server.kill().unwrap(); // SIGKILL, mid-relay
     server.wait().unwrap();
     assert!(ids.len() < total, "killed before the relay had finished");
 
-    let mut restarted = serve();
+    let (mut restarted, base) = serve();
     receive_until(total, &mut ids).await;
     assert_eq!(ids.len(), total, "every event arrived");
-    assert!(received >= total);
+
+    // A write through the API reaches the broker too.
+    let created: Value = http()
+        .post(format!("{base}/api/v1/datasets"))
+        .bearer_auth(token)
+        .json(&json!({"title": "Written through the API", "organisation": "cmre"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    receive_until(total + 1, &mut ids).await;
+    let last = received.last().unwrap();
+    assert_eq!(last["type"], "org.fathom.dataset.created");
+    assert_eq!(last["subject"], created["id"]);
+    assert_eq!(last["data"]["title"], "Written through the API");
+    assert!(received.len() > total, "{} deliveries", received.len());
     restarted.kill().unwrap();
     restarted.wait().unwrap();
     let _ = channel
