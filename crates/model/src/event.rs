@@ -6,7 +6,9 @@
 //! among it) and the names of the fields the change touched, never the whole record: a consumer that
 //! needs more reads the record through the API, where the reader's access is decided.
 
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
 
 /// The prefix of every event type: `org.fathom.dataset.created`.
 pub const EVENT_TYPE_PREFIX: &str = "org.fathom";
@@ -78,29 +80,38 @@ pub fn summary_fields(entity: &str) -> &'static [&'static str] {
 const BOOKKEEPING: [&str; 2] = ["revision", "updated_at"];
 
 /// An event about to be written with the change it tells of.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventDraft {
     /// `org.fathom.{entity}.{kind}`.
     pub event_type: String,
     /// The record's revision after the change.
     pub sequence: i64,
-    pub data: Value,
+    /// The event's data, as JSON text.
+    pub data: String,
 }
+
+/// A record's top-level fields, each as the JSON text it was stored as: records are compared and
+/// summarised without decoding them (this runs inside every write).
+type Fields<'a> = BTreeMap<&'a str, &'a RawValue>;
 
 /// The event of one change of a record of kind `entity` (`dataset`, `organisation`): from the
 /// record as it was (`None` when created) to the record as it is (`None` when deleted), both as
 /// their stored JSON. `revision` is the revision the change made.
 pub fn record_event(
     entity: &str,
-    previous: Option<&Value>,
-    next: Option<&Value>,
+    previous: Option<&str>,
+    next: Option<&str>,
     revision: i64,
-) -> EventDraft {
-    let kind = match (previous, next) {
+) -> Result<EventDraft, serde_json::Error> {
+    let previous: Option<Fields<'_>> = previous.map(serde_json::from_str).transpose()?;
+    let next: Option<Fields<'_>> = next.map(serde_json::from_str).transpose()?;
+    let kind = match (&previous, &next) {
         (None, _) => EventKind::Created,
         (Some(_), None) => EventKind::Deleted,
         (Some(before), Some(after)) => {
-            let published = |record: &Value| record.get("state") == Some(&Value::from("published"));
+            let published = |record: &Fields<'_>| {
+                record.get("state").map(|state| state.get()) == Some("\"published\"")
+            };
             if published(after) && !published(before) {
                 EventKind::Published
             } else {
@@ -108,120 +119,136 @@ pub fn record_event(
             }
         }
     };
-    let described = next.or(previous);
-    let mut data = Map::new();
-    for field in summary_fields(entity) {
-        if let Some(value) = described.and_then(|record| record.get(*field)) {
-            data.insert((*field).to_owned(), value.clone());
-        }
+    let Some(described) = next.as_ref().or(previous.as_ref()) else {
+        return Err(serde::de::Error::custom(
+            "an event needs the record before or after",
+        ));
+    };
+    let mut data: BTreeMap<&str, Box<RawValue>> = summary_fields(entity)
+        .iter()
+        .filter_map(|field| Some((*field, RawValue::to_owned(described.get(field)?))))
+        .collect();
+    data.insert("revision", RawValue::from_string(revision.to_string())?);
+    if let (Some(before), Some(after)) = (&previous, &next) {
+        data.insert(
+            "changed",
+            serde_json::value::to_raw_value(&changed_fields(before, after))?,
+        );
     }
-    data.insert("revision".to_owned(), Value::from(revision));
-    if let (Some(before), Some(after)) = (previous, next) {
-        data.insert("changed".to_owned(), changed_fields(before, after).into());
-    }
-    EventDraft {
+    Ok(EventDraft {
         event_type: format!("{EVENT_TYPE_PREFIX}.{entity}.{}", kind.as_str()),
         sequence: revision,
-        data: Value::Object(data),
-    }
+        data: serde_json::to_string(&data)?,
+    })
 }
 
-/// The top-level fields whose values differ, in name order, bookkeeping left out.
-fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
-    let empty = Map::new();
-    let before = before.as_object().unwrap_or(&empty);
-    let after = after.as_object().unwrap_or(&empty);
-    let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
-    names.sort();
+/// The top-level fields whose values differ, in name order, bookkeeping left out. Records are
+/// written by one serialiser, so equal values have equal text.
+fn changed_fields<'a>(before: &Fields<'a>, after: &Fields<'a>) -> Vec<&'a str> {
+    let mut names: Vec<&'a str> = before.keys().chain(after.keys()).copied().collect();
+    names.sort_unstable();
     names.dedup();
     names
         .into_iter()
-        .filter(|name| !BOOKKEEPING.contains(&name.as_str()))
-        .filter(|name| before.get(*name) != after.get(*name))
-        .cloned()
+        .filter(|name| !BOOKKEEPING.contains(name))
+        .filter(|name| before.get(name).map(|v| v.get()) != after.get(name).map(|v| v.get()))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
-    fn dataset(state: &str, title: &str, revision: i64) -> Value {
+    fn dataset(state: &str, title: &str, revision: i64) -> String {
         json!({
             "id": "0191e0a0-0000-7000-8000-000000000001", "slug": "ctd", "title": title,
             "organisation": "cmre", "state": state, "revision": revision,
             "description": "casts", "updated_at": format!("2026-01-0{revision}T00:00:00Z"),
             "security_label": {"policy": "fathom", "classification": "UNCLASSIFIED"}
         })
+        .to_string()
+    }
+
+    const ORGANISATION: &str =
+        r#"{"id": "x", "slug": "cmre", "name": "CMRE", "nation": "ITA", "revision": 1}"#;
+
+    /// The event's type, sequence and data.
+    fn event(
+        entity: &str,
+        before: Option<&str>,
+        after: Option<&str>,
+        revision: i64,
+    ) -> (String, i64, Value) {
+        let event = record_event(entity, before, after, revision).unwrap();
+        (
+            event.event_type,
+            event.sequence,
+            serde_json::from_str(&event.data).unwrap(),
+        )
     }
 
     #[test]
     fn a_creation_carries_the_summary_and_no_changes() {
-        let event = record_event("dataset", None, Some(&dataset("draft", "CTD", 1)), 1);
-        assert_eq!(event.event_type, "org.fathom.dataset.created");
-        assert_eq!(event.sequence, 1);
-        assert_eq!(event.data["title"], "CTD");
-        assert_eq!(
-            event.data["security_label"]["classification"],
-            "UNCLASSIFIED"
-        );
+        let (event_type, sequence, data) =
+            event("dataset", None, Some(&dataset("draft", "CTD", 1)), 1);
+        assert_eq!(event_type, "org.fathom.dataset.created");
+        assert_eq!(sequence, 1);
+        assert_eq!(data["title"], "CTD");
+        assert_eq!(data["security_label"]["classification"], "UNCLASSIFIED");
         assert!(
-            event.data.get("description").is_none(),
+            data.get("description").is_none(),
             "a summary, not the record"
         );
-        assert!(event.data.get("changed").is_none());
+        assert!(data.get("changed").is_none());
     }
 
     #[test]
     fn an_update_names_the_fields_it_changed() {
-        let before = dataset("draft", "CTD", 1);
-        let after = dataset("draft", "CTD casts", 2);
-        let event = record_event("dataset", Some(&before), Some(&after), 2);
-        assert_eq!(event.event_type, "org.fathom.dataset.updated");
-        assert_eq!(event.data["changed"], json!(["title"]));
-        assert_eq!(event.data["revision"], 2);
+        let (before, after) = (dataset("draft", "CTD", 1), dataset("draft", "CTD casts", 2));
+        let (event_type, _, data) = event("dataset", Some(&before), Some(&after), 2);
+        assert_eq!(event_type, "org.fathom.dataset.updated");
+        assert_eq!(data["changed"], json!(["title"]));
+        assert_eq!(data["revision"], 2);
     }
 
     #[test]
     fn publishing_is_its_own_event_and_staying_published_is_not() {
-        let draft = dataset("draft", "CTD", 1);
-        let published = dataset("published", "CTD", 2);
-        let event = record_event("dataset", Some(&draft), Some(&published), 2);
-        assert_eq!(event.event_type, "org.fathom.dataset.published");
-        assert_eq!(event.data["changed"], json!(["state"]));
+        let (draft, published) = (dataset("draft", "CTD", 1), dataset("published", "CTD", 2));
+        let (event_type, _, data) = event("dataset", Some(&draft), Some(&published), 2);
+        assert_eq!(event_type, "org.fathom.dataset.published");
+        assert_eq!(data["changed"], json!(["state"]));
         let retitled = dataset("published", "CTD 2", 3);
-        let event = record_event("dataset", Some(&published), Some(&retitled), 3);
-        assert_eq!(event.event_type, "org.fathom.dataset.updated");
+        let (event_type, _, _) = event("dataset", Some(&published), Some(&retitled), 3);
+        assert_eq!(event_type, "org.fathom.dataset.updated");
     }
 
     #[test]
     fn a_deletion_describes_the_record_as_it_was() {
         let before = dataset("published", "CTD", 4);
-        let event = record_event("dataset", Some(&before), None, 5);
-        assert_eq!(event.event_type, "org.fathom.dataset.deleted");
-        assert_eq!(event.sequence, 5);
-        assert_eq!(event.data["slug"], "ctd");
-        assert_eq!(event.data["revision"], 5);
+        let (event_type, sequence, data) = event("dataset", Some(&before), None, 5);
+        assert_eq!(event_type, "org.fathom.dataset.deleted");
+        assert_eq!(sequence, 5);
+        assert_eq!(data["slug"], "ctd");
+        assert_eq!(data["revision"], 5);
     }
 
     #[test]
     fn every_event_made_is_listed() {
         let listed: Vec<String> = event_types().into_iter().map(|(_, _, name)| name).collect();
-        let draft = dataset("draft", "CTD", 1);
-        let published = dataset("published", "CTD", 2);
-        let organisation = json!({"id": "x", "slug": "cmre", "name": "CMRE", "nation": "ITA"});
+        let (draft, published) = (dataset("draft", "CTD", 1), dataset("published", "CTD", 2));
+        let (draft, published) = (draft.as_str(), published.as_str());
         for (entity, before, after) in [
-            ("dataset", None, Some(&draft)),
-            ("dataset", Some(&draft), Some(&draft)),
-            ("dataset", Some(&draft), Some(&published)),
-            ("dataset", Some(&draft), None),
-            ("organisation", None, Some(&organisation)),
-            ("organisation", Some(&organisation), Some(&organisation)),
-            ("organisation", Some(&organisation), None),
+            ("dataset", None, Some(draft)),
+            ("dataset", Some(draft), Some(draft)),
+            ("dataset", Some(draft), Some(published)),
+            ("dataset", Some(draft), None),
+            ("organisation", None, Some(ORGANISATION)),
+            ("organisation", Some(ORGANISATION), Some(ORGANISATION)),
+            ("organisation", Some(ORGANISATION), None),
         ] {
-            let made = record_event(entity, before, after, 2).event_type;
+            let (made, _, _) = event(entity, before, after, 2);
             assert!(listed.contains(&made), "{made} is not listed");
         }
         assert_eq!(listed.len(), 7);
@@ -229,10 +256,14 @@ mod tests {
 
     #[test]
     fn organisations_have_their_own_summary() {
-        let organisation =
-            json!({"id": "x", "slug": "cmre", "name": "CMRE", "nation": "ITA", "revision": 1});
-        let event = record_event("organisation", None, Some(&organisation), 1);
-        assert_eq!(event.event_type, "org.fathom.organisation.created");
-        assert_eq!(event.data["name"], "CMRE");
+        let (event_type, _, data) = event("organisation", None, Some(ORGANISATION), 1);
+        assert_eq!(event_type, "org.fathom.organisation.created");
+        assert_eq!(data["name"], "CMRE");
+    }
+
+    #[test]
+    fn a_record_that_is_not_json_is_an_error() {
+        assert!(record_event("dataset", Some("{"), None, 2).is_err());
+        assert!(record_event("dataset", None, None, 2).is_err());
     }
 }

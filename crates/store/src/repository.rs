@@ -915,7 +915,7 @@ async fn record_changes(tx: &mut Tx, entity_type: EntityType, operation: Operati
             .push_bind(db_time(change.at))
             .push_bind(Uuid::now_v7())
             .push_bind(event.event_type.as_str())
-            .push_bind(event.data.to_string());
+            .push_bind(event.data.as_str());
     });
     query.build().execute(&mut **tx).await?;
     Ok(())
@@ -923,9 +923,8 @@ async fn record_changes(tx: &mut Tx, entity_type: EntityType, operation: Operati
 
 /// The event that tells of `change`, from the record's JSON before and after it.
 fn change_event(entity_type: EntityType, change: &ChangeRow<'_>) -> StoreResult<EventDraft> {
-    let previous: Option<serde_json::Value> = change.previous.map(from_json).transpose()?;
-    let next: Option<serde_json::Value> = change.snapshot.map(|body| from_json(body.get())).transpose()?;
-    Ok(fathom_model::record_event(entity_type.as_str(), previous.as_ref(), next.as_ref(), change.revision))
+    fathom_model::record_event(entity_type.as_str(), change.previous, change.snapshot.map(RawValue::get), change.revision)
+        .map_err(|e| StoreError::Corrupt(format!("a record's event: {e}")))
 }
 
 fn to_json<T: serde::Serialize>(record: &T) -> StoreResult<Box<RawValue>> {
