@@ -2508,7 +2508,8 @@ struct Receiver {
     received: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
     /// Every attempt's `webhook-id`.
     attempts: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    /// Attempts still to fail with 500; negative: hang past the timeout, for ever.
+    /// Attempts still to fail with 500; -1: hang past the timeout, for ever; -2: accept, then send
+    /// an answer that never ends.
     failing: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
@@ -2528,25 +2529,26 @@ impl Receiver {
         axum::extract::State(receiver): axum::extract::State<Self>,
         headers: axum::http::HeaderMap,
         body: axum::body::Bytes,
-    ) -> axum::http::StatusCode {
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
         use std::sync::atomic::Ordering::SeqCst;
         let header = |name: &str| headers[name].to_str().unwrap().to_owned();
         let id = header(fathom_events::WEBHOOK_ID_HEADER);
         receiver.attempts.lock().unwrap().push(id.clone());
         let failing = receiver.failing.load(SeqCst);
-        if failing < 0 {
+        if failing == -1 {
             tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-            return axum::http::StatusCode::NO_CONTENT;
+            return axum::http::StatusCode::NO_CONTENT.into_response();
         }
         if failing > 0 {
             receiver.failing.fetch_sub(1, SeqCst);
-            return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
         let key = fathom_events::secret_key(&receiver.secret.lock().unwrap()).unwrap();
         let timestamp: i64 = header(fathom_events::TIMESTAMP_HEADER).parse().unwrap();
         let expected = format!("v1,{}", fathom_events::sign(&key, &id, timestamp, &body));
         if header(fathom_events::SIGNATURE_HEADER) != expected {
-            return axum::http::StatusCode::UNAUTHORIZED;
+            return axum::http::StatusCode::UNAUTHORIZED.into_response();
         }
         assert!(
             (time::OffsetDateTime::now_utc().unix_timestamp() - timestamp).abs() < 60,
@@ -2556,7 +2558,17 @@ impl Receiver {
         let event: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(event["id"].as_str(), Some(id.as_str()));
         receiver.received.lock().unwrap().push(event);
-        axum::http::StatusCode::NO_CONTENT
+        if failing == -2 {
+            let chunk = axum::body::Bytes::from(vec![b'x'; 64 * 1024]);
+            let endless =
+                futures::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+            return (
+                axum::http::StatusCode::OK,
+                axum::body::Body::from_stream(endless),
+            )
+                .into_response();
+        }
+        axum::http::StatusCode::NO_CONTENT.into_response()
     }
 
     fn received(&self) -> Vec<Value> {
@@ -2777,6 +2789,24 @@ async fn webhooks_deliver_signed_events_their_owner_may_see(db: TestStore) {
         StatusCode::NOT_FOUND,
     )
     .await;
+
+    // An answer that never ends is not read: the delivery counts, and the next one follows.
+    receiver.failing.store(-2, SeqCst);
+    create(ctd("cmre", "Endless answer")).await;
+    receiver.wait_for(6).await;
+    receiver.failing.store(0, SeqCst);
+    create(ctd("cmre", "After the endless answer")).await;
+    let received = receiver.wait_for(7).await;
+    assert_eq!(received[6]["data"]["title"], "After the endless answer");
+    let letters: Value = server
+        .request(Method::GET, &letters_path, Some(&server.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(letters, json!([]), "nothing given up on");
 
     let path = format!("/api/v1/webhooks/{id}");
     let deleted = server
