@@ -2808,6 +2808,27 @@ async fn webhooks_deliver_signed_events_their_owner_may_see(db: TestStore) {
         .unwrap();
     assert_eq!(letters, json!([]), "nothing given up on");
 
+    // Once its owner is disabled, the subscription sends nothing more.
+    server
+        .db
+        .store
+        .disable_user("vi", fathom_store::now())
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if relay.targets().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        relay.targets().is_empty(),
+        "the disabled owner's subscription stopped"
+    );
+    create(ctd("cmre", "After the owner left")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 7);
+
     let path = format!("/api/v1/webhooks/{id}");
     let deleted = server
         .request(Method::DELETE, &path, Some(&server.admin))

@@ -1,6 +1,8 @@
 //! RabbitMQ (AMQP 0-9-1): a durable topic exchange, the event type as routing key, persistent
 //! messages and publisher confirms.
 
+use std::time::Duration;
+
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{
@@ -34,8 +36,16 @@ impl AmqpTarget {
         }
     }
 
-    pub(crate) async fn publish(&mut self, events: &[Envelope]) -> Result<(), PublishError> {
-        let published = self.try_publish(events).await;
+    /// Publishes and waits for the confirmations, for at most `budget`; after a failure the
+    /// connection is made again.
+    pub(crate) async fn publish(
+        &mut self,
+        events: &[Envelope],
+        budget: Duration,
+    ) -> Result<(), PublishError> {
+        let published = tokio::time::timeout(budget, self.try_publish(events))
+            .await
+            .unwrap_or(Err(PublishError::Timeout(budget)));
         if published.is_err()
             && let Some((connection, _)) = self.open.take()
         {

@@ -7,6 +7,8 @@
 //! the database), so several replicas may run relays without publishing the same events at once
 //! and without reordering them.
 
+use std::time::Duration;
+
 mod amqp;
 mod asyncapi;
 mod cloudevent;
@@ -91,13 +93,15 @@ impl Target {
         }
     }
 
-    /// Publishes the events in order and returns once the target has confirmed all of them, or
-    /// how far it got.
-    async fn publish(&mut self, events: &[Envelope]) -> Result<(), Partial> {
-        match self {
-            Self::Amqp(target) => Ok(target.publish(events).await?),
-            Self::Nats(target) => Ok(target.publish(events).await?),
-            Self::Webhook(target) => target.publish(events).await,
-        }
+    /// Publishes the events in order within `budget` and returns how many the target has
+    /// confirmed (all of them, for a broker; a webhook subscription may stop early once the budget
+    /// is spent), or how far it got before it failed.
+    async fn publish(&mut self, events: &[Envelope], budget: Duration) -> Result<usize, Partial> {
+        let confirmed = match self {
+            Self::Amqp(target) => target.publish(events, budget).await,
+            Self::Nats(target) => target.publish(events, budget).await,
+            Self::Webhook(target) => return target.publish(events, budget).await,
+        };
+        confirmed.map(|()| events.len()).map_err(Partial::from)
     }
 }

@@ -1,6 +1,8 @@
 //! NATS JetStream: a stream over `{prefix}.>`, one subject per event type, acknowledged publishes,
 //! and the event id as `Nats-Msg-Id` so that JetStream drops a redelivered duplicate.
 
+use std::time::Duration;
+
 use async_nats::jetstream::{self, stream};
 use async_nats::{ConnectOptions, HeaderMap, header::NATS_MESSAGE_ID};
 use bytes::Bytes;
@@ -41,8 +43,16 @@ impl NatsTarget {
         format!("{prefix}.{short}")
     }
 
-    pub(crate) async fn publish(&mut self, events: &[Envelope]) -> Result<(), PublishError> {
-        let published = self.try_publish(events).await;
+    /// Publishes and waits for the confirmations, for at most `budget`; after a failure the
+    /// connection is made again.
+    pub(crate) async fn publish(
+        &mut self,
+        events: &[Envelope],
+        budget: Duration,
+    ) -> Result<(), PublishError> {
+        let published = tokio::time::timeout(budget, self.try_publish(events))
+            .await
+            .unwrap_or(Err(PublishError::Timeout(budget)));
         if published.is_err() {
             self.context = None;
         }

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::{Envelope, PublishError, Target};
+use crate::{Envelope, Target};
 
 /// How the relay behaves. See `docs/events.md` and `docs/configuration.md`.
 #[derive(Debug, Clone)]
@@ -27,7 +27,9 @@ pub struct RelayConfig {
     pub lease: Duration,
     /// The longest wait between two attempts while a target fails.
     pub backoff_max: Duration,
-    /// How long a batch may take to be confirmed before it counts as failed.
+    /// How long a batch may take: a broker that has not confirmed it by then has failed; a
+    /// webhook subscription stops early and records what it delivered. At most a third of the
+    /// lease is used.
     pub publish_timeout: Duration,
     /// How long delivered events stay in the outbox.
     pub retention: Duration,
@@ -163,14 +165,12 @@ impl Relay {
                 .iter()
                 .map(|event| Envelope::new(&self.config.source, event))
                 .collect();
-            let (delivered, failed) =
-                match tokio::time::timeout(self.config.publish_timeout, target.publish(&envelopes))
-                    .await
-                {
-                    Ok(Ok(())) => (envelopes.len(), None),
-                    Ok(Err(partial)) => (partial.delivered, Some(partial.error)),
-                    Err(_) => (0, Some(PublishError::Timeout(self.config.publish_timeout))),
-                };
+            // A batch ends well inside the lease, which is renewed between batches.
+            let budget = self.config.publish_timeout.min(self.config.lease / 3);
+            let (delivered, failed) = match target.publish(&envelopes, budget).await {
+                Ok(confirmed) => (confirmed, None),
+                Err(partial) => (partial.delivered, Some(partial.error)),
+            };
             if delivered > 0 {
                 failures = 0;
                 metrics::counter!("fathom_events_published_total", "target" => name.clone())

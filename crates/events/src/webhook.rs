@@ -121,15 +121,25 @@ impl WebhookTarget {
         }
     }
 
-    pub(crate) async fn publish(&mut self, events: &[Envelope]) -> Result<(), Partial> {
+    /// Delivers the events one at a time, stopping early (with what it delivered) once `budget` is
+    /// spent: a slow receiver holds its subscription's lease no longer than that per batch.
+    pub(crate) async fn publish(
+        &mut self,
+        events: &[Envelope],
+        budget: Duration,
+    ) -> Result<usize, Partial> {
+        let started = tokio::time::Instant::now();
         for (delivered, event) in events.iter().enumerate() {
+            if delivered > 0 && started.elapsed() >= budget {
+                return Ok(delivered);
+            }
             if self.wants(event) {
                 self.deliver(event)
                     .await
                     .map_err(|error| Partial { delivered, error })?;
             }
         }
-        Ok(())
+        Ok(events.len())
     }
 }
 

@@ -4,13 +4,14 @@
 //! events of its types about records its owner may read, retries a failing receiver with backoff,
 //! and after `max_attempts` sets the event aside as a dead letter, which an admin can redeliver.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use fathom_events::{Envelope, RelayHandle, Target, Visibility, WebhookTarget};
 use fathom_model::{Policy, Principal, SecurityLabel, ValidationErrors, event_types};
-use fathom_store::{DeadLetter, Store, StoreError, Webhook};
+use fathom_store::{DeadLetter, Store, StoreError, User, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
@@ -117,6 +118,8 @@ pub struct Webhooks {
     store: Store,
     policy: Arc<Policy>,
     settings: WebhookSettings,
+    /// The owner each running webhook target was started with.
+    started: Arc<Mutex<HashMap<String, User>>>,
 }
 
 impl Webhooks {
@@ -125,6 +128,7 @@ impl Webhooks {
             store,
             policy,
             settings,
+            started: Arc::default(),
         }
     }
 
@@ -232,7 +236,12 @@ impl Webhooks {
             .await
             .map_err(ServiceError::Internal)?
             .ok_or(ServiceError::Gone("the event was pruned from the outbox"))?;
-        let target = self.target(&webhook).await?;
+        let owner = self
+            .store
+            .user_by_name(&webhook.owner)
+            .await
+            .map_err(|e| ServiceError::from_store("user", e))?;
+        let target = self.target(&webhook, owner)?;
         let envelope = Envelope::new(&self.settings.source, &event);
         if !target.wants(&envelope) {
             return Err(ServiceError::Conflict(
@@ -249,26 +258,54 @@ impl Webhooks {
             .map_err(|e| ServiceError::from_store("dead letter", e))
     }
 
-    /// Brings the relay's webhook targets in step with the subscriptions: new ones start, deleted
-    /// ones stop.
+    /// Brings the relay's webhook targets in step with the subscriptions and their owners: new
+    /// subscriptions start; deleted ones, and those whose owner was disabled, stop; one whose owner
+    /// changed starts again with the owner as they are now.
     pub async fn sync(&self, relay: &RelayHandle) -> Result<()> {
         let webhooks = self
             .store
             .webhooks()
             .await
             .map_err(ServiceError::Internal)?;
-        let running = relay.targets();
-        for name in running.iter().filter(|name| name.starts_with("webhook:")) {
-            if !webhooks.iter().any(|webhook| &webhook.target() == name) {
+        let users = self.store.users().await.map_err(ServiceError::Internal)?;
+        let disabled = self
+            .store
+            .disabled_users()
+            .await
+            .map_err(ServiceError::Internal)?;
+        let owner_of = |webhook: &Webhook| {
+            users
+                .iter()
+                .find(|user| user.name == webhook.owner && !disabled.contains(&user.name))
+        };
+        let mut started = self.started.lock().unwrap_or_else(PoisonError::into_inner);
+        for name in relay
+            .targets()
+            .iter()
+            .filter(|name| name.starts_with("webhook:"))
+        {
+            let owner = webhooks
+                .iter()
+                .find(|webhook| &webhook.target() == name)
+                .and_then(owner_of);
+            if owner.is_none() || owner != started.get(name) {
                 relay.remove(name);
+                started.remove(name);
             }
         }
+        let running = relay.targets();
         for webhook in webhooks
             .iter()
             .filter(|webhook| !running.contains(&webhook.target()))
         {
-            match self.target(webhook).await {
-                Ok(target) => relay.add(Target::Webhook(target)),
+            let Some(owner) = owner_of(webhook) else {
+                continue;
+            };
+            match self.target(webhook, owner.clone()) {
+                Ok(target) => {
+                    relay.add(Target::Webhook(target));
+                    started.insert(webhook.target(), owner.clone());
+                }
                 Err(error) => {
                     tracing::warn!(webhook = %webhook.id, %error, "cannot start a webhook")
                 }
@@ -302,13 +339,8 @@ impl Webhooks {
             .ok_or(ServiceError::NotFound("webhook"))
     }
 
-    /// The subscription as a delivery target, filtering by what its owner may read now.
-    async fn target(&self, webhook: &Webhook) -> Result<WebhookTarget> {
-        let owner = self
-            .store
-            .user_by_name(&webhook.owner)
-            .await
-            .map_err(|e| ServiceError::from_store("user", e))?;
+    /// The subscription as a delivery target, filtering by what `owner` may read.
+    fn target(&self, webhook: &Webhook, owner: User) -> Result<WebhookTarget> {
         let subject = access::subject(&self.policy, &identity::principal(owner, Vec::new()));
         let policy = Arc::clone(&self.policy);
         let visible: Visibility = Arc::new(move |data: &RawValue| {

@@ -653,6 +653,11 @@ impl Store {
         dispatch!(self, r => r.users().await)
     }
 
+    /// The names of the users who were disabled.
+    pub async fn disabled_users(&self) -> StoreResult<HashSet<String>> {
+        dispatch!(self, r => r.disabled_users().await)
+    }
+
     pub async fn user_by_name(&self, name: &str) -> StoreResult<User> {
         dispatch!(self, r => r.user_by_name(name).await)
     }

@@ -598,6 +598,13 @@ impl Repository {
         user_from_row(&row)
     }
 
+    pub async fn disabled_users(&self) -> StoreResult<HashSet<String>> {
+        let names: Vec<String> = sqlx::query_scalar("SELECT name FROM users WHERE disabled_at IS NOT NULL")
+            .fetch_all(&self.read)
+            .await?;
+        Ok(names.into_iter().collect())
+    }
+
     pub async fn users(&self) -> StoreResult<Vec<User>> {
         let rows = sqlx::query("SELECT id, name, role, clearance, nationality, communities, memberships, created_at FROM users ORDER BY name")
             .fetch_all(&self.read)
