@@ -6,19 +6,13 @@
 
 use std::time::{Duration, Instant};
 
+use fathom_events::testing::{TestQueue, amqp_url};
 use fathom_events::{AmqpTarget, Relay, RelayConfig, Target};
 use fathom_store::testing::{TestStore, dataset, organisation};
-use lapin::options::{
-    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
-    QueueDeleteOptions,
-};
-use lapin::types::FieldTable;
 
 const EVENTS: usize = 50_000;
 
 async fn measure(name: &str, db: TestStore) {
-    let url = std::env::var("FATHOM_TEST_AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
     let store = &db.store;
     store
         .insert_organisation(&organisation("cmre"), "bench")
@@ -31,43 +25,9 @@ async fn measure(name: &str, db: TestStore) {
         store.insert_datasets(chunk, "bench").await.unwrap();
     }
 
-    let connection = lapin::Connection::connect(&url, lapin::ConnectionProperties::default())
+    let queue = TestQueue::bind(true)
         .await
-        .unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    let exchange = format!("fathom.bench.{}", uuid::Uuid::now_v7().simple());
-    let durable = ExchangeDeclareOptions {
-        durable: true,
-        ..Default::default()
-    };
-    channel
-        .exchange_declare(
-            exchange.as_str().into(),
-            lapin::ExchangeKind::Topic,
-            durable,
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    let queue = format!("{exchange}.queue");
-    let durable_queue = QueueDeclareOptions {
-        durable: true,
-        ..Default::default()
-    };
-    channel
-        .queue_declare(queue.as_str().into(), durable_queue, FieldTable::default())
-        .await
-        .unwrap();
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            exchange.as_str().into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
+        .expect("RabbitMQ must run on this machine");
 
     let started = Instant::now();
     let relay = Relay::new(
@@ -77,7 +37,10 @@ async fn measure(name: &str, db: TestStore) {
             ..RelayConfig::default()
         },
     )
-    .spawn(vec![Target::Amqp(AmqpTarget::new(&url, &exchange))]);
+    .spawn(vec![Target::Amqp(AmqpTarget::new(
+        &amqp_url(),
+        &queue.exchange,
+    ))]);
     loop {
         let targets = store.event_targets().await.unwrap();
         if targets.first().is_some_and(|t| t.pending == 0) {
@@ -92,15 +55,7 @@ async fn measure(name: &str, db: TestStore) {
         elapsed.as_secs_f64(),
         EVENTS as f64 / elapsed.as_secs_f64()
     );
-    channel
-        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-        .await
-        .unwrap();
-    channel
-        .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
-        .await
-        .unwrap();
-    let _ = connection.close(0, "done".into()).await;
+    queue.close().await;
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,8 @@ mod asyncapi;
 mod cloudevent;
 mod nats;
 mod relay;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod webhook;
 
 pub use amqp::{AmqpTarget, DEFAULT_EXCHANGE};

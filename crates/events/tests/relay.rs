@@ -7,16 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use fathom_events::testing::{TestQueue, amqp_url, nats_url};
 use fathom_events::{AmqpTarget, NatsTarget, Relay, RelayConfig, RelayHandle, Target, TargetState};
 use fathom_store::Store;
 use fathom_store::testing::{TestStore, dataset, organisation};
 use futures::StreamExt;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, ExchangeDeleteOptions,
-    QueueBindOptions, QueueDeclareOptions,
-};
-use lapin::types::FieldTable;
-use lapin::{Connection, ConnectionProperties, ExchangeKind};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use uuid::Uuid;
@@ -28,15 +23,6 @@ fathom_store::on_both_backends!(
     events_reach_nats_jetstream_once,
 );
 
-fn amqp_url() -> String {
-    std::env::var("FATHOM_TEST_AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
-}
-
-fn nats_url() -> String {
-    std::env::var("FATHOM_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
-}
-
 fn quick() -> RelayConfig {
     RelayConfig {
         poll: Duration::from_millis(20),
@@ -47,68 +33,23 @@ fn quick() -> RelayConfig {
     }
 }
 
-/// An exclusive queue bound to a fresh exchange, for one test.
+/// A queue of the test's own on a fresh exchange, and its deliveries.
 struct Consumer {
-    connection: Connection,
-    exchange: String,
+    queue: TestQueue,
     deliveries: lapin::Consumer,
 }
 
 impl Consumer {
     async fn bind() -> Self {
-        let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
+        let queue = TestQueue::bind(false)
             .await
             .expect("RabbitMQ must run on this machine");
-        let channel = connection.create_channel().await.unwrap();
-        let exchange = format!("fathom.test.{}", Uuid::now_v7().simple());
-        channel
-            .exchange_declare(
-                exchange.as_str().into(),
-                ExchangeKind::Topic,
-                ExchangeDeclareOptions {
-                    durable: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        let queue = channel
-            .queue_declare(
-                "".into(),
-                QueueDeclareOptions {
-                    exclusive: true,
-                    auto_delete: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        channel
-            .queue_bind(
-                queue.name().clone(),
-                exchange.as_str().into(),
-                "org.fathom.#".into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        let deliveries = channel
-            .basic_consume(
-                queue.name().clone(),
-                "test".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        Self {
-            connection,
-            exchange,
-            deliveries,
-        }
+        let deliveries = queue.deliveries().await.unwrap();
+        Self { queue, deliveries }
+    }
+
+    fn exchange(&self) -> &str {
+        &self.queue.exchange
     }
 
     /// Reads until `count` distinct events have arrived (and a little longer, to catch extras).
@@ -138,12 +79,11 @@ impl Consumer {
                 delivery.routing_key.as_str(),
                 event["type"].as_str().unwrap()
             );
-            delivery.ack(BasicAckOptions::default()).await.unwrap();
             distinct.insert(event["id"].as_str().unwrap().to_owned());
             received.push(event);
         }
-        while let Ok(Some(Ok(delivery))) =
-            tokio::time::timeout(Duration::from_millis(300), self.deliveries.next()).await
+        while let Some(delivery) =
+            TestQueue::next(&mut self.deliveries, Duration::from_millis(300)).await
         {
             received.push(serde_json::from_slice(&delivery.data).unwrap());
         }
@@ -151,14 +91,7 @@ impl Consumer {
     }
 
     async fn close(self) {
-        let channel = self.connection.create_channel().await.unwrap();
-        let _ = channel
-            .exchange_delete(
-                self.exchange.as_str().into(),
-                ExchangeDeleteOptions::default(),
-            )
-            .await;
-        let _ = self.connection.close(0, "done".into()).await;
+        self.queue.close().await;
     }
 }
 
@@ -221,7 +154,7 @@ async fn events_reach_rabbitmq_in_order(db: TestStore) {
     let total = write_changes(&db.store, 20, 2).await;
     let relay = Relay::new(db.store.clone(), quick()).spawn(vec![Target::Amqp(AmqpTarget::new(
         &amqp_url(),
-        &consumer.exchange,
+        consumer.exchange(),
     ))]);
     let received = consumer.receive(total).await;
     assert_eq!(received.len(), total, "no duplicates in a healthy run");
@@ -307,7 +240,7 @@ async fn a_broker_outage_loses_nothing(db: TestStore) {
     let proxy = Proxy::start().await;
     let relay = Relay::new(db.store.clone(), quick()).spawn(vec![Target::Amqp(AmqpTarget::new(
         &proxy.url(),
-        &consumer.exchange,
+        consumer.exchange(),
     ))]);
     db.store
         .insert_organisation(&organisation("warmup"), "t")
@@ -347,7 +280,7 @@ async fn a_broker_outage_loses_nothing(db: TestStore) {
 async fn two_relays_never_publish_at_once(db: TestStore) {
     let mut consumer = Consumer::bind().await;
     let total = write_changes(&db.store, 300, 1).await;
-    let target = || Target::Amqp(AmqpTarget::new(&amqp_url(), &consumer.exchange));
+    let target = || Target::Amqp(AmqpTarget::new(&amqp_url(), consumer.exchange()));
     let config = RelayConfig {
         batch: 50,
         ..quick()

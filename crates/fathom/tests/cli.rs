@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+use fathom_events::testing::{TestQueue, amqp_url};
 use fathom_store::testing::TestStore;
 use fathom_store::{DatasetFilter, EntityType, PageRequest, Position, RecordKey, Store};
 use serde_json::{Value, json};
@@ -844,12 +845,6 @@ async fn kill_9_during_reindex_recovers_at_the_next_start() {
 /// (some twice, which consumers drop by id), none lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_while_relaying_loses_no_event() {
-    use futures::StreamExt;
-    use lapin::options::{
-        BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
-    };
-    use lapin::types::FieldTable;
-
     let dir = tempfile::tempdir().unwrap();
     assert!(
         run(
@@ -867,66 +862,18 @@ async fn kill_9_while_relaying_loses_no_event() {
     );
     let total = 10_002;
 
-    let amqp_url = std::env::var("FATHOM_TEST_AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
-    let connection = lapin::Connection::connect(&amqp_url, lapin::ConnectionProperties::default())
+    let queue = TestQueue::bind(false)
         .await
         .expect("RabbitMQ must run on this machine");
-    let channel = connection.create_channel().await.unwrap();
-    let exchange = format!("fathom.test.{}", uuid::Uuid::now_v7().simple());
-    let durable = ExchangeDeclareOptions {
-        durable: true,
-        ..Default::default()
-    };
-    channel
-        .exchange_declare(
-            exchange.as_str().into(),
-            lapin::ExchangeKind::Topic,
-            durable,
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    let exclusive = QueueDeclareOptions {
-        exclusive: true,
-        auto_delete: true,
-        ..Default::default()
-    };
-    let queue = channel
-        .queue_declare("".into(), exclusive, FieldTable::default())
-        .await
-        .unwrap();
-    channel
-        .queue_bind(
-            queue.name().clone(),
-            exchange.as_str().into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    let no_ack = BasicConsumeOptions {
-        no_ack: true,
-        ..Default::default()
-    };
-    let mut deliveries = channel
-        .basic_consume(
-            queue.name().clone(),
-            "crash".into(),
-            no_ack,
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
+    let mut deliveries = queue.deliveries().await.unwrap();
 
     let token = "fthm_bootstrap-token-for-the-relay-crash-test-0123456789";
     let serve = || {
         let mut server = fathom(dir.path())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("FATHOM_LOG", "info")
-            .env("FATHOM_AMQP_URL", &amqp_url)
-            .env("FATHOM_AMQP_EXCHANGE", &exchange)
+            .env("FATHOM_AMQP_URL", amqp_url())
+            .env("FATHOM_AMQP_EXCHANGE", &queue.exchange)
             .env("FATHOM_BOOTSTRAP_TOKEN", token)
             .stderr(Stdio::piped())
             .spawn()
@@ -938,11 +885,9 @@ async fn kill_9_while_relaying_loses_no_event() {
     let mut received = Vec::new();
     let mut receive_until = async |distinct: usize, ids: &mut std::collections::HashSet<String>| {
         while ids.len() < distinct {
-            let delivery = tokio::time::timeout(Duration::from_secs(60), deliveries.next())
+            let delivery = TestQueue::next(&mut deliveries, Duration::from_secs(60))
                 .await
-                .unwrap_or_else(|_| panic!("{} of {distinct} events arrived", ids.len()))
-                .unwrap()
-                .unwrap();
+                .unwrap_or_else(|| panic!("{} of {distinct} events arrived", ids.len()));
             let event: Value = serde_json::from_slice(&delivery.data).unwrap();
             ids.insert(event["id"].as_str().unwrap().to_owned());
             received.push(event);
@@ -977,7 +922,5 @@ async fn kill_9_while_relaying_loses_no_event() {
     assert!(received.len() > total, "{} deliveries", received.len());
     restarted.kill().unwrap();
     restarted.wait().unwrap();
-    let _ = channel
-        .exchange_delete(exchange.as_str().into(), Default::default())
-        .await;
+    queue.close().await;
 }

@@ -184,13 +184,12 @@ impl Webhooks {
     }
 
     pub async fn list(&self, principal: &Principal) -> Result<Vec<WebhookView>> {
-        access::require_administrator(principal, "only an admin may manage webhooks")?;
-        let all = self
-            .store
-            .webhooks()
-            .await
-            .map_err(ServiceError::Internal)?;
-        Ok(all.into_iter().map(WebhookView::from).collect())
+        Ok(self
+            .all(principal)
+            .await?
+            .into_iter()
+            .map(WebhookView::from)
+            .collect())
     }
 
     pub async fn get(&self, principal: &Principal, id: Uuid) -> Result<WebhookView> {
@@ -327,13 +326,14 @@ impl Webhooks {
         })
     }
 
-    async fn find(&self, principal: &Principal, id: Uuid) -> Result<Webhook> {
+    /// Every subscription, to an admin.
+    async fn all(&self, principal: &Principal) -> Result<Vec<Webhook>> {
         access::require_administrator(principal, "only an admin may manage webhooks")?;
-        let all = self
-            .store
-            .webhooks()
-            .await
-            .map_err(ServiceError::Internal)?;
+        self.store.webhooks().await.map_err(ServiceError::Internal)
+    }
+
+    async fn find(&self, principal: &Principal, id: Uuid) -> Result<Webhook> {
+        let all = self.all(principal).await?;
         all.into_iter()
             .find(|webhook| webhook.id == id)
             .ok_or(ServiceError::NotFound("webhook"))
