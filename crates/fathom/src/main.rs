@@ -1,5 +1,6 @@
 //! `fathom`: the server and its operator's tools in one binary.
 
+mod backup;
 mod config;
 mod demo;
 mod ndjson;
@@ -100,6 +101,23 @@ enum Command {
         /// Only the events after this sequence number.
         #[arg(long, default_value_t = 0)]
         after: i64,
+    },
+    /// Writes a consistent copy of the embedded database to FILE while the server runs (SQLite;
+    /// PostgreSQL is backed up with pg_dump).
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replaces the embedded database with a backup (stop the server first); the search index is
+    /// rebuilt at the next start.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
     },
     /// Prints the effective configuration, secrets redacted.
     Config,
@@ -260,6 +278,28 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 "indexed {} datasets in {:.1} s",
                 count?,
                 started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { to } => {
+            let store = open_store(&config).await?;
+            let started = std::time::Instant::now();
+            let written = store.backup_to(&to).await;
+            store.close().await;
+            written.with_context(|| format!("cannot back up to {}", to.display()))?;
+            eprintln!(
+                "backed up to {} in {:.1} s",
+                to.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { from, force } => {
+            backup::restore(&config, &from, force).await?;
+            eprintln!(
+                "restored {} into {}; the search index is rebuilt at the next start",
+                from.display(),
+                config.data_dir.display()
             );
             Ok(ExitCode::SUCCESS)
         }

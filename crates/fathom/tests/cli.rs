@@ -924,3 +924,163 @@ async fn kill_9_while_relaying_loses_no_event() {
     restarted.wait().unwrap();
     queue.close().await;
 }
+
+/// `fathom backup` while clients write through the API, then `fathom restore` into a new data
+/// directory: the copy is a consistent catalogue that holds every write acknowledged before the
+/// backup began, each record as it was served, and the restored server serves and finds them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_during_writes_restores_a_whole_catalogue() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(
+            fathom(dir.path()).args(["import", "--kind", "organisations", "-"]),
+            &organisations()
+        )
+        .status
+        .success()
+    );
+    let lines: String = (0..2_000).map(|i| dataset_line(i) + "\n").collect();
+    assert!(
+        run(fathom(dir.path()).args(["import", "-"]), lines.as_bytes())
+            .status
+            .success()
+    );
+    let token = "fthm_bootstrap-token-for-the-backup-test-0123456789";
+    let mut server = fathom(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("FATHOM_LOG", "info")
+        .env("FATHOM_BOOTSTRAP_TOKEN", token)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (base, _) = wait_for_start(&mut server);
+
+    let acknowledged: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let writing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writer = {
+        let (acknowledged, writing, base) = (
+            Arc::clone(&acknowledged),
+            Arc::clone(&writing),
+            base.clone(),
+        );
+        tokio::spawn(async move {
+            let client = http();
+            let mut n = 0;
+            while writing.load(std::sync::atomic::Ordering::SeqCst) {
+                let response = client
+                    .post(format!("{base}/api/v1/datasets"))
+                    .bearer_auth(token)
+                    .json(&json!({"title": format!("Written during the backup {n}"), "organisation": "cmre"}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+                let served: Value = response.json().await.unwrap();
+                acknowledged.lock().unwrap().push(served);
+                n += 1;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before_backup = acknowledged.lock().unwrap().len();
+    let backup = dir.path().join("backup.db");
+    let backed_up = run(
+        fathom(dir.path()).args(["backup", "--to"]).arg(&backup),
+        b"",
+    );
+    assert!(
+        backed_up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backed_up.stderr)
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    writing.store(false, std::sync::atomic::Ordering::SeqCst);
+    writer.await.unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let written = acknowledged.lock().unwrap().clone();
+    assert!(
+        before_backup > 0 && written.len() > before_backup,
+        "writes went on during the backup"
+    );
+    let again = run(
+        fathom(dir.path()).args(["backup", "--to"]).arg(&backup),
+        b"",
+    );
+    assert!(!again.status.success(), "a backup never overwrites a file");
+
+    let restored = tempfile::tempdir().unwrap();
+    let restore = || {
+        run(
+            fathom(restored.path())
+                .args(["restore", "--from"])
+                .arg(&backup),
+            b"",
+        )
+    };
+    assert!(restore().status.success());
+    let twice = restore();
+    assert!(
+        !twice.status.success(),
+        "an existing database is replaced only with --force"
+    );
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("--force"));
+
+    let store = Store::open_sqlite(restored.path()).await.unwrap();
+    let mut found = std::collections::HashMap::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .datasets_json(
+                &DatasetFilter::default(),
+                PageRequest { after, limit: 1000 },
+            )
+            .await
+            .unwrap();
+        for record in &page {
+            found.insert(
+                record.id.to_string(),
+                serde_json::from_str::<Value>(record.json.get()).unwrap(),
+            );
+        }
+        match page.last() {
+            Some(last) if page.len() == 1000 => after = Some(Position::Id(last.id)),
+            _ => break,
+        }
+    }
+    store.close().await;
+    for (n, served) in written.iter().enumerate() {
+        let id = served["id"].as_str().unwrap();
+        match found.get(id) {
+            Some(restored) => assert_eq!(restored, served, "restored as it was served"),
+            None => assert!(
+                n >= before_backup,
+                "write {n}, acknowledged before the backup, is missing"
+            ),
+        }
+    }
+    assert!(found.len() >= 2_000 + before_backup && found.len() <= 2_000 + written.len());
+
+    let mut server = fathom(restored.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("FATHOM_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (base, _) = wait_for_start(&mut server);
+    let page: Value = http()
+        .get(format!("{base}/api/v1/search?q=glider&limit=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        page["total"], 2_000,
+        "the index is rebuilt from the restored records"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -35,6 +35,9 @@ pub enum StoreError {
     /// A stored record that does not decode as what was written.
     #[error("a stored record cannot be read: {0}")]
     Corrupt(String),
+    /// What this backend does not do (the operator is told what to use instead).
+    #[error("{0}")]
+    Unsupported(&'static str),
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error")]
@@ -409,6 +412,17 @@ impl Store {
     /// Applies the embedded migrations that have not run yet.
     pub async fn migrate(&self) -> StoreResult<()> {
         dispatch!(self, r => r.migrate().await)
+    }
+
+    /// Writes a consistent copy of the whole database to `path` (a new file) while it serves:
+    /// SQLite's `VACUUM INTO`. PostgreSQL is backed up with its own tools (`pg_dump`).
+    pub async fn backup_to(&self, path: &Path) -> StoreResult<()> {
+        match self {
+            Store::Sqlite(r) => r.backup_to(path).await,
+            Store::Postgres(_) => Err(StoreError::Unsupported(
+                "a PostgreSQL catalogue is backed up with pg_dump (see docs/operations.md)",
+            )),
+        }
     }
 
     /// Checks that the database answers.

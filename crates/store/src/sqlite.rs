@@ -174,4 +174,18 @@ impl Repository {
     }
 }
 
+impl Repository {
+    /// `VACUUM INTO`: a consistent snapshot, read on a reader connection, so writers go on.
+    pub async fn backup_to(&self, path: &Path) -> StoreResult<()> {
+        let target = path
+            .to_str()
+            .ok_or(StoreError::Unsupported("a backup path must be UTF-8"))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.read)
+            .await?;
+        Ok(())
+    }
+}
+
 include!("repository.rs");
