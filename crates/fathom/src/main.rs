@@ -119,6 +119,9 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Exits 0 if the server at the configured address answers `GET /healthz` with 200: the
+    /// container image's health check (plain HTTP; the image has no shell or curl).
+    Health,
     /// Prints the effective configuration, secrets redacted.
     Config,
     /// Prints the OpenAPI document of the API (as served at /api/v1/openapi.json).
@@ -253,6 +256,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("{}", fathom_api::openapi().to_pretty_json()?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Health => Ok(if serve::healthy(config.listen) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
         Command::Config => {
             println!("{}", serde_json::to_string_pretty(&config.redacted())?);
             Ok(ExitCode::SUCCESS)

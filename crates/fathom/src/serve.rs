@@ -158,6 +158,31 @@ pub async fn relay_only(store: Store, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether the server listening on `listen` (on this host) answers `GET /healthz` with 200 within
+/// two seconds.
+pub fn healthy(listen: SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let address = match listen.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => {
+            SocketAddr::from(([127, 0, 0, 1], listen.port()))
+        }
+        ip if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, listen.port()))
+        }
+        _ => listen,
+    };
+    let timeout = Duration::from_secs(2);
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&address, timeout) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(timeout));
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let mut status_line = [0_u8; 12];
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_exact(&mut status_line).is_ok()
+        && status_line.starts_with(b"HTTP/1.1 200")
+}
+
 /// How long requests in flight (over TLS; plain HTTP waits for them) and the relay's last batches
 /// may take to finish after SIGTERM.
 const DRAIN: Duration = Duration::from_secs(30);

@@ -1081,6 +1081,19 @@ async fn a_backup_taken_during_writes_restores_a_whole_catalogue() {
         page["total"], 2_000,
         "the index is rebuilt from the restored records"
     );
+    // The image's health check: 0 while the server answers, 1 once it is gone.
+    let address = base.trim_start_matches("http://").to_owned();
+    let health = || {
+        run(
+            fathom(restored.path())
+                .arg("health")
+                .env("FATHOM_LISTEN", &address),
+            b"",
+        )
+        .status
+    };
+    assert!(health().success());
     server.kill().unwrap();
     server.wait().unwrap();
+    assert!(!health().success());
 }
