@@ -10,7 +10,7 @@
 # commands were run there, and .ci/run lints this file with hadolint.
 
 FROM rust:1.95.0-bookworm AS chef
-RUN cargo install cargo-chef --locked --version 0.1.77
+RUN cargo install cargo-chef --locked --version 0.1.78
 WORKDIR /src
 
 FROM chef AS planner
