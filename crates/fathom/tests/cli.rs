@@ -1097,3 +1097,93 @@ async fn a_backup_taken_during_writes_restores_a_whole_catalogue() {
     server.wait().unwrap();
     assert!(!health().success());
 }
+
+/// No secret reaches the log, at the most verbose level: not the bootstrap token, not a token
+/// issued over the API, not a wrong token a client sent, not a webhook's signing secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let bootstrap = "fthm_bootstrap-token-for-the-log-test-0123456789abcdef";
+    let mut server = fathom(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("FATHOM_LOG", "trace")
+        .env("FATHOM_BOOTSTRAP_TOKEN", bootstrap)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut base = None;
+    for _ in 0..300 {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(rest) = text.split("listening on ").nth(1) {
+            base = rest.split_whitespace().next().map(str::to_owned);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let base = base.expect("the server started");
+    let client = http();
+    let user = client
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(bootstrap)
+        .json(&json!({"username": "ana", "role": "editor"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user.status(), 201);
+    let issued: Value = client
+        .post(format!("{base}/api/v1/users/ana/tokens"))
+        .bearer_auth(bootstrap)
+        .json(&json!({"description": "for the log test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let me = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let wrong = "fthm_a-wrong-token-that-must-not-be-logged-0123456789";
+    let refused = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(wrong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let webhook: Value = client
+        .post(format!("{base}/api/v1/webhooks"))
+        .bearer_auth(bootstrap)
+        .json(&json!({"url": "https://hooks.example.org/fathom"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = webhook["secret"].as_str().unwrap().to_owned();
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.lines().count() > 20, "the log is verbose: {text}");
+    assert!(
+        text.contains("authentication"),
+        "the refused token is logged as an event: {text}"
+    );
+    for secret in [
+        bootstrap,
+        &token,
+        wrong,
+        &secret,
+        secret.trim_start_matches("whsec_"),
+    ] {
+        assert!(!text.contains(secret), "{secret} is in the log");
+    }
+}
