@@ -66,6 +66,8 @@ pub struct ApiConfig {
     /// Served over TLS: tell browsers to use HTTPS only (`Strict-Transport-Security`).
     pub strict_transport_security: bool,
     pub rate_limits: RateLimits,
+    /// `/metrics` on this listener too; off when an admin listener ([`admin_app`]) serves it.
+    pub metrics: bool,
 }
 
 impl Default for ApiConfig {
@@ -75,6 +77,7 @@ impl Default for ApiConfig {
             cors_origins: Vec::new(),
             strict_transport_security: false,
             rate_limits: RateLimits::default(),
+            metrics: true,
         }
     }
 }
@@ -133,6 +136,9 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(prometheus::track))
+        .layer(tower::util::option_layer(
+            (!config.metrics).then(|| axum::middleware::from_fn(prometheus::hide)),
+        ))
         .with_state(state)
         .layer(axum::middleware::map_response(problem::ensure_problem))
         .layer(DefaultBodyLimit::max(config.body_limit))
@@ -163,6 +169,18 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
+}
+
+/// The admin listener's application: `/metrics` and the health checks, for an address that is not
+/// public (`admin_listen`).
+pub fn admin_app(state: AppState) -> Router {
+    prometheus::install();
+    Router::new()
+        .route("/metrics", axum::routing::get(prometheus::metrics))
+        .route("/healthz", axum::routing::get(routes::live))
+        .route("/readyz", axum::routing::get(routes::ready))
+        .fallback(not_found)
+        .with_state(state)
 }
 
 /// The span of a request: every log line within it (security events among them) names the request id.

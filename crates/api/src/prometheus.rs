@@ -69,6 +69,18 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
+/// Answers `/metrics` as an address with nothing at it, on a listener that does not serve metrics.
+pub async fn hide(request: Request, next: Next) -> Response {
+    if request.uri().path() == "/metrics" {
+        return crate::problem::Problem::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "no resource at this address",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
 /// The metrics in the Prometheus text format.
 #[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "health",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]

@@ -103,6 +103,7 @@ impl Server {
                 failures_per_address: FAILURES_PER_MINUTE,
                 ..Default::default()
             },
+            metrics: true,
         };
         adapt_config(&mut config);
         let app = fathom_api::app(state, &config);

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 32] = [
+const SETTINGS: [&str; 33] = [
     "listen",
+    "admin_listen",
     "oidc_issuer",
     "oidc_audience",
     "oidc_claim_username",
@@ -53,6 +54,9 @@ const SETTINGS: [&str; 32] = [
 pub struct Config {
     /// The address the server listens on.
     pub listen: SocketAddr,
+    /// A second, private address for `/metrics` and the health checks; when set, the main
+    /// listener no longer serves `/metrics`.
+    pub admin_listen: Option<SocketAddr>,
     /// The TLS certificate chain (PEM); with `tls_key`, the server speaks HTTPS (HTTP/2 and 1.1).
     pub tls_cert: Option<PathBuf>,
     /// The TLS private key (PEM).
@@ -122,6 +126,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: None,
             tls_cert: None,
             tls_key: None,
             data_dir: PathBuf::from("./fathom-data"),

@@ -72,6 +72,21 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         .map(|origin| fathom_api::parse_origin(origin))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|message| anyhow::anyhow!("cors_origins: {message}"))?;
+    let admin = match config.admin_listen {
+        Some(admin_address) => {
+            let admin_listener = tokio::net::TcpListener::bind(admin_address)
+                .await
+                .with_context(|| format!("cannot listen on {admin_address}"))?;
+            let admin_address = admin_listener.local_addr()?;
+            tracing::info!(address = %admin_address, "serving metrics and health checks");
+            eprintln!("Fathom serves /metrics on http://{admin_address}");
+            let admin_app = fathom_api::admin_app(state.clone());
+            Some(tokio::spawn(async move {
+                axum::serve(admin_listener, admin_app).await
+            }))
+        }
+        None => None,
+    };
     let app = fathom_api::app(
         state,
         &ApiConfig {
@@ -84,6 +99,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
                 failures_per_address: config.rate_limit_failures_per_address,
                 trusted_proxies: config.trusted_proxies.clone(),
             },
+            metrics: config.admin_listen.is_none(),
         },
     );
     let tls = match (&config.tls_cert, &config.tls_key) {
@@ -122,6 +138,9 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("server error")?,
+    }
+    if let Some(admin) = admin {
+        admin.abort();
     }
     pruning.abort();
     indexer.abort();

@@ -1187,3 +1187,42 @@ async fn secrets_never_reach_the_log() {
         assert!(!text.contains(secret), "{secret} is in the log");
     }
 }
+
+/// With `admin_listen`, `/metrics` moves to the admin address; the public one answers 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_move_to_the_admin_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = fathom(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("FATHOM_LOG", "info")
+        .env("FATHOM_ADMIN_LISTEN", "127.0.0.1:0")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (base, before) = wait_for_start(&mut server);
+    let admin = before
+        .iter()
+        .find_map(|line| line.split("serves /metrics on ").nth(1))
+        .expect("the admin address is announced")
+        .to_owned();
+    let client = http();
+    let public = client.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+    let metrics = client.get(format!("{admin}/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(metrics.text().await.unwrap().contains("fathom_build_info"));
+    let ready = client.get(format!("{admin}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let api = client
+        .get(format!("{admin}/api/v1/datasets"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.status(),
+        404,
+        "only metrics and health on the admin address"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -3,6 +3,7 @@
 mod datasets;
 mod events;
 mod health;
+pub(crate) use health::{live, ready};
 mod ogcapi;
 mod organisations;
 mod policy;
