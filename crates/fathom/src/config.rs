@@ -94,7 +94,7 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// When set and no admin exists, the server creates the user `admin` holding this token.
     pub bootstrap_token: Option<String>,
-    /// `text` or `json` log lines on standard error.
+    /// `auto` (text on a terminal, else JSON), `text` or `json` log lines on standard error.
     pub log_format: LogFormat,
     /// RabbitMQ to publish events to (`amqp://user:password@host:5672/%2f`); none when absent.
     pub amqp_url: Option<String>,
@@ -118,6 +118,8 @@ pub struct Config {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Text on a terminal, JSON lines otherwise (a container, a pipe, a file).
+    Auto,
     Text,
     Json,
 }
@@ -148,7 +150,7 @@ impl Default for Config {
             rate_limit_failures_per_address: fathom_api::RateLimits::default().failures_per_address,
             trusted_proxies: Vec::new(),
             bootstrap_token: None,
-            log_format: LogFormat::Text,
+            log_format: LogFormat::Auto,
             amqp_url: None,
             amqp_exchange: fathom_events::DEFAULT_EXCHANGE.to_owned(),
             nats_url: None,
@@ -335,7 +337,7 @@ mod tests {
                 PathBuf::from("/from/flag"),
                 "flag over env"
             );
-            assert_eq!(config.log_format, LogFormat::Text, "default");
+            assert_eq!(config.log_format, LogFormat::Auto, "default");
             Ok(())
         });
     }

@@ -559,8 +559,14 @@ fn init_logging(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+    let json = match format {
+        LogFormat::Auto => !std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        LogFormat::Text => false,
+        LogFormat::Json => true,
+    };
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
     }
 }

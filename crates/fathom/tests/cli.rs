@@ -1177,6 +1177,23 @@ async fn secrets_never_reach_the_log() {
         text.contains("authentication"),
         "the refused token is logged as an event: {text}"
     );
+    // Not on a terminal: JSON lines, and a request's lines name its request id.
+    let events: Vec<Value> = text
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(events.len() > 20, "JSON log lines: {text}");
+    let refused_line = events
+        .iter()
+        .find(|event| event.to_string().contains("authentication_failed"))
+        .expect("the refused token's event");
+    assert!(
+        refused_line["span"]["request_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36),
+        "{refused_line}"
+    );
     for secret in [
         bootstrap,
         &token,
