@@ -183,19 +183,40 @@ pub fn admin_app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The span of a request: every log line within it (security events among them) names the request id.
+/// The span of a request: every log line within it (security events among them) names the request
+/// id; with traces exported, it continues the trace of the request's W3C `traceparent`.
 fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
     let request_id = request
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
         method = %request.method(),
         path = %request.uri().path(),
         request_id,
-    )
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&TraceHeaders(request.headers()))
+    });
+    // Without an exporter there is no trace to join: nothing to do.
+    let _ = span.set_parent(parent);
+    span
+}
+
+/// A request's headers, as OpenTelemetry's propagators read them.
+struct TraceHeaders<'a>(&'a axum::http::HeaderMap);
+
+impl opentelemetry::propagation::Extractor for TraceHeaders<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|name| name.as_str()).collect()
+    }
 }
 
 async fn not_found() -> Problem {

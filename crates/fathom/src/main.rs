@@ -5,6 +5,7 @@ mod config;
 mod demo;
 mod ndjson;
 mod serve;
+mod telemetry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ use fathom_service::{Identity, NewUser, OnError, Store};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::config::{Config, LogFormat, Overrides};
+use crate::config::{Config, Overrides};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -230,7 +231,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(config.log_format);
+    // The process's one TLS provider (ring), for every client it makes: OIDC, webhooks, the OTLP
+    // exporter, brokers over TLS.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let telemetry = telemetry::Telemetry::init(config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -241,7 +245,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command, config)) {
+    let outcome = runtime.block_on(run(cli.command, config));
+    telemetry.shutdown();
+    match outcome {
         Ok(code) => code,
         Err(error) => {
             eprintln!("fathom: {error:#}");
@@ -551,22 +557,4 @@ fn parse_membership(raw: &str) -> Result<Membership, String> {
         organisation: Slug::parse(organisation)?,
         role: OrganisationRole::parse(role)?,
     })
-}
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FATHOM_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let json = match format {
-        LogFormat::Auto => !std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        LogFormat::Text => false,
-        LogFormat::Json => true,
-    };
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
 }

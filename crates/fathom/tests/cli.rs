@@ -1243,3 +1243,72 @@ async fn metrics_move_to_the_admin_listener() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// With `OTEL_EXPORTER_OTLP_ENDPOINT`, a request's spans reach an OTLP/HTTP receiver, in the trace
+/// that the request's W3C `traceparent` named, from the service `OTEL_SERVICE_NAME`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_reach_an_otlp_receiver_in_the_callers_trace() {
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let receiver = {
+        let received = Arc::clone(&received);
+        axum::Router::new().route(
+            "/v1/traces",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let received = Arc::clone(&received);
+                async move {
+                    received.lock().unwrap().push(body.to_vec());
+                    axum::http::StatusCode::OK
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let collector = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = fathom(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("FATHOM_LOG", "info")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &collector)
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .env("OTEL_SERVICE_NAME", "fathom-under-test")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (base, _) = wait_for_start(&mut server);
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let response = http()
+        .get(format!("{base}/api/v1/datasets"))
+        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let trace_bytes: Vec<u8> = (0..trace_id.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&trace_id[i..i + 2], 16).unwrap())
+        .collect();
+    let contains =
+        |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
+    let mut exported = false;
+    for _ in 0..100 {
+        exported = received
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|body| contains(body, &trace_bytes) && contains(body, b"fathom-under-test"));
+        if exported {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        exported,
+        "no span of the caller's trace reached the receiver ({} exports)",
+        received.lock().unwrap().len()
+    );
+}

@@ -1,0 +1,91 @@
+//! Logs on standard error and, when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+//! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, traces exported by OTLP/HTTP: the standard `OTEL_*`
+//! variables (service name, resource attributes, batch delays) are honoured, and the W3C
+//! `traceparent` of incoming requests continues their trace.
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::config::LogFormat;
+
+/// What must be flushed before the process ends.
+#[derive(Debug)]
+pub struct Telemetry {
+    traces: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Installs the logger (and the trace exporter when configured).
+    pub fn init(format: LogFormat) -> Self {
+        let filter =
+            tracing_subscriber::EnvFilter::try_from_env("FATHOM_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")
+            });
+        let json = match format {
+            LogFormat::Auto => !std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            LogFormat::Text => false,
+            LogFormat::Json => true,
+        };
+        let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+        let logs = if json {
+            logs.json().boxed()
+        } else {
+            logs.boxed()
+        };
+        let traces = exporter_configured()
+            .then(tracer_provider)
+            .and_then(|built| {
+                built
+                    .map_err(|error| eprintln!("fathom: cannot export traces: {error}"))
+                    .ok()
+            });
+        let exporting = traces
+            .as_ref()
+            .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer("fathom")));
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(logs)
+            .with(exporting)
+            .init();
+        Self { traces }
+    }
+
+    /// Sends the spans still buffered.
+    pub fn shutdown(self) {
+        if let Some(provider) = self.traces
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("fathom: cannot flush traces: {error}");
+        }
+    }
+}
+
+fn exporter_configured() -> bool {
+    [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|name| std::env::var(name).is_ok_and(|value| !value.is_empty()))
+}
+
+/// Spans batched and sent by OTLP/HTTP (protobuf) to the configured endpoint.
+fn tracer_provider() -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .build()?;
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "fathom".into()))
+        .build();
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .build();
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    Ok(provider)
+}
