@@ -1,6 +1,6 @@
 //! Prometheus metrics at `/metrics`: requests by route template, method and status class (count and
-//! latency), requests in flight, the search index's lag and size, the outbox's backlog per event
-//! target, build information. Labels are
+//! latency), requests in flight, the database's pools and operation latency, the search index's lag
+//! and size, the outbox's backlog per event target, build information. Labels are
 //! low-cardinality by construction: a route template, never a path or a user.
 
 use std::sync::OnceLock;
@@ -19,6 +19,11 @@ const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Seconds: from 50 µs (a point read on SQLite) to five seconds.
+const DB_BUCKETS: [f64; 14] = [
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0,
+];
+
 /// The process's recorder, installed once (several apps in one process share it, as tests do).
 fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -28,6 +33,12 @@ fn handle() -> &'static PrometheusHandle {
                 Matcher::Full("fathom_http_request_duration_seconds".into()),
                 &LATENCY_BUCKETS,
             )
+            .and_then(|builder| {
+                builder.set_buckets_for_metric(
+                    Matcher::Full(fathom_service::DB_OPERATION_SECONDS.into()),
+                    &DB_BUCKETS,
+                )
+            })
             .map(PrometheusBuilder::build_recorder)
             .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
         let handle = recorder.handle();
@@ -89,6 +100,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         metrics::gauge!("fathom_search_lag_changes").set(lag as f64);
     }
     metrics::gauge!("fathom_search_documents").set(state.search.documents() as f64);
+    for pool in state.catalogue.database_pools() {
+        let busy = (pool.size as usize).saturating_sub(pool.idle);
+        metrics::gauge!("fathom_db_pool_connections", "pool" => pool.pool, "state" => "busy")
+            .set(busy as f64);
+        metrics::gauge!("fathom_db_pool_connections", "pool" => pool.pool, "state" => "idle")
+            .set(pool.idle as f64);
+    }
     for target in state.events.targets().await.unwrap_or_default() {
         metrics::gauge!("fathom_outbox_pending_events", "target" => target.target.clone())
             .set(target.pending as f64);

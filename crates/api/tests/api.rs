@@ -2412,6 +2412,25 @@ async fn metrics_count_requests_by_route_template(db: TestStore) {
         !text.contains(&uuid_like().to_string()),
         "no path, only route templates, in the labels"
     );
+    // The database: its pools, and how long each operation takes (by operation, never by record).
+    let pool = if server.db.url().is_some() {
+        "shared"
+    } else {
+        "read"
+    };
+    assert!(
+        text.contains(&format!(
+            r#"fathom_db_pool_connections{{pool="{pool}",state="idle"}}"#
+        )),
+        "{text}"
+    );
+    assert!(
+        value(r#"fathom_db_operation_duration_seconds_count{operation="dataset_json"}"#) >= 3.0,
+        "the three reads were timed"
+    );
+    assert!(text.contains(
+        r#"fathom_db_operation_duration_seconds_bucket{operation="dataset_json",le="0.00005"}"#
+    ));
 }
 
 /// The AsyncAPI document lists every event type; readiness and metrics report a target that cannot

@@ -9,8 +9,8 @@ use fathom_model::{
     Subject, ValidationErrors, decode_json, decode_value,
 };
 use fathom_store::{
-    DatasetFilter, EntityType, Operation, PageRequest, Readable, RecordJson, RecordKey, Revision,
-    Store, StoreError,
+    DatasetFilter, EntityType, Operation, PageRequest, PoolStatus, Readable, RecordJson, RecordKey,
+    Revision, Store, StoreError,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -68,6 +68,11 @@ impl Catalogue {
     /// The security policy labels are parsed and decided against.
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// How the database's connection pools are used (metrics).
+    pub fn database_pools(&self) -> Vec<PoolStatus> {
+        self.store.pools()
     }
 
     /// Checks that the database answers (readiness).

@@ -29,6 +29,7 @@ pub use search::Search;
 pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, Webhooks};
 
 pub use fathom_store::{
-    Change, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, Position,
-    RecordJson, RecordKey, Revision, Store, StoreError, TokenSummary, User, now,
+    Change, DB_OPERATION_SECONDS, DatasetFilter, EntityType, IdempotencyClaim, Operation,
+    PageRequest, PoolStatus, Position, RecordJson, RecordKey, Revision, Store, StoreError,
+    TokenSummary, User, now,
 };

@@ -379,13 +379,30 @@ pub enum Store {
     Postgres(postgres::Repository),
 }
 
+/// Calls the backend's method, timing it as `fathom_db_operation_duration_seconds{operation}`.
 macro_rules! dispatch {
-    ($self:ident, $repo:ident => $call:expr) => {
-        match $self {
-            Store::Sqlite($repo) => $call,
-            Store::Postgres($repo) => $call,
-        }
-    };
+    ($self:ident, $repo:ident => $r:ident . $method:ident ( $($arg:expr),* $(,)? ) .await) => {{
+        let started = std::time::Instant::now();
+        let result = match $self {
+            Store::Sqlite($repo) => $r.$method($($arg),*).await,
+            Store::Postgres($repo) => $r.$method($($arg),*).await,
+        };
+        metrics::histogram!(DB_OPERATION_SECONDS, "operation" => stringify!($method))
+            .record(started.elapsed().as_secs_f64());
+        result
+    }};
+}
+
+/// The histogram of the time each store operation takes, by operation (its method's name).
+pub const DB_OPERATION_SECONDS: &str = "fathom_db_operation_duration_seconds";
+
+/// A connection pool's use, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// `read` and `write` on SQLite; `shared` on PostgreSQL, whose one pool serves both.
+    pub pool: &'static str,
+    pub size: u32,
+    pub idle: usize,
 }
 
 impl Store {
@@ -422,6 +439,14 @@ impl Store {
             Store::Postgres(_) => Err(StoreError::Unsupported(
                 "a PostgreSQL catalogue is backed up with pg_dump (see docs/operations.md)",
             )),
+        }
+    }
+
+    /// How the connection pools are used now.
+    pub fn pools(&self) -> Vec<PoolStatus> {
+        match self {
+            Store::Sqlite(r) => r.pools(),
+            Store::Postgres(r) => r.pools(),
         }
     }
 

@@ -57,4 +57,15 @@ impl Repository {
     }
 }
 
+impl Repository {
+    /// One pool serves reads and writes.
+    pub fn pools(&self) -> Vec<crate::PoolStatus> {
+        vec![crate::PoolStatus {
+            pool: "shared",
+            size: self.read.size(),
+            idle: self.read.num_idle(),
+        }]
+    }
+}
+
 include!("repository.rs");

@@ -175,6 +175,17 @@ impl Repository {
 }
 
 impl Repository {
+    pub fn pools(&self) -> Vec<crate::PoolStatus> {
+        [("read", &self.read), ("write", &self.write)]
+            .into_iter()
+            .map(|(pool, connections)| crate::PoolStatus {
+                pool,
+                size: connections.size(),
+                idle: connections.num_idle(),
+            })
+            .collect()
+    }
+
     /// `VACUUM INTO`: a consistent snapshot, read on a reader connection, so writers go on.
     pub async fn backup_to(&self, path: &Path) -> StoreResult<()> {
         let target = path
