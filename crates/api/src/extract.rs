@@ -64,7 +64,7 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
         let token = bearer_token(parts).ok_or(ServiceError::Unauthenticated)?;
-        Ok(Self(state.identity.authenticate(token).await?))
+        Ok(Self(authenticated(state, token).await?))
     }
 }
 
@@ -88,8 +88,15 @@ impl FromRequestParts<AppState> for Reader {
             return Ok(Self(None));
         }
         let token = bearer_token(parts).ok_or(ServiceError::Unauthenticated)?;
-        Ok(Self(Some(state.identity.authenticate(token).await?)))
+        Ok(Self(Some(authenticated(state, token).await?)))
     }
+}
+
+/// The principal of a bearer token, named (by user id) in the request's span.
+async fn authenticated(state: &AppState, token: &str) -> Result<Principal, Problem> {
+    let principal = state.identity.authenticate(token).await?;
+    tracing::Span::current().record("principal", tracing::field::display(principal.user_id));
+    Ok(principal)
 }
 
 fn bearer_token(parts: &Parts) -> Option<&str> {

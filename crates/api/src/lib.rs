@@ -197,6 +197,9 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
         method = %request.method(),
         path = %request.uri().path(),
         request_id,
+        // Known once routed and authenticated (`prometheus::track`, `extract`).
+        route = tracing::field::Empty,
+        principal = tracing::field::Empty,
     );
     let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.extract(&TraceHeaders(request.headers()))

@@ -54,12 +54,13 @@ pub fn install() {
     handle();
 }
 
-/// Counts and times every request by its route template.
+/// Counts and times every request by its route template (and names it in the request's span).
 pub async fn track(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    tracing::Span::current().record("route", route.as_str());
     let method = request.method().as_str().to_owned();
     let in_flight = metrics::gauge!("fathom_http_requests_in_flight");
     in_flight.increment(1.0);

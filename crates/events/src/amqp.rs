@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
-use lapin::types::FieldTable;
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::{
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
 };
 
-use crate::{CONTENT_TYPE, Envelope, PublishError};
+use crate::{CONTENT_TYPE, Envelope, PublishError, TRACEPARENT};
 
 /// The exchange events are published to unless configured otherwise.
 pub const DEFAULT_EXCHANGE: &str = "fathom.events";
@@ -65,7 +65,15 @@ impl AmqpTarget {
         };
         let mut confirms = Vec::with_capacity(events.len());
         for event in events {
+            let mut headers = FieldTable::default();
+            if let Some(traceparent) = &event.traceparent {
+                headers.insert(
+                    TRACEPARENT.into(),
+                    AMQPValue::LongString(traceparent.as_str().into()),
+                );
+            }
             let properties = BasicProperties::default()
+                .with_headers(headers)
                 .with_delivery_mode(PERSISTENT)
                 .with_content_type(CONTENT_TYPE.into())
                 .with_message_id(event.id.as_str().into())

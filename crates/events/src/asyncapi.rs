@@ -142,6 +142,8 @@ fn cloud_event_schema(entity: &str) -> Value {
             "datacontenttype": {"const": "application/json"},
             "sequence": {"type": "string", "pattern": "^[0-9]{20}$",
                 "description": "The record's revision after the change, zero-padded (CloudEvents sequence extension)."},
+            "traceparent": {"type": "string",
+                "description": "The W3C trace context of the request that made the change, when the server exports traces (distributed-tracing extension; also the `traceparent` header)."},
             "data": {"type": "object", "required": ["id", "revision"], "properties": data},
         },
     })

@@ -17,6 +17,8 @@ pub struct Envelope {
     pub subject: String,
     /// The event's data alone, for targets that filter on it.
     pub data: Box<RawValue>,
+    /// The W3C trace context of the change, for the broker's or the receiver's headers too.
+    pub traceparent: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -33,6 +35,9 @@ struct CloudEvent<'a> {
     /// The sequence extension: the subject's revision, zero-padded so that text order is number
     /// order, as the extension requires.
     sequence: String,
+    /// The distributed-tracing extension: the trace of the request that made the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    traceparent: Option<&'a str>,
     data: &'a RawValue,
 }
 
@@ -50,6 +55,7 @@ impl Envelope {
             time: event.time.format(&Rfc3339).unwrap_or_default(),
             datacontenttype: "application/json",
             sequence: format!("{:020}", event.sequence),
+            traceparent: event.traceparent.as_deref(),
             data: &event.data,
         };
         // Serialising strings and already-valid JSON cannot fail.
@@ -59,6 +65,7 @@ impl Envelope {
             event_type: event.event_type.clone(),
             subject,
             data: event.data.clone(),
+            traceparent: event.traceparent.clone(),
             body,
         }
     }
@@ -81,6 +88,7 @@ mod tests {
             sequence: 3,
             time: datetime!(2026-11-25 21:00:00.5 UTC),
             data: RawValue::from_string(r#"{"title":"CTD"}"#.into()).unwrap(),
+            traceparent: Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into()),
         };
         let envelope = Envelope::new("/fathom", &event);
         let json: serde_json::Value = serde_json::from_slice(&envelope.body).unwrap();
@@ -92,5 +100,9 @@ mod tests {
         assert_eq!(json["time"], "2026-11-25T21:00:00.5Z");
         assert_eq!(json["sequence"], "00000000000000000003");
         assert_eq!(json["data"]["title"], "CTD");
+        assert_eq!(
+            json["traceparent"],
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        );
     }
 }

@@ -28,6 +28,9 @@ pub use webhook::{
     secret_key, sign, type_matches,
 };
 
+/// The header (AMQP, NATS, HTTP) carrying an event's W3C trace context.
+pub const TRACEPARENT: &str = "traceparent";
+
 /// Why a batch did not reach a target. The relay retries it with backoff; nothing is lost.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {

@@ -8,7 +8,7 @@ use async_nats::{ConnectOptions, HeaderMap, header::NATS_MESSAGE_ID};
 use bytes::Bytes;
 use fathom_model::EVENT_TYPE_PREFIX;
 
-use crate::{Envelope, PublishError};
+use crate::{Envelope, PublishError, TRACEPARENT};
 
 /// The stream and subject prefix used unless configured otherwise.
 pub const DEFAULT_STREAM: &str = "FATHOM_EVENTS";
@@ -72,6 +72,9 @@ impl NatsTarget {
         for event in events {
             let mut headers = HeaderMap::new();
             headers.insert(NATS_MESSAGE_ID, event.id.as_str());
+            if let Some(traceparent) = &event.traceparent {
+                headers.insert(TRACEPARENT, traceparent.as_str());
+            }
             let subject = Self::subject(&self.prefix, &event.event_type);
             let ack = context
                 .publish_with_headers(subject, headers, Bytes::copy_from_slice(&event.body))

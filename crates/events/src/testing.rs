@@ -105,6 +105,17 @@ impl TestQueue {
         }
     }
 
+    /// A text header of a delivery.
+    pub fn header(delivery: &lapin::message::Delivery, name: &str) -> Option<String> {
+        let headers = delivery.properties.headers().as_ref()?;
+        match headers.inner().get(name)? {
+            lapin::types::AMQPValue::LongString(text) => {
+                Some(String::from_utf8_lossy(text.as_bytes()).into_owned())
+            }
+            _ => None,
+        }
+    }
+
     /// Removes the queue and the exchange.
     pub async fn close(self) {
         let _ = self

@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use serde_json::value::RawValue;
 use sha2::Sha256;
 
-use crate::{CONTENT_TYPE, Envelope, Partial, PublishError};
+use crate::{CONTENT_TYPE, Envelope, Partial, PublishError, TRACEPARENT};
 
 pub const WEBHOOK_ID_HEADER: &str = "webhook-id";
 pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
@@ -99,9 +99,11 @@ impl WebhookTarget {
     pub async fn deliver(&self, event: &Envelope) -> Result<(), PublishError> {
         let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
         let signature = sign(&self.key, &event.id, timestamp, &event.body);
-        let response = self
-            .client
-            .post(&self.url)
+        let mut request = self.client.post(&self.url);
+        if let Some(traceparent) = &event.traceparent {
+            request = request.header(TRACEPARENT, traceparent);
+        }
+        let response = request
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
             .header(WEBHOOK_ID_HEADER, &event.id)
             .header(TIMESTAMP_HEADER, timestamp.to_string())

@@ -87,5 +87,23 @@ fn tracer_provider() -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBu
         .build();
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_tracer_provider(provider.clone());
+    fathom_store::trace::read_traceparent_with(current_traceparent);
     Ok(provider)
+}
+
+/// The W3C `traceparent` of the current span, for the events of the changes made in it.
+fn current_traceparent() -> Option<String> {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let context = tracing::Span::current().context();
+    let span = context.span();
+    let current = span.span_context();
+    current.is_valid().then(|| {
+        format!(
+            "00-{}-{}-{:02x}",
+            current.trace_id(),
+            current.span_id(),
+            current.trace_flags().to_u8()
+        )
+    })
 }

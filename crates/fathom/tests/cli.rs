@@ -1244,8 +1244,10 @@ async fn metrics_move_to_the_admin_listener() {
     server.wait().unwrap();
 }
 
-/// With `OTEL_EXPORTER_OTLP_ENDPOINT`, a request's spans reach an OTLP/HTTP receiver, in the trace
-/// that the request's W3C `traceparent` named, from the service `OTEL_SERVICE_NAME`.
+/// With `OTEL_EXPORTER_OTLP_ENDPOINT`, a request's spans (the request's, with its route template,
+/// and its store operations') reach an OTLP/HTTP receiver, in the trace that the request's W3C
+/// `traceparent` named, from the service `OTEL_SERVICE_NAME`; the events of the changes it makes
+/// carry that trace to the broker.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn traces_reach_an_otlp_receiver_in_the_callers_trace() {
     use std::sync::{Arc, Mutex};
@@ -1267,10 +1269,18 @@ async fn traces_reach_an_otlp_receiver_in_the_callers_trace() {
     let collector = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, receiver).await });
 
+    let queue = TestQueue::bind(false)
+        .await
+        .expect("RabbitMQ must run on this machine");
+    let mut deliveries = queue.deliveries().await.unwrap();
+    let token = "fthm_bootstrap-token-for-the-trace-test-0123456789";
     let dir = tempfile::tempdir().unwrap();
     let mut server = fathom(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("FATHOM_LOG", "info")
+        .env("FATHOM_BOOTSTRAP_TOKEN", token)
+        .env("FATHOM_AMQP_URL", amqp_url())
+        .env("FATHOM_AMQP_EXCHANGE", &queue.exchange)
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", &collector)
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
         .env("OTEL_SERVICE_NAME", "fathom-under-test")
@@ -1280,12 +1290,12 @@ async fn traces_reach_an_otlp_receiver_in_the_callers_trace() {
     let (base, _) = wait_for_start(&mut server);
     let trace_id = "0af7651916cd43dd8448eb211c80319c";
     let response = http()
-        .get(format!("{base}/api/v1/datasets"))
+        .get(format!("{base}/api/v1/datasets/no-such-dataset"))
         .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(response.status(), 404);
     let trace_bytes: Vec<u8> = (0..trace_id.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&trace_id[i..i + 2], 16).unwrap())
@@ -1294,16 +1304,44 @@ async fn traces_reach_an_otlp_receiver_in_the_callers_trace() {
         |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
     let mut exported = false;
     for _ in 0..100 {
-        exported = received
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|body| contains(body, &trace_bytes) && contains(body, b"fathom-under-test"));
+        // The request's span (named by its route template) and the store operation's span below it.
+        exported = received.lock().unwrap().iter().any(|body| {
+            contains(body, &trace_bytes)
+                && contains(body, b"fathom-under-test")
+                && contains(body, b"/api/v1/datasets/{key}")
+                && contains(body, b"dataset_json")
+        });
         if exported {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // A change made in the trace carries it into its event: the CloudEvent and the AMQP header.
+    let created = http()
+        .post(format!("{base}/api/v1/organisations"))
+        .bearer_auth(token)
+        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
+        .json(&json!({"slug": "cmre", "name": "CMRE", "nation": "ITA"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let delivery = TestQueue::next(&mut deliveries, Duration::from_secs(30))
+        .await
+        .expect("the organisation's event");
+    let event: Value = serde_json::from_slice(&delivery.data).unwrap();
+    let traceparent = event["traceparent"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        traceparent.starts_with(&format!("00-{trace_id}-")),
+        "{event}"
+    );
+    assert_eq!(
+        TestQueue::header(&delivery, "traceparent").as_deref(),
+        Some(traceparent.as_str())
+    );
+    queue.close().await;
+
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(

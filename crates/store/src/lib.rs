@@ -9,6 +9,7 @@ mod postgres;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod trace;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -250,6 +251,8 @@ pub struct OutboxEvent {
     pub sequence: i64,
     pub time: OffsetDateTime,
     pub data: Box<serde_json::value::RawValue>,
+    /// The W3C `traceparent` of the request that made the change, when traces were exported.
+    pub traceparent: Option<String>,
 }
 
 /// A delivery target as the outbox knows it: how far it has got, who relays to it, what waits.
@@ -379,14 +382,22 @@ pub enum Store {
     Postgres(postgres::Repository),
 }
 
-/// Calls the backend's method, timing it as `fathom_db_operation_duration_seconds{operation}`.
+/// Calls the backend's method in a span `db` naming the operation, and times it as
+/// `fathom_db_operation_duration_seconds{operation}`.
 macro_rules! dispatch {
     ($self:ident, $repo:ident => $r:ident . $method:ident ( $($arg:expr),* $(,)? ) .await) => {{
         let started = std::time::Instant::now();
-        let result = match $self {
-            Store::Sqlite($repo) => $r.$method($($arg),*).await,
-            Store::Postgres($repo) => $r.$method($($arg),*).await,
-        };
+        let span = tracing::info_span!("db", operation = stringify!($method));
+        let result = tracing::Instrument::instrument(
+            async {
+                match $self {
+                    Store::Sqlite($repo) => $r.$method($($arg),*).await,
+                    Store::Postgres($repo) => $r.$method($($arg),*).await,
+                }
+            },
+            span,
+        )
+        .await;
         metrics::histogram!(DB_OPERATION_SECONDS, "operation" => stringify!($method))
             .record(started.elapsed().as_secs_f64());
         result

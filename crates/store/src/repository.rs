@@ -366,7 +366,7 @@ impl Repository {
 
     pub async fn events_after(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>> {
         let rows = sqlx::query(
-            "SELECT seq, event_id, event_type, entity_id, revision, recorded_at, event_data FROM change_feed \
+            "SELECT seq, event_id, event_type, entity_id, revision, recorded_at, event_data, event_traceparent FROM change_feed \
              WHERE seq > $1 AND event_data IS NOT NULL ORDER BY seq LIMIT $2",
         )
         .bind(after_seq)
@@ -384,6 +384,7 @@ impl Repository {
                     sequence: row.try_get("revision")?,
                     time: row.try_get("recorded_at")?,
                     data: RawValue::from_string(data).map_err(|e| StoreError::Corrupt(format!("an event's data: {e}")))?,
+                    traceparent: row.try_get("event_traceparent")?,
                 })
             })
             .collect()
@@ -911,8 +912,10 @@ async fn record_changes(tx: &mut Tx, entity_type: EntityType, operation: Operati
     });
     query.build().execute(&mut **tx).await?;
     lock_change_feed(tx).await?;
+    let traceparent = crate::trace::current_traceparent();
     let mut query = QueryBuilder::<Db>::new(
-        "INSERT INTO change_feed (entity_type, entity_id, revision, operation, recorded_at, event_id, event_type, event_data) ",
+        "INSERT INTO change_feed (entity_type, entity_id, revision, operation, recorded_at, event_id, event_type, event_data, \
+         event_traceparent) ",
     );
     query.push_values(changes.iter().zip(&events), |mut row, (change, event)| {
         row.push_bind(entity_type.as_str())
@@ -922,7 +925,8 @@ async fn record_changes(tx: &mut Tx, entity_type: EntityType, operation: Operati
             .push_bind(db_time(change.at))
             .push_bind(Uuid::now_v7())
             .push_bind(event.event_type.as_str())
-            .push_bind(event.data.as_str());
+            .push_bind(event.data.as_str())
+            .push_bind(traceparent.as_deref());
     });
     query.build().execute(&mut **tx).await?;
     Ok(())
