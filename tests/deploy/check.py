@@ -1,8 +1,8 @@
 """Consistency of the deployment files with the code (run by .ci/run):
 
 - every metric the alerts and the Grafana dashboard use is one the code records;
-- every FATHOM_* setting the Kubernetes ConfigMap and the compose file set is a setting of
-  `fathom config`;
+- every FATHOM_* variable the Kubernetes ConfigMap and the compose file set is a setting of
+  `fathom config` (OTEL_* ones are OpenTelemetry's);
 - every file the compose file mounts exists.
 
 usage: python tests/deploy/check.py path/to/fathom
@@ -37,6 +37,8 @@ configmap = yaml.safe_load((root / "deploy/kubernetes/configmap.yaml").read_text
 compose = yaml.safe_load((root / "deploy/compose.yaml").read_text())
 names = set(configmap) | set(compose["x-fathom"]["environment"])
 for name in sorted(names):
+    if name.startswith("OTEL_"):
+        continue  # OpenTelemetry's own variables (docs/configuration.md)
     if not name.startswith("FATHOM_") or name[len("FATHOM_"):].lower() not in settings:
         problems.append(f"{name} is not a Fathom setting")
 

@@ -184,7 +184,8 @@ pub fn admin_app(state: AppState) -> Router {
 }
 
 /// The span of a request: every log line within it (security events among them) names the request
-/// id; with traces exported, it continues the trace of the request's W3C `traceparent`.
+/// id; with traces exported, it continues the trace of the request's W3C `traceparent`, and its log
+/// lines name the trace id too.
 fn request_span(request: &axum::extract::Request) -> tracing::Span {
     use tracing_opentelemetry::OpenTelemetrySpanExt;
     let request_id = request
@@ -200,12 +201,19 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
         // Known once routed and authenticated (`prometheus::track`, `extract`).
         route = tracing::field::Empty,
         principal = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
     );
     let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.extract(&TraceHeaders(request.headers()))
     });
-    // Without an exporter there is no trace to join: nothing to do.
-    let _ = span.set_parent(parent);
+    // Without an exporter there is no trace to join or to name: nothing to do.
+    if span.set_parent(parent).is_ok() {
+        use opentelemetry::trace::TraceContextExt;
+        let trace_id = span.context().span().span_context().trace_id();
+        if trace_id != opentelemetry::trace::TraceId::INVALID {
+            span.record("trace_id", tracing::field::display(trace_id));
+        }
+    }
     span
 }
 

@@ -167,7 +167,11 @@ impl Relay {
                 .collect();
             // A batch ends well inside the lease, which is renewed between batches.
             let budget = self.config.publish_timeout.min(self.config.lease / 3);
-            let (delivered, failed) = match target.publish(&envelopes, budget).await {
+            let publishing =
+                tracing::info_span!("publish", target = %name, events = envelopes.len());
+            let published =
+                tracing::Instrument::instrument(target.publish(&envelopes, budget), publishing);
+            let (delivered, failed) = match published.await {
                 Ok(confirmed) => (confirmed, None),
                 Err(partial) => (partial.delivered, Some(partial.error)),
             };

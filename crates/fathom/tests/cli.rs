@@ -550,6 +550,26 @@ async fn kill_9_of_the_server_loses_no_acknowledged_write() {
     restarted.wait().unwrap();
 }
 
+/// Waits until the log file has a line with `marker`; returns the word after it (the server's address
+/// after "listening on ").
+async fn wait_for_log(log: &Path, marker: &str) -> String {
+    for _ in 0..300 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(rest) = text.split(marker).nth(1) {
+            return rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no {marker:?} in {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
 /// Reads the server's standard error until it says where it listens; returns the address and the
 /// lines before.
 fn wait_for_start(server: &mut Child) -> (String, Vec<String>) {
@@ -1112,16 +1132,7 @@ async fn secrets_never_reach_the_log() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let mut base = None;
-    for _ in 0..300 {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(rest) = text.split("listening on ").nth(1) {
-            base = rest.split_whitespace().next().map(str::to_owned);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let base = base.expect("the server started");
+    let base = wait_for_log(&log, "listening on ").await;
     let client = http();
     let user = client
         .post(format!("{base}/api/v1/users"))
@@ -1275,19 +1286,20 @@ async fn traces_reach_an_otlp_receiver_in_the_callers_trace() {
     let mut deliveries = queue.deliveries().await.unwrap();
     let token = "fthm_bootstrap-token-for-the-trace-test-0123456789";
     let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
     let mut server = fathom(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("FATHOM_LOG", "info")
+        .env("FATHOM_LOG", "debug,sqlx=warn")
         .env("FATHOM_BOOTSTRAP_TOKEN", token)
         .env("FATHOM_AMQP_URL", amqp_url())
         .env("FATHOM_AMQP_EXCHANGE", &queue.exchange)
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", &collector)
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
         .env("OTEL_SERVICE_NAME", "fathom-under-test")
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let (base, _) = wait_for_start(&mut server);
+    let base = wait_for_log(&log, "listening on ").await;
     let trace_id = "0af7651916cd43dd8448eb211c80319c";
     let response = http()
         .get(format!("{base}/api/v1/datasets/no-such-dataset"))
@@ -1302,21 +1314,6 @@ async fn traces_reach_an_otlp_receiver_in_the_callers_trace() {
         .collect();
     let contains =
         |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
-    let mut exported = false;
-    for _ in 0..100 {
-        // The request's span (named by its route template) and the store operation's span below it.
-        exported = received.lock().unwrap().iter().any(|body| {
-            contains(body, &trace_bytes)
-                && contains(body, b"fathom-under-test")
-                && contains(body, b"/api/v1/datasets/{key}")
-                && contains(body, b"dataset_json")
-        });
-        if exported {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-
     // A change made in the trace carries it into its event: the CloudEvent and the AMQP header.
     let created = http()
         .post(format!("{base}/api/v1/organisations"))
@@ -1342,6 +1339,36 @@ async fn traces_reach_an_otlp_receiver_in_the_callers_trace() {
     );
     queue.close().await;
 
+    let mut exported = false;
+    for _ in 0..100 {
+        // The requests' spans (named by their route templates), the use cases' and the store
+        // operations' below them.
+        // (Batches may split them: each must be in an export of the caller's trace.)
+        let bodies = received.lock().unwrap().clone();
+        let traced: Vec<&Vec<u8>> = bodies
+            .iter()
+            .filter(|body| contains(body, &trace_bytes) && contains(body, b"fathom-under-test"))
+            .collect();
+        exported = [
+            &b"/api/v1/datasets/{key}"[..],
+            b"dataset_json",
+            b"create_organisation",
+            b"insert_organisation",
+        ]
+        .iter()
+        .all(|name| traced.iter().any(|body| contains(body, name)));
+        if exported {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The log lines of a traced request name its trace.
+    let traced_line = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .any(|line| line["span"]["trace_id"] == trace_id);
+    assert!(traced_line, "a log line with the trace id");
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(
