@@ -1,4 +1,5 @@
-//! `fathom restore`: a backup made by `fathom backup` put in place of the embedded database.
+//! `fathom restore`: a backup made by `fathom backup` put in place of the embedded database, with
+//! the security policy it carries.
 
 use std::path::Path;
 
@@ -7,10 +8,18 @@ use fathom_service::Store;
 
 use crate::config::Config;
 
+/// The name the security policy in force is attached to a backup under.
+pub const POLICY: &str = "policy";
+
 /// Checks the backup by opening (and migrating) a copy of it inside the data directory, then moves
 /// that copy over the database in one rename, and removes the search index, which the next start
-/// rebuilds from the restored records.
-pub async fn restore(config: &Config, backup: &Path, force: bool) -> anyhow::Result<()> {
+/// rebuilds from the restored records. The policy the backup carries is written to
+/// `policy-from-backup.json` in the data directory; its path is returned.
+pub async fn restore(
+    config: &Config,
+    backup: &Path,
+    force: bool,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
     if config.database_url.is_some() {
         bail!("a PostgreSQL catalogue is restored with pg_restore (see docs/operations.md)");
     }
@@ -31,12 +40,14 @@ pub async fn restore(config: &Config, backup: &Path, force: bool) -> anyhow::Res
         .with_context(|| format!("{} is not a Fathom database", backup.display()))?;
     let checked = async {
         store.migrate().await?;
-        store.latest_change().await
+        store.latest_change().await?;
+        store.take_backup_attachments().await
     }
     .await;
     store.close().await;
     drop(store);
-    checked.with_context(|| format!("{} is not a Fathom database", backup.display()))?;
+    let attachments =
+        checked.with_context(|| format!("{} is not a Fathom database", backup.display()))?;
     // The old database's write-ahead log must not be applied to the restored one; the restored
     // one's own (if a connection left it) comes along.
     for stale in ["fathom.db-wal", "fathom.db-shm"] {
@@ -55,7 +66,13 @@ pub async fn restore(config: &Config, backup: &Path, force: bool) -> anyhow::Res
         std::fs::remove_dir_all(&index)
             .with_context(|| format!("cannot remove the old search index {}", index.display()))?;
     }
-    Ok(())
+    let Some((_, policy)) = attachments.iter().find(|(name, _)| name == POLICY) else {
+        return Ok(None);
+    };
+    let written = config.data_dir.join("policy-from-backup.json");
+    std::fs::write(&written, policy)
+        .with_context(|| format!("cannot write {}", written.display()))?;
+    Ok(Some(written))
 }
 
 /// A fresh directory inside `parent` (so that the final rename stays on one file system).

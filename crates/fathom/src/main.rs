@@ -296,9 +296,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { to } => {
+            let policy = serde_json::to_string_pretty(config.load_policy()?.document())?;
             let store = open_store(&config).await?;
             let started = std::time::Instant::now();
-            let written = store.backup_to(&to).await;
+            let written = store.backup_to(&to, &[(backup::POLICY, &policy)]).await;
             store.close().await;
             written.with_context(|| format!("cannot back up to {}", to.display()))?;
             eprintln!(
@@ -309,12 +310,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { from, force } => {
-            backup::restore(&config, &from, force).await?;
+            let policy = backup::restore(&config, &from, force).await?;
             eprintln!(
                 "restored {} into {}; the search index is rebuilt at the next start",
                 from.display(),
                 config.data_dir.display()
             );
+            if let Some(policy) = policy {
+                eprintln!(
+                    "the security policy in force at the backup is in {}: start with --policy {0} to use it",
+                    policy.display()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -12,6 +12,11 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
 
+/// The spans exported: requests, and below them (at `debug`) the use cases, the store operations and
+/// the relay's publications; nothing of the libraries underneath.
+const TRACED: &str =
+    "warn,fathom_api=info,fathom_service=debug,fathom_store=debug,fathom_events=debug";
+
 /// What must be flushed before the process ends.
 #[derive(Debug)]
 pub struct Telemetry {
@@ -46,10 +51,14 @@ impl Telemetry {
         let exporting = traces
             .as_ref()
             .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer("fathom")));
+        // Each layer filters for itself: the finer spans (use cases, store operations, the relay's
+        // publications, at `debug`) exist only while traces are exported, and cost nothing else.
         tracing_subscriber::registry()
-            .with(filter)
-            .with(logs)
-            .with(exporting)
+            .with(logs.with_filter(filter))
+            .with(
+                exporting
+                    .map(|layer| layer.with_filter(tracing_subscriber::EnvFilter::new(TRACED))),
+            )
             .init();
         Self { traces }
     }

@@ -1039,7 +1039,15 @@ async fn a_backup_taken_during_writes_restores_a_whole_catalogue() {
             b"",
         )
     };
-    assert!(restore().status.success());
+    let restored_output = restore();
+    assert!(restored_output.status.success());
+    // The policy in force at the backup comes back beside the database.
+    let policy: Value = serde_json::from_str(
+        &std::fs::read_to_string(restored.path().join("policy-from-backup.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(policy["classifications"].is_array(), "{policy}");
+    assert!(String::from_utf8_lossy(&restored_output.stderr).contains("--policy"));
     let twice = restore();
     assert!(
         !twice.status.success(),

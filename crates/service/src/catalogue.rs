@@ -82,7 +82,7 @@ impl Catalogue {
 
     // --- organisations -------------------------------------------------------------------------
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_organisation(
         &self,
         principal: &Principal,
@@ -120,7 +120,7 @@ impl Catalogue {
     }
 
     /// Replaces an organisation at revision `expected`. Its slug cannot change: datasets refer to it.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn replace_organisation(
         &self,
         principal: &Principal,
@@ -169,7 +169,7 @@ impl Catalogue {
     }
 
     /// Deletes an organisation that publishes no dataset, at revision `expected` if given.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_organisation(
         &self,
         principal: &Principal,
@@ -193,7 +193,7 @@ impl Catalogue {
 
     // --- datasets ------------------------------------------------------------------------------
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_dataset(
         &self,
         principal: &Principal,
@@ -228,7 +228,7 @@ impl Catalogue {
     }
 
     /// A dataset as its stored JSON, for reads that serve it unchanged.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn dataset_json(
         &self,
         reader: Option<&Principal>,
@@ -258,7 +258,7 @@ impl Catalogue {
     }
 
     /// A page of the datasets `reader` may see, as their stored JSON (the label filter is SQL).
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn datasets_json(
         &self,
         reader: Option<&Principal>,
@@ -317,7 +317,7 @@ impl Catalogue {
 
     /// Replaces a dataset at revision `expected`. A body without a slug keeps the current one, so a
     /// dataset's address does not move when its title changes.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn replace_dataset(
         &self,
         principal: &Principal,
@@ -361,7 +361,7 @@ impl Catalogue {
     }
 
     /// Deletes a dataset, at revision `expected` if given. Its revisions are kept.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_dataset(
         &self,
         principal: &Principal,
@@ -382,7 +382,7 @@ impl Catalogue {
     /// outlive the dataset, so the key of a deleted dataset must be its id.
     /// Visible as the dataset is: to a reader who may see it now or, once deleted, as it was last
     /// labelled.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn dataset_revisions(
         &self,
         reader: Option<&Principal>,
@@ -461,7 +461,7 @@ impl Catalogue {
 
     /// Adds a distribution to a dataset (a new revision of the dataset), at revision `expected` if
     /// given.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_distribution(
         &self,
         principal: &Principal,
@@ -508,7 +508,7 @@ impl Catalogue {
     }
 
     /// Replaces one distribution of a dataset, at the dataset's revision `expected` if given.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn replace_distribution(
         &self,
         principal: &Principal,
@@ -540,7 +540,7 @@ impl Catalogue {
     }
 
     /// Removes one distribution from a dataset, at the dataset's revision `expected` if given.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_distribution(
         &self,
         principal: &Principal,
@@ -561,7 +561,7 @@ impl Catalogue {
     /// Imports datasets from NDJSON lines (`(line number, text)`), in transactions of
     /// [`IMPORT_BATCH`]. A batch is parsed and checked first (slugs with one query per batch) and
     /// written all or nothing, so an interrupted import leaves whole batches and no half-written record.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_datasets(
         &self,
         principal: &Principal,

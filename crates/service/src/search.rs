@@ -42,7 +42,7 @@ impl Search {
     }
 
     /// Searches what `reader` may see: hits, totals and facet counts alike.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search(
         &self,
         reader: Option<&Principal>,

@@ -387,7 +387,7 @@ pub enum Store {
 macro_rules! dispatch {
     ($self:ident, $repo:ident => $r:ident . $method:ident ( $($arg:expr),* $(,)? ) .await) => {{
         let started = std::time::Instant::now();
-        let span = tracing::info_span!("db", operation = stringify!($method));
+        let span = tracing::debug_span!("db", operation = stringify!($method));
         let result = tracing::Instrument::instrument(
             async {
                 match $self {
@@ -443,13 +443,22 @@ impl Store {
     }
 
     /// Writes a consistent copy of the whole database to `path` (a new file) while it serves:
-    /// SQLite's `VACUUM INTO`. PostgreSQL is backed up with its own tools (`pg_dump`).
-    pub async fn backup_to(&self, path: &Path) -> StoreResult<()> {
+    /// SQLite's `VACUUM INTO`, with `attachments` (name, text: the security policy) stored in the
+    /// copy's table `backup_attachments`. PostgreSQL is backed up with its own tools (`pg_dump`).
+    pub async fn backup_to(&self, path: &Path, attachments: &[(&str, &str)]) -> StoreResult<()> {
         match self {
-            Store::Sqlite(r) => r.backup_to(path).await,
+            Store::Sqlite(r) => r.backup_to(path, attachments).await,
             Store::Postgres(_) => Err(StoreError::Unsupported(
                 "a PostgreSQL catalogue is backed up with pg_dump (see docs/operations.md)",
             )),
+        }
+    }
+
+    /// Takes the attachments out of a restored backup (none for a database that is not one).
+    pub async fn take_backup_attachments(&self) -> StoreResult<Vec<(String, String)>> {
+        match self {
+            Store::Sqlite(r) => r.take_backup_attachments().await,
+            Store::Postgres(_) => Ok(Vec::new()),
         }
     }
 

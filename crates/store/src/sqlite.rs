@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 type Db = sqlx::Sqlite;
@@ -186,8 +187,9 @@ impl Repository {
             .collect()
     }
 
-    /// `VACUUM INTO`: a consistent snapshot, read on a reader connection, so writers go on.
-    pub async fn backup_to(&self, path: &Path) -> StoreResult<()> {
+    /// `VACUUM INTO`: a consistent snapshot, read on a reader connection, so writers go on; then
+    /// the attachments are written into the copy.
+    pub async fn backup_to(&self, path: &Path, attachments: &[(&str, &str)]) -> StoreResult<()> {
         let target = path
             .to_str()
             .ok_or(StoreError::Unsupported("a backup path must be UTF-8"))?;
@@ -195,7 +197,41 @@ impl Repository {
             .bind(target)
             .execute(&self.read)
             .await?;
+        let mut copy =
+            sqlx::SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(path))
+                .await?;
+        sqlx::query("CREATE TABLE backup_attachments (name TEXT PRIMARY KEY NOT NULL, content TEXT NOT NULL)")
+            .execute(&mut copy)
+            .await?;
+        for (name, content) in attachments {
+            sqlx::query("INSERT INTO backup_attachments (name, content) VALUES ($1, $2)")
+                .bind(*name)
+                .bind(*content)
+                .execute(&mut copy)
+                .await?;
+        }
+        copy.close().await?;
         Ok(())
+    }
+
+    /// Reads and drops the table of attachments, if this database is a restored backup.
+    pub async fn take_backup_attachments(&self) -> StoreResult<Vec<(String, String)>> {
+        let exists: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'backup_attachments'",
+        )
+        .fetch_optional(&self.write)
+        .await?;
+        if exists.is_none() {
+            return Ok(Vec::new());
+        }
+        let attachments: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, content FROM backup_attachments ORDER BY name")
+                .fetch_all(&self.write)
+                .await?;
+        sqlx::query("DROP TABLE backup_attachments")
+            .execute(&self.write)
+            .await?;
+        Ok(attachments)
     }
 }
 
