@@ -183,6 +183,14 @@ pub fn admin_app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Whether spans are exported (set once at start): only then does a request join its caller's trace.
+static TRACES_EXPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Says that spans are exported, so that requests continue their callers' traces.
+pub fn continue_callers_traces() {
+    TRACES_EXPORTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The span of a request: every log line within it (security events among them) names the request
 /// id; with traces exported, it continues the trace of the request's W3C `traceparent`, and its log
 /// lines name the trace id too.
@@ -203,10 +211,13 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
         principal = tracing::field::Empty,
         trace_id = tracing::field::Empty,
     );
+    // Without an exporter there is no trace to join or to name: nothing to do.
+    if !TRACES_EXPORTED.load(std::sync::atomic::Ordering::Relaxed) {
+        return span;
+    }
     let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.extract(&TraceHeaders(request.headers()))
     });
-    // Without an exporter there is no trace to join or to name: nothing to do.
     if span.set_parent(parent).is_ok() {
         use opentelemetry::trace::TraceContextExt;
         let trace_id = span.context().span().span_context().trace_id();

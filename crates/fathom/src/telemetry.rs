@@ -97,6 +97,7 @@ fn tracer_provider() -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBu
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_tracer_provider(provider.clone());
     fathom_store::trace::read_traceparent_with(current_traceparent);
+    fathom_api::continue_callers_traces();
     Ok(provider)
 }
 
