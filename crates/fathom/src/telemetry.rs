@@ -48,18 +48,24 @@ impl Telemetry {
                     .map_err(|error| eprintln!("fathom: cannot export traces: {error}"))
                     .ok()
             });
-        let exporting = traces
-            .as_ref()
-            .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer("fathom")));
-        // Each layer filters for itself: the finer spans (use cases, store operations, the relay's
-        // publications, at `debug`) exist only while traces are exported, and cost nothing else.
-        tracing_subscriber::registry()
-            .with(logs.with_filter(filter))
-            .with(
-                exporting
-                    .map(|layer| layer.with_filter(tracing_subscriber::EnvFilter::new(TRACED))),
-            )
-            .init();
+        match &traces {
+            // Each layer filters for itself: the finer spans (use cases, store operations, the
+            // relay's publications, at `debug`) are made for the exporter, not for the log.
+            Some(provider) => {
+                let exporting = tracing_opentelemetry::layer()
+                    .with_tracer(provider.tracer("fathom"))
+                    .with_filter(tracing_subscriber::EnvFilter::new(TRACED));
+                tracing_subscriber::registry()
+                    .with(logs.with_filter(filter))
+                    .with(exporting)
+                    .init();
+            }
+            // One filter for the whole process: the cheapest, and the finer spans cost nothing.
+            None => tracing_subscriber::registry()
+                .with(logs)
+                .with(filter)
+                .init(),
+        }
         Self { traces }
     }
 
