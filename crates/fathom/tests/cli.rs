@@ -67,6 +67,18 @@ fn dataset_line(i: usize) -> String {
     .to_string()
 }
 
+/// Imports the two organisations and `count` datasets with `fathom import`.
+fn import_catalogue(data_dir: &Path, count: usize) {
+    let organisations_imported = run(
+        fathom(data_dir).args(["import", "--kind", "organisations", "-"]),
+        &organisations(),
+    );
+    assert!(organisations_imported.status.success());
+    let lines: String = (0..count).map(|i| dataset_line(i) + "\n").collect();
+    let datasets_imported = run(fathom(data_dir).args(["import", "-"]), lines.as_bytes());
+    assert!(datasets_imported.status.success());
+}
+
 /// Imports organisations, then datasets with bad lines mixed in; checks the reports, then exports.
 fn import_and_export(target: &[&str], data_dir: &Path) {
     let with_target = |args: &[&str]| {
@@ -817,20 +829,7 @@ async fn the_demo_catalogue_loads_whole() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_reindex_recovers_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(
-        run(
-            fathom(dir.path()).args(["import", "--kind", "organisations", "-"]),
-            &organisations()
-        )
-        .status
-        .success()
-    );
-    let lines: String = (0..5_000).map(|i| dataset_line(i) + "\n").collect();
-    assert!(
-        run(fathom(dir.path()).args(["import", "-"]), lines.as_bytes())
-            .status
-            .success()
-    );
+    import_catalogue(dir.path(), 5_000);
 
     let mut reindex = fathom(dir.path()).arg("reindex").spawn().unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -866,20 +865,7 @@ async fn kill_9_during_reindex_recovers_at_the_next_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_while_relaying_loses_no_event() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(
-        run(
-            fathom(dir.path()).args(["import", "--kind", "organisations", "-"]),
-            &organisations()
-        )
-        .status
-        .success()
-    );
-    let lines: String = (0..10_000).map(|i| dataset_line(i) + "\n").collect();
-    assert!(
-        run(fathom(dir.path()).args(["import", "-"]), lines.as_bytes())
-            .status
-            .success()
-    );
+    import_catalogue(dir.path(), 10_000);
     let total = 10_002;
 
     let queue = TestQueue::bind(false)
@@ -952,20 +938,7 @@ async fn kill_9_while_relaying_loses_no_event() {
 async fn a_backup_taken_during_writes_restores_a_whole_catalogue() {
     use std::sync::{Arc, Mutex};
     let dir = tempfile::tempdir().unwrap();
-    assert!(
-        run(
-            fathom(dir.path()).args(["import", "--kind", "organisations", "-"]),
-            &organisations()
-        )
-        .status
-        .success()
-    );
-    let lines: String = (0..2_000).map(|i| dataset_line(i) + "\n").collect();
-    assert!(
-        run(fathom(dir.path()).args(["import", "-"]), lines.as_bytes())
-            .status
-            .success()
-    );
+    import_catalogue(dir.path(), 2_000);
     let token = "fthm_bootstrap-token-for-the-backup-test-0123456789";
     let mut server = fathom(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
