@@ -286,9 +286,12 @@ pub struct Webhook {
 }
 
 impl Webhook {
+    /// What the names of webhook subscriptions' event targets begin with.
+    pub const TARGET_PREFIX: &str = "webhook:";
+
     /// The event target the subscription's deliveries are recorded under.
     pub fn target(&self) -> String {
-        format!("webhook:{}", self.id)
+        format!("{}{}", Self::TARGET_PREFIX, self.id)
     }
 }
 
