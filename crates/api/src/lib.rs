@@ -4,6 +4,7 @@
 mod extract;
 mod headers;
 mod limits;
+mod negotiate;
 mod pagination;
 mod problem;
 mod prometheus;
@@ -27,6 +28,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub use fathom_formats::Site;
 pub use problem::{PROBLEM_JSON, Problem};
 
 /// Where the OpenAPI document is served.
@@ -41,6 +43,8 @@ pub struct AppState {
     pub search: Search,
     pub events: Events,
     pub webhooks: Webhooks,
+    /// Where the catalogue is published and what it says of itself, for RDF and other exports.
+    pub site: Arc<Site>,
 }
 
 impl AppState {
@@ -52,6 +56,7 @@ impl AppState {
             events: Events::new(store.clone(), RelayHealth::default(), &Channels::default()),
             webhooks: Webhooks::new(store, policy, WebhookSettings::default()),
             search,
+            site: Arc::new(Site::default()),
         }
     }
 }
@@ -100,6 +105,7 @@ pub use limits::RateLimits;
         (name = "search", description = "Full-text, faceted, spatial and temporal search"),
         (name = "security", description = "The security policy of labels"),
         (name = "ogcapi", description = "OGC API - Records, Part 1"),
+        (name = "standards", description = "The catalogue in the standards of other catalogues: DCAT-AP"),
         (name = "events", description = "The contract of the events sent to brokers (AsyncAPI)"),
         (name = "health", description = "Liveness and readiness"),
     )

@@ -97,6 +97,7 @@ fn default_kind(status: StatusCode) -> &'static str {
         403 => "forbidden",
         404 => "not-found",
         405 => "method-not-allowed",
+        406 => "not-acceptable",
         408 => "timeout",
         409 => "conflict",
         412 => "stale-revision",

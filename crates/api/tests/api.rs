@@ -1,6 +1,8 @@
 //! The HTTP API end to end: a real server on a loopback port, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::collections::BTreeSet;
+
 use fathom_api::{ApiConfig, AppState};
 use fathom_model::{Membership, OrganisationRole, Role, Slug};
 use fathom_service::{DEFAULT_CACHE_ENTRIES, Identity, NewUser, Search};
@@ -21,6 +23,7 @@ fathom_store::on_both_backends!(
     the_api_describes_itself,
     search_finds_by_words_place_time_and_filters,
     ogc_api_records_serves_the_catalogue,
+    datasets_and_the_catalogue_speak_dcat_ap,
     security_labels_are_parsed_and_guarded,
     no_read_path_shows_what_its_reader_may_not_see,
     tokens_are_trusted_for_a_bounded_time,
@@ -77,7 +80,13 @@ impl Server {
             DEFAULT_CACHE_ENTRIES,
         )
         .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
         let mut state = AppState::new(db.store.clone(), search.clone(), policy);
+        state.site = std::sync::Arc::new(fathom_api::Site {
+            base: base.clone(),
+            ..Default::default()
+        });
         adapt(&mut state);
         let token = |name: &'static str, role| {
             let identity = state.identity.clone();
@@ -107,8 +116,6 @@ impl Server {
         };
         adapt_config(&mut config);
         let app = fathom_api::app(state, &config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -1526,7 +1533,7 @@ async fn security_labels_are_parsed_and_guarded(db: TestStore) {
 /// path shows exactly what the policy's decision allows: records, totals and facet counts alike.
 async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
     use fathom_model::{Clearance, Nation, Policy, SecurityLabel, Subject};
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::BTreeMap;
 
     let server = &Server::start(db).await;
     let organisations = ["cmre", "nhs"];
@@ -1695,6 +1702,7 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
                 format!("/api/v1/datasets/{id}/revisions/1"),
                 format!("/api/v1/datasets/{id}/distributions"),
                 format!("/ogcapi/collections/datasets/items/{id}"),
+                format!("/api/v1/datasets/{id}?format=ttl"),
             ] {
                 assert_eq!(get(path.clone()).await.status(), status, "{who}: {path}");
             }
@@ -1733,6 +1741,19 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
             assert_eq!(facets, per_organisation, "{who}: facet counts");
         }
 
+        // DCAT-AP: the catalogue, page by page.
+        let mut exported = BTreeSet::new();
+        let mut next = Some("/api/v1/catalog?limit=4&format=nt".to_owned());
+        while let Some(path) = next.take() {
+            let response = get(path.clone()).await;
+            assert_eq!(response.status(), StatusCode::OK, "{who}: {path}");
+            let (datasets, next_page) =
+                catalogue_page(&server.base, &response.text().await.unwrap());
+            exported.extend(datasets);
+            next = next_page;
+        }
+        assert_eq!(exported, expected_owned, "{who}: DCAT-AP catalogue");
+
         // OGC API - Records: search and ids.
         let items = json("/ogcapi/collections/datasets/items?limit=100".into()).await;
         assert_eq!(items["numberMatched"], expected.len(), "{who}: OGC total");
@@ -1753,6 +1774,143 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
             "{who}: OGC ids"
         );
     }
+}
+
+/// The dataset ids and the next page's path of a page of `/api/v1/catalog` in N-Triples.
+fn catalogue_page(base: &str, ntriples: &str) -> (BTreeSet<String>, Option<String>) {
+    let dataset_prefix = format!("<{base}/api/v1/datasets/");
+    let a_dataset =
+        " <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Dataset> .";
+    let mut datasets = BTreeSet::new();
+    let mut next = None;
+    for line in ntriples.lines() {
+        if let Some(subject) = line.strip_suffix(a_dataset) {
+            let id = subject
+                .strip_prefix(&dataset_prefix)
+                .unwrap()
+                .trim_end_matches('>');
+            datasets.insert(id.to_owned());
+        }
+        if let Some((_, object)) = line.split_once(" <http://www.w3.org/ns/hydra/core#next> <") {
+            let url = object.trim_end_matches(" .").trim_end_matches('>');
+            next = Some(url.strip_prefix(base).unwrap().to_owned());
+        }
+    }
+    (datasets, next)
+}
+
+/// A dataset as DCAT-AP in each RDF syntax, chosen by `Accept` or `format`; the catalogue as pages
+/// linked by Hydra views; refusals for what cannot be served.
+async fn datasets_and_the_catalogue_speak_dcat_ap(db: TestStore) {
+    let server = Server::start(db).await;
+    server.with_organisation("cmre").await;
+    let mut ids = BTreeSet::new();
+    for n in 0..5 {
+        let created = server
+            .send_json(
+                Method::POST,
+                "/api/v1/datasets",
+                &server.admin,
+                &ctd("cmre", &format!("CTD casts {n}")),
+            )
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        ids.insert(
+            created.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let id = ids.first().unwrap().clone();
+    let read = |accept: &'static str, query: &'static str| {
+        let request = server.request(Method::GET, &format!("/api/v1/datasets/{id}{query}"), None);
+        async move { request.header("accept", accept).send().await.unwrap() }
+    };
+    for (accept, query, media_type) in [
+        ("text/turtle", "", "text/turtle"),
+        ("application/ld+json", "", "application/ld+json"),
+        (
+            "application/rdf+xml;q=0.9, text/html;q=0.1",
+            "",
+            "application/rdf+xml",
+        ),
+        ("application/n-triples", "", "application/n-triples"),
+        ("application/json", "?format=ttl", "text/turtle"),
+        ("text/html,*/*;q=0.8", "", "application/json"),
+    ] {
+        let response = read(accept, query).await;
+        assert_eq!(response.status(), StatusCode::OK, "{accept} {query}");
+        assert_eq!(
+            response.headers()[CONTENT_TYPE],
+            media_type,
+            "{accept} {query}"
+        );
+        assert_eq!(response.headers()["vary"], "accept");
+        let body = response.text().await.unwrap();
+        assert!(body.contains("CTD casts 0"), "{media_type}: {body}");
+        if media_type != "application/json" {
+            assert!(
+                body.contains("http://www.w3.org/ns/dcat#") || body.contains("dcat:"),
+                "{body}"
+            );
+        }
+    }
+    problem(read("image/png", "").await, StatusCode::NOT_ACCEPTABLE).await;
+    let refused = problem(
+        read("text/turtle", "?format=xls").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["parameter"], "format");
+    problem(
+        read("text/turtle", "?fromat=ttl").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+
+    let mut exported = BTreeSet::new();
+    let mut pages = 0;
+    let mut next = Some("/api/v1/catalog?limit=2&format=nt".to_owned());
+    while let Some(path) = next.take() {
+        let response = server.get(&path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/n-triples");
+        let (datasets, next_page) = catalogue_page(&server.base, &response.text().await.unwrap());
+        assert!(datasets.len() <= 2, "{datasets:?}");
+        exported.extend(datasets);
+        next = next_page;
+        pages += 1;
+    }
+    assert_eq!((exported, pages), (ids, 3));
+    let turtle = server.get("/api/v1/catalog").await;
+    assert_eq!(turtle.headers()[CONTENT_TYPE], "text/turtle");
+    let turtle = turtle.text().await.unwrap();
+    assert!(
+        turtle.contains("a dcat:Catalog") && turtle.contains("hydra:PartialCollectionView"),
+        "{turtle}"
+    );
+    for bad in [
+        "limit=0",
+        "limit=10001",
+        "limit=ten",
+        "cursor=forged",
+        "format=json",
+        "page=2",
+    ] {
+        problem(
+            server.get(&format!("/api/v1/catalog?{bad}")).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let json = server
+        .request(Method::GET, "/api/v1/catalog", None)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    problem(json, StatusCode::NOT_ACCEPTABLE).await;
 }
 
 /// A token is checked against the database at most once per TTL: a revocation made elsewhere (here,

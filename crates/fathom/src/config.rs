@@ -12,8 +12,12 @@ use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 33] = [
+const SETTINGS: [&str; 37] = [
     "listen",
+    "public_url",
+    "catalogue_title",
+    "catalogue_description",
+    "catalogue_publisher",
     "admin_listen",
     "oidc_issuer",
     "oidc_audience",
@@ -57,6 +61,14 @@ pub struct Config {
     /// A second, private address for `/metrics` and the health checks; when set, the main
     /// listener no longer serves `/metrics`.
     pub admin_listen: Option<SocketAddr>,
+    /// The address clients reach the server at (`https://catalogue.example.org`), which every IRI of
+    /// the RDF exports starts with; the listening address when absent.
+    pub public_url: Option<String>,
+    /// What the catalogue says of itself in DCAT-AP (`dcat:Catalog`): title, description, and the
+    /// name of the organisation that runs it.
+    pub catalogue_title: String,
+    pub catalogue_description: String,
+    pub catalogue_publisher: String,
     /// The TLS certificate chain (PEM); with `tls_key`, the server speaks HTTPS (HTTP/2 and 1.1).
     pub tls_cert: Option<PathBuf>,
     /// The TLS private key (PEM).
@@ -129,6 +141,10 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_listen: None,
+            public_url: None,
+            catalogue_title: fathom_api::Site::default().title,
+            catalogue_description: fathom_api::Site::default().description,
+            catalogue_publisher: fathom_api::Site::default().publisher,
             tls_cert: None,
             tls_key: None,
             data_dir: PathBuf::from("./fathom-data"),
@@ -214,6 +230,27 @@ impl Config {
             own_addresses,
             source: self.event_source.clone(),
         }
+    }
+
+    /// Where the catalogue is published; `listening`: the address it serves, for want of `public_url`.
+    pub fn site(&self, listening: &str) -> anyhow::Result<fathom_api::Site> {
+        let base = self.public_url.as_deref().unwrap_or(listening);
+        let host = base
+            .strip_prefix("https://")
+            .or_else(|| base.strip_prefix("http://"))
+            .unwrap_or_default();
+        anyhow::ensure!(
+            !host.is_empty()
+                && !host.starts_with('/')
+                && !base.contains(['?', '#', ' ', '<', '>', '"', '{', '}', '\\']),
+            "public_url: `{base}` is not an http(s) URL without a query or fragment"
+        );
+        Ok(fathom_api::Site {
+            base: base.trim_end_matches('/').to_owned(),
+            title: self.catalogue_title.clone(),
+            description: self.catalogue_description.clone(),
+            publisher: self.catalogue_publisher.clone(),
+        })
     }
 
     /// Where events are published, for the AsyncAPI document.

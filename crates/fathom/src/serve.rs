@@ -87,6 +87,12 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         }
         None => None,
     };
+    let scheme = if config.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    state.site = Arc::new(config.site(&format!("{scheme}://{address}"))?);
     let app = fathom_api::app(
         state,
         &ApiConfig {
@@ -112,7 +118,6 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         (None, None) => None,
         _ => anyhow::bail!("tls_cert and tls_key are given together or not at all"),
     };
-    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(%address, scheme, backend = store.backend(), "serving");
     eprintln!(
         "Fathom is listening on {scheme}://{address} (API docs at {scheme}://{address}/docs)"

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dataset::AccessRights;
 use crate::label::{CategoryType, Policy, SecurityLabel};
 use crate::values::{Nation, Slug};
 
@@ -184,6 +185,28 @@ impl Policy {
     /// Whether `subject` may see a record labelled `label` (administrators see everything).
     pub fn subject_may_read(&self, subject: &Subject, label: &SecurityLabel) -> bool {
         subject.administrator || self.may_read(&subject.clearance, label)
+    }
+
+    /// The access rights of a record in the terms of the EU access-right vocabulary: the stricter of
+    /// what its publisher declared and what its label allows. Public when anyone may read it without
+    /// signing in; non-public when its classification is above the public one; restricted otherwise
+    /// (public classification, but categories such as releasability or need-to-know narrow it).
+    pub fn access_rights(
+        &self,
+        label: &SecurityLabel,
+        declared: Option<AccessRights>,
+    ) -> AccessRights {
+        let from_label = if self.may_read(&Clearance::anonymous(self), label) {
+            AccessRights::Public
+        } else if self
+            .rank(&label.classification)
+            .is_none_or(|rank| rank > self.public_rank())
+        {
+            AccessRights::NonPublic
+        } else {
+            AccessRights::Restricted
+        };
+        declared.map_or(from_label, |declared| declared.max(from_label))
     }
 
     /// Whether `subject` may change a record of `organisation` labelled `label`: an editor there who
@@ -390,6 +413,24 @@ mod tests {
             let policy = policy();
             let visible = policy.subject_may_read(&Subject::anonymous(&policy), &label);
             prop_assert_eq!(visible, label.classification == "PUBLIC" && label.categories.is_empty());
+        }
+
+        #[test]
+        fn access_rights_are_never_looser_than_the_label_or_the_publisher(
+            label in label(),
+            declared in proptest::option::of(prop_oneof![
+                Just(AccessRights::Public), Just(AccessRights::Restricted), Just(AccessRights::NonPublic)
+            ]),
+        ) {
+            let policy = policy();
+            let rights = policy.access_rights(&label, declared);
+            prop_assert!(declared.is_none_or(|declared| rights >= declared));
+            let public = label.classification == "PUBLIC";
+            prop_assert_eq!(
+                rights == AccessRights::Public,
+                public && label.categories.is_empty() && declared.is_none_or(|d| d == AccessRights::Public)
+            );
+            prop_assert_eq!(rights == AccessRights::NonPublic, !public || declared == Some(AccessRights::NonPublic));
         }
     }
 

@@ -118,8 +118,20 @@ impl DatasetState {
     }
 }
 
-/// Access rights in the terms of the EU access-right vocabulary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+/// Access rights in the terms of the EU access-right vocabulary, least restrictive first.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessRights {
     Public,
@@ -128,6 +140,15 @@ pub enum AccessRights {
 }
 
 impl AccessRights {
+    /// The concept's code in <http://publications.europa.eu/resource/authority/access-right>.
+    pub fn eu_code(self) -> &'static str {
+        match self {
+            Self::Public => "PUBLIC",
+            Self::Restricted => "RESTRICTED",
+            Self::NonPublic => "NON_PUBLIC",
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         match raw {
             "public" => Ok(Self::Public),

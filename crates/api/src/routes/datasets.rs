@@ -1,7 +1,7 @@
 //! `/api/v1/datasets`: datasets, their distributions and their revisions.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use fathom_model::values::parse_instant;
 use fathom_model::{Dataset, DatasetInput, Distribution, DistributionInput};
@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{create_once, created, record};
 use crate::AppState;
 use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody, Reader};
+use crate::negotiate::{self, Representation};
 use crate::pagination::{Cursor, Page, parse_limit, with_cursor};
 use crate::problem::Problem;
 
@@ -125,26 +126,51 @@ pub async fn create(
     .await
 }
 
-/// Reads a dataset by id or slug.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReadQuery {
+    /// `json`, or DCAT-AP as `ttl`, `jsonld`, `rdf` or `nt`; overrides `Accept`.
+    format: Option<String>,
+}
+
+/// Reads a dataset by id or slug: its JSON, or DCAT-AP 3.0 RDF when `Accept` (`text/turtle`,
+/// `application/ld+json`, `application/rdf+xml`, `application/n-triples`) or `format` asks for it.
 #[utoipa::path(get,
     operation_id = "datasets_read", path = "/api/v1/datasets/{key}", tag = "datasets",
-    params(("key" = String, Path, description = "Id or slug")),
+    params(("key" = String, Path, description = "Id or slug"), ReadQuery),
     responses(
-        (status = 200, description = "OK", body = Dataset, headers(("ETag" = String))),
+        (status = 200, description = "OK", headers(("ETag" = String, description = "JSON only")), content(
+            (Dataset = "application/json"), (String = "text/turtle"), (String = "application/ld+json"),
+            (String = "application/rdf+xml"), (String = "application/n-triples"))),
         (status = 304, description = "`If-None-Match` names the current revision"),
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "No offered representation is acceptable", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn read(
     State(state): State<AppState>,
     reader: Reader,
     Path(key): Path<String>,
+    Query(query): Query<ReadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let dataset = state
-        .catalogue
-        .dataset_json(reader.principal(), &RecordKey::parse(&key))
-        .await?;
-    Ok(record(&headers, dataset.revision, &dataset.json))
+    let key = RecordKey::parse(&key);
+    match negotiate::choose(&negotiate::RECORD, query.format.as_deref(), &headers)? {
+        Representation::Json => {
+            let dataset = state
+                .catalogue
+                .dataset_json(reader.principal(), &key)
+                .await?;
+            let mut response = record(&headers, dataset.revision, &dataset.json);
+            response
+                .headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("accept"));
+            Ok(response)
+        }
+        Representation::Rdf(syntax) => {
+            super::catalog::dataset(&state, reader.principal(), &key, syntax).await
+        }
+    }
 }
 
 /// Replaces a dataset (editor). Requires `If-Match`. Without a `slug` the current one is kept.

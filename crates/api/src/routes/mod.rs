@@ -1,5 +1,6 @@
 //! The routes of `/api/v1` and the health checks, each documented for the OpenAPI document.
 
+mod catalog;
 mod datasets;
 mod events;
 mod health;
@@ -62,6 +63,7 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
             datasets::patch,
             datasets::delete
         ))
+        .routes(routes!(catalog::catalog))
         .routes(routes!(datasets::revisions))
         .routes(routes!(datasets::revision))
         .routes(routes!(datasets::distributions, datasets::add_distribution))

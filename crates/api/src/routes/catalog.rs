@@ -1,0 +1,263 @@
+//! `/api/v1/catalog`: the whole catalogue as DCAT-AP, page by page (Hydra partial collection views),
+//! streamed as the records are read so a page of any size takes the memory of one batch.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fathom_formats::{DcatWriter, PageView, RdfSyntax, Site};
+use fathom_model::{Dataset, Organisation, Principal};
+use fathom_service::{Catalogue, DatasetFilter, PageRequest, Position, RecordKey, ServiceError};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::extract::Reader;
+use crate::negotiate::{self, Representation};
+use crate::pagination::Cursor;
+use crate::problem::Problem;
+
+const PATH: &str = "/api/v1/catalog";
+const DEFAULT_LIMIT: u32 = 1000;
+const MAX_LIMIT: u32 = 10_000;
+/// Records read from the store at a time, and written to the client as one chunk.
+const BATCH: u32 = 500;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogQuery {
+    /// Datasets per page, 1 to 10000 (default 1000).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// Opaque; from the previous page's `hydra:next`.
+    cursor: Option<String>,
+    /// `ttl`, `jsonld`, `rdf` or `nt`; overrides `Accept`.
+    format: Option<String>,
+}
+
+/// The catalogue as DCAT-AP 3.0 (`dcat:Catalog` with its datasets), one page at a time. Turtle unless
+/// `Accept` or `format` asks for JSON-LD, RDF/XML or N-Triples. The page links the next with
+/// `hydra:next` in a `hydra:PartialCollectionView`. Only datasets the caller may see are in it.
+#[utoipa::path(get,
+    operation_id = "catalog_read", path = "/api/v1/catalog", tag = "standards", params(CatalogQuery),
+    responses(
+        (status = 200, description = "DCAT-AP", content(
+            (String = "text/turtle"), (String = "application/ld+json"),
+            (String = "application/rdf+xml"), (String = "application/n-triples"))),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "No offered syntax is acceptable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn catalog(
+    State(state): State<AppState>,
+    reader: Reader,
+    Query(query): Query<CatalogQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let Representation::Rdf(syntax) =
+        negotiate::choose(&negotiate::CATALOG, query.format.as_deref(), &headers)?
+    else {
+        return Err(Problem::bad_request("the catalogue is served as RDF only"));
+    };
+    let limit = match query.limit.as_deref() {
+        None => DEFAULT_LIMIT,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                Problem::bad_parameter(
+                    "limit",
+                    format!("must be an integer from 1 to {MAX_LIMIT}, not `{raw}`"),
+                )
+            })?,
+    };
+    let after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
+        None => None,
+        Some(Cursor::Id(id)) => Some(id),
+        Some(_) => return Err(Problem::bad_parameter("cursor", "belongs to another list")),
+    };
+    let publishers = publishers(&state.catalogue).await?;
+    // Cursors are URL-safe, so page addresses need no escaping.
+    let first = format!(
+        "{}{PATH}?limit={limit}&format={}",
+        state.site.base,
+        syntax.name()
+    );
+    let this = match &query.cursor {
+        Some(cursor) => format!("{first}&cursor={cursor}"),
+        None => first.clone(),
+    };
+    let export = Export {
+        catalogue: state.catalogue.clone(),
+        reader: reader.principal().cloned(),
+        site: Arc::clone(&state.site),
+        publishers,
+        writer: DcatWriter::new(syntax),
+        after,
+        remaining: limit,
+        this,
+        first,
+    };
+    // The first batch is read before the response starts, so a failing store is a proper problem.
+    let (first_chunk, export) = export.next_chunk().await?;
+    let rest = futures::stream::unfold(export, |export| async move {
+        let export = export?;
+        match export.next_chunk().await {
+            Ok((chunk, export)) => Some((Ok::<_, std::io::Error>(chunk), export)),
+            Err(problem) => {
+                tracing::error!(detail = %problem.detail, "catalogue export stopped");
+                Some((Err(std::io::Error::other(problem.detail)), None))
+            }
+        }
+    });
+    let body = futures::StreamExt::chain(futures::stream::iter([Ok(first_chunk)]), rest);
+    let mut response = Body::from_stream(body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(syntax.media_type()),
+    );
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    Ok(response)
+}
+
+/// The organisations by slug, for the datasets' publishers (a catalogue has few).
+async fn publishers(catalogue: &Catalogue) -> Result<HashMap<String, Organisation>, Problem> {
+    let mut publishers = HashMap::new();
+    let mut after = None;
+    loop {
+        let page = catalogue
+            .organisations(PageRequest { after, limit: 1000 })
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some(Position::Id(last.id));
+        for organisation in page {
+            publishers.insert(organisation.details.slug.to_string(), organisation);
+        }
+    }
+    Ok(publishers)
+}
+
+/// An export under way: where it is, and what it writes with.
+struct Export {
+    catalogue: Catalogue,
+    reader: Option<Principal>,
+    site: Arc<Site>,
+    publishers: HashMap<String, Organisation>,
+    writer: DcatWriter,
+    after: Option<Uuid>,
+    /// Datasets still to write on this page.
+    remaining: u32,
+    /// This page's address, and the first page's (which the next page's extends with a cursor).
+    this: String,
+    first: String,
+}
+
+impl Export {
+    /// Writes the next batch; `None` in place of the export once the page is complete.
+    async fn next_chunk(mut self) -> Result<(Bytes, Option<Self>), Problem> {
+        let batch = self.remaining.min(BATCH);
+        // One more than written tells whether a next page exists.
+        let records = self
+            .catalogue
+            .datasets_json(
+                self.reader.as_ref(),
+                &DatasetFilter::default(),
+                PageRequest {
+                    after: self.after.map(Position::Id),
+                    limit: batch + 1,
+                },
+            )
+            .await?;
+        let more = records.len() > batch as usize;
+        let policy = self.catalogue.policy();
+        for record in records.iter().take(batch as usize) {
+            let dataset: Dataset = serde_json::from_str(record.json.get())
+                .map_err(|e| internal("a stored dataset does not decode", e))?;
+            let metadata = &dataset.metadata;
+            let access = policy.access_rights(&metadata.security_label, metadata.access_rights);
+            let publisher = self.publishers.get(metadata.organisation.as_str());
+            self.writer
+                .dataset(&self.site, &dataset, publisher, access, true)
+                .map_err(write_error)?;
+            self.after = Some(record.id);
+            self.remaining -= 1;
+        }
+        if more && self.remaining > 0 {
+            return Ok((Bytes::from(self.writer.take()), Some(self)));
+        }
+        let next = (more && self.remaining == 0)
+            .then(|| {
+                self.after
+                    .map(|id| format!("{}&cursor={}", self.first, Cursor::Id(id).encode()))
+            })
+            .flatten();
+        let view = PageView {
+            this: self.this.clone(),
+            first: self.first.clone(),
+            next,
+        };
+        self.writer
+            .catalogue(&self.site, Some(&view))
+            .map_err(write_error)?;
+        Ok((
+            Bytes::from(self.writer.finish().map_err(write_error)?),
+            None,
+        ))
+    }
+}
+
+fn write_error(error: std::io::Error) -> Problem {
+    internal("cannot write RDF", error)
+}
+
+fn internal(what: &'static str, error: impl std::fmt::Display) -> Problem {
+    tracing::error!(%error, "{what}");
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "an internal error occurred; it has been logged",
+    )
+}
+
+/// Reads one dataset as DCAT-AP in `syntax`.
+pub async fn dataset(
+    state: &AppState,
+    reader: Option<&Principal>,
+    key: &RecordKey,
+    syntax: RdfSyntax,
+) -> Result<Response, Problem> {
+    let dataset = state.catalogue.dataset(reader, key).await?;
+    let metadata = &dataset.metadata;
+    let publisher = match state
+        .catalogue
+        .organisation(&RecordKey::Slug(metadata.organisation.to_string()))
+        .await
+    {
+        Ok(organisation) => Some(organisation),
+        Err(ServiceError::NotFound(_)) => None,
+        Err(error) => return Err(error.into()),
+    };
+    let access = state
+        .catalogue
+        .policy()
+        .access_rights(&metadata.security_label, metadata.access_rights);
+    let mut writer = DcatWriter::new(syntax);
+    writer
+        .dataset(&state.site, &dataset, publisher.as_ref(), access, false)
+        .map_err(write_error)?;
+    let body = writer.finish().map_err(write_error)?;
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(syntax.media_type()),
+    );
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    Ok(response)
+}

@@ -1,0 +1,61 @@
+//! The standards the catalogue speaks, written (and, later, read) without I/O: DCAT-AP as RDF in its
+//! usual syntaxes. The API negotiates which one a client gets and streams what these writers produce.
+
+pub mod dcat;
+
+pub use dcat::{DcatWriter, PageView, Site};
+
+/// The RDF syntaxes served, each with its media type and its short `format=` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RdfSyntax {
+    Turtle,
+    NTriples,
+    RdfXml,
+    JsonLd,
+}
+
+impl RdfSyntax {
+    pub const ALL: [Self; 4] = [Self::Turtle, Self::JsonLd, Self::RdfXml, Self::NTriples];
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Turtle => "text/turtle",
+            Self::NTriples => "application/n-triples",
+            Self::RdfXml => "application/rdf+xml",
+            Self::JsonLd => "application/ld+json",
+        }
+    }
+
+    /// The value of `?format=` that asks for this syntax.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Turtle => "ttl",
+            Self::NTriples => "nt",
+            Self::RdfXml => "rdf",
+            Self::JsonLd => "jsonld",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|syntax| syntax.name() == name)
+    }
+
+    pub fn from_media_type(media_type: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|syntax| syntax.media_type().eq_ignore_ascii_case(media_type))
+    }
+}
+
+impl From<RdfSyntax> for oxrdfio::RdfFormat {
+    fn from(syntax: RdfSyntax) -> Self {
+        match syntax {
+            RdfSyntax::Turtle => Self::Turtle,
+            RdfSyntax::NTriples => Self::NTriples,
+            RdfSyntax::RdfXml => Self::RdfXml,
+            RdfSyntax::JsonLd => Self::JsonLd {
+                profile: oxrdfio::JsonLdProfileSet::empty(),
+            },
+        }
+    }
+}
