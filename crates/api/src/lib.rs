@@ -19,7 +19,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::Policy;
 use fathom_service::{
-    Catalogue, Channels, Events, Idempotency, Identity, RelayHealth, Search, Store,
+    Catalogue, Channels, Events, Harvest, Idempotency, Identity, RelayHealth, Search, Store,
     WebhookSettings, Webhooks,
 };
 use tower_http::catch_panic::CatchPanicLayer;
@@ -43,6 +43,7 @@ pub struct AppState {
     pub search: Search,
     pub events: Events,
     pub webhooks: Webhooks,
+    pub harvest: Harvest,
     /// Where the catalogue is published and what it says of itself, for RDF and other exports.
     pub site: Arc<Site>,
 }
@@ -54,6 +55,7 @@ impl AppState {
             identity: Identity::new(store.clone(), Arc::clone(&policy)),
             idempotency: Idempotency::new(store.clone()),
             events: Events::new(store.clone(), RelayHealth::default(), &Channels::default()),
+            harvest: Harvest::new(store.clone(), Arc::clone(&policy)),
             webhooks: Webhooks::new(store, policy, WebhookSettings::default()),
             search,
             site: Arc::new(Site::default()),
@@ -105,7 +107,7 @@ pub use limits::RateLimits;
         (name = "search", description = "Full-text, faceted, spatial and temporal search"),
         (name = "security", description = "The security policy of labels"),
         (name = "ogcapi", description = "OGC API - Records, Part 1"),
-        (name = "standards", description = "The catalogue in the standards of other catalogues: DCAT-AP"),
+        (name = "standards", description = "The catalogue in the standards of other catalogues: DCAT-AP, OAI-PMH"),
         (name = "events", description = "The contract of the events sent to brokers (AsyncAPI)"),
         (name = "health", description = "Liveness and readiness"),
     )

@@ -24,6 +24,7 @@ fathom_store::on_both_backends!(
     search_finds_by_words_place_time_and_filters,
     ogc_api_records_serves_the_catalogue,
     datasets_and_the_catalogue_speak_dcat_ap,
+    oai_pmh_harvests_what_the_caller_may_see,
     security_labels_are_parsed_and_guarded,
     no_read_path_shows_what_its_reader_may_not_see,
     tokens_are_trusted_for_a_bounded_time,
@@ -1911,6 +1912,354 @@ async fn datasets_and_the_catalogue_speak_dcat_ap(db: TestStore) {
         .await
         .unwrap();
     problem(json, StatusCode::NOT_ACCEPTABLE).await;
+}
+
+/// The text of each `<name …>…</name>` element of an XML document, in order (enough for the flat
+/// elements of OAI-PMH headers).
+fn elements<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{name}"), format!("</{name}>"));
+    let mut found = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        if !after.starts_with(['>', ' ', '/']) {
+            rest = after;
+            continue;
+        }
+        let Some(gt) = after.find('>') else { break };
+        if after[..gt].ends_with('/') {
+            found.push("");
+            rest = &after[gt + 1..];
+            continue;
+        }
+        let body = &after[gt + 1..];
+        let end = body.find(&close).unwrap();
+        found.push(&body[..end]);
+        rest = &body[end..];
+    }
+    found
+}
+
+/// An OAI-PMH request; asserts the response is XML with status 200 and returns its text.
+async fn oai(server: &Server, query: &str, token: Option<&str>) -> String {
+    let response = server
+        .request(Method::GET, &format!("/oai?{query}"), token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{query}");
+    assert_eq!(response.headers()[CONTENT_TYPE], "text/xml; charset=utf-8");
+    response.text().await.unwrap()
+}
+
+fn oai_error(xml: &str) -> Option<String> {
+    let start = xml.find("<error code=\"")? + 13;
+    Some(xml[start..start + xml[start..].find('"')?].to_owned())
+}
+
+/// Follows a list's resumption tokens; returns every header's identifier (with ` deleted` after the
+/// deleted ones) and the pages' `completeListSize` and `cursor` attributes.
+async fn oai_list(server: &Server, first: &str, token: Option<&str>) -> (Vec<String>, Vec<String>) {
+    let mut identifiers = Vec::new();
+    let mut tokens = Vec::new();
+    let mut query = first.to_owned();
+    loop {
+        let xml = oai(server, &query, token).await;
+        assert_eq!(oai_error(&xml), None, "{xml}");
+        for header in xml.split("<header").skip(1) {
+            let id = elements(header, "identifier")[0];
+            let deleted = header.starts_with(" status=\"deleted\"");
+            identifiers.push(format!("{id}{}", if deleted { " deleted" } else { "" }));
+        }
+        let Some(start) = xml.find("<resumptionToken ") else {
+            break;
+        };
+        let element = &xml[start..];
+        tokens.push(element[..element.find('>').unwrap()].to_owned());
+        let next = elements(element, "resumptionToken")[0];
+        if next.is_empty() {
+            break;
+        }
+        let verb = first.split('&').next().unwrap();
+        query = format!("{verb}&resumptionToken={next}");
+    }
+    (identifiers, tokens)
+}
+
+/// OAI-PMH: the six verbs, resumption across pages, deletions reported, every error code, and
+/// nothing a caller may not see in any list, count or record.
+async fn oai_pmh_harvests_what_the_caller_may_see(db: TestStore) {
+    let server = Server::start_with(
+        db,
+        |state| state.harvest = state.harvest.clone().with_page_size(3),
+        |_| {},
+    )
+    .await;
+    let no_sets = oai(&server, "verb=ListSets", None).await;
+    assert_eq!(
+        oai_error(&no_sets).as_deref(),
+        Some("noSetHierarchy"),
+        "without organisations"
+    );
+    server.with_organisation("cmre").await;
+    server.with_organisation("nhs").await;
+    let mut ids = Vec::new();
+    for n in 0..8 {
+        let mut body = ctd(
+            if n < 6 { "cmre" } else { "nhs" },
+            &format!("Glider section {n}"),
+        );
+        if n == 1 || n == 4 {
+            body["security_label"] = json!({"classification": "NATO SECRET"});
+        }
+        let created = server
+            .send_json(Method::POST, "/api/v1/datasets", &server.admin, &body)
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        ids.push(
+            created.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // One public and one secret dataset deleted.
+    for n in [2, 4] {
+        let response = server
+            .request(
+                Method::DELETE,
+                &format!("/api/v1/datasets/{}", ids[n]),
+                Some(&server.admin),
+            )
+            .header(IF_MATCH, "\"1\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+    let identify = oai(&server, "verb=Identify", None).await;
+    assert_eq!(elements(&identify, "deletedRecord"), ["persistent"]);
+    assert_eq!(
+        elements(&identify, "repositoryIdentifier"),
+        ["fathom.localhost"]
+    );
+    let oai_id = |n: usize| format!("oai:fathom.localhost:{}", ids[n]);
+
+    // Anonymous: datasets 0, 3, 5, 6, 7 and the deletion of 2, never 1 or 4, in order of change.
+    let (listed, pages) =
+        oai_list(&server, "verb=ListIdentifiers&metadataPrefix=oai_dc", None).await;
+    let expected: Vec<String> = [0, 3, 5, 6, 7]
+        .iter()
+        .map(|&n| oai_id(n))
+        .chain([format!("{} deleted", oai_id(2))])
+        .collect();
+    assert_eq!(listed, expected);
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert!(
+        pages[0].contains("completeListSize=\"6\"")
+            && pages[0].contains("cursor=\"0\"")
+            && pages[0].contains("expirationDate="),
+        "{pages:?}"
+    );
+    assert!(
+        pages[1].contains("completeListSize=\"6\"") && pages[1].contains("cursor=\"3\""),
+        "{pages:?}"
+    );
+    let (records, _) = oai_list(&server, "verb=ListRecords&metadataPrefix=oai_dc", None).await;
+    assert_eq!(records, expected);
+    let (admin_listed, _) = oai_list(
+        &server,
+        "verb=ListRecords&metadataPrefix=dcat",
+        Some(&server.admin),
+    )
+    .await;
+    assert_eq!(
+        admin_listed.len(),
+        8,
+        "the administrator sees 6 datasets and 2 deletions: {admin_listed:?}"
+    );
+    let (nhs, _) = oai_list(
+        &server,
+        "verb=ListIdentifiers&metadataPrefix=oai_dc&set=organisation:nhs",
+        None,
+    )
+    .await;
+    assert_eq!(nhs, [oai_id(6), oai_id(7)]);
+
+    let record = oai(
+        &server,
+        &format!(
+            "verb=GetRecord&metadataPrefix=oai_dc&identifier={}",
+            oai_id(0)
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(elements(&record, "dc:title"), ["Glider section 0"]);
+    assert_eq!(elements(&record, "dc:publisher"), ["Org cmre"]);
+    let dcat = oai(
+        &server,
+        &format!(
+            "verb=GetRecord&metadataPrefix=dcat&identifier={}",
+            oai_id(0)
+        ),
+        None,
+    )
+    .await;
+    assert!(
+        dcat.contains("<metadata><rdf:RDF") && dcat.contains("Glider section 0"),
+        "{dcat}"
+    );
+    let deleted = oai(
+        &server,
+        &format!(
+            "verb=GetRecord&metadataPrefix=oai_dc&identifier={}",
+            oai_id(2)
+        ),
+        None,
+    )
+    .await;
+    assert!(
+        deleted.contains("<header status=\"deleted\">") && !deleted.contains("<metadata>"),
+        "{deleted}"
+    );
+    let sets = oai(&server, "verb=ListSets", None).await;
+    assert_eq!(
+        elements(&sets, "setSpec"),
+        ["organisation", "organisation:cmre", "organisation:nhs"]
+    );
+    let formats = oai(
+        &server,
+        &format!("verb=ListMetadataFormats&identifier={}", oai_id(0)),
+        None,
+    )
+    .await;
+    assert_eq!(elements(&formats, "metadataPrefix"), ["oai_dc", "dcat"]);
+
+    // A secret record is unknown to an anonymous harvester, exactly like one that never existed.
+    let hidden = oai(
+        &server,
+        &format!(
+            "verb=GetRecord&metadataPrefix=oai_dc&identifier={}",
+            oai_id(1)
+        ),
+        None,
+    )
+    .await;
+    let never = oai(&server, "verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:fathom.localhost:01a21548-2209-7573-a035-abcfaae70b2c", None).await;
+    assert_eq!(oai_error(&hidden).as_deref(), Some("idDoesNotExist"));
+    let message = |xml: &str| {
+        elements(xml, "error")[0]
+            .replace(&ids[1], "ID")
+            .replace("01a21548-2209-7573-a035-abcfaae70b2c", "ID")
+    };
+    assert_eq!(message(&hidden), message(&never));
+    let admin_hidden = oai(
+        &server,
+        &format!(
+            "verb=GetRecord&metadataPrefix=oai_dc&identifier={}",
+            oai_id(1)
+        ),
+        Some(&server.admin),
+    )
+    .await;
+    assert_eq!(elements(&admin_hidden, "dc:title"), ["Glider section 1"]);
+
+    let first_page = oai(&server, "verb=ListRecords&metadataPrefix=oai_dc", None).await;
+    let token = elements(&first_page, "resumptionToken")[0].to_owned();
+    let (payload, signature) = token.split_once('.').unwrap();
+    let tampered = format!("{}A.{signature}", &payload[..payload.len() - 1]);
+    for (query, code) in [
+        ("", "badVerb"),
+        ("verb=Harvest", "badVerb"),
+        ("verb=Identify&verb=Identify", "badVerb"),
+        ("verb=Identify&metadataPrefix=oai_dc", "badArgument"),
+        ("verb=ListRecords", "badArgument"),
+        (
+            "verb=ListRecords&metadataPrefix=oai_dc&metadataPrefix=dcat",
+            "badArgument",
+        ),
+        (
+            "verb=ListRecords&metadataPrefix=oai_dc&from=2024-13-01",
+            "badArgument",
+        ),
+        (
+            "verb=ListRecords&metadataPrefix=oai_dc&from=2024-01-01&until=2024-01-01T00:00:00Z",
+            "badArgument",
+        ),
+        (
+            "verb=ListRecords&metadataPrefix=oai_dc&from=2025-01-02&until=2025-01-01",
+            "badArgument",
+        ),
+        (
+            "verb=ListRecords&metadataPrefix=oai_dc&resumptionToken=abc",
+            "badArgument",
+        ),
+        ("verb=ListRecords&resumptionToken=abc", "badResumptionToken"),
+        (
+            &format!("verb=ListRecords&resumptionToken={tampered}"),
+            "badResumptionToken",
+        ),
+        ("verb=ListSets&resumptionToken=abc", "badResumptionToken"),
+        (
+            "verb=ListRecords&metadataPrefix=marc21",
+            "cannotDisseminateFormat",
+        ),
+        (
+            &format!("verb=GetRecord&metadataPrefix=iso&identifier={}", oai_id(0)),
+            "cannotDisseminateFormat",
+        ),
+        (
+            "verb=GetRecord&metadataPrefix=oai_dc&identifier=urn:x",
+            "idDoesNotExist",
+        ),
+        (
+            "verb=ListMetadataFormats&identifier=oai:elsewhere.org:1",
+            "idDoesNotExist",
+        ),
+        (
+            "verb=ListRecords&metadataPrefix=oai_dc&from=2100-01-01",
+            "noRecordsMatch",
+        ),
+        (
+            "verb=ListRecords&metadataPrefix=oai_dc&set=organisation:none",
+            "noRecordsMatch",
+        ),
+        (
+            "verb=ListRecords&metadataPrefix=oai_dc&set=projects",
+            "noRecordsMatch",
+        ),
+    ] {
+        let xml = oai(&server, query, None).await;
+        assert_eq!(oai_error(&xml).as_deref(), Some(code), "{query}: {xml}");
+        let request = &xml[xml.find("<request").unwrap()..];
+        let echoed = request.starts_with("<request ");
+        assert_eq!(
+            echoed,
+            !matches!(code, "badVerb" | "badArgument"),
+            "{query}: {request}"
+        );
+    }
+    // The same by POST; and a POST that is not a form.
+    let posted = server
+        .request(Method::POST, "/oai", None)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("verb=ListIdentifiers&metadataPrefix=oai_dc&set=organisation%3Anhs")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(elements(&posted, "identifier"), [oai_id(6), oai_id(7)]);
+    let json = server
+        .request(Method::POST, "/oai", None)
+        .header(CONTENT_TYPE, "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    problem(json, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
 }
 
 /// A token is checked against the database at most once per TTL: a revocation made elsewhere (here,

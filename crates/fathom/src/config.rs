@@ -12,12 +12,14 @@ use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 37] = [
+const SETTINGS: [&str; 39] = [
     "listen",
     "public_url",
     "catalogue_title",
     "catalogue_description",
     "catalogue_publisher",
+    "catalogue_email",
+    "oai_page_size",
     "admin_listen",
     "oidc_issuer",
     "oidc_audience",
@@ -69,6 +71,10 @@ pub struct Config {
     pub catalogue_title: String,
     pub catalogue_description: String,
     pub catalogue_publisher: String,
+    /// Where to write to the people who run the catalogue (OAI-PMH `Identify`).
+    pub catalogue_email: String,
+    /// Records per page of OAI-PMH `ListRecords` and `ListIdentifiers`.
+    pub oai_page_size: u32,
     /// The TLS certificate chain (PEM); with `tls_key`, the server speaks HTTPS (HTTP/2 and 1.1).
     pub tls_cert: Option<PathBuf>,
     /// The TLS private key (PEM).
@@ -145,6 +151,8 @@ impl Default for Config {
             catalogue_title: fathom_api::Site::default().title,
             catalogue_description: fathom_api::Site::default().description,
             catalogue_publisher: fathom_api::Site::default().publisher,
+            catalogue_email: fathom_api::Site::default().email,
+            oai_page_size: fathom_service::DEFAULT_HARVEST_PAGE,
             tls_cert: None,
             tls_key: None,
             data_dir: PathBuf::from("./fathom-data"),
@@ -250,6 +258,7 @@ impl Config {
             title: self.catalogue_title.clone(),
             description: self.catalogue_description.clone(),
             publisher: self.catalogue_publisher.clone(),
+            email: self.catalogue_email.clone(),
         })
     }
 

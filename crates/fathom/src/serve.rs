@@ -93,6 +93,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         "http"
     };
     state.site = Arc::new(config.site(&format!("{scheme}://{address}"))?);
+    state.harvest = state.harvest.with_page_size(config.oai_page_size);
     let app = fathom_api::app(
         state,
         &ApiConfig {

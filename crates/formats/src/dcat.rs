@@ -63,6 +63,8 @@ pub struct Site {
     pub description: String,
     /// The name of the organisation that runs the catalogue.
     pub publisher: String,
+    /// Where to write to the people who run it (OAI-PMH's `adminEmail`).
+    pub email: String,
 }
 
 impl Default for Site {
@@ -72,6 +74,7 @@ impl Default for Site {
             title: "Fathom catalogue".to_owned(),
             description: "Datasets of maritime research.".to_owned(),
             publisher: "Fathom".to_owned(),
+            email: "catalogue@fathom.localhost".to_owned(),
         }
     }
 }
@@ -261,7 +264,7 @@ impl DcatWriter {
         if let Some(licence) = metadata.license.as_deref().and_then(licence_iri) {
             licence_of(&mut graph, &node, licence);
         }
-        let rights = Node::from(iri(&format!("{ACCESS_RIGHT}{}", access_rights.eu_code())));
+        let rights = Node::from(iri(&access_right_iri(access_rights)));
         graph.link(&node, ns(DCT, "accessRights"), &rights);
         graph.class(&rights, ns(DCT, "RightsStatement"));
         if let Some(version) = &metadata.version {
@@ -424,6 +427,11 @@ fn spatial_literals(graph: &mut Graph<'_>, location: &Node, spatial: &Spatial) {
         let geojson = Literal::new_typed_literal(geometry.to_string(), ns(GSP, "geoJSONLiteral"));
         graph.add(&node, ns(GSP, "asGeoJSON"), geojson);
     }
+}
+
+/// The concept of the EU access-right authority for `rights`.
+pub(crate) fn access_right_iri(rights: AccessRights) -> String {
+    format!("{ACCESS_RIGHT}{}", rights.eu_code())
 }
 
 /// Triples being gathered for one record.

@@ -2,6 +2,8 @@
 //! usual syntaxes. The API negotiates which one a client gets and streams what these writers produce.
 
 pub mod dcat;
+pub mod oai;
+mod xml;
 
 pub use dcat::{DcatWriter, PageView, Site};
 

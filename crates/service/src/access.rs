@@ -55,6 +55,18 @@ pub fn subject_of(policy: &Policy, principal: Option<&Principal>) -> Subject {
     }
 }
 
+/// What `reader` may see, as the store's list queries test it; `None` for an administrator.
+pub fn readable(policy: &Policy, reader: Option<&Principal>) -> Option<fathom_store::Readable> {
+    visibility(policy, reader).map(|visibility| fathom_store::Readable {
+        classifications: visibility.classifications,
+        held: visibility
+            .categories
+            .into_iter()
+            .flat_map(|category| category.held)
+            .collect(),
+    })
+}
+
 /// What `reader` may see, compiled for the search index; `None` for an administrator, who sees
 /// everything.
 pub fn visibility(policy: &Policy, reader: Option<&Principal>) -> Option<Visibility> {

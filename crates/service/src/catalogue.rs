@@ -9,7 +9,7 @@ use fathom_model::{
     Subject, ValidationErrors, decode_json, decode_value,
 };
 use fathom_store::{
-    DatasetFilter, EntityType, Operation, PageRequest, PoolStatus, Readable, RecordJson, RecordKey,
+    DatasetFilter, EntityType, Operation, PageRequest, PoolStatus, Position, RecordJson, RecordKey,
     Revision, Store, StoreError,
 };
 use serde::Deserialize;
@@ -117,6 +117,21 @@ impl Catalogue {
             .organisations(page)
             .await
             .map_err(ServiceError::Internal)
+    }
+
+    /// Every organisation by slug, for naming the publishers of many datasets (a catalogue has few).
+    pub async fn organisations_by_slug(&self) -> Result<HashMap<String, Organisation>> {
+        let mut by_slug = HashMap::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .organisations(PageRequest { after, limit: 1000 })
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(Position::Id(last.id));
+            by_slug.extend(page.into_iter().map(|o| (o.details.slug.to_string(), o)));
+        }
+        Ok(by_slug)
     }
 
     /// Replaces an organisation at revision `expected`. Its slug cannot change: datasets refer to it.
@@ -266,14 +281,7 @@ impl Catalogue {
         page: PageRequest,
     ) -> Result<Vec<RecordJson>> {
         let filter = DatasetFilter {
-            readable: access::visibility(&self.policy, reader).map(|visibility| Readable {
-                classifications: visibility.classifications,
-                held: visibility
-                    .categories
-                    .into_iter()
-                    .flat_map(|category| category.held)
-                    .collect(),
-            }),
+            readable: access::readable(&self.policy, reader),
             ..filter.clone()
         };
         self.store

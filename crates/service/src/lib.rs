@@ -6,6 +6,7 @@ mod audit;
 mod catalogue;
 mod error;
 mod events;
+mod harvest;
 mod idempotency;
 mod identity;
 mod merge_patch;
@@ -21,6 +22,10 @@ pub use fathom_search::{
     CategoryVisibility, DEFAULT_CACHE_ENTRIES, Direction, Facet, FacetCount, Hit, SearchRequest,
     SearchResults, Sort, TimeRange, Visibility,
 };
+pub use harvest::{
+    DEFAULT_HARVEST_PAGE, Harvest, HarvestItem, HarvestPage, HarvestQuery, RESUMPTION_LIFETIME,
+    ResumeError,
+};
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{Identity, IssuedToken, NewUser, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
@@ -29,7 +34,7 @@ pub use search::Search;
 pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, Webhooks};
 
 pub use fathom_store::{
-    Change, DB_OPERATION_SECONDS, DatasetFilter, EntityType, IdempotencyClaim, Operation,
-    PageRequest, PoolStatus, Position, RecordJson, RecordKey, Revision, Store, StoreError,
-    TokenSummary, User, now,
+    Change, DB_OPERATION_SECONDS, DatasetFilter, EntityType, HarvestFilter, Harvested,
+    IdempotencyClaim, Operation, PageRequest, PoolStatus, Position, RecordJson, RecordKey,
+    Revision, Store, StoreError, TokenSummary, Tombstone, User, now,
 };

@@ -117,6 +117,45 @@ pub struct DatasetFilter {
     pub readable: Option<Readable>,
 }
 
+/// What harvesters ask for: records changed (or deleted) in `[from, until)`, of one organisation.
+/// Deletions are not filtered by `readable`: each tombstone carries its label for the caller to judge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HarvestFilter {
+    pub organisation: Option<String>,
+    pub from: Option<OffsetDateTime>,
+    /// Exclusive.
+    pub until: Option<OffsetDateTime>,
+    /// Only the live records a reader may see; `None` for every one.
+    pub readable: Option<Readable>,
+}
+
+/// A record as harvesters list it, in order of its last change: alive, or deleted.
+#[derive(Debug)]
+pub enum Harvested {
+    Live(RecordJson),
+    Deleted(Tombstone),
+}
+
+impl Harvested {
+    /// Its place in the list: the time of its last change, then its id.
+    pub fn position(&self) -> (OffsetDateTime, Uuid) {
+        match self {
+            Self::Live(record) => (record.updated_at, record.id),
+            Self::Deleted(tombstone) => (tombstone.deleted_at, tombstone.id),
+        }
+    }
+}
+
+/// What stays of a deleted dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tombstone {
+    pub id: Uuid,
+    pub organisation: String,
+    /// The label it had when deleted: who may learn of the deletion.
+    pub label: fathom_model::SecurityLabel,
+    pub deleted_at: OffsetDateTime,
+}
+
 /// What a reader may see, as the list's SQL tests it: the classifications they are cleared for and
 /// the category values they hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -581,6 +620,35 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Vec<RecordJson>> {
         dispatch!(self, r => r.datasets_json(filter, page).await)
+    }
+
+    /// Live and deleted datasets in order of their last change, after `after` (a position of
+    /// [`Harvested::position`]), at most `limit` of them.
+    pub async fn harvest(
+        &self,
+        filter: &HarvestFilter,
+        after: Option<(OffsetDateTime, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<Harvested>> {
+        dispatch!(self, r => r.harvest(filter, after, limit).await)
+    }
+
+    /// How many live datasets [`Store::harvest`] lists for `filter`, and every tombstone it lists.
+    pub async fn harvest_extent(
+        &self,
+        filter: &HarvestFilter,
+    ) -> StoreResult<(u64, Vec<Tombstone>)> {
+        dispatch!(self, r => r.harvest_extent(filter).await)
+    }
+
+    /// What stays of the deleted dataset `id`, if it was deleted.
+    pub async fn tombstone(&self, id: Uuid) -> StoreResult<Option<Tombstone>> {
+        dispatch!(self, r => r.tombstone(id).await)
+    }
+
+    /// The shared secret `name`, made of `fresh` by the first replica to ask for it.
+    pub async fn server_secret(&self, name: &str, fresh: &[u8]) -> StoreResult<Vec<u8>> {
+        dispatch!(self, r => r.server_secret(name, fresh).await)
     }
 
     /// The revisions of a record after `after_revision`, oldest first, without snapshots.

@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    ApiToken, Change, DatasetFilter, DeadLetter, EntityType, EventTarget, IdempotencyClaim, OutboxEvent, Operation, PageRequest, Position, RecordJson,
-    RecordKey, Revision, StoreError, StoreResult, User, Webhook,
+    ApiToken, Change, DatasetFilter, DeadLetter, EntityType, EventTarget, Harvested, HarvestFilter, IdempotencyClaim, OutboxEvent, Operation, PageRequest,
+    Position, RecordJson, RecordKey, Revision, StoreError, StoreResult, Tombstone, User, Webhook,
 };
 
 /// Rows per multi-row `INSERT`, well inside both databases' limits on bound parameters.
@@ -200,7 +200,21 @@ impl Repository {
         let Some(previous) = deleted else {
             return Err(missing_or_stale(&mut tx, "datasets", id).await);
         };
-        let change = ChangeRow { id, revision: expected_revision + 1, snapshot: None, previous: Some(&previous), at: crate::now() };
+        let at = crate::now();
+        #[derive(serde::Deserialize)]
+        struct Owner {
+            organisation: String,
+            security_label: Box<RawValue>,
+        }
+        let owner: Owner = from_json(&previous)?;
+        sqlx::query("INSERT INTO dataset_tombstones (id, organisation, label, deleted_at) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(owner.organisation)
+            .bind(owner.security_label.get())
+            .bind(db_time(at))
+            .execute(&mut *tx)
+            .await?;
+        let change = ChangeRow { id, revision: expected_revision + 1, snapshot: None, previous: Some(&previous), at };
         record_changes(&mut tx, EntityType::Dataset, Operation::Deleted, actor, &[change]).await?;
         tx.commit().await?;
         Ok(())
@@ -287,6 +301,66 @@ impl Repository {
         query.push(" LIMIT ").push_bind(i64::from(page.limit));
         let rows = query.build().fetch_all(&self.read).await?;
         rows.iter().map(record_json).collect()
+    }
+
+    /// Two keyset scans in order of change, live datasets and tombstones, merged.
+    pub async fn harvest(&self, filter: &HarvestFilter, after: Option<(OffsetDateTime, Uuid)>, limit: u32) -> StoreResult<Vec<Harvested>> {
+        let mut live = QueryBuilder::<Db>::new("SELECT d.id, d.revision, d.updated_at, d.body FROM datasets d WHERE 1 = 1");
+        push_harvest_filter(&mut live, filter, "d.updated_at", "d.organisation");
+        if let Some(readable) = &filter.readable {
+            push_readable(&mut live, readable);
+        }
+        if let Some((at, id)) = after {
+            live.push(" AND (d.updated_at, d.id) > (").push_bind(db_time(at)).push(", ").push_bind(id).push(")");
+        }
+        live.push(" ORDER BY d.updated_at, d.id LIMIT ").push_bind(i64::from(limit));
+        let live = live.build().fetch_all(&self.read).await?;
+
+        let mut deleted = QueryBuilder::<Db>::new("SELECT id, organisation, label, deleted_at FROM dataset_tombstones WHERE 1 = 1");
+        push_harvest_filter(&mut deleted, filter, "deleted_at", "organisation");
+        if let Some((at, id)) = after {
+            deleted.push(" AND (deleted_at, id) > (").push_bind(db_time(at)).push(", ").push_bind(id).push(")");
+        }
+        deleted.push(" ORDER BY deleted_at, id LIMIT ").push_bind(i64::from(limit));
+        let deleted = deleted.build().fetch_all(&self.read).await?;
+
+        let mut merged = live.iter().map(|row| record_json(row).map(Harvested::Live)).collect::<StoreResult<Vec<_>>>()?;
+        for row in &deleted {
+            merged.push(Harvested::Deleted(tombstone(row)?));
+        }
+        merged.sort_by_key(Harvested::position);
+        merged.truncate(limit as usize);
+        Ok(merged)
+    }
+
+    pub async fn harvest_extent(&self, filter: &HarvestFilter) -> StoreResult<(u64, Vec<Tombstone>)> {
+        let mut live = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM datasets d WHERE 1 = 1");
+        push_harvest_filter(&mut live, filter, "d.updated_at", "d.organisation");
+        if let Some(readable) = &filter.readable {
+            push_readable(&mut live, readable);
+        }
+        let count: i64 = live.build_query_scalar().fetch_one(&self.read).await?;
+        let mut deleted = QueryBuilder::<Db>::new("SELECT id, organisation, label, deleted_at FROM dataset_tombstones WHERE 1 = 1");
+        push_harvest_filter(&mut deleted, filter, "deleted_at", "organisation");
+        let tombstones = deleted.build().fetch_all(&self.read).await?.iter().map(tombstone).collect::<StoreResult<_>>()?;
+        Ok((u64::try_from(count).unwrap_or_default(), tombstones))
+    }
+
+    pub async fn tombstone(&self, id: Uuid) -> StoreResult<Option<Tombstone>> {
+        let row = sqlx::query("SELECT id, organisation, label, deleted_at FROM dataset_tombstones WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(tombstone).transpose()
+    }
+
+    pub async fn server_secret(&self, name: &str, fresh: &[u8]) -> StoreResult<Vec<u8>> {
+        sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(fresh)
+            .execute(&self.write)
+            .await?;
+        Ok(sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1").bind(name).fetch_one(&self.read).await?)
     }
 
     pub async fn revisions(&self, entity_type: EntityType, id: Uuid, after_revision: i64, limit: u32) -> StoreResult<Vec<Revision>> {
@@ -824,6 +898,29 @@ async fn missing_or_stale(tx: &mut Tx, table: &'static str, id: Uuid) -> StoreEr
 /// Only the datasets a reader may see: of a classification they are cleared for, without a
 /// restrictive value they do not hold, and without a permissive category none of whose values they
 /// hold. (`''` keeps each list of values non-empty.)
+/// The organisation and the interval of change of a harvest, on the given columns.
+fn push_harvest_filter(query: &mut QueryBuilder<Db>, filter: &HarvestFilter, changed_at: &str, organisation: &str) {
+    if let Some(slug) = &filter.organisation {
+        query.push(format_args!(" AND {organisation} = ")).push_bind(slug.clone());
+    }
+    if let Some(from) = filter.from {
+        query.push(format_args!(" AND {changed_at} >= ")).push_bind(db_time(from));
+    }
+    if let Some(until) = filter.until {
+        query.push(format_args!(" AND {changed_at} < ")).push_bind(db_time(until));
+    }
+}
+
+fn tombstone(row: &<Db as sqlx::Database>::Row) -> StoreResult<Tombstone> {
+    let label: String = row.try_get("label")?;
+    Ok(Tombstone {
+        id: row.try_get("id")?,
+        organisation: row.try_get("organisation")?,
+        label: from_json(&label)?,
+        deleted_at: row.try_get("deleted_at")?,
+    })
+}
+
 fn push_readable(query: &mut QueryBuilder<Db>, readable: &crate::Readable) {
     let list = |query: &mut QueryBuilder<Db>, values: &[String]| {
         query.push("(").push_bind(String::new());

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use fathom_model::Role;
 use fathom_store::testing::{TestStore, dataset, organisation};
 use fathom_store::{
-    ApiToken, DatasetFilter, EntityType, IdempotencyClaim, Operation, PageRequest, Position,
-    RecordKey, Store, StoreError, User, now,
+    ApiToken, DatasetFilter, EntityType, HarvestFilter, Harvested, IdempotencyClaim, Operation,
+    PageRequest, Position, RecordKey, Store, StoreError, User, now,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -27,6 +27,8 @@ fathom_store::on_both_backends!(
     a_refused_change_writes_no_event,
     an_event_target_is_held_by_one_relay,
     delivered_events_are_pruned,
+    harvests_list_changes_and_deletions_in_order,
+    a_server_secret_is_made_once,
 );
 
 const ALL: PageRequest = PageRequest {
@@ -824,5 +826,98 @@ async fn delivered_events_are_pruned(db: TestStore) {
         store.prune_events(much_later).await.unwrap(),
         1,
         "a target not heard from for the whole retention period holds nothing back"
+    );
+}
+
+/// Harvests list live and deleted datasets by the time of their last change, page by page without
+/// gaps or repeats, within `[from, until)` and an organisation; the extent counts the same.
+async fn harvests_list_changes_and_deletions_in_order(db: TestStore) {
+    let store = &db.store;
+    with_org(store, "cmre").await;
+    with_org(store, "nhs").await;
+    let mut records = Vec::new();
+    for n in 0..6 {
+        let record = dataset(
+            if n % 2 == 0 { "cmre" } else { "nhs" },
+            &format!("Survey {n}"),
+        );
+        store.insert_dataset(&record, "t").await.unwrap();
+        records.push(record);
+    }
+    let start = now();
+    // Changed after `start`: 0 (updated), 3 (deleted).
+    let mut updated = records[0].clone();
+    updated.metadata.title = "Survey 0, calibrated".into();
+    updated.revision = 2;
+    updated.updated_at = now();
+    store.update_dataset(&updated, 1, "t").await.unwrap();
+    store.delete_dataset(records[3].id, 1, "t").await.unwrap();
+
+    let everything = HarvestFilter::default();
+    let mut listed = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.harvest(&everything, after, 4).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.position());
+        listed.extend(page);
+    }
+    let order: Vec<(uuid::Uuid, bool)> = listed
+        .iter()
+        .map(|h| match h {
+            Harvested::Live(record) => (record.id, true),
+            Harvested::Deleted(tombstone) => (tombstone.id, false),
+        })
+        .collect();
+    let expected: Vec<(uuid::Uuid, bool)> = [1, 2, 4, 5, 0, 3]
+        .iter()
+        .map(|&n| (records[n].id, n != 3))
+        .collect();
+    assert_eq!(order, expected, "by time of last change, the deletion last");
+    let Some(Harvested::Deleted(tombstone)) = listed.last() else {
+        panic!("the deletion is listed")
+    };
+    assert_eq!(
+        (tombstone.organisation.as_str(), &tombstone.label),
+        ("nhs", &records[3].metadata.security_label)
+    );
+
+    let since_start = HarvestFilter {
+        from: Some(start),
+        ..Default::default()
+    };
+    let changed = store.harvest(&since_start, None, 100).await.unwrap();
+    assert_eq!(changed.len(), 2);
+    let until_start = HarvestFilter {
+        until: Some(start),
+        organisation: Some("nhs".into()),
+        ..Default::default()
+    };
+    let before: Vec<_> = store.harvest(&until_start, None, 100).await.unwrap();
+    let ids: Vec<_> = before.iter().map(|h| h.position().1).collect();
+    assert_eq!(
+        ids,
+        vec![records[1].id, records[5].id],
+        "nhs, before the changes"
+    );
+    let (live, tombstones) = store.harvest_extent(&since_start).await.unwrap();
+    assert_eq!((live, tombstones.len()), (1, 1));
+    let (live, tombstones) = store.harvest_extent(&everything).await.unwrap();
+    assert_eq!((live, tombstones.len()), (5, 1));
+    assert_eq!(
+        store.tombstone(records[3].id).await.unwrap().as_ref(),
+        Some(tombstone)
+    );
+    assert_eq!(store.tombstone(records[2].id).await.unwrap(), None);
+}
+
+async fn a_server_secret_is_made_once(db: TestStore) {
+    let store = &db.store;
+    let first = store.server_secret("oai", &[1; 32]).await.unwrap();
+    let second = store.server_secret("oai", &[2; 32]).await.unwrap();
+    assert_eq!((first.clone(), second), (vec![1; 32], vec![1; 32]));
+    assert_eq!(
+        store.server_secret("other", &[3; 8]).await.unwrap(),
+        vec![3; 8]
     );
 }

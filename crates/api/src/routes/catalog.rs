@@ -80,7 +80,7 @@ pub async fn catalog(
         Some(Cursor::Id(id)) => Some(id),
         Some(_) => return Err(Problem::bad_parameter("cursor", "belongs to another list")),
     };
-    let publishers = publishers(&state.catalogue).await?;
+    let publishers = state.catalogue.organisations_by_slug().await?;
     // Cursors are URL-safe, so page addresses need no escaping.
     let first = format!(
         "{}{PATH}?limit={limit}&format={}",
@@ -124,23 +124,6 @@ pub async fn catalog(
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("accept"));
     Ok(response)
-}
-
-/// The organisations by slug, for the datasets' publishers (a catalogue has few).
-async fn publishers(catalogue: &Catalogue) -> Result<HashMap<String, Organisation>, Problem> {
-    let mut publishers = HashMap::new();
-    let mut after = None;
-    loop {
-        let page = catalogue
-            .organisations(PageRequest { after, limit: 1000 })
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some(Position::Id(last.id));
-        for organisation in page {
-            publishers.insert(organisation.details.slug.to_string(), organisation);
-        }
-    }
-    Ok(publishers)
 }
 
 /// An export under way: where it is, and what it writes with.

@@ -5,6 +5,7 @@ mod datasets;
 mod events;
 mod health;
 pub(crate) use health::{live, ready};
+mod oai;
 mod ogcapi;
 mod organisations;
 mod policy;
@@ -64,6 +65,7 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
             datasets::delete
         ))
         .routes(routes!(catalog::catalog))
+        .routes(routes!(oai::get, oai::post))
         .routes(routes!(datasets::revisions))
         .routes(routes!(datasets::revision))
         .routes(routes!(datasets::distributions, datasets::add_distribution))

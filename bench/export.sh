@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Export throughput: the whole catalogue as DCAT-AP (Turtle, N-Triples), page by page through
+# /api/v1/catalog, with the server's peak resident memory before and after.
+#
+# usage: bench/export.sh [N]     (default 100000; BENCH_DATA=DIR reuses a catalogue imported before)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-100000}"
+PORT="${BENCH_PORT:-8089}"
+OUT=bench/out
+mkdir -p "$OUT"
+
+cargo build --release -p fathom --quiet
+BIN=target/release/fathom
+DATA="${BENCH_DATA:-$(mktemp -d)}"
+trap 'kill "${SERVER:-0}" 2>/dev/null || true; [ -n "${BENCH_DATA:-}" ] || rm -rf "$DATA"' EXIT
+export FATHOM_LOG=warn FATHOM_RATE_LIMIT_PER_ADDRESS=0 FATHOM_RATE_LIMIT_PER_TOKEN=0
+
+if [ ! -e "$DATA/fathom.db" ]; then
+    echo "== generating and importing $N datasets (seed 42)"
+    python3 bench/generate.py "$N" 42 > "$OUT/datasets.ndjson"
+    "$BIN" --data-dir "$DATA" import --kind organisations bench/organisations.ndjson 2>/dev/null
+    "$BIN" --data-dir "$DATA" import "$OUT/datasets.ndjson" 2>&1 | tail -1
+fi
+
+"$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" 2>/dev/null &
+SERVER=$!
+for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+echo "== peak resident memory after start: $(grep VmHWM /proc/$SERVER/status)"
+
+# Follows hydra:next from the first page; prints the records, bytes and seconds.
+walk() {
+    local format="$1" limit="$2" url="http://127.0.0.1:$PORT/api/v1/catalog?limit=$2&format=$1"
+    local start pages=0 bytes=0 page="$OUT/page.rdf"
+    start=$(date +%s.%N)
+    while [ -n "$url" ]; do
+        curl -fsS -o "$page" "$url"
+        bytes=$((bytes + $(stat -c %s "$page")))
+        pages=$((pages + 1))
+        url="$(grep -o 'hydra/core#next> <[^>]*>\|hydra:next <[^>]*>' "$page" | sed 's/.*<\(.*\)>/\1/' || true)"
+    done
+    local seconds
+    seconds=$(echo "$(date +%s.%N) - $start" | bc)
+    echo "$format, limit=$limit: $pages pages, $bytes bytes in $seconds s: $(echo "$N / $seconds" | bc) records/s"
+}
+for format in ttl nt; do
+    walk "$format" 10000
+done
+walk ttl 1000
+echo "== peak resident memory after the exports: $(grep VmHWM /proc/$SERVER/status)"
