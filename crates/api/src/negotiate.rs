@@ -10,13 +10,16 @@ use crate::problem::Problem;
 pub enum Representation {
     Json,
     Rdf(RdfSyntax),
+    /// ISO 19115 metadata in the ISO 19139 XML encoding.
+    Iso19139,
 }
 
 impl Representation {
-    fn media_type(self) -> &'static str {
+    pub fn media_type(self) -> &'static str {
         match self {
             Self::Json => "application/json",
             Self::Rdf(syntax) => syntax.media_type(),
+            Self::Iso19139 => fathom_formats::iso::MEDIA_TYPE,
         }
     }
 
@@ -24,17 +27,20 @@ impl Representation {
         match self {
             Self::Json => "json",
             Self::Rdf(syntax) => syntax.name(),
+            Self::Iso19139 => "iso19139",
         }
     }
 }
 
-/// The representations of a record: its JSON (preferred on a tie) and DCAT-AP in each RDF syntax.
-pub const RECORD: [Representation; 5] = [
+/// The representations of a dataset: its JSON (preferred on a tie), DCAT-AP in each RDF syntax, and
+/// ISO 19139.
+pub const RECORD: [Representation; 6] = [
     Representation::Json,
     Representation::Rdf(RdfSyntax::Turtle),
     Representation::Rdf(RdfSyntax::JsonLd),
     Representation::Rdf(RdfSyntax::RdfXml),
     Representation::Rdf(RdfSyntax::NTriples),
+    Representation::Iso19139,
 ];
 
 /// The representations of the catalogue: RDF only, Turtle preferred.

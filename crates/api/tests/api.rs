@@ -1704,6 +1704,7 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
                 format!("/api/v1/datasets/{id}/distributions"),
                 format!("/ogcapi/collections/datasets/items/{id}"),
                 format!("/api/v1/datasets/{id}?format=ttl"),
+                format!("/api/v1/datasets/{id}?format=iso19139"),
             ] {
                 assert_eq!(get(path.clone()).await.status(), status, "{who}: {path}");
             }
@@ -1839,6 +1840,16 @@ async fn datasets_and_the_catalogue_speak_dcat_ap(db: TestStore) {
         ("application/n-triples", "", "application/n-triples"),
         ("application/json", "?format=ttl", "text/turtle"),
         ("text/html,*/*;q=0.8", "", "application/json"),
+        (
+            "application/vnd.iso.19139+xml",
+            "",
+            "application/vnd.iso.19139+xml",
+        ),
+        (
+            "text/turtle",
+            "?format=iso19139",
+            "application/vnd.iso.19139+xml",
+        ),
     ] {
         let response = read(accept, query).await;
         assert_eq!(response.status(), StatusCode::OK, "{accept} {query}");
@@ -1850,11 +1861,13 @@ async fn datasets_and_the_catalogue_speak_dcat_ap(db: TestStore) {
         assert_eq!(response.headers()["vary"], "accept");
         let body = response.text().await.unwrap();
         assert!(body.contains("CTD casts 0"), "{media_type}: {body}");
-        if media_type != "application/json" {
-            assert!(
+        match media_type {
+            "application/json" => {}
+            "application/vnd.iso.19139+xml" => assert!(body.contains("<gmd:MD_Metadata"), "{body}"),
+            _ => assert!(
                 body.contains("http://www.w3.org/ns/dcat#") || body.contains("dcat:"),
                 "{body}"
-            );
+            ),
         }
     }
     problem(read("image/png", "").await, StatusCode::NOT_ACCEPTABLE).await;
@@ -2134,7 +2147,23 @@ async fn oai_pmh_harvests_what_the_caller_may_see(db: TestStore) {
         None,
     )
     .await;
-    assert_eq!(elements(&formats, "metadataPrefix"), ["oai_dc", "dcat"]);
+    assert_eq!(
+        elements(&formats, "metadataPrefix"),
+        ["oai_dc", "dcat", "iso19139"]
+    );
+    let iso = oai(
+        &server,
+        &format!(
+            "verb=GetRecord&metadataPrefix=iso19139&identifier={}",
+            oai_id(0)
+        ),
+        None,
+    )
+    .await;
+    assert!(
+        iso.contains("<metadata><gmd:MD_Metadata xmlns:gmd=") && iso.contains("Glider section 0"),
+        "{iso}"
+    );
 
     // A secret record is unknown to an anonymous harvester, exactly like one that never existed.
     let hidden = oai(

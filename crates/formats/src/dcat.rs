@@ -558,7 +558,22 @@ fn format_iri(format: &str) -> Option<NamedNode> {
 /// ISO 639-1 concept for a language the table does not list.
 fn language_iri(tag: &str) -> NamedNode {
     let primary = tag.split('-').next().unwrap_or(tag);
-    let code = match primary {
+    match eu_language(primary) {
+        Some(code) => iri(&format!("{LANGUAGE}{code}")),
+        None => iri(&format!("http://id.loc.gov/vocabulary/iso639-1/{primary}")),
+    }
+}
+
+/// The ISO 639-2 code of a BCP 47 tag's language (the EU authority's codes are ISO 639-2/T in upper
+/// case), or its primary subtag for a language the table does not list.
+pub(crate) fn language_code(tag: &str) -> String {
+    let primary = tag.split('-').next().unwrap_or(tag);
+    eu_language(primary).map_or_else(|| primary.to_owned(), str::to_ascii_lowercase)
+}
+
+/// The EU language authority's code of an ISO 639-1 language: the languages of Europe.
+fn eu_language(primary: &str) -> Option<&'static str> {
+    Some(match primary {
         "bg" => "BUL",
         "cs" => "CES",
         "da" => "DAN",
@@ -588,13 +603,12 @@ fn language_iri(tag: &str) -> NamedNode {
         "sq" => "SQI",
         "sv" => "SWE",
         "tr" => "TUR",
-        other => return iri(&format!("http://id.loc.gov/vocabulary/iso639-1/{other}")),
-    };
-    iri(&format!("{LANGUAGE}{code}"))
+        _ => return None,
+    })
 }
 
 /// A theme's label: the EU data theme's English label, or the last segment of its IRI.
-fn theme_label(theme: &str) -> String {
+pub(crate) fn theme_label(theme: &str) -> String {
     let label = match theme.strip_prefix(DATA_THEME) {
         Some("AGRI") => "Agriculture, fisheries, forestry and food",
         Some("ECON") => "Economy and finance",

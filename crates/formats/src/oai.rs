@@ -1,5 +1,5 @@
 //! OAI-PMH 2.0 responses: the envelope, the six verbs' bodies, errors, and the records in the metadata
-//! formats offered (`oai_dc`, Dublin Core; `dcat`, DCAT-AP RDF/XML). What to list, and whether a
+//! formats offered (`oai_dc`, Dublin Core; `dcat`, DCAT-AP RDF/XML; `iso19139`). What to list, and whether a
 //! caller may see it, is decided before anything reaches this module.
 
 use fathom_model::{AccessRights, Dataset, Organisation};
@@ -23,15 +23,18 @@ pub enum MetadataFormat {
     OaiDc,
     /// DCAT-AP 3.0 as RDF/XML.
     Dcat,
+    /// ISO 19115 in the ISO 19139 encoding.
+    Iso19139,
 }
 
 impl MetadataFormat {
-    pub const ALL: [Self; 2] = [Self::OaiDc, Self::Dcat];
+    pub const ALL: [Self; 3] = [Self::OaiDc, Self::Dcat, Self::Iso19139];
 
     pub fn prefix(self) -> &'static str {
         match self {
             Self::OaiDc => "oai_dc",
             Self::Dcat => "dcat",
+            Self::Iso19139 => "iso19139",
         }
     }
 
@@ -45,6 +48,7 @@ impl MetadataFormat {
         match self {
             Self::OaiDc => "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
             Self::Dcat => "http://www.w3.org/2000/07/rdf.xsd",
+            Self::Iso19139 => "http://www.isotc211.org/2005/gmd/gmd.xsd",
         }
     }
 
@@ -52,6 +56,7 @@ impl MetadataFormat {
         match self {
             Self::OaiDc => "http://www.openarchives.org/OAI/2.0/oai_dc/",
             Self::Dcat => "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+            Self::Iso19139 => "http://www.isotc211.org/2005/gmd",
         }
     }
 }
@@ -345,6 +350,16 @@ impl<'a> Response<'a> {
                         .split_once("?>")
                         .map_or(document.as_str(), |(_, rest)| rest);
                     self.xml.raw(body.trim());
+                }
+                MetadataFormat::Iso19139 => {
+                    crate::iso::write(
+                        &mut self.xml,
+                        self.site,
+                        dataset,
+                        *publisher,
+                        *access_rights,
+                        true,
+                    );
                 }
             }
             self.xml.close();

@@ -17,6 +17,11 @@ impl Xml {
         }
     }
 
+    /// A fragment to be embedded elsewhere: no XML declaration.
+    pub fn fragment() -> Self {
+        Self::default()
+    }
+
     /// Opens `name` with `attributes`; [`Xml::close`] closes it.
     pub fn open(&mut self, name: &'static str, attributes: &[(&str, &str)]) -> &mut Self {
         self.start_tag(name, attributes);
@@ -47,6 +52,13 @@ impl Xml {
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push('>');
+        self
+    }
+
+    /// An element without content.
+    pub fn empty_with(&mut self, name: &'static str, attributes: &[(&str, &str)]) -> &mut Self {
+        self.start_tag(name, attributes);
+        self.out.push_str("/>");
         self
     }
 

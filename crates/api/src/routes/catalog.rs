@@ -8,7 +8,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use fathom_formats::{DcatWriter, PageView, RdfSyntax, Site};
+use fathom_formats::{DcatWriter, PageView, Site};
 use fathom_model::{Dataset, Organisation, Principal};
 use fathom_service::{Catalogue, DatasetFilter, PageRequest, Position, RecordKey, ServiceError};
 use serde::Deserialize;
@@ -207,12 +207,12 @@ fn internal(what: &'static str, error: impl std::fmt::Display) -> Problem {
     )
 }
 
-/// Reads one dataset as DCAT-AP in `syntax`.
+/// Reads one dataset as DCAT-AP in an RDF syntax, or as ISO 19139.
 pub async fn dataset(
     state: &AppState,
     reader: Option<&Principal>,
     key: &RecordKey,
-    syntax: RdfSyntax,
+    representation: Representation,
 ) -> Result<Response, Problem> {
     let dataset = state.catalogue.dataset(reader, key).await?;
     let metadata = &dataset.metadata;
@@ -229,15 +229,24 @@ pub async fn dataset(
         .catalogue
         .policy()
         .access_rights(&metadata.security_label, metadata.access_rights);
-    let mut writer = DcatWriter::new(syntax);
-    writer
-        .dataset(&state.site, &dataset, publisher.as_ref(), access, false)
-        .map_err(write_error)?;
-    let body = writer.finish().map_err(write_error)?;
+    let body = match representation {
+        Representation::Rdf(syntax) => {
+            let mut writer = DcatWriter::new(syntax);
+            writer
+                .dataset(&state.site, &dataset, publisher.as_ref(), access, false)
+                .map_err(write_error)?;
+            writer.finish().map_err(write_error)?
+        }
+        Representation::Iso19139 => {
+            fathom_formats::iso::document(&state.site, &dataset, publisher.as_ref(), access)
+                .into_bytes()
+        }
+        Representation::Json => return Err(Problem::bad_request("JSON is served by the record")),
+    };
     let mut response = body.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(syntax.media_type()),
+        HeaderValue::from_static(representation.media_type()),
     );
     response
         .headers_mut()

@@ -130,19 +130,21 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReadQuery {
-    /// `json`, or DCAT-AP as `ttl`, `jsonld`, `rdf` or `nt`; overrides `Accept`.
+    /// `json`, DCAT-AP as `ttl`, `jsonld`, `rdf` or `nt`, or `iso19139`; overrides `Accept`.
     format: Option<String>,
 }
 
-/// Reads a dataset by id or slug: its JSON, or DCAT-AP 3.0 RDF when `Accept` (`text/turtle`,
-/// `application/ld+json`, `application/rdf+xml`, `application/n-triples`) or `format` asks for it.
+/// Reads a dataset by id or slug: its JSON, DCAT-AP 3.0 RDF when `Accept` (`text/turtle`,
+/// `application/ld+json`, `application/rdf+xml`, `application/n-triples`) or `format` asks for it, or
+/// ISO 19139 (`application/vnd.iso.19139+xml`, `format=iso19139`).
 #[utoipa::path(get,
     operation_id = "datasets_read", path = "/api/v1/datasets/{key}", tag = "datasets",
     params(("key" = String, Path, description = "Id or slug"), ReadQuery),
     responses(
         (status = 200, description = "OK", headers(("ETag" = String, description = "JSON only")), content(
             (Dataset = "application/json"), (String = "text/turtle"), (String = "application/ld+json"),
-            (String = "application/rdf+xml"), (String = "application/n-triples"))),
+            (String = "application/rdf+xml"), (String = "application/n-triples"),
+            (String = "application/vnd.iso.19139+xml"))),
         (status = 304, description = "`If-None-Match` names the current revision"),
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "No offered representation is acceptable", body = Problem, content_type = "application/problem+json"),
@@ -167,9 +169,7 @@ pub async fn read(
                 .insert(header::VARY, HeaderValue::from_static("accept"));
             Ok(response)
         }
-        Representation::Rdf(syntax) => {
-            super::catalog::dataset(&state, reader.principal(), &key, syntax).await
-        }
+        other => super::catalog::dataset(&state, reader.principal(), &key, other).await,
     }
 }
 
