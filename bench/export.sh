@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Export throughput: the whole catalogue as DCAT-AP (Turtle, N-Triples), page by page through
-# /api/v1/catalog, with the server's peak resident memory before and after.
+# /api/v1/catalog, and as OAI-PMH ListRecords pages (oai_dc, iso19139), with the server's peak resident
+# memory before and after.
 #
-# usage: bench/export.sh [N]     (default 100000; BENCH_DATA=DIR reuses a catalogue imported before)
+# usage: bench/export.sh [N]     (default 100000; BENCH_DATA=DIR reuses a catalogue imported before;
+#                                 BENCH_BIN=PATH uses that binary instead of building one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-100000}"
@@ -10,8 +12,8 @@ PORT="${BENCH_PORT:-8089}"
 OUT=bench/out
 mkdir -p "$OUT"
 
-cargo build --release -p fathom --quiet
-BIN=target/release/fathom
+BIN="${BENCH_BIN:-target/release/fathom}"
+[ -n "${BENCH_BIN:-}" ] || cargo build --release -p fathom --quiet
 DATA="${BENCH_DATA:-$(mktemp -d)}"
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; [ -n "${BENCH_DATA:-}" ] || rm -rf "$DATA"' EXIT
 export FATHOM_LOG=warn FATHOM_RATE_LIMIT_PER_ADDRESS=0 FATHOM_RATE_LIMIT_PER_TOKEN=0
@@ -47,4 +49,23 @@ for format in ttl nt; do
     walk "$format" 10000
 done
 walk ttl 1000
+
+# Follows the resumption tokens of ListRecords in one metadata format.
+harvest() {
+    local prefix="$1" query="verb=ListRecords&metadataPrefix=$1" page="$OUT/page.xml"
+    local start pages=0 records=0 token
+    start=$(date +%s.%N)
+    while [ -n "$query" ]; do
+        curl -fsS -o "$page" "http://127.0.0.1:$PORT/oai?$query"
+        records=$((records + $(grep -o '<record>' "$page" | wc -l)))
+        pages=$((pages + 1))
+        token="$(grep -o '<resumptionToken[^>]*>[^<]\+</resumptionToken>' "$page" | sed 's/.*>\([^<]*\)<.*/\1/' || true)"
+        query="${token:+verb=ListRecords&resumptionToken=$token}"
+    done
+    local seconds
+    seconds=$(echo "$(date +%s.%N) - $start" | bc)
+    echo "OAI-PMH ListRecords $prefix: $records records in $pages pages, $seconds s: $(echo "$records / $seconds" | bc) records/s"
+}
+harvest oai_dc
+harvest iso19139
 echo "== peak resident memory after the exports: $(grep VmHWM /proc/$SERVER/status)"

@@ -107,7 +107,7 @@ pub use limits::RateLimits;
         (name = "search", description = "Full-text, faceted, spatial and temporal search"),
         (name = "security", description = "The security policy of labels"),
         (name = "ogcapi", description = "OGC API - Records, Part 1"),
-        (name = "standards", description = "The catalogue in the standards of other catalogues: DCAT-AP, OAI-PMH"),
+        (name = "standards", description = "The catalogue in the standards of other catalogues: DCAT-AP, ISO 19139, OAI-PMH; imports"),
         (name = "events", description = "The contract of the events sent to brokers (AsyncAPI)"),
         (name = "health", description = "Liveness and readiness"),
     )

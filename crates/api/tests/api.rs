@@ -25,6 +25,7 @@ fathom_store::on_both_backends!(
     ogc_api_records_serves_the_catalogue,
     datasets_and_the_catalogue_speak_dcat_ap,
     oai_pmh_harvests_what_the_caller_may_see,
+    imports_are_idempotent_and_report_each_record,
     security_labels_are_parsed_and_guarded,
     no_read_path_shows_what_its_reader_may_not_see,
     tokens_are_trusted_for_a_bounded_time,
@@ -2289,6 +2290,220 @@ async fn oai_pmh_harvests_what_the_caller_may_see(db: TestStore) {
         .await
         .unwrap();
     problem(json, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+}
+
+/// Records of other catalogues (here, Fathom's own exports) are imported idempotently by their
+/// identifier; each record is reported, a bad one costs only itself.
+async fn imports_are_idempotent_and_report_each_record(db: TestStore) {
+    let server = Server::start(db).await;
+    server.with_organisation("cmre").await;
+    server.with_organisation("nhs").await;
+    let mut body = ctd("cmre", "Glider section, Ligurian Sea");
+    body["security_label"] = json!({"classification": "NATO RESTRICTED", "categories": [{"tag": "ReleasableTo", "values": ["NOR"]}]});
+    body["distributions"] = json!([{"title": "NetCDF", "access_url": "https://data.example.org/g.nc", "format": "NetCDF"}]);
+    let created = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.admin, &body)
+        .await;
+    let original: Value = created.json().await.unwrap();
+    let id = original["id"].as_str().unwrap();
+    let read = |format: &'static str| {
+        let request = server.request(
+            Method::GET,
+            &format!("/api/v1/datasets/{id}?format={format}"),
+            Some(&server.admin),
+        );
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let iso = read("iso19139").await;
+    let import = |query: &str, content_type: &'static str, document: String, token: &str| {
+        let request = server
+            .request(
+                Method::POST,
+                &format!("/api/v1/imports?{query}"),
+                Some(token),
+            )
+            .header(CONTENT_TYPE, content_type)
+            .body(document);
+        async move { request.send().await.unwrap() }
+    };
+    let report: Value = import(
+        "organisation=nhs",
+        "application/vnd.iso.19139+xml",
+        iso.clone(),
+        &server.admin,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (report["created"].as_u64(), report["failed"].as_u64()),
+        (Some(1), Some(0)),
+        "{report}"
+    );
+    let record = &report["records"][0];
+    assert_eq!(
+        (record["identifier"].as_str(), record["status"].as_str()),
+        (Some(id), Some("created"))
+    );
+    let copy: Value = server
+        .request(
+            Method::GET,
+            &format!("/api/v1/datasets/{}", record["dataset"].as_str().unwrap()),
+            Some(&server.admin),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(copy["organisation"], "nhs");
+    for field in [
+        "title",
+        "keywords",
+        "spatial",
+        "temporal",
+        "security_label",
+        "license",
+    ] {
+        assert_eq!(copy[field], original[field], "{field}");
+    }
+    assert_eq!(
+        copy["distributions"][0]["access_url"],
+        original["distributions"][0]["access_url"]
+    );
+    assert_eq!(
+        copy["identifiers"][0], id,
+        "the foreign identifier is kept first"
+    );
+
+    // Again: unchanged. Changed: updated, in place.
+    let again: Value = import(
+        "organisation=nhs&format=iso19139",
+        "application/xml",
+        iso.clone(),
+        &server.admin,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(again["records"][0]["status"], "unchanged", "{again}");
+    let changed = iso.replace(
+        "Glider section, Ligurian Sea",
+        "Glider section, Ligurian Sea (calibrated)",
+    );
+    let updated: Value = import(
+        "organisation=nhs",
+        "application/vnd.iso.19139+xml",
+        changed,
+        &server.admin,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            updated["records"][0]["status"].as_str(),
+            &updated["records"][0]["dataset"]
+        ),
+        (Some("updated"), &record["dataset"])
+    );
+
+    // The same record as DCAT-AP Turtle: the title back as it was, then nothing more to do.
+    let turtle = read("ttl").await;
+    for expected in ["updated", "unchanged"] {
+        let dcat: Value = import(
+            "organisation=nhs",
+            "text/turtle",
+            turtle.clone(),
+            &server.admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(dcat["records"][0]["status"], expected, "{dcat}");
+        assert_eq!(dcat["records"][0]["dataset"], record["dataset"]);
+    }
+    // A document that does not parse, and a hostile one: a failed record each, nothing else.
+    let broken: Value = import(
+        "organisation=cmre&format=dcat-ttl",
+        "text/plain",
+        "<a> <b> .".into(),
+        &server.admin,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(broken["failed"], 1);
+    assert!(
+        broken["records"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not parse"),
+        "{broken}"
+    );
+    let hostile = "<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>".to_owned();
+    let refused: Value = import(
+        "organisation=cmre",
+        "application/vnd.iso.19139+xml",
+        hostile,
+        &server.admin,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(
+        refused["records"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("DOCTYPE"),
+        "{refused}"
+    );
+
+    problem(
+        import(
+            "organisation=cmre",
+            "application/vnd.iso.19139+xml",
+            iso.clone(),
+            &server.editor,
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    problem(
+        import(
+            "organisation=none",
+            "application/vnd.iso.19139+xml",
+            iso.clone(),
+            &server.admin,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    problem(
+        import(
+            "organisation=cmre&format=marc",
+            "application/xml",
+            iso.clone(),
+            &server.admin,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    problem(
+        import("organisation=cmre", "application/xml", iso, &server.admin).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 /// A token is checked against the database at most once per TTL: a revocation made elsewhere (here,

@@ -3,6 +3,7 @@
 mod backup;
 mod config;
 mod demo;
+mod import;
 mod ndjson;
 mod serve;
 mod telemetry;
@@ -78,10 +79,14 @@ enum Command {
         format: Format,
         #[arg(long, value_enum, default_value_t = Kind::Datasets)]
         kind: Kind,
-        /// What to do with a line that cannot be imported.
+        /// What to do with a line that cannot be imported (NDJSON).
         #[arg(long, value_enum, default_value_t = ErrorPolicy::Continue)]
         on_error: ErrorPolicy,
-        /// The file to read, or `-` for standard input.
+        /// The organisation records of other catalogues are imported into (every format but NDJSON).
+        #[arg(long)]
+        organisation: Option<String>,
+        /// The file to read, a directory of files (other catalogues' formats), or `-` for standard
+        /// input.
         file: PathBuf,
     },
     /// Writes every record as NDJSON to standard output, streaming.
@@ -184,9 +189,35 @@ enum UserCommand {
     Disable { name: String },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// Fathom's own records, one JSON object per line.
     Ndjson,
+    /// ISO 19139 `gmd:MD_Metadata` (one or many per document, e.g. a CSW or OAI-PMH response).
+    Iso19139,
+    /// Dublin Core: `csw:Record` or `oai_dc:dc`.
+    Dc,
+    DcatTtl,
+    DcatJsonld,
+    DcatRdfxml,
+    DcatNt,
+}
+
+impl Format {
+    /// The reader of a format of other catalogues; `None` for NDJSON.
+    fn foreign(self) -> Option<fathom_formats::import::ImportFormat> {
+        use fathom_formats::RdfSyntax;
+        use fathom_formats::import::ImportFormat;
+        match self {
+            Self::Ndjson => None,
+            Self::Iso19139 => Some(ImportFormat::Iso19139),
+            Self::Dc => Some(ImportFormat::DublinCore),
+            Self::DcatTtl => Some(ImportFormat::Dcat(RdfSyntax::Turtle)),
+            Self::DcatJsonld => Some(ImportFormat::Dcat(RdfSyntax::JsonLd)),
+            Self::DcatRdfxml => Some(ImportFormat::Dcat(RdfSyntax::RdfXml)),
+            Self::DcatNt => Some(ImportFormat::Dcat(RdfSyntax::NTriples)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -331,10 +362,36 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import {
-            format: Format::Ndjson,
+            format,
+            organisation,
+            file,
+            ..
+        } if format != Format::Ndjson => {
+            let (Some(reader), Some(organisation)) = (format.foreign(), organisation) else {
+                anyhow::bail!(
+                    "records of other catalogues are imported into an organisation: give --organisation SLUG"
+                );
+            };
+            let store = open_store(&config).await?;
+            let policy = Arc::new(config.load_policy()?);
+            let report = import::import(&store, policy, reader, &organisation, &file).await;
+            store.close().await;
+            let report = report?;
+            eprintln!(
+                "created {}, updated {}, unchanged {}, failed {}",
+                report.created, report.updated, report.unchanged, report.failed
+            );
+            Ok(if report.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Import {
             kind,
             on_error,
             file,
+            ..
         } => {
             let store = open_store(&config).await?;
             let on_error = match on_error {
@@ -357,10 +414,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Export {
-            format: Format::Ndjson,
-            kind,
-        } => {
+        Command::Export { format, kind } => {
+            anyhow::ensure!(
+                format == Format::Ndjson,
+                "export writes NDJSON; DCAT-AP is served at /api/v1/catalog, ISO 19139 and Dublin Core over OAI-PMH at /oai"
+            );
             let store = open_store(&config).await?;
             let policy = Arc::new(config.load_policy()?);
             let written = ndjson::export(&store, policy, kind).await;

@@ -2,6 +2,7 @@
 //! usual syntaxes. The API negotiates which one a client gets and streams what these writers produce.
 
 pub mod dcat;
+pub mod import;
 pub mod iso;
 pub mod oai;
 mod xml;

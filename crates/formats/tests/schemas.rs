@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use fathom_formats::import::{ForeignRecord, ImportFormat, read};
 use fathom_formats::{Site, iso};
 use fathom_model::{AccessRights, Dataset, DatasetInput, DatasetState, Policy};
 use time::OffsetDateTime;
@@ -126,4 +127,224 @@ fn iso_19139_validates_against_the_iso_schemas() {
             "missing {expected} in\n{rich_xml}"
         );
     }
+}
+
+/// Every record of the corpus from other catalogues is read into a dataset Fathom accepts, or is
+/// refused with its reason; none is lost silently.
+#[test]
+fn the_corpus_imports_or_is_refused_with_reasons() {
+    let corpus = standards().join("corpus");
+    let cases: [(&str, &str, usize, &[&str]); 7] = [
+        ("iso19139/stanford-earthworks", "iso19139", 509, &[]),
+        ("iso19139/pycsw-apiso", "iso19139", 18, &[]),
+        ("iso19139/pycsw-idswithpaths", "iso19139", 8, &[]),
+        (
+            "iso19139/stanford-earthworks-malformed",
+            "iso19139",
+            0,
+            &["the namespace prefix `gmd` is not declared"],
+        ),
+        (
+            "iso19115-3/pycsw-iso19115p3",
+            "iso19139",
+            1,
+            &["is ISO 19115-3"],
+        ),
+        ("dublin-core/pycsw-cite", "dc", 9, &["no dc:title"]),
+        (
+            "dublin-core/derived-by-pycsw-from-iso",
+            "dc",
+            432,
+            &["no dc:title"],
+        ),
+    ];
+    for (dir, format, expected_ok, expected_reasons) in cases {
+        let (records, refusals) = read_corpus(&corpus.join(dir), format);
+        let accepted = records.len();
+        assert_eq!(accepted, expected_ok, "{dir}: {refusals:#?}");
+        for refusal in &refusals {
+            assert!(
+                expected_reasons.iter().any(|r| refusal.contains(r)),
+                "{dir}: unexpected refusal {refusal}"
+            );
+        }
+    }
+    // The GeoDCAT-AP pairs: the ISO input and its DCAT translations describe the same dataset.
+    for entry in std::fs::read_dir(corpus.join("geodcat-ap-pairs")).unwrap() {
+        let case = entry.unwrap().path();
+        let iso = read_one(&case.join("input.xml"), "iso19139");
+        for (file, format) in [
+            ("expected_output.ttl", "dcat-ttl"),
+            ("expected_output.rdf", "dcat-rdfxml"),
+        ] {
+            let results = read(
+                ImportFormat::parse(format).unwrap(),
+                &std::fs::read(case.join(file)).unwrap(),
+            );
+            match (&iso, results.as_slice()) {
+                (Ok(iso), [Ok(dcat)]) => {
+                    assert_eq!(iso.dataset.title, dcat.dataset.title, "{}", case.display())
+                }
+                // Services are not datasets: DCAT says so by type, ISO by its identification.
+                (_, [Err(reason)]) => assert!(
+                    reason.contains("no dcat:Dataset"),
+                    "{}: {reason}",
+                    case.display()
+                ),
+                other => panic!("{}: {other:?}", case.display()),
+            }
+        }
+    }
+}
+
+/// What matters of a dataset for a round trip: title, abstract, keywords, extents, contacts and
+/// distributions.
+fn essentials(dataset: &DatasetInput) -> String {
+    let mut contacts: Vec<String> = dataset
+        .contact_points
+        .iter()
+        .flatten()
+        .map(|c| format!("{:?} {:?}", c.name, c.email))
+        .collect();
+    contacts.sort();
+    let distributions: Vec<_> = dataset
+        .distributions
+        .iter()
+        .flatten()
+        .map(|d| {
+            (
+                d.access_url.clone(),
+                d.download_url.clone(),
+                d.title.clone(),
+            )
+        })
+        .collect();
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{contacts:?}\n{distributions:?}",
+        dataset.title,
+        dataset.description,
+        dataset.keywords,
+        dataset.spatial.as_ref().and_then(|s| s.bbox.clone()),
+        dataset.temporal.as_ref().map(|t| {
+            let instant = |at: &Option<String>| {
+                at.as_deref()
+                    .map(|a| fathom_model::values::parse_instant(a).unwrap())
+            };
+            (instant(&t.start), instant(&t.end))
+        }),
+    )
+}
+
+/// Import → export (ISO 19139, and DCAT-AP in Turtle) → import keeps what matters, for every record
+/// of the ISO corpus.
+#[test]
+fn records_survive_a_round_trip_through_fathom() {
+    let (records, _) = read_corpus(
+        &standards().join("corpus/iso19139/stanford-earthworks"),
+        "iso19139",
+    );
+    let site = Site::default();
+    for first in &records {
+        let dataset = as_dataset(first);
+        let iso = iso::document(&site, &dataset, None, AccessRights::Public);
+        let again = read(ImportFormat::Iso19139, iso.as_bytes())
+            .pop()
+            .unwrap()
+            .unwrap();
+        // Fathom's export is identified by Fathom's id; the original identifier travels along.
+        assert_eq!(again.identifier, dataset.id.to_string());
+        assert!(
+            again
+                .dataset
+                .identifiers
+                .as_ref()
+                .unwrap()
+                .contains(&first.identifier)
+        );
+        assert_eq!(
+            essentials(&again.dataset),
+            essentials(&first.dataset),
+            "ISO: {}",
+            first.identifier
+        );
+
+        let mut writer = fathom_formats::DcatWriter::new(fathom_formats::RdfSyntax::Turtle);
+        writer
+            .dataset(&site, &dataset, None, AccessRights::Public, false)
+            .unwrap();
+        let turtle = writer.finish().unwrap();
+        let again = read(
+            ImportFormat::Dcat(fathom_formats::RdfSyntax::Turtle),
+            &turtle,
+        )
+        .pop()
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            essentials(&again.dataset),
+            essentials(&first.dataset),
+            "DCAT: {}",
+            first.identifier
+        );
+    }
+}
+
+fn as_dataset(record: &ForeignRecord) -> Dataset {
+    let mut input = record.dataset.clone();
+    input.organisation = Some("cmre".into());
+    let draft = input
+        .parse(&Policy::default_policy(), Uuid::now_v7)
+        .unwrap();
+    let at = OffsetDateTime::now_utc();
+    Dataset {
+        id: Uuid::now_v7(),
+        metadata: draft.metadata,
+        state: DatasetState::Published,
+        revision: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn read_one(path: &Path, format: &str) -> Result<ForeignRecord, String> {
+    read(
+        ImportFormat::parse(format).unwrap(),
+        &std::fs::read(path).unwrap(),
+    )
+    .pop()
+    .unwrap()
+}
+
+/// The records of every `.xml` file of a folder that Fathom accepts (read and valid), and the
+/// reasons of those refused.
+fn read_corpus(dir: &Path, format: &str) -> (Vec<ForeignRecord>, Vec<String>) {
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for path in files
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+    {
+        for result in read(
+            ImportFormat::parse(format).unwrap(),
+            &std::fs::read(&path).unwrap(),
+        ) {
+            match result {
+                Err(reason) => refused.push(reason),
+                Ok(record) => {
+                    let mut input = record.dataset.clone();
+                    input.organisation = Some("cmre".into());
+                    match input.parse(&Policy::default_policy(), Uuid::now_v7) {
+                        Ok(_) => accepted.push(record),
+                        Err(errors) => refused.push(format!("{}: {errors:?}", path.display())),
+                    }
+                }
+            }
+        }
+    }
+    (accepted, refused)
 }

@@ -16,6 +16,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+mod foreign;
+pub use foreign::{ImportStatus, ImportedRecord};
+
 use crate::access;
 use crate::audit::SecurityEvent;
 use crate::error::ServiceError;

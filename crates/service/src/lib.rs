@@ -14,7 +14,9 @@ mod oidc;
 mod search;
 mod webhooks;
 
-pub use catalogue::{Catalogue, IMPORT_BATCH, ImportOutcome, OnError, RejectedLine};
+pub use catalogue::{
+    Catalogue, IMPORT_BATCH, ImportOutcome, ImportStatus, ImportedRecord, OnError, RejectedLine,
+};
 pub use error::ServiceError;
 pub use events::{Events, TargetReport};
 pub use fathom_events::{Channels, RelayHealth};

@@ -672,6 +672,11 @@ impl Store {
         dispatch!(self, r => r.revision(entity_type, id, revision).await)
     }
 
+    /// The datasets with these slugs that exist, in one query per few hundred slugs.
+    pub async fn datasets_by_slugs(&self, slugs: &[&str]) -> StoreResult<Vec<Dataset>> {
+        dispatch!(self, r => r.datasets_by_slugs(slugs).await)
+    }
+
     /// The datasets with these ids that exist, in one query per few hundred ids.
     pub async fn datasets_by_ids(&self, ids: &[Uuid]) -> StoreResult<Vec<Dataset>> {
         dispatch!(self, r => r.datasets_by_ids(ids).await)

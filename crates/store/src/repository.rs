@@ -391,6 +391,23 @@ impl Repository {
         revision_from_row(&row, snapshot.as_deref().map(from_json).transpose()?)
     }
 
+    pub async fn datasets_by_slugs(&self, slugs: &[&str]) -> StoreResult<Vec<Dataset>> {
+        let mut found = Vec::with_capacity(slugs.len());
+        for chunk in slugs.chunks(ROWS_PER_INSERT) {
+            let mut query = QueryBuilder::<Db>::new("SELECT body FROM datasets WHERE slug IN (");
+            let mut list = query.separated(", ");
+            for slug in chunk {
+                list.push_bind(*slug);
+            }
+            query.push(")");
+            let rows: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
+            for body in &rows {
+                found.push(from_json(body)?);
+            }
+        }
+        Ok(found)
+    }
+
     pub async fn datasets_by_ids(&self, ids: &[Uuid]) -> StoreResult<Vec<Dataset>> {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(ROWS_PER_INSERT) {

@@ -4,6 +4,7 @@ mod catalog;
 mod datasets;
 mod events;
 mod health;
+mod imports;
 pub(crate) use health::{live, ready};
 mod oai;
 mod ogcapi;
@@ -66,6 +67,7 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(catalog::catalog))
         .routes(routes!(oai::get, oai::post))
+        .routes(routes!(imports::create))
         .routes(routes!(datasets::revisions))
         .routes(routes!(datasets::revision))
         .routes(routes!(datasets::distributions, datasets::add_distribution))

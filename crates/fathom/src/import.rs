@@ -1,0 +1,148 @@
+//! `fathom import --format iso19139|dc|dcat-…`: records of other catalogues from a file, every file of
+//! a directory, or standard input, imported into one organisation idempotently by their identifiers
+//! (see `Catalogue::import_foreign`), in batches so memory stays bounded by a batch.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use fathom_formats::import::{ForeignRecord, ImportFormat, read};
+use fathom_model::Policy;
+use fathom_service::{Catalogue, ImportStatus, Store};
+use tokio::io::AsyncReadExt;
+
+use crate::operator;
+
+/// Records written per call of the use case.
+const BATCH: usize = 500;
+
+/// What an import of foreign records did.
+#[derive(Debug, Default)]
+pub struct ForeignReport {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+}
+
+pub async fn import(
+    store: &Store,
+    policy: Arc<Policy>,
+    format: ImportFormat,
+    organisation: &str,
+    source: &Path,
+) -> anyhow::Result<ForeignReport> {
+    let catalogue = Catalogue::new(store.clone(), policy);
+    let principal = operator();
+    let mut report = ForeignReport::default();
+    let mut batch: Vec<(String, Result<ForeignRecord, String>)> = Vec::new();
+    for file in files(source, format)? {
+        let document = read_document(&file).await?;
+        let name = file.display().to_string();
+        let records = tokio::task::spawn_blocking(move || read(format, &document)).await?;
+        batch.extend(records.into_iter().map(|record| (name.clone(), record)));
+        if batch.len() >= BATCH {
+            write(
+                &catalogue,
+                &principal,
+                organisation,
+                &mut batch,
+                &mut report,
+            )
+            .await?;
+        }
+    }
+    write(
+        &catalogue,
+        &principal,
+        organisation,
+        &mut batch,
+        &mut report,
+    )
+    .await?;
+    Ok(report)
+}
+
+async fn write(
+    catalogue: &Catalogue,
+    principal: &fathom_model::Principal,
+    organisation: &str,
+    batch: &mut Vec<(String, Result<ForeignRecord, String>)>,
+    report: &mut ForeignReport,
+) -> anyhow::Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let (files, records): (Vec<String>, Vec<_>) = std::mem::take(batch).into_iter().unzip();
+    let results = catalogue
+        .import_foreign(principal, organisation, records)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.summary()))?;
+    for (file, result) in files.iter().zip(&results) {
+        match result.status {
+            ImportStatus::Created => report.created += 1,
+            ImportStatus::Updated => report.updated += 1,
+            ImportStatus::Unchanged => report.unchanged += 1,
+            ImportStatus::Failed => {
+                report.failed += 1;
+                let identifier = result.identifier.as_deref().unwrap_or("(no identifier)");
+                let reason = result.reason.as_deref().unwrap_or_default();
+                eprintln!("{file}: {identifier}: {reason}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The files of `source`: itself, or the files directly in it with an extension of the format
+/// (sorted), or `-` for standard input.
+fn files(source: &Path, format: ImportFormat) -> anyhow::Result<Vec<PathBuf>> {
+    if source.is_dir() {
+        let extensions: &[&str] = match format {
+            ImportFormat::Iso19139 | ImportFormat::DublinCore => &["xml"],
+            ImportFormat::Dcat(syntax) => match syntax {
+                fathom_formats::RdfSyntax::Turtle => &["ttl"],
+                fathom_formats::RdfSyntax::NTriples => &["nt"],
+                fathom_formats::RdfSyntax::RdfXml => &["rdf", "xml", "owl"],
+                fathom_formats::RdfSyntax::JsonLd => &["jsonld", "json"],
+            },
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(source)
+            .with_context(|| format!("cannot list {}", source.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.is_file())
+            .filter(|path| {
+                path.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| extensions.contains(&e))
+            })
+            .collect();
+        files.sort();
+        Ok(files)
+    } else {
+        Ok(vec![source.to_owned()])
+    }
+}
+
+/// A whole document (records are small; a document larger than 256 MiB is refused).
+async fn read_document(file: &Path) -> anyhow::Result<Vec<u8>> {
+    const LIMIT: u64 = 256 << 20;
+    let mut document = Vec::new();
+    if file == Path::new("-") {
+        tokio::io::stdin()
+            .take(LIMIT + 1)
+            .read_to_end(&mut document)
+            .await?;
+    } else {
+        let opened = tokio::fs::File::open(file)
+            .await
+            .with_context(|| format!("cannot open {}", file.display()))?;
+        opened.take(LIMIT + 1).read_to_end(&mut document).await?;
+    }
+    anyhow::ensure!(
+        document.len() as u64 <= LIMIT,
+        "{} is larger than 256 MiB",
+        file.display()
+    );
+    Ok(document)
+}
