@@ -30,42 +30,5 @@ SERVER=$!
 for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
 echo "== peak resident memory after start: $(grep VmHWM /proc/$SERVER/status)"
 
-# Follows hydra:next from the first page; prints the records, bytes and seconds.
-walk() {
-    local format="$1" limit="$2" url="http://127.0.0.1:$PORT/api/v1/catalog?limit=$2&format=$1"
-    local start pages=0 bytes=0 page="$OUT/page.rdf"
-    start=$(date +%s.%N)
-    while [ -n "$url" ]; do
-        curl -fsS -o "$page" "$url"
-        bytes=$((bytes + $(stat -c %s "$page")))
-        pages=$((pages + 1))
-        url="$(grep -o 'hydra/core#next> <[^>]*>\|hydra:next <[^>]*>' "$page" | sed 's/.*<\(.*\)>/\1/' || true)"
-    done
-    local seconds
-    seconds=$(echo "$(date +%s.%N) - $start" | bc)
-    echo "$format, limit=$limit: $pages pages, $bytes bytes in $seconds s: $(echo "$N / $seconds" | bc) records/s"
-}
-for format in ttl nt; do
-    walk "$format" 10000
-done
-walk ttl 1000
-
-# Follows the resumption tokens of ListRecords in one metadata format.
-harvest() {
-    local prefix="$1" query="verb=ListRecords&metadataPrefix=$1" page="$OUT/page.xml"
-    local start pages=0 records=0 token
-    start=$(date +%s.%N)
-    while [ -n "$query" ]; do
-        curl -fsS -o "$page" "http://127.0.0.1:$PORT/oai?$query"
-        records=$((records + $(grep -o '<record>' "$page" | wc -l)))
-        pages=$((pages + 1))
-        token="$(grep -o '<resumptionToken[^>]*>[^<]\+</resumptionToken>' "$page" | sed 's/.*>\([^<]*\)<.*/\1/' || true)"
-        query="${token:+verb=ListRecords&resumptionToken=$token}"
-    done
-    local seconds
-    seconds=$(echo "$(date +%s.%N) - $start" | bc)
-    echo "OAI-PMH ListRecords $prefix: $records records in $pages pages, $seconds s: $(echo "$records / $seconds" | bc) records/s"
-}
-harvest oai_dc
-harvest iso19139
+python3 bench/export.py "http://127.0.0.1:$PORT" | tee "$OUT/export.txt"
 echo "== peak resident memory after the exports: $(grep VmHWM /proc/$SERVER/status)"

@@ -9,12 +9,15 @@
 //! (`adms:Identifier`) and access rights (EU access-right authority, from the security label). Each
 //! node the shapes constrain by class is typed, so the output passes the shapes' range checks too.
 
+use std::collections::HashMap;
 use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
 use fathom_model::{AccessRights, Dataset, Distribution, Organisation, Spatial};
 use oxrdf::vocab::{rdf, rdfs, xsd};
-use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode as Node, Term, Triple};
+use oxrdf::{
+    BlankNode, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode as Node, Term, TripleRef,
+};
 use oxrdfio::{RdfFormat, RdfSerializer, WriterQuadSerializer};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -105,9 +108,18 @@ pub struct PageView {
 /// Writes DCAT-AP in one RDF syntax. What is written so far is taken with [`DcatWriter::take`], so a
 /// response streams as the records are written.
 pub struct DcatWriter {
-    serializer: WriterQuadSerializer<SharedBuffer>,
+    /// The serializers write in small pieces: a buffer in front keeps the shared one's lock out of
+    /// every piece (it is taken once per 64 KiB).
+    serializer: WriterQuadSerializer<io::BufWriter<SharedBuffer>>,
     buffer: SharedBuffer,
-    triples: Vec<Triple>,
+    record: Record,
+}
+
+/// The triples of the record being written: subjects once, triples by subject index.
+#[derive(Default)]
+struct Record {
+    subjects: Vec<Node>,
+    triples: Vec<(usize, NamedNodeRef<'static>, Term)>,
 }
 
 impl std::fmt::Debug for DcatWriter {
@@ -126,9 +138,10 @@ impl DcatWriter {
         }
         let buffer = SharedBuffer::default();
         Self {
-            serializer: serializer.for_writer(buffer.clone()),
+            serializer: serializer
+                .for_writer(io::BufWriter::with_capacity(1 << 16, buffer.clone())),
             buffer,
-            triples: Vec::new(),
+            record: Record::default(),
         }
     }
 
@@ -136,7 +149,7 @@ impl DcatWriter {
     pub fn catalogue(&mut self, site: &Site, view: Option<&PageView>) -> io::Result<()> {
         let node = Node::from(iri(&site.catalog_iri()));
         let publisher = Node::from(iri(&format!("{}#publisher", site.catalog_iri())));
-        let mut graph = Graph(&mut self.triples);
+        let mut graph = Graph(&mut self.record);
         graph.class(&node, ns(DCAT, "Catalog"));
         graph.literal(&node, ns(DCT, "title"), &site.title);
         graph.literal(&node, ns(DCT, "description"), &site.description);
@@ -168,7 +181,7 @@ impl DcatWriter {
     ) -> io::Result<()> {
         let metadata = &dataset.metadata;
         let node = Node::from(iri(&site.dataset_iri(dataset.id)));
-        let mut graph = Graph(&mut self.triples);
+        let mut graph = Graph(&mut self.record);
         if in_catalogue {
             graph.link(
                 &Node::from(iri(&site.catalog_iri())),
@@ -297,7 +310,7 @@ impl DcatWriter {
         self.flush()
     }
 
-    /// The bytes written since the last call.
+    /// The bytes written since the last call (up to 64 KiB may still be held until the next).
     pub fn take(&mut self) -> Vec<u8> {
         self.buffer.take()
     }
@@ -305,26 +318,22 @@ impl DcatWriter {
     /// Ends the document and returns its last bytes.
     pub fn finish(self) -> io::Result<Vec<u8>> {
         let buffer = self.buffer.clone();
-        self.serializer.finish()?;
+        let mut held = self.serializer.finish()?;
+        io::Write::flush(&mut held)?;
+        drop(held);
         Ok(buffer.take())
     }
 
     /// Writes the record's triples grouped by subject, in the order the subjects came, so that
     /// Turtle and RDF/XML state each node once.
     fn flush(&mut self) -> io::Result<()> {
-        let mut subjects: Vec<Node> = Vec::new();
-        self.triples.sort_by_cached_key(|triple| {
-            match subjects.iter().position(|s| *s == triple.subject) {
-                Some(position) => position,
-                None => {
-                    subjects.push(triple.subject.clone());
-                    subjects.len() - 1
-                }
-            }
-        });
-        for triple in self.triples.drain(..) {
-            self.serializer.serialize_triple(&triple)?;
+        let Record { subjects, triples } = &mut self.record;
+        triples.sort_by_key(|(subject, _, _)| *subject);
+        for (subject, predicate, object) in triples.drain(..) {
+            let triple = TripleRef::new(&subjects[subject], predicate, &object);
+            self.serializer.serialize_triple(triple)?;
         }
+        subjects.clear();
         Ok(())
     }
 }
@@ -345,7 +354,7 @@ fn distribution_triples(graph: &mut Graph<'_>, node: &Node, distribution: &Distr
         if let Some(url) = url.and_then(|u| checked_iri(u.as_str())) {
             let resource = Node::from(url);
             graph.link(node, ns(DCAT, property), &resource);
-            graph.class(&resource, rdfs::RESOURCE.into_owned());
+            graph.class(&resource, rdfs::RESOURCE);
         }
     }
     if let Some(media_type) = distribution.media_type.as_deref().and_then(media_type_iri) {
@@ -358,7 +367,7 @@ fn distribution_triples(graph: &mut Graph<'_>, node: &Node, distribution: &Distr
             Some(format) => Node::from(format),
             None => {
                 let extent = Node::from(BlankNode::default());
-                graph.literal(&extent, rdfs::LABEL.into_owned(), format);
+                graph.literal(&extent, rdfs::LABEL, format);
                 extent
             }
         };
@@ -377,7 +386,7 @@ fn distribution_triples(graph: &mut Graph<'_>, node: &Node, distribution: &Distr
         graph.link(node, ns(SPDX, "checksum"), &sum);
         graph.class(&sum, ns(SPDX, "Checksum"));
         let algorithm = format!("checksumAlgorithm_{}", checksum_name(checksum.algorithm));
-        let algorithm = Node::from(ns(SPDX, &algorithm));
+        let algorithm = Node::from(ns(SPDX, &algorithm).into_owned());
         graph.link(&sum, ns(SPDX, "algorithm"), &algorithm);
         graph.class(&algorithm, ns(SPDX, "ChecksumAlgorithm"));
         graph.add(
@@ -435,14 +444,22 @@ pub(crate) fn access_right_iri(rights: AccessRights) -> String {
 }
 
 /// Triples being gathered for one record.
-struct Graph<'a>(&'a mut Vec<Triple>);
+struct Graph<'a>(&'a mut Record);
 
 impl Graph<'_> {
-    fn add(&mut self, subject: &Node, predicate: NamedNode, object: impl Into<Term>) {
-        self.0.push(Triple::new(subject.clone(), predicate, object));
+    fn add(&mut self, subject: &Node, predicate: NamedNodeRef<'static>, object: impl Into<Term>) {
+        let subjects = &mut self.0.subjects;
+        let index = match subjects.iter().position(|s| s == subject) {
+            Some(index) => index,
+            None => {
+                subjects.push(subject.clone());
+                subjects.len() - 1
+            }
+        };
+        self.0.triples.push((index, predicate, object.into()));
     }
 
-    fn link(&mut self, subject: &Node, predicate: NamedNode, object: &Node) {
+    fn link(&mut self, subject: &Node, predicate: NamedNodeRef<'static>, object: &Node) {
         let object = match object {
             Node::NamedNode(node) => Term::from(node.clone()),
             Node::BlankNode(node) => Term::from(node.clone()),
@@ -450,18 +467,33 @@ impl Graph<'_> {
         self.add(subject, predicate, object);
     }
 
-    fn literal(&mut self, subject: &Node, predicate: NamedNode, value: &str) {
+    fn literal(&mut self, subject: &Node, predicate: NamedNodeRef<'static>, value: &str) {
         self.add(subject, predicate, Literal::new_simple_literal(value));
     }
 
-    fn class(&mut self, subject: &Node, class: NamedNode) {
-        self.add(subject, rdf::TYPE.into_owned(), class);
+    fn class(&mut self, subject: &Node, class: NamedNodeRef<'static>) {
+        self.add(subject, rdf::TYPE, class.into_owned());
     }
 }
 
-/// A term of a vocabulary.
-fn ns(namespace: &str, local: &str) -> NamedNode {
-    NamedNode::new_unchecked(format!("{namespace}{local}"))
+/// A term of a vocabulary, made once for the life of the process (the vocabularies are small and
+/// fixed), so that writing a record allocates nothing for its predicates and classes.
+fn ns(namespace: &'static str, local: &str) -> NamedNodeRef<'static> {
+    static TERMS: LazyLock<RwLock<HashMap<&'static str, HashMap<String, &'static str>>>> =
+        LazyLock::new(RwLock::default);
+    let known = TERMS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(namespace)
+        .and_then(|terms| terms.get(local).copied());
+    let iri = known.unwrap_or_else(|| {
+        let mut terms = TERMS.write().unwrap_or_else(PoisonError::into_inner);
+        let terms = terms.entry(namespace).or_default();
+        terms
+            .entry(local.to_owned())
+            .or_insert_with(|| Box::leak(format!("{namespace}{local}").into_boxed_str()))
+    });
+    NamedNodeRef::new_unchecked(iri)
 }
 
 /// An IRI this module made from parts known to be valid.
@@ -729,7 +761,7 @@ mod tests {
         let mut lines: Vec<String> = RdfParser::from_format(RdfFormat::from(syntax))
             .for_slice(&bytes)
             .map(|quad| {
-                let triple = Triple::from(quad.unwrap());
+                let triple = oxrdf::Triple::from(quad.unwrap());
                 let blank = |text: String| {
                     if text.starts_with("_:") {
                         "_:b".to_owned()
