@@ -12,6 +12,10 @@ pub enum Representation {
     Rdf(RdfSyntax),
     /// ISO 19115 metadata in the ISO 19139 XML encoding.
     Iso19139,
+    /// schema.org `Dataset` JSON-LD (by `format=schemaorg`: its media type is JSON-LD's).
+    SchemaOrg,
+    /// DCMI Metadata Terms in XML.
+    DublinCore,
 }
 
 impl Representation {
@@ -20,6 +24,8 @@ impl Representation {
             Self::Json => "application/json",
             Self::Rdf(syntax) => syntax.media_type(),
             Self::Iso19139 => fathom_formats::iso::MEDIA_TYPE,
+            Self::SchemaOrg => "application/ld+json",
+            Self::DublinCore => fathom_formats::dcterms::MEDIA_TYPE,
         }
     }
 
@@ -28,19 +34,23 @@ impl Representation {
             Self::Json => "json",
             Self::Rdf(syntax) => syntax.name(),
             Self::Iso19139 => "iso19139",
+            Self::SchemaOrg => "schemaorg",
+            Self::DublinCore => "dcterms",
         }
     }
 }
 
-/// The representations of a dataset: its JSON (preferred on a tie), DCAT-AP in each RDF syntax, and
-/// ISO 19139.
-pub const RECORD: [Representation; 6] = [
+/// The representations of a dataset: its JSON (preferred on a tie), DCAT-AP in each RDF syntax (the
+/// JSON-LD one before schema.org's), ISO 19139, schema.org and DCMI terms.
+pub const RECORD: [Representation; 8] = [
     Representation::Json,
     Representation::Rdf(RdfSyntax::Turtle),
     Representation::Rdf(RdfSyntax::JsonLd),
     Representation::Rdf(RdfSyntax::RdfXml),
     Representation::Rdf(RdfSyntax::NTriples),
     Representation::Iso19139,
+    Representation::SchemaOrg,
+    Representation::DublinCore,
 ];
 
 /// The representations of the catalogue: RDF only, Turtle preferred.
@@ -163,6 +173,9 @@ mod tests {
                 "application/rdf+xml;q=0.9, application/n-triples",
                 Representation::Rdf(RdfSyntax::NTriples),
             ),
+            ("application/vnd.iso.19139+xml", Representation::Iso19139),
+            ("application/xml", Representation::DublinCore),
+            ("application/ld+json", json_ld),
         ];
         for (header, expected) in cases {
             assert_eq!(

@@ -1851,6 +1851,8 @@ async fn datasets_and_the_catalogue_speak_dcat_ap(db: TestStore) {
             "?format=iso19139",
             "application/vnd.iso.19139+xml",
         ),
+        ("*/*", "?format=schemaorg", "application/ld+json"),
+        ("application/xml", "", "application/xml"),
     ] {
         let response = read(accept, query).await;
         assert_eq!(response.status(), StatusCode::OK, "{accept} {query}");
@@ -1865,6 +1867,26 @@ async fn datasets_and_the_catalogue_speak_dcat_ap(db: TestStore) {
         match media_type {
             "application/json" => {}
             "application/vnd.iso.19139+xml" => assert!(body.contains("<gmd:MD_Metadata"), "{body}"),
+            "application/xml" => assert!(
+                body.contains("<dcterms:title>CTD casts 0</dcterms:title>"),
+                "{body}"
+            ),
+            "application/ld+json" if query.contains("schemaorg") => {
+                let document: Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(
+                    (document["@type"].as_str(), document["name"].as_str()),
+                    (Some("Dataset"), Some("CTD casts 0"))
+                );
+                assert_eq!(
+                    document["spatialCoverage"]["geo"]["box"], "43 8 44.5 10.5",
+                    "south west north east"
+                );
+                assert_eq!(
+                    document["temporalCoverage"],
+                    "2024-04-01T00:00:00Z/2024-04-20T12:00:00Z"
+                );
+                assert_eq!(document["license"], "https://spdx.org/licenses/CC-BY-4.0");
+            }
             _ => assert!(
                 body.contains("http://www.w3.org/ns/dcat#") || body.contains("dcat:"),
                 "{body}"

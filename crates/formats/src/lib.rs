@@ -1,10 +1,14 @@
-//! The standards the catalogue speaks, written (and, later, read) without I/O: DCAT-AP as RDF in its
-//! usual syntaxes. The API negotiates which one a client gets and streams what these writers produce.
+//! The standards the catalogue speaks, written and read without I/O: DCAT-AP as RDF in its usual
+//! syntaxes, ISO 19139, OAI-PMH with Dublin Core, schema.org, DCMI terms; and records of other
+//! catalogues read into Fathom's terms (`import`). The API negotiates which one a client gets and
+//! streams what these writers produce.
 
 pub mod dcat;
+pub mod dcterms;
 pub mod import;
 pub mod iso;
 pub mod oai;
+pub mod schema_org;
 mod xml;
 
 pub use dcat::{DcatWriter, PageView, Site};

@@ -207,7 +207,8 @@ fn internal(what: &'static str, error: impl std::fmt::Display) -> Problem {
     )
 }
 
-/// Reads one dataset as DCAT-AP in an RDF syntax, or as ISO 19139.
+/// Reads one dataset in a representation of the standards: DCAT-AP in an RDF syntax, ISO 19139,
+/// schema.org, DCMI terms.
 pub async fn dataset(
     state: &AppState,
     reader: Option<&Principal>,
@@ -239,6 +240,20 @@ pub async fn dataset(
         }
         Representation::Iso19139 => {
             fathom_formats::iso::document(&state.site, &dataset, publisher.as_ref(), access)
+                .into_bytes()
+        }
+        Representation::SchemaOrg => {
+            let document = fathom_formats::schema_org::schema_org(
+                &state.site,
+                &dataset,
+                publisher.as_ref(),
+                access,
+            );
+            serde_json::to_vec(&document)
+                .map_err(|e| internal("cannot write schema.org JSON-LD", e))?
+        }
+        Representation::DublinCore => {
+            fathom_formats::dcterms::document(&state.site, &dataset, publisher.as_ref(), access)
                 .into_bytes()
         }
         Representation::Json => return Err(Problem::bad_request("JSON is served by the record")),

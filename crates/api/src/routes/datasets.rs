@@ -130,7 +130,8 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReadQuery {
-    /// `json`, DCAT-AP as `ttl`, `jsonld`, `rdf` or `nt`, or `iso19139`; overrides `Accept`.
+    /// `json`, DCAT-AP as `ttl`, `jsonld`, `rdf` or `nt`, `iso19139`, `schemaorg` (schema.org
+    /// JSON-LD) or `dcterms` (DCMI terms XML); overrides `Accept`.
     format: Option<String>,
 }
 
@@ -144,7 +145,7 @@ pub struct ReadQuery {
         (status = 200, description = "OK", headers(("ETag" = String, description = "JSON only")), content(
             (Dataset = "application/json"), (String = "text/turtle"), (String = "application/ld+json"),
             (String = "application/rdf+xml"), (String = "application/n-triples"),
-            (String = "application/vnd.iso.19139+xml"))),
+            (String = "application/vnd.iso.19139+xml"), (String = "application/xml"))),
         (status = 304, description = "`If-None-Match` names the current revision"),
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "No offered representation is acceptable", body = Problem, content_type = "application/problem+json"),
