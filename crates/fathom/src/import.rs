@@ -9,6 +9,7 @@ use anyhow::Context;
 use fathom_formats::import::{ForeignRecord, ImportFormat, read};
 use fathom_model::Policy;
 use fathom_service::{Catalogue, ImportStatus, Store};
+use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use crate::operator;
@@ -36,10 +37,22 @@ pub async fn import(
     let principal = operator();
     let mut report = ForeignReport::default();
     let mut batch: Vec<(String, Result<ForeignRecord, String>)> = Vec::new();
-    for file in files(source, format)? {
-        let document = read_document(&file).await?;
-        let name = file.display().to_string();
-        let records = tokio::task::spawn_blocking(move || read(format, &document)).await?;
+    // Files are read and parsed on the blocking pool, a few at a time, in order.
+    let mut documents = futures::stream::iter(files(source, format)?)
+        .map(|file| async move {
+            let name = file.display().to_string();
+            let records = if file == Path::new("-") {
+                let document = read_stdin().await?;
+                tokio::task::spawn_blocking(move || read(format, &document)).await?
+            } else {
+                tokio::task::spawn_blocking(move || read_file(&file).map(|d| read(format, &d)))
+                    .await??
+            };
+            anyhow::Ok((name, records))
+        })
+        .buffered(4);
+    while let Some(document) = documents.next().await {
+        let (name, records) = document?;
         batch.extend(records.into_iter().map(|record| (name.clone(), record)));
         if batch.len() >= BATCH {
             write(
@@ -124,25 +137,33 @@ fn files(source: &Path, format: ImportFormat) -> anyhow::Result<Vec<PathBuf>> {
     }
 }
 
-/// A whole document (records are small; a document larger than 256 MiB is refused).
-async fn read_document(file: &Path) -> anyhow::Result<Vec<u8>> {
-    const LIMIT: u64 = 256 << 20;
+/// The largest document read (records are small; a document larger than this is refused).
+const LIMIT: u64 = 256 << 20;
+
+/// A whole file, on the blocking pool's thread.
+fn read_file(file: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let opened =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let mut document = Vec::new();
-    if file == Path::new("-") {
-        tokio::io::stdin()
-            .take(LIMIT + 1)
-            .read_to_end(&mut document)
-            .await?;
-    } else {
-        let opened = tokio::fs::File::open(file)
-            .await
-            .with_context(|| format!("cannot open {}", file.display()))?;
-        opened.take(LIMIT + 1).read_to_end(&mut document).await?;
-    }
+    opened.take(LIMIT + 1).read_to_end(&mut document)?;
     anyhow::ensure!(
         document.len() as u64 <= LIMIT,
         "{} is larger than 256 MiB",
         file.display()
+    );
+    Ok(document)
+}
+
+async fn read_stdin() -> anyhow::Result<Vec<u8>> {
+    let mut document = Vec::new();
+    tokio::io::stdin()
+        .take(LIMIT + 1)
+        .read_to_end(&mut document)
+        .await?;
+    anyhow::ensure!(
+        document.len() as u64 <= LIMIT,
+        "standard input is larger than 256 MiB"
     );
     Ok(document)
 }
