@@ -19,8 +19,8 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::Policy;
 use fathom_service::{
-    Catalogue, Channels, Events, Harvest, Idempotency, Identity, RelayHealth, Search, Store,
-    WebhookSettings, Webhooks,
+    Catalogue, Channels, Events, Harvest, Harvesting, Idempotency, Identity, RelayHealth, Search,
+    Store, WebhookSettings, Webhooks,
 };
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -44,6 +44,7 @@ pub struct AppState {
     pub events: Events,
     pub webhooks: Webhooks,
     pub harvest: Harvest,
+    pub harvesting: Harvesting,
     /// Where the catalogue is published and what it says of itself, for RDF and other exports.
     pub site: Arc<Site>,
 }
@@ -56,6 +57,10 @@ impl AppState {
             idempotency: Idempotency::new(store.clone()),
             events: Events::new(store.clone(), RelayHealth::default(), &Channels::default()),
             harvest: Harvest::new(store.clone(), Arc::clone(&policy)),
+            harvesting: Harvesting::new(
+                store.clone(),
+                Catalogue::new(store.clone(), Arc::clone(&policy)),
+            ),
             webhooks: Webhooks::new(store, policy, WebhookSettings::default()),
             search,
             site: Arc::new(Site::default()),

@@ -26,6 +26,7 @@ fathom_store::on_both_backends!(
     datasets_and_the_catalogue_speak_dcat_ap,
     oai_pmh_harvests_what_the_caller_may_see,
     imports_are_idempotent_and_report_each_record,
+    harvesting_reconciles_a_changing_source,
     security_labels_are_parsed_and_guarded,
     no_read_path_shows_what_its_reader_may_not_see,
     tokens_are_trusted_for_a_bounded_time,
@@ -2526,6 +2527,295 @@ async fn imports_are_idempotent_and_report_each_record(db: TestStore) {
         StatusCode::BAD_REQUEST,
     )
     .await;
+}
+
+/// Starts a job of a harvest source and waits for its end; returns the job.
+async fn harvest_now(server: &Server, source: &str) -> Value {
+    let started = server
+        .request(
+            Method::POST,
+            &format!("/api/v1/harvest-sources/{source}/jobs"),
+            Some(&server.admin),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), StatusCode::ACCEPTED);
+    let id = started.json::<Value>().await.unwrap()["id"].clone();
+    for _ in 0..300 {
+        let jobs: Value = server
+            .request(
+                Method::GET,
+                &format!("/api/v1/harvest-sources/{source}/jobs"),
+                Some(&server.admin),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let job = jobs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["id"] == id)
+            .unwrap()
+            .clone();
+        if job["status"] != "running" {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the job of {source} did not end in 30 s");
+}
+
+/// A second Fathom harvests this one over OAI-PMH (incrementally, with deletions) and as DCAT
+/// pages (reconciling what vanished); a crashed job does not block the next; bad sources fail their
+/// job with the reason.
+async fn harvesting_reconciles_a_changing_source(db: TestStore) {
+    let upstream = Server::start_with(
+        TestStore::sqlite().await,
+        |state| state.harvest = state.harvest.clone().with_page_size(2),
+        |_| {},
+    )
+    .await;
+    upstream.with_organisation("cmre").await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let mut body = ctd("cmre", &format!("Towed array run {n}"));
+        if n == 4 {
+            body["security_label"] = json!({"classification": "NATO SECRET"});
+        }
+        let created = upstream
+            .send_json(Method::POST, "/api/v1/datasets", &upstream.admin, &body)
+            .await;
+        ids.push(
+            created.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let server = Server::start(db).await;
+    server.with_organisation("partners").await;
+    let add = |body: Value| {
+        let server = &server;
+        async move {
+            server
+                .send_json(Method::POST, "/api/v1/harvest-sources", &server.admin, &body)
+                .await
+        }
+    };
+    let oai = add(
+        json!({"name": "upstream-oai", "kind": "oai_pmh", "url": format!("{}/oai", upstream.base),
+        "organisation": "partners", "requests_per_second": 100}),
+    )
+    .await;
+    assert_eq!(oai.status(), StatusCode::CREATED);
+
+    // The first run: the 4 datasets an anonymous harvester may see, over 2 pages and more.
+    let job = harvest_now(&server, "upstream-oai").await;
+    assert_eq!(
+        (
+            job["status"].as_str(),
+            job["created"].as_u64(),
+            job["failed"].as_u64()
+        ),
+        (Some("succeeded"), Some(4), Some(0)),
+        "{job}"
+    );
+    assert!(job["requests"].as_u64().unwrap() >= 2, "{job}");
+    let partners = |server: &Server| {
+        let request = server.request(
+            Method::GET,
+            "/api/v1/datasets?organisation=partners&limit=100",
+            Some(&server.admin),
+        );
+        async move {
+            request.send().await.unwrap().json::<Value>().await.unwrap()["items"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let harvested = partners(&server).await;
+    assert_eq!(harvested.len(), 4);
+    let copy_of =
+        |items: &[Value], id: &str| items.iter().find(|d| d["identifiers"][0] == id).cloned();
+    assert!(
+        copy_of(&harvested, &ids[4]).is_none(),
+        "the secret one is not harvested"
+    );
+
+    // Upstream changes one and deletes one; the next run asks for what changed since.
+    let patched = upstream
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/datasets/{}", ids[0]),
+            Some(&upstream.admin),
+        )
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .header(IF_MATCH, "\"1\"")
+        .body(r#"{"title": "Towed array run 0, reprocessed"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let deleted = upstream
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/datasets/{}", ids[1]),
+            Some(&upstream.admin),
+        )
+        .header(IF_MATCH, "\"1\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let job = harvest_now(&server, "upstream-oai").await;
+    assert!(
+        job["changed_since"].is_string(),
+        "an incremental run: {job}"
+    );
+    assert_eq!(
+        (
+            job["updated"].as_u64(),
+            job["retired"].as_u64(),
+            job["created"].as_u64()
+        ),
+        (Some(1), Some(1), Some(0)),
+        "{job}"
+    );
+    let harvested = partners(&server).await;
+    assert_eq!(
+        copy_of(&harvested, &ids[0]).unwrap()["title"],
+        "Towed array run 0, reprocessed"
+    );
+    assert_eq!(copy_of(&harvested, &ids[1]).unwrap()["state"], "retired");
+
+    // The same catalogue as DCAT pages; a dataset that vanishes upstream is retired.
+    let dcat = add(json!({"name": "upstream-dcat", "kind": "dcat", "url": format!("{}/api/v1/catalog?limit=2", upstream.base),
+        "organisation": "partners", "requests_per_second": 100})).await;
+    assert_eq!(dcat.status(), StatusCode::CREATED);
+    let job = harvest_now(&server, "upstream-dcat").await;
+    let listed = ["created", "updated", "unchanged"]
+        .iter()
+        .map(|k| job[k].as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(
+        (job["status"].as_str(), listed, job["failed"].as_u64()),
+        (Some("succeeded"), 3, Some(0)),
+        "{job}"
+    );
+    let deleted = upstream
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/datasets/{}", ids[2]),
+            Some(&upstream.admin),
+        )
+        .header(IF_MATCH, "\"1\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let job = harvest_now(&server, "upstream-dcat").await;
+    assert_eq!(
+        (job["retired"].as_u64(), job["unchanged"].as_u64()),
+        (Some(1), Some(2)),
+        "{job}"
+    );
+    assert_eq!(
+        copy_of(&partners(&server).await, &ids[2]).unwrap()["state"],
+        "retired"
+    );
+
+    // A harvester that died mid-job left it running; its lease expires and the next run goes on.
+    let source: Value = server
+        .request(
+            Method::GET,
+            "/api/v1/harvest-sources/upstream-oai",
+            Some(&server.admin),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let source_id = uuid::Uuid::parse_str(source["id"].as_str().unwrap()).unwrap();
+    let long_ago = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let stuck = fathom_model::HarvestJob::start(uuid::Uuid::now_v7(), source_id, long_ago, None);
+    assert!(
+        server
+            .db
+            .store
+            .begin_harvest_job(&stuck, long_ago + time::Duration::minutes(5), long_ago)
+            .await
+            .unwrap()
+    );
+    let job = harvest_now(&server, "upstream-oai").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let jobs: Value = server
+        .request(
+            Method::GET,
+            "/api/v1/harvest-sources/upstream-oai/jobs",
+            Some(&server.admin),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let interrupted = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == stuck.id.to_string())
+        .unwrap();
+    assert_eq!(interrupted["status"], "failed");
+    assert!(
+        interrupted["message"]
+            .as_str()
+            .unwrap()
+            .contains("lease expired"),
+        "{interrupted}"
+    );
+
+    // Sources that answer something else, or nothing, fail their job with the reason.
+    for (name, url, reason) in [
+        ("not-oai", format!("{}/healthz", upstream.base), "not XML"),
+        (
+            "nobody",
+            "http://127.0.0.1:9/oai".to_owned(),
+            "cannot reach",
+        ),
+        ("missing", format!("{}/oai-nowhere", upstream.base), "404"),
+    ] {
+        let added =
+            add(json!({"name": name, "kind": "oai_pmh", "url": url, "organisation": "partners"}))
+                .await;
+        assert_eq!(added.status(), StatusCode::CREATED);
+        let job = harvest_now(&server, name).await;
+        assert_eq!(job["status"], "failed", "{job}");
+        assert!(
+            job["message"].as_str().unwrap().contains(reason),
+            "{name}: {job}"
+        );
+    }
+    let invalid =
+        add(json!({"name": "x", "kind": "ftp", "url": "ftp://x", "organisation": "nowhere"})).await;
+    let problem = problem(invalid, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(pointers(&problem), ["/kind", "/url"]);
+    let duplicate = add(json!({"name": "upstream-oai", "kind": "dcat", "url": "https://x.org/", "organisation": "partners"})).await;
+    assert_eq!(duplicate.status(), StatusCode::CONFLICT);
+    let denied = server
+        .request(Method::GET, "/api/v1/harvest-sources", Some(&server.editor))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
 }
 
 /// A token is checked against the database at most once per TTL: a revocation made elsewhere (here,

@@ -96,6 +96,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Kind::Datasets)]
         kind: Kind,
     },
+    /// Manages harvest sources (other catalogues read into this one) and runs them.
+    #[command(subcommand)]
+    Harvest(HarvestCommand),
     /// Manages API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -132,6 +135,44 @@ enum Command {
     Config,
     /// Prints the OpenAPI document of the API (as served at /api/v1/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum HarvestCommand {
+    /// Adds a source.
+    Add {
+        /// A name for the source (unique).
+        #[arg(long)]
+        name: String,
+        /// `oai_pmh` or `dcat`.
+        #[arg(long)]
+        kind: String,
+        /// The OAI-PMH base URL, or the DCAT document's (first page's) address.
+        #[arg(long)]
+        url: String,
+        /// The organisation its datasets go to.
+        #[arg(long)]
+        organisation: String,
+        /// OAI-PMH: `iso19139` (default) or `oai_dc`.
+        #[arg(long)]
+        metadata_prefix: Option<String>,
+        /// OAI-PMH: the set to harvest.
+        #[arg(long)]
+        set: Option<String>,
+        /// Harvest every so many minutes (while `fathom serve` runs).
+        #[arg(long)]
+        every_minutes: Option<u32>,
+        /// At most this many requests per second to the source (default 5).
+        #[arg(long)]
+        requests_per_second: Option<f64>,
+    },
+    /// Lists the sources and their last job.
+    List,
+    /// Runs a source now, to its end, and prints the job.
+    Run {
+        /// The source's id or name.
+        source: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -426,6 +467,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             eprintln!("exported {} {}", written?, kind_name(kind));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Harvest(command) => {
+            let store = open_store(&config).await?;
+            let policy = Arc::new(config.load_policy()?);
+            let harvesting = fathom_service::Harvesting::new(
+                store.clone(),
+                fathom_service::Catalogue::new(store.clone(), policy),
+            );
+            let done = harvest(&harvesting, command).await;
+            store.close().await;
+            done
+        }
         Command::Token(TokenCommand::Create {
             user,
             role,
@@ -610,6 +662,73 @@ fn kind_name(kind: Kind) -> &'static str {
 }
 
 /// The principal of the command line: whoever runs it has the database in hand, so it acts as admin.
+async fn harvest(
+    harvesting: &fathom_service::Harvesting,
+    command: HarvestCommand,
+) -> anyhow::Result<ExitCode> {
+    let principal = operator();
+    let fail = |e: fathom_service::ServiceError| anyhow::anyhow!("{}", e.summary());
+    match command {
+        HarvestCommand::Add {
+            name,
+            kind,
+            url,
+            organisation,
+            metadata_prefix,
+            set,
+            every_minutes,
+            requests_per_second,
+        } => {
+            let input = fathom_model::HarvestSourceInput {
+                name: Some(name),
+                kind: Some(kind),
+                url: Some(url),
+                organisation: Some(organisation),
+                metadata_prefix,
+                set,
+                every_minutes,
+                requests_per_second,
+            };
+            let source = harvesting
+                .create_source(&principal, input)
+                .await
+                .map_err(fail)?;
+            println!("{}", serde_json::to_string_pretty(&source)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        HarvestCommand::List => {
+            for source in harvesting.sources(&principal).await.map_err(fail)? {
+                let last = harvesting
+                    .jobs(&principal, &source.id.to_string())
+                    .await
+                    .map_err(fail)?
+                    .into_iter()
+                    .next()
+                    .map_or("never run".to_owned(), |job| {
+                        format!("last job {} at {}", job.status.as_str(), job.started_at)
+                    });
+                println!(
+                    "{}\t{}\t{:?}\t{}\t{last}",
+                    source.id,
+                    source.name,
+                    source.kind,
+                    source.url.as_str()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HarvestCommand::Run { source } => {
+            let job = harvesting.run(&principal, &source).await.map_err(fail)?;
+            println!("{}", serde_json::to_string_pretty(&job)?);
+            Ok(if job.status == fathom_model::JobStatus::Succeeded {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
 pub fn operator() -> Principal {
     Principal::new(Uuid::nil(), "fathom-cli", Role::Admin)
 }

@@ -64,6 +64,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         config.webhook_settings(vec![address]),
     );
     let webhook_sync = state.webhooks.clone().spawn_sync(Arc::clone(&relay));
+    let harvest_scheduler = state.harvesting.clone().spawn_scheduler();
     let pruning = tokio::spawn(prune_idempotency_keys(state.clone()));
 
     let cors_origins = config
@@ -151,6 +152,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     pruning.abort();
     indexer.abort();
     webhook_sync.abort();
+    harvest_scheduler.abort();
     relay.stop(DRAIN).await;
     store.close().await;
     tracing::info!("stopped");

@@ -56,6 +56,9 @@ impl ImportFormat {
     }
 }
 
+/// A record as read: in Fathom's terms, or why it cannot be.
+pub type RecordRead = Result<ForeignRecord, String>;
+
 /// A record of another catalogue in Fathom's terms: its identifier there, and the dataset (without an
 /// organisation, which the import gives).
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +90,27 @@ pub fn read(format: ImportFormat, document: &[u8]) -> Vec<Result<ForeignRecord, 
 
 const GMD: &str = "http://www.isotc211.org/2005/gmd";
 const GMI: &str = "http://www.isotc211.org/2005/gmi";
+
+/// The record an element holds: an ISO `MD_Metadata`/`MI_Metadata`, or a Dublin Core record (as in
+/// an OAI-PMH `metadata` element).
+pub(crate) fn read_element(
+    format: ImportFormat,
+    element: &Element,
+) -> Result<ForeignRecord, String> {
+    match format {
+        ImportFormat::Iso19139 => match read_iso(element).pop() {
+            Some(record) => record,
+            None => Err("no gmd:MD_Metadata in the record".to_owned()),
+        },
+        ImportFormat::DublinCore => match read_dublin_core(element).pop() {
+            Some(record) => record,
+            None => Err("no Dublin Core record".to_owned()),
+        },
+        ImportFormat::Dcat(_) => {
+            Err("DCAT records are read from RDF documents, not XML elements".to_owned())
+        }
+    }
+}
 
 fn read_iso(root: &Element) -> Vec<Result<ForeignRecord, String>> {
     if root
@@ -692,12 +716,24 @@ impl Graph {
 }
 
 fn read_dcat(syntax: RdfSyntax, document: &[u8]) -> Vec<Result<ForeignRecord, String>> {
+    match read_dcat_page(syntax, document) {
+        Ok((records, _)) if records.is_empty() => {
+            vec![Err("no dcat:Dataset in the graph".to_owned())]
+        }
+        Ok((records, _)) => records,
+        Err(message) => vec![Err(message)],
+    }
+}
+
+/// One page of a DCAT catalogue: its datasets' records (none on an empty page), and the address of
+/// the next page (`hydra:next`, or the older `hydra:nextPage`) if there is one.
+pub fn read_dcat_page(
+    syntax: RdfSyntax,
+    document: &[u8],
+) -> Result<(Vec<RecordRead>, Option<String>), String> {
     let mut graph = Graph(HashMap::new());
     for quad in RdfParser::from_format(RdfFormat::from(syntax)).for_slice(document) {
-        let quad = match quad {
-            Ok(quad) => quad,
-            Err(error) => return vec![Err(format!("the RDF does not parse: {error}"))],
-        };
+        let quad = quad.map_err(|error| format!("the RDF does not parse: {error}"))?;
         graph
             .0
             .entry(quad.subject)
@@ -715,15 +751,26 @@ fn read_dcat(syntax: RdfSyntax, document: &[u8]) -> Vec<Result<ForeignRecord, St
         })
         .map(|(subject, _)| subject)
         .collect();
-    if datasets.is_empty() {
-        return vec![Err("no dcat:Dataset in the graph".to_owned())];
-    }
     datasets.sort_by_key(|s| s.to_string());
-    datasets
+    let next = graph
+        .0
+        .values()
+        .flatten()
+        .find_map(|(predicate, object)| match object {
+            Term::NamedNode(next) if predicate == HYDRA_NEXT || predicate == HYDRA_NEXT_PAGE => {
+                Some(next.as_str().to_owned())
+            }
+            _ => None,
+        });
+    let records = datasets
         .into_iter()
         .map(|subject| dcat_record(&graph, subject))
-        .collect()
+        .collect();
+    Ok((records, next))
 }
+
+const HYDRA_NEXT: &str = "http://www.w3.org/ns/hydra/core#next";
+const HYDRA_NEXT_PAGE: &str = "http://www.w3.org/ns/hydra/core#nextPage";
 
 fn dcat_record(graph: &Graph, subject: &NamedOrBlankNode) -> Result<ForeignRecord, String> {
     let dct = |local: &str| format!("{DCT}{local}");

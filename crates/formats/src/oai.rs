@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 use crate::RdfSyntax;
 use crate::dcat::{DcatWriter, Site, access_right_iri};
+use crate::import::{ForeignRecord, ImportFormat, read_element};
+use crate::xml::Element;
 use crate::xml::Xml;
 
 const OAI: &str = "http://www.openarchives.org/OAI/2.0/";
@@ -516,4 +518,87 @@ impl<'a> Response<'a> {
         xml.leaf("dc:rights", &[], &access_right_iri(access_rights));
         xml.close();
     }
+}
+
+/// A record a repository listed: its OAI identifier, and its metadata read into Fathom's terms, or
+/// `None` when the repository reports it deleted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedRecord {
+    pub identifier: String,
+    pub record: Option<Result<ForeignRecord, String>>,
+}
+
+/// What a `ListRecords` request answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListAnswer {
+    /// A page, and the token of the next one.
+    Page {
+        records: Vec<ListedRecord>,
+        token: Option<String>,
+    },
+    /// `noRecordsMatch`: nothing (more) to harvest.
+    NoRecords,
+    /// Any other OAI-PMH error, with its code and message.
+    Error { code: String, message: String },
+}
+
+/// Reads a `ListRecords` response of another repository, its records in `format` (`iso19139` or
+/// `oai_dc`). A document that is not an OAI-PMH response (an HTML error page, say) is an error.
+pub fn read_list_records(document: &[u8], format: ImportFormat) -> Result<ListAnswer, String> {
+    let root = Element::parse(document).map_err(|e| format!("the response is not XML: {e}"))?;
+    if root.namespace != OAI || root.name != "OAI-PMH" {
+        return Err(format!(
+            "the response is not OAI-PMH: its root element is `{}`{}",
+            root.name,
+            if root.name.eq_ignore_ascii_case("html") {
+                " (a web page)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(error) = root.child("error") {
+        let code = error.attribute("code").unwrap_or_default().to_owned();
+        if code == ErrorCode::NoRecordsMatch.code() {
+            return Ok(ListAnswer::NoRecords);
+        }
+        return Ok(ListAnswer::Error {
+            code,
+            message: error.value().unwrap_or_default().to_owned(),
+        });
+    }
+    let list = root
+        .child("ListRecords")
+        .ok_or("the response has neither ListRecords nor an error")?;
+    let records = list
+        .children("record")
+        .map(|record| {
+            let header = record.child("header");
+            let identifier = header
+                .and_then(|h| h.child("identifier"))
+                .and_then(Element::value)
+                .unwrap_or_default()
+                .to_owned();
+            let deleted = header.and_then(|h| h.attribute("status")) == Some("deleted");
+            let metadata = if deleted {
+                None
+            } else {
+                Some(
+                    match record.child("metadata").and_then(|m| m.children.first()) {
+                        Some(element) => read_element(format, element),
+                        None => Err(format!("`{identifier}` has no metadata")),
+                    },
+                )
+            };
+            ListedRecord {
+                identifier,
+                record: metadata,
+            }
+        })
+        .collect();
+    let token = list
+        .child("resumptionToken")
+        .and_then(Element::value)
+        .map(str::to_owned);
+    Ok(ListAnswer::Page { records, token })
 }

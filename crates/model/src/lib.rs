@@ -5,6 +5,7 @@
 pub mod access;
 pub mod dataset;
 pub mod event;
+pub mod harvest;
 pub mod identity;
 pub mod label;
 pub mod organisation;
@@ -19,6 +20,10 @@ pub use dataset::{
 pub use event::{
     EVENT_SOURCES, EVENT_TYPE_PREFIX, EventDraft, EventKind, event_types, record_event,
     summary_fields,
+};
+pub use harvest::{
+    HARVEST_PREFIXES, HarvestJob, HarvestSource, HarvestSourceInput, JobError, JobStatus,
+    SourceKind,
 };
 pub use identity::{Authentication, Principal, Role, Scope};
 pub use label::{

@@ -7,6 +7,7 @@ mod catalogue;
 mod error;
 mod events;
 mod harvest;
+mod harvesting;
 mod idempotency;
 mod identity;
 mod merge_patch;
@@ -28,6 +29,7 @@ pub use harvest::{
     DEFAULT_HARVEST_PAGE, Harvest, HarvestItem, HarvestPage, HarvestQuery, RESUMPTION_LIFETIME,
     ResumeError,
 };
+pub use harvesting::Harvesting;
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{Identity, IssuedToken, NewUser, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;

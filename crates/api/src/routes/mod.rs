@@ -3,6 +3,7 @@
 mod catalog;
 mod datasets;
 mod events;
+mod harvest;
 mod health;
 mod imports;
 pub(crate) use health::{live, ready};
@@ -68,6 +69,9 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
         .routes(routes!(catalog::catalog))
         .routes(routes!(oai::get, oai::post))
         .routes(routes!(imports::create))
+        .routes(routes!(harvest::list, harvest::create))
+        .routes(routes!(harvest::read, harvest::delete))
+        .routes(routes!(harvest::jobs, harvest::start))
         .routes(routes!(datasets::revisions))
         .routes(routes!(datasets::revision))
         .routes(routes!(datasets::distributions, datasets::add_distribution))
