@@ -2603,7 +2603,12 @@ async fn harvesting_reconciles_a_changing_source(db: TestStore) {
         let server = &server;
         async move {
             server
-                .send_json(Method::POST, "/api/v1/harvest-sources", &server.admin, &body)
+                .send_json(
+                    Method::POST,
+                    "/api/v1/harvest-sources",
+                    &server.admin,
+                    &body,
+                )
                 .await
         }
     };
