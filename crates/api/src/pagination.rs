@@ -86,16 +86,21 @@ impl Cursor {
 
 /// Parses `limit`: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
 pub fn parse_limit(raw: Option<&str>) -> Result<u32, Problem> {
+    parse_limit_in(raw, DEFAULT_LIMIT, MAX_LIMIT)
+}
+
+/// Parses `limit`: 1 to `max`, `default` when absent.
+pub fn parse_limit_in(raw: Option<&str>, default: u32, max: u32) -> Result<u32, Problem> {
     match raw {
-        None => Ok(DEFAULT_LIMIT),
+        None => Ok(default),
         Some(raw) => raw
             .parse::<u32>()
             .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .filter(|n| (1..=max).contains(n))
             .ok_or_else(|| {
                 Problem::bad_parameter(
                     "limit",
-                    format!("must be an integer from 1 to {MAX_LIMIT}, not `{raw}`"),
+                    format!("must be an integer from 1 to {max}, not `{raw}`"),
                 )
             }),
     }

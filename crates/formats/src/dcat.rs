@@ -733,15 +733,11 @@ mod tests {
         let draft = input
             .parse(&Policy::default_policy(), Uuid::now_v7)
             .unwrap();
-        let at = OffsetDateTime::now_utc();
-        Dataset {
-            id: Uuid::now_v7(),
-            metadata: draft.metadata,
-            state: DatasetState::Published,
-            revision: 1,
-            created_at: at,
-            updated_at: at,
-        }
+        Dataset::new(
+            draft.metadata,
+            DatasetState::Published,
+            OffsetDateTime::now_utc(),
+        )
     }
 
     /// Writes `dataset` in `syntax` and parses it back as N-Triples lines, sorted, with blank node

@@ -25,19 +25,20 @@ fn standards() -> PathBuf {
 }
 
 fn dataset(body: serde_json::Value) -> Dataset {
-    let input: DatasetInput = serde_json::from_value(body).unwrap();
+    published(serde_json::from_value(body).unwrap())
+}
+
+/// A dataset as Fathom would hold it after `input` was sent (in the organisation `cmre` if it has none).
+fn published(mut input: DatasetInput) -> Dataset {
+    input.organisation.get_or_insert_with(|| "cmre".into());
     let draft = input
         .parse(&Policy::default_policy(), Uuid::now_v7)
         .unwrap();
-    let at = OffsetDateTime::now_utc();
-    Dataset {
-        id: Uuid::now_v7(),
-        metadata: draft.metadata,
-        state: DatasetState::Published,
-        revision: 3,
-        created_at: at,
-        updated_at: at,
-    }
+    Dataset::new(
+        draft.metadata,
+        DatasetState::Published,
+        OffsetDateTime::now_utc(),
+    )
 }
 
 /// Validates each document with xmllint against `schema`; panics with xmllint's report.
@@ -245,7 +246,7 @@ fn records_survive_a_round_trip_through_fathom() {
     );
     let site = Site::default();
     for first in &records {
-        let dataset = as_dataset(first);
+        let dataset = published(first.dataset.clone());
         let iso = iso::document(&site, &dataset, None, AccessRights::Public);
         let again = read(ImportFormat::Iso19139, iso.as_bytes())
             .pop()
@@ -286,23 +287,6 @@ fn records_survive_a_round_trip_through_fathom() {
             "DCAT: {}",
             first.identifier
         );
-    }
-}
-
-fn as_dataset(record: &ForeignRecord) -> Dataset {
-    let mut input = record.dataset.clone();
-    input.organisation = Some("cmre".into());
-    let draft = input
-        .parse(&Policy::default_policy(), Uuid::now_v7)
-        .unwrap();
-    let at = OffsetDateTime::now_utc();
-    Dataset {
-        id: Uuid::now_v7(),
-        metadata: draft.metadata,
-        state: DatasetState::Published,
-        revision: 1,
-        created_at: at,
-        updated_at: at,
     }
 }
 

@@ -30,6 +30,20 @@ pub struct Dataset {
     pub updated_at: OffsetDateTime,
 }
 
+impl Dataset {
+    /// A new dataset: a fresh id, revision 1, created and changed at `at`.
+    pub fn new(metadata: DatasetMetadata, state: DatasetState, at: OffsetDateTime) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            metadata,
+            state,
+            revision: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// What the publisher says about a dataset. Every field is valid by construction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DatasetMetadata {

@@ -789,15 +789,7 @@ fn write_error(entity: &'static str, error: StoreError, expected: i64) -> Servic
 }
 
 fn new_dataset(metadata: fathom_model::DatasetMetadata, state: Option<DatasetState>) -> Dataset {
-    let at = now();
-    Dataset {
-        id: Uuid::now_v7(),
-        metadata,
-        state: state.unwrap_or(DatasetState::Published),
-        revision: 1,
-        created_at: at,
-        updated_at: at,
-    }
+    Dataset::new(metadata, state.unwrap_or(DatasetState::Published), now())
 }
 
 /// The input a record would be sent as after applying `patch` to it.

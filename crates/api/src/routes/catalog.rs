@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::extract::Reader;
 use crate::negotiate::{self, Representation};
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, parse_limit_in};
 use crate::problem::Problem;
 
 const PATH: &str = "/api/v1/catalog";
@@ -62,19 +62,7 @@ pub async fn catalog(
     else {
         return Err(Problem::bad_request("the catalogue is served as RDF only"));
     };
-    let limit = match query.limit.as_deref() {
-        None => DEFAULT_LIMIT,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                Problem::bad_parameter(
-                    "limit",
-                    format!("must be an integer from 1 to {MAX_LIMIT}, not `{raw}`"),
-                )
-            })?,
-    };
+    let limit = parse_limit_in(query.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
         None => None,
         Some(Cursor::Id(id)) => Some(id),
