@@ -1,7 +1,7 @@
 """Checks a running Fathom (started with --demo) against DCAT-AP 3.0: every page of /api/v1/catalog and
 every dataset in every RDF syntax parses with rdflib, and the whole catalogue, as an anonymous reader
 and as an administrator sees it, conforms to both SHACL shape sets of DCAT-AP 3.0.1 (pySHACL), with
-zero violations.
+zero violations; rdflib's SPARQL client queries /api/v1/sparql and sees what the catalogue shows.
 
 usage: python dcat.py http://127.0.0.1:PORT STANDARDS_DIR SERVER_LOG
 (SERVER_LOG holds the demo tokens the server printed.)
@@ -93,3 +93,14 @@ for shape_set, files in shape_sets.items():
         print(f"DCAT-AP 3.0.1 {shape_set}: {name} catalogue of "
               f"{len(set(graph.subjects(RDF.type, DCAT.Dataset)))} datasets, {len(graph)} triples: "
               f"conforms ({notes} warnings or notes)")
+
+# rdflib as a SPARQL client: the endpoint answers standard queries, within the caller's visibility.
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+endpoint = Graph(SPARQLStore(f"{base}/api/v1/sparql", returnFormat="json", method="GET"))
+counted = endpoint.query("PREFIX dcat: <http://www.w3.org/ns/dcat#> SELECT (COUNT(?d) AS ?n) WHERE { ?d a dcat:Dataset }")
+assert [int(row.n) for row in counted] == [44], list(counted)
+titles = {str(row.t) for row in endpoint.query(
+    "SELECT ?t WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; <http://purl.org/dc/terms/title> ?t }")}
+assert titles == {str(catalogue.value(d, DCTERMS.title)) for d in datasets}, titles
+print(f"SPARQL through rdflib's SPARQLStore: {len(titles)} dataset titles, as an anonymous reader sees them")

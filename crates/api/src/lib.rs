@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use fathom_model::Policy;
 use fathom_service::{
     Catalogue, Channels, Events, Harvest, Harvesting, Idempotency, Identity, RelayHealth, Search,
-    Store, WebhookSettings, Webhooks,
+    Sparql, Store, WebhookSettings, Webhooks,
 };
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -45,6 +45,8 @@ pub struct AppState {
     pub webhooks: Webhooks,
     pub harvest: Harvest,
     pub harvesting: Harvesting,
+    /// SPARQL over the DCAT-AP graph (its IRIs start with `site`'s base: see [`AppState::with_site`]).
+    pub sparql: Sparql,
     /// Where the catalogue is published and what it says of itself, for RDF and other exports.
     pub site: Arc<Site>,
 }
@@ -61,10 +63,22 @@ impl AppState {
                 store.clone(),
                 Catalogue::new(store.clone(), Arc::clone(&policy)),
             ),
+            sparql: Sparql::new(
+                store.clone(),
+                Arc::clone(&policy),
+                Arc::new(Site::default()),
+            ),
             webhooks: Webhooks::new(store, policy, WebhookSettings::default()),
             search,
             site: Arc::new(Site::default()),
         }
+    }
+
+    /// Where the catalogue is published: the base of every IRI the exports and SPARQL give.
+    pub fn with_site(mut self, site: Site) -> Self {
+        self.site = Arc::new(site);
+        self.sparql = self.sparql.with_site(Arc::clone(&self.site));
+        self
     }
 }
 

@@ -27,6 +27,7 @@ fathom_store::on_both_backends!(
     oai_pmh_harvests_what_the_caller_may_see,
     imports_are_idempotent_and_report_each_record,
     harvesting_reconciles_a_changing_source,
+    sparql_sees_only_what_its_caller_may_see,
     security_labels_are_parsed_and_guarded,
     no_read_path_shows_what_its_reader_may_not_see,
     tokens_are_trusted_for_a_bounded_time,
@@ -85,8 +86,8 @@ impl Server {
         .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut state = AppState::new(db.store.clone(), search.clone(), policy);
-        state.site = std::sync::Arc::new(fathom_api::Site {
+        let state = AppState::new(db.store.clone(), search.clone(), policy);
+        let mut state = state.with_site(fathom_api::Site {
             base: base.clone(),
             ..Default::default()
         });
@@ -2821,6 +2822,227 @@ async fn harvesting_reconciles_a_changing_source(db: TestStore) {
         .await
         .unwrap();
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+}
+
+/// SPARQL over the DCAT-AP graph: every query form sees only the datasets its caller may read; the
+/// graph follows changes; bad, runaway and oversized queries are refused with the reason.
+async fn sparql_sees_only_what_its_caller_may_see(db: TestStore) {
+    let server = Server::start_with(
+        db,
+        |state| {
+            state.sparql = state
+                .sparql
+                .clone()
+                .with_timeout(std::time::Duration::from_millis(300))
+        },
+        |_| {},
+    )
+    .await;
+    server.with_organisation("cmre").await;
+    let mut ids = Vec::new();
+    for (n, label) in [
+        None,
+        None,
+        None,
+        Some(json!({"classification": "NATO SECRET"})),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = ctd("cmre", &format!("Sonar survey {n}"));
+        if let Some(label) = label {
+            body["security_label"] = label;
+        }
+        let created = server
+            .send_json(Method::POST, "/api/v1/datasets", &server.admin, &body)
+            .await;
+        ids.push(
+            created.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let sparql = |query: &str, token: Option<&str>, accept: &'static str| {
+        let request = server
+            .request(Method::GET, "/api/v1/sparql", token)
+            .query(&[("query", query)])
+            .header("accept", accept);
+        async move { request.send().await.unwrap() }
+    };
+    let titles = "PREFIX dct: <http://purl.org/dc/terms/> PREFIX dcat: <http://www.w3.org/ns/dcat#> \
+        SELECT ?title WHERE { ?d a dcat:Dataset ; dct:title ?title } ORDER BY ?title";
+    let select = |token: Option<&'static str>| {
+        let request = sparql(titles, token, "application/sparql-results+json");
+        async move {
+            let response = request.await;
+            assert_eq!(
+                response.headers()[CONTENT_TYPE],
+                "application/sparql-results+json"
+            );
+            let results: Value = response.json().await.unwrap();
+            results["results"]["bindings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["title"]["value"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let admin: &'static str = Box::leak(server.admin.clone().into_boxed_str());
+    assert_eq!(
+        select(None).await,
+        ["Sonar survey 0", "Sonar survey 1", "Sonar survey 2"]
+    );
+    assert_eq!(select(Some(admin)).await.len(), 4);
+
+    // No query form, graph pattern or FROM clause reaches the secret dataset.
+    let secret = format!("<{}/api/v1/datasets/{}>", server.base, ids[3]);
+    for query in [
+        format!("ASK {{ {secret} ?p ?o }}"),
+        format!("ASK {{ GRAPH ?g {{ {secret} ?p ?o }} }}"),
+        format!("ASK FROM {secret} {{ ?s ?p ?o FILTER(CONTAINS(STR(?o), \"survey 3\")) }}"),
+        "ASK { ?s ?p \"Sonar survey 3\" }".to_owned(),
+    ] {
+        let answer: Value = sparql(&query, None, "application/sparql-results+json")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["boolean"], false, "{query}");
+        let admin_answer: Value = sparql(&query, Some(admin), "application/sparql-results+json")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(admin_answer["boolean"], true, "{query}");
+    }
+    let construct = sparql(
+        "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+        None,
+        "text/turtle",
+    )
+    .await;
+    assert_eq!(construct.headers()[CONTENT_TYPE], "text/turtle");
+    let turtle = construct.text().await.unwrap();
+    assert!(
+        turtle.contains("Sonar survey 0") && !turtle.contains("Sonar survey 3"),
+        "{turtle}"
+    );
+    let xml = sparql(titles, None, "application/sparql-results+xml").await;
+    assert_eq!(
+        xml.headers()[CONTENT_TYPE],
+        "application/sparql-results+xml"
+    );
+    assert!(
+        xml.text()
+            .await
+            .unwrap()
+            .contains("<literal>Sonar survey 1</literal>")
+    );
+    let csv = sparql(titles, None, "text/csv").await.text().await.unwrap();
+    assert_eq!(
+        csv.lines().collect::<Vec<_>>(),
+        [
+            "title",
+            "Sonar survey 0",
+            "Sonar survey 1",
+            "Sonar survey 2"
+        ]
+    );
+
+    // The graph follows the catalogue.
+    let patched = server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/datasets/{}", ids[0]),
+            Some(&server.admin),
+        )
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .header(IF_MATCH, "\"1\"")
+        .body(r#"{"title": "Sonar survey 0, cleaned"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let deleted = server
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/datasets/{}", ids[1]),
+            Some(&server.admin),
+        )
+        .header(IF_MATCH, "\"1\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        select(None).await,
+        ["Sonar survey 0, cleaned", "Sonar survey 2"]
+    );
+
+    // By POST, as a query and as a form.
+    for (content_type, body) in [
+        ("application/sparql-query", titles.to_owned()),
+        (
+            "application/x-www-form-urlencoded",
+            serde_urlencoded::to_string([("query", titles)]).unwrap(),
+        ),
+    ] {
+        let response = server
+            .request(Method::POST, "/api/v1/sparql", None)
+            .header(CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{content_type}");
+    }
+    let json = server
+        .request(Method::POST, "/api/v1/sparql", None)
+        .header(CONTENT_TYPE, "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    problem(json, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+
+    // Refusals: syntax, updates, oversized and runaway queries.
+    let bad = problem(
+        sparql("SELECT ?x WHERE { ?x ", None, "*/*").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(bad["type"], "urn:fathom:problem:sparql-syntax");
+    problem(
+        sparql(
+            "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+            Some(admin),
+            "*/*",
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    problem(server.get("/api/v1/sparql").await, StatusCode::BAD_REQUEST).await;
+    let big = problem(
+        sparql(
+            "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . VALUES ?x { 1 2 3 4 5 6 7 8 9 10 } }",
+            None,
+            "*/*",
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(big["type"], "urn:fathom:problem:query-too-large");
+    let runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }";
+    let slow = problem(
+        sparql(runaway, None, "*/*").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(slow["type"], "urn:fathom:problem:query-timeout");
 }
 
 /// A token is checked against the database at most once per TTL: a revocation made elsewhere (here,

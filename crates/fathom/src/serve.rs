@@ -93,7 +93,13 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     } else {
         "http"
     };
-    state.site = Arc::new(config.site(&format!("{scheme}://{address}"))?);
+    state = state.with_site(config.site(&format!("{scheme}://{address}"))?);
+    state
+        .sparql
+        .load()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load the SPARQL graph: {}", e.summary()))?;
+    let sparql_sync = state.sparql.clone().spawn_sync();
     state.harvest = state.harvest.with_page_size(config.oai_page_size);
     let app = fathom_api::app(
         state,
@@ -153,6 +159,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     indexer.abort();
     webhook_sync.abort();
     harvest_scheduler.abort();
+    sparql_sync.abort();
     relay.stop(DRAIN).await;
     store.close().await;
     tracing::info!("stopped");

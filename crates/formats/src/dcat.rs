@@ -179,134 +179,14 @@ impl DcatWriter {
         access_rights: AccessRights,
         in_catalogue: bool,
     ) -> io::Result<()> {
-        let metadata = &dataset.metadata;
-        let node = Node::from(iri(&site.dataset_iri(dataset.id)));
-        let mut graph = Graph(&mut self.record);
-        if in_catalogue {
-            graph.link(
-                &Node::from(iri(&site.catalog_iri())),
-                ns(DCAT, "dataset"),
-                &node,
-            );
-        }
-        graph.class(&node, ns(DCAT, "Dataset"));
-        graph.literal(&node, ns(DCT, "identifier"), &dataset.id.to_string());
-        graph.literal(&node, ns(DCT, "title"), &metadata.title);
-        graph.literal(
-            &node,
-            ns(DCT, "description"),
-            description(&metadata.description, &metadata.title),
+        describe(
+            &mut self.record,
+            site,
+            dataset,
+            publisher,
+            access_rights,
+            in_catalogue,
         );
-        graph.add(
-            &node,
-            ns(DCT, "issued"),
-            date_literal(metadata.issued.as_deref(), dataset.created_at),
-        );
-        graph.add(
-            &node,
-            ns(DCT, "modified"),
-            date_literal(metadata.modified.as_deref(), dataset.updated_at),
-        );
-
-        let organisation = Node::from(iri(&site.organisation_iri(metadata.organisation.as_str())));
-        graph.link(&node, ns(DCT, "publisher"), &organisation);
-        graph.class(&organisation, ns(FOAF, "Agent"));
-        graph.class(&organisation, ns(FOAF, "Organization"));
-        let name = publisher.map_or(metadata.organisation.as_str(), |o| o.details.name.as_str());
-        graph.literal(&organisation, ns(FOAF, "name"), name);
-
-        for keyword in &metadata.keywords {
-            graph.literal(&node, ns(DCAT, "keyword"), keyword);
-        }
-        for theme in &metadata.themes {
-            let Some(theme) = checked_iri(theme.as_str()) else {
-                continue;
-            };
-            let concept = Node::from(theme.clone());
-            graph.add(&node, ns(DCAT, "theme"), theme.clone());
-            graph.class(&concept, ns(SKOS, "Concept"));
-            graph.literal(
-                &concept,
-                ns(SKOS, "prefLabel"),
-                &theme_label(theme.as_str()),
-            );
-        }
-        for contact in &metadata.contact_points {
-            let kind = Node::from(BlankNode::default());
-            graph.link(&node, ns(DCAT, "contactPoint"), &kind);
-            graph.class(&kind, ns(VCARD, "Kind"));
-            graph.literal(&kind, ns(VCARD, "fn"), &contact.name);
-            if let Some(email) = contact.email.as_deref().and_then(mailto) {
-                graph.add(&kind, ns(VCARD, "hasEmail"), email);
-            }
-            if let Some(role) = &contact.role {
-                graph.literal(&kind, ns(VCARD, "role"), role);
-            }
-        }
-        for creator in &metadata.creators {
-            let agent = Node::from(BlankNode::default());
-            graph.link(&node, ns(DCT, "creator"), &agent);
-            graph.class(&agent, ns(FOAF, "Agent"));
-            graph.literal(&agent, ns(FOAF, "name"), &creator.name);
-            if let Some(email) = creator.email.as_deref().and_then(mailto) {
-                graph.add(&agent, ns(FOAF, "mbox"), email);
-            }
-        }
-        if let Some(temporal) = &metadata.temporal {
-            let period = Node::from(BlankNode::default());
-            graph.link(&node, ns(DCT, "temporal"), &period);
-            graph.class(&period, ns(DCT, "PeriodOfTime"));
-            if let Some(start) = temporal.start {
-                graph.add(&period, ns(DCAT, "startDate"), date_time(start));
-            }
-            if let Some(end) = temporal.end {
-                graph.add(&period, ns(DCAT, "endDate"), date_time(end));
-            }
-        }
-        if let Some(spatial) = &metadata.spatial {
-            let location = Node::from(BlankNode::default());
-            graph.link(&node, ns(DCT, "spatial"), &location);
-            graph.class(&location, ns(DCT, "Location"));
-            spatial_literals(&mut graph, &location, spatial);
-        }
-        for language in &metadata.language {
-            let linguistic = Node::from(language_iri(language.as_str()));
-            graph.link(&node, ns(DCT, "language"), &linguistic);
-            graph.class(&linguistic, ns(DCT, "LinguisticSystem"));
-        }
-        if let Some(licence) = metadata.license.as_deref().and_then(licence_iri) {
-            licence_of(&mut graph, &node, licence);
-        }
-        let rights = Node::from(iri(&access_right_iri(access_rights)));
-        graph.link(&node, ns(DCT, "accessRights"), &rights);
-        graph.class(&rights, ns(DCT, "RightsStatement"));
-        if let Some(version) = &metadata.version {
-            graph.literal(&node, ns(DCAT, "version"), version);
-        }
-        if let Some(page) = metadata
-            .landing_page
-            .as_ref()
-            .and_then(|p| checked_iri(p.as_str()))
-        {
-            let page = Node::from(page);
-            graph.link(&node, ns(DCAT, "landingPage"), &page);
-            graph.class(&page, ns(FOAF, "Document"));
-        }
-        for identifier in &metadata.identifiers {
-            let id = Node::from(BlankNode::default());
-            graph.link(&node, ns(ADMS, "identifier"), &id);
-            graph.class(&id, ns(ADMS, "Identifier"));
-            graph.literal(&id, ns(SKOS, "notation"), identifier);
-        }
-        for distribution in &metadata.distributions {
-            let dist = Node::from(iri(&format!(
-                "{}/distributions/{}",
-                site.dataset_iri(dataset.id),
-                distribution.id
-            )));
-            graph.link(&node, ns(DCAT, "distribution"), &dist);
-            distribution_triples(&mut graph, &dist, distribution);
-        }
         self.flush()
     }
 
@@ -335,6 +215,164 @@ impl DcatWriter {
         }
         subjects.clear();
         Ok(())
+    }
+}
+
+/// The triples of a dataset (as [`DcatWriter::dataset`] writes them), for a graph store.
+pub fn dataset_triples(
+    site: &Site,
+    dataset: &Dataset,
+    publisher: Option<&Organisation>,
+    access_rights: AccessRights,
+) -> Vec<oxrdf::Triple> {
+    let mut record = Record::default();
+    describe(&mut record, site, dataset, publisher, access_rights, false);
+    let Record { subjects, triples } = record;
+    triples
+        .into_iter()
+        .map(|(subject, predicate, object)| {
+            oxrdf::Triple::new(subjects[subject].clone(), predicate.into_owned(), object)
+        })
+        .collect()
+}
+
+/// Gathers a dataset's triples with its distributions and the nodes they refer to; `in_catalogue`
+/// links it from the catalogue.
+fn describe(
+    record: &mut Record,
+    site: &Site,
+    dataset: &Dataset,
+    publisher: Option<&Organisation>,
+    access_rights: AccessRights,
+    in_catalogue: bool,
+) {
+    let metadata = &dataset.metadata;
+    let node = Node::from(iri(&site.dataset_iri(dataset.id)));
+    let mut graph = Graph(record);
+    if in_catalogue {
+        graph.link(
+            &Node::from(iri(&site.catalog_iri())),
+            ns(DCAT, "dataset"),
+            &node,
+        );
+    }
+    graph.class(&node, ns(DCAT, "Dataset"));
+    graph.literal(&node, ns(DCT, "identifier"), &dataset.id.to_string());
+    graph.literal(&node, ns(DCT, "title"), &metadata.title);
+    graph.literal(
+        &node,
+        ns(DCT, "description"),
+        description(&metadata.description, &metadata.title),
+    );
+    graph.add(
+        &node,
+        ns(DCT, "issued"),
+        date_literal(metadata.issued.as_deref(), dataset.created_at),
+    );
+    graph.add(
+        &node,
+        ns(DCT, "modified"),
+        date_literal(metadata.modified.as_deref(), dataset.updated_at),
+    );
+
+    let organisation = Node::from(iri(&site.organisation_iri(metadata.organisation.as_str())));
+    graph.link(&node, ns(DCT, "publisher"), &organisation);
+    graph.class(&organisation, ns(FOAF, "Agent"));
+    graph.class(&organisation, ns(FOAF, "Organization"));
+    let name = publisher.map_or(metadata.organisation.as_str(), |o| o.details.name.as_str());
+    graph.literal(&organisation, ns(FOAF, "name"), name);
+
+    for keyword in &metadata.keywords {
+        graph.literal(&node, ns(DCAT, "keyword"), keyword);
+    }
+    for theme in &metadata.themes {
+        let Some(theme) = checked_iri(theme.as_str()) else {
+            continue;
+        };
+        let concept = Node::from(theme.clone());
+        graph.add(&node, ns(DCAT, "theme"), theme.clone());
+        graph.class(&concept, ns(SKOS, "Concept"));
+        graph.literal(
+            &concept,
+            ns(SKOS, "prefLabel"),
+            &theme_label(theme.as_str()),
+        );
+    }
+    for contact in &metadata.contact_points {
+        let kind = Node::from(BlankNode::default());
+        graph.link(&node, ns(DCAT, "contactPoint"), &kind);
+        graph.class(&kind, ns(VCARD, "Kind"));
+        graph.literal(&kind, ns(VCARD, "fn"), &contact.name);
+        if let Some(email) = contact.email.as_deref().and_then(mailto) {
+            graph.add(&kind, ns(VCARD, "hasEmail"), email);
+        }
+        if let Some(role) = &contact.role {
+            graph.literal(&kind, ns(VCARD, "role"), role);
+        }
+    }
+    for creator in &metadata.creators {
+        let agent = Node::from(BlankNode::default());
+        graph.link(&node, ns(DCT, "creator"), &agent);
+        graph.class(&agent, ns(FOAF, "Agent"));
+        graph.literal(&agent, ns(FOAF, "name"), &creator.name);
+        if let Some(email) = creator.email.as_deref().and_then(mailto) {
+            graph.add(&agent, ns(FOAF, "mbox"), email);
+        }
+    }
+    if let Some(temporal) = &metadata.temporal {
+        let period = Node::from(BlankNode::default());
+        graph.link(&node, ns(DCT, "temporal"), &period);
+        graph.class(&period, ns(DCT, "PeriodOfTime"));
+        if let Some(start) = temporal.start {
+            graph.add(&period, ns(DCAT, "startDate"), date_time(start));
+        }
+        if let Some(end) = temporal.end {
+            graph.add(&period, ns(DCAT, "endDate"), date_time(end));
+        }
+    }
+    if let Some(spatial) = &metadata.spatial {
+        let location = Node::from(BlankNode::default());
+        graph.link(&node, ns(DCT, "spatial"), &location);
+        graph.class(&location, ns(DCT, "Location"));
+        spatial_literals(&mut graph, &location, spatial);
+    }
+    for language in &metadata.language {
+        let linguistic = Node::from(language_iri(language.as_str()));
+        graph.link(&node, ns(DCT, "language"), &linguistic);
+        graph.class(&linguistic, ns(DCT, "LinguisticSystem"));
+    }
+    if let Some(licence) = metadata.license.as_deref().and_then(licence_iri) {
+        licence_of(&mut graph, &node, licence);
+    }
+    let rights = Node::from(iri(&access_right_iri(access_rights)));
+    graph.link(&node, ns(DCT, "accessRights"), &rights);
+    graph.class(&rights, ns(DCT, "RightsStatement"));
+    if let Some(version) = &metadata.version {
+        graph.literal(&node, ns(DCAT, "version"), version);
+    }
+    if let Some(page) = metadata
+        .landing_page
+        .as_ref()
+        .and_then(|p| checked_iri(p.as_str()))
+    {
+        let page = Node::from(page);
+        graph.link(&node, ns(DCAT, "landingPage"), &page);
+        graph.class(&page, ns(FOAF, "Document"));
+    }
+    for identifier in &metadata.identifiers {
+        let id = Node::from(BlankNode::default());
+        graph.link(&node, ns(ADMS, "identifier"), &id);
+        graph.class(&id, ns(ADMS, "Identifier"));
+        graph.literal(&id, ns(SKOS, "notation"), identifier);
+    }
+    for distribution in &metadata.distributions {
+        let dist = Node::from(iri(&format!(
+            "{}/distributions/{}",
+            site.dataset_iri(dataset.id),
+            distribution.id
+        )));
+        graph.link(&node, ns(DCAT, "distribution"), &dist);
+        distribution_triples(&mut graph, &dist, distribution);
     }
 }
 

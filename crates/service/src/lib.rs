@@ -13,6 +13,7 @@ mod identity;
 mod merge_patch;
 mod oidc;
 mod search;
+mod sparql;
 mod webhooks;
 
 pub use catalogue::{
@@ -35,6 +36,7 @@ pub use identity::{Identity, IssuedToken, NewUser, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
 pub use oidc::{ClaimNames, OidcConfig};
 pub use search::Search;
+pub use sparql::{QUERY_TIMEOUT, RESULT_CAP, ResultsFormat, Sparql, SparqlAnswer, SparqlError};
 pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, Webhooks};
 
 pub use fathom_store::{

@@ -12,6 +12,7 @@ mod ogcapi;
 mod organisations;
 mod policy;
 mod search;
+mod sparql;
 mod users;
 mod webhooks;
 
@@ -69,6 +70,7 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
         .routes(routes!(catalog::catalog))
         .routes(routes!(oai::get, oai::post))
         .routes(routes!(imports::create))
+        .routes(routes!(sparql::get, sparql::post))
         .routes(routes!(harvest::list, harvest::create))
         .routes(routes!(harvest::read, harvest::delete))
         .routes(routes!(harvest::jobs, harvest::start))
