@@ -27,6 +27,7 @@ fathom_store::on_both_backends!(
     oai_pmh_harvests_what_the_caller_may_see,
     imports_are_idempotent_and_report_each_record,
     harvesting_reconciles_a_changing_source,
+    harvesting_reads_ckan_portals_and_csw_catalogues,
     sparql_sees_only_what_its_caller_may_see,
     security_labels_are_parsed_and_guarded,
     no_read_path_shows_what_its_reader_may_not_see,
@@ -2824,6 +2825,197 @@ async fn harvesting_reconciles_a_changing_source(db: TestStore) {
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);
 }
 
+/// A CKAN portal and a CSW 2.0.2 catalogue, as a fixture server answers them (packages in CKAN's
+/// JSON; ISO 19139 records in `GetRecordsResponse` pages), harvested page by page; a package that
+/// vanishes is retired; an exception report fails the job with its text.
+async fn harvesting_reads_ckan_portals_and_csw_catalogues(db: TestStore) {
+    use axum::extract::{Query, State};
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Fixture {
+        packages: Arc<Mutex<Vec<Value>>>,
+        records: Arc<Mutex<Vec<String>>>,
+        queries: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    }
+    async fn package_search(
+        State(fixture): State<Fixture>,
+        Query(query): Query<HashMap<String, String>>,
+    ) -> axum::Json<Value> {
+        fixture.queries.lock().unwrap().push(query.clone());
+        let packages = fixture.packages.lock().unwrap().clone();
+        let start: usize = query["start"].parse().unwrap();
+        let rows: usize = query["rows"].parse().unwrap();
+        let page: Vec<Value> = packages.iter().skip(start).take(rows).cloned().collect();
+        axum::Json(json!({"success": true, "result": {"count": packages.len(), "results": page}}))
+    }
+    async fn exception() -> &'static str {
+        r#"<ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows"><ows:Exception><ows:ExceptionText>the catalogue is being rebuilt</ows:ExceptionText></ows:Exception></ows:ExceptionReport>"#
+    }
+    async fn csw(
+        State(fixture): State<Fixture>,
+        Query(query): Query<HashMap<String, String>>,
+    ) -> String {
+        assert_eq!(query["request"], "GetRecords");
+        let records = fixture.records.lock().unwrap().clone();
+        let start: usize = query["startPosition"].parse().unwrap();
+        let max: usize = query["maxRecords"].parse().unwrap();
+        let page: Vec<&String> = records.iter().skip(start - 1).take(max).collect();
+        let next = if start - 1 + page.len() < records.len() {
+            start + page.len()
+        } else {
+            0
+        };
+        format!(
+            r#"<csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2"><csw:SearchStatus timestamp="2026-11-26T00:00:00Z"/><csw:SearchResults numberOfRecordsMatched="{}" numberOfRecordsReturned="{}" nextRecord="{next}" recordSchema="http://www.isotc211.org/2005/gmd">{}</csw:SearchResults></csw:GetRecordsResponse>"#,
+            records.len(),
+            page.len(),
+            page.iter().map(|r| r.as_str()).collect::<String>()
+        )
+    }
+    let fixture = Fixture::default();
+    for n in 0..150 {
+        fixture.packages.lock().unwrap().push(json!({
+            "id": format!("5f0c-{n:04}"), "name": format!("buoy-record-{n}"), "title": format!("Buoy record {n}"),
+            "notes": "Wave height and period.", "license_id": "CC-BY-4.0",
+            "metadata_created": "2024-01-02T03:04:05.123456", "metadata_modified": "2024-02-03T04:05:06",
+            "tags": [{"name": "waves"}, {"name": "buoy"}],
+            "author": "Met Office", "author_email": "data@example.org",
+            "extras": [{"key": "spatial", "value": "{\"type\":\"Polygon\",\"coordinates\":[[[-10,50],[2,50],[2,60],[-10,60],[-10,50]]]}"}],
+            "resources": [{"url": format!("https://portal.example.org/buoy/{n}.csv"), "name": "CSV", "format": "CSV", "mimetype": "text/csv"}]
+        }));
+    }
+    // The CSW answers ISO 19139 records, here those a Fathom writes.
+    let upstream = Server::start(TestStore::sqlite().await).await;
+    upstream.with_organisation("cmre").await;
+    for n in 0..5 {
+        let created = upstream
+            .send_json(
+                Method::POST,
+                "/api/v1/datasets",
+                &upstream.admin,
+                &ctd("cmre", &format!("Glider leg {n}")),
+            )
+            .await;
+        let id = created.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let iso = upstream
+            .get(&format!("/api/v1/datasets/{id}?format=iso19139"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        fixture
+            .records
+            .lock()
+            .unwrap()
+            .push(iso.split_once("?>").unwrap().1.trim().to_owned());
+    }
+    let app = axum::Router::new()
+        .route(
+            "/ckan/api/3/action/package_search",
+            axum::routing::get(package_search),
+        )
+        .route("/csw", axum::routing::get(csw))
+        .route("/csw-down", axum::routing::get(exception))
+        .with_state(fixture.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let fixture_base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let server = Server::start(db).await;
+    server.with_organisation("partners").await;
+    for (name, kind, url) in [
+        ("portal", "ckan", format!("{fixture_base}/ckan")),
+        ("csw", "csw", format!("{fixture_base}/csw")),
+    ] {
+        let body = json!({"name": name, "kind": kind, "url": url, "organisation": "partners", "requests_per_second": 100});
+        let added = server
+            .send_json(
+                Method::POST,
+                "/api/v1/harvest-sources",
+                &server.admin,
+                &body,
+            )
+            .await;
+        assert_eq!(added.status(), StatusCode::CREATED);
+    }
+    let job = harvest_now(&server, "portal").await;
+    assert_eq!(
+        (
+            job["status"].as_str(),
+            job["created"].as_u64(),
+            job["requests"].as_u64()
+        ),
+        (Some("succeeded"), Some(150), Some(2)),
+        "{job}"
+    );
+    let copy: Value = server
+        .request(
+            Method::GET,
+            "/api/v1/datasets?organisation=partners&keyword=waves&limit=1",
+            Some(&server.admin),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let copy = &copy["items"][0];
+    assert_eq!(
+        (copy["license"].as_str(), copy["spatial"]["bbox"].clone()),
+        (Some("CC-BY-4.0"), json!([-10.0, 50.0, 2.0, 60.0])),
+        "{copy}"
+    );
+    assert_eq!(copy["distributions"][0]["media_type"], "text/csv");
+    // The second run asks CKAN for what changed since the first; the portal drops a package.
+    fixture.packages.lock().unwrap().pop();
+    let job = harvest_now(&server, "portal").await;
+    let asked = fixture.queries.lock().unwrap().last().unwrap().clone();
+    assert!(asked["fq"].starts_with("metadata_modified:["), "{asked:?}");
+    assert_eq!(job["unchanged"].as_u64(), Some(149), "{job}");
+
+    let job = harvest_now(&server, "csw").await;
+    assert_eq!(
+        (
+            job["status"].as_str(),
+            job["created"].as_u64(),
+            job["failed"].as_u64()
+        ),
+        (Some("succeeded"), Some(5), Some(0)),
+        "{job}"
+    );
+    fixture.records.lock().unwrap().remove(0);
+    let job = harvest_now(&server, "csw").await;
+    assert_eq!(
+        (job["retired"].as_u64(), job["unchanged"].as_u64()),
+        (Some(1), Some(4)),
+        "{job}"
+    );
+    let broken = json!({"name": "broken-csw", "kind": "csw", "url": format!("{fixture_base}/csw-down"), "organisation": "partners"});
+    server
+        .send_json(
+            Method::POST,
+            "/api/v1/harvest-sources",
+            &server.admin,
+            &broken,
+        )
+        .await;
+    let job = harvest_now(&server, "broken-csw").await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(
+        job["message"]
+            .as_str()
+            .unwrap()
+            .contains("the catalogue is being rebuilt"),
+        "{job}"
+    );
+}
+
 /// SPARQL over the DCAT-AP graph: every query form sees only the datasets its caller may read; the
 /// graph follows changes; bad, runaway and oversized queries are refused with the reason.
 async fn sparql_sees_only_what_its_caller_may_see(db: TestStore) {
@@ -3027,7 +3219,13 @@ async fn sparql_sees_only_what_its_caller_may_see(db: TestStore) {
     problem(server.get("/api/v1/sparql").await, StatusCode::BAD_REQUEST).await;
     let big = problem(
         sparql(
-            "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . VALUES ?x { 1 2 3 4 5 6 7 8 9 10 } }",
+            &format!(
+                "SELECT * WHERE {{ ?a ?b ?c VALUES ?x {{ {} }} }}",
+                (0..500)
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
             None,
             "*/*",
         )

@@ -162,6 +162,9 @@ enum HarvestCommand {
         /// Harvest every so many minutes (while `fathom serve` runs).
         #[arg(long)]
         every_minutes: Option<u32>,
+        /// Or on a cron schedule, five fields in UTC, e.g. "0 2 * * *".
+        #[arg(long)]
+        schedule: Option<String>,
         /// At most this many requests per second to the source (default 5).
         #[arg(long)]
         requests_per_second: Option<f64>,
@@ -677,6 +680,7 @@ async fn harvest(
             metadata_prefix,
             set,
             every_minutes,
+            schedule,
             requests_per_second,
         } => {
             let input = fathom_model::HarvestSourceInput {
@@ -687,6 +691,7 @@ async fn harvest(
                 metadata_prefix,
                 set,
                 every_minutes,
+                schedule,
                 requests_per_second,
             };
             let source = harvesting

@@ -977,6 +977,180 @@ fn wkt_bbox(wkt: &str) -> Option<Vec<f64>> {
     Some(vec![west, min(&latitudes), east, max(&latitudes)])
 }
 
+// ---- CKAN -----------------------------------------------------------------------------------
+
+/// One page of a CKAN `package_search` answer: its packages' records, and how many packages match in
+/// all.
+pub fn read_ckan_page(document: &[u8]) -> Result<(Vec<RecordRead>, u64), String> {
+    let answer: serde_json::Value =
+        serde_json::from_slice(document).map_err(|e| format!("the answer is not JSON: {e}"))?;
+    if answer["success"] != serde_json::Value::Bool(true) {
+        let message = answer["error"]["message"]
+            .as_str()
+            .unwrap_or("no reason given");
+        return Err(format!("CKAN answered an error: {message}"));
+    }
+    let result = &answer["result"];
+    let count = result["count"]
+        .as_u64()
+        .ok_or("the answer has no result.count")?;
+    let packages = result["results"]
+        .as_array()
+        .ok_or("the answer has no result.results")?;
+    Ok((packages.iter().map(ckan_record).collect(), count))
+}
+
+fn ckan_record(package: &serde_json::Value) -> RecordRead {
+    let text = |field: &str| {
+        package[field]
+            .as_str()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    };
+    let identifier = text("id")
+        .or(text("name"))
+        .ok_or("a package without id or name")?
+        .to_owned();
+    let title = text("title")
+        .or(text("name"))
+        .ok_or_else(|| format!("`{identifier}`: no title"))?;
+    let mut keywords: Vec<String> = package["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|tag| tag["display_name"].as_str().or(tag["name"].as_str()))
+        .map(one_line)
+        .collect();
+    dedup(&mut keywords);
+    let distributions: Vec<DistributionInput> = package["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|resource| {
+            let url = resource["url"].as_str().filter(|u| u.contains("://"))?;
+            let text = |field: &str| {
+                resource[field]
+                    .as_str()
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(one_line)
+            };
+            Some(DistributionInput {
+                title: text("name"),
+                description: text("description"),
+                access_url: Some(url.to_owned()),
+                format: text("format"),
+                media_type: text("mimetype").filter(|m| m.contains('/')),
+                byte_size: resource["size"].as_u64(),
+                ..DistributionInput::default()
+            })
+        })
+        .collect();
+    let person = |name: &str, email: &str| {
+        text(name).map(|n| {
+            (
+                one_line(n),
+                text(email).filter(|e| e.contains('@')).map(str::to_owned),
+            )
+        })
+    };
+    let creators: Vec<CreatorInput> = person("author", "author_email")
+        .map(|(name, email)| CreatorInput {
+            name: Some(name),
+            email,
+        })
+        .into_iter()
+        .collect();
+    let contacts: Vec<ContactPointInput> = person("maintainer", "maintainer_email")
+        .map(|(name, email)| ContactPointInput {
+            name: Some(name),
+            email,
+            role: Some("pointOfContact".to_owned()),
+        })
+        .into_iter()
+        .collect();
+    // CKAN's spatial extension keeps the extent as GeoJSON in the `spatial` extra.
+    let spatial = package["extras"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|extra| extra["key"] == "spatial")
+        .and_then(|extra| extra["value"].as_str())
+        .and_then(|geojson| serde_json::from_str::<serde_json::Value>(geojson).ok())
+        .and_then(|geometry| wkt_bbox(&geometry["coordinates"].to_string()))
+        .map(|bbox| SpatialInput {
+            bbox: Some(bbox),
+            geometry: None,
+        });
+    let mut identifiers = vec![identifier.clone()];
+    if let Some(name) = text("name") {
+        identifiers.push(name.to_owned());
+    }
+    dedup(&mut identifiers);
+    let dataset = DatasetInput {
+        title: Some(one_line(title)),
+        description: text("notes").map(str::to_owned),
+        keywords: Some(keywords).filter(|k| !k.is_empty()),
+        creators: Some(creators).filter(|c| !c.is_empty()),
+        contact_points: Some(contacts).filter(|c| !c.is_empty()),
+        issued: text("metadata_created").and_then(date_value),
+        modified: text("metadata_modified").and_then(date_value),
+        license: text("license_id").and_then(licence),
+        version: text("version").map(one_line),
+        landing_page: text("url").filter(|u| u.contains("://")).map(str::to_owned),
+        identifiers: Some(identifiers),
+        spatial,
+        distributions: Some(distributions).filter(|d| !d.is_empty()),
+        ..DatasetInput::default()
+    };
+    Ok(ForeignRecord {
+        identifier,
+        dataset,
+    })
+}
+
+// ---- CSW 2.0.2 ------------------------------------------------------------------------------
+
+/// One page of a CSW 2.0.2 `GetRecords` answer: its records (ISO 19139 or Dublin Core, whichever it
+/// holds), the position of the next record (none after the last), and how many match in all. An
+/// `ows:ExceptionReport` is an error with its text.
+pub fn read_csw_page(document: &[u8]) -> Result<(Vec<RecordRead>, Option<u64>, u64), String> {
+    let root = Element::parse(document).map_err(|e| format!("the answer is not XML: {e}"))?;
+    if root.name == "ExceptionReport" {
+        let mut texts = Vec::new();
+        root.descendants("ExceptionText", &mut texts);
+        let text: Vec<&str> = texts.iter().filter_map(|t| t.value()).collect();
+        return Err(format!(
+            "the catalogue answered an exception: {}",
+            text.join("; ")
+        ));
+    }
+    if root.name != "GetRecordsResponse" {
+        return Err(format!(
+            "the answer is not a CSW GetRecordsResponse: its root is `{}`",
+            root.name
+        ));
+    }
+    let results = root
+        .child("SearchResults")
+        .ok_or("the answer has no csw:SearchResults")?;
+    let number = |name: &str| results.attribute(name).and_then(|n| n.parse::<u64>().ok());
+    let matched = number("numberOfRecordsMatched").unwrap_or_default();
+    let next = number("nextRecord").filter(|next| *next > 0 && *next <= matched);
+    let iso = results
+        .children
+        .iter()
+        .any(|c| c.name == "MD_Metadata" || c.name == "MI_Metadata");
+    let records = if results.children.is_empty() {
+        Vec::new()
+    } else if iso {
+        read_iso(results)
+    } else {
+        read_dublin_core(results)
+    };
+    Ok((records, next, matched))
+}
+
 // ---- shared ---------------------------------------------------------------------------------
 
 /// Whitespace runs (line breaks too) as one space.

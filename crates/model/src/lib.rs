@@ -22,7 +22,7 @@ pub use event::{
     summary_fields,
 };
 pub use harvest::{
-    HARVEST_PREFIXES, HarvestJob, HarvestSource, HarvestSourceInput, JobError, JobStatus,
+    Cron, HARVEST_PREFIXES, HarvestJob, HarvestSource, HarvestSourceInput, JobError, JobStatus,
     SourceKind,
 };
 pub use identity::{Authentication, Principal, Role, Scope};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fathom_formats::RdfSyntax;
-use fathom_formats::import::{ImportFormat, read_dcat_page};
+use fathom_formats::import::{ImportFormat, read_ckan_page, read_csw_page, read_dcat_page};
 use fathom_formats::oai::{ListAnswer, read_list_records};
 use fathom_model::{
     HarvestJob, HarvestSource, HarvestSourceInput, JobStatus, Principal, Role, SourceKind,
@@ -32,6 +32,10 @@ const JOB_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 /// The longest a request to a source may take, and the largest answer read.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_RESPONSE: usize = 64 << 20;
+/// How often an incremental source is read whole all the same.
+const FULL_RUN_EVERY: time::Duration = time::Duration::hours(24);
+/// Records asked for per page of CKAN and CSW.
+const PAGE: u32 = 100;
 /// Sources harvested at the same time by the scheduler.
 const PARALLEL_SOURCES: usize = 2;
 
@@ -154,18 +158,29 @@ impl Harvesting {
     /// Claims a job of `source` (none other may run meanwhile).
     async fn begin(&self, source: &HarvestSource) -> Result<HarvestJob> {
         let now = OffsetDateTime::now_utc();
-        // OAI-PMH sources are read from the start of the last successful job (a second early, for
-        // the datestamps' granularity); DCAT has no such question, and is read whole.
+        // OAI-PMH and CKAN sources are read from the start of the last successful job (a second
+        // early, for the datestamps' granularity), but whole at least once a day, so that what
+        // vanished without a trace is retired; DCAT and CSW have no such question, and are read whole.
         let changed_since = match source.kind {
-            SourceKind::OaiPmh => self
-                .store
-                .harvest_jobs(source.id, 100)
-                .await
-                .map_err(ServiceError::Internal)?
-                .into_iter()
-                .find(|job| job.status == JobStatus::Succeeded)
-                .map(|job| job.started_at - time::Duration::seconds(1)),
-            SourceKind::Dcat => None,
+            SourceKind::OaiPmh | SourceKind::Ckan => {
+                let jobs = self
+                    .store
+                    .harvest_jobs(source.id, 1000)
+                    .await
+                    .map_err(ServiceError::Internal)?;
+                let succeeded = |job: &&HarvestJob| job.status == JobStatus::Succeeded;
+                let last_whole = jobs
+                    .iter()
+                    .filter(succeeded)
+                    .find(|job| job.changed_since.is_none());
+                let whole_recently =
+                    last_whole.is_some_and(|job| now - job.started_at < FULL_RUN_EVERY);
+                jobs.iter()
+                    .find(succeeded)
+                    .filter(|_| whole_recently)
+                    .map(|job| job.started_at - time::Duration::seconds(1))
+            }
+            SourceKind::Dcat | SourceKind::Csw => None,
         };
         let job = HarvestJob::start(Uuid::now_v7(), source.id, now, changed_since);
         let started = self
@@ -246,20 +261,17 @@ impl Harvesting {
                     continue;
                 };
                 for source in sources {
-                    let Some(every) = source.every_minutes else {
-                        continue;
-                    };
                     let last = self
                         .store
                         .harvest_jobs(source.id, 1)
                         .await
                         .ok()
                         .and_then(|jobs| jobs.into_iter().next());
-                    let due = last.is_none_or(|job| {
-                        job.status != JobStatus::Running
-                            && job.started_at + time::Duration::minutes(i64::from(every))
-                                <= OffsetDateTime::now_utc()
-                    });
+                    let running = last
+                        .as_ref()
+                        .is_some_and(|job| job.status == JobStatus::Running);
+                    let due = !running
+                        && source.due(last.map(|job| job.started_at), OffsetDateTime::now_utc());
                     if !due {
                         continue;
                     }
@@ -307,6 +319,8 @@ impl Run<'_> {
         match self.source.kind {
             SourceKind::OaiPmh => self.oai_pages().await,
             SourceKind::Dcat => self.dcat_pages().await,
+            SourceKind::Ckan => self.ckan_pages().await,
+            SourceKind::Csw => self.csw_pages().await,
         }
     }
 
@@ -389,21 +403,98 @@ impl Run<'_> {
                 tokio::task::spawn_blocking(move || read_dcat_page(syntax, &document))
                     .await
                     .map_err(|e| e.to_string())??;
-            let imports = records
-                .into_iter()
-                .map(|record| {
-                    let key = match &record {
-                        Ok(record) => record.identifier.clone(),
-                        Err(_) => String::new(),
-                    };
-                    self.seen.insert(key.clone());
-                    (key, record)
-                })
-                .collect();
+            let imports = self.keyed(records);
             self.import(imports).await?;
             next = following;
         }
         Ok(true)
+    }
+
+    /// `package_search` pages of 100, oldest first (so pages stay stable while the portal changes),
+    /// since the last success when there was one.
+    async fn ckan_pages(&mut self) -> std::result::Result<bool, String> {
+        let url = format!(
+            "{}/api/3/action/package_search",
+            self.source.url.as_str().trim_end_matches('/')
+        );
+        let mut start = 0_u64;
+        loop {
+            let mut query = vec![
+                ("rows", PAGE.to_string()),
+                ("start", start.to_string()),
+                ("sort", "metadata_created asc".to_owned()),
+            ];
+            if let Some(since) = self.job.changed_since {
+                query.push((
+                    "fq",
+                    format!(
+                        "metadata_modified:[{} TO *]",
+                        fathom_formats::oai::datestamp(since)
+                    ),
+                ));
+            }
+            let (document, _) = self.fetch(&url, &query, "application/json").await?;
+            let (records, count) = tokio::task::spawn_blocking(move || read_ckan_page(&document))
+                .await
+                .map_err(|e| e.to_string())??;
+            let read = records.len() as u64;
+            let imports = self.keyed(records);
+            self.import(imports).await?;
+            start += read;
+            if read == 0 || start >= count {
+                break;
+            }
+        }
+        Ok(self.job.changed_since.is_none())
+    }
+
+    /// `GetRecords` pages of 100 in ISO 19139 (or Dublin Core), following `nextRecord`.
+    async fn csw_pages(&mut self) -> std::result::Result<bool, String> {
+        let schema = match self.source.metadata_prefix.as_deref() {
+            Some("oai_dc") => "http://www.opengis.net/cat/csw/2.0.2",
+            _ => "http://www.isotc211.org/2005/gmd",
+        };
+        let url = self.source.url.as_str().to_owned();
+        let mut position = Some(1_u64);
+        while let Some(start) = position {
+            let query = vec![
+                ("service", "CSW".to_owned()),
+                ("version", "2.0.2".to_owned()),
+                ("request", "GetRecords".to_owned()),
+                ("typeNames", "csw:Record".to_owned()),
+                ("resultType", "results".to_owned()),
+                ("elementSetName", "full".to_owned()),
+                ("outputSchema", schema.to_owned()),
+                ("startPosition", start.to_string()),
+                ("maxRecords", PAGE.to_string()),
+            ];
+            let (document, _) = self.fetch(&url, &query, "application/xml").await?;
+            let (records, next, _) = tokio::task::spawn_blocking(move || read_csw_page(&document))
+                .await
+                .map_err(|e| e.to_string())??;
+            let imports = self.keyed(records);
+            self.import(imports).await?;
+            position = next.filter(|next| *next > start);
+        }
+        Ok(true)
+    }
+
+    /// Records keyed by their identifier, each counted as listed.
+    fn keyed(
+        &mut self,
+        records: Vec<fathom_formats::import::RecordRead>,
+    ) -> Vec<(String, fathom_formats::import::RecordRead)> {
+        records
+            .into_iter()
+            .map(|record| {
+                let key = record
+                    .as_ref()
+                    .map(|r| r.identifier.clone())
+                    .unwrap_or_default();
+                self.seen.insert(key.clone());
+                (key, record)
+            })
+            .collect()
     }
 
     /// Imports a page's records and remembers their datasets.
