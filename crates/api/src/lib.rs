@@ -45,8 +45,9 @@ pub struct AppState {
     pub webhooks: Webhooks,
     pub harvest: Harvest,
     pub harvesting: Harvesting,
-    /// SPARQL over the DCAT-AP graph (its IRIs start with `site`'s base: see [`AppState::with_site`]).
-    pub sparql: Sparql,
+    /// SPARQL over the DCAT-AP graph (its IRIs start with `site`'s base: see [`AppState::with_site`]);
+    /// `None` where it is off.
+    pub sparql: Option<Sparql>,
     /// Where the catalogue is published and what it says of itself, for RDF and other exports.
     pub site: Arc<Site>,
 }
@@ -63,11 +64,11 @@ impl AppState {
                 store.clone(),
                 Catalogue::new(store.clone(), Arc::clone(&policy)),
             ),
-            sparql: Sparql::new(
+            sparql: Some(Sparql::new(
                 store.clone(),
                 Arc::clone(&policy),
                 Arc::new(Site::default()),
-            ),
+            )),
             webhooks: Webhooks::new(store, policy, WebhookSettings::default()),
             search,
             site: Arc::new(Site::default()),
@@ -77,7 +78,9 @@ impl AppState {
     /// Where the catalogue is published: the base of every IRI the exports and SPARQL give.
     pub fn with_site(mut self, site: Site) -> Self {
         self.site = Arc::new(site);
-        self.sparql = self.sparql.with_site(Arc::clone(&self.site));
+        self.sparql = self
+            .sparql
+            .map(|sparql| sparql.with_site(Arc::clone(&self.site)));
         self
     }
 }

@@ -3025,7 +3025,7 @@ async fn sparql_sees_only_what_its_caller_may_see(db: TestStore) {
             state.sparql = state
                 .sparql
                 .clone()
-                .with_timeout(std::time::Duration::from_millis(300))
+                .map(|sparql| sparql.with_timeout(std::time::Duration::from_secs(2)))
         },
         |_| {},
     )
@@ -3241,6 +3241,20 @@ async fn sparql_sees_only_what_its_caller_may_see(db: TestStore) {
     )
     .await;
     assert_eq!(slow["type"], "urn:fathom:problem:query-timeout");
+
+    // Where SPARQL is off, the endpoint says so.
+    let off = Server::start_with(
+        TestStore::sqlite().await,
+        |state| state.sparql = None,
+        |_| {},
+    )
+    .await;
+    let refused = problem(
+        off.get("/api/v1/sparql?query=ASK%7B%7D").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(refused["type"], "urn:fathom:problem:sparql-off");
 }
 
 /// A token is checked against the database at most once per TTL: a revocation made elsewhere (here,

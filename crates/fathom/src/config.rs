@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 39] = [
+const SETTINGS: [&str; 40] = [
     "listen",
     "public_url",
     "catalogue_title",
@@ -20,6 +20,7 @@ const SETTINGS: [&str; 39] = [
     "catalogue_publisher",
     "catalogue_email",
     "oai_page_size",
+    "sparql",
     "admin_listen",
     "oidc_issuer",
     "oidc_audience",
@@ -75,6 +76,8 @@ pub struct Config {
     pub catalogue_email: String,
     /// Records per page of OAI-PMH `ListRecords` and `ListIdentifiers`.
     pub oai_page_size: u32,
+    /// Serve `/api/v1/sparql`: the catalogue's DCAT-AP graph held in memory (about 25 KB a dataset).
+    pub sparql: bool,
     /// The TLS certificate chain (PEM); with `tls_key`, the server speaks HTTPS (HTTP/2 and 1.1).
     pub tls_cert: Option<PathBuf>,
     /// The TLS private key (PEM).
@@ -153,6 +156,7 @@ impl Default for Config {
             catalogue_publisher: fathom_api::Site::default().publisher,
             catalogue_email: fathom_api::Site::default().email,
             oai_page_size: fathom_service::DEFAULT_HARVEST_PAGE,
+            sparql: false,
             tls_cert: None,
             tls_key: None,
             data_dir: PathBuf::from("./fathom-data"),

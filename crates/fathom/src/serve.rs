@@ -94,12 +94,12 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         "http"
     };
     state = state.with_site(config.site(&format!("{scheme}://{address}"))?);
-    state
-        .sparql
-        .load()
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot load the SPARQL graph: {}", e.summary()))?;
-    let sparql_sync = state.sparql.clone().spawn_sync();
+    // SPARQL holds the whole graph in memory: on when configured, and for the (small) demo.
+    if !config.sparql && !load_demo {
+        state.sparql = None;
+    }
+    // The graph loads in the background: the server answers meanwhile (SPARQL with 503).
+    let sparql_sync = state.sparql.clone().map(fathom_service::Sparql::spawn_sync);
     state.harvest = state.harvest.with_page_size(config.oai_page_size);
     let app = fathom_api::app(
         state,
@@ -159,7 +159,9 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     indexer.abort();
     webhook_sync.abort();
     harvest_scheduler.abort();
-    sparql_sync.abort();
+    if let Some(sparql_sync) = sparql_sync {
+        sparql_sync.abort();
+    }
     relay.stop(DRAIN).await;
     store.close().await;
     tracing::info!("stopped");

@@ -63,6 +63,8 @@ pub enum SparqlError {
     TooLarge,
     #[error("the query failed: {0}")]
     Evaluation(String),
+    #[error("the graph is still loading; try again in a few seconds")]
+    Loading,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -77,6 +79,8 @@ pub struct Sparql {
     labels: Arc<RwLock<HashMap<Uuid, SecurityLabel>>>,
     /// The change feed position the graph reflects.
     position: Arc<std::sync::atomic::AtomicI64>,
+    /// False while [`Sparql::load`] runs.
+    ready: Arc<std::sync::atomic::AtomicBool>,
     timeout: Duration,
 }
 
@@ -97,6 +101,7 @@ impl Sparql {
             graph: oxigraph::store::Store::new().expect("an in-memory RDF store opens"),
             labels: Arc::default(),
             position: Arc::default(),
+            ready: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             timeout: QUERY_TIMEOUT,
         }
     }
@@ -111,8 +116,17 @@ impl Sparql {
         Self::new(self.store, self.policy, site).with_timeout(self.timeout)
     }
 
-    /// Loads every dataset, then follows the change feed from where the load began.
+    /// Loads every dataset (queries meanwhile are answered [`SparqlError::Loading`]); the change feed
+    /// is followed from where the load began.
     pub async fn load(&self) -> Result<(), ServiceError> {
+        use std::sync::atomic::Ordering;
+        self.ready.store(false, Ordering::SeqCst);
+        let loaded = self.load_all().await;
+        self.ready.store(true, Ordering::SeqCst);
+        loaded
+    }
+
+    async fn load_all(&self) -> Result<(), ServiceError> {
         let start = self
             .store
             .latest_change()
@@ -170,9 +184,19 @@ impl Sparql {
         }
     }
 
-    /// Keeps the graph in sync, every half second.
+    /// Loads the graph, then keeps it in sync every half second.
     pub fn spawn_sync(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match self.load().await {
+                Ok(()) => tracing::info!(
+                    seconds = started.elapsed().as_secs_f64(),
+                    "the SPARQL graph is loaded"
+                ),
+                Err(error) => {
+                    tracing::warn!(error = %error.summary(), "the SPARQL graph did not load")
+                }
+            }
             let mut tick = tokio::time::interval(Duration::from_millis(500));
             loop {
                 tick.tick().await;
@@ -191,6 +215,9 @@ impl Sparql {
         query: String,
         format: ResultsFormat,
     ) -> Result<SparqlAnswer, SparqlError> {
+        if !self.ready.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SparqlError::Loading);
+        }
         self.catch_up().await?;
         let subject = access::subject_of(&self.policy, reader);
         let visible: Vec<GraphName> = self

@@ -102,8 +102,14 @@ async fn answer(
     } else {
         ResultsFormat::Json
     };
-    let answered = state
-        .sparql
+    let Some(sparql) = &state.sparql else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "SPARQL is off on this server: the graph of the whole catalogue lives in memory (about 25 KB a dataset), so an operator turns it on with `sparql = true`",
+        )
+        .with_kind("sparql-off"));
+    };
+    let answered = sparql
         .query(reader.principal(), query, format)
         .await
         .map_err(|error| match error {
@@ -120,6 +126,10 @@ async fn answer(
             }
             SparqlError::Evaluation(_) => {
                 Problem::bad_request(error.to_string()).with_kind("sparql-evaluation")
+            }
+            SparqlError::Loading => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
+                    .with_kind("sparql-loading")
             }
             SparqlError::Service(service) => service.into(),
         })?;
