@@ -179,6 +179,26 @@ impl Server {
             .unwrap()
     }
 
+    /// Deletes the record at `path` as the admin, at revision 1.
+    async fn delete_first_revision(&self, path: &str) -> reqwest::Response {
+        self.request(Method::DELETE, path, Some(&self.admin))
+            .header(IF_MATCH, "\"1\"")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Changes the record at `path` with a JSON Merge Patch as the admin, at revision 1.
+    async fn patch_first_revision(&self, path: &str, patch: &str) -> reqwest::Response {
+        self.request(Method::PATCH, path, Some(&self.admin))
+            .header(CONTENT_TYPE, "application/merge-patch+json")
+            .header(IF_MATCH, "\"1\"")
+            .body(patch.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
     async fn with_organisation(&self, slug: &str) {
         let body = json!({"slug": slug, "name": format!("Org {slug}"), "nation": "ITA"});
         let response = self
@@ -2657,28 +2677,15 @@ async fn harvesting_reconciles_a_changing_source(db: TestStore) {
 
     // Upstream changes one and deletes one; the next run asks for what changed since.
     let patched = upstream
-        .request(
-            Method::PATCH,
+        .patch_first_revision(
             &format!("/api/v1/datasets/{}", ids[0]),
-            Some(&upstream.admin),
+            r#"{"title": "Towed array run 0, reprocessed"}"#,
         )
-        .header(CONTENT_TYPE, "application/merge-patch+json")
-        .header(IF_MATCH, "\"1\"")
-        .body(r#"{"title": "Towed array run 0, reprocessed"}"#)
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(patched.status(), StatusCode::OK);
     let deleted = upstream
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/datasets/{}", ids[1]),
-            Some(&upstream.admin),
-        )
-        .header(IF_MATCH, "\"1\"")
-        .send()
-        .await
-        .unwrap();
+        .delete_first_revision(&format!("/api/v1/datasets/{}", ids[1]))
+        .await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     let job = harvest_now(&server, "upstream-oai").await;
     assert!(
@@ -2716,15 +2723,8 @@ async fn harvesting_reconciles_a_changing_source(db: TestStore) {
         "{job}"
     );
     let deleted = upstream
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/datasets/{}", ids[2]),
-            Some(&upstream.admin),
-        )
-        .header(IF_MATCH, "\"1\"")
-        .send()
-        .await
-        .unwrap();
+        .delete_first_revision(&format!("/api/v1/datasets/{}", ids[2]))
+        .await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     let job = harvest_now(&server, "upstream-dcat").await;
     assert_eq!(
@@ -3145,28 +3145,15 @@ async fn sparql_sees_only_what_its_caller_may_see(db: TestStore) {
 
     // The graph follows the catalogue.
     let patched = server
-        .request(
-            Method::PATCH,
+        .patch_first_revision(
             &format!("/api/v1/datasets/{}", ids[0]),
-            Some(&server.admin),
+            r#"{"title": "Sonar survey 0, cleaned"}"#,
         )
-        .header(CONTENT_TYPE, "application/merge-patch+json")
-        .header(IF_MATCH, "\"1\"")
-        .body(r#"{"title": "Sonar survey 0, cleaned"}"#)
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(patched.status(), StatusCode::OK);
     let deleted = server
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/datasets/{}", ids[1]),
-            Some(&server.admin),
-        )
-        .header(IF_MATCH, "\"1\"")
-        .send()
-        .await
-        .unwrap();
+        .delete_first_revision(&format!("/api/v1/datasets/{}", ids[1]))
+        .await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         select(None).await,

@@ -1,7 +1,7 @@
 //! A dataset in DCMI Metadata Terms as XML: `dcterms:` elements in one `metadata` element, with the
 //! encoding schemes named by `xsi:type` (the box and period as DCMI Box and Period).
 
-use fathom_model::{AccessRights, Dataset, Organisation};
+use fathom_model::{AccessRights, BoundingBox, Dataset, Organisation, TemporalExtent};
 
 use crate::dcat::{Site, access_right_iri};
 use crate::oai::datestamp;
@@ -76,27 +76,17 @@ pub fn document(
         );
     }
     if let Some(bbox) = metadata.spatial.as_ref().and_then(|s| s.bbox.as_ref()) {
-        let box_ = format!(
-            "westlimit={}; southlimit={}; eastlimit={}; northlimit={}",
-            bbox.west(),
-            bbox.south(),
-            bbox.east(),
-            bbox.north()
+        xml.leaf(
+            "dcterms:spatial",
+            &[("xsi:type", "dcterms:Box")],
+            &dcmi_box(bbox),
         );
-        xml.leaf("dcterms:spatial", &[("xsi:type", "dcterms:Box")], &box_);
     }
     if let Some(temporal) = &metadata.temporal {
-        let mut period = Vec::new();
-        if let Some(start) = temporal.start {
-            period.push(format!("start={}", datestamp(start)));
-        }
-        if let Some(end) = temporal.end {
-            period.push(format!("end={}", datestamp(end)));
-        }
         xml.leaf(
             "dcterms:temporal",
             &[("xsi:type", "dcterms:Period")],
-            &period.join("; "),
+            &dcmi_period(temporal),
         );
     }
     if let Some(licence) = &metadata.license {
@@ -115,4 +105,28 @@ pub fn document(
         );
     }
     xml.finish()
+}
+
+/// A box in the DCMI Box encoding.
+pub(crate) fn dcmi_box(bbox: &BoundingBox) -> String {
+    format!(
+        "westlimit={}; southlimit={}; eastlimit={}; northlimit={}; projection=EPSG:4326",
+        bbox.west(),
+        bbox.south(),
+        bbox.east(),
+        bbox.north()
+    )
+}
+
+/// A period in the DCMI Period encoding (W3C-DTF instants).
+pub(crate) fn dcmi_period(temporal: &TemporalExtent) -> String {
+    let mut period = Vec::new();
+    if let Some(start) = temporal.start {
+        period.push(format!("start={}", datestamp(start)));
+    }
+    if let Some(end) = temporal.end {
+        period.push(format!("end={}", datestamp(end)));
+    }
+    period.push("scheme=W3C-DTF".to_owned());
+    period.join("; ")
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::RdfSyntax;
 use crate::dcat::{DcatWriter, Site, access_right_iri};
+use crate::dcterms::{dcmi_box, dcmi_period};
 use crate::import::{ForeignRecord, ImportFormat, read_element};
 use crate::xml::Element;
 use crate::xml::Xml;
@@ -492,25 +493,10 @@ impl<'a> Response<'a> {
             xml.leaf("dc:relation", &[], distribution.access_url.as_str());
         }
         if let Some(bbox) = metadata.spatial.as_ref().and_then(|s| s.bbox.as_ref()) {
-            let box_ = format!(
-                "westlimit={}; southlimit={}; eastlimit={}; northlimit={}; projection=EPSG:4326",
-                bbox.west(),
-                bbox.south(),
-                bbox.east(),
-                bbox.north()
-            );
-            xml.leaf("dc:coverage", &[], &box_);
+            xml.leaf("dc:coverage", &[], &dcmi_box(bbox));
         }
         if let Some(temporal) = &metadata.temporal {
-            let mut period = Vec::new();
-            if let Some(start) = temporal.start {
-                period.push(format!("start={}", datestamp(start)));
-            }
-            if let Some(end) = temporal.end {
-                period.push(format!("end={}", datestamp(end)));
-            }
-            period.push("scheme=W3C-DTF".to_owned());
-            xml.leaf("dc:coverage", &[], &period.join("; "));
+            xml.leaf("dc:coverage", &[], &dcmi_period(temporal));
         }
         if let Some(licence) = &metadata.license {
             xml.leaf("dc:rights", &[], licence);
