@@ -16,6 +16,8 @@ pub enum Representation {
     SchemaOrg,
     /// DCMI Metadata Terms in XML.
     DublinCore,
+    /// DCMI Metadata Terms in JSON(-LD) (by `format=dcterms-json`: its media type is JSON's).
+    DublinCoreJson,
 }
 
 impl Representation {
@@ -26,6 +28,7 @@ impl Representation {
             Self::Iso19139 => fathom_formats::iso::MEDIA_TYPE,
             Self::SchemaOrg => "application/ld+json",
             Self::DublinCore => fathom_formats::dcterms::MEDIA_TYPE,
+            Self::DublinCoreJson => "application/json",
         }
     }
 
@@ -36,13 +39,14 @@ impl Representation {
             Self::Iso19139 => "iso19139",
             Self::SchemaOrg => "schemaorg",
             Self::DublinCore => "dcterms",
+            Self::DublinCoreJson => "dcterms-json",
         }
     }
 }
 
 /// The representations of a dataset: its JSON (preferred on a tie), DCAT-AP in each RDF syntax (the
 /// JSON-LD one before schema.org's), ISO 19139, schema.org and DCMI terms.
-pub const RECORD: [Representation; 8] = [
+pub const RECORD: [Representation; 9] = [
     Representation::Json,
     Representation::Rdf(RdfSyntax::Turtle),
     Representation::Rdf(RdfSyntax::JsonLd),
@@ -51,6 +55,7 @@ pub const RECORD: [Representation; 8] = [
     Representation::Iso19139,
     Representation::SchemaOrg,
     Representation::DublinCore,
+    Representation::DublinCoreJson,
 ];
 
 /// The representations of the catalogue: RDF only, Turtle preferred.
@@ -192,6 +197,12 @@ mod tests {
 
     #[test]
     fn format_overrides_accept_and_unknown_offers_are_refused() {
+        let chosen = choose(&RECORD, Some("dcterms-json"), &HeaderMap::new()).unwrap();
+        assert_eq!(chosen, Representation::DublinCoreJson);
+        assert_eq!(
+            choose(&RECORD, None, &accept("application/json")).unwrap(),
+            Representation::Json
+        );
         let chosen = choose(&RECORD, Some("nt"), &accept("text/turtle")).unwrap();
         assert_eq!(chosen, Representation::Rdf(RdfSyntax::NTriples));
         assert_eq!(

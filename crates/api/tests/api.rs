@@ -1875,6 +1875,7 @@ async fn datasets_and_the_catalogue_speak_dcat_ap(db: TestStore) {
             "application/vnd.iso.19139+xml",
         ),
         ("*/*", "?format=schemaorg", "application/ld+json"),
+        ("*/*", "?format=dcterms-json", "application/json"),
         ("application/xml", "", "application/xml"),
     ] {
         let response = read(accept, query).await;
@@ -1888,6 +1889,12 @@ async fn datasets_and_the_catalogue_speak_dcat_ap(db: TestStore) {
         let body = response.text().await.unwrap();
         assert!(body.contains("CTD casts 0"), "{media_type}: {body}");
         match media_type {
+            "application/json" if query.contains("dcterms-json") => {
+                let document: Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(document["dcterms:title"], "CTD casts 0");
+                assert_eq!(document["dcterms:subject"], json!(["CTD", "Ligurian Sea"]));
+                assert_eq!(document["@context"]["dcterms"], "http://purl.org/dc/terms/");
+            }
             "application/json" => {}
             "application/vnd.iso.19139+xml" => assert!(body.contains("<gmd:MD_Metadata"), "{body}"),
             "application/xml" => assert!(
@@ -2921,6 +2928,21 @@ async fn harvesting_reads_ckan_portals_and_csw_catalogues(db: TestStore) {
         )
         .route("/csw", axum::routing::get(csw))
         .route("/csw-down", axum::routing::get(exception))
+        .route(
+            "/loop/api/3/action/package_search",
+            axum::routing::get(|| async {
+                axum::response::Redirect::temporary("/loop/api/3/action/package_search")
+            }),
+        )
+        .route(
+            "/endless",
+            axum::routing::get(|| async {
+                let chunk = bytes::Bytes::from(vec![b'<'; 1 << 20]);
+                let chunks =
+                    futures::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+                axum::body::Body::from_stream(chunks)
+            }),
+        )
         .with_state(fixture.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let fixture_base = format!("http://{}", listener.local_addr().unwrap());
@@ -3014,6 +3036,27 @@ async fn harvesting_reads_ckan_portals_and_csw_catalogues(db: TestStore) {
             .contains("the catalogue is being rebuilt"),
         "{job}"
     );
+    // A portal that redirects for ever, and a catalogue that never stops answering.
+    for (name, kind, path, reason) in [
+        ("looping", "ckan", "/loop", "too many redirects"),
+        ("endless", "csw", "/endless", "more than 64 MiB"),
+    ] {
+        let body = json!({"name": name, "kind": kind, "url": format!("{fixture_base}{path}"), "organisation": "partners"});
+        server
+            .send_json(
+                Method::POST,
+                "/api/v1/harvest-sources",
+                &server.admin,
+                &body,
+            )
+            .await;
+        let job = harvest_now(&server, name).await;
+        assert_eq!(job["status"], "failed", "{job}");
+        assert!(
+            job["message"].as_str().unwrap().contains(reason),
+            "{name}: {job}"
+        );
+    }
 }
 
 /// SPARQL over the DCAT-AP graph: every query form sees only the datasets its caller may read; the

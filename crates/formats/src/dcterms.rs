@@ -1,110 +1,154 @@
-//! A dataset in DCMI Metadata Terms as XML: `dcterms:` elements in one `metadata` element, with the
-//! encoding schemes named by `xsi:type` (the box and period as DCMI Box and Period).
+//! A dataset in DCMI Metadata Terms, as XML (`dcterms:` elements in one `metadata` element, the
+//! encoding schemes named by `xsi:type`) and as JSON(-LD) (`dcterms:` keys, a value or a list of
+//! values each). The box and period are in the DCMI Box and Period encodings.
 
 use fathom_model::{AccessRights, BoundingBox, Dataset, Organisation, TemporalExtent};
+use serde_json::{Map, Value, json};
 
 use crate::dcat::{Site, access_right_iri};
 use crate::oai::datestamp;
 use crate::xml::Xml;
 
-/// The media type of the document.
+/// The media type of the XML document.
 pub const MEDIA_TYPE: &str = "application/xml";
 
-/// The dataset in DCMI Metadata Terms, as an XML document (`dcterms:` elements in one
-/// `metadata` element; the box and period in the DCMI Box and Period encodings).
+const DCTERMS: &str = "http://purl.org/dc/terms/";
+
+/// One statement: a term, the encoding scheme of its value (if one applies), the value.
+struct Term {
+    name: &'static str,
+    scheme: Option<&'static str>,
+    value: String,
+}
+
+/// The dataset's statements in DCMI terms, in document order.
+fn terms(
+    site: &Site,
+    dataset: &Dataset,
+    publisher: Option<&Organisation>,
+    access_rights: AccessRights,
+) -> Vec<Term> {
+    let metadata = &dataset.metadata;
+    let term = |name, scheme, value: &str| Term {
+        name,
+        scheme,
+        value: value.to_owned(),
+    };
+    let mut terms = vec![term(
+        "identifier",
+        Some("URI"),
+        &site.dataset_iri(dataset.id),
+    )];
+    terms.extend(
+        metadata
+            .identifiers
+            .iter()
+            .map(|id| term("identifier", None, id)),
+    );
+    terms.push(term("title", None, &metadata.title));
+    if !metadata.description.is_empty() {
+        terms.push(term("abstract", None, &metadata.description));
+    }
+    terms.push(term("type", Some("DCMIType"), "Dataset"));
+    let publisher = publisher.map_or(metadata.organisation.as_str(), |o| o.details.name.as_str());
+    terms.push(term("publisher", None, publisher));
+    terms.extend(
+        metadata
+            .creators
+            .iter()
+            .map(|c| term("creator", None, &c.name)),
+    );
+    terms.extend(metadata.keywords.iter().map(|k| term("subject", None, k)));
+    terms.extend(
+        metadata
+            .themes
+            .iter()
+            .map(|t| term("subject", Some("URI"), t.as_str())),
+    );
+    if let Some(issued) = &metadata.issued {
+        terms.push(term("issued", Some("W3CDTF"), issued));
+    }
+    let modified = metadata
+        .modified
+        .clone()
+        .unwrap_or_else(|| datestamp(dataset.updated_at));
+    terms.push(term("modified", Some("W3CDTF"), &modified));
+    terms.extend(
+        metadata
+            .language
+            .iter()
+            .map(|l| term("language", Some("RFC4646"), l.as_str())),
+    );
+    if let Some(bbox) = metadata.spatial.as_ref().and_then(|s| s.bbox.as_ref()) {
+        terms.push(term("spatial", Some("Box"), &dcmi_box(bbox)));
+    }
+    if let Some(temporal) = &metadata.temporal {
+        terms.push(term("temporal", Some("Period"), &dcmi_period(temporal)));
+    }
+    if let Some(licence) = &metadata.license {
+        terms.push(term("license", None, licence));
+    }
+    terms.push(term(
+        "accessRights",
+        Some("URI"),
+        &access_right_iri(access_rights),
+    ));
+    terms.extend(
+        metadata
+            .distributions
+            .iter()
+            .map(|d| term("hasFormat", Some("URI"), d.access_url.as_str())),
+    );
+    terms
+}
+
+/// The XML document.
 pub fn document(
     site: &Site,
     dataset: &Dataset,
     publisher: Option<&Organisation>,
     access_rights: AccessRights,
 ) -> String {
-    let metadata = &dataset.metadata;
     let mut xml = Xml::new();
     xml.open(
         "metadata",
         &[
-            ("xmlns:dcterms", "http://purl.org/dc/terms/"),
+            ("xmlns:dcterms", DCTERMS),
             ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
         ],
     );
-    let iri = site.dataset_iri(dataset.id);
-    xml.leaf("dcterms:identifier", &[("xsi:type", "dcterms:URI")], &iri);
-    for identifier in &metadata.identifiers {
-        xml.leaf("dcterms:identifier", &[], identifier);
-    }
-    xml.leaf("dcterms:title", &[], &metadata.title);
-    if !metadata.description.is_empty() {
-        xml.leaf("dcterms:abstract", &[], &metadata.description);
-    }
-    xml.leaf(
-        "dcterms:type",
-        &[("xsi:type", "dcterms:DCMIType")],
-        "Dataset",
-    );
-    let publisher = publisher.map_or(metadata.organisation.as_str(), |o| o.details.name.as_str());
-    xml.leaf("dcterms:publisher", &[], publisher);
-    for creator in &metadata.creators {
-        xml.leaf("dcterms:creator", &[], &creator.name);
-    }
-    for keyword in &metadata.keywords {
-        xml.leaf("dcterms:subject", &[], keyword);
-    }
-    for theme in &metadata.themes {
-        xml.leaf(
-            "dcterms:subject",
-            &[("xsi:type", "dcterms:URI")],
-            theme.as_str(),
-        );
-    }
-    if let Some(issued) = &metadata.issued {
-        xml.leaf("dcterms:issued", &[("xsi:type", "dcterms:W3CDTF")], issued);
-    }
-    let modified = metadata
-        .modified
-        .clone()
-        .unwrap_or_else(|| datestamp(dataset.updated_at));
-    xml.leaf(
-        "dcterms:modified",
-        &[("xsi:type", "dcterms:W3CDTF")],
-        &modified,
-    );
-    for language in &metadata.language {
-        xml.leaf(
-            "dcterms:language",
-            &[("xsi:type", "dcterms:RFC4646")],
-            language.as_str(),
-        );
-    }
-    if let Some(bbox) = metadata.spatial.as_ref().and_then(|s| s.bbox.as_ref()) {
-        xml.leaf(
-            "dcterms:spatial",
-            &[("xsi:type", "dcterms:Box")],
-            &dcmi_box(bbox),
-        );
-    }
-    if let Some(temporal) = &metadata.temporal {
-        xml.leaf(
-            "dcterms:temporal",
-            &[("xsi:type", "dcterms:Period")],
-            &dcmi_period(temporal),
-        );
-    }
-    if let Some(licence) = &metadata.license {
-        xml.leaf("dcterms:license", &[], licence);
-    }
-    xml.leaf(
-        "dcterms:accessRights",
-        &[("xsi:type", "dcterms:URI")],
-        &access_right_iri(access_rights),
-    );
-    for distribution in &metadata.distributions {
-        xml.leaf(
-            "dcterms:hasFormat",
-            &[("xsi:type", "dcterms:URI")],
-            distribution.access_url.as_str(),
-        );
+    for term in terms(site, dataset, publisher, access_rights) {
+        let element = format!("dcterms:{}", term.name);
+        let scheme = term.scheme.map(|s| format!("dcterms:{s}"));
+        let attributes: Vec<(&str, &str)> =
+            scheme.iter().map(|s| ("xsi:type", s.as_str())).collect();
+        xml.leaf(&element, &attributes, &term.value);
     }
     xml.finish()
+}
+
+/// The JSON document: JSON-LD with the `dcterms` prefix, a term's values as a list when it has
+/// several.
+pub fn json(
+    site: &Site,
+    dataset: &Dataset,
+    publisher: Option<&Organisation>,
+    access_rights: AccessRights,
+) -> Value {
+    let mut document = Map::new();
+    document.insert("@context".into(), json!({"dcterms": DCTERMS}));
+    for term in terms(site, dataset, publisher, access_rights) {
+        let key = format!("dcterms:{}", term.name);
+        let value = Value::String(term.value);
+        match document.get_mut(&key) {
+            None => {
+                document.insert(key, value);
+            }
+            Some(Value::Array(values)) => values.push(value),
+            Some(single) => *single = Value::Array(vec![single.take(), value]),
+        }
+    }
+    Value::Object(document)
 }
 
 /// A box in the DCMI Box encoding.

@@ -44,12 +44,7 @@ impl Xml {
     }
 
     /// An element holding only `text`.
-    pub fn leaf(
-        &mut self,
-        name: &'static str,
-        attributes: &[(&str, &str)],
-        text: &str,
-    ) -> &mut Self {
+    pub fn leaf(&mut self, name: &str, attributes: &[(&str, &str)], text: &str) -> &mut Self {
         self.start_tag(name, attributes);
         self.out.push('>');
         self.out.push_str(&escape(&*xml_chars(text)));

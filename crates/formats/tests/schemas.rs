@@ -332,3 +332,57 @@ fn read_corpus(dir: &Path, format: &str) -> (Vec<ForeignRecord>, Vec<String>) {
     }
     (accepted, refused)
 }
+
+/// OAI-PMH responses recorded from real repositories (sickle's test data): pages are read with their
+/// records, deletions and tokens; errors with their codes; a broken document is refused, not guessed.
+#[test]
+fn recorded_oai_pmh_responses_are_read_or_refused() {
+    use fathom_formats::oai::{ListAnswer, read_list_records};
+    let dir = standards().join("corpus/oai-pmh-responses/sickle");
+    let answer = |file: &str| {
+        read_list_records(
+            &std::fs::read(dir.join(file)).unwrap(),
+            ImportFormat::DublinCore,
+        )
+    };
+    let Ok(ListAnswer::Page { records, token }) = answer("ListRecords.xml") else {
+        panic!("ListRecords.xml is a page")
+    };
+    assert!(
+        records.len() > 1 && token.is_some(),
+        "{} records, token {token:?}",
+        records.len()
+    );
+    assert!(records[0].record.is_none(), "the first record is deleted");
+    let read: Vec<_> = records.iter().filter_map(|r| r.record.as_ref()).collect();
+    assert!(read.iter().any(|r| r.is_ok()), "{read:?}");
+    for file in ["ListRecords2.xml", "ListRecords3.xml", "ListRecords4.xml"] {
+        assert!(
+            matches!(answer(file), Ok(ListAnswer::Page { .. })),
+            "{file}"
+        );
+    }
+    assert_eq!(answer("noRecordsMatch.xml"), Ok(ListAnswer::NoRecords));
+    for (file, code) in [
+        ("badArgument.xml", "badArgument"),
+        ("badResumptionToken.xml", "badResumptionToken"),
+        ("cannotDisseminateFormat.xml", "cannotDisseminateFormat"),
+        ("idDoesNotExist.xml", "idDoesNotExist"),
+        ("noSetHierarchy.xml", "noSetHierarchy"),
+    ] {
+        match answer(file) {
+            Ok(ListAnswer::Error { code: found, .. }) => assert_eq!(found, code, "{file}"),
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+    assert!(
+        answer("ListRecordsBroken.xml")
+            .unwrap_err()
+            .contains("not XML")
+    );
+    assert!(
+        answer("Identify.xml")
+            .unwrap_err()
+            .contains("neither ListRecords nor an error")
+    );
+}

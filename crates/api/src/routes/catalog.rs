@@ -244,6 +244,12 @@ pub async fn dataset(
             fathom_formats::dcterms::document(&state.site, &dataset, publisher.as_ref(), access)
                 .into_bytes()
         }
+        Representation::DublinCoreJson => {
+            let document =
+                fathom_formats::dcterms::json(&state.site, &dataset, publisher.as_ref(), access);
+            serde_json::to_vec(&document)
+                .map_err(|e| internal("cannot write DCMI terms JSON", e))?
+        }
         Representation::Json => return Err(Problem::bad_request("JSON is served by the record")),
     };
     let mut response = body.into_response();
