@@ -19,7 +19,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::Policy;
 use fathom_service::{
-    Catalogue, Channels, Events, Harvest, Harvesting, Idempotency, Identity, RelayHealth, Search,
+    Catalogue, Channels, Events, Harvesting, Idempotency, Identity, OaiPmh, RelayHealth, Search,
     Sparql, Store, WebhookSettings, Webhooks,
 };
 use tower_http::catch_panic::CatchPanicLayer;
@@ -43,7 +43,8 @@ pub struct AppState {
     pub search: Search,
     pub events: Events,
     pub webhooks: Webhooks,
-    pub harvest: Harvest,
+    /// OAI-PMH's lists, pages and resumption tokens.
+    pub oai_pmh: OaiPmh,
     pub harvesting: Harvesting,
     /// SPARQL over the DCAT-AP graph (its IRIs start with `site`'s base: see [`AppState::with_site`]);
     /// `None` where it is off.
@@ -59,7 +60,7 @@ impl AppState {
             identity: Identity::new(store.clone(), Arc::clone(&policy)),
             idempotency: Idempotency::new(store.clone()),
             events: Events::new(store.clone(), RelayHealth::default(), &Channels::default()),
-            harvest: Harvest::new(store.clone(), Arc::clone(&policy)),
+            oai_pmh: OaiPmh::new(store.clone(), Arc::clone(&policy)),
             harvesting: Harvesting::new(
                 store.clone(),
                 Catalogue::new(store.clone(), Arc::clone(&policy)),

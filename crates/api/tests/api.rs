@@ -2057,7 +2057,7 @@ async fn oai_list(server: &Server, first: &str, token: Option<&str>) -> (Vec<Str
 async fn oai_pmh_harvests_what_the_caller_may_see(db: TestStore) {
     let server = Server::start_with(
         db,
-        |state| state.harvest = state.harvest.clone().with_page_size(3),
+        |state| state.oai_pmh = state.oai_pmh.clone().with_page_size(3),
         |_| {},
     )
     .await;
@@ -2605,7 +2605,7 @@ async fn harvest_now(server: &Server, source: &str) -> Value {
 async fn harvesting_reconciles_a_changing_source(db: TestStore) {
     let upstream = Server::start_with(
         TestStore::sqlite().await,
-        |state| state.harvest = state.harvest.clone().with_page_size(2),
+        |state| state.oai_pmh = state.oai_pmh.clone().with_page_size(2),
         |_| {},
     )
     .await;

@@ -155,7 +155,7 @@ impl Default for Config {
             catalogue_description: fathom_api::Site::default().description,
             catalogue_publisher: fathom_api::Site::default().publisher,
             catalogue_email: fathom_api::Site::default().email,
-            oai_page_size: fathom_service::DEFAULT_HARVEST_PAGE,
+            oai_page_size: fathom_service::DEFAULT_OAI_PAGE,
             sparql: false,
             tls_cert: None,
             tls_key: None,

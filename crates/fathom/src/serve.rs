@@ -100,7 +100,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     }
     // The graph loads in the background: the server answers meanwhile (SPARQL with 503).
     let sparql_sync = state.sparql.clone().map(fathom_service::Sparql::spawn_sync);
-    state.harvest = state.harvest.with_page_size(config.oai_page_size);
+    state.oai_pmh = state.oai_pmh.with_page_size(config.oai_page_size);
     let app = fathom_api::app(
         state,
         &ApiConfig {

@@ -6,11 +6,11 @@ mod audit;
 mod catalogue;
 mod error;
 mod events;
-mod harvest;
 mod harvesting;
 mod idempotency;
 mod identity;
 mod merge_patch;
+mod oai_pmh;
 mod oidc;
 mod search;
 mod sparql;
@@ -26,14 +26,13 @@ pub use fathom_search::{
     CategoryVisibility, DEFAULT_CACHE_ENTRIES, Direction, Facet, FacetCount, Hit, SearchRequest,
     SearchResults, Sort, TimeRange, Visibility,
 };
-pub use harvest::{
-    DEFAULT_HARVEST_PAGE, Harvest, HarvestItem, HarvestPage, HarvestQuery, RESUMPTION_LIFETIME,
-    ResumeError,
-};
 pub use harvesting::Harvesting;
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{Identity, IssuedToken, NewUser, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
+pub use oai_pmh::{
+    DEFAULT_OAI_PAGE, OaiItem, OaiPage, OaiPmh, OaiQuery, RESUMPTION_LIFETIME, ResumeError,
+};
 pub use oidc::{ClaimNames, OidcConfig};
 pub use search::Search;
 pub use sparql::{QUERY_TIMEOUT, RESULT_CAP, ResultsFormat, Sparql, SparqlAnswer, SparqlError};

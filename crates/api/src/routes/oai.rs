@@ -13,7 +13,7 @@ use fathom_formats::oai::{
     Resumption, Verb, parse_identifier,
 };
 use fathom_model::{Organisation, values::parse_date};
-use fathom_service::{HarvestItem, HarvestPage, HarvestQuery, ResumeError};
+use fathom_service::{OaiItem, OaiPage, OaiQuery, ResumeError};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
@@ -202,7 +202,7 @@ async fn answer(
     let reader = reader.principal();
     match verb {
         Verb::Identify => {
-            let earliest = state.harvest.earliest_change().await?;
+            let earliest = state.oai_pmh.earliest_change().await?;
             Ok(response.identify(&Repository {
                 site: &state.site,
                 earliest,
@@ -250,7 +250,7 @@ async fn answer(
             let page = match token {
                 Some(token) => {
                     state
-                        .harvest
+                        .oai_pmh
                         .resume(reader, token)
                         .await
                         .map_err(|error| match error {
@@ -262,7 +262,7 @@ async fn answer(
                 }
                 None => {
                     let query = harvest_query(&arguments)?;
-                    state.harvest.begin(reader, query).await?
+                    state.oai_pmh.begin(reader, query).await?
                 }
             };
             if page.items.is_empty() {
@@ -283,7 +283,7 @@ fn list(
     state: &AppState,
     mut response: OaiResponse<'_>,
     verb: Verb,
-    page: &HarvestPage,
+    page: &OaiPage,
     format: MetadataFormat,
     publishers: &HashMap<String, Organisation>,
 ) -> String {
@@ -310,11 +310,11 @@ fn list(
 
 fn item_of<'a>(
     state: &AppState,
-    harvested: &'a HarvestItem,
+    harvested: &'a OaiItem,
     publishers: &'a HashMap<String, Organisation>,
 ) -> Item<'a> {
     match harvested {
-        HarvestItem::Live(dataset) => {
+        OaiItem::Live(dataset) => {
             let metadata = &dataset.metadata;
             Item::Live {
                 dataset,
@@ -325,7 +325,7 @@ fn item_of<'a>(
                     .access_rights(&metadata.security_label, metadata.access_rights),
             }
         }
-        HarvestItem::Deleted(tombstone) => Item::Deleted {
+        OaiItem::Deleted(tombstone) => Item::Deleted {
             id: tombstone.id,
             organisation: &tombstone.organisation,
             deleted_at: tombstone.deleted_at,
@@ -338,7 +338,7 @@ async fn record(
     state: &AppState,
     reader: Option<&fathom_model::Principal>,
     identifier: &str,
-) -> Result<HarvestItem, Answer> {
+) -> Result<OaiItem, Answer> {
     let missing = || {
         refuse(
             ErrorCode::IdDoesNotExist,
@@ -347,7 +347,7 @@ async fn record(
     };
     let id = parse_identifier(&state.site, identifier).ok_or_else(missing)?;
     Ok(state
-        .harvest
+        .oai_pmh
         .record(reader, id)
         .await?
         .ok_or_else(missing)?)
@@ -367,7 +367,7 @@ fn metadata_format(prefix: &str) -> Result<MetadataFormat, Refusal> {
 }
 
 /// The query of a list's first page: the format, the set and the interval of change.
-fn harvest_query(arguments: &HashMap<&str, &str>) -> Result<HarvestQuery, Refusal> {
+fn harvest_query(arguments: &HashMap<&str, &str>) -> Result<OaiQuery, Refusal> {
     let format = metadata_format(arguments["metadataPrefix"])?;
     let from = arguments
         .get("from")
@@ -414,7 +414,7 @@ fn harvest_query(arguments: &HashMap<&str, &str>) -> Result<HarvestQuery, Refusa
             }
         },
     };
-    Ok(HarvestQuery {
+    Ok(OaiQuery {
         format: format.prefix().to_owned(),
         organisation,
         from: from.map(|(at, _)| at),

@@ -1,4 +1,4 @@
-//! Harvesting (OAI-PMH's lists) as a use case: the datasets a caller may harvest and the deletions
+//! OAI-PMH's lists as a use case (what others harvest from here; `Harvesting` is the other way): the datasets a caller may harvest and the deletions
 //! they may learn of, in order of change, page by page. Pages are resumed by stateless tokens that
 //! carry the request and the position, signed with a key every replica shares, so any replica
 //! resumes any page, and a token cannot be altered or reused past its expiry.
@@ -25,7 +25,7 @@ const SECRET_NAME: &str = "oai-resumption-token";
 
 /// What a harvester asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HarvestQuery {
+pub struct OaiQuery {
     /// The metadata format, carried for the pages that follow.
     #[serde(rename = "m")]
     pub format: String,
@@ -40,16 +40,16 @@ pub struct HarvestQuery {
 
 /// A harvested record: a dataset, or the trace of one deleted.
 #[derive(Debug, Clone)]
-pub enum HarvestItem {
+pub enum OaiItem {
     Live(Box<Dataset>),
     Deleted(Tombstone),
 }
 
 /// One page of a harvest.
 #[derive(Debug, Clone)]
-pub struct HarvestPage {
-    pub query: HarvestQuery,
-    pub items: Vec<HarvestItem>,
+pub struct OaiPage {
+    pub query: OaiQuery,
+    pub items: Vec<OaiItem>,
     /// Records in the pages before this one.
     pub cursor: u64,
     /// Records in the whole list, as counted when it began.
@@ -73,7 +73,7 @@ pub enum ResumeError {
 #[derive(Debug, Serialize, Deserialize)]
 struct Resumption {
     #[serde(rename = "q")]
-    query: HarvestQuery,
+    query: OaiQuery,
     /// The last record's change time (microseconds) and id.
     #[serde(rename = "a")]
     after: (i64, Uuid),
@@ -86,23 +86,23 @@ struct Resumption {
 }
 
 /// Records per page of a harvest unless configured otherwise.
-pub const DEFAULT_HARVEST_PAGE: u32 = 500;
+pub const DEFAULT_OAI_PAGE: u32 = 500;
 
 #[derive(Debug, Clone)]
-pub struct Harvest {
+pub struct OaiPmh {
     store: Store,
     policy: Arc<Policy>,
     key: Arc<OnceCell<Vec<u8>>>,
     page_size: u32,
 }
 
-impl Harvest {
+impl OaiPmh {
     pub fn new(store: Store, policy: Arc<Policy>) -> Self {
         Self {
             store,
             policy,
             key: Arc::default(),
-            page_size: DEFAULT_HARVEST_PAGE,
+            page_size: DEFAULT_OAI_PAGE,
         }
     }
 
@@ -118,8 +118,8 @@ impl Harvest {
     pub async fn begin(
         &self,
         reader: Option<&Principal>,
-        query: HarvestQuery,
-    ) -> Result<HarvestPage, ServiceError> {
+        query: OaiQuery,
+    ) -> Result<OaiPage, ServiceError> {
         let filter = self.filter(reader, &query);
         let (live, tombstones) = self
             .store
@@ -140,7 +140,7 @@ impl Harvest {
         &self,
         reader: Option<&Principal>,
         token: &str,
-    ) -> Result<HarvestPage, ResumeError> {
+    ) -> Result<OaiPage, ResumeError> {
         let key = self.key().await?;
         let resumption = open_token(&key, token)?;
         if OffsetDateTime::now_utc().unix_timestamp() > resumption.expires {
@@ -166,7 +166,7 @@ impl Harvest {
         &self,
         reader: Option<&Principal>,
         id: Uuid,
-    ) -> Result<Option<HarvestItem>, ServiceError> {
+    ) -> Result<Option<OaiItem>, ServiceError> {
         let subject = access::subject_of(&self.policy, reader);
         match self.store.dataset(&fathom_store::RecordKey::Id(id)).await {
             Ok(dataset)
@@ -174,7 +174,7 @@ impl Harvest {
                     .policy
                     .subject_may_read(&subject, &dataset.metadata.security_label) =>
             {
-                return Ok(Some(HarvestItem::Live(Box::new(dataset))));
+                return Ok(Some(OaiItem::Live(Box::new(dataset))));
             }
             Ok(_) | Err(StoreError::NotFound) => {}
             Err(error) => return Err(ServiceError::Internal(error)),
@@ -186,7 +186,7 @@ impl Harvest {
             .map_err(ServiceError::Internal)?;
         Ok(tombstone
             .filter(|t| self.policy.subject_may_read(&subject, &t.label))
-            .map(HarvestItem::Deleted))
+            .map(OaiItem::Deleted))
     }
 
     /// When the oldest change a harvester can ask for happened (now, for an empty catalogue).
@@ -201,7 +201,7 @@ impl Harvest {
             .map_or_else(OffsetDateTime::now_utc, |h| h.position().0))
     }
 
-    fn filter(&self, reader: Option<&Principal>, query: &HarvestQuery) -> HarvestFilter {
+    fn filter(&self, reader: Option<&Principal>, query: &OaiQuery) -> HarvestFilter {
         HarvestFilter {
             organisation: query.organisation.clone(),
             from: query.from,
@@ -215,11 +215,11 @@ impl Harvest {
     async fn page(
         &self,
         reader: Option<&Principal>,
-        query: HarvestQuery,
+        query: OaiQuery,
         after: Option<(OffsetDateTime, Uuid)>,
         cursor: u64,
         complete_list_size: u64,
-    ) -> Result<HarvestPage, ServiceError> {
+    ) -> Result<OaiPage, ServiceError> {
         let limit = self.page_size;
         let filter = self.filter(reader, &query);
         let subject = access::subject_of(&self.policy, reader);
@@ -242,13 +242,13 @@ impl Harvest {
                             serde_json::from_str(record.json.get()).map_err(|e| {
                                 ServiceError::Internal(StoreError::Corrupt(e.to_string()))
                             })?;
-                        HarvestItem::Live(Box::new(dataset))
+                        OaiItem::Live(Box::new(dataset))
                     }
                     Harvested::Deleted(tombstone) => {
                         if !self.policy.subject_may_read(&subject, &tombstone.label) {
                             continue;
                         }
-                        HarvestItem::Deleted(tombstone)
+                        OaiItem::Deleted(tombstone)
                     }
                 };
                 if items.len() == limit as usize {
@@ -276,7 +276,7 @@ impl Harvest {
             }
             _ => None,
         };
-        Ok(HarvestPage {
+        Ok(OaiPage {
             query,
             items,
             cursor,
@@ -346,7 +346,7 @@ mod tests {
 
     fn resumption() -> Resumption {
         Resumption {
-            query: HarvestQuery {
+            query: OaiQuery {
                 format: "oai_dc".into(),
                 organisation: Some("cmre".into()),
                 from: None,
