@@ -2845,12 +2845,20 @@ async fn harvesting_reads_ckan_portals_and_csw_catalogues(db: TestStore) {
         packages: Arc<Mutex<Vec<Value>>>,
         records: Arc<Mutex<Vec<String>>>,
         queries: Arc<Mutex<Vec<HashMap<String, String>>>>,
+        in_flight: Arc<std::sync::atomic::AtomicUsize>,
+        most_in_flight: Arc<std::sync::atomic::AtomicUsize>,
     }
     async fn package_search(
         State(fixture): State<Fixture>,
         Query(query): Query<HashMap<String, String>>,
     ) -> axum::Json<Value> {
         fixture.queries.lock().unwrap().push(query.clone());
+        // Slow pages, to see how many the harvester asks for at once.
+        use std::sync::atomic::Ordering;
+        let now = fixture.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        fixture.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        fixture.in_flight.fetch_sub(1, Ordering::SeqCst);
         let packages = fixture.packages.lock().unwrap().clone();
         let start: usize = query["start"].parse().unwrap();
         let rows: usize = query["rows"].parse().unwrap();
@@ -2882,7 +2890,7 @@ async fn harvesting_reads_ckan_portals_and_csw_catalogues(db: TestStore) {
         )
     }
     let fixture = Fixture::default();
-    for n in 0..150 {
+    for n in 0..450 {
         fixture.packages.lock().unwrap().push(json!({
             "id": format!("5f0c-{n:04}"), "name": format!("buoy-record-{n}"), "title": format!("Buoy record {n}"),
             "notes": "Wave height and period.", "license_id": "CC-BY-4.0",
@@ -2972,7 +2980,7 @@ async fn harvesting_reads_ckan_portals_and_csw_catalogues(db: TestStore) {
             job["created"].as_u64(),
             job["requests"].as_u64()
         ),
-        (Some("succeeded"), Some(150), Some(2)),
+        (Some("succeeded"), Some(450), Some(5)),
         "{job}"
     );
     let copy: Value = server
@@ -2999,7 +3007,14 @@ async fn harvesting_reads_ckan_portals_and_csw_catalogues(db: TestStore) {
     let job = harvest_now(&server, "portal").await;
     let asked = fixture.queries.lock().unwrap().last().unwrap().clone();
     assert!(asked["fq"].starts_with("metadata_modified:["), "{asked:?}");
-    assert_eq!(job["unchanged"].as_u64(), Some(149), "{job}");
+    assert_eq!(job["unchanged"].as_u64(), Some(449), "{job}");
+    let most = fixture
+        .most_in_flight
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        (2..=3).contains(&most),
+        "pages after the first are fetched a few at a time: {most}"
+    );
 
     let job = harvest_now(&server, "csw").await;
     assert_eq!(

@@ -14,6 +14,7 @@ use fathom_model::{
     HarvestJob, HarvestSource, HarvestSourceInput, JobStatus, Principal, Role, SourceKind,
 };
 use fathom_store::{RecordKey, Store};
+use futures::StreamExt;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -34,6 +35,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_RESPONSE: usize = 64 << 20;
 /// How often an incremental source is read whole all the same.
 const FULL_RUN_EVERY: time::Duration = time::Duration::hours(24);
+/// Pages of one CKAN or CSW source fetched at the same time.
+const PARALLEL_FETCHES: usize = 3;
 /// Records asked for per page of CKAN and CSW.
 const PAGE: u32 = 100;
 /// Sources harvested at the same time by the scheduler.
@@ -212,7 +215,7 @@ impl Harvesting {
             job: &mut job,
             seen: HashSet::new(),
             harvested: HashMap::new(),
-            last_request: None,
+            fetcher: Arc::new(Fetcher::new(self.http.clone(), source.requests_per_second)),
         };
         let outcome = match tokio::time::timeout(JOB_TIMEOUT, run.pages()).await {
             Ok(outcome) => outcome,
@@ -225,6 +228,8 @@ impl Harvesting {
             Ok(complete) => run.reconcile(complete).await,
             Err(message) => Err(message),
         };
+        let requests = run.fetcher.requests();
+        job.requests = requests;
         match outcome {
             Ok(()) => job.status = JobStatus::Succeeded,
             Err(message) => {
@@ -302,7 +307,7 @@ struct Run<'a> {
     seen: HashSet<String>,
     /// The records harvested before, and their datasets (read once, kept up to date).
     harvested: HashMap<String, Uuid>,
-    last_request: Option<Instant>,
+    fetcher: Arc<Fetcher>,
 }
 
 impl Run<'_> {
@@ -346,7 +351,7 @@ impl Run<'_> {
             query.push(("from", fathom_formats::oai::datestamp(since)));
         }
         loop {
-            let (document, _) = self.fetch(&base, &query, "text/xml").await?;
+            let (document, _) = self.fetcher.get(&base, &query, "text/xml").await?;
             let answer = tokio::task::spawn_blocking(move || read_list_records(&document, format))
                 .await
                 .map_err(|e| e.to_string())??;
@@ -387,7 +392,8 @@ impl Run<'_> {
                 return Err(format!("the pages loop back to {url}"));
             }
             let (document, content_type) = self
-                .fetch(
+                .fetcher
+                .get(
                     &url,
                     &[],
                     "text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.8",
@@ -411,53 +417,60 @@ impl Run<'_> {
     }
 
     /// `package_search` pages of 100, oldest first (so pages stay stable while the portal changes),
-    /// since the last success when there was one.
+    /// since the last success when there was one. The first page tells how many there are; the
+    /// others are fetched a few at a time.
     async fn ckan_pages(&mut self) -> std::result::Result<bool, String> {
         let url = format!(
             "{}/api/3/action/package_search",
             self.source.url.as_str().trim_end_matches('/')
         );
-        let mut start = 0_u64;
-        loop {
+        let changed = self.job.changed_since.map(|since| {
+            format!(
+                "metadata_modified:[{} TO *]",
+                fathom_formats::oai::datestamp(since)
+            )
+        });
+        let query = move |start: u64| {
             let mut query = vec![
                 ("rows", PAGE.to_string()),
                 ("start", start.to_string()),
                 ("sort", "metadata_created asc".to_owned()),
             ];
-            if let Some(since) = self.job.changed_since {
-                query.push((
-                    "fq",
-                    format!(
-                        "metadata_modified:[{} TO *]",
-                        fathom_formats::oai::datestamp(since)
-                    ),
-                ));
-            }
-            let (document, _) = self.fetch(&url, &query, "application/json").await?;
-            let (records, count) = tokio::task::spawn_blocking(move || read_ckan_page(&document))
+            query.extend(changed.clone().map(|fq| ("fq", fq)));
+            query
+        };
+        let read = |document: Vec<u8>| async move {
+            tokio::task::spawn_blocking(move || read_ckan_page(&document))
                 .await
-                .map_err(|e| e.to_string())??;
-            let read = records.len() as u64;
+                .map_err(|e| e.to_string())?
+        };
+        let (first, _) = self
+            .fetcher
+            .get(&url, &query(0), "application/json")
+            .await?;
+        let (records, count) = read(first).await?;
+        let imports = self.keyed(records);
+        self.import(imports).await?;
+        let starts = (u64::from(PAGE)..count).step_by(PAGE as usize);
+        let mut pages = self.pages_at(url, starts, query, "application/json");
+        while let Some(page) = pages.next().await {
+            let (records, _) = read(page?).await?;
             let imports = self.keyed(records);
             self.import(imports).await?;
-            start += read;
-            if read == 0 || start >= count {
-                break;
-            }
         }
         Ok(self.job.changed_since.is_none())
     }
 
-    /// `GetRecords` pages of 100 in ISO 19139 (or Dublin Core), following `nextRecord`.
+    /// `GetRecords` pages of 100 in ISO 19139 (or Dublin Core); the first page tells how many
+    /// records match, the others are fetched a few at a time.
     async fn csw_pages(&mut self) -> std::result::Result<bool, String> {
         let schema = match self.source.metadata_prefix.as_deref() {
             Some("oai_dc") => "http://www.opengis.net/cat/csw/2.0.2",
             _ => "http://www.isotc211.org/2005/gmd",
         };
         let url = self.source.url.as_str().to_owned();
-        let mut position = Some(1_u64);
-        while let Some(start) = position {
-            let query = vec![
+        let query = move |start: u64| {
+            vec![
                 ("service", "CSW".to_owned()),
                 ("version", "2.0.2".to_owned()),
                 ("request", "GetRecords".to_owned()),
@@ -467,16 +480,57 @@ impl Run<'_> {
                 ("outputSchema", schema.to_owned()),
                 ("startPosition", start.to_string()),
                 ("maxRecords", PAGE.to_string()),
-            ];
-            let (document, _) = self.fetch(&url, &query, "application/xml").await?;
-            let (records, next, _) = tokio::task::spawn_blocking(move || read_csw_page(&document))
+            ]
+        };
+        let read = |document: Vec<u8>| async move {
+            tokio::task::spawn_blocking(move || read_csw_page(&document))
                 .await
-                .map_err(|e| e.to_string())??;
+                .map_err(|e| e.to_string())?
+        };
+        let (first, _) = self.fetcher.get(&url, &query(1), "application/xml").await?;
+        let (records, _, matched) = read(first).await?;
+        let imports = self.keyed(records);
+        self.import(imports).await?;
+        let starts = (1 + u64::from(PAGE)..=matched).step_by(PAGE as usize);
+        let mut pages = self.pages_at(url, starts, query, "application/xml");
+        while let Some(page) = pages.next().await {
+            let (records, _, _) = read(page?).await?;
             let imports = self.keyed(records);
             self.import(imports).await?;
-            position = next.filter(|next| *next > start);
         }
         Ok(true)
+    }
+
+    /// The pages at these offsets, fetched [`PARALLEL_FETCHES`] at a time (each still waits for its
+    /// slot of the source's rate), in order.
+    fn pages_at(
+        &self,
+        url: String,
+        starts: impl Iterator<Item = u64> + Send + 'static,
+        query: impl Fn(u64) -> Vec<(&'static str, String)> + Send + Sync + 'static,
+        accept: &'static str,
+    ) -> impl futures::Stream<Item = std::result::Result<Vec<u8>, String>> + Send + 'static {
+        let fetcher = Arc::clone(&self.fetcher);
+        let query = Arc::new(query);
+        futures::stream::iter(starts)
+            .map(move |start| {
+                let (fetcher, query, url) = (Arc::clone(&fetcher), Arc::clone(&query), url.clone());
+                async move {
+                    fetcher
+                        .get(&url, &query(start), accept)
+                        .await
+                        .map(|(body, _)| body)
+                }
+            })
+            .buffered(PARALLEL_FETCHES)
+    }
+
+    /// The job, with the requests made so far.
+    fn job_with_requests(&self) -> HarvestJob {
+        HarvestJob {
+            requests: self.fetcher.requests(),
+            ..self.job.clone()
+        }
     }
 
     /// Records keyed by their identifier, each counted as listed.
@@ -597,7 +651,7 @@ impl Run<'_> {
         let kept = self
             .harvesting
             .store
-            .save_harvest_job(self.job, OffsetDateTime::now_utc() + LEASE)
+            .save_harvest_job(&self.job_with_requests(), OffsetDateTime::now_utc() + LEASE)
             .await
             .map_err(|e| format!("the store failed: {e}"))?;
         if kept {
@@ -606,23 +660,48 @@ impl Run<'_> {
             Err("the job's lease expired and it was ended elsewhere".to_owned())
         }
     }
+}
 
-    /// GETs a page, politely (no more often than the source allows), reading at most
-    /// [`MAX_RESPONSE`] bytes; returns the body and its content type.
-    async fn fetch(
-        &mut self,
+/// The requests of one job: no more often than the source allows (a slot per request, whatever
+/// number are in flight), each answer read up to [`MAX_RESPONSE`] bytes.
+struct Fetcher {
+    http: reqwest::Client,
+    interval: Duration,
+    next_slot: tokio::sync::Mutex<Instant>,
+    requests: std::sync::atomic::AtomicU64,
+}
+
+impl Fetcher {
+    fn new(http: reqwest::Client, requests_per_second: f64) -> Self {
+        Self {
+            http,
+            interval: Duration::from_secs_f64(1.0 / requests_per_second),
+            next_slot: tokio::sync::Mutex::new(Instant::now()),
+            requests: std::sync::atomic::AtomicU64::default(),
+        }
+    }
+
+    fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// GETs a page; returns the body and its content type.
+    async fn get(
+        &self,
         url: &str,
         query: &[(&str, String)],
         accept: &str,
     ) -> std::result::Result<(Vec<u8>, Option<String>), String> {
-        let interval = Duration::from_secs_f64(1.0 / self.source.requests_per_second);
-        if let Some(last) = self.last_request {
-            tokio::time::sleep_until(last + interval).await;
-        }
-        self.last_request = Some(Instant::now());
-        self.job.requests += 1;
+        let slot = {
+            let mut next = self.next_slot.lock().await;
+            let slot = (*next).max(Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut response = self
-            .harvesting
             .http
             .get(url)
             .query(query)
