@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 40] = [
+const SETTINGS: [&str; 41] = [
     "listen",
     "public_url",
     "catalogue_title",
@@ -21,6 +21,7 @@ const SETTINGS: [&str; 40] = [
     "catalogue_email",
     "oai_page_size",
     "sparql",
+    "harvest_lease_seconds",
     "admin_listen",
     "oidc_issuer",
     "oidc_audience",
@@ -78,6 +79,9 @@ pub struct Config {
     pub oai_page_size: u32,
     /// Serve `/api/v1/sparql`: the catalogue's DCAT-AP graph held in memory (about 25 KB a dataset).
     pub sparql: bool,
+    /// How long a harvest job's lease lasts (each page renews it): how long the job of a crashed
+    /// harvester blocks its source before it is failed as interrupted.
+    pub harvest_lease_seconds: u64,
     /// The TLS certificate chain (PEM); with `tls_key`, the server speaks HTTPS (HTTP/2 and 1.1).
     pub tls_cert: Option<PathBuf>,
     /// The TLS private key (PEM).
@@ -157,6 +161,7 @@ impl Default for Config {
             catalogue_email: fathom_api::Site::default().email,
             oai_page_size: fathom_service::DEFAULT_OAI_PAGE,
             sparql: false,
+            harvest_lease_seconds: fathom_service::DEFAULT_LEASE.as_secs(),
             tls_cert: None,
             tls_key: None,
             data_dir: PathBuf::from("./fathom-data"),

@@ -171,6 +171,11 @@ enum HarvestCommand {
     },
     /// Lists the sources and their last job.
     List,
+    /// Prints a source's jobs, newest first.
+    Jobs {
+        /// The source's id or name.
+        source: String,
+    },
     /// Runs a source now, to its end, and prints the job.
     Run {
         /// The source's id or name.
@@ -476,7 +481,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let harvesting = fathom_service::Harvesting::new(
                 store.clone(),
                 fathom_service::Catalogue::new(store.clone(), policy),
-            );
+            )
+            .with_lease(std::time::Duration::from_secs(
+                config.harvest_lease_seconds.max(1),
+            ));
             let done = harvest(&harvesting, command).await;
             store.close().await;
             done
@@ -720,6 +728,11 @@ async fn harvest(
                     source.url.as_str()
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        HarvestCommand::Jobs { source } => {
+            let jobs = harvesting.jobs(&principal, &source).await.map_err(fail)?;
+            println!("{}", serde_json::to_string_pretty(&jobs)?);
             Ok(ExitCode::SUCCESS)
         }
         HarvestCommand::Run { source } => {

@@ -101,6 +101,9 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     // The graph loads in the background: the server answers meanwhile (SPARQL with 503).
     let sparql_sync = state.sparql.clone().map(fathom_service::Sparql::spawn_sync);
     state.oai_pmh = state.oai_pmh.with_page_size(config.oai_page_size);
+    state.harvesting = state.harvesting.with_lease(std::time::Duration::from_secs(
+        config.harvest_lease_seconds.max(1),
+    ));
     let app = fathom_api::app(
         state,
         &ApiConfig {

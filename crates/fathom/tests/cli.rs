@@ -1358,3 +1358,100 @@ async fn traces_reach_an_otlp_receiver_in_the_callers_trace() {
         received.lock().unwrap().len()
     );
 }
+
+/// `kill -9` of a harvester in the middle of a job: the job it left running fails as interrupted
+/// once its lease expires, and the next run finishes the harvest, the records imported before the
+/// crash unchanged and none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_a_harvest_resumes_at_the_next_run() {
+    let upstream_dir = tempfile::tempdir().unwrap();
+    let mut upstream = fathom(upstream_dir.path())
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("FATHOM_OAI_PAGE_SIZE", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (base, _) = wait_for_start(&mut upstream);
+
+    let dir = tempfile::tempdir().unwrap();
+    let harvester = |args: &[&str]| {
+        let mut command = fathom(dir.path());
+        command.args(args).env("FATHOM_HARVEST_LEASE_SECONDS", "2");
+        command
+    };
+    let imported = run(
+        &mut harvester(&["import", "--kind", "organisations", "-"]),
+        &organisations(),
+    );
+    assert!(imported.status.success(), "{imported:?}");
+    let url = format!("{base}/oai");
+    let added = run(
+        &mut harvester(&[
+            "harvest",
+            "add",
+            "--name",
+            "upstream",
+            "--kind",
+            "oai_pmh",
+            "--url",
+            &url,
+            "--organisation",
+            "nhs",
+            "--requests-per-second",
+            "10",
+        ]),
+        b"",
+    );
+    assert!(added.status.success(), "{added:?}");
+
+    // 44 records a page each, 10 pages a second: the harvester dies a second and a half in.
+    let mut running = harvester(&["harvest", "run", "upstream"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    running.kill().unwrap(); // SIGKILL
+    running.wait().unwrap();
+    let jobs = |output: Output| -> Vec<Value> {
+        assert!(output.status.success(), "{output:?}");
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let left = jobs(run(&mut harvester(&["harvest", "jobs", "upstream"]), b""));
+    assert_eq!(left[0]["status"], "running", "{left:?}");
+    let before_crash = left[0]["created"].as_u64().unwrap();
+    assert!(
+        before_crash > 0 && before_crash < 44,
+        "{before_crash} records before the crash"
+    );
+
+    // Its lease expires; the next run fails it as interrupted and harvests the rest.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let rerun = run(&mut harvester(&["harvest", "run", "upstream"]), b"");
+    assert!(rerun.status.success(), "{rerun:?}");
+    let job: Value = serde_json::from_slice(&rerun.stdout).unwrap();
+    let (created, unchanged) = (
+        job["created"].as_u64().unwrap(),
+        job["unchanged"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        (job["status"].as_str(), created + unchanged),
+        (Some("succeeded"), 44),
+        "{job}"
+    );
+    assert!(
+        unchanged >= before_crash,
+        "what was imported before the crash is there: {job}"
+    );
+    let all = jobs(run(&mut harvester(&["harvest", "jobs", "upstream"]), b""));
+    let interrupted = all.iter().find(|j| j["id"] == left[0]["id"]).unwrap();
+    assert_eq!(interrupted["status"], "failed");
+    assert!(
+        interrupted["message"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted"),
+        "{interrupted}"
+    );
+    upstream.kill().unwrap();
+}

@@ -26,8 +26,8 @@ use crate::error::ServiceError;
 
 type Result<T> = std::result::Result<T, ServiceError>;
 
-/// How long a job's lease lasts; each page renews it.
-const LEASE: time::Duration = time::Duration::minutes(5);
+/// How long a job's lease lasts unless configured otherwise; each page renews it.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
 /// The longest a job may run.
 const JOB_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 /// The longest a request to a source may take, and the largest answer read.
@@ -47,6 +47,7 @@ pub struct Harvesting {
     store: Store,
     catalogue: Catalogue,
     http: reqwest::Client,
+    lease: time::Duration,
 }
 
 impl Harvesting {
@@ -64,7 +65,14 @@ impl Harvesting {
             store,
             catalogue,
             http,
+            lease: time::Duration::try_from(DEFAULT_LEASE).unwrap_or(time::Duration::MINUTE),
         }
+    }
+
+    /// Jobs leased for `lease`: how long a crashed harvester's job blocks its source.
+    pub fn with_lease(self, lease: Duration) -> Self {
+        let lease = time::Duration::try_from(lease).unwrap_or(self.lease);
+        Self { lease, ..self }
     }
 
     pub async fn create_source(
@@ -188,7 +196,7 @@ impl Harvesting {
         let job = HarvestJob::start(Uuid::now_v7(), source.id, now, changed_since);
         let started = self
             .store
-            .begin_harvest_job(&job, now + LEASE, now)
+            .begin_harvest_job(&job, now + self.lease, now)
             .await
             .map_err(ServiceError::Internal)?;
         if !started {
@@ -651,7 +659,10 @@ impl Run<'_> {
         let kept = self
             .harvesting
             .store
-            .save_harvest_job(&self.job_with_requests(), OffsetDateTime::now_utc() + LEASE)
+            .save_harvest_job(
+                &self.job_with_requests(),
+                OffsetDateTime::now_utc() + self.harvesting.lease,
+            )
             .await
             .map_err(|e| format!("the store failed: {e}"))?;
         if kept {

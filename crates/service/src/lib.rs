@@ -26,7 +26,7 @@ pub use fathom_search::{
     CategoryVisibility, DEFAULT_CACHE_ENTRIES, Direction, Facet, FacetCount, Hit, SearchRequest,
     SearchResults, Sort, TimeRange, Visibility,
 };
-pub use harvesting::Harvesting;
+pub use harvesting::{DEFAULT_LEASE, Harvesting};
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{Identity, IssuedToken, NewUser, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
