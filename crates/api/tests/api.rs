@@ -1263,6 +1263,39 @@ async fn ogc_api_records_serves_the_catalogue(db: TestStore) {
         StatusCode::NOT_FOUND,
     )
     .await;
+    // Sorting: the sortable properties are declared, and the collection links to them.
+    assert!(
+        conformance["conformsTo"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(
+                "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting"
+            ))
+    );
+    let sortables = server.get("/ogcapi/collections/datasets/sortables").await;
+    assert_eq!(sortables.headers()[CONTENT_TYPE], "application/schema+json");
+    let sortables: Value = sortables.json().await.unwrap();
+    let mut names: Vec<&str> = sortables["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["title", "updated"]);
+    let links = get("/ogcapi/collections/datasets".into()).await["links"].clone();
+    assert!(
+        links
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/sortables")
+    );
+    problem(
+        server.get("/ogcapi/collections/nope/sortables").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 
     let response = server
         .get("/ogcapi/collections/datasets/items?limit=2")

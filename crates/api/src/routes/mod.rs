@@ -59,6 +59,7 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
         .routes(routes!(ogcapi::collections))
         .routes(routes!(ogcapi::collection_page))
         .routes(routes!(ogcapi::items))
+        .routes(routes!(ogcapi::sortables))
         .routes(routes!(ogcapi::item))
         .routes(routes!(datasets::list, datasets::create))
         .routes(routes!(

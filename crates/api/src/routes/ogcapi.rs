@@ -21,12 +21,13 @@ const MAX_LIMIT: usize = 1000;
 const MAX_DEPTH: usize = 10_000;
 
 /// The conformance classes this implementation passes.
-const CONFORMANCE: [&str; 5] = [
+const CONFORMANCE: [&str; 6] = [
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
     "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/record-core",
     "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
 ];
 
 fn link(href: &str, rel: &str, kind: &str, title: &str) -> Value {
@@ -80,6 +81,12 @@ fn collection() -> Value {
         "links": [
             link(&format!("{BASE}/collections/{COLLECTION}"), "self", "application/json", "This collection"),
             link(&items, "items", "application/geo+json", "The records"),
+            link(
+                &format!("{BASE}/collections/{COLLECTION}/sortables"),
+                "http://www.opengis.net/def/rel/ogc/1.0/sortables",
+                "application/schema+json",
+                "The properties records can be sorted by",
+            ),
         ]
     })
 }
@@ -104,6 +111,33 @@ pub async fn collections() -> Json<Value> {
 pub async fn collection_page(Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     known_collection(&id)?;
     Ok(Json(collection()))
+}
+
+/// The properties `sortby` takes, as a JSON Schema (the Sorting conformance class).
+#[utoipa::path(get, operation_id = "ogcapi_sortables", path = "/ogcapi/collections/{collection}/sortables", tag = "ogcapi",
+    params(("collection" = String, Path)),
+    responses(
+        (status = 200, description = "The sortable properties", body = Object, content_type = "application/schema+json"),
+        (status = 404, description = "No such collection", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn sortables(Path(id): Path<String>) -> Result<Response, Problem> {
+    known_collection(&id)?;
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": format!("{BASE}/collections/{COLLECTION}/sortables"),
+        "title": "Sortable properties of the datasets",
+        "type": "object",
+        "properties": {
+            "title": {"title": "Title", "type": "string"},
+            "updated": {"title": "Last change", "type": "string", "format": "date-time"},
+        },
+    });
+    let mut response = Json(schema).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/schema+json"),
+    );
+    Ok(response)
 }
 
 /// Records of the collection: `q`, `bbox`, `datetime`, `ids`, `externalIds`, `type`, `sortby`,
