@@ -279,8 +279,11 @@ fn describe(
     graph.link(&node, ns(DCT, "publisher"), &organisation);
     graph.class(&organisation, ns(FOAF, "Agent"));
     graph.class(&organisation, ns(FOAF, "Organization"));
-    let name = publisher.map_or(metadata.organisation.as_str(), |o| o.details.name.as_str());
-    graph.literal(&organisation, ns(FOAF, "name"), name);
+    graph.literal(
+        &organisation,
+        ns(FOAF, "name"),
+        publisher_name(dataset, publisher),
+    );
 
     for keyword in &metadata.keywords {
         graph.literal(&node, ns(DCAT, "keyword"), keyword);
@@ -474,6 +477,17 @@ fn spatial_literals(graph: &mut Graph<'_>, location: &Node, spatial: &Spatial) {
         let geojson = Literal::new_typed_literal(geometry.to_string(), ns(GSP, "geoJSONLiteral"));
         graph.add(&node, ns(GSP, "asGeoJSON"), geojson);
     }
+}
+
+/// The name of a dataset's publisher: its organisation's, or the organisation's slug when the
+/// organisation is not at hand.
+pub(crate) fn publisher_name<'a>(
+    dataset: &'a Dataset,
+    publisher: Option<&'a Organisation>,
+) -> &'a str {
+    publisher.map_or(dataset.metadata.organisation.as_str(), |o| {
+        o.details.name.as_str()
+    })
 }
 
 /// The concept of the EU access-right authority for `rights`.

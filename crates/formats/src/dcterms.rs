@@ -5,7 +5,7 @@
 use fathom_model::{AccessRights, BoundingBox, Dataset, Organisation, TemporalExtent};
 use serde_json::{Map, Value, json};
 
-use crate::dcat::{Site, access_right_iri};
+use crate::dcat::{Site, access_right_iri, publisher_name};
 use crate::oai::datestamp;
 use crate::xml::Xml;
 
@@ -50,8 +50,7 @@ fn terms(
         terms.push(term("abstract", None, &metadata.description));
     }
     terms.push(term("type", Some("DCMIType"), "Dataset"));
-    let publisher = publisher.map_or(metadata.organisation.as_str(), |o| o.details.name.as_str());
-    terms.push(term("publisher", None, publisher));
+    terms.push(term("publisher", None, publisher_name(dataset, publisher)));
     terms.extend(
         metadata
             .creators

@@ -7,7 +7,7 @@
 use fathom_model::{AccessRights, CategoryType, Dataset, Organisation, SecurityLabel};
 use time::OffsetDateTime;
 
-use crate::dcat::{Site, access_right_iri, language_code, theme_label};
+use crate::dcat::{Site, access_right_iri, language_code, publisher_name, theme_label};
 use crate::oai::datestamp;
 use crate::xml::Xml;
 
@@ -45,7 +45,7 @@ pub(crate) fn write(
     namespaces: bool,
 ) {
     let metadata = &dataset.metadata;
-    let publisher = publisher.map_or(metadata.organisation.as_str(), |o| o.details.name.as_str());
+    let publisher = publisher_name(dataset, publisher);
     let declared: &[(&str, &str)] = &[
         ("xmlns:gmd", GMD),
         ("xmlns:gco", GCO),

@@ -8,7 +8,7 @@ use time::macros::format_description;
 use uuid::Uuid;
 
 use crate::RdfSyntax;
-use crate::dcat::{DcatWriter, Site, access_right_iri};
+use crate::dcat::{DcatWriter, Site, access_right_iri, publisher_name};
 use crate::dcterms::{dcmi_box, dcmi_period};
 use crate::import::{ForeignRecord, ImportFormat, read_element};
 use crate::xml::Element;
@@ -430,8 +430,7 @@ impl<'a> Response<'a> {
         access_rights: AccessRights,
     ) {
         let metadata = &dataset.metadata;
-        let publisher =
-            publisher.map_or(metadata.organisation.as_str(), |o| o.details.name.as_str());
+        let publisher = publisher_name(dataset, publisher);
         self.xml.open(
             "oai_dc:dc",
             &[

@@ -5,7 +5,7 @@
 use fathom_model::{AccessRights, Dataset, Organisation};
 use serde_json::{Value, json};
 
-use crate::dcat::{Site, access_right_iri};
+use crate::dcat::{Site, access_right_iri, publisher_name};
 use crate::oai::datestamp;
 
 /// The schema.org `Dataset` of a dataset.
@@ -17,8 +17,7 @@ pub fn schema_org(
 ) -> Value {
     let metadata = &dataset.metadata;
     let iri = site.dataset_iri(dataset.id);
-    let publisher_name =
-        publisher.map_or(metadata.organisation.as_str(), |o| o.details.name.as_str());
+    let publisher_name = publisher_name(dataset, publisher);
     let mut document = json!({
         "@context": "https://schema.org/",
         "@type": "Dataset",

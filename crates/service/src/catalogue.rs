@@ -9,8 +9,8 @@ use fathom_model::{
     Subject, ValidationErrors, decode_json, decode_value,
 };
 use fathom_store::{
-    DatasetFilter, EntityType, Operation, PageRequest, PoolStatus, Position, RecordJson, RecordKey,
-    Revision, Store, StoreError,
+    DatasetFilter, EntityType, Operation, PageRequest, PoolStatus, RecordJson, RecordKey, Revision,
+    Store, StoreError,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -122,19 +122,12 @@ impl Catalogue {
             .map_err(ServiceError::Internal)
     }
 
-    /// Every organisation by slug, for naming the publishers of many datasets (a catalogue has few).
+    /// Every organisation by slug, for naming the publishers of many datasets.
     pub async fn organisations_by_slug(&self) -> Result<HashMap<String, Organisation>> {
-        let mut by_slug = HashMap::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .organisations(PageRequest { after, limit: 1000 })
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = Some(Position::Id(last.id));
-            by_slug.extend(page.into_iter().map(|o| (o.details.slug.to_string(), o)));
-        }
-        Ok(by_slug)
+        self.store
+            .organisations_by_slug()
+            .await
+            .map_err(ServiceError::Internal)
     }
 
     /// Replaces an organisation at revision `expected`. Its slug cannot change: datasets refer to it.

@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use fathom_formats::dcat::{Site, dataset_triples};
 use fathom_model::{Dataset, Organisation, Policy, Principal, SecurityLabel};
-use fathom_store::{
-    DatasetFilter, EntityType, PageRequest, Position, RecordKey, Store, StoreError,
-};
+use fathom_store::{DatasetFilter, EntityType, PageRequest, Position, Store};
 use oxigraph::model::{GraphName, NamedNode, NamedNodeRef, QuadRef};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults, SparqlEvaluator};
@@ -168,17 +166,27 @@ impl Sparql {
                 return Ok(changed);
             };
             let publishers = self.publishers().await?;
-            for change in changes
+            // The changed datasets in one read: those that are gone were deleted.
+            let ids: Vec<Uuid> = changes
                 .iter()
                 .filter(|c| c.entity_type == EntityType::Dataset)
-            {
-                match self.store.dataset(&RecordKey::Id(change.entity_id)).await {
-                    Ok(dataset) => self.put(&dataset, &publishers)?,
-                    Err(StoreError::NotFound) => self.remove(change.entity_id)?,
-                    Err(error) => return Err(ServiceError::Internal(error)),
-                }
-                changed += 1;
+                .map(|c| c.entity_id)
+                .collect::<std::collections::HashSet<_>>()
+                .into_iter()
+                .collect();
+            let found = self
+                .store
+                .datasets_by_ids(&ids)
+                .await
+                .map_err(ServiceError::Internal)?;
+            let present: std::collections::HashSet<Uuid> = found.iter().map(|d| d.id).collect();
+            for dataset in &found {
+                self.put(dataset, &publishers)?;
             }
+            for id in ids.iter().filter(|id| !present.contains(id)) {
+                self.remove(*id)?;
+            }
+            changed += ids.len();
             self.position
                 .store(last, std::sync::atomic::Ordering::SeqCst);
         }
@@ -288,19 +296,10 @@ impl Sparql {
     }
 
     async fn publishers(&self) -> Result<HashMap<String, Organisation>, ServiceError> {
-        let mut by_slug = HashMap::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .organisations(PageRequest { after, limit: 1000 })
-                .await
-                .map_err(ServiceError::Internal)?;
-            let Some(last) = page.last() else { break };
-            after = Some(Position::Id(last.id));
-            by_slug.extend(page.into_iter().map(|o| (o.details.slug.to_string(), o)));
-        }
-        Ok(by_slug)
+        self.store
+            .organisations_by_slug()
+            .await
+            .map_err(ServiceError::Internal)
     }
 }
 

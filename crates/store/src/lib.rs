@@ -710,6 +710,23 @@ impl Store {
         dispatch!(self, r => r.forget_harvested(source, keys).await)
     }
 
+    /// Every organisation by slug, a page of 1,000 at a time (a catalogue has few).
+    pub async fn organisations_by_slug(
+        &self,
+    ) -> StoreResult<std::collections::HashMap<String, Organisation>> {
+        let mut by_slug = std::collections::HashMap::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .organisations(PageRequest { after, limit: 1000 })
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(Position::Id(last.id));
+            by_slug.extend(page.into_iter().map(|o| (o.details.slug.to_string(), o)));
+        }
+        Ok(by_slug)
+    }
+
     /// What stays of the deleted dataset `id`, if it was deleted.
     pub async fn tombstone(&self, id: Uuid) -> StoreResult<Option<Tombstone>> {
         dispatch!(self, r => r.tombstone(id).await)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_formats::{DcatWriter, PageView, Site};
 use fathom_model::{Dataset, Organisation, Principal};
@@ -103,15 +103,11 @@ pub async fn catalog(
         }
     });
     let body = futures::StreamExt::chain(futures::stream::iter([Ok(first_chunk)]), rest);
-    let mut response = Body::from_stream(body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(syntax.media_type()),
-    );
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept"));
-    Ok(response)
+    let headers = [
+        (header::CONTENT_TYPE, syntax.media_type()),
+        (header::VARY, "accept"),
+    ];
+    Ok((headers, Body::from_stream(body)).into_response())
 }
 
 /// An export under way: where it is, and what it writes with.
@@ -252,13 +248,9 @@ pub async fn dataset(
         }
         Representation::Json => return Err(Problem::bad_request("JSON is served by the record")),
     };
-    let mut response = body.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(representation.media_type()),
-    );
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept"));
-    Ok(response)
+    let headers = [
+        (header::CONTENT_TYPE, representation.media_type()),
+        (header::VARY, "accept"),
+    ];
+    Ok((headers, body).into_response())
 }

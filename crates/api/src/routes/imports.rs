@@ -4,13 +4,13 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use fathom_formats::import::{ImportFormat, read};
 use fathom_service::{ImportStatus, ImportedRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::extract::Caller;
+use crate::extract::{Caller, content_type};
 use crate::problem::Problem;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -62,16 +62,12 @@ pub async fn create(
                 format!("`{name}` is not one of {}", ImportFormat::NAMES.join(", ")),
             )
         })?,
-        None => headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(ImportFormat::from_media_type)
-            .ok_or_else(|| {
-                Problem::bad_parameter(
-                    "format",
-                    "is needed: the Content-Type does not tell which format the document is in",
-                )
-            })?,
+        None => ImportFormat::from_media_type(content_type(&headers)).ok_or_else(|| {
+            Problem::bad_parameter(
+                "format",
+                "is needed: the Content-Type does not tell which format the document is in",
+            )
+        })?,
     };
     let records = tokio::task::spawn_blocking(move || read(format, &body))
         .await

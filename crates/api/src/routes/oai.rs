@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_formats::oai::{
     ErrorCode, Item, MetadataFormat, ORGANISATION_SETS, Repository, Response as OaiResponse,
@@ -18,7 +18,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use crate::AppState;
-use crate::extract::Reader;
+use crate::extract::{Reader, content_type};
 use crate::problem::Problem;
 
 /// An OAI-PMH request by GET: the verb and its arguments in the query string.
@@ -52,11 +52,7 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !form {
+    if !content_type(&headers).starts_with("application/x-www-form-urlencoded") {
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "an OAI-PMH POST carries its arguments as application/x-www-form-urlencoded",
@@ -446,10 +442,9 @@ fn now() -> OffsetDateTime {
 }
 
 fn xml(document: String) -> Response {
-    let mut response = document.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml; charset=utf-8"),
-    );
-    response
+    (
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        document,
+    )
+        .into_response()
 }

@@ -132,12 +132,11 @@ pub async fn sortables(Path(id): Path<String>) -> Result<Response, Problem> {
             "updated": {"title": "Last change", "type": "string", "format": "date-time"},
         },
     });
-    let mut response = Json(schema).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/schema+json"),
-    );
-    Ok(response)
+    Ok((
+        [(header::CONTENT_TYPE, "application/schema+json")],
+        Json(schema),
+    )
+        .into_response())
 }
 
 /// Records of the collection: `q`, `bbox`, `datetime`, `ids`, `externalIds`, `type`, `sortby`,

@@ -2,13 +2,13 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_service::{ResultsFormat, SparqlError};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::extract::Reader;
+use crate::extract::{Reader, content_type};
 use crate::problem::Problem;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -59,10 +59,7 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let content_type = content_type(&headers);
     let query = if content_type.starts_with("application/sparql-query") {
         String::from_utf8(body.to_vec())
             .map_err(|_| Problem::bad_request("the query is not UTF-8"))?
@@ -133,10 +130,5 @@ async fn answer(
             }
             SparqlError::Service(service) => service.into(),
         })?;
-    let mut response = answered.body.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(answered.media_type),
-    );
-    Ok(response)
+    Ok(([(header::CONTENT_TYPE, answered.media_type)], answered.body).into_response())
 }
