@@ -24,25 +24,21 @@ pub enum ImportFormat {
 }
 
 impl ImportFormat {
-    pub const NAMES: [&'static str; 6] = [
-        "iso19139",
-        "dc",
-        "dcat-ttl",
-        "dcat-jsonld",
-        "dcat-rdfxml",
-        "dcat-nt",
+    /// Each format by its name (`fathom import --format`, `POST /api/v1/imports?format=`).
+    pub const NAMED: [(&'static str, Self); 6] = [
+        ("iso19139", Self::Iso19139),
+        ("dc", Self::DublinCore),
+        ("dcat-ttl", Self::Dcat(RdfSyntax::Turtle)),
+        ("dcat-jsonld", Self::Dcat(RdfSyntax::JsonLd)),
+        ("dcat-rdfxml", Self::Dcat(RdfSyntax::RdfXml)),
+        ("dcat-nt", Self::Dcat(RdfSyntax::NTriples)),
     ];
 
     pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "iso19139" => Self::Iso19139,
-            "dc" => Self::DublinCore,
-            "dcat-ttl" => Self::Dcat(RdfSyntax::Turtle),
-            "dcat-jsonld" => Self::Dcat(RdfSyntax::JsonLd),
-            "dcat-rdfxml" => Self::Dcat(RdfSyntax::RdfXml),
-            "dcat-nt" => Self::Dcat(RdfSyntax::NTriples),
-            _ => return None,
-        })
+        Self::NAMED
+            .into_iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, format)| format)
     }
 
     /// The format of a media type sent to the import endpoint.

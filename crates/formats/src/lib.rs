@@ -44,10 +44,6 @@ impl RdfSyntax {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|syntax| syntax.name() == name)
-    }
-
     pub fn from_media_type(media_type: &str) -> Option<Self> {
         Self::ALL
             .into_iter()

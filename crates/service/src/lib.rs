@@ -30,12 +30,10 @@ pub use harvesting::{DEFAULT_LEASE, Harvesting};
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{Identity, IssuedToken, NewUser, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
-pub use oai_pmh::{
-    DEFAULT_OAI_PAGE, OaiItem, OaiPage, OaiPmh, OaiQuery, RESUMPTION_LIFETIME, ResumeError,
-};
+pub use oai_pmh::{DEFAULT_OAI_PAGE, OaiItem, OaiPage, OaiPmh, OaiQuery, ResumeError};
 pub use oidc::{ClaimNames, OidcConfig};
 pub use search::Search;
-pub use sparql::{QUERY_TIMEOUT, RESULT_CAP, ResultsFormat, Sparql, SparqlAnswer, SparqlError};
+pub use sparql::{ResultsFormat, Sparql, SparqlAnswer, SparqlError};
 pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, Webhooks};
 
 pub use fathom_store::{

@@ -59,7 +59,10 @@ pub async fn create(
         Some(name) => ImportFormat::parse(name).ok_or_else(|| {
             Problem::bad_parameter(
                 "format",
-                format!("`{name}` is not one of {}", ImportFormat::NAMES.join(", ")),
+                format!(
+                    "`{name}` is not one of {}",
+                    ImportFormat::NAMED.map(|(known, _)| known).join(", ")
+                ),
             )
         })?,
         None => ImportFormat::from_media_type(content_type(&headers)).ok_or_else(|| {
