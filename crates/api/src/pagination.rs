@@ -20,6 +20,44 @@ const CURSOR_AFTER_ID: u8 = 1;
 const CURSOR_AFTER_NUMBER: u8 = 2;
 const CURSOR_AFTER_MODIFIED: u8 = 3;
 
+/// The query of a plain keyset-paginated list: `limit` and `cursor`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 1000 (default 50).
+    #[param(value_type = Option<u32>)]
+    pub limit: Option<String>,
+    /// Opaque; from the previous page's `next`.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The page size, and where a list in order of creation starts.
+    pub fn after_id(&self) -> Result<(u32, Option<Uuid>), Problem> {
+        let limit = parse_limit(self.limit.as_deref())?;
+        match self.cursor.as_deref().map(Cursor::decode).transpose()? {
+            None => Ok((limit, None)),
+            Some(Cursor::Id(id)) => Ok((limit, Some(id))),
+            Some(Cursor::Number(_) | Cursor::Modified(..)) => {
+                Err(Problem::bad_parameter("cursor", "belongs to another list"))
+            }
+        }
+    }
+
+    /// The page size, and where a list of revisions starts (0: at the first).
+    pub fn after_number(&self) -> Result<(u32, i64), Problem> {
+        let limit = parse_limit(self.limit.as_deref())?;
+        match self.cursor.as_deref().map(Cursor::decode).transpose()? {
+            None => Ok((limit, 0)),
+            Some(Cursor::Number(n)) => Ok((limit, n)),
+            Some(Cursor::Id(_) | Cursor::Modified(..)) => {
+                Err(Problem::bad_parameter("cursor", "belongs to another list"))
+            }
+        }
+    }
+}
+
 /// Where a page starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {

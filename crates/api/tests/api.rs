@@ -20,6 +20,7 @@ fathom_store::on_both_backends!(
     idempotency_keys_replay_the_first_response,
     distributions_are_a_sub_resource,
     organisations_are_managed_by_admins,
+    the_domain_model_is_managed_and_referenced,
     the_api_describes_itself,
     search_finds_by_words_place_time_and_filters,
     ogc_api_records_serves_the_catalogue,
@@ -944,6 +945,261 @@ async fn organisations_are_managed_by_admins(db: TestStore) {
         .await
         .unwrap();
     assert_eq!(list["items"], json!([]));
+}
+
+async fn the_domain_model_is_managed_and_referenced(db: TestStore) {
+    let server = Server::start(db).await;
+    server.with_organisation("cmre").await;
+    let vessel = json!({"slug": "rv-alliance", "name": "NRV Alliance", "platform_type": "research_vessel",
+        "identifiers": [{"scheme": "ices", "value": "48A5"}]});
+    let created = server
+        .send_json(Method::POST, "/api/v1/platforms", &server.editor, &vessel)
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.headers()[ETAG], "\"1\"");
+    let location = created.headers()[LOCATION].to_str().unwrap().to_owned();
+    let platform: Value = created.json().await.unwrap();
+    assert_eq!(platform["type"], "platform");
+    assert_eq!(
+        location,
+        format!("/api/v1/platforms/{}", platform["id"].as_str().unwrap())
+    );
+    let by_id: Value = server.get(&location).await.json().await.unwrap();
+    assert_eq!(by_id, platform);
+
+    // Who may write what, and bad input.
+    let refused = server
+        .send_json(Method::POST, "/api/v1/platforms", &server.viewer, &vessel)
+        .await;
+    problem(refused, StatusCode::FORBIDDEN).await;
+    let domain = json!({"slug": "oceanography", "name": "Oceanography", "stewards": ["ed"]});
+    let refused = server
+        .send_json(Method::POST, "/api/v1/domains", &server.editor, &domain)
+        .await;
+    problem(refused, StatusCode::FORBIDDEN).await;
+    let made = server
+        .send_json(Method::POST, "/api/v1/domains", &server.admin, &domain)
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let duplicate = server
+        .send_json(Method::POST, "/api/v1/platforms", &server.editor, &vessel)
+        .await;
+    assert_eq!(
+        pointers(&problem(duplicate, StatusCode::CONFLICT).await),
+        ["/slug"]
+    );
+    let mistyped = server
+        .send_json(Method::POST, "/api/v1/platforms", &server.editor,
+            &json!({"slug": "x", "name": "X", "type": "instrument", "platform_type": "auv", "colour": 1}))
+        .await;
+    let mistyped = problem(mistyped, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(pointers(&mistyped), ["/type", "/colour"], "{mistyped}");
+    let dangling = server
+        .send_json(Method::POST, "/api/v1/instruments", &server.editor,
+            &json!({"slug": "ctd-1", "name": "CTD", "mounted_on": [{"platform": "rv-alliance"}, {"platform": "rv-nowhere"}]}))
+        .await;
+    let dangling = problem(dangling, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(pointers(&dangling), ["/mounted_on/1/platform"]);
+    assert!(
+        dangling
+            .to_string()
+            .contains("no platform has the slug `rv-nowhere`"),
+        "{dangling}"
+    );
+    let empty: Value = server
+        .get("/api/v1/instruments")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(empty["items"], json!([]), "nothing half-written");
+    let instrument = json!({"slug": "ctd-1", "name": "CTD", "model": "SBE 911plus",
+        "mounted_on": [{"platform": "rv-alliance", "period": {"start": "2024-04-01T00:00:00Z"}}]});
+    let made = server
+        .send_json(
+            Method::POST,
+            "/api/v1/instruments",
+            &server.editor,
+            &instrument,
+        )
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let property = json!({"slug": "sea-water-temperature", "name": "Sea water temperature", "unit": "Cel",
+        "concept": "http://vocab.nerc.ac.uk/standard_name/sea_water_temperature/"});
+    let made = server
+        .send_json(
+            Method::POST,
+            "/api/v1/observed-properties",
+            &server.editor,
+            &property,
+        )
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+
+    // Datasets refer to entities that exist.
+    let mut body = ctd("cmre", "CTD casts");
+    body["domain"] = json!("oceanography");
+    body["platforms"] = json!(["rv-alliance"]);
+    body["instruments"] = json!(["ctd-1"]);
+    body["observed_properties"] = json!(["salinity"]);
+    let refused = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
+        .await;
+    assert_eq!(
+        pointers(&problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["/observed_properties/0"]
+    );
+    body["observed_properties"] = json!(["sea-water-temperature"]);
+    let made = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let dataset: Value = made.json().await.unwrap();
+    assert_eq!(dataset["platforms"], json!(["rv-alliance"]));
+    assert_eq!(dataset["domain"], "oceanography");
+    let mut other = ctd("cmre", "Glider sections");
+    other["platforms"] = json!(["rv-alliance"]);
+    let made = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &other)
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    server.search.catch_up().await.unwrap();
+    let found: Value = server
+        .get("/api/v1/search?platform=rv-alliance&domain=oceanography&facets=platform,domain,observed_property")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["hits"][0]["slug"], "ctd-casts");
+    assert_eq!(
+        found["facets"]["platform"],
+        json!([{"value": "rv-alliance", "count": 1}])
+    );
+    assert_eq!(
+        found["facets"]["observed_property"],
+        json!([{"value": "sea-water-temperature", "count": 1}])
+    );
+    let found: Value = server
+        .get("/api/v1/search?platform=rv-alliance&facets=domain")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 2, "{found}");
+    assert_eq!(
+        found["facets"]["domain"],
+        json!([{"value": "oceanography", "count": 1}])
+    );
+    server
+        .delete_first_revision("/api/v1/datasets/glider-sections")
+        .await;
+
+    // Changes make revisions; the slug stays.
+    let renamed = server
+        .patch_first_revision(
+            "/api/v1/platforms/rv-alliance",
+            r#"{"name": "NATO Research Vessel Alliance"}"#,
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    assert_eq!(renamed.headers()[ETAG], "\"2\"");
+    let stale = server
+        .patch_first_revision("/api/v1/platforms/rv-alliance", r#"{"name": "Again"}"#)
+        .await;
+    problem(stale, StatusCode::PRECONDITION_FAILED).await;
+    let moved = server
+        .request(
+            Method::PUT,
+            "/api/v1/platforms/rv-alliance",
+            Some(&server.editor),
+        )
+        .header(IF_MATCH, "\"2\"")
+        .json(&json!({"slug": "rv-other", "name": "X", "platform_type": "research_vessel"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        pointers(&problem(moved, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["/slug"]
+    );
+    let revisions: Value = server
+        .get("/api/v1/platforms/rv-alliance/revisions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(revisions["items"].as_array().unwrap().len(), 2);
+    let first: Value = server
+        .get("/api/v1/platforms/rv-alliance/revisions/1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["snapshot"]["name"], "NRV Alliance");
+
+    // What is referred to cannot be deleted; once free, it can.
+    let busy = server
+        .delete_first_revision("/api/v1/observed-properties/sea-water-temperature")
+        .await;
+    let busy = problem(busy, StatusCode::CONFLICT).await;
+    assert!(
+        busy["detail"]
+            .as_str()
+            .unwrap()
+            .contains("still referred to"),
+        "{busy}"
+    );
+    let still: Value = server
+        .get("/api/v1/observed-properties/sea-water-temperature")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["revision"], 1);
+    server
+        .delete_first_revision("/api/v1/datasets/ctd-casts")
+        .await;
+    let delete_platform = || {
+        server
+            .request(
+                Method::DELETE,
+                "/api/v1/platforms/rv-alliance",
+                Some(&server.editor),
+            )
+            .send()
+    };
+    problem(delete_platform().await.unwrap(), StatusCode::CONFLICT).await;
+    let gone = server
+        .delete_first_revision("/api/v1/instruments/ctd-1")
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let gone = delete_platform().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    problem(
+        server.get("/api/v1/platforms/rv-alliance").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let history: Value = server
+        .get(&format!("{location}/revisions"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history["items"][2]["operation"], "deleted", "{history}");
+
+    let spec: Value = server
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let read = &spec["paths"]["/api/v1/observed-properties/{key}"]["get"];
+    assert_eq!(read["operationId"], "observed_properties_read");
+    assert!(!read.to_string().contains("\"collection\""), "{read}");
+    assert!(spec["paths"]["/api/v1/domains/{key}/revisions/{revision}"].is_object());
+    assert!(spec["paths"]["/api/v1/{collection}"].is_null());
 }
 
 async fn the_api_describes_itself(db: TestStore) {

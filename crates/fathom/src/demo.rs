@@ -1,13 +1,16 @@
 //! `serve --demo`: a realistic catalogue to explore, written for this project and built into the binary.
 
 use fathom_api::AppState;
-use fathom_model::{OrganisationInput, Role, decode_json};
+use fathom_model::{EntityKind, OrganisationInput, Role, decode_json};
 use fathom_service::{NewUser, OnError, RecordKey, ServiceError};
 
 use crate::operator;
 
 const ORGANISATIONS: &str = include_str!("../demo/organisations.json");
 const DATASETS: &str = include_str!("../demo/datasets.ndjson");
+/// The domain model of the demo (a sea trial with its platforms, instruments and observed
+/// properties), each entity naming its kind in `type`, in an order where references come first.
+const ENTITIES: &str = include_str!("../demo/entities.json");
 
 /// The demo's tokens, each shown once.
 #[derive(Debug)]
@@ -42,6 +45,19 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
         created += 1;
     }
     if created > 0 {
+        let entities: Vec<serde_json::Value> = decode_json(ENTITIES.as_bytes())?;
+        for entity in entities {
+            let kind = entity["type"]
+                .as_str()
+                .and_then(EntityKind::parse)
+                .ok_or_else(|| {
+                    ServiceError::Conflict(format!("demo/entities.json: no kind in {entity}"))
+                })?;
+            state
+                .catalogue
+                .create_entity(&principal, kind, entity)
+                .await?;
+        }
         let lines: Vec<(u64, String)> = (1..).zip(DATASETS.lines().map(str::to_owned)).collect();
         let outcome = state
             .catalogue

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::entity::{EntityKind, check_unique};
 use crate::label::{LabelInput, Policy, SecurityLabel};
 use crate::validation::ValidationErrors;
 use crate::values::{
@@ -95,6 +96,60 @@ pub struct DatasetMetadata {
     pub distributions: Vec<Distribution>,
     /// Who may see the dataset: its confidentiality label under the active policy.
     pub security_label: SecurityLabel,
+    /// The slug of the data domain it belongs to.
+    #[schema(value_type = Option<String>)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Slug>,
+    /// The slug of the project it was made in.
+    #[schema(value_type = Option<String>)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<Slug>,
+    /// The slug of the campaign (sea trial) it was collected in.
+    #[schema(value_type = Option<String>)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<Slug>,
+    /// The slugs of the platforms that carried its instruments.
+    #[schema(value_type = Vec<String>)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<Slug>,
+    /// The slugs of the instruments that measured it.
+    #[schema(value_type = Vec<String>)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instruments: Vec<Slug>,
+    /// The slugs of the properties it observes.
+    #[schema(value_type = Vec<String>)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observed_properties: Vec<Slug>,
+}
+
+impl DatasetMetadata {
+    /// The entities of the domain model it refers to, each with the pointer of its field.
+    pub fn references(&self) -> Vec<(EntityKind, &Slug, String)> {
+        let single = [
+            (EntityKind::Domain, &self.domain, "/domain"),
+            (EntityKind::Project, &self.project, "/project"),
+            (EntityKind::Campaign, &self.campaign, "/campaign"),
+        ]
+        .into_iter()
+        .filter_map(|(kind, slug, at)| slug.as_ref().map(|slug| (kind, slug, at.to_owned())));
+        let lists = [
+            (EntityKind::Platform, &self.platforms, "/platforms"),
+            (EntityKind::Instrument, &self.instruments, "/instruments"),
+            (
+                EntityKind::ObservedProperty,
+                &self.observed_properties,
+                "/observed_properties",
+            ),
+        ]
+        .into_iter()
+        .flat_map(|(kind, slugs, at)| {
+            slugs
+                .iter()
+                .enumerate()
+                .map(move |(i, slug)| (kind, slug, format!("{at}/{i}")))
+        });
+        single.chain(lists).collect()
+    }
 }
 
 /// The lifecycle state of a dataset.
@@ -288,6 +343,18 @@ pub struct DatasetInput {
     pub security_label: Option<LabelInput>,
     /// `draft`, `published` (the default), `deprecated` or `retired`.
     pub state: Option<String>,
+    /// The slug of a data domain.
+    pub domain: Option<String>,
+    /// The slug of a project.
+    pub project: Option<String>,
+    /// The slug of a campaign.
+    pub campaign: Option<String>,
+    /// Slugs of platforms.
+    pub platforms: Option<Vec<String>>,
+    /// Slugs of instruments.
+    pub instruments: Option<Vec<String>>,
+    /// Slugs of observed properties.
+    pub observed_properties: Option<Vec<String>>,
     #[schema(read_only)]
     pub id: Option<serde_json::Value>,
     #[schema(read_only)]
@@ -362,7 +429,7 @@ pub struct DatasetDraft {
     pub state: Option<DatasetState>,
 }
 
-const MAX_TEXT: usize = 100_000;
+pub(crate) const MAX_TEXT: usize = 100_000;
 const MAX_SHORT_TEXT: usize = 1_000;
 
 impl DatasetInput {
@@ -483,6 +550,23 @@ impl DatasetInput {
                 }
             },
         };
+        let domain = self
+            .domain
+            .and_then(|raw| errors.check("/domain", Slug::parse(&raw)));
+        let project = self
+            .project
+            .and_then(|raw| errors.check("/project", Slug::parse(&raw)));
+        let campaign = self
+            .campaign
+            .and_then(|raw| errors.check("/campaign", Slug::parse(&raw)));
+        let mut slugs = |at: &str, raw: Option<Vec<String>>| {
+            let slugs = parse_list(&mut errors, at, raw, Slug::parse);
+            check_unique(&mut errors, at, &slugs);
+            slugs
+        };
+        let platforms = slugs("/platforms", self.platforms);
+        let instruments = slugs("/instruments", self.instruments);
+        let observed_properties = slugs("/observed_properties", self.observed_properties);
         let duplicate_distribution = distributions
             .iter()
             .enumerate()
@@ -522,6 +606,12 @@ impl DatasetInput {
                 identifiers,
                 distributions,
                 security_label,
+                domain,
+                project,
+                campaign,
+                platforms,
+                instruments,
+                observed_properties,
             },
             state,
         })
@@ -666,7 +756,7 @@ fn parse_each<I, T>(
 }
 
 /// Trims and checks a short, single-line text.
-fn short_text(raw: &str, required: bool) -> Result<String, String> {
+pub(crate) fn short_text(raw: &str, required: bool) -> Result<String, String> {
     let text = raw.trim();
     if required && text.is_empty() {
         return Err("must not be empty".to_owned());

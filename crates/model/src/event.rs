@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
 
+use crate::entity::EntityKind;
+
 /// The prefix of every event type: `org.fathom.dataset.created`.
 pub const EVENT_TYPE_PREFIX: &str = "org.fathom";
 
@@ -37,22 +39,25 @@ impl EventKind {
 }
 
 /// The kinds of record that have events, and what can happen to each (only datasets are published).
-pub const EVENT_SOURCES: [(&str, &[EventKind]); 2] = [
-    (
-        "organisation",
-        &[EventKind::Created, EventKind::Updated, EventKind::Deleted],
-    ),
-    ("dataset", &EventKind::ALL),
-];
+pub fn event_sources() -> Vec<(&'static str, &'static [EventKind])> {
+    const UNPUBLISHED: &[EventKind] = &[EventKind::Created, EventKind::Updated, EventKind::Deleted];
+    [
+        ("organisation", UNPUBLISHED),
+        ("dataset", &EventKind::ALL[..]),
+    ]
+    .into_iter()
+    .chain(EntityKind::ALL.map(|kind| (kind.as_str(), UNPUBLISHED)))
+    .collect()
+}
 
 /// Every event type [`record_event`] makes, with the kind of record it is about.
 pub fn event_types() -> Vec<(&'static str, EventKind, String)> {
-    EVENT_SOURCES
-        .iter()
+    event_sources()
+        .into_iter()
         .flat_map(|(entity, kinds)| {
             kinds.iter().map(move |kind| {
                 (
-                    *entity,
+                    entity,
                     *kind,
                     format!("{EVENT_TYPE_PREFIX}.{entity}.{}", kind.as_str()),
                 )
@@ -72,7 +77,8 @@ pub fn summary_fields(entity: &str) -> &'static [&'static str] {
             "state",
             "security_label",
         ],
-        _ => &["id", "slug", "name", "nation"],
+        "organisation" => &["id", "slug", "name", "nation"],
+        _ => &["id", "slug", "name", "type"],
     }
 }
 
@@ -251,7 +257,13 @@ mod tests {
             let (made, _, _) = event(entity, before, after, 2);
             assert!(listed.contains(&made), "{made} is not listed");
         }
-        assert_eq!(listed.len(), 7);
+        let platform =
+            r#"{"id": "x", "slug": "rv-a", "name": "RV A", "type": "platform", "revision": 1}"#;
+        let (made, _, data) = event("platform", None, Some(platform), 1);
+        assert_eq!(made, "org.fathom.platform.created");
+        assert_eq!(data["type"], "platform");
+        assert!(listed.contains(&made));
+        assert_eq!(listed.len(), 7 + 3 * EntityKind::ALL.len());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod dataset;
+pub mod entity;
 pub mod event;
 pub mod harvest;
 pub mod identity;
@@ -17,8 +18,12 @@ pub use dataset::{
     AccessRights, Checksum, ChecksumAlgorithm, ContactPoint, Creator, Dataset, DatasetDraft,
     DatasetInput, DatasetMetadata, DatasetState, Distribution, DistributionInput,
 };
+pub use entity::{
+    CampaignFacts, DomainFacts, Entity, EntityDraft, EntityKind, Facts, InstrumentFacts, Mounting,
+    ObservedPropertyFacts, PlatformFacts, PlatformIdentifier, ProjectFacts,
+};
 pub use event::{
-    EVENT_SOURCES, EVENT_TYPE_PREFIX, EventDraft, EventKind, event_types, record_event,
+    EVENT_TYPE_PREFIX, EventDraft, EventKind, event_sources, event_types, record_event,
     summary_fields,
 };
 pub use harvest::{

@@ -1,7 +1,7 @@
 //! The index schema and how a dataset becomes a document.
 
 use fathom_model::values::parse_instant;
-use fathom_model::{CategoryType, Dataset};
+use fathom_model::{CategoryType, Dataset, EntityKind};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -31,6 +31,9 @@ pub struct Fields {
     /// Persistent identifiers (DOIs, handles): OGC API - Records' `externalIds`.
     pub external_id: Field,
     pub state: Field,
+    /// The slugs of the entities of the domain model a dataset refers to, a field per kind (named
+    /// as the kind: `platform`, `observed_property`, …), in the order of [`EntityKind::ALL`].
+    pub entities: [Field; 6],
     /// The classification of the label, and its categories' values as [`label_term`]s.
     pub label_classification: Field,
     pub label_term: Field,
@@ -77,7 +80,9 @@ impl Fields {
             licence: builder.add_text_field("licence", exact.clone()),
             language: builder.add_text_field("language", exact.clone()),
             external_id: builder.add_text_field("external_id", STRING),
-            state: builder.add_text_field("state", exact),
+            state: builder.add_text_field("state", exact.clone()),
+            entities: EntityKind::ALL
+                .map(|kind| builder.add_text_field(kind.as_str(), exact.clone())),
             label_classification: builder.add_text_field("label_classification", STRING | FAST),
             label_term: builder.add_text_field("label_term", STRING),
             modified: builder.add_date_field("modified", INDEXED | FAST | STORED),
@@ -91,6 +96,12 @@ impl Fields {
             east_2: builder.add_f64_field("east_2", FAST),
         };
         (builder.build(), fields)
+    }
+
+    /// The field of the entities of `kind`.
+    pub fn entity(&self, kind: EntityKind) -> Field {
+        let position = EntityKind::ALL.iter().position(|k| *k == kind);
+        self.entities[position.unwrap_or_default()]
     }
 
     pub fn document(&self, dataset: &Dataset, organisation_name: Option<&str>) -> TantivyDocument {
@@ -130,6 +141,9 @@ impl Fields {
             doc.add_text(self.external_id, identifier);
         }
         doc.add_text(self.state, dataset.state.as_str());
+        for (kind, slug, _) in metadata.references() {
+            doc.add_text(self.entity(kind), slug.as_str());
+        }
         let label = &metadata.security_label;
         doc.add_text(self.label_classification, &label.classification);
         for category in &label.categories {

@@ -53,7 +53,7 @@ pub async fn catch_up(index: &Arc<SearchIndex>, store: &Store) -> SearchResult<u
                     latest.insert(change.entity_id, operation);
                 }
                 (EntityType::Organisation, Operation::Updated) => renamed.push(change.entity_id),
-                (EntityType::Organisation, _) => {}
+                _ => {}
             }
         }
         let wanted: Vec<Uuid> = latest

@@ -1,10 +1,10 @@
 //! A search request and the tantivy query it becomes.
 
-use fathom_model::{BoundingBox, CategoryType};
+use fathom_model::{BoundingBox, CategoryType, EntityKind};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, Term};
 use time::OffsetDateTime;
@@ -39,6 +39,8 @@ pub struct SearchRequest {
     pub state: Vec<String>,
     /// Persistent identifiers, matched exactly.
     pub external_id: Vec<String>,
+    /// Entities of the domain model by kind and slug: a dataset that refers to one of a kind's.
+    pub entities: Vec<(EntityKind, String)>,
     pub facets: Vec<Facet>,
     /// What the reader may see; `None` for a reader who sees everything.
     pub visibility: Option<Visibility>,
@@ -79,15 +81,23 @@ pub enum Facet {
     Format,
     Licence,
     Theme,
+    /// The entities of one kind of the domain model (`platform`, …), by slug.
+    Entity(EntityKind),
 }
 
 impl Facet {
-    pub const ALL: [Facet; 5] = [
+    pub const ALL: [Facet; 11] = [
         Facet::Keyword,
         Facet::Organisation,
         Facet::Format,
         Facet::Licence,
         Facet::Theme,
+        Facet::Entity(EntityKind::Domain),
+        Facet::Entity(EntityKind::Project),
+        Facet::Entity(EntityKind::Campaign),
+        Facet::Entity(EntityKind::Platform),
+        Facet::Entity(EntityKind::Instrument),
+        Facet::Entity(EntityKind::ObservedProperty),
     ];
 
     pub fn name(self) -> &'static str {
@@ -97,6 +107,7 @@ impl Facet {
             Self::Format => "format",
             Self::Licence => "licence",
             Self::Theme => "theme",
+            Self::Entity(kind) => kind.as_str(),
         }
     }
 
@@ -145,6 +156,16 @@ pub(crate) fn build(
     if let Some(text) = request.text.as_deref().filter(|t| !t.trim().is_empty()) {
         clauses.push((Occur::Must, text_query(text, fields, analyser, searcher)));
     }
+    let entities: Vec<(Field, Vec<String>)> = EntityKind::ALL
+        .iter()
+        .map(|kind| {
+            let slugs = request.entities.iter().filter(|(k, _)| k == kind);
+            (
+                fields.entity(*kind),
+                slugs.map(|(_, slug)| slug.clone()).collect(),
+            )
+        })
+        .collect();
     let filters = [
         (fields.organisation, &request.organisation, false),
         (fields.keyword, &request.keyword, true),
@@ -154,7 +175,9 @@ pub(crate) fn build(
         (fields.language, &request.language, false),
         (fields.state, &request.state, false),
         (fields.external_id, &request.external_id, false),
-    ];
+    ]
+    .into_iter()
+    .chain(entities.iter().map(|(field, slugs)| (*field, slugs, false)));
     for (field, values, lower) in filters {
         if values.is_empty() {
             continue;

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+mod entities;
 mod foreign;
 pub use foreign::{ImportStatus, ImportedRecord};
 
@@ -212,7 +213,7 @@ impl Catalogue {
     ) -> Result<Dataset> {
         let draft = input.parse(&self.policy, Uuid::now_v7)?;
         self.check_write(principal, &draft.metadata, None).await?;
-        self.check_organisation(&draft).await?;
+        self.check_references(&draft.metadata).await?;
         let mut dataset = new_dataset(draft.metadata, draft.state);
         if draft.slug_derived {
             dataset.metadata.slug = self
@@ -337,7 +338,7 @@ impl Catalogue {
         }
         self.check_write(principal, &draft.metadata, Some(&current.metadata))
             .await?;
-        self.check_organisation(&draft).await?;
+        self.check_references(&draft.metadata).await?;
         let dataset = Dataset {
             metadata: draft.metadata,
             state: draft.state.unwrap_or(current.state),
@@ -643,11 +644,12 @@ impl Catalogue {
                 known
             }
         };
-        if known {
-            Ok(draft)
-        } else {
-            Err(unknown_organisation(organisation))
+        if !known {
+            return Err(unknown_organisation(organisation));
         }
+        self.check_entity_references(&draft.metadata.references())
+            .await?;
+        Ok(draft)
     }
 
     /// Settles the slug of an imported dataset: a given slug must be free; a derived one gets a
@@ -717,13 +719,13 @@ impl Catalogue {
         }
     }
 
-    async fn check_organisation(&self, draft: &DatasetDraft) -> Result<()> {
-        let slug = draft.metadata.organisation.as_str();
-        if self.organisation_exists(slug).await? {
-            Ok(())
-        } else {
-            Err(unknown_organisation(slug))
+    /// Checks that the records a dataset refers to exist: its organisation, then its entities.
+    async fn check_references(&self, metadata: &DatasetMetadata) -> Result<()> {
+        let slug = metadata.organisation.as_str();
+        if !self.organisation_exists(slug).await? {
+            return Err(unknown_organisation(slug));
         }
+        self.check_entity_references(&metadata.references()).await
     }
 
     /// The first of `slug`, `slug-2`, `slug-3`, … that no dataset has and `also_taken` lacks.
@@ -799,12 +801,14 @@ fn patched<R: serde::Serialize, I: serde::de::DeserializeOwned>(
     Ok(decode_value(document)?)
 }
 
-/// A dataset write failed in the store; a broken reference can only be the organisation.
+/// A dataset write failed in the store; a broken reference is to a record deleted meanwhile.
 fn dataset_write_error(error: StoreError) -> ServiceError {
     match error {
-        StoreError::Reference => {
-            ValidationErrors::single("/organisation", "names no organisation").into()
-        }
+        StoreError::Reference => ValidationErrors::single(
+            "",
+            "refers to an organisation or entity that no longer exists",
+        )
+        .into(),
         other => ServiceError::from_store("dataset", other),
     }
 }

@@ -14,7 +14,7 @@ pub mod trace;
 use std::collections::HashSet;
 use std::path::Path;
 
-use fathom_model::{Dataset, Membership, Organisation, Role};
+use fathom_model::{Dataset, Entity, EntityKind, Membership, Organisation, Role};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -193,11 +193,13 @@ impl PageRequest {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+/// The kind of a record that has revisions and changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntityType {
     Organisation,
     Dataset,
+    /// An entity of the domain model (a platform, a campaign, …).
+    Entity(EntityKind),
 }
 
 impl EntityType {
@@ -205,13 +207,22 @@ impl EntityType {
         match self {
             Self::Organisation => "organisation",
             Self::Dataset => "dataset",
+            Self::Entity(kind) => kind.as_str(),
         }
     }
 
     fn parse(raw: &str) -> Option<Self> {
-        [Self::Organisation, Self::Dataset]
-            .into_iter()
-            .find(|t| t.as_str() == raw)
+        match raw {
+            "organisation" => Some(Self::Organisation),
+            "dataset" => Some(Self::Dataset),
+            _ => EntityKind::parse(raw).map(Self::Entity),
+        }
+    }
+}
+
+impl Serialize for EntityType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -268,6 +279,8 @@ pub struct Revision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Change {
     pub seq: i64,
+    /// `organisation`, `dataset`, or a kind of entity (`platform`, …).
+    #[schema(value_type = String)]
     pub entity_type: EntityType,
     pub entity_id: Uuid,
     pub revision: i64,
@@ -555,6 +568,51 @@ impl Store {
 
     pub async fn organisations(&self, page: PageRequest) -> StoreResult<Vec<Organisation>> {
         dispatch!(self, r => r.organisations(page).await)
+    }
+
+    /// Inserts an entity with its references (which must exist).
+    pub async fn insert_entity(&self, entity: &Entity, actor: &str) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_entity(entity, actor).await)
+    }
+
+    /// Replaces the entity if it is still at `expected_revision`.
+    pub async fn update_entity(
+        &self,
+        entity: &Entity,
+        expected_revision: i64,
+        actor: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.update_entity(entity, expected_revision, actor).await)
+    }
+
+    /// Deletes the entity if it is still at `expected_revision` and nothing refers to it
+    /// ([`StoreError::Reference`] otherwise); its revisions stay.
+    pub async fn delete_entity(
+        &self,
+        kind: EntityKind,
+        id: Uuid,
+        expected_revision: i64,
+        actor: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.delete_entity(kind, id, expected_revision, actor).await)
+    }
+
+    pub async fn entity(&self, kind: EntityKind, key: &RecordKey) -> StoreResult<Entity> {
+        dispatch!(self, r => r.entity(kind, key).await)
+    }
+
+    /// A page of the entities of one kind, in order of creation.
+    pub async fn entities(&self, kind: EntityKind, page: PageRequest) -> StoreResult<Vec<Entity>> {
+        dispatch!(self, r => r.entities(kind, page).await)
+    }
+
+    /// Which of these slugs entities of `kind` have, in one query per few hundred slugs.
+    pub async fn entity_slugs_taken(
+        &self,
+        kind: EntityKind,
+        slugs: &[&str],
+    ) -> StoreResult<HashSet<String>> {
+        dispatch!(self, r => r.entity_slugs_taken(kind, slugs).await)
     }
 
     pub async fn insert_dataset(&self, dataset: &Dataset, actor: &str) -> StoreResult<()> {

@@ -14,7 +14,7 @@ use super::{create_once, created, record};
 use crate::AppState;
 use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody, Reader};
 use crate::negotiate::{self, Representation};
-use crate::pagination::{Cursor, Page, parse_limit, with_cursor};
+use crate::pagination::{Cursor, Page, PageQuery, parse_limit, with_cursor};
 use crate::problem::Problem;
 
 const PATH: &str = "/api/v1/datasets";
@@ -254,22 +254,11 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct RevisionsQuery {
-    /// Page size, 1 to 1000 (default 50).
-    #[param(value_type = Option<u32>)]
-    limit: Option<String>,
-    /// Opaque; from the previous page's `next`.
-    cursor: Option<String>,
-}
-
 /// Lists the revisions of a dataset, oldest first, without snapshots. A deleted dataset's history
 /// is listed by its id.
 #[utoipa::path(get,
     operation_id = "datasets_revisions", path = "/api/v1/datasets/{key}/revisions", tag = "datasets",
-    params(("key" = String, Path, description = "Id or slug"), RevisionsQuery),
+    params(("key" = String, Path, description = "Id or slug"), PageQuery),
     responses(
         (status = 200, description = "OK", body = Page<Revision>),
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
@@ -278,16 +267,9 @@ pub async fn revisions(
     State(state): State<AppState>,
     reader: Reader,
     Path(key): Path<String>,
-    Query(query): Query<RevisionsQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Page<Revision>, Problem> {
-    let limit = parse_limit(query.limit.as_deref())?;
-    let after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
-        None => 0,
-        Some(Cursor::Number(n)) => n,
-        Some(Cursor::Id(_) | Cursor::Modified(..)) => {
-            return Err(Problem::bad_parameter("cursor", "belongs to another list"));
-        }
-    };
+    let (limit, after) = query.after_number()?;
     let items = state
         .catalogue
         .dataset_revisions(

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod datasets;
+mod entities;
 mod events;
 mod harvest;
 mod health;
@@ -29,7 +30,7 @@ use crate::extract::{IdempotencyKey, etag, not_modified};
 use crate::problem::{PROBLEM_JSON, Problem};
 
 pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(openapi)
+    let router = OpenApiRouter::with_openapi(openapi)
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
         .routes(routes!(crate::prometheus::metrics))
@@ -82,7 +83,8 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
             datasets::distribution,
             datasets::replace_distribution,
             datasets::delete_distribution
-        ))
+        ));
+    entities::add(router)
 }
 
 /// A record with its `ETag`; 304 when the client's `If-None-Match` already has this revision.

@@ -5,45 +5,27 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use fathom_model::{Organisation, OrganisationInput};
 use fathom_service::{PageRequest, Position, RecordKey};
-use serde::Deserialize;
 
 use super::{create_once, created, record};
 use crate::AppState;
 use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody};
-use crate::pagination::{Cursor, Page, parse_limit, with_cursor};
+use crate::pagination::{Cursor, Page, PageQuery, with_cursor};
 use crate::problem::Problem;
 
 const PATH: &str = "/api/v1/organisations";
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Page size, 1 to 1000 (default 50).
-    #[param(value_type = Option<u32>)]
-    limit: Option<String>,
-    /// Opaque; from the previous page's `next`.
-    cursor: Option<String>,
-}
-
 /// Lists organisations in creation order.
 #[utoipa::path(get,
-    operation_id = "organisations_list", path = "/api/v1/organisations", tag = "organisations", params(ListQuery), responses(
+    operation_id = "organisations_list", path = "/api/v1/organisations", tag = "organisations", params(PageQuery), responses(
     (status = 200, description = "OK", body = Page<Organisation>),
     (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list(
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Page<Organisation>, Problem> {
-    let limit = parse_limit(query.limit.as_deref())?;
-    let after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
-        None => None,
-        Some(Cursor::Id(id)) => Some(Position::Id(id)),
-        Some(Cursor::Number(_) | Cursor::Modified(..)) => {
-            return Err(Problem::bad_parameter("cursor", "belongs to another list"));
-        }
-    };
+    let (limit, after) = query.after_id()?;
+    let after = after.map(Position::Id);
     let items = state
         .catalogue
         .organisations(PageRequest {

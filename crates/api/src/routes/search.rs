@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use fathom_model::values::parse_instant;
-use fathom_model::{BoundingBox, DatasetState};
+use fathom_model::{BoundingBox, DatasetState, EntityKind};
 use fathom_service::{Facet, FacetCount, Hit, SearchRequest, Sort, TimeRange};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -50,7 +50,8 @@ pub struct SearchPage {
         ("licence" = Option<Vec<String>>, Query, description = "Licence (repeatable)"),
         ("language" = Option<Vec<String>>, Query, description = "BCP 47 language tag (repeatable)"),
         ("state" = Option<Vec<String>>, Query, description = "Lifecycle state: draft, published, deprecated or retired (repeatable)"),
-        ("facets" = Option<String>, Query, description = "Comma-separated: keyword, organisation, format, licence, theme"),
+        ("domain" = Option<Vec<String>>, Query, description = "Data domain slug (repeatable); likewise `project`, `campaign`, `platform`, `instrument` and `observed_property`"),
+        ("facets" = Option<String>, Query, description = "Comma-separated: keyword, organisation, format, licence, theme, domain, project, campaign, platform, instrument, observed_property"),
         ("sort" = Option<String>, Query, description = "relevance (default), modified or title"),
         ("limit" = Option<u32>, Query, description = "1 to 100, default 50"),
         ("cursor" = Option<String>, Query, description = "Opaque; from the previous page's `next`"),
@@ -97,6 +98,10 @@ fn parse(pairs: &[(String, String)]) -> Result<SearchRequest, Problem> {
     };
     let mut limit = None;
     for (name, value) in pairs {
+        if let Some(kind) = EntityKind::parse(name) {
+            request.entities.push((kind, value.clone()));
+            continue;
+        }
         match name.as_str() {
             "q" => {
                 if value.chars().count() > MAX_TEXT {
@@ -123,7 +128,11 @@ fn parse(pairs: &[(String, String)]) -> Result<SearchRequest, Problem> {
             "facets" => {
                 for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                     let facet = Facet::parse(name).ok_or_else(|| {
-                        Problem::bad_parameter("facets", format!("`{name}` is not one of keyword, organisation, format, licence, theme"))
+                        let names: Vec<&str> = Facet::ALL.iter().map(|f| f.name()).collect();
+                        Problem::bad_parameter(
+                            "facets",
+                            format!("`{name}` is not one of {}", names.join(", ")),
+                        )
                     })?;
                     if !request.facets.contains(&facet) {
                         request.facets.push(facet);
