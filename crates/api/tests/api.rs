@@ -21,6 +21,7 @@ fathom_store::on_both_backends!(
     distributions_are_a_sub_resource,
     organisations_are_managed_by_admins,
     the_domain_model_is_managed_and_referenced,
+    lineage_versions_and_history_respect_visibility,
     the_api_describes_itself,
     search_finds_by_words_place_time_and_filters,
     ogc_api_records_serves_the_catalogue,
@@ -1137,6 +1138,27 @@ async fn the_domain_model_is_managed_and_referenced(db: TestStore) {
         .await
         .unwrap();
     assert_eq!(first["snapshot"]["name"], "NRV Alliance");
+    let diff: Value = server
+        .get("/api/v1/platforms/rv-alliance/revisions/1/diff/2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(diff["fields_updated"], json!(["name"]), "{diff}");
+    let then = server
+        .get("/api/v1/platforms/rv-alliance?as_of=2100-01-01")
+        .await;
+    assert_eq!(
+        then.headers()[reqwest::header::CONTENT_LOCATION],
+        format!("{location}/revisions/2").as_str()
+    );
+    problem(
+        server
+            .get("/api/v1/platforms/rv-alliance?as_of=2001-01-01")
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 
     // What is referred to cannot be deleted; once free, it can.
     let busy = server
@@ -1200,6 +1222,282 @@ async fn the_domain_model_is_managed_and_referenced(db: TestStore) {
     assert!(!read.to_string().contains("\"collection\""), "{read}");
     assert!(spec["paths"]["/api/v1/domains/{key}/revisions/{revision}"].is_object());
     assert!(spec["paths"]["/api/v1/{collection}"].is_null());
+}
+
+async fn lineage_versions_and_history_respect_visibility(db: TestStore) {
+    let server = Server::start(db).await;
+    server.with_organisation("cmre").await;
+    let create = |title: &str, extra: Value| {
+        let mut body = ctd("cmre", title);
+        for (name, value) in extra.as_object().unwrap() {
+            body[name] = value.clone();
+        }
+        let server = &server;
+        async move {
+            let created = server
+                .send_json(Method::POST, "/api/v1/datasets", &server.admin, &body)
+                .await;
+            assert_eq!(created.status(), StatusCode::CREATED);
+            created.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    // raw → (secret) calibrated → gridded → maps; gridded also from a bathymetry.
+    let raw = create("Raw casts", json!({})).await;
+    let secret = create(
+        "Calibrated casts",
+        json!({"was_derived_from": [raw],
+        "security_label": {"classification": "NATO SECRET"}}),
+    )
+    .await;
+    let bathymetry = create("Bathymetry", json!({})).await;
+    let gridded = create("Gridded fields", json!({"was_derived_from": [secret, bathymetry],
+        "was_generated_by": {"label": "Gridding to 0.1 degrees", "software": "fathom-grid", "software_version": "1.2",
+            "parameters": {"resolution": 0.1}, "started_at": "2024-05-01T08:00:00Z", "ended_at": "2024-05-01T09:00:00Z"}})).await;
+    let maps = create("Temperature maps", json!({"was_derived_from": [gridded]})).await;
+
+    let lineage: Value = server
+        .get(&format!("/api/v1/datasets/{gridded}/lineage"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let nodes = lineage["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 5, "{lineage}");
+    let text = lineage.to_string();
+    assert!(
+        !text.contains("Calibrated") && !text.contains(&secret),
+        "nothing of the secret dataset: {text}"
+    );
+    assert!(
+        text.contains(&raw),
+        "what lies beyond a hidden dataset is still shown: {text}"
+    );
+    let hidden = nodes.iter().find(|n| n["redacted"] == true).unwrap();
+    assert_eq!(hidden["id"], "redacted-1");
+    assert_eq!(hidden["distance"], -1);
+    let edges = lineage["edges"].as_array().unwrap();
+    assert!(edges.contains(&json!({"from": gridded, "to": "redacted-1"})));
+    assert!(edges.contains(&json!({"from": "redacted-1", "to": raw})));
+    assert!(edges.contains(&json!({"from": maps, "to": gridded})));
+    let root = nodes.iter().find(|n| n["id"] == gridded.as_str()).unwrap();
+    assert_eq!(root["was_generated_by"]["software"], "fathom-grid");
+    let admin_view: Value = server
+        .request(
+            Method::GET,
+            &format!("/api/v1/datasets/{gridded}/lineage?direction=upstream&depth=1"),
+            Some(&server.admin),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let titles: BTreeSet<&str> = admin_view["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["title"].as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        BTreeSet::from(["Bathymetry", "Calibrated casts", "Gridded fields"])
+    );
+    for bad in ["direction=sideways", "depth=0", "depth=21", "depth=x"] {
+        problem(
+            server
+                .get(&format!("/api/v1/datasets/{gridded}/lineage?{bad}"))
+                .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+
+    // Cycles, self-references and unknown or invisible sources are refused, nothing written.
+    let cyclic = server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/datasets/{raw}"),
+            Some(&server.admin),
+        )
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .header(IF_MATCH, "\"1\"")
+        .body(json!({"was_derived_from": [maps]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let cyclic = problem(cyclic, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(cyclic.to_string().contains("cycle"), "{cyclic}");
+    let itself = server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/datasets/{raw}"),
+            Some(&server.admin),
+        )
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .header(IF_MATCH, "\"1\"")
+        .body(json!({"previous_version": raw}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        pointers(&problem(itself, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["/previous_version"]
+    );
+    let mut body = ctd("cmre", "From a secret");
+    body["was_derived_from"] = json!([secret, "not-an-id"]);
+    let refused = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
+        .await;
+    assert_eq!(
+        pointers(&problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["/was_derived_from/1"]
+    );
+    body["was_derived_from"] = json!([secret]);
+    let refused = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
+        .await;
+    let refused = problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        pointers(&refused),
+        ["/was_derived_from/0"],
+        "the editor may not see it: {refused}"
+    );
+
+    // Versions.
+    let second = create(
+        "Gridded fields v2",
+        json!({"previous_version": gridded, "version": "2"}),
+    )
+    .await;
+    let third = create(
+        "Gridded fields v3",
+        json!({"previous_version": second, "version": "3"}),
+    )
+    .await;
+    let versions: Value = server
+        .get(&format!("/api/v1/datasets/{second}/versions"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let series: Vec<(&str, i64)> = versions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["id"].as_str().unwrap(), v["distance"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        series,
+        [
+            (gridded.as_str(), -1),
+            (second.as_str(), 0),
+            (third.as_str(), 1)
+        ]
+    );
+
+    // History: a diff between revisions, and the record as it was.
+    let before_change = time::OffsetDateTime::now_utc();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let changed = server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/datasets/{bathymetry}"),
+            Some(&server.admin),
+        )
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .header(IF_MATCH, "\"1\"")
+        .body(
+            json!({"title": "Bathymetry, 50 m grid", "license": null, "version": "2"}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    let diff: Value = server
+        .get(&format!("/api/v1/datasets/{bathymetry}/revisions/1/diff/2"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(diff["fields_added"], json!(["version"]), "{diff}");
+    assert_eq!(diff["fields_updated"], json!(["title"]), "{diff}");
+    assert_eq!(diff["fields_deleted"], json!(["license"]), "{diff}");
+    assert!(
+        diff["patch"].as_array().unwrap().contains(
+            &json!({"op": "replace", "path": "/title", "value": "Bathymetry, 50 m grid"})
+        )
+    );
+    let at = before_change
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let then = server
+        .get(&format!(
+            "/api/v1/datasets/{bathymetry}?as_of={}",
+            at.replace('+', "%2B")
+        ))
+        .await;
+    assert_eq!(then.status(), StatusCode::OK);
+    assert_eq!(
+        then.headers()[reqwest::header::CONTENT_LOCATION],
+        format!("/api/v1/datasets/{bathymetry}/revisions/1").as_str()
+    );
+    let then: Value = then.json().await.unwrap();
+    assert_eq!(then["title"], "Bathymetry");
+    problem(
+        server
+            .get(&format!("/api/v1/datasets/{bathymetry}?as_of=2001-01-01"))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        server
+            .get(&format!("/api/v1/datasets/{bathymetry}?as_of=yesterday"))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    problem(
+        server
+            .get(&format!("/api/v1/datasets/{secret}?as_of=2100-01-01"))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        server
+            .get(&format!("/api/v1/datasets/{secret}/revisions/1/diff/1"))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // A source's deletion leaves the provenance of what was derived from it.
+    let deleted = server
+        .delete_first_revision(&format!("/api/v1/datasets/{raw}"))
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let admin_view: Value = server
+        .request(
+            Method::GET,
+            &format!("/api/v1/datasets/{secret}/lineage?direction=upstream"),
+            Some(&server.admin),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        admin_view["edges"],
+        json!([{"from": secret, "to": "redacted-1"}]),
+        "{admin_view}"
+    );
 }
 
 async fn the_api_describes_itself(db: TestStore) {

@@ -120,6 +120,42 @@ pub struct DatasetMetadata {
     #[schema(value_type = Vec<String>)]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub observed_properties: Vec<Slug>,
+    /// The ids of the datasets it was derived from (`prov:wasDerivedFrom`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub was_derived_from: Vec<Uuid>,
+    /// The activity that produced it (`prov:wasGeneratedBy`): a processing run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub was_generated_by: Option<Activity>,
+    /// The id of the dataset this one is the next version of (`dcat:previousVersion`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_version: Option<Uuid>,
+}
+
+/// A processing run that produced a dataset (`prov:Activity`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Activity {
+    /// What was done: "Gridding to 0.1°, QC level 2".
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software_version: Option<String>,
+    /// The run's parameters, as given.
+    #[schema(value_type = Object)]
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub parameters: serde_json::Map<String, serde_json::Value>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ended_at: Option<OffsetDateTime>,
 }
 
 impl DatasetMetadata {
@@ -355,6 +391,11 @@ pub struct DatasetInput {
     pub instruments: Option<Vec<String>>,
     /// Slugs of observed properties.
     pub observed_properties: Option<Vec<String>>,
+    /// Ids of the datasets it was derived from.
+    pub was_derived_from: Option<Vec<String>>,
+    pub was_generated_by: Option<ActivityInput>,
+    /// The id of the dataset this one is the next version of.
+    pub previous_version: Option<String>,
     #[schema(read_only)]
     pub id: Option<serde_json::Value>,
     #[schema(read_only)]
@@ -378,6 +419,19 @@ pub struct ContactPointInput {
 pub struct CreatorInput {
     pub name: Option<String>,
     pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityInput {
+    pub label: Option<String>,
+    pub software: Option<String>,
+    pub software_version: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
+    /// RFC 3339 date-time or `YYYY-MM-DD`.
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -567,6 +621,52 @@ impl DatasetInput {
         let platforms = slugs("/platforms", self.platforms);
         let instruments = slugs("/instruments", self.instruments);
         let observed_properties = slugs("/observed_properties", self.observed_properties);
+        let was_derived_from = parse_list(
+            &mut errors,
+            "/was_derived_from",
+            self.was_derived_from,
+            parse_id,
+        );
+        for (i, id) in was_derived_from.iter().enumerate() {
+            if was_derived_from[..i].contains(id) {
+                errors.push(
+                    format!("/was_derived_from/{i}"),
+                    format!("`{id}` appears twice"),
+                );
+            }
+        }
+        let was_generated_by = self.was_generated_by.and_then(|activity| {
+            let at = "/was_generated_by";
+            let label = errors
+                .require(&format!("{at}/label"), activity.label)
+                .and_then(|l| errors.check(format!("{at}/label"), short_text(&l, true)));
+            let mut text = |field: &str, value: Option<String>| {
+                value.and_then(|v| errors.check(format!("{at}/{field}"), short_text(&v, true)))
+            };
+            let software = text("software", activity.software);
+            let software_version = text("software_version", activity.software_version);
+            let started_at = activity
+                .started_at
+                .and_then(|s| errors.check(format!("{at}/started_at"), parse_instant(&s)));
+            let ended_at = activity
+                .ended_at
+                .and_then(|e| errors.check(format!("{at}/ended_at"), parse_instant(&e)));
+            errors.check(
+                format!("{at}/ended_at"),
+                TemporalExtent::new(started_at, ended_at),
+            )?;
+            Some(Activity {
+                label: label?,
+                software,
+                software_version,
+                parameters: activity.parameters.unwrap_or_default(),
+                started_at,
+                ended_at,
+            })
+        });
+        let previous_version = self
+            .previous_version
+            .and_then(|raw| errors.check("/previous_version", parse_id(&raw)));
         let duplicate_distribution = distributions
             .iter()
             .enumerate()
@@ -612,6 +712,9 @@ impl DatasetInput {
                 platforms,
                 instruments,
                 observed_properties,
+                was_derived_from,
+                was_generated_by,
+                previous_version,
             },
             state,
         })
@@ -756,6 +859,11 @@ fn parse_each<I, T>(
 }
 
 /// Trims and checks a short, single-line text.
+/// A dataset's id, as a reference from another dataset.
+fn parse_id(raw: &str) -> Result<Uuid, String> {
+    Uuid::try_parse(raw).map_err(|_| format!("`{raw}` is not a dataset's id (a UUID)"))
+}
+
 pub(crate) fn short_text(raw: &str, required: bool) -> Result<String, String> {
     let text = raw.trim();
     if required && text.is_empty() {

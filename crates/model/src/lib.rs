@@ -15,8 +15,8 @@ pub mod values;
 
 pub use access::{Clearance, Membership, OrganisationRole, Subject};
 pub use dataset::{
-    AccessRights, Checksum, ChecksumAlgorithm, ContactPoint, Creator, Dataset, DatasetDraft,
-    DatasetInput, DatasetMetadata, DatasetState, Distribution, DistributionInput,
+    AccessRights, Activity, Checksum, ChecksumAlgorithm, ContactPoint, Creator, Dataset,
+    DatasetDraft, DatasetInput, DatasetMetadata, DatasetState, Distribution, DistributionInput,
 };
 pub use entity::{
     CampaignFacts, DomainFacts, Entity, EntityDraft, EntityKind, Facts, InstrumentFacts, Mounting,

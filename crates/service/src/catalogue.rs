@@ -18,12 +18,15 @@ use uuid::Uuid;
 
 mod entities;
 mod foreign;
+mod lineage;
 pub use foreign::{ImportStatus, ImportedRecord};
+pub use lineage::{Lineage, LineageEdge, LineageNode, VersionEntry};
 
 use crate::access;
 use crate::audit::SecurityEvent;
 use crate::error::ServiceError;
 use crate::merge_patch::merge_patch;
+use crate::revision_diff::RevisionDiff;
 use fathom_store::now;
 
 type Result<T, E = ServiceError> = std::result::Result<T, E>;
@@ -213,7 +216,8 @@ impl Catalogue {
     ) -> Result<Dataset> {
         let draft = input.parse(&self.policy, Uuid::now_v7)?;
         self.check_write(principal, &draft.metadata, None).await?;
-        self.check_references(&draft.metadata).await?;
+        self.check_references(principal, None, &draft.metadata)
+            .await?;
         let mut dataset = new_dataset(draft.metadata, draft.state);
         if draft.slug_derived {
             dataset.metadata.slug = self
@@ -338,7 +342,8 @@ impl Catalogue {
         }
         self.check_write(principal, &draft.metadata, Some(&current.metadata))
             .await?;
-        self.check_references(&draft.metadata).await?;
+        self.check_references(principal, Some(current.id), &draft.metadata)
+            .await?;
         let dataset = Dataset {
             metadata: draft.metadata,
             state: draft.state.unwrap_or(current.state),
@@ -425,6 +430,43 @@ impl Catalogue {
                 .map_err(|_| ServiceError::NotFound("revision"))?;
         }
         Ok(found)
+    }
+
+    /// What changed from one revision of a dataset to another, both visible to `reader`.
+    pub async fn dataset_revision_diff(
+        &self,
+        reader: Option<&Principal>,
+        key: &RecordKey,
+        from: i64,
+        to: i64,
+    ) -> Result<RevisionDiff> {
+        let before = self.dataset_revision(reader, key, from).await?;
+        let after = self.dataset_revision(reader, key, to).await?;
+        Ok(RevisionDiff::between(&before, &after))
+    }
+
+    /// A dataset as it was at `at`: the revision current then, to a reader who may see the
+    /// dataset and that revision. Not found before it was created and after it was deleted.
+    pub async fn dataset_as_of(
+        &self,
+        reader: Option<&Principal>,
+        key: &RecordKey,
+        at: time::OffsetDateTime,
+    ) -> Result<Revision> {
+        let id = self.visible_history(reader, key).await?;
+        let revision = self
+            .store
+            .revision_at(EntityType::Dataset, id, at)
+            .await
+            .map_err(ServiceError::Internal)?
+            .ok_or(ServiceError::NotFound("dataset"))?;
+        let found = self
+            .dataset_revision(reader, &RecordKey::Id(id), revision)
+            .await?;
+        match found.snapshot {
+            Some(_) => Ok(found),
+            None => Err(ServiceError::NotFound("dataset")),
+        }
     }
 
     /// The id of a dataset whose history `reader` may see: the dataset's own label decides or, for
@@ -649,6 +691,7 @@ impl Catalogue {
         }
         self.check_entity_references(&draft.metadata.references())
             .await?;
+        self.check_links(principal, None, &draft.metadata).await?;
         Ok(draft)
     }
 
@@ -719,13 +762,20 @@ impl Catalogue {
         }
     }
 
-    /// Checks that the records a dataset refers to exist: its organisation, then its entities.
-    async fn check_references(&self, metadata: &DatasetMetadata) -> Result<()> {
+    /// Checks that the records a dataset (`own`, for a change) refers to exist: its organisation,
+    /// its entities, and the datasets it links to.
+    async fn check_references(
+        &self,
+        principal: &Principal,
+        own: Option<Uuid>,
+        metadata: &DatasetMetadata,
+    ) -> Result<()> {
         let slug = metadata.organisation.as_str();
         if !self.organisation_exists(slug).await? {
             return Err(unknown_organisation(slug));
         }
-        self.check_entity_references(&metadata.references()).await
+        self.check_entity_references(&metadata.references()).await?;
+        self.check_links(principal, own, metadata).await
     }
 
     /// The first of `slug`, `slug-2`, `slug-3`, … that no dataset has and `also_taken` lacks.

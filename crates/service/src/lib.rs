@@ -12,12 +12,14 @@ mod identity;
 mod merge_patch;
 mod oai_pmh;
 mod oidc;
+mod revision_diff;
 mod search;
 mod sparql;
 mod webhooks;
 
 pub use catalogue::{
-    Catalogue, IMPORT_BATCH, ImportOutcome, ImportStatus, ImportedRecord, OnError, RejectedLine,
+    Catalogue, IMPORT_BATCH, ImportOutcome, ImportStatus, ImportedRecord, Lineage, LineageEdge,
+    LineageNode, OnError, RejectedLine, VersionEntry,
 };
 pub use error::ServiceError;
 pub use events::{Events, TargetReport};
@@ -32,6 +34,7 @@ pub use identity::{Identity, IssuedToken, NewUser, TOKEN_PREFIX};
 pub use merge_patch::merge_patch;
 pub use oai_pmh::{DEFAULT_OAI_PAGE, OaiItem, OaiPage, OaiPmh, OaiQuery, ResumeError};
 pub use oidc::{ClaimNames, OidcConfig};
+pub use revision_diff::{PatchOperation, RevisionDiff};
 pub use search::Search;
 pub use sparql::{ResultsFormat, Sparql, SparqlAnswer, SparqlError};
 pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, Webhooks};
@@ -39,5 +42,5 @@ pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, W
 pub use fathom_store::{
     Change, DB_OPERATION_SECONDS, DatasetFilter, EntityType, HarvestFilter, Harvested,
     IdempotencyClaim, Operation, PageRequest, PoolStatus, Position, RecordJson, RecordKey,
-    Revision, Store, StoreError, TokenSummary, Tombstone, User, now,
+    Revision, Store, StoreError, TokenSummary, Tombstone, User, Walk, now,
 };

@@ -164,6 +164,47 @@ pub struct Readable {
     pub held: Vec<String>,
 }
 
+/// A link from one dataset to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DatasetLink {
+    /// `prov:wasDerivedFrom`: the target is a source of the dataset.
+    DerivedFrom,
+    /// `dcat:previousVersion`: the dataset is the next version of the target.
+    PreviousVersion,
+}
+
+impl DatasetLink {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DerivedFrom => "derived_from",
+            Self::PreviousVersion => "previous_version",
+        }
+    }
+
+    /// The targets of this link in a dataset's metadata.
+    pub fn targets(self, metadata: &fathom_model::DatasetMetadata) -> Vec<Uuid> {
+        match self {
+            Self::DerivedFrom => metadata.was_derived_from.clone(),
+            Self::PreviousVersion => metadata.previous_version.into_iter().collect(),
+        }
+    }
+}
+
+/// Which way a walk along links goes: to the targets (sources, older versions) or back from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    Upstream,
+    Downstream,
+}
+
+/// One link a walk found: `dataset` links to `target`, `depth` links from where the walk started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkFound {
+    pub dataset: Uuid,
+    pub target: Uuid,
+    pub depth: i32,
+}
+
 /// A keyset page: at most `limit` records after the position `after`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
@@ -814,6 +855,28 @@ impl Store {
         revision: i64,
     ) -> StoreResult<Revision> {
         dispatch!(self, r => r.revision(entity_type, id, revision).await)
+    }
+
+    /// The links of kind `link` reachable from `starts` in `walk`'s direction, at most `depth`
+    /// links away, each once at its least depth: one recursive query.
+    pub async fn walk_links(
+        &self,
+        link: DatasetLink,
+        starts: &[Uuid],
+        walk: Walk,
+        depth: u32,
+    ) -> StoreResult<Vec<LinkFound>> {
+        dispatch!(self, r => r.walk_links(link, starts, walk, depth).await)
+    }
+
+    /// The revision a record was at, at instant `at` (`None` if it did not exist yet).
+    pub async fn revision_at(
+        &self,
+        entity_type: EntityType,
+        id: Uuid,
+        at: OffsetDateTime,
+    ) -> StoreResult<Option<i64>> {
+        dispatch!(self, r => r.revision_at(entity_type, id, at).await)
     }
 
     /// The datasets with these slugs that exist, in one query per few hundred slugs.

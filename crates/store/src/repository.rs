@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    ApiToken, Change, DatasetFilter, DeadLetter, EntityType, EventTarget, Harvested, HarvestFilter, IdempotencyClaim, OutboxEvent, Operation, PageRequest,
+    ApiToken, Change, DatasetFilter, DatasetLink, DeadLetter, EntityType, LinkFound, Walk, EventTarget, Harvested, HarvestFilter, IdempotencyClaim, OutboxEvent, Operation, PageRequest,
     Position, RecordJson, RecordKey, Revision, StoreError, StoreResult, Tombstone, User, Webhook,
 };
 
@@ -250,6 +250,7 @@ impl Repository {
             insert_keywords(&mut tx, chunk).await?;
             insert_label_values(&mut tx, chunk).await?;
             insert_references(&mut tx, &chunk.iter().flat_map(dataset_references).collect::<Vec<_>>()).await?;
+            insert_links(&mut tx, chunk).await?;
             let changes: Vec<ChangeRow> = chunk
                 .iter()
                 .zip(bodies)
@@ -287,6 +288,8 @@ impl Repository {
         insert_label_values(&mut tx, std::slice::from_ref(dataset)).await?;
         sqlx::query("DELETE FROM entity_references WHERE source_id = $1").bind(dataset.id).execute(&mut *tx).await?;
         insert_references(&mut tx, &dataset_references(dataset)).await?;
+        sqlx::query("DELETE FROM dataset_links WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
+        insert_links(&mut tx, std::slice::from_ref(dataset)).await?;
         let change = ChangeRow { id: dataset.id, revision: dataset.revision, snapshot: Some(&body), previous: Some(&previous), at: dataset.updated_at };
         record_changes(&mut tx, EntityType::Dataset, Operation::Updated, actor, &[change]).await?;
         tx.commit().await?;
@@ -493,6 +496,52 @@ impl Repository {
         .await?;
         let snapshot: Option<String> = row.try_get("body")?;
         revision_from_row(&row, snapshot.as_deref().map(from_json).transpose()?)
+    }
+
+    pub async fn walk_links(&self, link: DatasetLink, starts: &[Uuid], walk: Walk, depth: u32) -> StoreResult<Vec<LinkFound>> {
+        if starts.is_empty() || depth == 0 {
+            return Ok(Vec::new());
+        }
+        // Upstream follows dataset → target; downstream target → dataset. UNION (not ALL) and the
+        // depth bound end the walk even on a cycle, which writes refuse anyway.
+        let (from, to) = match walk {
+            Walk::Upstream => ("dataset_id", "target_id"),
+            Walk::Downstream => ("target_id", "dataset_id"),
+        };
+        let mut query = QueryBuilder::<Db>::new(
+            "WITH RECURSIVE walk (dataset_id, target_id, depth) AS (\
+             SELECT dataset_id, target_id, 1 FROM dataset_links WHERE relation = ",
+        );
+        query.push_bind(link.as_str()).push(format_args!(" AND {from} IN ("));
+        let mut list = query.separated(", ");
+        for start in starts {
+            list.push_bind(*start);
+        }
+        query
+            .push(format_args!(
+                ") UNION SELECT l.dataset_id, l.target_id, w.depth + 1 FROM dataset_links l JOIN walk w ON l.{from} = w.{to} \
+                 WHERE l.relation = "
+            ))
+            .push_bind(link.as_str())
+            .push(" AND w.depth < ")
+            .push_bind(i32::try_from(depth).unwrap_or(i32::MAX))
+            .push(") SELECT dataset_id, target_id, MIN(depth) AS depth FROM walk GROUP BY dataset_id, target_id ORDER BY 3, 1, 2");
+        let rows = query.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|row| Ok(LinkFound { dataset: row.try_get("dataset_id")?, target: row.try_get("target_id")?, depth: row.try_get("depth")? }))
+            .collect()
+    }
+
+    pub async fn revision_at(&self, entity_type: EntityType, id: Uuid, at: OffsetDateTime) -> StoreResult<Option<i64>> {
+        let revision: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(revision) FROM revisions WHERE entity_type = $1 AND entity_id = $2 AND recorded_at <= $3",
+        )
+        .bind(entity_type.as_str())
+        .bind(id)
+        .bind(db_time(at))
+        .fetch_one(&self.read)
+        .await?;
+        Ok(revision)
     }
 
     pub async fn datasets_by_slugs(&self, slugs: &[&str]) -> StoreResult<Vec<Dataset>> {
@@ -1216,6 +1265,26 @@ fn dataset_references(dataset: &Dataset) -> Vec<(Uuid, EntityKind, &str)> {
 
 fn entity_references(entity: &Entity) -> Vec<(Uuid, EntityKind, &str)> {
     entity.details.facts.references().into_iter().map(|(kind, slug, _)| (entity.id, kind, slug.as_str())).collect()
+}
+
+/// Records the links of `datasets` to other datasets.
+async fn insert_links(tx: &mut Tx, datasets: &[Dataset]) -> StoreResult<()> {
+    let rows: Vec<(Uuid, &str, Uuid)> = datasets
+        .iter()
+        .flat_map(|dataset| {
+            [DatasetLink::DerivedFrom, DatasetLink::PreviousVersion]
+                .into_iter()
+                .flat_map(move |link| link.targets(&dataset.metadata).into_iter().map(move |target| (dataset.id, link.as_str(), target)))
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut query = QueryBuilder::<Db>::new("INSERT INTO dataset_links (dataset_id, relation, target_id) ");
+        query.push_values(chunk, |mut row, (id, relation, target)| {
+            row.push_bind(*id).push_bind(*relation).push_bind(*target);
+        });
+        query.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Records references (each once); the foreign key refuses one to an entity that does not exist.

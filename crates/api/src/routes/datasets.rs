@@ -5,7 +5,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use fathom_model::values::parse_instant;
 use fathom_model::{Dataset, DatasetInput, Distribution, DistributionInput};
-use fathom_service::{DatasetFilter, PageRequest, Position, RecordJson, RecordKey, Revision};
+use fathom_service::{
+    DatasetFilter, Lineage, PageRequest, Position, RecordJson, RecordKey, Revision, RevisionDiff,
+    VersionEntry, Walk,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -133,6 +136,9 @@ pub struct ReadQuery {
     /// `json`, DCAT-AP as `ttl`, `jsonld`, `rdf` or `nt`, `iso19139`, `schemaorg` (schema.org
     /// JSON-LD) or `dcterms` (DCMI terms XML); overrides `Accept`.
     format: Option<String>,
+    /// An RFC 3339 instant or a date: the dataset's JSON as it was then (with `Content-Location`
+    /// naming the revision).
+    as_of: Option<String>,
 }
 
 /// Reads a dataset by id or slug: its JSON, DCAT-AP 3.0 RDF when `Accept` (`text/turtle`,
@@ -158,6 +164,13 @@ pub async fn read(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let key = RecordKey::parse(&key);
+    if let Some(at) = query.as_of.as_deref() {
+        let revision = state
+            .catalogue
+            .dataset_as_of(reader.principal(), &key, super::parse_as_of(at)?)
+            .await?;
+        return Ok(super::as_of(PATH, &revision));
+    }
     match negotiate::choose(&negotiate::RECORD, query.format.as_deref(), &headers)? {
         Representation::Json => {
             let dataset = state
@@ -308,6 +321,107 @@ pub async fn revision(
             .dataset_revision(reader.principal(), &RecordKey::parse(&key), revision)
             .await?,
     ))
+}
+
+/// What changed from one revision of a dataset to another: the top-level fields added, updated and
+/// deleted, and a JSON Patch (RFC 6902).
+#[utoipa::path(get,
+    operation_id = "datasets_revision_diff", path = "/api/v1/datasets/{key}/revisions/{revision}/diff/{other}", tag = "datasets",
+    params(("key" = String, Path, description = "Id or slug"), ("revision" = i64, Path), ("other" = i64, Path)),
+    responses(
+        (status = 200, description = "OK", body = RevisionDiff),
+        (status = 404, description = "No such record or revision", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revision_diff(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path((key, from, to)): Path<(String, i64, i64)>,
+) -> Result<axum::Json<RevisionDiff>, Problem> {
+    Ok(axum::Json(
+        state
+            .catalogue
+            .dataset_revision_diff(reader.principal(), &RecordKey::parse(&key), from, to)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LineageQuery {
+    /// `upstream` (what it was derived from), `downstream` (what was derived from it) or `both`
+    /// (the default).
+    direction: Option<String>,
+    /// How many derivations to follow, 1 to 20 (default 5).
+    #[param(value_type = Option<u32>)]
+    depth: Option<String>,
+}
+
+/// The lineage of a dataset (PROV `wasDerivedFrom`): the datasets it was derived from and those
+/// derived from it, with the activities that generated them. A dataset the reader may not see is a
+/// placeholder (`redacted-N`) that shows nothing of it.
+#[utoipa::path(get,
+    operation_id = "datasets_lineage", path = "/api/v1/datasets/{key}/lineage", tag = "datasets",
+    params(("key" = String, Path, description = "Id or slug"), LineageQuery),
+    responses(
+        (status = 200, description = "OK", body = Lineage),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn lineage(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(key): Path<String>,
+    Query(query): Query<LineageQuery>,
+) -> Result<axum::Json<Lineage>, Problem> {
+    let walks: &[Walk] = match query.direction.as_deref().unwrap_or("both") {
+        "upstream" => &[Walk::Upstream],
+        "downstream" => &[Walk::Downstream],
+        "both" => &[Walk::Upstream, Walk::Downstream],
+        other => {
+            return Err(Problem::bad_parameter(
+                "direction",
+                format!("`{other}` is not one of upstream, downstream, both"),
+            ));
+        }
+    };
+    let depth = match query.depth.as_deref() {
+        None => 5,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=20).contains(d))
+            .ok_or_else(|| {
+                Problem::bad_parameter("depth", "must be a whole number from 1 to 20")
+            })?,
+    };
+    Ok(axum::Json(
+        state
+            .catalogue
+            .lineage(reader.principal(), &RecordKey::parse(&key), walks, depth)
+            .await?,
+    ))
+}
+
+/// The version series of a dataset (DCAT `previousVersion`), oldest first, as far as the reader
+/// may see.
+#[utoipa::path(get,
+    operation_id = "datasets_versions", path = "/api/v1/datasets/{key}/versions", tag = "datasets",
+    params(("key" = String, Path, description = "Id or slug")),
+    responses(
+        (status = 200, description = "OK", body = Page<VersionEntry>),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn versions(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(key): Path<String>,
+) -> Result<axum::Json<Page<VersionEntry>>, Problem> {
+    let items = state
+        .catalogue
+        .versions(reader.principal(), &RecordKey::parse(&key))
+        .await?;
+    Ok(axum::Json(Page { items, next: None }))
 }
 
 /// Lists the distributions of a dataset.

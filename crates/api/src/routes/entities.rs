@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use fathom_model::{Entity, EntityKind};
-use fathom_service::{PageRequest, Position, RecordKey, Revision};
+use fathom_service::{PageRequest, Position, RecordKey, Revision, RevisionDiff};
 use utoipa::openapi::{OpenApi, RefOr};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,6 +30,7 @@ pub fn add(mut router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(read, replace, patch, delete))
         .routes(routes!(revisions))
         .routes(routes!(revision))
+        .routes(routes!(revision_diff))
         .split_for_parts();
     for kind in EntityKind::ALL {
         let base = format!("/api/v1/{}", kind.collection());
@@ -43,6 +44,10 @@ pub fn add(mut router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
             .route(
                 &format!("{base}/{{key}}/revisions/{{revision}}"),
                 get(revision),
+            )
+            .route(
+                &format!("{base}/{{key}}/revisions/{{revision}}/diff/{{other}}"),
+                get(revision_diff),
             );
         router
             .get_openapi_mut()
@@ -174,10 +179,19 @@ pub async fn create(
     .await
 }
 
-/// Reads an entity by id or slug.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReadQuery {
+    /// An RFC 3339 instant or a date: the entity as it was then (with `Content-Location` naming
+    /// the revision).
+    as_of: Option<String>,
+}
+
+/// Reads an entity by id or slug, as it is or as it was (`as_of`).
 #[utoipa::path(get,
     operation_id = "entities_read", path = "/api/v1/{collection}/{key}", tag = "domain model",
-    params(("key" = String, Path, description = "Id or slug")),
+    params(("key" = String, Path, description = "Id or slug"), ReadQuery),
     responses(
         (status = 200, description = "OK", body = Entity, headers(("ETag" = String))),
         (status = 304, description = "`If-None-Match` names the current revision"),
@@ -187,12 +201,21 @@ pub async fn read(
     State(state): State<AppState>,
     Kind(kind): Kind,
     Path(key): Path<String>,
+    Query(query): Query<ReadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let entity = state
-        .catalogue
-        .entity(kind, &RecordKey::parse(&key))
-        .await?;
+    let key = RecordKey::parse(&key);
+    if let Some(at) = query.as_of.as_deref() {
+        let revision = state
+            .catalogue
+            .entity_as_of(kind, &key, super::parse_as_of(at)?)
+            .await?;
+        return Ok(super::as_of(
+            &format!("/api/v1/{}", kind.collection()),
+            &revision,
+        ));
+    }
+    let entity = state.catalogue.entity(kind, &key).await?;
     Ok(record(&headers, entity.revision, &entity))
 }
 
@@ -330,6 +353,27 @@ pub async fn revision(
         state
             .catalogue
             .entity_revision(kind, &RecordKey::parse(&key), revision)
+            .await?,
+    ))
+}
+
+/// What changed from one revision of an entity to another (fields and a JSON Patch).
+#[utoipa::path(get,
+    operation_id = "entities_revision_diff", path = "/api/v1/{collection}/{key}/revisions/{revision}/diff/{other}", tag = "domain model",
+    params(("key" = String, Path, description = "Id or slug"), ("revision" = i64, Path), ("other" = i64, Path)),
+    responses(
+        (status = 200, description = "OK", body = RevisionDiff),
+        (status = 404, description = "No such record or revision", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revision_diff(
+    State(state): State<AppState>,
+    Kind(kind): Kind,
+    Path((key, from, to)): Path<(String, i64, i64)>,
+) -> Result<axum::Json<RevisionDiff>, Problem> {
+    Ok(axum::Json(
+        state
+            .catalogue
+            .entity_revision_diff(kind, &RecordKey::parse(&key), from, to)
             .await?,
     ))
 }

@@ -78,6 +78,9 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
         .routes(routes!(harvest::jobs, harvest::start))
         .routes(routes!(datasets::revisions))
         .routes(routes!(datasets::revision))
+        .routes(routes!(datasets::revision_diff))
+        .routes(routes!(datasets::lineage))
+        .routes(routes!(datasets::versions))
         .routes(routes!(datasets::distributions, datasets::add_distribution))
         .routes(routes!(
             datasets::distribution,
@@ -103,6 +106,30 @@ fn set_etag(response: &mut Response, revision: i64) {
     if let Ok(value) = HeaderValue::try_from(etag(revision)) {
         response.headers_mut().insert(header::ETAG, value);
     }
+}
+
+/// The `as_of` of a read: an RFC 3339 instant or a date.
+fn parse_as_of(raw: &str) -> Result<time::OffsetDateTime, Problem> {
+    fathom_model::values::parse_instant(raw)
+        .map_err(|message| Problem::bad_parameter("as_of", message))
+}
+
+/// A record as it was at a past instant: the snapshot of the revision then current, its address in
+/// `Content-Location` (`{collection}/{id}/revisions/{n}`), and no `ETag` (it cannot be written to).
+fn as_of(collection: &str, revision: &fathom_service::Revision) -> Response {
+    let mut response = axum::Json(&revision.snapshot).into_response();
+    let id = revision
+        .snapshot
+        .as_ref()
+        .and_then(|s| s["id"].as_str())
+        .unwrap_or_default();
+    let location = format!("{collection}/{id}/revisions/{}", revision.revision);
+    if let Ok(value) = HeaderValue::try_from(location) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LOCATION, value);
+    }
+    response
 }
 
 /// A record just created: its address, the revision for its `ETag`, and its JSON.

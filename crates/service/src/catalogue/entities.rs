@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::{Catalogue, Result, check_revision, patched, write_error};
 use crate::access;
 use crate::error::ServiceError;
+use crate::revision_diff::RevisionDiff;
 use fathom_store::now;
 
 impl Catalogue {
@@ -158,6 +159,45 @@ impl Catalogue {
             .revision(EntityType::Entity(kind), id, revision)
             .await
             .map_err(|e| ServiceError::from_store("revision", e))
+    }
+
+    /// What changed from one revision of an entity to another.
+    pub async fn entity_revision_diff(
+        &self,
+        kind: EntityKind,
+        key: &RecordKey,
+        from: i64,
+        to: i64,
+    ) -> Result<RevisionDiff> {
+        let before = self.entity_revision(kind, key, from).await?;
+        let after = self.entity_revision(kind, key, to).await?;
+        Ok(RevisionDiff::between(&before, &after))
+    }
+
+    /// An entity as it was at `at`; not found before it was created and after it was deleted.
+    pub async fn entity_as_of(
+        &self,
+        kind: EntityKind,
+        key: &RecordKey,
+        at: time::OffsetDateTime,
+    ) -> Result<Revision> {
+        let id = self.entity_history_id(kind, key).await?;
+        let revision = self
+            .store
+            .revision_at(EntityType::Entity(kind), id, at)
+            .await
+            .map_err(ServiceError::Internal)?;
+        let found = match revision {
+            Some(revision) => {
+                self.entity_revision(kind, &RecordKey::Id(id), revision)
+                    .await?
+            }
+            None => return Err(ServiceError::NotFound(kind.as_str())),
+        };
+        match found.snapshot {
+            Some(_) => Ok(found),
+            None => Err(ServiceError::NotFound(kind.as_str())),
+        }
     }
 
     /// The id whose history is asked for: a live entity's, or (revisions outlive their entity) the
