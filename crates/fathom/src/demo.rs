@@ -1,13 +1,15 @@
 //! `serve --demo`: a realistic catalogue to explore, written for this project and built into the binary.
 
 use fathom_api::AppState;
-use fathom_model::{EntityKind, OrganisationInput, Role, decode_json};
+use fathom_model::{EntityKind, OrganisationInput, Principal, Role, decode_json};
 use fathom_service::{NewUser, OnError, RecordKey, ServiceError};
 
 use crate::operator;
 
 const ORGANISATIONS: &str = include_str!("../demo/organisations.json");
 const DATASETS: &str = include_str!("../demo/datasets.ndjson");
+/// How some demo datasets were derived from others, by slug (ids are made at import).
+const LINEAGE: &str = include_str!("../demo/lineage.json");
 /// The domain model of the demo (a sea trial with its platforms, instruments and observed
 /// properties), each entity naming its kind in `type`, in an order where references come first.
 const ENTITIES: &str = include_str!("../demo/entities.json");
@@ -70,6 +72,7 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
                 rejected.line, rejected.error
             )));
         }
+        derive(state, &principal).await?;
         tracing::info!(
             organisations = created,
             datasets = outcome.imported,
@@ -107,4 +110,35 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
         admin: admin.secret,
         analyst: analyst.secret,
     })
+}
+
+/// Records the lineage of the demo's derived products: each names its sources by slug, written as
+/// their ids with the activity that made it (a second revision of the product).
+async fn derive(state: &AppState, principal: &Principal) -> Result<(), ServiceError> {
+    let products: Vec<serde_json::Value> = decode_json(LINEAGE.as_bytes())?;
+    for mut product in products {
+        let slug = |value: &serde_json::Value| {
+            RecordKey::Slug(value.as_str().unwrap_or_default().to_owned())
+        };
+        let key = slug(&product["dataset"]);
+        let mut sources = Vec::new();
+        for source in product["was_derived_from"].as_array().into_iter().flatten() {
+            sources.push(
+                state
+                    .catalogue
+                    .dataset(Some(principal), &slug(source))
+                    .await?
+                    .id,
+            );
+        }
+        let patch = serde_json::json!({
+            "was_derived_from": sources,
+            "was_generated_by": product["was_generated_by"].take(),
+        });
+        state
+            .catalogue
+            .patch_dataset(principal, &key, None, &patch)
+            .await?;
+    }
+    Ok(())
 }

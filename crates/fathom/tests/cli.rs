@@ -734,6 +734,26 @@ async fn the_demo_catalogue_loads_whole() {
         .await
         .unwrap();
     assert_eq!(organisations["items"].as_array().unwrap().len(), 5);
+    // The domain model: a sea trial with its platforms, and a derived product with its lineage.
+    let get = |path: String| {
+        let request = client.get(format!("{base}{path}"));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let trial = get("/api/v1/campaigns/logmec-2021".into()).await;
+    assert_eq!(trial["platforms"], json!(["nrv-alliance", "glider-sg-548"]));
+    let lineage =
+        get("/api/v1/datasets/gridded-temperature-salinity-ligurian-sea-2021/lineage".into()).await;
+    let sources: Vec<&str> = lineage["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["distance"] == -1)
+        .filter_map(|n| n["title"].as_str())
+        .collect();
+    assert_eq!(
+        sources,
+        ["CTD casts, Ligurian Sea glider trial LOGMEC 2021"]
+    );
     let created = client
         .post(format!("{base}/api/v1/datasets"))
         .bearer_auth(&token)
