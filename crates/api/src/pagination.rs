@@ -19,6 +19,7 @@ pub const MAX_LIMIT: u32 = 1000;
 const CURSOR_AFTER_ID: u8 = 1;
 const CURSOR_AFTER_NUMBER: u8 = 2;
 const CURSOR_AFTER_MODIFIED: u8 = 3;
+const CURSOR_AFTER_TEXT: u8 = 4;
 
 /// The query of a plain keyset-paginated list: `limit` and `cursor`.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -39,7 +40,7 @@ impl PageQuery {
         match self.cursor.as_deref().map(Cursor::decode).transpose()? {
             None => Ok((limit, None)),
             Some(Cursor::Id(id)) => Ok((limit, Some(id))),
-            Some(Cursor::Number(_) | Cursor::Modified(..)) => {
+            Some(Cursor::Number(_) | Cursor::Modified(..) | Cursor::Text(_)) => {
                 Err(Problem::bad_parameter("cursor", "belongs to another list"))
             }
         }
@@ -51,7 +52,7 @@ impl PageQuery {
         match self.cursor.as_deref().map(Cursor::decode).transpose()? {
             None => Ok((limit, 0)),
             Some(Cursor::Number(n)) => Ok((limit, n)),
-            Some(Cursor::Id(_) | Cursor::Modified(..)) => {
+            Some(Cursor::Id(_) | Cursor::Modified(..) | Cursor::Text(_)) => {
                 Err(Problem::bad_parameter("cursor", "belongs to another list"))
             }
         }
@@ -59,7 +60,7 @@ impl PageQuery {
 }
 
 /// Where a page starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cursor {
     /// After this record, in a list in order of creation.
     Id(Uuid),
@@ -67,10 +68,12 @@ pub enum Cursor {
     Modified(OffsetDateTime, Uuid),
     /// After this number (a revision).
     Number(i64),
+    /// After this sort key (in a list ordered by text, such as concepts by label).
+    Text(String),
 }
 
 impl Cursor {
-    pub fn encode(self) -> String {
+    pub fn encode(&self) -> String {
         let mut bytes = Vec::with_capacity(17);
         match self {
             Self::Id(id) => {
@@ -80,6 +83,10 @@ impl Cursor {
             Self::Number(n) => {
                 bytes.push(CURSOR_AFTER_NUMBER);
                 bytes.extend_from_slice(&n.to_be_bytes());
+            }
+            Self::Text(key) => {
+                bytes.push(CURSOR_AFTER_TEXT);
+                bytes.extend_from_slice(key.as_bytes());
             }
             Self::Modified(at, id) => {
                 bytes.push(CURSOR_AFTER_MODIFIED);
@@ -117,6 +124,9 @@ impl Cursor {
                     Uuid::from_slice(id).map_err(|_| invalid())?,
                 ))
             }
+            Some((&CURSOR_AFTER_TEXT, rest)) => String::from_utf8(rest.to_vec())
+                .map(Self::Text)
+                .map_err(|_| invalid()),
             _ => Err(invalid()),
         }
     }

@@ -22,6 +22,7 @@ fathom_store::on_both_backends!(
     organisations_are_managed_by_admins,
     the_domain_model_is_managed_and_referenced,
     lineage_versions_and_history_respect_visibility,
+    vocabularies_control_values_and_widen_searches,
     the_api_describes_itself,
     search_finds_by_words_place_time_and_filters,
     ogc_api_records_serves_the_catalogue,
@@ -1498,6 +1499,316 @@ async fn lineage_versions_and_history_respect_visibility(db: TestStore) {
         json!([{"from": secret, "to": "redacted-1"}]),
         "{admin_view}"
     );
+}
+
+async fn vocabularies_control_values_and_widen_searches(db: TestStore) {
+    const PLATFORM_TYPES: &str = include_str!("../../fathom/vocabularies/platform-types.ttl");
+    const PROPERTIES: &str = include_str!("../../fathom/vocabularies/observed-properties.ttl");
+    let server = Server::start(db).await;
+    server.with_organisation("cmre").await;
+    let import = |query: &str, token: &str, content_type: &str, body: &str| {
+        server
+            .request(
+                Method::POST,
+                &format!("/api/v1/vocabularies{query}"),
+                Some(token),
+            )
+            .header(CONTENT_TYPE, content_type)
+            .body(body.to_owned())
+            .send()
+    };
+    let made = import(
+        "?binds=platform_type",
+        &server.admin,
+        "text/turtle",
+        PLATFORM_TYPES,
+    )
+    .await
+    .unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+    assert_eq!(
+        made.headers()[LOCATION],
+        "/api/v1/vocabularies/platform-types"
+    );
+    let vocabulary: Value = made.json().await.unwrap();
+    assert_eq!(vocabulary["concepts"], 20);
+    assert_eq!(vocabulary["title"]["fr"], "Types de plateforme");
+    problem(
+        import("", &server.editor, "text/turtle", PLATFORM_TYPES)
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    problem(
+        import("", &server.admin, "application/json", "{}")
+            .await
+            .unwrap(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    )
+    .await;
+    let broken = problem(
+        import(
+            "",
+            &server.admin,
+            "text/turtle",
+            "@prefix x: <http://x/> . x:a",
+        )
+        .await
+        .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(broken.to_string().contains("not valid RDF"), "{broken}");
+    let cyclic = PLATFORM_TYPES.replace(
+        "pt:vessel a skos:Concept ;",
+        "pt:vessel a skos:Concept ; skos:broader pt:research_vessel ;",
+    );
+    let cyclic = problem(
+        import("?slug=cyclic", &server.admin, "text/turtle", &cyclic)
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(cyclic.to_string().contains("cycle"), "{cyclic}");
+    problem(
+        import(
+            "?binds=colour",
+            &server.admin,
+            "text/turtle",
+            PLATFORM_TYPES,
+        )
+        .await
+        .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let listed: Value = server
+        .get("/api/v1/vocabularies")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        1,
+        "nothing half-written: {listed}"
+    );
+
+    // Browse and autocomplete.
+    let labels = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["pref_label"]["en"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let base = "/api/v1/vocabularies/platform-types/concepts";
+    let top: Value = server
+        .get(&format!("{base}?top=true"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        labels(&top),
+        [
+            "drifting platform",
+            "fixed station",
+            "remote sensing platform",
+            "uncrewed vehicle",
+            "vessel"
+        ]
+    );
+    let typed: Value = server
+        .get(&format!("{base}?q=Gli"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        labels(&typed),
+        ["underwater glider"],
+        "an alternative label matches"
+    );
+    let typed: Value = server
+        .get(&format!("{base}?q=r/v"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(labels(&typed), ["research vessel"]);
+    let vessel = "https://w3id.org/fathom/vocab/platform-types/vessel";
+    let narrower: Value = server
+        .get(&format!("{base}?broader={vessel}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(labels(&narrower), ["research vessel", "survey vessel"]);
+    let first: Value = server
+        .get(&format!("{base}?limit=15"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rest: Value = server
+        .get(first["next"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut all = labels(&first);
+    all.extend(labels(&rest));
+    assert_eq!(all.len(), 20, "{all:?}");
+    assert!(
+        all.windows(2).all(|w| w[0] < w[1]),
+        "in label order, no repeats: {all:?}"
+    );
+    problem(
+        server.get(&format!("{base}?q=")).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let auv: Value = server
+        .get(&format!("{base}/auv"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        auv["broader"],
+        json!(["https://w3id.org/fathom/vocab/platform-types/uncrewed_vehicle"])
+    );
+    let by_iri: Value = server
+        .get(&format!(
+            "{base}/https%3A%2F%2Fw3id.org%2Ffathom%2Fvocab%2Fplatform-types%2Fauv"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_iri, auv);
+    problem(
+        server.get(&format!("{base}/submarine")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // A bound field takes only the scheme's concepts.
+    let platform = |slug: &str, platform_type: &str| json!({"slug": slug, "name": slug, "platform_type": platform_type});
+    let refused = server
+        .send_json(
+            Method::POST,
+            "/api/v1/platforms",
+            &server.editor,
+            &platform("u-1", "submarine"),
+        )
+        .await;
+    let refused = problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(pointers(&refused), ["/platform_type"]);
+    assert!(
+        refused
+            .to_string()
+            .contains("Platform types (platform-types)"),
+        "{refused}"
+    );
+    for (slug, platform_type) in [
+        ("rv-1", "research_vessel"),
+        ("auv-1", "AUV"),
+        ("glider-1", vessel),
+    ] {
+        let made = server
+            .send_json(
+                Method::POST,
+                "/api/v1/platforms",
+                &server.editor,
+                &platform(slug, platform_type),
+            )
+            .await;
+        assert_eq!(made.status(), StatusCode::CREATED, "{platform_type}");
+    }
+
+    // Keywords bound to observed properties; a search for a concept finds its narrower ones.
+    let made = import("?binds=keywords", &server.admin, "text/turtle", PROPERTIES)
+        .await
+        .unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let mut body = ctd("cmre", "Drifter SST");
+    body["keywords"] = json!(["SST", "made up"]);
+    let refused = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
+        .await;
+    assert_eq!(
+        pointers(&problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["/keywords/1"]
+    );
+    body["keywords"] = json!(["SST"]);
+    let made = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let mut other = ctd("cmre", "Salinity sections");
+    other["keywords"] = json!(["practical salinity"]);
+    let made = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &other)
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    server.search.catch_up().await.unwrap();
+    let found: Value = server
+        .get("/api/v1/search?keyword=temperature")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["hits"][0]["title"], "Drifter SST");
+    let found: Value = server
+        .get("/api/v1/search?keyword=sea%20water%20temperature")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        found["total"], 1,
+        "a narrower concept's alternative label: {found}"
+    );
+
+    // Importing again replaces the concepts; deleting lifts the binding.
+    let again = import(
+        "?slug=platform-types&binds=platform_type",
+        &server.admin,
+        "text/turtle",
+        PLATFORM_TYPES,
+    )
+    .await
+    .unwrap();
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(
+        (again["revision"].as_i64(), again["id"].as_str()),
+        (Some(2), vocabulary["id"].as_str())
+    );
+    let deleted = server
+        .request(
+            Method::DELETE,
+            "/api/v1/vocabularies/platform-types",
+            Some(&server.admin),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let made = server
+        .send_json(
+            Method::POST,
+            "/api/v1/platforms",
+            &server.editor,
+            &platform("u-2", "submarine"),
+        )
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
 }
 
 async fn the_api_describes_itself(db: TestStore) {

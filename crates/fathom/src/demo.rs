@@ -1,13 +1,33 @@
 //! `serve --demo`: a realistic catalogue to explore, written for this project and built into the binary.
 
 use fathom_api::AppState;
-use fathom_model::{EntityKind, OrganisationInput, Principal, Role, decode_json};
+use fathom_formats::RdfSyntax;
+use fathom_model::{BoundField, EntityKind, OrganisationInput, Principal, Role, decode_json};
 use fathom_service::{NewUser, OnError, RecordKey, ServiceError};
 
 use crate::operator;
 
 const ORGANISATIONS: &str = include_str!("../demo/organisations.json");
 const DATASETS: &str = include_str!("../demo/datasets.ndjson");
+/// The starter vocabularies written for the project (also for `fathom vocab import`): their slugs,
+/// Turtle, and the fields bound to them.
+const VOCABULARIES: [(&str, &str, &[BoundField]); 3] = [
+    (
+        "platform-types",
+        include_str!("../vocabularies/platform-types.ttl"),
+        &[BoundField::PlatformType],
+    ),
+    (
+        "observed-properties",
+        include_str!("../vocabularies/observed-properties.ttl"),
+        &[],
+    ),
+    (
+        "data-domains",
+        include_str!("../vocabularies/data-domains.ttl"),
+        &[],
+    ),
+];
 /// How some demo datasets were derived from others, by slug (ids are made at import).
 const LINEAGE: &str = include_str!("../demo/lineage.json");
 /// The domain model of the demo (a sea trial with its platforms, instruments and observed
@@ -47,6 +67,18 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
         created += 1;
     }
     if created > 0 {
+        for (slug, turtle, binds) in VOCABULARIES {
+            state
+                .catalogue
+                .import_vocabulary(
+                    &principal,
+                    Some(slug),
+                    binds.to_vec(),
+                    RdfSyntax::Turtle,
+                    turtle.as_bytes().to_vec(),
+                )
+                .await?;
+        }
         let entities: Vec<serde_json::Value> = decode_json(ENTITIES.as_bytes())?;
         for entity in entities {
             let kind = entity["type"]

@@ -99,6 +99,9 @@ enum Command {
     /// Manages harvest sources (other catalogues read into this one) and runs them.
     #[command(subcommand)]
     Harvest(HarvestCommand),
+    /// Manages controlled vocabularies (SKOS concept schemes).
+    #[command(subcommand)]
+    Vocab(VocabCommand),
     /// Manages API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -135,6 +138,23 @@ enum Command {
     Config,
     /// Prints the OpenAPI document of the API (as served at /api/v1/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum VocabCommand {
+    /// Imports a SKOS concept scheme from Turtle (`.ttl`), RDF/XML (`.rdf`, `.xml`, `.owl`),
+    /// N-Triples (`.nt`) or JSON-LD (`.jsonld`); again with the same slug, it replaces the concepts.
+    Import {
+        /// The vocabulary's slug [default: derived from the scheme's title].
+        #[arg(long)]
+        slug: Option<String>,
+        /// Fields whose values must be its concepts: keywords, themes, platform_type.
+        #[arg(long, value_delimiter = ',')]
+        binds: Vec<String>,
+        file: PathBuf,
+    },
+    /// Lists the vocabularies.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -475,6 +495,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             eprintln!("exported {} {}", written?, kind_name(kind));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Vocab(command) => {
+            let store = open_store(&config).await?;
+            let catalogue =
+                fathom_service::Catalogue::new(store.clone(), Arc::new(config.load_policy()?));
+            let done = vocab(&catalogue, command).await;
+            store.close().await;
+            done
+        }
         Command::Harvest(command) => {
             let store = open_store(&config).await?;
             let policy = Arc::new(config.load_policy()?);
@@ -745,6 +773,58 @@ async fn harvest(
             })
         }
     }
+}
+
+async fn vocab(
+    catalogue: &fathom_service::Catalogue,
+    command: VocabCommand,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        VocabCommand::Import { slug, binds, file } => {
+            let syntax = match file
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default()
+            {
+                "ttl" => fathom_formats::RdfSyntax::Turtle,
+                "rdf" | "xml" | "owl" => fathom_formats::RdfSyntax::RdfXml,
+                "nt" => fathom_formats::RdfSyntax::NTriples,
+                "jsonld" | "json" => fathom_formats::RdfSyntax::JsonLd,
+                other => anyhow::bail!(
+                    "`.{other}`: name the file .ttl, .rdf, .nt or .jsonld for its syntax"
+                ),
+            };
+            let binds = binds
+                .iter()
+                .map(|b| fathom_model::BoundField::parse(b).map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let document = std::fs::read(&file)?;
+            let started = std::time::Instant::now();
+            let vocabulary = catalogue
+                .import_vocabulary(&operator(), slug.as_deref(), binds, syntax, document)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.summary()))?;
+            eprintln!(
+                "imported {} ({} concepts, revision {}) in {:.2} s",
+                vocabulary.slug,
+                vocabulary.concepts,
+                vocabulary.revision,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        VocabCommand::List => {
+            for vocabulary in catalogue.vocabularies().await? {
+                println!(
+                    "{}\t{} concepts\t{}\t{}",
+                    vocabulary.slug,
+                    vocabulary.concepts,
+                    vocabulary.iri,
+                    vocabulary.display_title()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn operator() -> Principal {

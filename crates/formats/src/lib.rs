@@ -9,6 +9,7 @@ pub mod import;
 pub mod iso;
 pub mod oai;
 pub mod schema_org;
+pub mod skos;
 mod xml;
 
 pub use dcat::{DcatWriter, PageView, Site};

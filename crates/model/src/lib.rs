@@ -12,6 +12,7 @@ pub mod label;
 pub mod organisation;
 pub mod validation;
 pub mod values;
+pub mod vocabulary;
 
 pub use access::{Clearance, Membership, OrganisationRole, Subject};
 pub use dataset::{
@@ -38,3 +39,4 @@ pub use label::{
 pub use organisation::{Organisation, OrganisationDraft, OrganisationInput};
 pub use validation::{DecodeError, FieldError, ValidationErrors, decode_json, decode_value};
 pub use values::{BoundingBox, Iri, LanguageTag, Nation, Slug, Spatial, TemporalExtent};
+pub use vocabulary::{BoundField, Concept, Vocabulary, complete_hierarchy};

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use fathom_model::{
-    Dataset, DatasetDraft, DatasetInput, DatasetMetadata, DatasetState, Distribution,
+    BoundField, Dataset, DatasetDraft, DatasetInput, DatasetMetadata, DatasetState, Distribution,
     DistributionInput, Organisation, OrganisationInput, Policy, Principal, SecurityLabel, Slug,
     Subject, ValidationErrors, decode_json, decode_value,
 };
@@ -19,6 +19,7 @@ use uuid::Uuid;
 mod entities;
 mod foreign;
 mod lineage;
+mod vocabularies;
 pub use foreign::{ImportStatus, ImportedRecord};
 pub use lineage::{Lineage, LineageEdge, LineageNode, VersionEntry};
 
@@ -692,6 +693,7 @@ impl Catalogue {
         self.check_entity_references(&draft.metadata.references())
             .await?;
         self.check_links(principal, None, &draft.metadata).await?;
+        self.check_vocabularies(&draft.metadata).await?;
         Ok(draft)
     }
 
@@ -775,7 +777,20 @@ impl Catalogue {
             return Err(unknown_organisation(slug));
         }
         self.check_entity_references(&metadata.references()).await?;
-        self.check_links(principal, own, metadata).await
+        self.check_links(principal, own, metadata).await?;
+        self.check_vocabularies(metadata).await
+    }
+
+    /// Checks keywords and themes against the vocabularies bound to them.
+    async fn check_vocabularies(&self, metadata: &DatasetMetadata) -> Result<()> {
+        let keywords: Vec<(String, &str)> = (metadata.keywords.iter().enumerate())
+            .map(|(i, k)| (format!("/keywords/{i}"), k.as_str()))
+            .collect();
+        let themes: Vec<(String, &str)> = (metadata.themes.iter().enumerate())
+            .map(|(i, t)| (format!("/themes/{i}"), t.as_str()))
+            .collect();
+        self.check_bound(BoundField::Keywords, &keywords).await?;
+        self.check_bound(BoundField::Themes, &themes).await
     }
 
     /// The first of `slug`, `slug-2`, `slug-3`, … that no dataset has and `also_taken` lacks.

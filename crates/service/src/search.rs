@@ -41,6 +41,40 @@ impl Search {
         })
     }
 
+    /// A theme or keyword that names a concept of a vocabulary also finds what is tagged with its
+    /// narrower concepts: themes by their IRIs, keywords by their labels (one recursive query).
+    async fn widen_to_narrower_concepts(
+        &self,
+        request: &mut SearchRequest,
+    ) -> Result<(), ServiceError> {
+        for (values, by_iri) in [(&mut request.theme, true), (&mut request.keyword, false)] {
+            if values.is_empty() {
+                continue;
+            }
+            let named: Vec<&str> = values.iter().map(String::as_str).collect();
+            let narrower = self
+                .store
+                .narrower_concepts(&named)
+                .await
+                .map_err(ServiceError::Internal)?;
+            let mut wider: Vec<String> = narrower
+                .iter()
+                .flat_map(|concept| {
+                    if by_iri {
+                        vec![concept.iri.clone()]
+                    } else {
+                        concept.names()
+                    }
+                })
+                .collect();
+            wider.retain(|value| !values.contains(value));
+            wider.sort();
+            wider.dedup();
+            values.extend(wider);
+        }
+        Ok(())
+    }
+
     /// Searches what `reader` may see: hits, totals and facet counts alike.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search(
@@ -49,6 +83,7 @@ impl Search {
         mut request: SearchRequest,
     ) -> Result<Arc<SearchResults>, ServiceError> {
         request.visibility = access::visibility(&self.policy, reader);
+        self.widen_to_narrower_concepts(&mut request).await?;
         let permit = Arc::clone(&self.running)
             .acquire_owned()
             .await

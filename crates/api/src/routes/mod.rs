@@ -15,6 +15,7 @@ mod policy;
 mod search;
 mod sparql;
 mod users;
+mod vocabularies;
 mod webhooks;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -81,6 +82,10 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
         .routes(routes!(datasets::revision_diff))
         .routes(routes!(datasets::lineage))
         .routes(routes!(datasets::versions))
+        .routes(routes!(vocabularies::list, vocabularies::import))
+        .routes(routes!(vocabularies::read, vocabularies::delete))
+        .routes(routes!(vocabularies::concepts))
+        .routes(routes!(vocabularies::concept))
         .routes(routes!(datasets::distributions, datasets::add_distribution))
         .routes(routes!(
             datasets::distribution,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use fathom_model::{Entity, EntityKind, Principal, Slug, ValidationErrors};
+use fathom_model::{BoundField, Entity, EntityKind, Facts, Principal, Slug, ValidationErrors};
 use fathom_store::{EntityType, PageRequest, RecordKey, Revision, StoreError};
 use serde_json::Value;
 
@@ -24,8 +24,7 @@ impl Catalogue {
     ) -> Result<Entity> {
         may_write_entities(principal, kind)?;
         let details = kind.parse_input(input)?;
-        self.check_entity_references(&details.facts.references())
-            .await?;
+        self.check_entity_facts(&details.facts).await?;
         let entity = Entity::new(details, now());
         self.store
             .insert_entity(&entity, &principal.name)
@@ -69,8 +68,7 @@ impl Catalogue {
             )
             .into());
         }
-        self.check_entity_references(&details.facts.references())
-            .await?;
+        self.check_entity_facts(&details.facts).await?;
         let entity = Entity {
             details,
             revision: current.revision + 1,
@@ -208,6 +206,16 @@ impl Catalogue {
             (Err(ServiceError::NotFound(_)), RecordKey::Id(id)) => Ok(*id),
             (Err(error), _) => Err(error),
         }
+    }
+
+    /// Checks what an entity's facts refer to: entities, and concepts of bound vocabularies.
+    async fn check_entity_facts(&self, facts: &Facts) -> Result<()> {
+        self.check_entity_references(&facts.references()).await?;
+        if let Facts::Platform(platform) = facts {
+            let value = [("/platform_type".to_owned(), platform.platform_type.as_str())];
+            self.check_bound(BoundField::PlatformType, &value).await?;
+        }
+        Ok(())
     }
 
     /// Checks that every referenced entity exists, one query per kind, naming each missing one
