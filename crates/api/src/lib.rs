@@ -128,6 +128,7 @@ pub use limits::RateLimits;
         (name = "organisations", description = "Publishers of datasets"),
         (name = "datasets", description = "Datasets, their distributions and their history"),
         (name = "domain model", description = "Data domains, projects, campaigns, platforms, instruments and observed properties: `/api/v1/domains`, `/api/v1/projects`, `/api/v1/campaigns`, `/api/v1/platforms`, `/api/v1/instruments`, `/api/v1/observed-properties`"),
+        (name = "profiles", description = "Metadata profiles: versioned JSON Schema documents datasets conform to"),
         (name = "vocabularies", description = "Controlled vocabularies: SKOS concept schemes, their concepts, autocomplete"),
         (name = "search", description = "Full-text, faceted, spatial and temporal search"),
         (name = "security", description = "The security policy of labels"),

@@ -23,6 +23,7 @@ fathom_store::on_both_backends!(
     the_domain_model_is_managed_and_referenced,
     lineage_versions_and_history_respect_visibility,
     vocabularies_control_values_and_widen_searches,
+    profiles_are_versioned_checked_for_compatibility_and_enforced,
     the_api_describes_itself,
     search_finds_by_words_place_time_and_filters,
     ogc_api_records_serves_the_catalogue,
@@ -1809,6 +1810,155 @@ async fn vocabularies_control_values_and_widen_searches(db: TestStore) {
         )
         .await;
     assert_eq!(made.status(), StatusCode::CREATED);
+}
+
+async fn profiles_are_versioned_checked_for_compatibility_and_enforced(db: TestStore) {
+    const CRUISE: &str = include_str!("../../fathom/profiles/oceanographic-cruise-1.0.0.json");
+    let server = Server::start(db).await;
+    server.with_organisation("cmre").await;
+    let schema: Value = serde_json::from_str(CRUISE).unwrap();
+    let register = |token: &str, version: &str, schema: &Value| {
+        let request = server
+            .request(
+                Method::POST,
+                "/api/v1/profiles/oceanographic-cruise/versions",
+                Some(token),
+            )
+            .json(&json!({"version": version, "schema": schema}));
+        async move { request.send().await.unwrap() }
+    };
+    let made = register(&server.admin, "1.0.0", &schema).await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    assert_eq!(
+        made.headers()[LOCATION],
+        "/api/v1/profiles/oceanographic-cruise/versions/1.0.0"
+    );
+    problem(
+        register(&server.editor, "1.0.1", &schema).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let remote =
+        json!({"type": "object", "properties": {"x": {"$ref": "https://example.org/x.json"}}});
+    let refused = problem(
+        register(&server.admin, "1.0.1", &remote).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(pointers(&refused), ["/schema/properties/x/$ref"]);
+    let invalid = problem(
+        register(&server.admin, "1.0.1", &json!({"type": 5})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        invalid.to_string().contains("not valid JSON Schema"),
+        "{invalid}"
+    );
+    problem(
+        register(&server.admin, "1.0", &schema).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+
+    let mut added = schema.clone();
+    added["properties"]["platform"] = json!({"type": "string"});
+    assert_eq!(
+        register(&server.admin, "1.1.0", &added).await.status(),
+        StatusCode::CREATED
+    );
+    let mut breaking = added.clone();
+    breaking["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("chief_scientist");
+    breaking["required"] = json!(["cruise_id", "vessel", "platform"]);
+    let refused = problem(
+        register(&server.admin, "1.2.0", &breaking).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        pointers(&refused),
+        ["/schema/properties/chief_scientist", "/schema/required"],
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("2.0.0"), "{refused}");
+    assert_eq!(
+        register(&server.admin, "2.0.0", &breaking).await.status(),
+        StatusCode::CREATED
+    );
+    problem(
+        register(&server.admin, "1.5.0", &added).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let profile: Value = server
+        .get("/api/v1/profiles/oceanographic-cruise")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["versions"], json!(["1.0.0", "1.1.0", "2.0.0"]));
+    assert_eq!(profile["latest"], "2.0.0");
+    let first: Value = server
+        .get("/api/v1/profiles/oceanographic-cruise/versions/1.0.0")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["schema"], schema);
+    problem(
+        server.get("/api/v1/profiles/nothing").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // Datasets declare profile versions and are checked against them, every violation reported.
+    let mut body = ctd("cmre", "Cruise casts");
+    body["conforms_to"] = json!([{"profile": "oceanographic-cruise", "version": "1.0.0"}]);
+    body["extensions"] = json!({"oceanographic-cruise": {"cruise_id": "LOGMEC21", "casts": -1,
+        "stations": [{"name": "L01", "longitude": 9.1}]}});
+    let refused = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
+        .await;
+    let refused = problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let found: BTreeSet<String> = pointers(&refused).into_iter().collect();
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            "/extensions/oceanographic-cruise".to_owned(),
+            "/extensions/oceanographic-cruise/casts".to_owned(),
+            "/extensions/oceanographic-cruise/stations/0".to_owned(),
+        ]),
+        "{refused}"
+    );
+    body["extensions"]["other"] = json!({});
+    body["conforms_to"][0]["version"] = json!("9.9.9");
+    let refused = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
+        .await;
+    assert_eq!(
+        pointers(&problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["/extensions/other"]
+    );
+    body["extensions"].as_object_mut().unwrap().remove("other");
+    let refused = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
+        .await;
+    assert_eq!(
+        pointers(&problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["/conforms_to/0"]
+    );
+    body["conforms_to"][0]["version"] = json!("1.0.0");
+    body["extensions"] = json!({"oceanographic-cruise": {"cruise_id": "LOGMEC21", "vessel": "NRV Alliance", "casts": 86}});
+    let made = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.editor, &body)
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let dataset: Value = made.json().await.unwrap();
+    assert_eq!(dataset["extensions"]["oceanographic-cruise"]["casts"], 86);
+    assert_eq!(server.dataset_count().await, 1, "nothing else was written");
 }
 
 async fn the_api_describes_itself(db: TestStore) {

@@ -28,6 +28,18 @@ const VOCABULARIES: [(&str, &str, &[BoundField]); 3] = [
         &[],
     ),
 ];
+/// The example metadata profiles written for the project, registered at 1.0.0 (two demo datasets
+/// conform to them).
+const PROFILES: [(&str, &str); 2] = [
+    (
+        "oceanographic-cruise",
+        include_str!("../profiles/oceanographic-cruise-1.0.0.json"),
+    ),
+    (
+        "acoustic-recording",
+        include_str!("../profiles/acoustic-recording-1.0.0.json"),
+    ),
+];
 /// How some demo datasets were derived from others, by slug (ids are made at import).
 const LINEAGE: &str = include_str!("../demo/lineage.json");
 /// The domain model of the demo (a sea trial with its platforms, instruments and observed
@@ -90,6 +102,17 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
             state
                 .catalogue
                 .create_entity(&principal, kind, entity)
+                .await?;
+        }
+        for (name, schema) in PROFILES {
+            state
+                .catalogue
+                .register_profile_version(
+                    &principal,
+                    name,
+                    "1.0.0",
+                    decode_json(schema.as_bytes())?,
+                )
                 .await?;
         }
         let lines: Vec<(u64, String)> = (1..).zip(DATASETS.lines().map(str::to_owned)).collect();

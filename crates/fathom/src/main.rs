@@ -102,6 +102,9 @@ enum Command {
     /// Manages controlled vocabularies (SKOS concept schemes).
     #[command(subcommand)]
     Vocab(VocabCommand),
+    /// Manages metadata profiles (versioned JSON Schema documents).
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Manages API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -138,6 +141,19 @@ enum Command {
     Config,
     /// Prints the OpenAPI document of the API (as served at /api/v1/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProfileCommand {
+    /// Registers a version of a profile from a JSON Schema (2020-12) file; within a major version it
+    /// must be compatible with the latest.
+    Add {
+        profile: String,
+        version: String,
+        file: PathBuf,
+    },
+    /// Lists the profiles and their versions.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,6 +309,8 @@ impl Format {
 pub enum Kind {
     Datasets,
     Organisations,
+    /// The domain model's entities, each naming its kind in `type`.
+    Entities,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -494,6 +512,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             store.close().await;
             eprintln!("exported {} {}", written?, kind_name(kind));
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Profile(command) => {
+            let store = open_store(&config).await?;
+            let catalogue =
+                fathom_service::Catalogue::new(store.clone(), Arc::new(config.load_policy()?));
+            let done = profile(&catalogue, command).await;
+            store.close().await;
+            done
         }
         Command::Vocab(command) => {
             let store = open_store(&config).await?;
@@ -697,6 +723,7 @@ fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Datasets => "datasets",
         Kind::Organisations => "organisations",
+        Kind::Entities => "entities",
     }
 }
 
@@ -773,6 +800,33 @@ async fn harvest(
             })
         }
     }
+}
+
+async fn profile(
+    catalogue: &fathom_service::Catalogue,
+    command: ProfileCommand,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        ProfileCommand::Add {
+            profile,
+            version,
+            file,
+        } => {
+            let schema = fathom_model::decode_json(&std::fs::read(&file)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let registered = catalogue
+                .register_profile_version(&operator(), &profile, &version, schema)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.summary()))?;
+            eprintln!("registered {} {}", registered.profile, registered.version);
+        }
+        ProfileCommand::List => {
+            for summary in catalogue.profiles().await? {
+                println!("{}\t{}", summary.profile, summary.versions.join(" "));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn vocab(

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use fathom_model::{OrganisationInput, Policy, decode_json};
+use fathom_model::{EntityKind, OrganisationInput, Policy, decode_json};
 use fathom_service::{
     Catalogue, DatasetFilter, IMPORT_BATCH, OnError, PageRequest, Position, Store,
 };
@@ -38,9 +38,22 @@ pub async fn import(
     let catalogue = Catalogue::new(store.clone(), policy);
     match kind {
         Kind::Datasets => import_datasets(&catalogue, reader, on_error).await,
-        Kind::Organisations => import_organisations(&catalogue, reader, on_error).await,
+        Kind::Organisations | Kind::Entities => {
+            import_each(&catalogue, kind, reader, on_error).await
+        }
     }
 }
+
+/// The kinds of entity in an order where what is referred to comes first, for an export that
+/// imports again.
+const ENTITY_ORDER: [EntityKind; 6] = [
+    EntityKind::Domain,
+    EntityKind::Project,
+    EntityKind::Platform,
+    EntityKind::ObservedProperty,
+    EntityKind::Campaign,
+    EntityKind::Instrument,
+];
 
 /// Reads lines in batches of [`IMPORT_BATCH`]; each batch is committed before the next is read, and
 /// reported as imported only once committed, so what the progress lines count survives a crash.
@@ -97,8 +110,10 @@ async fn write_batch(
     Ok(outcome.stopped)
 }
 
-async fn import_organisations(
+/// Imports organisations or entities (each naming its kind in `type`) one line at a time.
+async fn import_each(
     catalogue: &Catalogue,
+    kind: Kind,
     mut reader: impl AsyncBufRead + Unpin,
     on_error: OnError,
 ) -> anyhow::Result<ImportReport> {
@@ -107,14 +122,9 @@ async fn import_organisations(
     let mut line_number = 0_u64;
     while let Some(line) = read_line(&mut reader, &mut line_number).await? {
         let result = match line {
-            Ok(text) => match decode_json::<OrganisationInput>(text.as_bytes()) {
-                Ok(input) => catalogue
-                    .create_organisation(&principal, input)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.summary()),
-                Err(error) => Err(fathom_service::ServiceError::from(error).summary()),
-            },
+            Ok(text) => create(catalogue, &principal, kind, &text)
+                .await
+                .map_err(|e| e.summary()),
             Err(message) => Err(message),
         };
         match result {
@@ -128,6 +138,31 @@ async fn import_organisations(
         }
     }
     Ok(report)
+}
+
+async fn create(
+    catalogue: &Catalogue,
+    principal: &fathom_model::Principal,
+    kind: Kind,
+    text: &str,
+) -> Result<(), fathom_service::ServiceError> {
+    match kind {
+        Kind::Organisations => {
+            let input: OrganisationInput = decode_json(text.as_bytes())?;
+            catalogue.create_organisation(principal, input).await?;
+        }
+        _ => {
+            let input: serde_json::Value = decode_json(text.as_bytes())?;
+            let kind = input["type"].as_str().and_then(EntityKind::parse).ok_or_else(|| {
+                fathom_model::ValidationErrors::single(
+                    "/type",
+                    "must name the kind of entity: domain, project, campaign, platform, instrument or observed_property",
+                )
+            })?;
+            catalogue.create_entity(principal, kind, input).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The next non-blank line: `Ok(text)`, or `Err(why)` when it is not UTF-8; `None` at the end.
@@ -164,39 +199,59 @@ fn reject(report: &mut ImportReport, line: u64, message: &str) {
 /// Writes every record to standard output, one JSON document per line, a page at a time.
 pub async fn export(store: &Store, policy: Arc<Policy>, kind: Kind) -> anyhow::Result<u64> {
     const PAGE: u32 = 1000;
+    /// One list of records to page through.
+    #[derive(Clone, Copy)]
+    enum Listing {
+        Datasets,
+        Organisations,
+        Entities(EntityKind),
+    }
+    let listings = match kind {
+        Kind::Datasets => vec![Listing::Datasets],
+        Kind::Organisations => vec![Listing::Organisations],
+        Kind::Entities => ENTITY_ORDER.map(Listing::Entities).to_vec(),
+    };
     let catalogue = Catalogue::new(store.clone(), policy);
     let mut out = tokio::io::BufWriter::with_capacity(1 << 16, tokio::io::stdout());
     let mut written = 0_u64;
-    let mut after = None;
-    loop {
-        let page = PageRequest {
-            after: after.map(Position::Id),
-            limit: PAGE,
-        };
-        // Datasets go out as stored, without decoding; organisations are few.
-        let lines: Vec<(uuid::Uuid, String)> = match kind {
-            Kind::Datasets => catalogue
-                // The operator exports everything, whatever its label.
-                .datasets_json(Some(&operator()), &DatasetFilter::default(), page)
-                .await?
-                .into_iter()
-                .map(|record| (record.id, String::from(Box::<str>::from(record.json))))
-                .collect(),
-            Kind::Organisations => catalogue
-                .organisations(page)
-                .await?
-                .iter()
-                .map(|o| Ok((o.id, serde_json::to_string(o)?)))
-                .collect::<Result<_, serde_json::Error>>()?,
-        };
-        for (_, line) in &lines {
-            out.write_all(line.as_bytes()).await?;
-            out.write_all(b"\n").await?;
-        }
-        written += lines.len() as u64;
-        match lines.last() {
-            Some((id, _)) if lines.len() == PAGE as usize => after = Some(*id),
-            _ => break,
+    for listing in listings {
+        let mut after = None;
+        loop {
+            let page = PageRequest {
+                after: after.map(Position::Id),
+                limit: PAGE,
+            };
+            // Datasets go out as stored, without decoding; organisations and entities are few.
+            let lines: Vec<(uuid::Uuid, String)> = match listing {
+                Listing::Datasets => catalogue
+                    // The operator exports everything, whatever its label.
+                    .datasets_json(Some(&operator()), &DatasetFilter::default(), page)
+                    .await?
+                    .into_iter()
+                    .map(|record| (record.id, String::from(Box::<str>::from(record.json))))
+                    .collect(),
+                Listing::Organisations => catalogue
+                    .organisations(page)
+                    .await?
+                    .iter()
+                    .map(|o| Ok((o.id, serde_json::to_string(o)?)))
+                    .collect::<Result<_, serde_json::Error>>()?,
+                Listing::Entities(entity_kind) => catalogue
+                    .entities(entity_kind, page)
+                    .await?
+                    .iter()
+                    .map(|e| Ok((e.id, serde_json::to_string(e)?)))
+                    .collect::<Result<_, serde_json::Error>>()?,
+            };
+            for (_, line) in &lines {
+                out.write_all(line.as_bytes()).await?;
+                out.write_all(b"\n").await?;
+            }
+            written += lines.len() as u64;
+            match lines.last() {
+                Some((id, _)) if lines.len() == PAGE as usize => after = Some(*id),
+                _ => break,
+            }
         }
     }
     out.flush().await?;

@@ -166,6 +166,68 @@ fn import_and_export(target: &[&str], data_dir: &Path) {
             .iter()
             .all(|d| d["revision"] == 1 && d["distributions"][0]["id"].is_string())
     );
+
+    // The domain model from the command line: a vocabulary, a profile, entities in and out.
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let vocabulary = here.join("vocabularies/platform-types.ttl");
+    let output = run(
+        with_target(&["vocab", "import", "--binds", "platform_type"]).arg(&vocabulary),
+        b"",
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("imported platform-types (20 concepts, revision 1)"),
+        "{stderr}"
+    );
+    let listed = run(&mut with_target(&["vocab", "list"]), b"");
+    assert!(String::from_utf8_lossy(&listed.stdout).starts_with("platform-types\t20 concepts"));
+    let profile = here.join("profiles/oceanographic-cruise-1.0.0.json");
+    let add = |version: &str| {
+        run(
+            with_target(&["profile", "add", "oceanographic-cruise", version]).arg(&profile),
+            b"",
+        )
+    };
+    assert!(add("1.0.0").status.success());
+    let again = add("1.0.0");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("must come after the latest, 1.0.0"));
+    let listed = run(&mut with_target(&["profile", "list"]), b"");
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout),
+        "oceanographic-cruise\t1.0.0\n"
+    );
+    let entities = [
+        json!({"type": "campaign", "slug": "trial-1", "name": "Trial 1", "platforms": ["rv-one"]}),
+        json!({"type": "platform", "slug": "rv-one", "name": "RV One", "platform_type": "research_vessel"}),
+        json!({"type": "platform", "slug": "sub-one", "name": "Sub One", "platform_type": "submarine"}),
+        json!({"slug": "untyped", "name": "Untyped"}),
+        json!({"type": "campaign", "slug": "trial-1", "name": "Trial 1", "platforms": ["rv-one"]}),
+    ];
+    let input: String = entities.iter().map(|e| format!("{e}\n")).collect();
+    let output = run(
+        &mut with_target(&["import", "--kind", "entities", "-"]),
+        input.as_bytes(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "line 1: /platforms/0: no platform has the slug `rv-one`",
+        "line 3: /platform_type: `submarine` is not a concept",
+        "line 4: /type: must name the kind of entity",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+    }
+    let output = run(&mut with_target(&["export", "--kind", "entities"]), b"");
+    let exported: Vec<Value> = output
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    let slugs: Vec<&str> = exported
+        .iter()
+        .map(|e| e["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["rv-one", "trial-1"], "what is referred to first");
 }
 
 #[test]

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::entity::{EntityKind, check_unique};
 use crate::label::{LabelInput, Policy, SecurityLabel};
+use crate::profile::{ProfileRef, Version};
 use crate::validation::ValidationErrors;
 use crate::values::{
     BoundingBox, Iri, LanguageTag, Slug, Spatial, TemporalExtent, parse_geometry, parse_instant,
@@ -129,6 +130,13 @@ pub struct DatasetMetadata {
     /// The id of the dataset this one is the next version of (`dcat:previousVersion`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_version: Option<Uuid>,
+    /// The metadata profiles it conforms to (`dct:conformsTo`), each at one version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conforms_to: Vec<ProfileRef>,
+    /// Each profile's fields, by profile name: checked against the declared version's schema.
+    #[schema(value_type = Object)]
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A processing run that produced a dataset (`prov:Activity`).
@@ -396,6 +404,11 @@ pub struct DatasetInput {
     pub was_generated_by: Option<ActivityInput>,
     /// The id of the dataset this one is the next version of.
     pub previous_version: Option<String>,
+    /// The profiles it conforms to: `[{"profile": "oceanographic-cruise", "version": "1.0.0"}]`.
+    pub conforms_to: Option<Vec<ProfileRefInput>>,
+    /// Each declared profile's fields, by profile name.
+    #[schema(value_type = Option<Object>)]
+    pub extensions: Option<serde_json::Map<String, serde_json::Value>>,
     #[schema(read_only)]
     pub id: Option<serde_json::Value>,
     #[schema(read_only)]
@@ -419,6 +432,13 @@ pub struct ContactPointInput {
 pub struct CreatorInput {
     pub name: Option<String>,
     pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRefInput {
+    pub profile: Option<String>,
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -667,6 +687,43 @@ impl DatasetInput {
         let previous_version = self
             .previous_version
             .and_then(|raw| errors.check("/previous_version", parse_id(&raw)));
+        let conforms_to = parse_each(
+            &mut errors,
+            "/conforms_to",
+            self.conforms_to,
+            |p, at, errors| {
+                let profile = errors
+                    .require(&format!("{at}/profile"), p.profile)
+                    .and_then(|raw| errors.check(format!("{at}/profile"), Slug::parse(&raw)));
+                let version = errors
+                    .require(&format!("{at}/version"), p.version)
+                    .and_then(|raw| errors.check(format!("{at}/version"), Version::parse(&raw)));
+                Some(ProfileRef {
+                    profile: profile?,
+                    version: version?,
+                })
+            },
+        );
+        for (i, declared) in conforms_to.iter().enumerate() {
+            if conforms_to[..i]
+                .iter()
+                .any(|p| p.profile == declared.profile)
+            {
+                errors.push(
+                    format!("/conforms_to/{i}"),
+                    format!("declares `{}` twice", declared.profile),
+                );
+            }
+        }
+        let extensions = self.extensions.unwrap_or_default();
+        for name in extensions.keys() {
+            if !conforms_to.iter().any(|p| p.profile.as_str() == name) {
+                errors.push(
+                    format!("/extensions/{}", name.replace('~', "~0").replace('/', "~1")),
+                    format!("`{name}` is not a profile the dataset declares in conforms_to"),
+                );
+            }
+        }
         let duplicate_distribution = distributions
             .iter()
             .enumerate()
@@ -715,6 +772,8 @@ impl DatasetInput {
                 was_derived_from,
                 was_generated_by,
                 previous_version,
+                conforms_to,
+                extensions,
             },
             state,
         })

@@ -10,6 +10,7 @@ pub mod harvest;
 pub mod identity;
 pub mod label;
 pub mod organisation;
+pub mod profile;
 pub mod validation;
 pub mod values;
 pub mod vocabulary;
@@ -37,6 +38,7 @@ pub use label::{
     Policy, PolicyDocument, SecurityLabel,
 };
 pub use organisation::{Organisation, OrganisationDraft, OrganisationInput};
+pub use profile::{ProfileRef, ProfileVersion, Version};
 pub use validation::{DecodeError, FieldError, ValidationErrors, decode_json, decode_value};
 pub use values::{BoundingBox, Iri, LanguageTag, Nation, Slug, Spatial, TemporalExtent};
 pub use vocabulary::{BoundField, Concept, Vocabulary, complete_hierarchy};

@@ -1,12 +1,14 @@
 //! The catalogue's use cases: organisations, datasets and their distributions.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+use fathom_profiles::CompiledProfile;
 
 use fathom_model::{
     BoundField, Dataset, DatasetDraft, DatasetInput, DatasetMetadata, DatasetState, Distribution,
-    DistributionInput, Organisation, OrganisationInput, Policy, Principal, SecurityLabel, Slug,
-    Subject, ValidationErrors, decode_json, decode_value,
+    DistributionInput, Organisation, OrganisationInput, Policy, Principal, ProfileRef,
+    SecurityLabel, Slug, Subject, ValidationErrors, decode_json, decode_value,
 };
 use fathom_store::{
     DatasetFilter, EntityType, Operation, PageRequest, PoolStatus, RecordJson, RecordKey, Revision,
@@ -19,9 +21,11 @@ use uuid::Uuid;
 mod entities;
 mod foreign;
 mod lineage;
+mod profiles;
 mod vocabularies;
 pub use foreign::{ImportStatus, ImportedRecord};
 pub use lineage::{Lineage, LineageEdge, LineageNode, VersionEntry};
+pub use profiles::ProfileSummary;
 
 use crate::access;
 use crate::audit::SecurityEvent;
@@ -66,11 +70,17 @@ pub struct ImportOutcome {
 pub struct Catalogue {
     store: Store,
     policy: Arc<Policy>,
+    /// The metadata profiles' versions compiled so far (immutable once registered).
+    compiled_profiles: Arc<RwLock<HashMap<ProfileRef, Arc<CompiledProfile>>>>,
 }
 
 impl Catalogue {
     pub fn new(store: Store, policy: Arc<Policy>) -> Self {
-        Self { store, policy }
+        Self {
+            store,
+            policy,
+            compiled_profiles: Arc::default(),
+        }
     }
 
     /// The security policy labels are parsed and decided against.
@@ -694,6 +704,7 @@ impl Catalogue {
             .await?;
         self.check_links(principal, None, &draft.metadata).await?;
         self.check_vocabularies(&draft.metadata).await?;
+        self.check_profiles(&draft.metadata).await?;
         Ok(draft)
     }
 
@@ -778,7 +789,8 @@ impl Catalogue {
         }
         self.check_entity_references(&metadata.references()).await?;
         self.check_links(principal, own, metadata).await?;
-        self.check_vocabularies(metadata).await
+        self.check_vocabularies(metadata).await?;
+        self.check_profiles(metadata).await
     }
 
     /// Checks keywords and themes against the vocabularies bound to them.

@@ -19,7 +19,7 @@ mod webhooks;
 
 pub use catalogue::{
     Catalogue, IMPORT_BATCH, ImportOutcome, ImportStatus, ImportedRecord, Lineage, LineageEdge,
-    LineageNode, OnError, RejectedLine, VersionEntry,
+    LineageNode, OnError, ProfileSummary, RejectedLine, VersionEntry,
 };
 pub use error::ServiceError;
 pub use events::{Events, TargetReport};

@@ -15,7 +15,8 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use fathom_model::{
-    Concept, Dataset, Entity, EntityKind, Membership, Organisation, Role, Vocabulary,
+    Concept, Dataset, Entity, EntityKind, Membership, Organisation, ProfileVersion, Role, Version,
+    Vocabulary,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -948,6 +949,27 @@ impl Store {
     /// notations in any case), however deep, in any vocabulary: one recursive query.
     pub async fn narrower_concepts(&self, values: &[&str]) -> StoreResult<Vec<Concept>> {
         dispatch!(self, r => r.narrower_concepts(values).await)
+    }
+
+    /// Registers a version of a profile ([`StoreError::Duplicate`] if it exists).
+    pub async fn insert_profile_version(&self, version: &ProfileVersion) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_profile_version(version).await)
+    }
+
+    /// The registered versions of one profile, or of every profile, in order of profile and version.
+    pub async fn profile_versions(
+        &self,
+        profile: Option<&str>,
+    ) -> StoreResult<Vec<ProfileVersion>> {
+        dispatch!(self, r => r.profile_versions(profile).await)
+    }
+
+    pub async fn profile_version(
+        &self,
+        profile: &str,
+        version: Version,
+    ) -> StoreResult<ProfileVersion> {
+        dispatch!(self, r => r.profile_version(profile, version).await)
     }
 
     /// The datasets with these slugs that exist, in one query per few hundred slugs.

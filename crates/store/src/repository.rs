@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use fathom_model::{CategoryType, Concept, Dataset, Entity, EntityKind, EventDraft, HarvestJob, HarvestSource, Organisation, Role, Vocabulary};
+use fathom_model::{CategoryType, Concept, Dataset, Entity, EntityKind, EventDraft, HarvestJob, HarvestSource, Organisation, ProfileVersion, Role, Version, Vocabulary};
 use serde_json::value::RawValue;
 use sqlx::{Pool, QueryBuilder, Row, Transaction};
 use time::OffsetDateTime;
@@ -724,6 +724,43 @@ impl Repository {
         );
         let rows: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
         rows.iter().map(|body| from_json(body)).collect()
+    }
+
+    pub async fn insert_profile_version(&self, version: &ProfileVersion) -> StoreResult<()> {
+        let body = to_json(version)?;
+        let number = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        sqlx::query("INSERT INTO profile_versions (profile, major, minor, patch, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(version.profile.as_str())
+            .bind(number(version.version.major))
+            .bind(number(version.version.minor))
+            .bind(number(version.version.patch))
+            .bind(body.get())
+            .bind(db_time(version.created_at))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn profile_versions(&self, profile: Option<&str>) -> StoreResult<Vec<ProfileVersion>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT body FROM profile_versions");
+        if let Some(profile) = profile {
+            query.push(" WHERE profile = ").push_bind(profile.to_owned());
+        }
+        query.push(" ORDER BY profile, major, minor, patch");
+        let rows: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
+        rows.iter().map(|body| from_json(body)).collect()
+    }
+
+    pub async fn profile_version(&self, profile: &str, version: Version) -> StoreResult<ProfileVersion> {
+        let number = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let body: String = sqlx::query_scalar("SELECT body FROM profile_versions WHERE profile = $1 AND major = $2 AND minor = $3 AND patch = $4")
+            .bind(profile)
+            .bind(number(version.major))
+            .bind(number(version.minor))
+            .bind(number(version.patch))
+            .fetch_one(&self.read)
+            .await?;
+        from_json(&body)
     }
 
     pub async fn datasets_by_slugs(&self, slugs: &[&str]) -> StoreResult<Vec<Dataset>> {

@@ -12,6 +12,7 @@ mod oai;
 mod ogcapi;
 mod organisations;
 mod policy;
+mod profiles;
 mod search;
 mod sparql;
 mod users;
@@ -86,6 +87,10 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
         .routes(routes!(vocabularies::read, vocabularies::delete))
         .routes(routes!(vocabularies::concepts))
         .routes(routes!(vocabularies::concept))
+        .routes(routes!(profiles::list))
+        .routes(routes!(profiles::read))
+        .routes(routes!(profiles::register))
+        .routes(routes!(profiles::version))
         .routes(routes!(datasets::distributions, datasets::add_distribution))
         .routes(routes!(
             datasets::distribution,
