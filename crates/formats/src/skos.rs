@@ -215,6 +215,35 @@ pt:research_vessel a skos:Concept ; skos:prefLabel "research vessel"@en, "navire
     }
 
     #[test]
+    fn an_rdf_xml_scheme_reads_the_same() {
+        let document = r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:skos="http://www.w3.org/2004/02/skos/core#">
+  <skos:ConceptScheme rdf:about="https://vocab.example.org/platform-types/">
+    <skos:prefLabel xml:lang="en">Platform types</skos:prefLabel>
+  </skos:ConceptScheme>
+  <skos:Concept rdf:about="https://vocab.example.org/platform-types/vessel">
+    <skos:prefLabel xml:lang="en">vessel</skos:prefLabel>
+    <skos:narrower rdf:resource="https://vocab.example.org/platform-types/research_vessel"/>
+    <skos:inScheme rdf:resource="https://vocab.example.org/platform-types/"/>
+  </skos:Concept>
+  <skos:Concept rdf:about="https://vocab.example.org/platform-types/research_vessel">
+    <skos:prefLabel xml:lang="en">research vessel</skos:prefLabel>
+    <skos:altLabel xml:lang="en">RV</skos:altLabel>
+    <skos:notation>research_vessel</skos:notation>
+  </skos:Concept>
+</rdf:RDF>"#;
+        let scheme = read_scheme(RdfSyntax::RdfXml, document.as_bytes()).unwrap();
+        assert_eq!(scheme.title["en"], "Platform types");
+        let research = &scheme.concepts[1];
+        assert_eq!(
+            research.broader,
+            ["https://vocab.example.org/platform-types/vessel"]
+        );
+        assert_eq!(research.notation.as_deref(), Some("research_vessel"));
+        assert!(scheme.concepts[0].top && !research.top);
+    }
+
+    #[test]
     fn what_is_not_one_scheme_is_refused_with_a_reason() {
         let broken =
             read_scheme(RdfSyntax::Turtle, b"@prefix x: <http://x/> . x:a x:b").unwrap_err();
