@@ -111,11 +111,13 @@ enum Command {
     /// Manages users.
     #[command(subcommand)]
     User(UserCommand),
-    /// Prints the audit log as NDJSON, oldest first.
+    /// Prints the audit log as NDJSON, oldest first; `audit verify` checks its hash chain.
     Audit {
         /// Only the events after this sequence number.
         #[arg(long, default_value_t = 0)]
         after: i64,
+        #[command(subcommand)]
+        command: Option<AuditCommand>,
     },
     /// Writes a consistent copy of the embedded database to FILE while the server runs (SQLite;
     /// PostgreSQL is backed up with pg_dump).
@@ -141,6 +143,12 @@ enum Command {
     Config,
     /// Prints the OpenAPI document of the API (as served at /api/v1/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walks the audit log's hash chain and reports the first broken link (exit status 1).
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -614,7 +622,33 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { after } => {
+        Command::Audit {
+            command: Some(AuditCommand::Verify),
+            ..
+        } => {
+            let store = open_store(&config).await?;
+            let report = store.verify_audit_chain().await;
+            store.close().await;
+            let report = report?;
+            match report.broken {
+                None => {
+                    println!(
+                        "the audit log is whole: {} entries chained, the last hash {}",
+                        report.entries,
+                        report.last_hash.as_deref().unwrap_or("(none)")
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(broken) => {
+                    println!(
+                        "the audit log is broken at entry {} (after {} whole entries): {}",
+                        broken.seq, report.entries, broken.reason
+                    );
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Audit { after, .. } => {
             let store = open_store(&config).await?;
             let mut after = after;
             let printed = async {

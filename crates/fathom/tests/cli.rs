@@ -248,6 +248,52 @@ async fn import_and_export_on_postgres() {
         .unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_finds_a_tampered_entry() {
+    let Some(db) = TestStore::postgres().await else {
+        return;
+    };
+    for n in 0..3 {
+        db.store
+            .append_audit_event(&fathom_store::AuditEvent {
+                seq: 0,
+                recorded_at: fathom_store::now(),
+                event: "token_created".into(),
+                actor: Some("admin".into()),
+                subject: Some(format!("user-{n}")),
+                details: json!({}),
+            })
+            .await
+            .unwrap();
+    }
+    let url = database_url_of(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let verify = || {
+        let output = run(
+            fathom(dir.path()).args(["--database-url", &url, "audit", "verify"]),
+            b"",
+        );
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (whole, said) = verify();
+    assert!(whole, "{said}");
+    assert!(said.contains("3 entries chained"), "{said}");
+    let last: i64 = db.store.audit_events(0, 10).await.unwrap()[2].seq;
+    db.execute(&format!(
+        "UPDATE audit_events SET details = '{{\"forged\": true}}' WHERE seq = {last}"
+    ))
+    .await;
+    let (whole, said) = verify();
+    assert!(!whole, "{said}");
+    assert!(
+        said.contains(&format!("broken at entry {last} (after 2 whole entries)")),
+        "{said}"
+    );
+}
+
 fn database_url_of(db: &TestStore) -> String {
     db.url()
         .expect("a PostgreSQL test store has a URL")

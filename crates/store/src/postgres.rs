@@ -27,6 +27,18 @@ async fn lock_change_feed(tx: &mut Tx) -> StoreResult<()> {
     Ok(())
 }
 
+/// The key of the advisory lock that serialises audit-log appends (each reads the last entry's hash).
+const AUDIT_LOG_LOCK: i64 = 0x6661_7468_6f6e;
+
+/// Appends to the audit log one at a time, so each entry chains to the one committed before it.
+async fn lock_audit_log(tx: &mut Tx) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(AUDIT_LOG_LOCK)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// PostgreSQL reads go through the pool like every other query.
 #[derive(Debug, Clone)]
 struct PointReads;

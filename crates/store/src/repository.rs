@@ -34,7 +34,7 @@ type Tx = Transaction<'static, Db>;
 impl Repository {
     pub async fn migrate(&self) -> StoreResult<()> {
         MIGRATOR.run(&self.write).await?;
-        Ok(())
+        self.chain_audit_log().await
     }
 
     pub async fn ping(&self) -> StoreResult<()> {
@@ -1242,16 +1242,112 @@ impl Repository {
         Ok((user_from_row(&row)?, scopes.split_whitespace().map(str::to_owned).collect()))
     }
 
+    /// Appends an entry chained to the last one: inserted, then hashed with the sequence number it
+    /// was given, in one transaction while no other append runs.
     pub async fn append_audit_event(&self, event: &crate::AuditEvent) -> StoreResult<()> {
-        sqlx::query("INSERT INTO audit_events (recorded_at, event, actor, subject, details) VALUES ($1, $2, $3, $4, $5)")
-            .bind(db_time(event.recorded_at))
-            .bind(event.event.as_str())
-            .bind(event.actor.as_deref())
-            .bind(event.subject.as_deref())
-            .bind(event.details.to_string())
-            .execute(&self.write)
+        let mut tx = self.write.begin().await?;
+        lock_audit_log(&mut tx).await?;
+        let previous: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
             .await?;
+        let previous = match previous {
+            None => GENESIS.to_vec(),
+            Some(Some(hash)) => hash,
+            Some(None) => return Err(StoreError::Corrupt("the last audit entry is not chained".into())),
+        };
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO audit_events (recorded_at, event, actor, subject, details) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+        )
+        .bind(db_time(event.recorded_at))
+        .bind(event.event.as_str())
+        .bind(event.actor.as_deref())
+        .bind(event.subject.as_deref())
+        .bind(event.details.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        let entry = crate::AuditEvent { seq, ..event.clone() };
+        sqlx::query("UPDATE audit_events SET previous_hash = $2, hash = $3 WHERE seq = $1")
+            .bind(seq)
+            .bind(&previous)
+            .bind(crate::audit_hash(&previous, &entry))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Chains the entries written before the log was a chain (once, when the store opens).
+    async fn chain_audit_log(&self) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        lock_audit_log(&mut tx).await?;
+        let unchained: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM audit_events WHERE hash IS NULL").fetch_one(&mut *tx).await?;
+        let Some(first) = unchained else {
+            return Ok(());
+        };
+        let previous: Option<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq < $1 ORDER BY seq DESC LIMIT 1")
+            .bind(first)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+        let mut previous = previous.unwrap_or_else(|| GENESIS.to_vec());
+        let rows = sqlx::query("SELECT seq, recorded_at, event, actor, subject, details FROM audit_events WHERE seq >= $1 ORDER BY seq")
+            .bind(first)
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &rows {
+            let entry = audit_event(row)?;
+            let hash = crate::audit_hash(&previous, &entry);
+            sqlx::query("UPDATE audit_events SET previous_hash = $2, hash = $3 WHERE seq = $1")
+                .bind(entry.seq)
+                .bind(&previous)
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await?;
+            previous = hash;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn verify_audit_chain(&self) -> StoreResult<crate::ChainReport> {
+        let mut expected = GENESIS.to_vec();
+        let mut entries = 0_u64;
+        let mut after = 0_i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT seq, recorded_at, event, actor, subject, details, previous_hash, hash FROM audit_events \
+                 WHERE seq > $1 ORDER BY seq LIMIT 1000",
+            )
+            .bind(after)
+            .fetch_all(&self.read)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("seq")?;
+            for row in &rows {
+                let entry = audit_event(row)?;
+                let previous: Option<Vec<u8>> = row.try_get("previous_hash")?;
+                let stored: Option<Vec<u8>> = row.try_get("hash")?;
+                let broken = |reason: &str| crate::ChainReport {
+                    entries,
+                    last_hash: None,
+                    broken: Some(crate::BrokenLink { seq: entry.seq, reason: reason.to_owned() }),
+                };
+                if previous.as_deref() != Some(expected.as_slice()) {
+                    return Ok(broken("does not hold the hash of the entry before it: an entry before it was changed or removed"));
+                }
+                let hash = crate::audit_hash(&expected, &entry);
+                if stored.as_deref() != Some(hash.as_slice()) {
+                    return Ok(broken("its content does not match its hash: it was changed"));
+                }
+                expected = hash;
+                entries += 1;
+            }
+        }
+        Ok(crate::ChainReport {
+            entries,
+            last_hash: (entries > 0).then(|| expected.iter().map(|b| format!("{b:02x}")).collect()),
+            broken: None,
+        })
     }
 
     pub async fn audit_events(&self, after: i64, limit: u32) -> StoreResult<Vec<crate::AuditEvent>> {
@@ -1262,19 +1358,7 @@ impl Repository {
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let details: String = row.try_get("details")?;
-                Ok(crate::AuditEvent {
-                    seq: row.try_get("seq")?,
-                    recorded_at: row.try_get("recorded_at")?,
-                    event: row.try_get("event")?,
-                    actor: row.try_get("actor")?,
-                    subject: row.try_get("subject")?,
-                    details: serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(format!("an audit event: {e}")))?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_event).collect()
     }
 
     pub async fn touch_token(&self, secret_hash: &[u8], now: OffsetDateTime) -> StoreResult<()> {
@@ -1623,6 +1707,21 @@ fn record_json(row: &<Db as sqlx::Database>::Row) -> StoreResult<RecordJson> {
         revision: row.try_get("revision")?,
         updated_at: row.try_get("updated_at")?,
         json: RawValue::from_string(body).map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?,
+    })
+}
+
+/// The hash the first audit entry chains to.
+const GENESIS: [u8; 32] = [0; 32];
+
+fn audit_event(row: &<Db as sqlx::Database>::Row) -> StoreResult<crate::AuditEvent> {
+    let details: String = row.try_get("details")?;
+    Ok(crate::AuditEvent {
+        seq: row.try_get("seq")?,
+        recorded_at: row.try_get("recorded_at")?,
+        event: row.try_get("event")?,
+        actor: row.try_get("actor")?,
+        subject: row.try_get("subject")?,
+        details: serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(format!("an audit event: {e}")))?,
     })
 }
 

@@ -27,6 +27,11 @@ async fn lock_change_feed(_tx: &mut Tx) -> StoreResult<()> {
     Ok(())
 }
 
+/// SQLite has one writer: audit-log appends are already one at a time.
+async fn lock_audit_log(_tx: &mut Tx) -> StoreResult<()> {
+    Ok(())
+}
+
 /// Single-record reads on read-only connections of their own, run inline on the calling task.
 ///
 /// sqlx runs each SQLite connection on a worker thread and hands it every query through a channel;

@@ -38,6 +38,35 @@ impl TestStore {
         }
     }
 
+    /// Runs `sql` on the database behind the store over a connection of its own, as someone with
+    /// SQL access could (tests of tamper detection); how many rows it changed.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        use sqlx::Connection;
+        let statement = || sqlx::AssertSqlSafe(sql.to_owned());
+        let done = match &self.cleanup {
+            Cleanup::Directory(dir) => {
+                let url = format!("sqlite://{}", dir.path().join("fathom.db").display());
+                let mut connection = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .unwrap_or_else(|e| fail(&format!("{e:?}")));
+                sqlx::query(statement())
+                    .execute(&mut connection)
+                    .await
+                    .map(|done| done.rows_affected())
+            }
+            Cleanup::Database { url, .. } => {
+                let mut connection = sqlx::PgConnection::connect(url)
+                    .await
+                    .unwrap_or_else(|e| fail(&format!("{e:?}")));
+                sqlx::query(statement())
+                    .execute(&mut connection)
+                    .await
+                    .map(|done| done.rows_affected())
+            }
+        };
+        done.unwrap_or_else(|e| fail(&format!("{sql}: {e:?}")))
+    }
+
     pub async fn sqlite() -> Self {
         let dir =
             tempfile::tempdir().unwrap_or_else(|e| fail(&format!("no temporary directory: {e}")));

@@ -29,6 +29,7 @@ fathom_store::on_both_backends!(
     delivered_events_are_pruned,
     harvests_list_changes_and_deletions_in_order,
     a_server_secret_is_made_once,
+    the_audit_log_is_a_hash_chain_that_shows_tampering,
 );
 
 const ALL: PageRequest = PageRequest {
@@ -920,4 +921,63 @@ async fn a_server_secret_is_made_once(db: TestStore) {
         store.server_secret("other", &[3; 8]).await.unwrap(),
         vec![3; 8]
     );
+}
+
+async fn the_audit_log_is_a_hash_chain_that_shows_tampering(db: TestStore) {
+    let store = &db.store;
+    let empty = store.verify_audit_chain().await.unwrap();
+    assert_eq!((empty.entries, empty.broken), (0, None));
+    for n in 0..5 {
+        store
+            .append_audit_event(&fathom_store::AuditEvent {
+                seq: 0,
+                recorded_at: now(),
+                event: "label_changed".into(),
+                actor: Some("steward".into()),
+                subject: Some(format!("dataset-{n}")),
+                details: serde_json::json!({"from": "PUBLIC", "to": "RESTRICTED", "n": n}),
+            })
+            .await
+            .unwrap();
+    }
+    let whole = store.verify_audit_chain().await.unwrap();
+    assert_eq!(whole.entries, 5);
+    assert!(whole.broken.is_none());
+    let seqs: Vec<i64> = store
+        .audit_events(0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+
+    // An edited entry breaks its own link; a hash recomputed for it breaks the next one.
+    db.execute(&format!(
+        "UPDATE audit_events SET actor = 'mallory' WHERE seq = {}",
+        seqs[2]
+    ))
+    .await;
+    let report = store.verify_audit_chain().await.unwrap();
+    let broken = report.broken.unwrap();
+    assert_eq!((broken.seq, report.entries), (seqs[2], 2));
+    assert!(broken.reason.contains("was changed"), "{broken:?}");
+    db.execute(&format!(
+        "UPDATE audit_events SET actor = 'steward' WHERE seq = {}",
+        seqs[2]
+    ))
+    .await;
+    assert!(
+        store.verify_audit_chain().await.unwrap().broken.is_none(),
+        "restored"
+    );
+
+    // A removed entry breaks the link of the one after it.
+    assert_eq!(
+        db.execute(&format!("DELETE FROM audit_events WHERE seq = {}", seqs[1]))
+            .await,
+        1
+    );
+    let broken = store.verify_audit_chain().await.unwrap().broken.unwrap();
+    assert_eq!(broken.seq, seqs[2]);
+    assert!(broken.reason.contains("entry before it"), "{broken:?}");
 }
