@@ -1286,6 +1286,65 @@ async fn lineage_versions_and_history_respect_visibility(db: TestStore) {
     assert!(edges.contains(&json!({"from": maps, "to": gridded})));
     let root = nodes.iter().find(|n| n["id"] == gridded.as_str()).unwrap();
     assert_eq!(root["was_generated_by"]["software"], "fathom-grid");
+    // No read path shows the id of a dataset the reader may not see, not even in a link.
+    let record = server
+        .get(&format!("/api/v1/datasets/{gridded}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !record.contains(&secret) && record.contains(&bathymetry),
+        "{record}"
+    );
+    let listed = server
+        .get("/api/v1/datasets?limit=100")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!listed.contains(&secret), "{listed}");
+    let revision = server
+        .get(&format!("/api/v1/datasets/{gridded}/revisions/1"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !revision.contains(&secret) && revision.contains(&bathymetry),
+        "{revision}"
+    );
+    // A writer who cannot see a source keeps it: what they could not see, they did not remove.
+    let retitled = server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/datasets/{gridded}"),
+            Some(&server.editor),
+        )
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .header(IF_MATCH, "\"1\"")
+        .body(json!({"description": "On a 0.1 degree grid"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retitled.status(), StatusCode::OK);
+    let kept: Value = server
+        .request(
+            Method::GET,
+            &format!("/api/v1/datasets/{gridded}"),
+            Some(&server.admin),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        kept["was_derived_from"],
+        json!([secret, bathymetry]),
+        "{kept}"
+    );
     let admin_view: Value = server
         .request(
             Method::GET,
@@ -1500,6 +1559,20 @@ async fn lineage_versions_and_history_respect_visibility(db: TestStore) {
         json!([{"from": secret, "to": "redacted-1"}]),
         "{admin_view}"
     );
+    // … and a dataset derived from a deleted one can still be changed.
+    let changed = server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/datasets/{secret}"),
+            Some(&server.admin),
+        )
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .header(IF_MATCH, "*")
+        .body(json!({"title": "Calibrated casts, v2"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
 }
 
 async fn vocabularies_control_values_and_widen_searches(db: TestStore) {

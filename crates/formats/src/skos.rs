@@ -86,7 +86,10 @@ pub fn read_scheme(syntax: RdfSyntax, document: &[u8]) -> Result<SchemeRead, Str
             RDFS_COMMENT,
         ],
     );
-    let tops: Vec<String> = objects(about_scheme, &format!("{SKOS}hasTopConcept"));
+    let tops: std::collections::HashSet<String> =
+        objects(about_scheme, &format!("{SKOS}hasTopConcept"))
+            .into_iter()
+            .collect();
     let concept_class = format!("{SKOS}Concept");
     let in_scheme = |about: &[(String, Term)]| {
         [format!("{SKOS}inScheme"), format!("{SKOS}topConceptOf")]
@@ -118,6 +121,18 @@ pub fn read_scheme(syntax: RdfSyntax, document: &[u8]) -> Result<SchemeRead, Str
         .collect();
     if concepts.is_empty() {
         return Err(format!("the scheme <{iri}> has no concepts"));
+    }
+    let unfit = |text: &str| text.len() > 1_000 || text.contains('\0');
+    let unfit_concept = concepts.iter().find(|c| {
+        unfit(&c.iri)
+            || c.names().iter().any(|n| unfit(n))
+            || c.definition.as_deref().is_some_and(|d| d.contains('\0'))
+    });
+    if let Some(concept) = unfit_concept {
+        return Err(format!(
+            "<{}> has a label, notation or IRI longer than 1000 bytes or with a NUL character",
+            concept.iri
+        ));
     }
     complete_hierarchy(&mut concepts)?;
     Ok(SchemeRead {

@@ -647,14 +647,7 @@ impl DatasetInput {
             self.was_derived_from,
             parse_id,
         );
-        for (i, id) in was_derived_from.iter().enumerate() {
-            if was_derived_from[..i].contains(id) {
-                errors.push(
-                    format!("/was_derived_from/{i}"),
-                    format!("`{id}` appears twice"),
-                );
-            }
-        }
+        check_unique(&mut errors, "/was_derived_from", &was_derived_from);
         let was_generated_by = self.was_generated_by.and_then(|activity| {
             let at = "/was_generated_by";
             let label = errors

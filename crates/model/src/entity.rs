@@ -434,11 +434,16 @@ fn check_period(errors: &mut ValidationErrors, at: &str, period: Option<&Tempora
     }
 }
 
-/// A list of slugs that names each at most once.
-pub(crate) fn check_unique(errors: &mut ValidationErrors, at: &str, slugs: &[Slug]) {
-    for (i, slug) in slugs.iter().enumerate() {
-        if slugs[..i].contains(slug) {
-            errors.push(format!("{at}/{i}"), format!("`{slug}` appears twice"));
+/// A list that names each value at most once.
+pub(crate) fn check_unique<T: Eq + std::hash::Hash + std::fmt::Display>(
+    errors: &mut ValidationErrors,
+    at: &str,
+    values: &[T],
+) {
+    let mut seen = std::collections::HashSet::with_capacity(values.len());
+    for (i, value) in values.iter().enumerate() {
+        if !seen.insert(value) {
+            errors.push(format!("{at}/{i}"), format!("`{value}` appears twice"));
         }
     }
 }

@@ -28,9 +28,11 @@ impl Version {
             let plain = !part.is_empty()
                 && part.bytes().all(|b| b.is_ascii_digit())
                 && (part == "0" || !part.starts_with('0'));
+            // Each number is stored as a signed 64-bit integer.
             plain
-                .then(|| part.parse::<u64>().ok())
+                .then(|| part.parse::<i64>().ok())
                 .flatten()
+                .map(i64::unsigned_abs)
                 .ok_or_else(invalid)
         };
         Ok(Self {
@@ -93,7 +95,16 @@ mod tests {
     fn versions_parse_strictly_and_order_numerically() {
         assert_eq!(Version::parse("1.10.0").unwrap().to_string(), "1.10.0");
         assert!(Version::parse("1.2.0").unwrap() < Version::parse("1.10.0").unwrap());
-        for bad in ["1.0", "1.0.0.0", "01.0.0", "1.a.0", "", "1..0", "-1.0.0"] {
+        for bad in [
+            "1.0",
+            "1.0.0.0",
+            "01.0.0",
+            "1.a.0",
+            "",
+            "1..0",
+            "-1.0.0",
+            "9223372036854775808.0.0",
+        ] {
             assert!(Version::parse(bad).is_err(), "{bad}");
         }
     }

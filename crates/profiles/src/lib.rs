@@ -264,6 +264,16 @@ fn compare(old: &Value, new: &Value, at: &str, found: &mut Vec<Problem>) {
             "adds `items`: restricts the items",
         ));
     }
+    for keyword in old.keys().chain(new.keys()) {
+        let judged =
+            MODELLED.contains(&keyword.as_str()) || ANNOTATIONS.contains(&keyword.as_str());
+        if !judged && old.get(keyword) != new.get(keyword) {
+            found.push(Problem::new(
+                format!("{at}/{}", keyword.replace('~', "~0").replace('/', "~1")),
+                format!("changes `{keyword}`, whose effect on valid records is not checked: only a new major version may"),
+            ));
+        }
+    }
     let definitions = |schema: &Map<String, Value>| {
         schema
             .get("$defs")
@@ -283,6 +293,43 @@ fn compare(old: &Value, new: &Value, at: &str, found: &mut Vec<Problem>) {
         }
     }
 }
+
+/// The keywords whose changes [`incompatibilities`] judges one by one.
+const MODELLED: [&str; 20] = [
+    "type",
+    "properties",
+    "required",
+    "enum",
+    "const",
+    "additionalProperties",
+    "maxLength",
+    "maxItems",
+    "maxProperties",
+    "maximum",
+    "exclusiveMaximum",
+    "minLength",
+    "minItems",
+    "minProperties",
+    "minimum",
+    "exclusiveMinimum",
+    "pattern",
+    "items",
+    "$defs",
+    "$schema",
+];
+
+/// Keywords that describe and never constrain: free to change.
+const ANNOTATIONS: [&str; 9] = [
+    "title",
+    "description",
+    "examples",
+    "default",
+    "$comment",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "format",
+];
 
 /// The types a schema allows, `None` for any.
 fn types(schema: &Map<String, Value>) -> Option<BTreeSet<String>> {
@@ -366,6 +413,20 @@ mod tests {
         next["properties"]["quality"] = json!({"enum": ["raw", "checked", "final"]});
         next["properties"]["cruise_id"]["maxLength"] = json!(80);
         assert_eq!(incompatibilities(&cruise(), &next), []);
+    }
+
+    #[test]
+    fn unmodelled_keywords_may_only_change_in_a_major_version() {
+        let mut next = cruise();
+        next["description"] = json!("Cruises, described");
+        assert_eq!(incompatibilities(&cruise(), &next), []);
+        next["allOf"] = json!([{"required": ["vessel"]}]);
+        next["properties"]["casts"]["multipleOf"] = json!(2);
+        let pointers: Vec<String> = incompatibilities(&cruise(), &next)
+            .into_iter()
+            .map(|p| p.pointer)
+            .collect();
+        assert_eq!(pointers, ["/properties/casts/multipleOf", "/allOf"]);
     }
 
     #[test]

@@ -267,6 +267,9 @@ impl Catalogue {
             .await
             .map_err(|e| ServiceError::from_store("dataset", e))?;
         self.visible(reader, &label_of(record.json.get())?)?;
+        let mut records = [record];
+        self.hide_unseen_links_in_json(reader, &mut records).await?;
+        let [record] = records;
         Ok(record)
     }
 
@@ -296,10 +299,13 @@ impl Catalogue {
             readable: access::readable(&self.policy, reader),
             ..filter.clone()
         };
-        self.store
+        let mut records = self
+            .store
             .datasets_json(&filter, page)
             .await
-            .map_err(ServiceError::Internal)
+            .map_err(ServiceError::Internal)?;
+        self.hide_unseen_links_in_json(reader, &mut records).await?;
+        Ok(records)
     }
 
     /// The datasets with these ids that `reader` may see, in the order of `ids` (those that no
@@ -353,7 +359,9 @@ impl Catalogue {
         }
         self.check_write(principal, &draft.metadata, Some(&current.metadata))
             .await?;
-        self.check_references(principal, Some(current.id), &draft.metadata)
+        self.keep_unseen_links(principal, &current, &mut draft.metadata)
+            .await?;
+        self.check_references(principal, Some(&current), &draft.metadata)
             .await?;
         let dataset = Dataset {
             metadata: draft.metadata,
@@ -431,14 +439,15 @@ impl Catalogue {
         revision: i64,
     ) -> Result<Revision> {
         let id = self.visible_history(reader, key).await?;
-        let found = self
+        let mut found = self
             .store
             .revision(EntityType::Dataset, id, revision)
             .await
             .map_err(|e| ServiceError::from_store("revision", e))?;
-        if let Some(snapshot) = &found.snapshot {
+        if let Some(snapshot) = &mut found.snapshot {
             self.visible(reader, &label_in(snapshot)?)
                 .map_err(|_| ServiceError::NotFound("revision"))?;
+            self.hide_unseen_links(reader, &mut [snapshot]).await?;
         }
         Ok(found)
     }
@@ -628,13 +637,14 @@ impl Catalogue {
     ) -> Result<ImportOutcome> {
         let mut outcome = ImportOutcome::default();
         let mut organisations: HashMap<String, bool> = HashMap::new();
+        let vocabularies = self.bound_vocabularies().await?;
         for chunk in lines.chunks(IMPORT_BATCH) {
             let mut drafts = Vec::with_capacity(chunk.len());
             for (line, text) in chunk.iter().filter(|(_, text)| !text.trim().is_empty()) {
-                drafts.push((
-                    *line,
-                    self.import_draft(principal, text, &mut organisations).await,
-                ));
+                let draft = self
+                    .import_draft(principal, text, &mut organisations, &vocabularies)
+                    .await;
+                drafts.push((*line, draft));
             }
             let candidates: Vec<&str> = drafts
                 .iter()
@@ -678,12 +688,14 @@ impl Catalogue {
         Ok(outcome)
     }
 
-    /// Decodes and parses one line, and checks its organisation (cached per import).
+    /// Decodes and parses one line and checks what it refers to: its organisation (cached per
+    /// import), entities, linked datasets, bound vocabularies (read once per import) and profiles.
     async fn import_draft(
         &self,
         principal: &Principal,
         text: &str,
         organisations: &mut HashMap<String, bool>,
+        vocabularies: &[fathom_model::Vocabulary],
     ) -> Result<DatasetDraft> {
         let input: DatasetInput = decode_json(text.as_bytes())?;
         let draft = input.parse(&self.policy, Uuid::now_v7)?;
@@ -703,7 +715,8 @@ impl Catalogue {
         self.check_entity_references(&draft.metadata.references())
             .await?;
         self.check_links(principal, None, &draft.metadata).await?;
-        self.check_vocabularies(&draft.metadata).await?;
+        self.check_vocabularies(&draft.metadata, vocabularies)
+            .await?;
         self.check_profiles(&draft.metadata).await?;
         Ok(draft)
     }
@@ -775,12 +788,12 @@ impl Catalogue {
         }
     }
 
-    /// Checks that the records a dataset (`own`, for a change) refers to exist: its organisation,
-    /// its entities, and the datasets it links to.
+    /// Checks that the records a dataset (replacing `current`, for a change) refers to exist: its
+    /// organisation, its entities, the datasets it links to; and its vocabularies and profiles.
     async fn check_references(
         &self,
         principal: &Principal,
-        own: Option<Uuid>,
+        current: Option<&Dataset>,
         metadata: &DatasetMetadata,
     ) -> Result<()> {
         let slug = metadata.organisation.as_str();
@@ -788,21 +801,28 @@ impl Catalogue {
             return Err(unknown_organisation(slug));
         }
         self.check_entity_references(&metadata.references()).await?;
-        self.check_links(principal, own, metadata).await?;
-        self.check_vocabularies(metadata).await?;
+        self.check_links(principal, current, metadata).await?;
+        self.check_vocabularies(metadata, &self.bound_vocabularies().await?)
+            .await?;
         self.check_profiles(metadata).await
     }
 
-    /// Checks keywords and themes against the vocabularies bound to them.
-    async fn check_vocabularies(&self, metadata: &DatasetMetadata) -> Result<()> {
+    /// Checks keywords and themes against those of `vocabularies` bound to them.
+    async fn check_vocabularies(
+        &self,
+        metadata: &DatasetMetadata,
+        vocabularies: &[fathom_model::Vocabulary],
+    ) -> Result<()> {
         let keywords: Vec<(String, &str)> = (metadata.keywords.iter().enumerate())
             .map(|(i, k)| (format!("/keywords/{i}"), k.as_str()))
             .collect();
         let themes: Vec<(String, &str)> = (metadata.themes.iter().enumerate())
             .map(|(i, t)| (format!("/themes/{i}"), t.as_str()))
             .collect();
-        self.check_bound(BoundField::Keywords, &keywords).await?;
-        self.check_bound(BoundField::Themes, &themes).await
+        self.check_bound(vocabularies, BoundField::Keywords, &keywords)
+            .await?;
+        self.check_bound(vocabularies, BoundField::Themes, &themes)
+            .await
     }
 
     /// The first of `slug`, `slug-2`, `slug-3`, … that no dataset has and `also_taken` lacks.

@@ -465,11 +465,14 @@ pub struct AuditEvent {
 /// content (sequence number, time, event, actor, subject, details as stored).
 pub fn audit_hash(previous: &[u8], event: &AuditEvent) -> Vec<u8> {
     use sha2::Digest;
+    // The time as stored: in UTC, to the microsecond.
+    let at = event.recorded_at.to_offset(time::UtcOffset::UTC);
+    let at = at
+        .replace_nanosecond(at.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(at);
     let content = serde_json::json!([
         event.seq,
-        event
-            .recorded_at
-            .format(&time::format_description::well_known::Rfc3339)
+        at.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
         event.event,
         event.actor,

@@ -707,6 +707,8 @@ impl Repository {
     }
 
     pub async fn narrower_concepts(&self, values: &[&str]) -> StoreResult<Vec<Concept>> {
+        // No concept has a NUL in its name (PostgreSQL refuses one in text).
+        let values: Vec<&str> = values.iter().copied().filter(|v| !v.contains('\0')).collect();
         if values.is_empty() {
             return Ok(Vec::new());
         }
@@ -1242,19 +1244,12 @@ impl Repository {
         Ok((user_from_row(&row)?, scopes.split_whitespace().map(str::to_owned).collect()))
     }
 
-    /// Appends an entry chained to the last one: inserted, then hashed with the sequence number it
-    /// was given, in one transaction while no other append runs.
+    /// Appends an entry chained to the last one: inserted first (so that SQLite's transaction
+    /// writes before it reads, and never fails on a snapshot another writer moved), then hashed with
+    /// the sequence number it was given, while no other append runs.
     pub async fn append_audit_event(&self, event: &crate::AuditEvent) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
         lock_audit_log(&mut tx).await?;
-        let previous: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-        let previous = match previous {
-            None => GENESIS.to_vec(),
-            Some(Some(hash)) => hash,
-            Some(None) => return Err(StoreError::Corrupt("the last audit entry is not chained".into())),
-        };
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO audit_events (recorded_at, event, actor, subject, details) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
         )
@@ -1265,6 +1260,15 @@ impl Repository {
         .bind(event.details.to_string())
         .fetch_one(&mut *tx)
         .await?;
+        let previous: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq < $1 ORDER BY seq DESC LIMIT 1")
+            .bind(seq)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let previous = match previous {
+            None => GENESIS.to_vec(),
+            Some(Some(hash)) => hash,
+            Some(None) => return Err(StoreError::Corrupt("the last audit entry is not chained: run `fathom audit verify`".into())),
+        };
         let entry = crate::AuditEvent { seq, ..event.clone() };
         sqlx::query("UPDATE audit_events SET previous_hash = $2, hash = $3 WHERE seq = $1")
             .bind(seq)
@@ -1276,24 +1280,21 @@ impl Repository {
         Ok(())
     }
 
-    /// Chains the entries written before the log was a chain (once, when the store opens).
+    /// Chains a log written before the log was a chain, once: only when no entry has a hash yet
+    /// (an entry whose hash was removed later is a broken link, not something to chain again).
     async fn chain_audit_log(&self) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
         lock_audit_log(&mut tx).await?;
-        let unchained: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM audit_events WHERE hash IS NULL").fetch_one(&mut *tx).await?;
-        let Some(first) = unchained else {
-            return Ok(());
-        };
-        let previous: Option<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq < $1 ORDER BY seq DESC LIMIT 1")
-            .bind(first)
+        let chained: Option<i64> = sqlx::query_scalar("SELECT seq FROM audit_events WHERE hash IS NOT NULL LIMIT 1")
             .fetch_optional(&mut *tx)
-            .await?
-            .flatten();
-        let mut previous = previous.unwrap_or_else(|| GENESIS.to_vec());
-        let rows = sqlx::query("SELECT seq, recorded_at, event, actor, subject, details FROM audit_events WHERE seq >= $1 ORDER BY seq")
-            .bind(first)
+            .await?;
+        if chained.is_some() {
+            return Ok(());
+        }
+        let rows = sqlx::query("SELECT seq, recorded_at, event, actor, subject, details FROM audit_events ORDER BY seq")
             .fetch_all(&mut *tx)
             .await?;
+        let mut previous = GENESIS.to_vec();
         for row in &rows {
             let entry = audit_event(row)?;
             let hash = crate::audit_hash(&previous, &entry);

@@ -167,9 +167,15 @@ pub async fn concepts(
     let prefix = query.q.as_deref().map(|q| q.trim().to_lowercase());
     if prefix
         .as_ref()
-        .is_some_and(|p| p.is_empty() || p.chars().count() > 200)
+        .is_some_and(|p| p.is_empty() || p.chars().count() > 200 || p.contains('\0'))
     {
-        return Err(Problem::bad_parameter("q", "must be 1 to 200 characters"));
+        return Err(Problem::bad_parameter(
+            "q",
+            "must be 1 to 200 characters, without NUL",
+        ));
+    }
+    if query.broader.as_deref().is_some_and(|b| b.contains('\0')) {
+        return Err(Problem::bad_parameter("broader", "must be a concept's IRI"));
     }
     let filter = ConceptFilter {
         prefix,

@@ -1,6 +1,6 @@
 //! The domain model's entities: data domains, projects, campaigns, platforms, instruments and
-//! observed properties. Anyone may read them; editors write them, except data domains, whose
-//! owners and stewards decide on datasets and which only an admin changes.
+//! observed properties. Anyone may read them; editors write them, except data domains, which only
+//! an admin changes (their owners and stewards are recorded for the sharing workflows).
 
 use std::collections::BTreeMap;
 
@@ -139,10 +139,15 @@ impl Catalogue {
         limit: u32,
     ) -> Result<Vec<Revision>> {
         let id = self.entity_history_id(kind, key).await?;
-        self.store
+        let revisions = self
+            .store
             .revisions(EntityType::Entity(kind), id, after, limit)
             .await
-            .map_err(ServiceError::Internal)
+            .map_err(ServiceError::Internal)?;
+        if revisions.is_empty() && after == 0 {
+            return Err(ServiceError::NotFound(kind.as_str()));
+        }
+        Ok(revisions)
     }
 
     /// One revision of an entity, with its snapshot.
@@ -213,7 +218,9 @@ impl Catalogue {
         self.check_entity_references(&facts.references()).await?;
         if let Facts::Platform(platform) = facts {
             let value = [("/platform_type".to_owned(), platform.platform_type.as_str())];
-            self.check_bound(BoundField::PlatformType, &value).await?;
+            let vocabularies = self.bound_vocabularies().await?;
+            self.check_bound(&vocabularies, BoundField::PlatformType, &value)
+                .await?;
         }
         Ok(())
     }

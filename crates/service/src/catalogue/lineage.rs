@@ -6,12 +6,11 @@
 use std::collections::{HashMap, HashSet};
 
 use fathom_model::{Activity, Dataset, DatasetMetadata, Principal, ValidationErrors};
-use fathom_store::{DatasetLink, LinkFound, RecordKey, Walk};
+use fathom_store::{DatasetLink, LinkFound, RecordJson, RecordKey, StoreError, Walk};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::{Catalogue, Result};
-use crate::access;
 use crate::error::ServiceError;
 
 /// How far a write looks for a cycle: far beyond any real chain of derivations or versions.
@@ -50,6 +49,27 @@ pub struct LineageEdge {
     pub to: String,
 }
 
+/// The datasets a dataset links to.
+fn link_targets_of(metadata: &DatasetMetadata) -> Vec<Uuid> {
+    [DatasetLink::DerivedFrom, DatasetLink::PreviousVersion]
+        .into_iter()
+        .flat_map(|link| link.targets(metadata))
+        .collect()
+}
+
+/// The datasets a record's JSON links to.
+fn link_targets(record: &serde_json::Value) -> Vec<Uuid> {
+    let sources = record["was_derived_from"].as_array().into_iter().flatten();
+    sources
+        .chain(std::iter::once(&record["previous_version"]))
+        .filter_map(id_of)
+        .collect()
+}
+
+fn id_of(value: &serde_json::Value) -> Option<Uuid> {
+    value.as_str().and_then(|s| Uuid::try_parse(s).ok())
+}
+
 /// One version of a dataset's version series.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VersionEntry {
@@ -58,7 +78,8 @@ pub struct VersionEntry {
     pub title: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// Versions from the dataset asked about: negative older, positive newer.
+    /// Its place from the dataset asked about among the versions the reader may see: negative
+    /// older, positive newer.
     pub distance: i32,
 }
 
@@ -96,8 +117,10 @@ impl Catalogue {
         }
         let ids: Vec<Uuid> = distance.keys().copied().collect();
         let visible = self.visible_datasets(reader, &ids).await?;
+        // Visible datasets first, by distance then id; the placeholders after them, so that where
+        // one sits among the ids tells nothing of when its dataset was made.
         let mut order: Vec<(i32, Uuid)> = distance.iter().map(|(id, d)| (*d, *id)).collect();
-        order.sort();
+        order.sort_by_key(|(d, id)| (!visible.contains_key(id), *d, *id));
         let mut names: HashMap<Uuid, String> = HashMap::new();
         let mut redacted = 0;
         let mut nodes = Vec::with_capacity(order.len());
@@ -186,6 +209,14 @@ impl Catalogue {
             })
             .collect();
         versions.sort_by_key(|v| (v.distance, v.id));
+        // Counted among the versions the reader sees, so that a hidden one leaves no gap.
+        let root_at = versions
+            .iter()
+            .position(|v| v.id == root.id)
+            .unwrap_or_default();
+        for (i, version) in versions.iter_mut().enumerate() {
+            version.distance = i as i32 - root_at as i32;
+        }
         Ok(versions)
     }
 
@@ -195,27 +226,81 @@ impl Catalogue {
         reader: Option<&Principal>,
         ids: &[Uuid],
     ) -> Result<HashMap<Uuid, Dataset>> {
-        let subject = access::subject_of(&self.policy, reader);
-        Ok(self
-            .store
-            .datasets_by_ids(ids)
-            .await
-            .map_err(ServiceError::Internal)?
-            .into_iter()
-            .filter(|d| {
-                self.visible_to(&subject, &d.metadata.security_label)
-                    .is_ok()
-            })
-            .map(|d| (d.id, d))
-            .collect())
+        let found = self.datasets_by_ids(reader, ids).await?;
+        Ok(found.into_iter().map(|d| (d.id, d)).collect())
     }
 
-    /// Checks a dataset's links to other datasets: each names a dataset the writer may see, never
-    /// the dataset itself (`own`, for a change) nor one downstream of it, which would make a cycle.
+    /// Hides from records as `reader` reads them the ids of linked datasets they may not see (a
+    /// link names a dataset by id, and an id tells that the dataset exists). One query for the lot.
+    pub(super) async fn hide_unseen_links(
+        &self,
+        reader: Option<&Principal>,
+        records: &mut [&mut serde_json::Value],
+    ) -> Result<()> {
+        let targets: Vec<Uuid> = records
+            .iter()
+            .flat_map(|record| link_targets(record))
+            .collect();
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let visible = self.visible_datasets(reader, &targets).await?;
+        for record in records.iter_mut() {
+            if let Some(sources) = record
+                .get_mut("was_derived_from")
+                .and_then(|v| v.as_array_mut())
+            {
+                sources.retain(|id| id_of(id).is_some_and(|id| visible.contains_key(&id)));
+            }
+            let hidden_previous = record
+                .get("previous_version")
+                .and_then(id_of)
+                .is_some_and(|id| !visible.contains_key(&id));
+            if let (true, Some(fields)) = (hidden_previous, record.as_object_mut()) {
+                fields.remove("previous_version");
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Catalogue::hide_unseen_links`] on stored records, decoding only those with links: the
+    /// others are served as stored.
+    pub(super) async fn hide_unseen_links_in_json(
+        &self,
+        reader: Option<&Principal>,
+        records: &mut [RecordJson],
+    ) -> Result<()> {
+        let linked: Vec<usize> = (0..records.len())
+            .filter(|i| {
+                let json = records[*i].json.get();
+                json.contains("\"was_derived_from\"") || json.contains("\"previous_version\"")
+            })
+            .collect();
+        if linked.is_empty() {
+            return Ok(());
+        }
+        let corrupt = |e: serde_json::Error| {
+            ServiceError::Internal(StoreError::Corrupt(format!("a stored dataset: {e}")))
+        };
+        let mut values = linked
+            .iter()
+            .map(|i| serde_json::from_str::<serde_json::Value>(records[*i].json.get()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(corrupt)?;
+        self.hide_unseen_links(reader, &mut values.iter_mut().collect::<Vec<_>>())
+            .await?;
+        for (i, value) in linked.into_iter().zip(values) {
+            records[i].json = serde_json::value::to_raw_value(&value).map_err(corrupt)?;
+        }
+        Ok(())
+    }
+
+    /// Checks the links a write adds (those `current` already has stand): each names a dataset the
+    /// writer may see, never the dataset itself, nor one already downstream of it (a cycle).
     pub(super) async fn check_links(
         &self,
         principal: &Principal,
-        own: Option<Uuid>,
+        current: Option<&Dataset>,
         metadata: &DatasetMetadata,
     ) -> Result<()> {
         let mut errors = ValidationErrors::default();
@@ -223,20 +308,30 @@ impl Catalogue {
             (DatasetLink::DerivedFrom, "/was_derived_from"),
             (DatasetLink::PreviousVersion, "/previous_version"),
         ] {
-            let targets = link.targets(metadata);
-            if targets.is_empty() {
+            let existing = current
+                .map(|c| link.targets(&c.metadata))
+                .unwrap_or_default();
+            let added: Vec<(usize, Uuid)> = link
+                .targets(metadata)
+                .into_iter()
+                .enumerate()
+                .filter(|(_, target)| !existing.contains(target))
+                .collect();
+            if added.is_empty() {
                 continue;
             }
             let pointer = |i: usize| match link {
                 DatasetLink::DerivedFrom => format!("{at}/{i}"),
                 DatasetLink::PreviousVersion => at.to_owned(),
             };
+            let targets: Vec<Uuid> = added.iter().map(|(_, t)| *t).collect();
             let visible = self.visible_datasets(Some(principal), &targets).await?;
-            for (i, target) in targets.iter().enumerate() {
+            let own = current.map(|c| c.id);
+            for (i, target) in &added {
                 if Some(*target) == own {
-                    errors.push(pointer(i), "cannot name the dataset itself");
+                    errors.push(pointer(*i), "cannot name the dataset itself");
                 } else if !visible.contains_key(target) {
-                    errors.push(pointer(i), format!("no dataset has the id `{target}`"));
+                    errors.push(pointer(*i), format!("no dataset has the id `{target}`"));
                 }
             }
             let Some(own) = own else { continue };
@@ -253,5 +348,32 @@ impl Catalogue {
             }
         }
         errors.into_result(|| ()).map_err(Into::into)
+    }
+
+    /// Keeps in a replacement the links of `current` to datasets the writer may not see: they
+    /// could not see them to send them back, so leaving them out removes nothing.
+    pub(super) async fn keep_unseen_links(
+        &self,
+        principal: &Principal,
+        current: &Dataset,
+        metadata: &mut DatasetMetadata,
+    ) -> Result<()> {
+        let existing = link_targets_of(&current.metadata);
+        if existing.is_empty() {
+            return Ok(());
+        }
+        let visible = self.visible_datasets(Some(principal), &existing).await?;
+        for source in &current.metadata.was_derived_from {
+            if !visible.contains_key(source) && !metadata.was_derived_from.contains(source) {
+                metadata.was_derived_from.push(*source);
+            }
+        }
+        if let Some(previous) = current.metadata.previous_version
+            && !visible.contains_key(&previous)
+            && metadata.previous_version.is_none()
+        {
+            metadata.previous_version = Some(previous);
+        }
+        Ok(())
     }
 }

@@ -58,6 +58,12 @@ impl Catalogue {
             .vocabulary(&RecordKey::Slug(vocabulary.slug.to_string()))
             .await
         {
+            Ok(current) if slug.is_none() && current.iri != vocabulary.iri => {
+                return Err(ServiceError::Conflict(format!(
+                    "the vocabulary `{}` holds another scheme (<{}>); give this one a slug of its own",
+                    current.slug, current.iri
+                )));
+            }
             Ok(current) => {
                 vocabulary.id = current.id;
                 vocabulary.revision = current.revision + 1;
@@ -123,23 +129,27 @@ impl Catalogue {
             .map_err(ServiceError::Internal)
     }
 
-    /// Checks the values of a field against the vocabularies bound to it (none: any value): each
-    /// `(pointer, value)` must name a concept of one of them.
+    /// The vocabularies bound to some field: what [`Catalogue::check_bound`] checks against (read
+    /// once per write, or once per import).
+    pub(super) async fn bound_vocabularies(&self) -> Result<Vec<Vocabulary>> {
+        let mut vocabularies = self.vocabularies().await?;
+        vocabularies.retain(|v| !v.binds.is_empty());
+        Ok(vocabularies)
+    }
+
+    /// Checks the values of a field against those of `vocabularies` bound to it (none: any value):
+    /// each `(pointer, value)` must name a concept of one of them.
     pub(super) async fn check_bound(
         &self,
+        vocabularies: &[Vocabulary],
         field: BoundField,
         values: &[(String, &str)],
     ) -> Result<()> {
-        if values.is_empty() {
-            return Ok(());
-        }
-        let bound: Vec<Vocabulary> = self
-            .vocabularies()
-            .await?
-            .into_iter()
+        let bound: Vec<&Vocabulary> = vocabularies
+            .iter()
             .filter(|v| v.binds.contains(&field))
             .collect();
-        if bound.is_empty() {
+        if values.is_empty() || bound.is_empty() {
             return Ok(());
         }
         let ids: Vec<Uuid> = bound.iter().map(|v| v.id).collect();
@@ -155,8 +165,12 @@ impl Catalogue {
             .collect::<Vec<_>>()
             .join(", ");
         let mut errors = ValidationErrors::default();
+        // Themes are IRIs: a label of a concept does not do for one.
+        let by_iri_only = field == BoundField::Themes;
         for (at, value) in values {
-            if !found.contains(*value) && !found.contains(&value.to_lowercase()) {
+            let named =
+                found.contains(*value) || (!by_iri_only && found.contains(&value.to_lowercase()));
+            if !named {
                 errors.push(
                     at,
                     format!("`{value}` is not a concept of the bound vocabulary: {schemes}"),
