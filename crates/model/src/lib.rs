@@ -14,6 +14,7 @@ pub mod profile;
 pub mod validation;
 pub mod values;
 pub mod vocabulary;
+pub mod workflow;
 
 pub use access::{Clearance, Membership, OrganisationRole, Subject};
 pub use dataset::{
