@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::entity::{EntityKind, check_unique};
+use crate::entity::EntityKind;
 use crate::label::{LabelInput, Policy, SecurityLabel};
 use crate::profile::{ProfileRef, Version};
-use crate::validation::ValidationErrors;
+use crate::validation::{ValidationErrors, check_unique, pointer_segment};
 use crate::values::{
     BoundingBox, Iri, LanguageTag, Slug, Spatial, TemporalExtent, parse_geometry, parse_instant,
 };
@@ -712,7 +712,7 @@ impl DatasetInput {
         for name in extensions.keys() {
             if !conforms_to.iter().any(|p| p.profile.as_str() == name) {
                 errors.push(
-                    format!("/extensions/{}", name.replace('~', "~0").replace('/', "~1")),
+                    format!("/extensions/{}", pointer_segment(name)),
                     format!("`{name}` is not a profile the dataset declares in conforms_to"),
                 );
             }

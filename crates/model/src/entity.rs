@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::dataset::{MAX_TEXT, short_text};
-use crate::validation::{DecodeError, ValidationErrors, decode_value};
+use crate::validation::{DecodeError, ValidationErrors, check_unique, decode_value};
 use crate::values::{Iri, Slug, Spatial, TemporalExtent, parse_geometry};
 
 /// The kinds of entity, each with its collection under `/api/v1`.
@@ -431,20 +431,6 @@ fn check_period(errors: &mut ValidationErrors, at: &str, period: Option<&Tempora
         && end < start
     {
         errors.push(format!("{at}/end"), "must not be before start");
-    }
-}
-
-/// A list that names each value at most once.
-pub(crate) fn check_unique<T: Eq + std::hash::Hash + std::fmt::Display>(
-    errors: &mut ValidationErrors,
-    at: &str,
-    values: &[T],
-) {
-    let mut seen = std::collections::HashSet::with_capacity(values.len());
-    for (i, value) in values.iter().enumerate() {
-        if !seen.insert(value) {
-            errors.push(format!("{at}/{i}"), format!("`{value}` appears twice"));
-        }
     }
 }
 

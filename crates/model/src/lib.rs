@@ -40,6 +40,8 @@ pub use label::{
 };
 pub use organisation::{Organisation, OrganisationDraft, OrganisationInput};
 pub use profile::{ProfileRef, ProfileVersion, Version};
-pub use validation::{DecodeError, FieldError, ValidationErrors, decode_json, decode_value};
+pub use validation::{
+    DecodeError, FieldError, ValidationErrors, decode_json, decode_value, pointer_segment,
+};
 pub use values::{BoundingBox, Iri, LanguageTag, Nation, Slug, Spatial, TemporalExtent};
 pub use vocabulary::{BoundField, Concept, Vocabulary, complete_hierarchy};

@@ -65,6 +65,25 @@ impl ValidationErrors {
     }
 }
 
+/// A name as one segment of a JSON Pointer (RFC 6901): `~` and `/` escaped.
+pub fn pointer_segment(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+/// A list that names each value at most once: every repeat is an error at its pointer.
+pub(crate) fn check_unique<T: Eq + std::hash::Hash + std::fmt::Display>(
+    errors: &mut ValidationErrors,
+    at: &str,
+    values: &[T],
+) {
+    let mut seen = std::collections::HashSet::with_capacity(values.len());
+    for (i, value) in values.iter().enumerate() {
+        if !seen.insert(value) {
+            errors.push(format!("{at}/{i}"), format!("`{value}` appears twice"));
+        }
+    }
+}
+
 /// Why a JSON document could not be decoded into the type a request expects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
@@ -101,7 +120,7 @@ fn shape_error(error: serde_path_to_error::Error<serde_json::Error>) -> DecodeEr
         match segment {
             Segment::Seq { index } => pointer.push_str(&index.to_string()),
             Segment::Map { key } | Segment::Enum { variant: key } => {
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                pointer.push_str(&pointer_segment(key));
             }
             Segment::Unknown => pointer.push('-'),
         }

@@ -83,7 +83,7 @@ fn remote_references(node: &Value, at: &mut String, problems: &mut Vec<Problem>)
             for (name, value) in members {
                 let length = at.len();
                 at.push('/');
-                at.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                at.push_str(&segment(name));
                 if (name == "$ref" || name == "$dynamicRef")
                     && value.as_str().is_some_and(|r| !r.starts_with('#'))
                 {
@@ -155,10 +155,7 @@ fn compare(old: &Value, new: &Value, at: &str, found: &mut Vec<Problem>) {
     };
     let (old_properties, new_properties) = (properties(old), properties(new));
     for (name, schema) in &old_properties {
-        let pointer = format!(
-            "{at}/properties/{}",
-            name.replace('~', "~0").replace('/', "~1")
-        );
+        let pointer = format!("{at}/properties/{}", segment(name));
         match new_properties.get(name) {
             None => found.push(Problem::new(pointer, format!("removes the field `{name}`"))),
             Some(next) => compare(schema, next, &pointer, found),
@@ -269,7 +266,7 @@ fn compare(old: &Value, new: &Value, at: &str, found: &mut Vec<Problem>) {
             MODELLED.contains(&keyword.as_str()) || ANNOTATIONS.contains(&keyword.as_str());
         if !judged && old.get(keyword) != new.get(keyword) {
             found.push(Problem::new(
-                format!("{at}/{}", keyword.replace('~', "~0").replace('/', "~1")),
+                format!("{at}/{}", segment(keyword)),
                 format!("changes `{keyword}`, whose effect on valid records is not checked: only a new major version may"),
             ));
         }
@@ -330,6 +327,11 @@ const ANNOTATIONS: [&str; 9] = [
     "writeOnly",
     "format",
 ];
+
+/// A name as one segment of a JSON Pointer (RFC 6901).
+fn segment(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
 
 /// The types a schema allows, `None` for any.
 fn types(schema: &Map<String, Value>) -> Option<BTreeSet<String>> {

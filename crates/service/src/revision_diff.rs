@@ -103,7 +103,7 @@ fn diff(before: &Value, after: &Value, path: &str, patch: &mut Vec<PatchOperatio
 }
 
 fn pointer(parent: &str, segment: &str) -> String {
-    format!("{parent}/{}", segment.replace('~', "~0").replace('/', "~1"))
+    format!("{parent}/{}", fathom_model::pointer_segment(segment))
 }
 
 #[cfg(test)]

@@ -105,12 +105,17 @@ impl Repository {
     }
 
     pub async fn organisation(&self, key: &RecordKey) -> StoreResult<Organisation> {
-        let query = match key {
-            RecordKey::Id(id) => sqlx::query_scalar("SELECT body FROM organisations WHERE id = $1").bind(*id),
-            RecordKey::Slug(slug) => sqlx::query_scalar("SELECT body FROM organisations WHERE slug = $1").bind(slug.clone()),
+        from_json(&self.body_by_key("organisations", key).await?)
+    }
+
+    /// The stored JSON of the record of `table` with this id or slug.
+    async fn body_by_key(&self, table: &'static str, key: &RecordKey) -> StoreResult<String> {
+        let mut query = QueryBuilder::<Db>::new(format!("SELECT body FROM {table} WHERE "));
+        match key {
+            RecordKey::Id(id) => query.push("id = ").push_bind(*id),
+            RecordKey::Slug(slug) => query.push("slug = ").push_bind(slug.clone()),
         };
-        let body: String = query.fetch_one(&self.read).await?;
-        from_json(&body)
+        Ok(query.build_query_scalar().fetch_one(&self.read).await?)
     }
 
     pub async fn organisations(&self, page: PageRequest) -> StoreResult<Vec<Organisation>> {
@@ -620,12 +625,7 @@ impl Repository {
     }
 
     pub async fn vocabulary(&self, key: &RecordKey) -> StoreResult<Vocabulary> {
-        let query = match key {
-            RecordKey::Id(id) => sqlx::query_scalar("SELECT body FROM vocabularies WHERE id = $1").bind(*id),
-            RecordKey::Slug(slug) => sqlx::query_scalar("SELECT body FROM vocabularies WHERE slug = $1").bind(slug.clone()),
-        };
-        let body: String = query.fetch_one(&self.read).await?;
-        from_json(&body)
+        from_json(&self.body_by_key("vocabularies", key).await?)
     }
 
     pub async fn vocabularies(&self) -> StoreResult<Vec<Vocabulary>> {

@@ -94,27 +94,9 @@ impl Catalogue {
         depth: u32,
     ) -> Result<Lineage> {
         let root = self.dataset(reader, key).await?;
-        let mut found: Vec<(Walk, LinkFound)> = Vec::new();
-        for walk in walks {
-            let links = self
-                .store
-                .walk_links(DatasetLink::DerivedFrom, &[root.id], *walk, depth)
-                .await
-                .map_err(ServiceError::Internal)?;
-            found.extend(links.into_iter().map(|link| (*walk, link)));
-        }
-        // Each dataset at its least distance from the root, upstream negative.
-        let mut distance: HashMap<Uuid, i32> = HashMap::from([(root.id, 0)]);
-        for (walk, link) in &found {
-            let (node, signed) = match walk {
-                Walk::Upstream => (link.target, -link.depth),
-                Walk::Downstream => (link.dataset, link.depth),
-            };
-            let known = distance.entry(node).or_insert(signed);
-            if signed.abs() < known.abs() {
-                *known = signed;
-            }
-        }
+        let (found, distance) = self
+            .walk_from(DatasetLink::DerivedFrom, root.id, walks, depth)
+            .await?;
         let ids: Vec<Uuid> = distance.keys().copied().collect();
         let visible = self.visible_datasets(reader, &ids).await?;
         // Visible datasets first, by distance then id; the placeholders after them, so that where
@@ -154,7 +136,7 @@ impl Catalogue {
         let mut seen = HashSet::new();
         let edges = found
             .iter()
-            .filter_map(|(_, link)| {
+            .filter_map(|link| {
                 let edge = LineageEdge {
                     from: names.get(&link.dataset)?.clone(),
                     to: names.get(&link.target)?.clone(),
@@ -176,26 +158,15 @@ impl Catalogue {
         key: &RecordKey,
     ) -> Result<Vec<VersionEntry>> {
         let root = self.dataset(reader, key).await?;
-        let mut distance: HashMap<Uuid, i32> = HashMap::from([(root.id, 0)]);
-        for walk in [Walk::Upstream, Walk::Downstream] {
-            let links = self
-                .store
-                .walk_links(
-                    DatasetLink::PreviousVersion,
-                    &[root.id],
-                    walk,
-                    CYCLE_SEARCH_DEPTH,
-                )
-                .await
-                .map_err(ServiceError::Internal)?;
-            for link in links {
-                let (id, signed) = match walk {
-                    Walk::Upstream => (link.target, -link.depth),
-                    Walk::Downstream => (link.dataset, link.depth),
-                };
-                distance.entry(id).or_insert(signed);
-            }
-        }
+        let both = [Walk::Upstream, Walk::Downstream];
+        let (_, distance) = self
+            .walk_from(
+                DatasetLink::PreviousVersion,
+                root.id,
+                &both,
+                CYCLE_SEARCH_DEPTH,
+            )
+            .await?;
         let ids: Vec<Uuid> = distance.keys().copied().collect();
         let visible = self.visible_datasets(reader, &ids).await?;
         let mut versions: Vec<VersionEntry> = visible
@@ -218,6 +189,39 @@ impl Catalogue {
             version.distance = i as i32 - root_at as i32;
         }
         Ok(versions)
+    }
+
+    /// The links of kind `link` found walking from `root` each way of `walks`, at most `depth`
+    /// links away, and each dataset reached at its least distance from the root (upstream
+    /// negative; the root 0).
+    async fn walk_from(
+        &self,
+        link: DatasetLink,
+        root: Uuid,
+        walks: &[Walk],
+        depth: u32,
+    ) -> Result<(Vec<LinkFound>, HashMap<Uuid, i32>)> {
+        let mut found = Vec::new();
+        let mut distance: HashMap<Uuid, i32> = HashMap::from([(root, 0)]);
+        for walk in walks {
+            let links = self
+                .store
+                .walk_links(link, &[root], *walk, depth)
+                .await
+                .map_err(ServiceError::Internal)?;
+            for link in links {
+                let (node, signed) = match walk {
+                    Walk::Upstream => (link.target, -link.depth),
+                    Walk::Downstream => (link.dataset, link.depth),
+                };
+                let known = distance.entry(node).or_insert(signed);
+                if signed.abs() < known.abs() {
+                    *known = signed;
+                }
+                found.push(link);
+            }
+        }
+        Ok((found, distance))
     }
 
     /// The datasets among `ids` that exist and `reader` may see, by id.
