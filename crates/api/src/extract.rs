@@ -95,6 +95,7 @@ impl FromRequestParts<AppState> for Reader {
 /// The principal of a bearer token, named (by user id) in the request's span.
 async fn authenticated(state: &AppState, token: &str) -> Result<Principal, Problem> {
     let principal = state.identity.authenticate(token).await?;
+    let principal = state.sharing.with_grants(principal).await?;
     tracing::Span::current().record("principal", tracing::field::display(principal.user_id));
     Ok(principal)
 }

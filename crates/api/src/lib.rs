@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use fathom_model::Policy;
 use fathom_service::{
     Catalogue, Channels, Events, Harvesting, Idempotency, Identity, OaiPmh, RelayHealth, Search,
-    Sparql, Store, WebhookSettings, Webhooks,
+    Sharing, SharingSettings, Sparql, Store, WebhookSettings, Webhooks,
 };
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -43,6 +43,8 @@ pub struct AppState {
     pub search: Search,
     pub events: Events,
     pub webhooks: Webhooks,
+    /// Access requests, grants, the inbox and the audit log.
+    pub sharing: Sharing,
     /// OAI-PMH's lists, pages and resumption tokens.
     pub oai_pmh: OaiPmh,
     pub harvesting: Harvesting,
@@ -70,6 +72,11 @@ impl AppState {
                 Arc::clone(&policy),
                 Arc::new(Site::default()),
             )),
+            sharing: Sharing::new(
+                store.clone(),
+                Arc::clone(&policy),
+                SharingSettings::for_policy(&policy),
+            ),
             webhooks: Webhooks::new(store, policy, WebhookSettings::default()),
             search,
             site: Arc::new(Site::default()),
@@ -132,6 +139,7 @@ pub use limits::RateLimits;
         (name = "vocabularies", description = "Controlled vocabularies: SKOS concept schemes, their concepts, autocomplete"),
         (name = "search", description = "Full-text, faceted, spatial and temporal search"),
         (name = "security", description = "The security policy of labels"),
+        (name = "sharing", description = "Data sharing workflows: access requests and their approval chains, grants, the inbox, the audit log"),
         (name = "ogcapi", description = "OGC API - Records, Part 1"),
         (name = "standards", description = "The catalogue in the standards of other catalogues: DCAT-AP, ISO 19139, OAI-PMH; imports"),
         (name = "events", description = "The contract of the events sent to brokers (AsyncAPI)"),
@@ -170,6 +178,7 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(prometheus::track))
+        .layer(axum::middleware::from_fn(with_request_id))
         .layer(tower::util::option_layer(
             (!config.metrics).then(|| axum::middleware::from_fn(prometheus::hide)),
         ))
@@ -203,6 +212,23 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
+}
+
+/// Serves a request with its id (`X-Request-Id`, set by an outer layer) known to the use cases,
+/// which write it into their audit entries.
+async fn with_request_id(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    fathom_service::REQUEST_ID
+        .scope(id, next.run(request))
+        .await
 }
 
 /// The admin listener's application: `/metrics` and the health checks, for an address that is not

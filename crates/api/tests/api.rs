@@ -43,6 +43,7 @@ fathom_store::on_both_backends!(
     metrics_count_requests_by_route_template,
     events_are_described_and_their_targets_reported,
     webhooks_deliver_signed_events_their_owner_may_see,
+    access_is_requested_approved_granted_and_ends,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -2782,6 +2783,18 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
             )
             .unwrap(),
             memberships: Vec::new(),
+            // Every other reader holds grants on two drawn datasets (some above their
+            // classification, which a grant never opens).
+            granted: if n % 2 == 0 {
+                let granted = [draw(datasets.len()), draw(datasets.len())]
+                    .map(|d| datasets[d].0.parse().unwrap());
+                for dataset in granted {
+                    grant(server, &format!("reader-{n}"), dataset).await;
+                }
+                granted.to_vec()
+            } else {
+                Vec::new()
+            },
         };
         readers.push((
             format!("{clearance}/{nationality}/{held:?}"),
@@ -2789,12 +2802,22 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
             subject,
         ));
     }
+    let may_read = |subject: &Subject, id: &str, label: &SecurityLabel| {
+        policy.may_read_dataset(subject, id.parse().unwrap(), label)
+    };
     let visible = |subject: &Subject| {
         datasets
             .iter()
-            .filter(|(_, _, label)| policy.subject_may_read(subject, label))
+            .filter(|(id, _, label)| may_read(subject, id, label))
             .count()
     };
+    assert!(
+        readers.iter().any(|(_, _, subject)| datasets
+            .iter()
+            .any(|(id, _, label)| may_read(subject, id, label)
+                && !policy.subject_may_read(subject, label))),
+        "some drawn grant opens a dataset its label alone would hide"
+    );
     assert!(
         readers[4..]
             .iter()
@@ -2805,7 +2828,7 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
         let (who, token) = (who.as_str(), token.as_deref());
         let expected: BTreeSet<&str> = datasets
             .iter()
-            .filter(|(_, _, label)| policy.subject_may_read(subject, label))
+            .filter(|(id, _, label)| may_read(subject, id, label))
             .map(|(id, _, _)| id.as_str())
             .collect();
         if subject == &anonymous {
@@ -5548,4 +5571,573 @@ async fn webhooks_deliver_signed_events_their_owner_may_see(db: TestStore) {
     .await;
     sync.abort();
     relay.stop(std::time::Duration::from_secs(1)).await;
+}
+
+/// The sharing story end to end: a partner-nation scientist asks for a NATO RESTRICTED dataset; the
+/// domain steward and then the security officer approve; the scientist finds and reads it (and only
+/// it) until the grant ends, when it leaves their searches, facets and lists again.
+async fn access_is_requested_approved_granted_and_ends(db: TestStore) {
+    let store = db.store.clone();
+    let policy = std::sync::Arc::new(fathom_model::Policy::default_policy());
+    let mut settings = fathom_service::SharingSettings::for_policy(&policy);
+    settings.groups = std::collections::BTreeMap::from([
+        (
+            "security_officers".into(),
+            vec!["sofia".into(), "olaf".into()],
+        ),
+        ("auditors".into(), vec!["audrey".into()]),
+    ]);
+    let sharing = fathom_service::Sharing::new(store.clone(), policy.clone(), settings);
+    let state_sharing = sharing.clone();
+    let server = Server::start_with(db, move |state| state.sharing = state_sharing, |_| {}).await;
+    server.with_organisation("cmre").await;
+    let person = |name: &str, clearance: &str, nationality: &str| NewUser {
+        name: name.into(),
+        role: Role::Viewer,
+        clearance: Some(clearance.into()),
+        nationality: Some(nationality.into()),
+        communities: if nationality == "AUS" {
+            vec![]
+        } else {
+            vec!["NATO".into()]
+        },
+        memberships: Vec::new(),
+    };
+    let dora = server
+        .cleared_token(person("dora", "NATO SECRET", "ITA"))
+        .await;
+    let dan = server
+        .cleared_token(person("dan", "NATO SECRET", "NOR"))
+        .await;
+    let sofia = server
+        .cleared_token(person("sofia", "NATO SECRET", "ITA"))
+        .await;
+    let olaf = server.cleared_token(person("olaf", "PUBLIC", "ITA")).await;
+    let audrey = server
+        .cleared_token(person("audrey", "PUBLIC", "ITA"))
+        .await;
+    let sam = server
+        .cleared_token(person("sam", "NATO RESTRICTED", "AUS"))
+        .await;
+    let eve = server
+        .cleared_token(person("eve", "NATO RESTRICTED", "AUS"))
+        .await;
+    let domain =
+        json!({"slug": "acoustics", "name": "Underwater acoustics", "stewards": ["dora", "dan"]});
+    let response = server
+        .send_json(Method::POST, "/api/v1/domains", &server.admin, &domain)
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let restricted = json!({"classification": "NATO RESTRICTED",
+        "categories": [{"tag": "ReleasableTo", "values": ["NATO"]}]});
+    let create = |title: &str, label: Option<Value>| {
+        let mut body = json!({"title": title, "organisation": "cmre", "domain": "acoustics",
+            "keywords": ["sonar"]});
+        if let Some(label) = label {
+            body["security_label"] = label;
+        }
+        let server = &server;
+        async move {
+            let response = server
+                .send_json(Method::POST, "/api/v1/datasets", &server.admin, &body)
+                .await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+            let created: Value = response.json().await.unwrap();
+            created["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let target = create("Sonar trials 2021", Some(restricted.clone())).await;
+    let other = create("Sonar trials 2022", Some(restricted.clone())).await;
+    let secret = create(
+        "Sonar trials 2023",
+        Some(json!({"classification": "NATO SECRET"})),
+    )
+    .await;
+    let public = create("Sonar primer", None).await;
+    server.search.catch_up().await.unwrap();
+
+    let get = |path: String, token: &str| {
+        let request = server.request(Method::GET, &path, Some(token));
+        async move { request.send().await.unwrap() }
+    };
+    let act = |id: String, token: &str, body: Value, if_match: Option<&str>| {
+        let mut request = server
+            .request(
+                Method::POST,
+                &format!("/api/v1/access-requests/{id}/actions"),
+                Some(token),
+            )
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        if let Some(tag) = if_match {
+            request = request.header(IF_MATCH, tag);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    // What the scientist finds: hits, the keyword facet's count, the list.
+    let sees = |token: String| {
+        let server = &server;
+        async move {
+            server.search.catch_up().await.unwrap();
+            let found: Value = get("/api/v1/search?q=sonar&facets=keyword".into(), &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            let hits: BTreeSet<String> = found["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["id"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(found["total"], hits.len());
+            let sonar = found["facets"]["keyword"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["value"] == "sonar")
+                .map_or(0, |f| f["count"].as_u64().unwrap());
+            assert_eq!(sonar as usize, hits.len(), "facet counts match the hits");
+            let list: Value = get("/api/v1/datasets?limit=100".into(), &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            let listed: BTreeSet<String> = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["id"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(hits, listed, "search and list agree");
+            hits
+        }
+    };
+    assert_eq!(sees(sam.clone()).await, BTreeSet::from([public.clone()]));
+    assert_eq!(
+        get(format!("/api/v1/datasets/{target}"), &sam)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Asking: by id only for what is hidden, never above the clearance, never for an unknown one.
+    let ask = |token: &str, dataset: &str, end: time::OffsetDateTime| {
+        let body = json!({"dataset": dataset, "purpose": "Model validation for the joint exercise",
+            "end": end.format(&time::format_description::well_known::Rfc3339).unwrap()});
+        let request = server
+            .request(Method::POST, "/api/v1/access-requests", Some(token))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        async move { request.send().await.unwrap() }
+    };
+    let soon = fathom_store::now() + time::Duration::seconds(8);
+    for (dataset, why) in [
+        ("sonar-trials-2021".to_owned(), "a hidden dataset by slug"),
+        (secret.clone(), "above the clearance"),
+        (uuid::Uuid::now_v7().to_string(), "unknown"),
+    ] {
+        let refused = ask(&sam, &dataset, soon).await;
+        assert_eq!(refused.status(), StatusCode::NOT_FOUND, "{why}");
+    }
+    assert_eq!(
+        ask(&sam, &public, soon).await.status(),
+        StatusCode::CONFLICT,
+        "already readable"
+    );
+    let bad = server.send_json(Method::POST, "/api/v1/access-requests", &sam,
+        &json!({"dataset": target, "purpose": "x", "start": "2030-01-02T00:00:00Z", "end": "2030-01-01T00:00:00Z"})).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = bad.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["pointer"], "/end", "{problem}");
+    let too_long = ask(
+        &sam,
+        &target,
+        fathom_store::now() + time::Duration::days(400),
+    )
+    .await;
+    assert_eq!(too_long.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let submitted = ask(&sam, &target, soon).await;
+    assert_eq!(submitted.status(), StatusCode::CREATED);
+    let request: Value = submitted.json().await.unwrap();
+    let id = request["id"].as_str().unwrap().to_owned();
+    assert_eq!(request["state"], "submitted");
+    assert_eq!(request["waiting_for"], json!(["dora", "dan"]));
+    assert_eq!(
+        request["steps"].as_array().unwrap().len(),
+        2,
+        "a release needs the security officer"
+    );
+
+    // The inbox, and who may not act.
+    let inbox = |token: String| async move {
+        let page: Value = get("/api/v1/inbox".into(), &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(inbox(dora.clone()).await, vec![id.clone()]);
+    assert!(inbox(sofia.clone()).await.is_empty());
+    assert_eq!(
+        get(format!("/api/v1/access-requests/{id}"), &eve)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        act(id.clone(), &eve, json!({"action": "approve"}), None)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        act(id.clone(), &sam, json!({"action": "approve"}), None)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        act(id.clone(), &sofia, json!({"action": "approve"}), None)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let unknown = act(id.clone(), &dora, json!({"action": "bless"}), None).await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        act(id.clone(), &dora, json!({"action": "expire"}), None)
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // The steward approves, at the revision read; a stale one changes nothing.
+    let approved = act(
+        id.clone(),
+        &dora,
+        json!({"action": "approve", "comment": "fits the exercise"}),
+        Some("\"1\""),
+    )
+    .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let request: Value = approved.json().await.unwrap();
+    assert_eq!(
+        (request["state"].clone(), request["waiting_for"].clone()),
+        (json!("in_review"), json!(["sofia", "olaf"]))
+    );
+    assert_eq!(
+        act(
+            id.clone(),
+            &dan,
+            json!({"action": "approve"}),
+            Some("\"1\"")
+        )
+        .await
+        .status(),
+        StatusCode::PRECONDITION_FAILED
+    );
+    assert_eq!(
+        act(id.clone(), &dan, json!({"action": "approve"}), None)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN,
+        "not an approver of step 2"
+    );
+    // An officer not cleared for the label cannot release it.
+    assert_eq!(
+        act(id.clone(), &olaf, json!({"action": "approve"}), None)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    // The security officer approves, once, however often the client retries.
+    let approve_once = || {
+        server
+            .request(
+                Method::POST,
+                &format!("/api/v1/access-requests/{id}/actions"),
+                Some(&sofia),
+            )
+            .header(CONTENT_TYPE, "application/json")
+            .header("Idempotency-Key", "approve-sam-1")
+            .body(json!({"action": "approve"}).to_string())
+            .send()
+    };
+    let first = approve_once().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["state"], "approved");
+    assert!(first["grant"].is_string());
+    let again = approve_once().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(
+        act(id.clone(), &sofia, json!({"action": "approve"}), None)
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    let history: Vec<(String, String)> = first["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["actor"].as_str().unwrap().to_owned(),
+                t["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("dora".to_owned(), "approve".to_owned()),
+            ("sofia".to_owned(), "approve".to_owned())
+        ]
+    );
+
+    // Now the scientist finds and reads it, and only it.
+    assert_eq!(
+        sees(sam.clone()).await,
+        BTreeSet::from([public.clone(), target.clone()])
+    );
+    assert_eq!(
+        get(format!("/api/v1/datasets/{target}"), &sam)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(format!("/api/v1/datasets/{other}"), &sam)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(format!("/api/v1/datasets/{secret}"), &sam)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        sees(eve.clone()).await,
+        BTreeSet::from([public.clone()]),
+        "the grant is sam's alone"
+    );
+    let grants: Value = get("/api/v1/grants".into(), &sam)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(grants["items"].as_array().unwrap().len(), 1);
+    assert_eq!(grants["items"][0]["state"], "active");
+    assert_eq!(grants["items"][0]["granted_by"], json!(["dora", "sofia"]));
+    let holders: Value = get(format!("/api/v1/grants?dataset={target}"), &dora)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(holders["items"][0]["grantee"], json!({"user": "sam"}));
+    assert_eq!(
+        get(format!("/api/v1/grants?dataset={target}"), &sam)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(format!("/api/v1/grants?dataset={other}"), &eve)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Return, amend, withdraw; a withdrawn request takes no decision.
+    let second: Value = ask(&sam, &other, soon + time::Duration::days(1))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second = second["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        act(
+            second.clone(),
+            &dora,
+            json!({"action": "return", "comment": "say which runs"}),
+            None
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    assert_eq!(inbox(sam.clone()).await, vec![second.clone()]);
+    assert_eq!(
+        act(second.clone(), &dora, json!({"action": "amend"}), None)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let amended: Value = act(
+        second.clone(),
+        &sam,
+        json!({"action": "amend", "comment": "runs 3 to 7"}),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(amended["state"], "submitted");
+    assert_eq!(
+        act(second.clone(), &sam, json!({"action": "withdraw"}), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(second.clone(), &dora, json!({"action": "approve"}), None)
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+
+    // Two stewards deciding at once on the same revision: exactly one transition.
+    let third: Value = ask(&sam, &other, soon + time::Duration::days(1))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let third = third["id"].as_str().unwrap().to_owned();
+    let (a, b) = tokio::join!(
+        act(
+            third.clone(),
+            &dora,
+            json!({"action": "approve"}),
+            Some("\"1\"")
+        ),
+        act(
+            third.clone(),
+            &dan,
+            json!({"action": "reject"}),
+            Some("\"1\"")
+        )
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert!(
+        statuses == [200, 409] || statuses == [200, 412],
+        "{statuses:?}"
+    );
+    let third_now: Value = get(format!("/api/v1/access-requests/{third}"), &sam)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(third_now["history"].as_array().unwrap().len(), 1);
+    assert_eq!(third_now["revision"], 2);
+
+    // The audit log: for auditors, chained, with the request ids.
+    assert_eq!(
+        get("/api/v1/audit".into(), &sam).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let audit: Value = get("/api/v1/audit?limit=1000".into(), &audrey)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entries = audit["items"].as_array().unwrap();
+    let of = |event: &str| entries.iter().filter(|e| e["event"] == event).count();
+    let third_approved = usize::from(third_now["state"] == "in_review");
+    assert_eq!(
+        (
+            of("access_request_submitted"),
+            of("access_request_approved"),
+            of("access_request_rejected"),
+            of("grant_created")
+        ),
+        (3, 2 + third_approved, 1 - third_approved, 1)
+    );
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e["event"] == "grant_created")
+            .all(|e| e["details"]["request_id"].is_string())
+    );
+    assert!(store.verify_audit_chain().await.unwrap().broken.is_none());
+
+    // The grant ends on time: the dataset leaves the scientist's searches, facets and lists.
+    let wait = soon - fathom_store::now() + time::Duration::milliseconds(200);
+    tokio::time::sleep(wait.try_into().unwrap_or_default()).await;
+    assert_eq!(sees(sam.clone()).await, BTreeSet::from([public.clone()]));
+    assert_eq!(
+        get(format!("/api/v1/datasets/{target}"), &sam)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let swept = sharing.sweep(fathom_store::now()).await.unwrap();
+    assert_eq!(swept.grants_ended, 1);
+    let grants: Value = get("/api/v1/grants".into(), &sam)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(grants["items"][0]["state"], "expired");
+    let audit: Value = get("/api/v1/audit?limit=1000".into(), &audrey)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"] == "grant_expired")
+    );
+}
+
+/// Grants `user` the dataset `dataset` for a day, as an approval or an agreement would.
+async fn grant(server: &Server, user: &str, dataset: uuid::Uuid) {
+    let at = fathom_store::now();
+    let grant = fathom_model::Grant {
+        id: uuid::Uuid::now_v7(),
+        dataset,
+        grantee: fathom_model::Grantee::User(user.into()),
+        period: fathom_model::Period {
+            start: at - time::Duration::minutes(1),
+            end: at + time::Duration::days(1),
+        },
+        purpose: "tests".into(),
+        conditions: Vec::new(),
+        source: fathom_model::GrantSource::Agreement(uuid::Uuid::nil()),
+        granted_by: vec!["root".into()],
+        revoked: None,
+        created_at: at,
+    };
+    let notice = fathom_store::Notice {
+        event: fathom_model::EventDraft {
+            event_type: "org.fathom.grant.created".into(),
+            sequence: 1,
+            data: "{}".into(),
+        },
+        audit: fathom_store::AuditEvent {
+            seq: 0,
+            recorded_at: at,
+            event: "grant_created".into(),
+            actor: Some("root".into()),
+            subject: Some(grant.id.to_string()),
+            details: json!({}),
+        },
+    };
+    server.db.store.insert_grant(&grant, &notice).await.unwrap();
 }

@@ -113,9 +113,16 @@ fn cloud_event_schema(entity: &str) -> Value {
             "security_label" => {
                 json!({"type": "object", "description": "The record's security label."})
             }
-            "state" => {
+            "state" if entity == "dataset" => {
                 json!({"type": "string", "enum": ["draft", "published", "deprecated", "retired"]})
             }
+            "state" => json!({"type": "string", "enum": ["submitted", "in_review", "returned",
+                "approved", "rejected", "withdrawn", "expired"]}),
+            "dataset" => json!({"type": "string", "format": "uuid"}),
+            "deadline" => json!({"type": "string", "format": "date-time"}),
+            "waiting_for" => json!({"type": "array", "items": {"type": "string"},
+                "description": "Who must act next."}),
+            "grantee" | "period" | "source" => json!({"type": "object"}),
             _ => json!({"type": "string"}),
         };
         data.insert((*field).to_owned(), schema);

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use fathom_model::{Policy, PolicyDocument};
-use fathom_service::{ClaimNames, OidcConfig, WebhookSettings};
+use fathom_service::{ClaimNames, OidcConfig, SharingSettings, WebhookSettings};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -138,6 +138,9 @@ pub struct Config {
     pub webhook_timeout_seconds: u64,
     /// How often an event is tried on a webhook before it becomes a dead letter.
     pub webhook_max_attempts: u32,
+    /// The sharing workflows (the `[sharing]` table of `fathom.toml`): approval-chain rules, the
+    /// groups they name (`security_officers`, `auditors`), time limits. The defaults when absent.
+    pub sharing: Option<SharingSettings>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +196,7 @@ impl Default for Config {
             event_retention_hours: 7 * 24,
             webhook_timeout_seconds: WebhookSettings::default().timeout.as_secs(),
             webhook_max_attempts: WebhookSettings::default().max_attempts,
+            sharing: None,
         }
     }
 }
@@ -215,6 +219,18 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// The sharing workflows' settings, checked against the policy.
+    pub fn sharing_settings(&self, policy: &Policy) -> anyhow::Result<SharingSettings> {
+        let settings = self
+            .sharing
+            .clone()
+            .unwrap_or_else(|| SharingSettings::for_policy(policy));
+        settings
+            .check(policy)
+            .map_err(|message| anyhow::anyhow!("sharing.{message}"))?;
+        Ok(settings)
+    }
+
     /// The relay's settings and the configured targets (none: events wait in the outbox).
     pub fn events(&self) -> (fathom_events::RelayConfig, Vec<fathom_events::Target>) {
         let relay = fathom_events::RelayConfig {

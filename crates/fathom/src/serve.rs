@@ -9,10 +9,13 @@ use anyhow::Context;
 use axum_server::tls_rustls::RustlsConfig;
 use fathom_api::{ApiConfig, AppState, RateLimits};
 use fathom_events::{Relay, RelayHandle};
-use fathom_service::{Events, Search, Store, Webhooks};
+use fathom_service::{Events, Search, Sharing, Store, Webhooks};
 
 use crate::config::Config;
 use crate::demo;
+
+/// How often undecided requests are expired and ended grants told.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Result<()> {
     let policy = Arc::new(config.load_policy()?);
@@ -24,6 +27,11 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     )
     .context("cannot open the search index")?;
     let mut state = AppState::new(store.clone(), search.clone(), Arc::clone(&policy));
+    state.sharing = Sharing::new(
+        store.clone(),
+        Arc::clone(&policy),
+        config.sharing_settings(&policy)?,
+    );
     if let Some(oidc) = config.oidc()? {
         tracing::info!(issuer = %oidc.issuer, audience = %oidc.audience, "accepting OpenID Connect tokens");
         state.identity = state.identity.with_oidc(oidc);
@@ -64,6 +72,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         config.webhook_settings(vec![address]),
     );
     let webhook_sync = state.webhooks.clone().spawn_sync(Arc::clone(&relay));
+    let sharing_sweeper = state.sharing.clone().spawn_sweeper(SWEEP_EVERY);
     let harvest_scheduler = state.harvesting.clone().spawn_scheduler();
     let pruning = tokio::spawn(prune_idempotency_keys(state.clone()));
 
@@ -161,6 +170,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     pruning.abort();
     indexer.abort();
     webhook_sync.abort();
+    sharing_sweeper.abort();
     harvest_scheduler.abort();
     if let Some(sparql_sync) = sparql_sync {
         sparql_sync.abort();

@@ -3,6 +3,7 @@
 //! the search index); these functions are the reference those compilations are tested against.
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::dataset::AccessRights;
 use crate::label::{CategoryType, Policy, SecurityLabel};
@@ -122,6 +123,8 @@ pub struct Subject {
     /// A role held in every organisation (a deployment's global editors).
     pub everywhere: Option<OrganisationRole>,
     pub memberships: Vec<Membership>,
+    /// The datasets their grants let them read now, whatever the labels' categories say.
+    pub granted: Vec<Uuid>,
 }
 
 impl Subject {
@@ -131,6 +134,7 @@ impl Subject {
             clearance: Clearance::anonymous(policy),
             everywhere: None,
             memberships: Vec::new(),
+            granted: Vec::new(),
         }
     }
 
@@ -158,13 +162,7 @@ impl Policy {
     /// every value of every restrictive category. A label of another policy, or of a classification
     /// this policy does not know, is readable by nobody.
     pub fn may_read(&self, clearance: &Clearance, label: &SecurityLabel) -> bool {
-        if label.policy != self.id() {
-            return false;
-        }
-        let Some(needed) = self.rank(&label.classification) else {
-            return false;
-        };
-        clearance.rank >= needed
+        self.cleared_for(clearance, label)
             && label.categories.iter().all(|category| match category.kind {
                 CategoryType::Permissive => category.values.iter().any(|v| clearance.holds(v)),
                 CategoryType::Restrictive => category.values.iter().all(|v| clearance.holds(v)),
@@ -185,6 +183,23 @@ impl Policy {
     /// Whether `subject` may see a record labelled `label` (administrators see everything).
     pub fn subject_may_read(&self, subject: &Subject, label: &SecurityLabel) -> bool {
         subject.administrator || self.may_read(&subject.clearance, label)
+    }
+
+    /// Whether `subject` may see the dataset `id` labelled `label`: as any record so labelled, or
+    /// through a grant, which lifts the label's categories (releasability, need-to-know) but never
+    /// its classification.
+    pub fn may_read_dataset(&self, subject: &Subject, id: Uuid, label: &SecurityLabel) -> bool {
+        self.subject_may_read(subject, label)
+            || (subject.granted.contains(&id) && self.cleared_for(&subject.clearance, label))
+    }
+
+    /// Whether `clearance` dominates the classification of `label` (of this policy), whatever its
+    /// categories: what a grant needs, and what a request for access needs.
+    pub fn cleared_for(&self, clearance: &Clearance, label: &SecurityLabel) -> bool {
+        label.policy == self.id()
+            && self
+                .rank(&label.classification)
+                .is_some_and(|needed| clearance.rank >= needed)
     }
 
     /// The access rights of a record in the terms of the EU access-right vocabulary: the stricter of
@@ -319,6 +334,7 @@ mod tests {
                 })
                 .into_iter()
                 .collect(),
+            granted: Vec::new(),
         }
     }
 
@@ -329,6 +345,25 @@ mod tests {
             OrganisationRole::Steward,
             OrganisationRole::Admin,
         ]))
+    }
+
+    proptest! {
+        /// A grant lifts a label's categories for one dataset, never its classification.
+        #[test]
+        fn a_grant_opens_one_dataset_within_the_clearance(label in label(), clearance in clearance()) {
+            let policy = policy();
+            let (granted, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+            let subject = Subject {
+                granted: vec![granted],
+                ..subject(clearance.clone(), None)
+            };
+            let cleared = clearance.rank() >= policy.rank(&label.classification).unwrap();
+            prop_assert_eq!(policy.may_read_dataset(&subject, granted, &label), cleared);
+            prop_assert_eq!(
+                policy.may_read_dataset(&subject, other, &label),
+                policy.may_read(&clearance, &label)
+            );
+        }
     }
 
     /// The decision spelled out the other way round: what would make reading fail.
@@ -493,6 +528,15 @@ mod tests {
             ["PUBLIC"]
         );
         assert!(!policy.may_read(&cleared, &foreign));
+        assert!(!policy.may_read_dataset(
+            &Subject {
+                clearance: cleared.clone(),
+                granted: vec![Uuid::nil()],
+                ..Subject::anonymous(&policy)
+            },
+            Uuid::nil(),
+            &foreign
+        ));
         assert!(Clearance::new(&policy, "COSMIC TOP SECRET", None, vec![]).is_err());
     }
 }

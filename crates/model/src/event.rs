@@ -23,27 +23,52 @@ pub enum EventKind {
     Updated,
     Published,
     Deleted,
+    /// The steps of the sharing workflows: what was done to an access request or a grant.
+    Submitted,
+    Approved,
+    Rejected,
+    Returned,
+    Amended,
+    Delegated,
+    Withdrawn,
+    Expired,
+    Revoked,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 4] = [Self::Created, Self::Updated, Self::Published, Self::Deleted];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "created",
             Self::Updated => "updated",
             Self::Published => "published",
             Self::Deleted => "deleted",
+            Self::Submitted => "submitted",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Returned => "returned",
+            Self::Amended => "amended",
+            Self::Delegated => "delegated",
+            Self::Withdrawn => "withdrawn",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
         }
     }
 }
 
 /// The kinds of record that have events, and what can happen to each (only datasets are published).
 pub fn event_sources() -> Vec<(&'static str, &'static [EventKind])> {
-    const UNPUBLISHED: &[EventKind] = &[EventKind::Created, EventKind::Updated, EventKind::Deleted];
+    use EventKind::*;
+    const UNPUBLISHED: &[EventKind] = &[Created, Updated, Deleted];
     [
         ("organisation", UNPUBLISHED),
-        ("dataset", &EventKind::ALL[..]),
+        ("dataset", &[Created, Updated, Published, Deleted][..]),
+        (
+            "access_request",
+            &[
+                Submitted, Approved, Rejected, Returned, Amended, Delegated, Withdrawn, Expired,
+            ][..],
+        ),
+        ("grant", &[Created, Revoked, Expired][..]),
     ]
     .into_iter()
     .chain(EntityKind::ALL.map(|kind| (kind.as_str(), UNPUBLISHED)))
@@ -78,7 +103,45 @@ pub fn summary_fields(entity: &str) -> &'static [&'static str] {
             "security_label",
         ],
         "organisation" => &["id", "slug", "name", "nation"],
+        "access_request" => &[
+            "id",
+            "dataset",
+            "requester",
+            "state",
+            "waiting_for",
+            "deadline",
+            "security_label",
+        ],
+        "grant" => &[
+            "id",
+            "dataset",
+            "grantee",
+            "period",
+            "source",
+            "security_label",
+        ],
         _ => &["id", "slug", "name", "type"],
+    }
+}
+
+/// The event of a step of a sharing workflow: `kind` says what was done to the `entity`
+/// (`access_request`, `grant`) at `revision`; the data repeats the summary fields of `record`, which
+/// carries the label of the dataset it is about, so that deliveries are decided as a dataset's are.
+pub fn workflow_event(
+    entity: &str,
+    kind: EventKind,
+    record: &serde_json::Value,
+    revision: i64,
+) -> EventDraft {
+    let mut data: serde_json::Map<String, serde_json::Value> = summary_fields(entity)
+        .iter()
+        .filter_map(|field| Some(((*field).to_owned(), record.get(field)?.clone())))
+        .collect();
+    data.insert("revision".to_owned(), revision.into());
+    EventDraft {
+        event_type: format!("{EVENT_TYPE_PREFIX}.{entity}.{}", kind.as_str()),
+        sequence: revision,
+        data: serde_json::Value::Object(data).to_string(),
     }
 }
 
@@ -263,7 +326,21 @@ mod tests {
         assert_eq!(made, "org.fathom.platform.created");
         assert_eq!(data["type"], "platform");
         assert!(listed.contains(&made));
-        assert_eq!(listed.len(), 7 + 3 * EntityKind::ALL.len());
+        let request = serde_json::json!({"id": "r", "dataset": "d", "requester": "sam",
+            "state": "approved", "waiting_for": [], "purpose": "not repeated"});
+        let approved = workflow_event("access_request", EventKind::Approved, &request, 3);
+        assert_eq!(approved.event_type, "org.fathom.access_request.approved");
+        assert!(listed.contains(&approved.event_type));
+        let data: serde_json::Value = serde_json::from_str(&approved.data).unwrap();
+        assert_eq!(data["requester"], "sam");
+        assert_eq!(data["revision"], 3);
+        assert!(
+            data.get("purpose").is_none(),
+            "only the summary is repeated"
+        );
+        // Records: 7 dataset and organisation events, 3 per entity kind; workflows: 8 request and 3
+        // grant events.
+        assert_eq!(listed.len(), 7 + 3 * EntityKind::ALL.len() + 8 + 3);
     }
 
     #[test]

@@ -116,6 +116,9 @@ pub struct Principal {
     /// What the token used may do, within the role.
     pub scopes: Vec<Scope>,
     pub authentication: Authentication,
+    /// The datasets the principal's grants (their own and their organisations') let them read now,
+    /// read afresh for every request so that a revocation takes effect at once.
+    pub grants: Vec<Uuid>,
 }
 
 impl Principal {
@@ -131,6 +134,7 @@ impl Principal {
             memberships: Vec::new(),
             scopes: Scope::allowed_to(role),
             authentication: Authentication::ApiToken,
+            grants: Vec::new(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod label;
 pub mod organisation;
 pub mod profile;
+pub mod sharing;
 pub mod validation;
 pub mod values;
 pub mod vocabulary;
@@ -27,7 +28,7 @@ pub use entity::{
 };
 pub use event::{
     EVENT_TYPE_PREFIX, EventDraft, EventKind, event_sources, event_types, record_event,
-    summary_fields,
+    summary_fields, workflow_event,
 };
 pub use harvest::{
     Cron, HARVEST_PREFIXES, HarvestJob, HarvestSource, HarvestSourceInput, JobError, JobStatus,
@@ -40,8 +41,14 @@ pub use label::{
 };
 pub use organisation::{Organisation, OrganisationDraft, OrganisationInput};
 pub use profile::{ProfileRef, ProfileVersion, Version};
+pub use sharing::{
+    AccessRequest, AccessRequestDraft, AccessRequestInput, ApprovalRule, Approvers, ChainFacts,
+    Condition, Grant, GrantSource, GrantState, Grantee, Period, Revocation, approval_chain,
+    default_approval_rules,
+};
 pub use validation::{
     DecodeError, FieldError, ValidationErrors, decode_json, decode_value, pointer_segment,
 };
 pub use values::{BoundingBox, Iri, LanguageTag, Nation, Slug, Spatial, TemporalExtent};
 pub use vocabulary::{BoundField, Concept, Vocabulary, complete_hierarchy};
+pub use workflow::{Action, Refusal, RequestState, Review, Step, Transition};

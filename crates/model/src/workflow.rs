@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Where a request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestState {
     /// Waiting for its first approver.
@@ -24,6 +24,18 @@ pub enum RequestState {
 }
 
 impl RequestState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::InReview => "in_review",
+            Self::Returned => "returned",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Withdrawn => "withdrawn",
+            Self::Expired => "expired",
+        }
+    }
+
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -66,7 +78,7 @@ impl Action {
 }
 
 /// One step of an approval chain: any one of its approvers decides it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Step {
     pub approvers: Vec<String>,
     /// Who approved it, once approved.
@@ -75,7 +87,7 @@ pub struct Step {
 }
 
 /// One transition, as the request's history keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Transition {
     pub from: RequestState,
     pub to: RequestState,
@@ -113,8 +125,8 @@ pub enum Refusal {
 }
 
 /// A request for access, with its approval chain and its history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessRequest {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Review {
     pub requester: String,
     pub state: RequestState,
     pub steps: Vec<Step>,
@@ -125,7 +137,7 @@ pub struct AccessRequest {
     pub history: Vec<Transition>,
 }
 
-impl AccessRequest {
+impl Review {
     /// A submitted request. Each step needs an approver other than the requester (separation of
     /// duties), so a chain the requester alone could approve is refused.
     pub fn submit(
@@ -282,8 +294,8 @@ mod tests {
         ]
     }
 
-    fn request() -> AccessRequest {
-        AccessRequest::submit("scientist", chain(), START + Duration::days(14)).unwrap()
+    fn request() -> Review {
+        Review::submit("scientist", chain(), START + Duration::days(14)).unwrap()
     }
 
     #[test]
@@ -335,10 +347,10 @@ mod tests {
     #[test]
     fn nobody_approves_their_own_request_or_delegates_to_its_requester() {
         assert_eq!(
-            AccessRequest::submit("steward", vec![vec!["steward".into()]], START),
+            Review::submit("steward", vec![vec!["steward".into()]], START),
             Err(Refusal::NoChain)
         );
-        let request = AccessRequest::submit(
+        let request = Review::submit(
             "steward",
             vec![vec!["steward".into(), "other".into()]],
             START + Duration::days(1),
@@ -363,7 +375,7 @@ mod tests {
     fn one_person_approves_one_step() {
         let at = START + Duration::days(1);
         let chain = vec![vec!["steward".into()], vec!["officer".into()]];
-        let reviewed = AccessRequest::submit("scientist", chain, START + Duration::days(2))
+        let reviewed = Review::submit("scientist", chain, START + Duration::days(2))
             .unwrap()
             .act("steward", &Action::Approve, "", at)
             .unwrap();

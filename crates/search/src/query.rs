@@ -8,6 +8,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, Term};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::document::{Fields, label_term, normalise};
 
@@ -57,6 +58,8 @@ pub struct Visibility {
     pub classifications: Vec<String>,
     /// Every category of the policy, with the values the reader does not hold and those they do.
     pub categories: Vec<CategoryVisibility>,
+    /// Datasets granted to the reader: their categories are not checked (their classification is).
+    pub granted: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,7 +255,30 @@ fn category_exclusions(visibility: &Visibility, fields: &Fields) -> Vec<Box<dyn 
             }
         }
     }
-    excluded
+    if visibility.granted.is_empty() || excluded.is_empty() {
+        return excluded;
+    }
+    // Excluded for a category, unless granted.
+    let granted = visibility
+        .granted
+        .iter()
+        .map(|id| {
+            let term = Term::from_field_text(fields.id, &id.to_string());
+            let query: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+            (Occur::Should, query)
+        })
+        .collect();
+    let any_excluded = excluded
+        .into_iter()
+        .map(|query| (Occur::Should, query))
+        .collect();
+    vec![Box::new(BooleanQuery::new(vec![
+        (
+            Occur::Must,
+            Box::new(BooleanQuery::new(any_excluded)) as Box<dyn Query>,
+        ),
+        (Occur::MustNot, Box::new(BooleanQuery::new(granted))),
+    ]))]
 }
 
 /// Words and phrases over the text fields, title weighted over keywords over description. Every

@@ -32,6 +32,7 @@ pub fn subject(policy: &Policy, principal: &Principal) -> Subject {
             .may_edit_datasets()
             .then_some(OrganisationRole::Editor),
         memberships: principal.memberships.clone(),
+        granted: principal.grants.clone(),
     }
 }
 
@@ -64,6 +65,7 @@ pub fn readable(policy: &Policy, reader: Option<&Principal>) -> Option<fathom_st
             .into_iter()
             .flat_map(|category| category.held)
             .collect(),
+        granted: visibility.granted,
     })
 }
 
@@ -99,5 +101,6 @@ pub fn visibility(policy: &Policy, reader: Option<&Principal>) -> Option<Visibil
     Some(Visibility {
         classifications,
         categories,
+        granted: subject.granted,
     })
 }

@@ -4,6 +4,16 @@
 use fathom_store::{AuditEvent, Store, now};
 use serde_json::Value;
 
+tokio::task_local! {
+    /// The id of the request being served (`X-Request-Id`), set by the API around each request.
+    pub static REQUEST_ID: String;
+}
+
+/// The id of the request being served, when there is one.
+pub(crate) fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
 /// What happened, to what, by whom.
 #[derive(Debug)]
 pub(crate) struct SecurityEvent<'a> {
@@ -33,7 +43,13 @@ impl SecurityEvent<'_> {
             event: self.event.to_owned(),
             actor: self.actor.map(str::to_owned),
             subject: self.subject,
-            details: self.details,
+            details: match (self.details, current_request_id()) {
+                (Value::Object(mut details), Some(id)) => {
+                    details.insert("request_id".into(), Value::String(id));
+                    Value::Object(details)
+                }
+                (details, _) => details,
+            },
         };
         if let Err(error) = store.append_audit_event(&entry).await {
             tracing::error!(

@@ -250,7 +250,7 @@ impl Catalogue {
             .dataset(key)
             .await
             .map_err(|e| ServiceError::from_store("dataset", e))?;
-        self.visible(reader, &dataset.metadata.security_label)?;
+        self.visible(reader, dataset.id, &dataset.metadata.security_label)?;
         Ok(dataset)
     }
 
@@ -266,21 +266,21 @@ impl Catalogue {
             .dataset_json(key)
             .await
             .map_err(|e| ServiceError::from_store("dataset", e))?;
-        self.visible(reader, &label_of(record.json.get())?)?;
+        self.visible(reader, record.id, &label_of(record.json.get())?)?;
         let mut records = [record];
         self.hide_unseen_links_in_json(reader, &mut records).await?;
         let [record] = records;
         Ok(record)
     }
 
-    /// `NotFound` unless `reader` may see a record labelled `label`.
-    fn visible(&self, reader: Option<&Principal>, label: &SecurityLabel) -> Result<()> {
-        self.visible_to(&access::subject_of(&self.policy, reader), label)
+    /// `NotFound` unless `reader` may see the dataset `id` labelled `label`.
+    fn visible(&self, reader: Option<&Principal>, id: Uuid, label: &SecurityLabel) -> Result<()> {
+        self.visible_to(&access::subject_of(&self.policy, reader), id, label)
     }
 
     /// As [`Catalogue::visible`], for a subject already made.
-    fn visible_to(&self, subject: &Subject, label: &SecurityLabel) -> Result<()> {
-        if self.policy.subject_may_read(subject, label) {
+    fn visible_to(&self, subject: &Subject, id: Uuid, label: &SecurityLabel) -> Result<()> {
+        if self.policy.may_read_dataset(subject, id, label) {
             Ok(())
         } else {
             Err(ServiceError::NotFound("dataset"))
@@ -322,7 +322,7 @@ impl Catalogue {
             .map_err(ServiceError::Internal)?;
         let subject = access::subject_of(&self.policy, reader);
         found.retain(|dataset| {
-            self.visible_to(&subject, &dataset.metadata.security_label)
+            self.visible_to(&subject, dataset.id, &dataset.metadata.security_label)
                 .is_ok()
         });
         let order: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
@@ -445,7 +445,7 @@ impl Catalogue {
             .await
             .map_err(|e| ServiceError::from_store("revision", e))?;
         if let Some(snapshot) = &mut found.snapshot {
-            self.visible(reader, &label_in(snapshot)?)
+            self.visible(reader, id, &label_in(snapshot)?)
                 .map_err(|_| ServiceError::NotFound("revision"))?;
             self.hide_unseen_links(reader, &mut [snapshot]).await?;
         }
@@ -520,7 +520,7 @@ impl Catalogue {
             }
             Err(other) => return Err(ServiceError::Internal(other)),
         };
-        self.visible(reader, &label)?;
+        self.visible(reader, id, &label)?;
         Ok(id)
     }
 

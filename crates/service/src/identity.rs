@@ -541,5 +541,6 @@ pub(crate) fn principal(user: User, scopes: Vec<Scope>) -> Principal {
         memberships: user.memberships,
         scopes,
         authentication: Authentication::ApiToken,
+        grants: Vec::new(),
     }
 }

@@ -14,9 +14,11 @@ mod oai_pmh;
 mod oidc;
 mod revision_diff;
 mod search;
+mod sharing;
 mod sparql;
 mod webhooks;
 
+pub use audit::REQUEST_ID;
 pub use catalogue::{
     Catalogue, IMPORT_BATCH, ImportOutcome, ImportStatus, ImportedRecord, Lineage, LineageEdge,
     LineageNode, OnError, ProfileSummary, RejectedLine, VersionEntry,
@@ -36,11 +38,15 @@ pub use oai_pmh::{DEFAULT_OAI_PAGE, OaiItem, OaiPage, OaiPmh, OaiQuery, ResumeEr
 pub use oidc::{ClaimNames, OidcConfig};
 pub use revision_diff::{PatchOperation, RevisionDiff};
 pub use search::Search;
+pub use sharing::{
+    AUDITORS, AccessRequestView, ActionInput, GrantScope, GrantView, SECURITY_OFFICERS, Sharing,
+    SharingSettings, SweepReport,
+};
 pub use sparql::{ResultsFormat, Sparql, SparqlAnswer, SparqlError};
 pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, Webhooks};
 
 pub use fathom_store::{
-    Change, ConceptFilter, DB_OPERATION_SECONDS, DatasetFilter, EntityType, HarvestFilter,
-    Harvested, IdempotencyClaim, Operation, PageRequest, PoolStatus, Position, RecordJson,
-    RecordKey, Revision, Store, StoreError, TokenSummary, Tombstone, User, Walk, now,
+    AuditEvent, Change, ConceptFilter, DB_OPERATION_SECONDS, DatasetFilter, EntityType,
+    HarvestFilter, Harvested, IdempotencyClaim, Operation, PageRequest, PoolStatus, Position,
+    RecordJson, RecordKey, Revision, Store, StoreError, TokenSummary, Tombstone, User, Walk, now,
 };

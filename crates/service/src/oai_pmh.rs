@@ -172,7 +172,7 @@ impl OaiPmh {
             Ok(dataset)
                 if self
                     .policy
-                    .subject_may_read(&subject, &dataset.metadata.security_label) =>
+                    .may_read_dataset(&subject, id, &dataset.metadata.security_label) =>
             {
                 return Ok(Some(OaiItem::Live(Box::new(dataset))));
             }

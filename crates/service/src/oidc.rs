@@ -259,6 +259,7 @@ impl Oidc {
             memberships,
             scopes: Scope::allowed_to(role),
             authentication: Authentication::Oidc,
+            grants: Vec::new(),
         })
     }
 }

@@ -233,7 +233,7 @@ impl Sparql {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .filter(|(_, label)| self.policy.subject_may_read(&subject, label))
+            .filter(|(id, label)| self.policy.may_read_dataset(&subject, **id, label))
             .map(|(id, _)| {
                 GraphName::NamedNode(NamedNode::new_unchecked(self.site.dataset_iri(*id)))
             })

@@ -15,8 +15,8 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use fathom_model::{
-    Concept, Dataset, Entity, EntityKind, Membership, Organisation, ProfileVersion, Role, Version,
-    Vocabulary,
+    AccessRequest, Concept, Dataset, Entity, EntityKind, EventDraft, Grant, Grantee, Membership,
+    Organisation, ProfileVersion, Role, Version, Vocabulary,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -165,6 +165,8 @@ pub struct Tombstone {
 pub struct Readable {
     pub classifications: Vec<String>,
     pub held: Vec<String>,
+    /// Datasets granted to the reader: readable within `classifications` whatever their categories.
+    pub granted: Vec<Uuid>,
 }
 
 /// Which concepts of a vocabulary a list shows, in order of their display label.
@@ -259,6 +261,8 @@ pub enum EntityType {
     Dataset,
     /// An entity of the domain model (a platform, a campaign, …).
     Entity(EntityKind),
+    AccessRequest,
+    Grant,
 }
 
 impl EntityType {
@@ -267,6 +271,8 @@ impl EntityType {
             Self::Organisation => "organisation",
             Self::Dataset => "dataset",
             Self::Entity(kind) => kind.as_str(),
+            Self::AccessRequest => "access_request",
+            Self::Grant => "grant",
         }
     }
 
@@ -274,6 +280,8 @@ impl EntityType {
         match raw {
             "organisation" => Some(Self::Organisation),
             "dataset" => Some(Self::Dataset),
+            "access_request" => Some(Self::AccessRequest),
+            "grant" => Some(Self::Grant),
             _ => EntityKind::parse(raw).map(Self::Entity),
         }
     }
@@ -445,8 +453,23 @@ pub struct ApiToken {
     pub expires_at: Option<OffsetDateTime>,
 }
 
+/// What a change of a workflow tells, written in the change's transaction: its event (into the
+/// change feed and the outbox) and its audit entry (whose actor is the revision's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub event: EventDraft,
+    pub audit: AuditEvent,
+}
+
+/// Which grants a list shows: those of any of `grantees`, on `dataset` (each, when given).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantFilter {
+    pub grantees: Vec<Grantee>,
+    pub dataset: Option<Uuid>,
+}
+
 /// One entry of the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     /// Its place in the log, from 1 (0 for one not yet written).
     pub seq: i64,
@@ -458,6 +481,7 @@ pub struct AuditEvent {
     pub actor: Option<String>,
     /// What it was done to: a user, a token id, a dataset.
     pub subject: Option<String>,
+    #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }
 
@@ -1179,6 +1203,93 @@ impl Store {
     /// an entry changed, removed or inserted out of turn.
     pub async fn verify_audit_chain(&self) -> StoreResult<ChainReport> {
         dispatch!(self, r => r.verify_audit_chain().await)
+    }
+
+    pub async fn insert_access_request(
+        &self,
+        request: &AccessRequest,
+        notice: &Notice,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_access_request(request, notice).await)
+    }
+
+    /// Writes an action on a request read at `expected_revision`, with the grant its approval made;
+    /// `StaleRevision` (nothing written) when another action came first.
+    pub async fn update_access_request(
+        &self,
+        request: &AccessRequest,
+        expected_revision: i64,
+        notice: &Notice,
+        grant: Option<(&Grant, &Notice)>,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.update_access_request(request, expected_revision, notice, grant).await)
+    }
+
+    /// A grant made otherwise than by a request's approval (an agreement's).
+    pub async fn insert_grant(&self, grant: &Grant, notice: &Notice) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_grant(grant, notice).await)
+    }
+
+    pub async fn access_request(&self, id: Uuid) -> StoreResult<AccessRequest> {
+        dispatch!(self, r => r.access_request(id).await)
+    }
+
+    /// A page of requests in order of creation: of `requester`, waiting for `waiting_for`, or all.
+    pub async fn access_requests(
+        &self,
+        requester: Option<&str>,
+        waiting_for: Option<&str>,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<AccessRequest>> {
+        dispatch!(self, r => r.access_requests(requester, waiting_for, after, limit).await)
+    }
+
+    /// Undecided requests whose deadline is at or before `now`.
+    pub async fn overdue_access_requests(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<AccessRequest>> {
+        dispatch!(self, r => r.overdue_access_requests(now, limit).await)
+    }
+
+    /// The datasets granted at `now` to the user `name` or to one of `organisations`.
+    pub async fn granted_datasets(
+        &self,
+        name: &str,
+        organisations: &[&str],
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Uuid>> {
+        dispatch!(self, r => r.granted_datasets(name, organisations, now).await)
+    }
+
+    pub async fn grants(
+        &self,
+        filter: &GrantFilter,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Grant>> {
+        dispatch!(self, r => r.grants(filter, after, limit).await)
+    }
+
+    pub async fn grant(&self, id: Uuid) -> StoreResult<Grant> {
+        dispatch!(self, r => r.grant(id).await)
+    }
+
+    /// Ends a grant (revoked when `grant.revoked` is set, else its expiry told); `false` when
+    /// another writer ended it first.
+    pub async fn end_grant(&self, grant: &Grant, notice: &Notice) -> StoreResult<bool> {
+        dispatch!(self, r => r.end_grant(grant, notice).await)
+    }
+
+    /// Grants whose period ended at or before `now` and whose end was not told yet.
+    pub async fn grants_ended_untold(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Grant>> {
+        dispatch!(self, r => r.grants_ended_untold(now, limit).await)
     }
 
     /// The audit log after `after`, in order.

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use fathom_model::{CategoryType, Concept, Dataset, Entity, EntityKind, EventDraft, HarvestJob, HarvestSource, Organisation, ProfileVersion, Role, Version, Vocabulary};
+use fathom_model::{AccessRequest, CategoryType, Grant, Concept, Dataset, Entity, EntityKind, EventDraft, HarvestJob, HarvestSource, Organisation, ProfileVersion, Role, Version, Vocabulary};
 use serde_json::value::RawValue;
 use sqlx::{Pool, QueryBuilder, Row, Transaction};
 use time::OffsetDateTime;
@@ -1249,33 +1249,7 @@ impl Repository {
     /// the sequence number it was given, while no other append runs.
     pub async fn append_audit_event(&self, event: &crate::AuditEvent) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
-        lock_audit_log(&mut tx).await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO audit_events (recorded_at, event, actor, subject, details) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
-        )
-        .bind(db_time(event.recorded_at))
-        .bind(event.event.as_str())
-        .bind(event.actor.as_deref())
-        .bind(event.subject.as_deref())
-        .bind(event.details.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-        let previous: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq < $1 ORDER BY seq DESC LIMIT 1")
-            .bind(seq)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let previous = match previous {
-            None => GENESIS.to_vec(),
-            Some(Some(hash)) => hash,
-            Some(None) => return Err(StoreError::Corrupt("the last audit entry is not chained: run `fathom audit verify`".into())),
-        };
-        let entry = crate::AuditEvent { seq, ..event.clone() };
-        sqlx::query("UPDATE audit_events SET previous_hash = $2, hash = $3 WHERE seq = $1")
-            .bind(seq)
-            .bind(&previous)
-            .bind(crate::audit_hash(&previous, &entry))
-            .execute(&mut *tx)
-            .await?;
+        append_audit(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1349,6 +1323,186 @@ impl Repository {
             last_hash: (entries > 0).then(|| expected.iter().map(|b| format!("{b:02x}")).collect()),
             broken: None,
         })
+    }
+
+    pub async fn insert_access_request(&self, request: &AccessRequest, notice: &crate::Notice) -> StoreResult<()> {
+        let body = to_json(request)?;
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO access_requests (id, dataset_id, requester, state, deadline, revision, body, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(request.id)
+        .bind(request.dataset)
+        .bind(request.review.requester.as_str())
+        .bind(request.review.state.as_str())
+        .bind(db_time(request.review.deadline))
+        .bind(request.revision)
+        .bind(body.get())
+        .bind(db_time(request.created_at))
+        .bind(db_time(request.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        set_waiting(&mut tx, request).await?;
+        record_notice(&mut tx, EntityType::AccessRequest, request.id, request.revision, &body, notice).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes an action on a request read at `expected_revision` (stale: another action came
+    /// first, and nothing is written), with the grant its approval made.
+    pub async fn update_access_request(
+        &self,
+        request: &AccessRequest,
+        expected_revision: i64,
+        notice: &crate::Notice,
+        grant: Option<(&Grant, &crate::Notice)>,
+    ) -> StoreResult<()> {
+        let body = to_json(request)?;
+        let mut tx = self.write.begin().await?;
+        let updated = sqlx::query("UPDATE access_requests SET state = $2, revision = $3, body = $4, updated_at = $5 WHERE id = $1 AND revision = $6")
+            .bind(request.id)
+            .bind(request.review.state.as_str())
+            .bind(request.revision)
+            .bind(body.get())
+            .bind(db_time(request.updated_at))
+            .bind(expected_revision)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::StaleRevision);
+        }
+        set_waiting(&mut tx, request).await?;
+        record_notice(&mut tx, EntityType::AccessRequest, request.id, request.revision, &body, notice).await?;
+        if let Some((grant, notice)) = grant {
+            insert_grant(&mut tx, grant, notice).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn insert_grant(&self, grant: &Grant, notice: &crate::Notice) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        insert_grant(&mut tx, grant, notice).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn access_request(&self, id: Uuid) -> StoreResult<AccessRequest> {
+        let body: String = sqlx::query_scalar("SELECT body FROM access_requests WHERE id = $1").bind(id).fetch_one(&self.read).await?;
+        from_json(&body)
+    }
+
+    /// A page of requests in order of creation: those of `requester`, those waiting for `waiting_for`,
+    /// or (neither given) all of them.
+    pub async fn access_requests(&self, requester: Option<&str>, waiting_for: Option<&str>, after: Option<Uuid>, limit: u32) -> StoreResult<Vec<AccessRequest>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT r.body FROM access_requests r WHERE 1 = 1");
+        if let Some(requester) = requester {
+            query.push(" AND r.requester = ").push_bind(requester.to_owned());
+        }
+        if let Some(actor) = waiting_for {
+            query.push(" AND r.id IN (SELECT request_id FROM access_request_waiting WHERE actor = ").push_bind(actor.to_owned()).push(")");
+        }
+        if let Some(after) = after {
+            query.push(" AND r.id > ").push_bind(after);
+        }
+        query.push(" ORDER BY r.id LIMIT ").push_bind(i64::from(limit));
+        let bodies: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
+        bodies.iter().map(|body| from_json(body)).collect()
+    }
+
+    /// Undecided requests whose deadline is at or before `now`.
+    pub async fn overdue_access_requests(&self, now: OffsetDateTime, limit: u32) -> StoreResult<Vec<AccessRequest>> {
+        let bodies: Vec<String> = sqlx::query_scalar(
+            "SELECT body FROM access_requests WHERE state IN ('submitted', 'in_review', 'returned') AND deadline <= $1 ORDER BY deadline LIMIT $2",
+        )
+        .bind(db_time(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        bodies.iter().map(|body| from_json(body)).collect()
+    }
+
+    /// The datasets granted at `now` to the user `name` or to one of `organisations`.
+    pub async fn granted_datasets(&self, name: &str, organisations: &[&str], now: OffsetDateTime) -> StoreResult<Vec<Uuid>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT DISTINCT dataset_id FROM grants WHERE revoked_at IS NULL AND starts_at <= ");
+        query.push_bind(db_time(now)).push(" AND ends_at > ").push_bind(db_time(now));
+        query.push(" AND ((grantee_type = 'user' AND grantee = ").push_bind(name.to_owned()).push(")");
+        if !organisations.is_empty() {
+            query.push(" OR (grantee_type = 'organisation' AND grantee IN (");
+            let mut list = query.separated(", ");
+            for organisation in organisations {
+                list.push_bind((*organisation).to_owned());
+            }
+            query.push("))");
+        }
+        query.push(")");
+        Ok(query.build_query_scalar().fetch_all(&self.read).await?)
+    }
+
+    /// A page of grants in order of creation, of one grantee or on one dataset (or all).
+    pub async fn grants(&self, filter: &crate::GrantFilter, after: Option<Uuid>, limit: u32) -> StoreResult<Vec<Grant>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT body FROM grants WHERE 1 = 1");
+        if !filter.grantees.is_empty() {
+            query.push(" AND (");
+            for (n, grantee) in filter.grantees.iter().enumerate() {
+                let (kind, name) = grantee.parts();
+                if n > 0 {
+                    query.push(" OR ");
+                }
+                query.push("(grantee_type = ").push_bind(kind).push(" AND grantee = ").push_bind(name.to_owned()).push(")");
+            }
+            query.push(")");
+        }
+        if let Some(dataset) = filter.dataset {
+            query.push(" AND dataset_id = ").push_bind(dataset);
+        }
+        if let Some(after) = after {
+            query.push(" AND id > ").push_bind(after);
+        }
+        query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
+        let bodies: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
+        bodies.iter().map(|body| from_json(body)).collect()
+    }
+
+    pub async fn grant(&self, id: Uuid) -> StoreResult<Grant> {
+        let body: String = sqlx::query_scalar("SELECT body FROM grants WHERE id = $1").bind(id).fetch_one(&self.read).await?;
+        from_json(&body)
+    }
+
+    /// Ends a grant: revoked (`grant.revoked` set) if it was not revoked yet, or its expiry told.
+    /// `false` when another writer ended it first.
+    pub async fn end_grant(&self, grant: &Grant, notice: &crate::Notice) -> StoreResult<bool> {
+        let body = to_json(grant)?;
+        let mut tx = self.write.begin().await?;
+        let updated = match &grant.revoked {
+            Some(revocation) => sqlx::query("UPDATE grants SET revoked_at = $2, ended_at = $2, body = $3 WHERE id = $1 AND revoked_at IS NULL AND ended_at IS NULL")
+                .bind(grant.id)
+                .bind(db_time(revocation.at))
+                .bind(body.get()),
+            None => sqlx::query("UPDATE grants SET ended_at = $2, body = $3 WHERE id = $1 AND ended_at IS NULL")
+                .bind(grant.id)
+                .bind(db_time(grant.period.end))
+                .bind(body.get()),
+        }
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        record_notice(&mut tx, EntityType::Grant, grant.id, 2, &body, notice).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Grants whose period ended at or before `now` and whose end was not told yet.
+    pub async fn grants_ended_untold(&self, now: OffsetDateTime, limit: u32) -> StoreResult<Vec<Grant>> {
+        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM grants WHERE ended_at IS NULL AND ends_at <= $1 ORDER BY ends_at LIMIT $2")
+            .bind(db_time(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
+        bodies.iter().map(|body| from_json(body)).collect()
     }
 
     pub async fn audit_events(&self, after: i64, limit: u32) -> StoreResult<Vec<crate::AuditEvent>> {
@@ -1515,6 +1669,109 @@ fn push_harvest_filter(query: &mut QueryBuilder<Db>, filter: &HarvestFilter, cha
     }
 }
 
+/// Appends an audit entry chained to the last one, inside `tx`: inserted first (so that SQLite's
+/// transaction writes before it reads, and never fails on a snapshot another writer moved), then
+/// hashed with the sequence number it was given, while no other append runs.
+async fn append_audit(tx: &mut Tx, event: &crate::AuditEvent) -> StoreResult<()> {
+    lock_audit_log(tx).await?;
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO audit_events (recorded_at, event, actor, subject, details) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+    )
+    .bind(db_time(event.recorded_at))
+    .bind(event.event.as_str())
+    .bind(event.actor.as_deref())
+    .bind(event.subject.as_deref())
+    .bind(event.details.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    let previous: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq < $1 ORDER BY seq DESC LIMIT 1")
+        .bind(seq)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let previous = match previous {
+        None => GENESIS.to_vec(),
+        Some(Some(hash)) => hash,
+        Some(None) => return Err(StoreError::Corrupt("the last audit entry is not chained: run `fathom audit verify`".into())),
+    };
+    let entry = crate::AuditEvent { seq, ..event.clone() };
+    sqlx::query("UPDATE audit_events SET previous_hash = $2, hash = $3 WHERE seq = $1")
+        .bind(seq)
+        .bind(&previous)
+        .bind(crate::audit_hash(&previous, &entry))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Writes what a workflow change tells, inside the change's transaction: a revision of the record
+/// (`snapshot`), its event in the change feed (and so the outbox), and its audit entry.
+async fn record_notice(tx: &mut Tx, entity_type: EntityType, id: Uuid, revision: i64, snapshot: &RawValue, notice: &crate::Notice) -> StoreResult<()> {
+    let operation = if revision == 1 { Operation::Created } else { Operation::Updated };
+    let actor = notice.audit.actor.as_deref().unwrap_or("fathom");
+    let at = notice.audit.recorded_at;
+    sqlx::query("INSERT INTO revisions (entity_type, entity_id, revision, operation, body, actor, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(entity_type.as_str())
+        .bind(id)
+        .bind(revision)
+        .bind(operation.as_str())
+        .bind(snapshot.get())
+        .bind(actor)
+        .bind(db_time(at))
+        .execute(&mut **tx)
+        .await?;
+    lock_change_feed(tx).await?;
+    sqlx::query(
+        "INSERT INTO change_feed (entity_type, entity_id, revision, operation, recorded_at, event_id, event_type, event_data, event_traceparent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(entity_type.as_str())
+    .bind(id)
+    .bind(revision)
+    .bind(operation.as_str())
+    .bind(db_time(at))
+    .bind(Uuid::now_v7())
+    .bind(notice.event.event_type.as_str())
+    .bind(notice.event.data.as_str())
+    .bind(crate::trace::current_traceparent().as_deref())
+    .execute(&mut **tx)
+    .await?;
+    append_audit(tx, &notice.audit).await
+}
+
+/// Who an access request waits for, as the inbox finds it.
+async fn set_waiting(tx: &mut Tx, request: &AccessRequest) -> StoreResult<()> {
+    sqlx::query("DELETE FROM access_request_waiting WHERE request_id = $1").bind(request.id).execute(&mut **tx).await?;
+    let waiting = request.review.waiting_for();
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::<Db>::new("INSERT INTO access_request_waiting (actor, request_id) ");
+    query.push_values(&waiting, |mut row, actor| {
+        row.push_bind(actor.as_str()).push_bind(request.id);
+    });
+    query.build().execute(&mut **tx).await?;
+    Ok(())
+}
+
+async fn insert_grant(tx: &mut Tx, grant: &Grant, notice: &crate::Notice) -> StoreResult<()> {
+    let body = to_json(grant)?;
+    let (kind, grantee) = grant.grantee.parts();
+    sqlx::query(
+        "INSERT INTO grants (id, dataset_id, grantee_type, grantee, starts_at, ends_at, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(grant.id)
+    .bind(grant.dataset)
+    .bind(kind)
+    .bind(grantee)
+    .bind(db_time(grant.period.start))
+    .bind(db_time(grant.period.end))
+    .bind(body.get())
+    .bind(db_time(grant.created_at))
+    .execute(&mut **tx)
+    .await?;
+    record_notice(tx, EntityType::Grant, grant.id, 1, &body, notice).await
+}
+
 fn tombstone(row: &<Db as sqlx::Database>::Row) -> StoreResult<Tombstone> {
     let label: String = row.try_get("label")?;
     Ok(Tombstone {
@@ -1535,13 +1792,23 @@ fn push_readable(query: &mut QueryBuilder<Db>, readable: &crate::Readable) {
     };
     query.push(" AND d.classification IN ");
     list(query, &readable.classifications);
-    query.push(" AND NOT EXISTS (SELECT 1 FROM dataset_label_values v WHERE v.dataset_id = d.id AND v.restrictive AND v.value NOT IN ");
+    // A granted dataset skips the categories, never the classification.
+    query.push(" AND (");
+    if !readable.granted.is_empty() {
+        query.push("d.id IN (");
+        let mut ids = query.separated(", ");
+        for id in &readable.granted {
+            ids.push_bind(*id);
+        }
+        query.push(") OR ");
+    }
+    query.push("NOT EXISTS (SELECT 1 FROM dataset_label_values v WHERE v.dataset_id = d.id AND v.restrictive AND v.value NOT IN ");
     list(query, &readable.held);
     query.push(") AND NOT EXISTS (SELECT 1 FROM dataset_label_values v WHERE v.dataset_id = d.id AND NOT v.restrictive \
                 AND NOT EXISTS (SELECT 1 FROM dataset_label_values w WHERE w.dataset_id = d.id AND w.tag = v.tag \
                 AND NOT w.restrictive AND w.value IN ");
     list(query, &readable.held);
-    query.push("))");
+    query.push(")))");
 }
 
 /// Indexes the lowercased keywords of `datasets`, each once per dataset.

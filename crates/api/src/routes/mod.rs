@@ -14,6 +14,7 @@ mod organisations;
 mod policy;
 mod profiles;
 mod search;
+mod sharing;
 mod sparql;
 mod users;
 mod vocabularies;
@@ -91,6 +92,13 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
         .routes(routes!(profiles::read))
         .routes(routes!(profiles::register))
         .routes(routes!(profiles::version))
+        .routes(routes!(sharing::requests, sharing::request_access))
+        .routes(routes!(sharing::request))
+        .routes(routes!(sharing::act))
+        .routes(routes!(sharing::inbox))
+        .routes(routes!(sharing::grants))
+        .routes(routes!(sharing::act_on_grant))
+        .routes(routes!(sharing::audit))
         .routes(routes!(datasets::distributions, datasets::add_distribution))
         .routes(routes!(
             datasets::distribution,
@@ -142,33 +150,56 @@ fn as_of(collection: &str, revision: &fathom_service::Revision) -> Response {
     response
 }
 
-/// A record just created: its address, the revision for its `ETag`, and its JSON.
+/// A record just written: its status (201 when created, 200 when an action changed it), its
+/// address, the revision for its `ETag`, and its JSON. Kept as is for an `Idempotency-Key` replay.
 #[derive(Debug, Serialize, serde::Deserialize)]
-struct Created {
+struct Written {
+    #[serde(default = "created_status")]
+    status: u16,
     location: String,
     revision: i64,
     body: serde_json::Value,
 }
 
-impl IntoResponse for Created {
+fn created_status() -> u16 {
+    StatusCode::CREATED.as_u16()
+}
+
+impl IntoResponse for Written {
     fn into_response(self) -> Response {
-        let mut response = (StatusCode::CREATED, axum::Json(&self.body)).into_response();
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
+        let mut response = (status, axum::Json(&self.body)).into_response();
         set_etag(&mut response, self.revision);
         if let Ok(location) = HeaderValue::try_from(&self.location) {
-            response.headers_mut().insert(header::LOCATION, location);
+            let name = if status == StatusCode::CREATED {
+                header::LOCATION
+            } else {
+                header::CONTENT_LOCATION
+            };
+            response.headers_mut().insert(name, location);
         }
         response
     }
 }
 
-fn created<T: Serialize>(location: String, revision: i64, body: &T) -> Result<Created, Problem> {
+fn created<T: Serialize>(location: String, revision: i64, body: &T) -> Result<Written, Problem> {
+    written(StatusCode::CREATED, location, revision, body)
+}
+
+fn written<T: Serialize>(
+    status: StatusCode,
+    location: String,
+    revision: i64,
+    body: &T,
+) -> Result<Written, Problem> {
     let body = serde_json::to_value(body).map_err(|e| {
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot encode the record: {e}"),
         )
     })?;
-    Ok(Created {
+    Ok(Written {
+        status: status.as_u16(),
         location,
         revision,
         body,
@@ -186,7 +217,7 @@ async fn create_once<F>(
     create: F,
 ) -> Result<Response, Problem>
 where
-    F: Future<Output = Result<Created, Problem>>,
+    F: Future<Output = Result<Written, Problem>>,
 {
     let Some(key) = key.0 else {
         return create.await.map(IntoResponse::into_response);
@@ -194,13 +225,13 @@ where
     match state.idempotency.begin(caller, &key, fingerprint).await? {
         Attempt::Replay { status, response } => Ok(replay(status, &response)),
         Attempt::Run => match create.await {
-            Ok(created) => {
-                let stored = serde_json::to_string(&created).unwrap_or_default();
+            Ok(written) => {
+                let stored = serde_json::to_string(&written).unwrap_or_default();
                 state
                     .idempotency
-                    .complete(caller, &key, StatusCode::CREATED.as_u16(), &stored)
+                    .complete(caller, &key, written.status, &stored)
                     .await?;
-                Ok(created.into_response())
+                Ok(written.into_response())
             }
             Err(problem) if problem.status < 500 => {
                 let stored = serde_json::to_string(&problem).unwrap_or_default();
@@ -219,8 +250,8 @@ where
 }
 
 fn replay(status: u16, stored: &str) -> Response {
-    let mut response = match serde_json::from_str::<Created>(stored) {
-        Ok(created) if status == StatusCode::CREATED.as_u16() => created.into_response(),
+    let mut response = match serde_json::from_str::<Written>(stored) {
+        Ok(written) if status == written.status => written.into_response(),
         _ => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut response = (status, stored.to_owned()).into_response();

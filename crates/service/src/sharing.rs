@@ -1,0 +1,921 @@
+//! Data sharing workflows: access requests decided by approval chains, the grants approval yields,
+//! the inbox of what waits for whom, and the audit log for auditors. Every action is one transaction
+//! that writes the request's new revision, its event and its audit entry, or nothing; two actions on
+//! the same revision yield exactly one transition.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use fathom_model::{
+    AccessRequest, AccessRequestInput, Action, ApprovalRule, ChainFacts, Dataset, EntityKind,
+    EventKind, Facts, Grant, GrantSource, GrantState, Grantee, OrganisationRole, Policy, Principal,
+    Refusal, RequestState, Review, Revocation, Subject, ValidationErrors, approval_chain,
+    default_approval_rules, workflow_event,
+};
+use fathom_store::{AuditEvent, GrantFilter, Notice, RecordKey, Store, StoreError, now};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::access;
+use crate::error::ServiceError;
+
+type Result<T> = std::result::Result<T, ServiceError>;
+
+/// How the workflows run: the approval chain's rules, the groups they name, and the time limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SharingSettings {
+    /// The rules that build each request's approval chain, in order.
+    pub approval_chain: Vec<ApprovalRule>,
+    /// Named groups of users (`security_officers`, `auditors`, …).
+    pub groups: BTreeMap<String, Vec<String>>,
+    /// Days an approver has to decide before the request expires.
+    pub decision_days: i64,
+    /// The longest period a grant may last, in days.
+    pub longest_grant_days: i64,
+}
+
+/// The group whose members (besides admins) read the audit log.
+pub const AUDITORS: &str = "auditors";
+/// The group the default chain asks for releases.
+pub const SECURITY_OFFICERS: &str = "security_officers";
+
+impl Default for SharingSettings {
+    fn default() -> Self {
+        Self {
+            approval_chain: default_approval_rules(&Policy::default_policy()),
+            groups: BTreeMap::from([
+                (SECURITY_OFFICERS.to_owned(), Vec::new()),
+                (AUDITORS.to_owned(), Vec::new()),
+            ]),
+            decision_days: 14,
+            longest_grant_days: 365,
+        }
+    }
+}
+
+impl SharingSettings {
+    /// The defaults for `policy` (the second rule names its second classification).
+    pub fn for_policy(policy: &Policy) -> Self {
+        Self {
+            approval_chain: default_approval_rules(policy),
+            ..Self::default()
+        }
+    }
+
+    /// Each rule checked against the policy and the groups, with the number of the rule at fault.
+    pub fn check(&self, policy: &Policy) -> std::result::Result<(), String> {
+        for (n, rule) in self.approval_chain.iter().enumerate() {
+            rule.check(policy, &self.groups)
+                .map_err(|message| format!("approval_chain[{n}]: {message}"))?;
+        }
+        if self.decision_days < 1 || self.longest_grant_days < 1 {
+            return Err("decision_days and longest_grant_days must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    fn in_group(&self, group: &str, name: &str) -> bool {
+        self.groups
+            .get(group)
+            .is_some_and(|members| members.iter().any(|m| m == name))
+    }
+}
+
+/// An action as a client sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    /// `approve`, `reject`, `return`, `delegate`, `amend` or `withdraw` (`revoke` for grants).
+    pub action: Option<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Whom a `delegate` hands the decision to.
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// A request as the API shows it: the request, who must act next, and whether that is overdue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AccessRequestView {
+    #[serde(flatten)]
+    pub request: AccessRequest,
+    pub waiting_for: Vec<String>,
+    pub overdue: bool,
+}
+
+impl AccessRequestView {
+    fn of(request: AccessRequest, at: OffsetDateTime) -> Self {
+        Self {
+            waiting_for: request.review.waiting_for(),
+            overdue: !request.review.state.is_final() && request.review.deadline <= at,
+            request,
+        }
+    }
+}
+
+/// A grant as the API shows it, with its state now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct GrantView {
+    #[serde(flatten)]
+    pub grant: Grant,
+    pub state: GrantState,
+}
+
+/// Which grants to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantScope {
+    /// The caller's own and their organisations'.
+    Mine,
+    /// Everyone's on one dataset: its stewards, security officers and admins only.
+    Dataset(RecordKey),
+    /// Everyone's: security officers, auditors and admins only.
+    All,
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub requests_expired: usize,
+    pub grants_ended: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sharing {
+    store: Store,
+    policy: Arc<Policy>,
+    settings: Arc<SharingSettings>,
+}
+
+const SYSTEM: &str = "fathom";
+
+impl Sharing {
+    pub fn new(store: Store, policy: Arc<Policy>, settings: SharingSettings) -> Self {
+        Self {
+            store,
+            policy,
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// `principal` with the datasets their grants open now, read afresh (a revocation takes effect
+    /// on the next request, on every replica).
+    pub async fn with_grants(&self, mut principal: Principal) -> Result<Principal> {
+        let organisations: Vec<&str> = principal
+            .memberships
+            .iter()
+            .map(|m| m.organisation.as_str())
+            .collect();
+        principal.grants = self
+            .store
+            .granted_datasets(&principal.name, &organisations, now())
+            .await
+            .map_err(ServiceError::Internal)?;
+        Ok(principal)
+    }
+
+    /// Submits a request for access to a dataset. The requester must be cleared for its
+    /// classification: a dataset above it, an unknown one, or one named by slug that they may not
+    /// see is not found, all alike (a slug can be guessed; a dataset's random id cannot, so only
+    /// someone it was shared with can ask by id).
+    pub async fn request_access(
+        &self,
+        principal: &Principal,
+        input: AccessRequestInput,
+    ) -> Result<AccessRequestView> {
+        let at = now();
+        let draft = input.parse(at, Duration::days(self.settings.longest_grant_days))?;
+        let subject = access::subject(&self.policy, principal);
+        let key = RecordKey::parse(&draft.dataset);
+        let dataset = match self.store.dataset(&key).await {
+            Ok(dataset) => dataset,
+            Err(StoreError::NotFound) => return Err(ServiceError::NotFound("dataset")),
+            Err(other) => return Err(ServiceError::Internal(other)),
+        };
+        let label = &dataset.metadata.security_label;
+        let readable = self.policy.may_read_dataset(&subject, dataset.id, label);
+        let askable = match key {
+            RecordKey::Id(_) => self.policy.cleared_for(&subject.clearance, label),
+            RecordKey::Slug(_) => readable,
+        };
+        if !askable {
+            return Err(ServiceError::NotFound("dataset"));
+        }
+        if readable {
+            return Err(ServiceError::Conflict(
+                "you may already read this dataset: there is nothing to request".into(),
+            ));
+        }
+        let chain = self.chain(&dataset, &subject).await?;
+        let deadline = at + Duration::days(self.settings.decision_days);
+        let review = Review::submit(&principal.name, chain, deadline).map_err(|_| {
+            ServiceError::Conflict(
+                "nobody but the requester can approve this request under the configured approval chain: ask an administrator to name its approvers".into(),
+            )
+        })?;
+        let request = AccessRequest {
+            id: Uuid::now_v7(),
+            dataset: dataset.id,
+            purpose: draft.purpose,
+            period: draft.period,
+            attachments: draft.attachments,
+            review,
+            grant: None,
+            revision: 1,
+            created_at: at,
+            updated_at: at,
+        };
+        let notice = self.request_notice(
+            &request,
+            None,
+            EventKind::Submitted,
+            &principal.name,
+            "",
+            &dataset,
+        )?;
+        self.store
+            .insert_access_request(&request, &notice)
+            .await
+            .map_err(ServiceError::Internal)?;
+        Ok(AccessRequestView::of(request, at))
+    }
+
+    /// The approval chain the configured rules give for `dataset` and its requester.
+    async fn chain(&self, dataset: &Dataset, requester: &Subject) -> Result<Vec<Vec<String>>> {
+        let domain_stewards = match &dataset.metadata.domain {
+            Some(slug) => match self
+                .store
+                .entity(EntityKind::Domain, &RecordKey::Slug(slug.to_string()))
+                .await
+            {
+                Ok(entity) => match entity.details.facts {
+                    Facts::Domain(facts) => facts.stewards,
+                    _ => Vec::new(),
+                },
+                Err(StoreError::NotFound) => Vec::new(),
+                Err(other) => return Err(ServiceError::Internal(other)),
+            },
+            None => Vec::new(),
+        };
+        let organisation_stewards: Vec<String> = self
+            .store
+            .users()
+            .await
+            .map_err(ServiceError::Internal)?
+            .into_iter()
+            .filter(|user| {
+                user.memberships.iter().any(|m| {
+                    m.organisation == dataset.metadata.organisation
+                        && m.role >= OrganisationRole::Steward
+                })
+            })
+            .map(|user| user.name)
+            .collect();
+        Ok(approval_chain(
+            &self.settings.approval_chain,
+            &ChainFacts {
+                policy: &self.policy,
+                label: &dataset.metadata.security_label,
+                requester: &requester.clearance,
+                domain_stewards: &domain_stewards,
+                organisation_stewards: &organisation_stewards,
+                groups: &self.settings.groups,
+            },
+        ))
+    }
+
+    /// A request its requester, one of its approvers or an admin may see; not found for anyone else.
+    pub async fn access_request(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<AccessRequestView> {
+        let request = self.visible_request(principal, id).await?;
+        Ok(AccessRequestView::of(request, now()))
+    }
+
+    async fn visible_request(&self, principal: &Principal, id: Uuid) -> Result<AccessRequest> {
+        match self.store.access_request(id).await {
+            Ok(request) if request.involves(&principal.name) || principal.reads_everything() => {
+                Ok(request)
+            }
+            Ok(_) | Err(StoreError::NotFound) => Err(ServiceError::NotFound("access request")),
+            Err(other) => Err(ServiceError::Internal(other)),
+        }
+    }
+
+    /// The caller's own requests (an admin's `all`: everyone's), in order of submission.
+    pub async fn access_requests(
+        &self,
+        principal: &Principal,
+        all: bool,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<AccessRequestView>> {
+        if all && !principal.reads_everything() {
+            return Err(ServiceError::Forbidden(
+                "only an admin lists everyone's requests",
+            ));
+        }
+        let requester = (!all).then_some(principal.name.as_str());
+        let at = now();
+        Ok(self
+            .store
+            .access_requests(requester, None, after, limit)
+            .await
+            .map_err(ServiceError::Internal)?
+            .into_iter()
+            .map(|request| AccessRequestView::of(request, at))
+            .collect())
+    }
+
+    /// What waits for the caller: requests they must decide, and their own returned for changes.
+    pub async fn inbox(
+        &self,
+        principal: &Principal,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<AccessRequestView>> {
+        let at = now();
+        Ok(self
+            .store
+            .access_requests(None, Some(&principal.name), after, limit)
+            .await
+            .map_err(ServiceError::Internal)?
+            .into_iter()
+            .map(|request| AccessRequestView::of(request, at))
+            .collect())
+    }
+
+    /// Acts on a request the caller may see, at revision `expected` when given. An approval that
+    /// completes the chain grants the requester the dataset for the period asked.
+    pub async fn act(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        expected: Option<i64>,
+        input: ActionInput,
+    ) -> Result<AccessRequestView> {
+        let action = request_action(&input)?;
+        let comment = input.comment.unwrap_or_default();
+        if comment.chars().count() > 4000 {
+            return Err(
+                ValidationErrors::single("/comment", "is longer than 4000 characters").into(),
+            );
+        }
+        let current = self.visible_request(principal, id).await?;
+        if let Some(expected) = expected
+            && expected != current.revision
+        {
+            return Err(ServiceError::StaleRevision {
+                entity: "access request",
+                expected,
+            });
+        }
+        let dataset = self.dataset_of(current.dataset).await?;
+        if let Action::Delegate { to } = &action {
+            match self.store.user_by_name(to).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => {
+                    return Err(ValidationErrors::single("/to", "no such user").into());
+                }
+                Err(other) => return Err(ServiceError::Internal(other)),
+            }
+        }
+        // Deciding for someone else is a release of the dataset's label: the decider must be
+        // cleared to read it themselves.
+        let deciding = matches!(action, Action::Approve | Action::Delegate { .. });
+        if deciding
+            && current.review.waiting_for().contains(&principal.name)
+            && !self.policy.subject_may_read(
+                &access::subject(&self.policy, principal),
+                &dataset.metadata.security_label,
+            )
+        {
+            return Err(ServiceError::Forbidden(
+                "you are not cleared for this dataset's label, so you cannot release it",
+            ));
+        }
+        let at = now();
+        let review = current
+            .review
+            .act(&principal.name, &action, &comment, at)
+            .map_err(refused)?;
+        self.write(
+            current,
+            review,
+            &action,
+            &principal.name,
+            &comment,
+            &dataset,
+            at,
+        )
+        .await
+    }
+
+    /// Writes the request as `review` made it, over `current`; a grant when it was approved.
+    #[allow(clippy::too_many_arguments)]
+    async fn write(
+        &self,
+        current: AccessRequest,
+        review: Review,
+        action: &Action,
+        actor: &str,
+        comment: &str,
+        dataset: &Dataset,
+        at: OffsetDateTime,
+    ) -> Result<AccessRequestView> {
+        let approved = review.state == RequestState::Approved;
+        let grant = approved.then(|| Grant {
+            id: Uuid::now_v7(),
+            dataset: current.dataset,
+            grantee: Grantee::User(review.requester.clone()),
+            period: current.period,
+            purpose: current.purpose.clone(),
+            conditions: Vec::new(),
+            source: GrantSource::AccessRequest(current.id),
+            granted_by: review
+                .steps
+                .iter()
+                .filter_map(|step| step.approved_by.clone())
+                .collect(),
+            revoked: None,
+            created_at: at,
+        });
+        let before = current.clone();
+        let next = AccessRequest {
+            review,
+            grant: grant.as_ref().map(|g| g.id).or(current.grant),
+            revision: current.revision + 1,
+            updated_at: at,
+            ..current
+        };
+        let notice = self.request_notice(
+            &next,
+            Some(&before),
+            event_kind(action),
+            actor,
+            comment,
+            dataset,
+        )?;
+        let grant_notice = match &grant {
+            Some(grant) => Some(self.grant_notice(grant, 1, EventKind::Created, actor, dataset)?),
+            None => None,
+        };
+        self.store
+            .update_access_request(
+                &next,
+                before.revision,
+                &notice,
+                grant.as_ref().zip(grant_notice.as_ref()),
+            )
+            .await
+            .map_err(|error| match error {
+                StoreError::StaleRevision => ServiceError::Conflict(
+                    "another action on this request came first: read it again and decide on what it is now".into(),
+                ),
+                other => ServiceError::Internal(other),
+            })?;
+        Ok(AccessRequestView::of(next, at))
+    }
+
+    async fn dataset_of(&self, id: Uuid) -> Result<Dataset> {
+        self.store
+            .dataset(&RecordKey::Id(id))
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => {
+                    ServiceError::Conflict("the dataset of this request no longer exists".into())
+                }
+                other => ServiceError::Internal(other),
+            })
+    }
+
+    /// Grants: the caller's own, a dataset's (for those who decide on it), or all (for those who
+    /// oversee).
+    pub async fn grants(
+        &self,
+        principal: &Principal,
+        scope: GrantScope,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<GrantView>> {
+        let filter = match scope {
+            GrantScope::Mine => GrantFilter {
+                grantees: std::iter::once(Grantee::User(principal.name.clone()))
+                    .chain(
+                        principal
+                            .memberships
+                            .iter()
+                            .map(|m| Grantee::Organisation(m.organisation.clone())),
+                    )
+                    .collect(),
+                dataset: None,
+            },
+            GrantScope::Dataset(key) => {
+                let dataset = match self.store.dataset(&key).await {
+                    Ok(dataset)
+                        if self.policy.may_read_dataset(
+                            &access::subject(&self.policy, principal),
+                            dataset.id,
+                            &dataset.metadata.security_label,
+                        ) =>
+                    {
+                        dataset
+                    }
+                    Ok(_) | Err(StoreError::NotFound) => {
+                        return Err(ServiceError::NotFound("dataset"));
+                    }
+                    Err(other) => return Err(ServiceError::Internal(other)),
+                };
+                if !self.decides_on(principal, &dataset).await? {
+                    return Err(ServiceError::Forbidden(
+                        "only the dataset's stewards, security officers and admins see who may read it",
+                    ));
+                }
+                GrantFilter {
+                    grantees: Vec::new(),
+                    dataset: Some(dataset.id),
+                }
+            }
+            GrantScope::All => {
+                if !self.oversees(principal) {
+                    return Err(ServiceError::Forbidden(
+                        "only security officers, auditors and admins list every grant",
+                    ));
+                }
+                GrantFilter::default()
+            }
+        };
+        let at = now();
+        Ok(self
+            .store
+            .grants(&filter, after, limit)
+            .await
+            .map_err(ServiceError::Internal)?
+            .into_iter()
+            .map(|grant| GrantView {
+                state: grant.state(at),
+                grant,
+            })
+            .collect())
+    }
+
+    /// Revokes a grant at once: by a steward of its dataset, a security officer or an admin.
+    pub async fn revoke_grant(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        input: ActionInput,
+    ) -> Result<GrantView> {
+        action_name(&input, &["revoke"])?;
+        let grant = match self.store.grant(id).await {
+            Ok(grant) => grant,
+            Err(StoreError::NotFound) => return Err(ServiceError::NotFound("grant")),
+            Err(other) => return Err(ServiceError::Internal(other)),
+        };
+        let dataset = self.dataset_of(grant.dataset).await?;
+        let holder = match &grant.grantee {
+            Grantee::User(name) => name == &principal.name,
+            Grantee::Organisation(slug) => principal
+                .memberships
+                .iter()
+                .any(|m| &m.organisation == slug),
+        };
+        let decides = self.decides_on(principal, &dataset).await?;
+        if !decides {
+            return Err(if holder {
+                ServiceError::Forbidden(
+                    "a grant is revoked by the dataset's stewards, security officers or admins",
+                )
+            } else {
+                ServiceError::NotFound("grant")
+            });
+        }
+        let at = now();
+        match grant.state(at) {
+            GrantState::Active | GrantState::Pending => {}
+            state => {
+                return Err(ServiceError::Conflict(format!(
+                    "the grant is already {}",
+                    if state == GrantState::Revoked {
+                        "revoked"
+                    } else {
+                        "expired"
+                    }
+                )));
+            }
+        }
+        let revoked = Grant {
+            revoked: Some(Revocation {
+                by: principal.name.clone(),
+                at,
+                reason: input.comment.unwrap_or_default(),
+            }),
+            ..grant
+        };
+        let notice =
+            self.grant_notice(&revoked, 2, EventKind::Revoked, &principal.name, &dataset)?;
+        if !self
+            .store
+            .end_grant(&revoked, &notice)
+            .await
+            .map_err(ServiceError::Internal)?
+        {
+            return Err(ServiceError::Conflict("the grant has just ended".into()));
+        }
+        Ok(GrantView {
+            state: revoked.state(at),
+            grant: revoked,
+        })
+    }
+
+    /// Whether `principal` decides on access to `dataset`: an admin, a security officer, a steward
+    /// of its organisation, or a steward of its data domain.
+    async fn decides_on(&self, principal: &Principal, dataset: &Dataset) -> Result<bool> {
+        if principal.reads_everything()
+            || self.settings.in_group(SECURITY_OFFICERS, &principal.name)
+        {
+            return Ok(true);
+        }
+        let subject = access::subject(&self.policy, principal);
+        if subject
+            .role_in(&dataset.metadata.organisation)
+            .is_some_and(|role| role >= OrganisationRole::Steward)
+        {
+            return Ok(true);
+        }
+        let Some(domain) = &dataset.metadata.domain else {
+            return Ok(false);
+        };
+        match self
+            .store
+            .entity(EntityKind::Domain, &RecordKey::Slug(domain.to_string()))
+            .await
+        {
+            Ok(entity) => Ok(
+                matches!(entity.details.facts, Facts::Domain(facts) if facts.stewards.contains(&principal.name)),
+            ),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(other) => Err(ServiceError::Internal(other)),
+        }
+    }
+
+    /// Admins, security officers and auditors.
+    fn oversees(&self, principal: &Principal) -> bool {
+        principal.reads_everything()
+            || self.settings.in_group(SECURITY_OFFICERS, &principal.name)
+            || self.settings.in_group(AUDITORS, &principal.name)
+    }
+
+    /// The audit log after `after`: for admins and auditors only.
+    pub async fn audit(
+        &self,
+        principal: &Principal,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>> {
+        if !(principal.reads_everything() || self.settings.in_group(AUDITORS, &principal.name)) {
+            return Err(ServiceError::Forbidden(
+                "only auditors and admins read the audit log",
+            ));
+        }
+        self.store
+            .audit_events(after, limit)
+            .await
+            .map_err(ServiceError::Internal)
+    }
+
+    /// Expires the requests nobody decided by their deadline and tells of the grants whose period
+    /// ended. (Reads never wait for this: an ended grant opens nothing from its end.)
+    pub async fn sweep(&self, at: OffsetDateTime) -> Result<SweepReport> {
+        let mut report = SweepReport::default();
+        let overdue = self
+            .store
+            .overdue_access_requests(at, 500)
+            .await
+            .map_err(ServiceError::Internal)?;
+        for request in overdue {
+            let Ok(review) = request.review.act(SYSTEM, &Action::Expire, "", at) else {
+                continue;
+            };
+            let dataset = match self.store.dataset(&RecordKey::Id(request.dataset)).await {
+                Ok(dataset) => dataset,
+                Err(StoreError::NotFound) => continue,
+                Err(other) => return Err(ServiceError::Internal(other)),
+            };
+            match self
+                .write(request, review, &Action::Expire, SYSTEM, "", &dataset, at)
+                .await
+            {
+                Ok(_) => report.requests_expired += 1,
+                // Someone acted meanwhile: the next sweep looks again.
+                Err(ServiceError::Conflict(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        let ended = self
+            .store
+            .grants_ended_untold(at, 500)
+            .await
+            .map_err(ServiceError::Internal)?;
+        for grant in ended {
+            let label = match self.store.dataset(&RecordKey::Id(grant.dataset)).await {
+                Ok(dataset) => dataset,
+                Err(StoreError::NotFound) => continue,
+                Err(other) => return Err(ServiceError::Internal(other)),
+            };
+            let notice = self.grant_notice(&grant, 2, EventKind::Expired, SYSTEM, &label)?;
+            if self
+                .store
+                .end_grant(&grant, &notice)
+                .await
+                .map_err(ServiceError::Internal)?
+            {
+                report.grants_ended += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Sweeps every `every` until the process ends.
+    pub fn spawn_sweeper(self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            loop {
+                ticks.tick().await;
+                match self.sweep(now()).await {
+                    Ok(report) if report != SweepReport::default() => {
+                        tracing::info!(?report, "sharing workflows swept");
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "cannot sweep the sharing workflows"),
+                }
+            }
+        })
+    }
+
+    /// The event and audit entry of an action on a request.
+    fn request_notice(
+        &self,
+        request: &AccessRequest,
+        before: Option<&AccessRequest>,
+        kind: EventKind,
+        actor: &str,
+        comment: &str,
+        dataset: &Dataset,
+    ) -> Result<Notice> {
+        let mut record = json_of(&AccessRequestView::of(request.clone(), request.updated_at))?;
+        record["security_label"] = json_of(&dataset.metadata.security_label)?;
+        Ok(Notice {
+            event: workflow_event("access_request", kind, &record, request.revision),
+            audit: audit_entry(
+                format!("access_request_{}", kind.as_str()),
+                actor,
+                request.id,
+                json!({
+                    "dataset": request.dataset,
+                    "state": request.review.state,
+                    "comment": comment,
+                    "before": before.map(digest).transpose()?,
+                    "after": digest(request)?,
+                }),
+                request.updated_at,
+            ),
+        })
+    }
+
+    /// The event and audit entry of a grant's creation or end.
+    fn grant_notice(
+        &self,
+        grant: &Grant,
+        revision: i64,
+        kind: EventKind,
+        actor: &str,
+        dataset: &Dataset,
+    ) -> Result<Notice> {
+        let mut record = json_of(grant)?;
+        record["security_label"] = json_of(&dataset.metadata.security_label)?;
+        let at = match (&grant.revoked, kind) {
+            (Some(revocation), _) => revocation.at,
+            (None, EventKind::Expired) => grant.period.end,
+            _ => grant.created_at,
+        };
+        Ok(Notice {
+            event: workflow_event("grant", kind, &record, revision),
+            audit: audit_entry(
+                format!("grant_{}", kind.as_str()),
+                actor,
+                grant.id,
+                json!({
+                    "dataset": grant.dataset,
+                    "grantee": grant.grantee,
+                    "period": grant.period,
+                    "after": digest(grant)?,
+                }),
+                at,
+            ),
+        })
+    }
+}
+
+fn audit_entry(
+    event: String,
+    actor: &str,
+    subject: Uuid,
+    mut details: Value,
+    at: OffsetDateTime,
+) -> AuditEvent {
+    if let Some(request_id) = crate::audit::current_request_id() {
+        details["request_id"] = Value::String(request_id);
+    }
+    AuditEvent {
+        seq: 0,
+        recorded_at: at,
+        event,
+        actor: Some(actor.to_owned()),
+        subject: Some(subject.to_string()),
+        details,
+    }
+}
+
+fn json_of<T: Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value)
+        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("cannot encode: {e}"))))
+}
+
+/// The SHA-256 of a record's JSON, hex: what the audit log keeps of its state before and after.
+fn digest<T: Serialize>(record: &T) -> Result<String> {
+    let bytes = serde_json::to_vec(record)
+        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("cannot encode: {e}"))))?;
+    Ok(hex::encode(Sha256::digest(bytes)))
+}
+
+/// The action named, if it is one of `allowed`.
+fn action_name<'a>(input: &'a ActionInput, allowed: &[&str]) -> Result<&'a str> {
+    let name = input
+        .action
+        .as_deref()
+        .ok_or_else(|| ValidationErrors::single("/action", "is required"))?;
+    if allowed.contains(&name) {
+        Ok(name)
+    } else {
+        Err(ValidationErrors::single(
+            "/action",
+            format!("`{name}` is not one of {}", allowed.join(", ")),
+        )
+        .into())
+    }
+}
+
+/// An action on a request (`expire` is the system's alone).
+fn request_action(input: &ActionInput) -> Result<Action> {
+    let name = action_name(
+        input,
+        &[
+            "approve", "reject", "return", "delegate", "amend", "withdraw",
+        ],
+    )?;
+    Ok(match name {
+        "approve" => Action::Approve,
+        "reject" => Action::Reject,
+        "return" => Action::Return,
+        "delegate" => Action::Delegate {
+            to: input
+                .to
+                .clone()
+                .ok_or_else(|| ValidationErrors::single("/to", "is required to delegate"))?,
+        },
+        "amend" => Action::Amend,
+        _ => Action::Withdraw,
+    })
+}
+
+fn event_kind(action: &Action) -> EventKind {
+    match action {
+        Action::Approve => EventKind::Approved,
+        Action::Reject => EventKind::Rejected,
+        Action::Return => EventKind::Returned,
+        Action::Delegate { .. } => EventKind::Delegated,
+        Action::Amend => EventKind::Amended,
+        Action::Withdraw => EventKind::Withdrawn,
+        Action::Expire => EventKind::Expired,
+    }
+}
+
+/// A refusal of the state machine as the API tells it.
+fn refused(refusal: Refusal) -> ServiceError {
+    match refusal {
+        Refusal::NotAnApprover(_) => {
+            ServiceError::Forbidden("only an approver of the request's current step may decide it")
+        }
+        Refusal::OwnRequest => ServiceError::Forbidden("nobody approves their own request"),
+        Refusal::NotTheRequester(_) => {
+            ServiceError::Forbidden("only the requester may withdraw or amend a request")
+        }
+        other => ServiceError::Conflict(other.to_string()),
+    }
+}
