@@ -44,6 +44,7 @@ fathom_store::on_both_backends!(
     events_are_described_and_their_targets_reported,
     webhooks_deliver_signed_events_their_owner_may_see,
     access_is_requested_approved_granted_and_ends,
+    agreements_yield_and_revoke_grants,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -6140,4 +6141,299 @@ async fn grant(server: &Server, user: &str, dataset: uuid::Uuid) {
         },
     };
     server.db.store.insert_grant(&grant, &notice).await.unwrap();
+}
+
+/// An agreement between two organisations: written and proposed by the provider, accepted by the
+/// recipient, it grants the recipient's members its datasets; terminated, it takes them back.
+async fn agreements_yield_and_revoke_grants(db: TestStore) {
+    let server = Server::start(db).await;
+    for organisation in ["cmre", "ffi", "nurc"] {
+        server.with_organisation(organisation).await;
+    }
+    let member = |name: &str, organisation: &str, role: OrganisationRole| NewUser {
+        name: name.into(),
+        role: Role::Viewer,
+        clearance: Some("NATO RESTRICTED".into()),
+        nationality: Some(if organisation == "cmre" { "ITA" } else { "NOR" }.into()),
+        communities: vec!["NATO".into()],
+        memberships: vec![Membership {
+            organisation: Slug::parse(organisation).unwrap(),
+            role,
+        }],
+    };
+    let carla = server
+        .cleared_token(member("carla", "cmre", OrganisationRole::Admin))
+        .await;
+    let frode = server
+        .cleared_token(member("frode", "ffi", OrganisationRole::Admin))
+        .await;
+    let fiona = server
+        .cleared_token(member("fiona", "ffi", OrganisationRole::Viewer))
+        .await;
+    let nils = server
+        .cleared_token(member("nils", "nurc", OrganisationRole::Admin))
+        .await;
+    let italian = json!({"classification": "NATO RESTRICTED",
+        "categories": [{"tag": "ReleasableTo", "values": ["ITA"]}]});
+    let create = |organisation: &str, title: &str| {
+        let body = json!({"title": title, "organisation": organisation, "keywords": ["acoustics"],
+            "security_label": italian});
+        let server = &server;
+        async move {
+            let response = server
+                .send_json(Method::POST, "/api/v1/datasets", &server.admin, &body)
+                .await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+            response.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let shared = create("cmre", "Towed array recordings").await;
+    let kept = create("cmre", "Hull-mounted sonar recordings").await;
+    let theirs = create("nurc", "Glider acoustics").await;
+    let get = |path: String, token: &str| {
+        let request = server.request(Method::GET, &path, Some(token));
+        async move { request.send().await.unwrap() }
+    };
+    let post = |path: String, token: &str, body: Value| {
+        let request = server
+            .request(Method::POST, &path, Some(token))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        async move { request.send().await.unwrap() }
+    };
+    let in_a_month = (fathom_store::now() + time::Duration::days(30))
+        .date()
+        .to_string();
+    let body = |datasets: Value, recipients: Value| {
+        json!({"title": "Acoustic data for the joint exercise", "provider": "cmre",
+            "recipients": recipients, "datasets": datasets, "end": in_a_month,
+            "purpose": "joint exercise analysis", "prohibited": ["distribute"],
+            "attribution": "Data: CMRE", "notify": "data@cmre.example.org"})
+    };
+    // Refusals: not the provider's admin, another organisation's dataset, an unknown recipient.
+    let refused = post(
+        "/api/v1/agreements".into(),
+        &frode,
+        body(json!([shared]), json!(["ffi"])),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused = post(
+        "/api/v1/agreements".into(),
+        &carla,
+        body(json!([shared, theirs]), json!(["ffi", "nobody"])),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = refused.json().await.unwrap();
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, ["/recipients/1", "/datasets/1"]);
+
+    let created = post(
+        "/api/v1/agreements".into(),
+        &carla,
+        body(json!([shared]), json!(["ffi"])),
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let agreement: Value = created.json().await.unwrap();
+    let id = agreement["id"].as_str().unwrap().to_owned();
+    assert_eq!(agreement["state"], "draft");
+    let actions = format!("/api/v1/agreements/{id}/actions");
+    assert_eq!(
+        get(format!("/api/v1/agreements/{id}"), &fiona)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(format!("/api/v1/agreements/{id}"), &nils)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        post(actions.clone(), &nils, json!({"action": "terminate"}))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        post(actions.clone(), &frode, json!({"action": "accept"}))
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        post(actions.clone(), &frode, json!({"action": "propose"}))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let proposed: Value = post(actions.clone(), &carla, json!({"action": "propose"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(proposed["state"], "proposed");
+    assert_eq!(
+        post(actions.clone(), &fiona, json!({"action": "accept"}))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN,
+        "a member who does not sign for ffi"
+    );
+    assert_eq!(
+        get(format!("/api/v1/datasets/{shared}"), &fiona)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND,
+        "not in force yet"
+    );
+    let accepted = post(
+        actions.clone(),
+        &frode,
+        json!({"action": "accept", "comment": "signed for FFI"}),
+    )
+    .await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let active: Value = accepted.json().await.unwrap();
+    assert_eq!(active["state"], "active");
+    let signatures: Vec<(&str, &str)> = active["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["organisation"].as_str().unwrap(),
+                s["by"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(signatures, [("cmre", "carla"), ("ffi", "frode")]);
+    assert_eq!(active["grants"].as_array().unwrap().len(), 1);
+
+    // In force: the recipient's members read the shared dataset, and nothing else of it.
+    server.search.catch_up().await.unwrap();
+    let found = |token: String| async move {
+        let page: Value = get(
+            "/api/v1/search?q=recordings&facets=organisation".into(),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        page["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(found(fiona.clone()).await, vec![shared.clone()]);
+    assert_eq!(
+        get(format!("/api/v1/datasets/{shared}"), &fiona)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(format!("/api/v1/datasets/{kept}"), &fiona)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(found(nils.clone()).await.is_empty());
+    let grants: Value = get("/api/v1/grants".into(), &fiona)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        grants["items"][0]["grantee"],
+        json!({"organisation": "ffi"})
+    );
+    assert_eq!(grants["items"][0]["source"], json!({"agreement": id}));
+    assert!(
+        grants["items"][0]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "no redistribution")
+    );
+
+    // The agreement in ODRL.
+    let odrl = get(format!("/api/v1/agreements/{id}/odrl"), &fiona).await;
+    assert_eq!(odrl.status(), StatusCode::OK);
+    assert_eq!(odrl.headers()[CONTENT_TYPE], "application/ld+json");
+    let odrl: Value = odrl.json().await.unwrap();
+    assert_eq!(odrl["type"], "Agreement");
+    assert_eq!(
+        odrl["assigner"],
+        format!("{}/api/v1/organisations/cmre", server.base)
+    );
+    assert_eq!(odrl["prohibition"][0]["action"], "distribute");
+
+    // Terminated: the grants end at once.
+    let terminated: Value = post(
+        actions.clone(),
+        &frode,
+        json!({"action": "terminate", "comment": "exercise cancelled"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(terminated["state"], "terminated");
+    assert_eq!(
+        get(format!("/api/v1/datasets/{shared}"), &fiona)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(found(fiona.clone()).await.is_empty());
+    let grants: Value = get("/api/v1/grants".into(), &fiona)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(grants["items"][0]["state"], "revoked");
+    assert_eq!(
+        post(actions.clone(), &carla, json!({"action": "propose"}))
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    let audit: Value = get("/api/v1/audit?limit=1000".into(), &server.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let events: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .filter(|e| e.starts_with("agreement_") || e.starts_with("grant_"))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "agreement_created",
+            "agreement_proposed",
+            "agreement_accepted",
+            "grant_created",
+            "agreement_terminated",
+            "grant_revoked"
+        ]
+    );
 }

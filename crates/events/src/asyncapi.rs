@@ -114,10 +114,13 @@ fn cloud_event_schema(entity: &str) -> Value {
                 json!({"type": "object", "description": "The record's security label."})
             }
             "state" if entity == "dataset" => {
-                json!({"type": "string", "enum": ["draft", "published", "deprecated", "retired"]})
+                json!({"type": "string", "enum": ["draft", "in_review", "published", "deprecated", "retired"]})
             }
+            "state" if entity == "agreement" => json!({"type": "string", "enum": ["draft",
+                "proposed", "active", "expired", "terminated"]}),
             "state" => json!({"type": "string", "enum": ["submitted", "in_review", "returned",
                 "approved", "rejected", "withdrawn", "expired"]}),
+            "recipients" => json!({"type": "array", "items": {"type": "string"}}),
             "dataset" => json!({"type": "string", "format": "uuid"}),
             "deadline" => json!({"type": "string", "format": "date-time"}),
             "waiting_for" => json!({"type": "array", "items": {"type": "string"},

@@ -8,6 +8,7 @@ pub mod dcterms;
 pub mod import;
 pub mod iso;
 pub mod oai;
+pub mod odrl;
 pub mod schema_org;
 pub mod skos;
 mod xml;

@@ -201,14 +201,17 @@ impl DatasetMetadata {
 #[serde(rename_all = "snake_case")]
 pub enum DatasetState {
     Draft,
+    /// Submitted for review where its data domain reviews publication (`publication.rs`).
+    InReview,
     Published,
     Deprecated,
     Retired,
 }
 
 impl DatasetState {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Draft,
+        Self::InReview,
         Self::Published,
         Self::Deprecated,
         Self::Retired,
@@ -217,6 +220,7 @@ impl DatasetState {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
+            Self::InReview => "in_review",
             Self::Published => "published",
             Self::Deprecated => "deprecated",
             Self::Retired => "retired",
@@ -227,7 +231,9 @@ impl DatasetState {
         Self::ALL
             .into_iter()
             .find(|state| state.as_str() == raw)
-            .ok_or_else(|| format!("`{raw}` is not one of draft, published, deprecated, retired"))
+            .ok_or_else(|| {
+                format!("`{raw}` is not one of draft, in_review, published, deprecated, retired")
+            })
     }
 }
 

@@ -33,6 +33,10 @@ pub enum EventKind {
     Withdrawn,
     Expired,
     Revoked,
+    Proposed,
+    Accepted,
+    Declined,
+    Terminated,
 }
 
 impl EventKind {
@@ -51,6 +55,10 @@ impl EventKind {
             Self::Withdrawn => "withdrawn",
             Self::Expired => "expired",
             Self::Revoked => "revoked",
+            Self::Proposed => "proposed",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+            Self::Terminated => "terminated",
         }
     }
 }
@@ -69,6 +77,10 @@ pub fn event_sources() -> Vec<(&'static str, &'static [EventKind])> {
             ][..],
         ),
         ("grant", &[Created, Revoked, Expired][..]),
+        (
+            "agreement",
+            &[Created, Proposed, Accepted, Declined, Terminated, Expired][..],
+        ),
     ]
     .into_iter()
     .chain(EntityKind::ALL.map(|kind| (kind.as_str(), UNPUBLISHED)))
@@ -112,6 +124,8 @@ pub fn summary_fields(entity: &str) -> &'static [&'static str] {
             "deadline",
             "security_label",
         ],
+        // Not the datasets: an agreement has no one label to decide a delivery by.
+        "agreement" => &["id", "title", "provider", "recipients", "state"],
         "grant" => &[
             "id",
             "dataset",
@@ -338,9 +352,9 @@ mod tests {
             data.get("purpose").is_none(),
             "only the summary is repeated"
         );
-        // Records: 7 dataset and organisation events, 3 per entity kind; workflows: 8 request and 3
-        // grant events.
-        assert_eq!(listed.len(), 7 + 3 * EntityKind::ALL.len() + 8 + 3);
+        // Records: 7 dataset and organisation events, 3 per entity kind; workflows: 8 request, 3
+        // grant and 6 agreement events.
+        assert_eq!(listed.len(), 7 + 3 * EntityKind::ALL.len() + 8 + 3 + 6);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! plain data and unit-testable in microseconds.
 
 pub mod access;
+pub mod agreement;
 pub mod dataset;
 pub mod entity;
 pub mod event;
@@ -11,6 +12,7 @@ pub mod identity;
 pub mod label;
 pub mod organisation;
 pub mod profile;
+pub mod publication;
 pub mod sharing;
 pub mod validation;
 pub mod values;
@@ -18,6 +20,10 @@ pub mod vocabulary;
 pub mod workflow;
 
 pub use access::{Clearance, Membership, OrganisationRole, Subject};
+pub use agreement::{
+    Agreement, AgreementAction, AgreementDraft, AgreementInput, AgreementRefusal, AgreementState,
+    AgreementTransition, Permitted, Prohibited, Signature, Terms,
+};
 pub use dataset::{
     AccessRights, Activity, Checksum, ChecksumAlgorithm, ContactPoint, Creator, Dataset,
     DatasetDraft, DatasetInput, DatasetMetadata, DatasetState, Distribution, DistributionInput,
@@ -41,6 +47,10 @@ pub use label::{
 };
 pub use organisation::{Organisation, OrganisationDraft, OrganisationInput};
 pub use profile::{ProfileRef, ProfileVersion, Version};
+pub use publication::{
+    CopyState, Outcome, Publication, PublicationAction, PublicationRefusal, PublicationStep, Roles,
+    WorkingCopy,
+};
 pub use sharing::{
     AccessRequest, AccessRequestDraft, AccessRequestInput, ApprovalRule, Approvers, ChainFacts,
     Condition, Grant, GrantSource, GrantState, Grantee, Period, Revocation, approval_chain,

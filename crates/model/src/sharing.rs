@@ -14,7 +14,7 @@ use crate::access::Clearance;
 use crate::dataset::short_text;
 use crate::label::{Policy, SecurityLabel};
 use crate::validation::ValidationErrors;
-use crate::values::{Iri, Slug};
+use crate::values::{Iri, Slug, parse_instant};
 use crate::workflow::Review;
 
 /// A stretch of time, its end after its start.
@@ -40,7 +40,7 @@ pub struct AccessRequestInput {
     pub dataset: Option<String>,
     /// Why the data is needed.
     pub purpose: Option<String>,
-    /// When access is wanted: RFC 3339 instants; the start defaults to now.
+    /// When access is wanted: RFC 3339 instants or dates; the start defaults to now.
     pub start: Option<String>,
     pub end: Option<String>,
     /// Links to supporting documents.
@@ -71,11 +71,11 @@ impl AccessRequestInput {
             .and_then(|p| errors.check("/purpose", long_text(&p)));
         let start = self
             .start
-            .and_then(|raw| errors.check("/start", instant(&raw)))
+            .and_then(|raw| errors.check("/start", parse_instant(&raw)))
             .unwrap_or(now);
         let end = errors
             .require("/end", self.end)
-            .and_then(|raw| errors.check("/end", instant(&raw)));
+            .and_then(|raw| errors.check("/end", parse_instant(&raw)));
         if let Some(end) = end {
             if end <= start {
                 errors.push("/end", "must be after the start");
@@ -107,11 +107,6 @@ impl AccessRequestInput {
             attachments,
         })
     }
-}
-
-fn instant(raw: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| format!("`{raw}` is not an RFC 3339 instant"))
 }
 
 fn long_text(raw: &str) -> Result<String, String> {

@@ -71,7 +71,7 @@ pub fn pointer_segment(name: &str) -> String {
 }
 
 /// A list that names each value at most once: every repeat is an error at its pointer.
-pub(crate) fn check_unique<T: Eq + std::hash::Hash + std::fmt::Display>(
+pub fn check_unique<T: Eq + std::hash::Hash + std::fmt::Display>(
     errors: &mut ValidationErrors,
     at: &str,
     values: &[T],

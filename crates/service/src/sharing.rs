@@ -22,6 +22,8 @@ use uuid::Uuid;
 use crate::access;
 use crate::error::ServiceError;
 
+mod agreements;
+
 type Result<T> = std::result::Result<T, ServiceError>;
 
 /// How the workflows run: the approval chain's rules, the groups they name, and the time limits.
@@ -140,6 +142,7 @@ pub enum GrantScope {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SweepReport {
     pub requests_expired: usize,
+    pub agreements_expired: usize,
     pub grants_ended: usize,
 }
 
@@ -689,8 +692,8 @@ impl Sharing {
             .map_err(ServiceError::Internal)
     }
 
-    /// Expires the requests nobody decided by their deadline and tells of the grants whose period
-    /// ended. (Reads never wait for this: an ended grant opens nothing from its end.)
+    /// Expires the requests nobody decided by their deadline and the agreements whose period ended,
+    /// and tells of the grants whose period ended. (Reads never wait for this: an ended grant opens nothing from its end.)
     pub async fn sweep(&self, at: OffsetDateTime) -> Result<SweepReport> {
         let mut report = SweepReport::default();
         let overdue = self
@@ -717,6 +720,7 @@ impl Sharing {
                 Err(other) => return Err(other),
             }
         }
+        report.agreements_expired = self.expire_agreements(at).await?;
         let ended = self
             .store
             .grants_ended_untold(at, 500)

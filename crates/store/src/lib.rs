@@ -15,8 +15,8 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use fathom_model::{
-    AccessRequest, Concept, Dataset, Entity, EntityKind, EventDraft, Grant, Grantee, Membership,
-    Organisation, ProfileVersion, Role, Version, Vocabulary,
+    AccessRequest, Agreement, Concept, Dataset, Entity, EntityKind, EventDraft, Grant, Grantee,
+    Membership, Organisation, ProfileVersion, Role, Version, Vocabulary,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -263,6 +263,7 @@ pub enum EntityType {
     Entity(EntityKind),
     AccessRequest,
     Grant,
+    Agreement,
 }
 
 impl EntityType {
@@ -273,6 +274,7 @@ impl EntityType {
             Self::Entity(kind) => kind.as_str(),
             Self::AccessRequest => "access_request",
             Self::Grant => "grant",
+            Self::Agreement => "agreement",
         }
     }
 
@@ -282,6 +284,7 @@ impl EntityType {
             "dataset" => Some(Self::Dataset),
             "access_request" => Some(Self::AccessRequest),
             "grant" => Some(Self::Grant),
+            "agreement" => Some(Self::Agreement),
             _ => EntityKind::parse(raw).map(Self::Entity),
         }
     }
@@ -1290,6 +1293,55 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<Grant>> {
         dispatch!(self, r => r.grants_ended_untold(now, limit).await)
+    }
+
+    pub async fn insert_agreement(
+        &self,
+        agreement: &Agreement,
+        notice: &Notice,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_agreement(agreement, notice).await)
+    }
+
+    /// Writes an action on an agreement read at `expected_revision`, with the grants it makes and
+    /// ends; `StaleRevision` (nothing written) when another action came first.
+    pub async fn update_agreement(
+        &self,
+        agreement: &Agreement,
+        expected_revision: i64,
+        notice: &Notice,
+        made: &[(Grant, Notice)],
+        ended: &[(Grant, Notice)],
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.update_agreement(agreement, expected_revision, notice, made, ended).await)
+    }
+
+    pub async fn agreement(&self, id: Uuid) -> StoreResult<Agreement> {
+        dispatch!(self, r => r.agreement(id).await)
+    }
+
+    /// A page of agreements in order of creation: those one of `organisations` is a party to, or
+    /// all of them.
+    pub async fn agreements(
+        &self,
+        organisations: Option<&[&str]>,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Agreement>> {
+        dispatch!(self, r => r.agreements(organisations, after, limit).await)
+    }
+
+    /// Agreements not yet ended whose period ended at or before `now`.
+    pub async fn agreements_past_end(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Agreement>> {
+        dispatch!(self, r => r.agreements_past_end(now, limit).await)
+    }
+
+    pub async fn grants_by_ids(&self, ids: &[Uuid]) -> StoreResult<Vec<Grant>> {
+        dispatch!(self, r => r.grants_by_ids(ids).await)
     }
 
     /// The audit log after `after`, in order.

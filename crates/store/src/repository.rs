@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use fathom_model::{AccessRequest, CategoryType, Grant, Concept, Dataset, Entity, EntityKind, EventDraft, HarvestJob, HarvestSource, Organisation, ProfileVersion, Role, Version, Vocabulary};
+use fathom_model::{AccessRequest, Agreement, CategoryType, Grant, Concept, Dataset, Entity, EntityKind, EventDraft, HarvestJob, HarvestSource, Organisation, ProfileVersion, Role, Version, Vocabulary};
 use serde_json::value::RawValue;
 use sqlx::{Pool, QueryBuilder, Row, Transaction};
 use time::OffsetDateTime;
@@ -1441,6 +1441,20 @@ impl Repository {
     }
 
     /// A page of grants in order of creation, of one grantee or on one dataset (or all).
+    pub async fn grants_by_ids(&self, ids: &[Uuid]) -> StoreResult<Vec<Grant>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = QueryBuilder::<Db>::new("SELECT body FROM grants WHERE id IN (");
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(") ORDER BY id");
+        let bodies: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
+        bodies.iter().map(|body| from_json(body)).collect()
+    }
+
     pub async fn grants(&self, filter: &crate::GrantFilter, after: Option<Uuid>, limit: u32) -> StoreResult<Vec<Grant>> {
         let mut query = QueryBuilder::<Db>::new("SELECT body FROM grants WHERE 1 = 1");
         if !filter.grantees.is_empty() {
@@ -1473,26 +1487,10 @@ impl Repository {
     /// Ends a grant: revoked (`grant.revoked` set) if it was not revoked yet, or its expiry told.
     /// `false` when another writer ended it first.
     pub async fn end_grant(&self, grant: &Grant, notice: &crate::Notice) -> StoreResult<bool> {
-        let body = to_json(grant)?;
         let mut tx = self.write.begin().await?;
-        let updated = match &grant.revoked {
-            Some(revocation) => sqlx::query("UPDATE grants SET revoked_at = $2, ended_at = $2, body = $3 WHERE id = $1 AND revoked_at IS NULL AND ended_at IS NULL")
-                .bind(grant.id)
-                .bind(db_time(revocation.at))
-                .bind(body.get()),
-            None => sqlx::query("UPDATE grants SET ended_at = $2, body = $3 WHERE id = $1 AND ended_at IS NULL")
-                .bind(grant.id)
-                .bind(db_time(grant.period.end))
-                .bind(body.get()),
-        }
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            return Ok(false);
-        }
-        record_notice(&mut tx, EntityType::Grant, grant.id, 2, &body, notice).await?;
+        let ended = end_grant(&mut tx, grant, notice).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(ended)
     }
 
     /// Grants whose period ended at or before `now` and whose end was not told yet.
@@ -1502,6 +1500,103 @@ impl Repository {
             .bind(i64::from(limit))
             .fetch_all(&self.read)
             .await?;
+        bodies.iter().map(|body| from_json(body)).collect()
+    }
+
+    pub async fn insert_agreement(&self, agreement: &Agreement, notice: &crate::Notice) -> StoreResult<()> {
+        let body = to_json(agreement)?;
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO agreements (id, provider, state, ends_at, revision, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(agreement.id)
+        .bind(agreement.provider.as_str())
+        .bind(agreement.state.as_str())
+        .bind(db_time(agreement.period.end))
+        .bind(agreement.revision)
+        .bind(body.get())
+        .bind(db_time(agreement.created_at))
+        .bind(db_time(agreement.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        let mut query = QueryBuilder::<Db>::new("INSERT INTO agreement_parties (organisation, agreement_id) ");
+        query.push_values(agreement.parties(), |mut row, party| {
+            row.push_bind(party.as_str()).push_bind(agreement.id);
+        });
+        query.build().execute(&mut *tx).await?;
+        record_notice(&mut tx, EntityType::Agreement, agreement.id, agreement.revision, &body, notice).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes an action on an agreement read at `expected_revision` (stale: another action came
+    /// first, and nothing is written), with the grants it makes and the grants it ends.
+    pub async fn update_agreement(
+        &self,
+        agreement: &Agreement,
+        expected_revision: i64,
+        notice: &crate::Notice,
+        made: &[(Grant, crate::Notice)],
+        ended: &[(Grant, crate::Notice)],
+    ) -> StoreResult<()> {
+        let body = to_json(agreement)?;
+        let mut tx = self.write.begin().await?;
+        let updated = sqlx::query("UPDATE agreements SET state = $2, revision = $3, body = $4, updated_at = $5 WHERE id = $1 AND revision = $6")
+            .bind(agreement.id)
+            .bind(agreement.state.as_str())
+            .bind(agreement.revision)
+            .bind(body.get())
+            .bind(db_time(agreement.updated_at))
+            .bind(expected_revision)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::StaleRevision);
+        }
+        record_notice(&mut tx, EntityType::Agreement, agreement.id, agreement.revision, &body, notice).await?;
+        for (grant, notice) in made {
+            insert_grant(&mut tx, grant, notice).await?;
+        }
+        for (grant, notice) in ended {
+            end_grant(&mut tx, grant, notice).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn agreement(&self, id: Uuid) -> StoreResult<Agreement> {
+        let body: String = sqlx::query_scalar("SELECT body FROM agreements WHERE id = $1").bind(id).fetch_one(&self.read).await?;
+        from_json(&body)
+    }
+
+    /// A page of agreements in order of creation: those one of `organisations` is a party to, or
+    /// (`None`) all of them.
+    pub async fn agreements(&self, organisations: Option<&[&str]>, after: Option<Uuid>, limit: u32) -> StoreResult<Vec<Agreement>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT a.body FROM agreements a WHERE 1 = 1");
+        if let Some(organisations) = organisations {
+            query.push(" AND a.id IN (SELECT agreement_id FROM agreement_parties WHERE organisation IN (").push_bind(String::new());
+            for organisation in organisations {
+                query.push(", ").push_bind((*organisation).to_owned());
+            }
+            query.push("))");
+        }
+        if let Some(after) = after {
+            query.push(" AND a.id > ").push_bind(after);
+        }
+        query.push(" ORDER BY a.id LIMIT ").push_bind(i64::from(limit));
+        let bodies: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
+        bodies.iter().map(|body| from_json(body)).collect()
+    }
+
+    /// Agreements not yet ended whose period ended at or before `now`.
+    pub async fn agreements_past_end(&self, now: OffsetDateTime, limit: u32) -> StoreResult<Vec<Agreement>> {
+        let bodies: Vec<String> = sqlx::query_scalar(
+            "SELECT body FROM agreements WHERE state IN ('draft', 'proposed', 'active') AND ends_at <= $1 ORDER BY ends_at LIMIT $2",
+        )
+        .bind(db_time(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
         bodies.iter().map(|body| from_json(body)).collect()
     }
 
@@ -1770,6 +1865,29 @@ async fn insert_grant(tx: &mut Tx, grant: &Grant, notice: &crate::Notice) -> Sto
     .execute(&mut **tx)
     .await?;
     record_notice(tx, EntityType::Grant, grant.id, 1, &body, notice).await
+}
+
+/// Ends a grant inside `tx` (see [`Repository::end_grant`]); `false`, with nothing written, when it
+/// had ended already.
+async fn end_grant(tx: &mut Tx, grant: &Grant, notice: &crate::Notice) -> StoreResult<bool> {
+    let body = to_json(grant)?;
+    let updated = match &grant.revoked {
+        Some(revocation) => sqlx::query("UPDATE grants SET revoked_at = $2, ended_at = $2, body = $3 WHERE id = $1 AND revoked_at IS NULL AND ended_at IS NULL")
+            .bind(grant.id)
+            .bind(db_time(revocation.at))
+            .bind(body.get()),
+        None => sqlx::query("UPDATE grants SET ended_at = $2, body = $3 WHERE id = $1 AND ended_at IS NULL")
+            .bind(grant.id)
+            .bind(db_time(grant.period.end))
+            .bind(body.get()),
+    }
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(false);
+    }
+    record_notice(tx, EntityType::Grant, grant.id, 2, &body, notice).await?;
+    Ok(true)
 }
 
 fn tombstone(row: &<Db as sqlx::Database>::Row) -> StoreResult<Tombstone> {

@@ -98,6 +98,10 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
         .routes(routes!(sharing::inbox))
         .routes(routes!(sharing::grants))
         .routes(routes!(sharing::act_on_grant))
+        .routes(routes!(sharing::agreements, sharing::create_agreement))
+        .routes(routes!(sharing::agreement))
+        .routes(routes!(sharing::agreement_odrl))
+        .routes(routes!(sharing::act_on_agreement))
         .routes(routes!(sharing::audit))
         .routes(routes!(datasets::distributions, datasets::add_distribution))
         .routes(routes!(

@@ -49,7 +49,7 @@ pub struct SearchPage {
         ("format" = Option<Vec<String>>, Query, description = "Distribution format (repeatable)"),
         ("licence" = Option<Vec<String>>, Query, description = "Licence (repeatable)"),
         ("language" = Option<Vec<String>>, Query, description = "BCP 47 language tag (repeatable)"),
-        ("state" = Option<Vec<String>>, Query, description = "Lifecycle state: draft, published, deprecated or retired (repeatable)"),
+        ("state" = Option<Vec<String>>, Query, description = "Lifecycle state: draft, in_review, published, deprecated or retired (repeatable)"),
         ("domain" = Option<Vec<String>>, Query, description = "Data domain slug (repeatable); likewise `project`, `campaign`, `platform`, `instrument` and `observed_property`"),
         ("facets" = Option<String>, Query, description = "Comma-separated: keyword, organisation, format, licence, theme, domain, project, campaign, platform, instrument, observed_property"),
         ("sort" = Option<String>, Query, description = "relevance (default), modified or title"),

@@ -1,12 +1,12 @@
 //! The data sharing workflows: `/api/v1/access-requests` and their `actions`, `/api/v1/inbox`,
-//! `/api/v1/grants` and their `actions`, and `/api/v1/audit`. Every workflow has the same shape: a
+//! `/api/v1/grants` and their `actions`, `/api/v1/agreements` and theirs, and `/api/v1/audit`. Every workflow has the same shape: a
 //! `POST` creates, `POST …/{id}/actions` acts (`{action, comment, …}`), a `GET` shows the state, its
 //! history and who must act next.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::Response;
-use fathom_model::AccessRequestInput;
+use axum::response::{IntoResponse, Response};
+use fathom_model::{AccessRequestInput, Agreement, AgreementInput};
 use fathom_service::{
     AccessRequestView, ActionInput, AuditEvent, GrantScope, GrantView, RecordKey,
 };
@@ -20,6 +20,7 @@ use crate::pagination::{Cursor, Page, PageQuery, with_cursor};
 use crate::problem::Problem;
 
 const REQUESTS: &str = "/api/v1/access-requests";
+const AGREEMENTS: &str = "/api/v1/agreements";
 
 /// Which requests to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -276,6 +277,155 @@ pub async fn act_on_grant(
     Ok(axum::Json(
         state.sharing.revoke_grant(&caller, id, body.value).await?,
     ))
+}
+
+/// The agreements the caller's organisations are party to (an admin's: all), in order of creation.
+#[utoipa::path(get, operation_id = "agreements_list", path = "/api/v1/agreements", tag = "sharing",
+    params(PageQuery), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = Page<Agreement>)))]
+pub async fn agreements(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Query(query): Query<PageQuery>,
+) -> Result<Page<Agreement>, Problem> {
+    let (limit, after) = query.after_id()?;
+    let items = state.sharing.agreements(&caller, after, limit + 1).await?;
+    let limit_text = limit.to_string();
+    Ok(Page::from_fetched(
+        items,
+        limit,
+        |a| Cursor::Id(a.id),
+        |cursor| with_cursor(AGREEMENTS, &[("limit", Some(&limit_text))], cursor),
+    ))
+}
+
+/// Writes a draft agreement by which a provider shares some of its datasets with recipient
+/// organisations for a period and a purpose, with ODRL terms: extra permissions (`reproduce`,
+/// `derive`, `aggregate`), prohibitions (`distribute`, `commercialize`) and duties (`attribution`,
+/// `delete_by`, `notify`). By an admin of the provider who may read each dataset. Honours
+/// `Idempotency-Key`.
+#[utoipa::path(post, operation_id = "agreements_create", path = "/api/v1/agreements", tag = "sharing",
+    request_body = AgreementInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "A draft", body = Agreement, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Not an admin of the provider", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown organisations, datasets that are not the provider's, a period that ends before it starts", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_agreement(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    body: JsonBody<AgreementInput>,
+) -> Result<Response, Problem> {
+    let fingerprint: [&[u8]; 3] = [
+        Method::POST.as_str().as_bytes(),
+        AGREEMENTS.as_bytes(),
+        &body.raw,
+    ];
+    create_once(&state, &caller, key, &fingerprint, async {
+        let agreement = state
+            .sharing
+            .create_agreement(&caller, body.value.clone())
+            .await?;
+        created(
+            format!("{AGREEMENTS}/{}", agreement.id),
+            agreement.revision,
+            &agreement,
+        )
+    })
+    .await
+}
+
+/// An agreement, with its signatures and history: for members of its parties and admins.
+#[utoipa::path(get, operation_id = "agreements_read", path = "/api/v1/agreements/{id}", tag = "sharing",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Agreement, headers(("ETag" = String))),
+        (status = 404, description = "No such agreement, or not one of the caller's organisations'", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn agreement(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let agreement = state.sharing.agreement(&caller, id).await?;
+    Ok(record(&headers, agreement.revision, &agreement))
+}
+
+/// The agreement as an ODRL 2.2 `Agreement` in JSON-LD (its context inline): the provider as
+/// assigner, the recipients as assignees, per dataset a permission to use it within the purpose and
+/// the period with the duties, the further permissions, and the prohibitions.
+#[utoipa::path(get, operation_id = "agreements_odrl", path = "/api/v1/agreements/{id}/odrl", tag = "sharing",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", content_type = "application/ld+json", body = Object),
+        (status = 404, description = "No such agreement, or not one of the caller's organisations'", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn agreement_odrl(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Response, Problem> {
+    let document = state
+        .sharing
+        .agreement_odrl(&caller, id, &state.site)
+        .await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            fathom_formats::odrl::MEDIA_TYPE,
+        )],
+        document.to_string(),
+    )
+        .into_response())
+}
+
+/// Acts on an agreement: `propose` (an admin of the provider, cleared for every dataset: the
+/// provider's signature), `accept` (an admin of a recipient: its signature; the last one puts it in
+/// force and grants each recipient the datasets), `decline` (a recipient sends it back as a draft),
+/// `terminate` (an admin of any party; its grants are revoked at once). Honours `If-Match` and
+/// `Idempotency-Key`.
+#[utoipa::path(post, operation_id = "agreements_act", path = "/api/v1/agreements/{id}/actions", tag = "sharing",
+    request_body = ActionInput,
+    params(("id" = Uuid, Path),
+        ("If-Match" = Option<String>, Header, description = "The ETag the action is based on"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Done: the agreement as it is now", body = Agreement, headers(("ETag" = String))),
+        (status = 403, description = "Not an admin of the party the action is for, or not cleared for its datasets", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such agreement, or not one of the caller's organisations'", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed from the agreement's state, or another action came first", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names an older revision", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown action", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn act_on_agreement(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+    key: IdempotencyKey,
+    body: JsonBody<ActionInput>,
+) -> Result<Response, Problem> {
+    let expected = if_match.optional()?;
+    let path = format!("{AGREEMENTS}/{id}/actions");
+    let fingerprint: [&[u8]; 3] = [Method::POST.as_str().as_bytes(), path.as_bytes(), &body.raw];
+    create_once(&state, &caller, key, &fingerprint, async {
+        let agreement = state
+            .sharing
+            .act_on_agreement(&caller, id, expected, body.value.clone())
+            .await?;
+        written(
+            StatusCode::OK,
+            format!("{AGREEMENTS}/{id}"),
+            agreement.revision,
+            &agreement,
+        )
+    })
+    .await
 }
 
 /// The audit log, oldest first: every decision and security-relevant change, each entry chained
