@@ -45,6 +45,7 @@ fathom_store::on_both_backends!(
     webhooks_deliver_signed_events_their_owner_may_see,
     access_is_requested_approved_granted_and_ends,
     agreements_yield_and_revoke_grants,
+    publication_is_reviewed_where_the_domain_asks,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -6435,5 +6436,326 @@ async fn agreements_yield_and_revoke_grants(db: TestStore) {
             "agreement_terminated",
             "grant_revoked"
         ]
+    );
+}
+
+/// Where a data domain reviews publication, a draft is submitted and a steward publishes it; a
+/// published dataset changes through a working copy that is reviewed before it replaces it.
+async fn publication_is_reviewed_where_the_domain_asks(db: TestStore) {
+    let server = Server::start(db).await;
+    server.with_organisation("cmre").await;
+    let member = |name: &str, role: OrganisationRole| NewUser {
+        name: name.into(),
+        role: Role::Viewer,
+        clearance: None,
+        nationality: None,
+        communities: Vec::new(),
+        memberships: vec![Membership {
+            organisation: Slug::parse("cmre").unwrap(),
+            role,
+        }],
+    };
+    let ed = server
+        .cleared_token(member("edna", OrganisationRole::Editor))
+        .await;
+    let stella = server
+        .cleared_token(member("stella", OrganisationRole::Steward))
+        .await;
+    let dora = server
+        .cleared_token(NewUser {
+            memberships: Vec::new(),
+            ..member("dora", OrganisationRole::Viewer)
+        })
+        .await;
+    let domain = json!({"slug": "acoustics", "name": "Underwater acoustics", "stewards": ["dora"],
+        "publication_review": true});
+    let response = server
+        .send_json(Method::POST, "/api/v1/domains", &server.admin, &domain)
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let send =
+        |method: Method, path: String, token: &str, body: Value, if_match: Option<String>| {
+            let mut request = server
+                .request(method, &path, Some(token))
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+            if let Some(tag) = if_match {
+                request = request.header(IF_MATCH, tag);
+            }
+            async move { request.send().await.unwrap() }
+        };
+    let act = |id: &str, token: &str, action: &str| {
+        send(
+            Method::POST,
+            format!("/api/v1/datasets/{id}/actions"),
+            token,
+            json!({"action": action, "comment": format!("{action} by test")}),
+            None,
+        )
+    };
+
+    let mut body = ctd("cmre", "Towed array trials");
+    body["domain"] = json!("acoustics");
+    body["state"] = json!("published");
+    let refused = send(
+        Method::POST,
+        "/api/v1/datasets".into(),
+        &ed,
+        body.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    body.as_object_mut().unwrap().remove("state");
+    let created = send(
+        Method::POST,
+        "/api/v1/datasets".into(),
+        &ed,
+        body.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let dataset: Value = created.json().await.unwrap();
+    let id = dataset["id"].as_str().unwrap().to_owned();
+    assert_eq!(dataset["state"], "draft");
+    body["description"] = json!("Edited while a draft");
+    let edited = send(
+        Method::PUT,
+        format!("/api/v1/datasets/{id}"),
+        &ed,
+        body.clone(),
+        Some("\"1\"".into()),
+    )
+    .await;
+    assert_eq!(
+        edited.status(),
+        StatusCode::OK,
+        "a draft is written directly"
+    );
+
+    // Submitted, returned, submitted again, approved by a steward of the domain.
+    assert_eq!(
+        act(&id, &dora, "submit").await.status(),
+        StatusCode::FORBIDDEN,
+        "not an editor"
+    );
+    let submitted: Value = act(&id, &ed, "submit").await.json().await.unwrap();
+    assert_eq!(submitted["state"], "in_review");
+    assert_eq!(submitted["waiting_for"], json!(["dora", "stella"]));
+    body["description"] = json!("Edited in review");
+    let locked = send(
+        Method::PUT,
+        format!("/api/v1/datasets/{id}"),
+        &ed,
+        body.clone(),
+        Some("\"3\"".into()),
+    )
+    .await;
+    assert_eq!(locked.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        act(&id, &ed, "approve").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let returned: Value = act(&id, &dora, "return").await.json().await.unwrap();
+    assert_eq!(returned["state"], "draft");
+    act(&id, &ed, "submit").await;
+    let stale = send(
+        Method::POST,
+        format!("/api/v1/datasets/{id}/actions"),
+        &dora,
+        json!({"action": "approve"}),
+        Some("\"1\"".into()),
+    )
+    .await;
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+    let published: Value = act(&id, &dora, "approve").await.json().await.unwrap();
+    assert_eq!(published["state"], "published");
+    let read: Value = server
+        .get(&format!("/api/v1/datasets/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["state"], "published");
+
+    // A published dataset changes through its working copy.
+    body["title"] = json!("Towed array trials, second edition");
+    let direct = send(
+        Method::PUT,
+        format!("/api/v1/datasets/{id}"),
+        &ed,
+        body.clone(),
+        Some(format!("\"{}\"", read["revision"])),
+    )
+    .await;
+    assert_eq!(direct.status(), StatusCode::CONFLICT);
+    let problem: Value = direct.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("working copy"),
+        "{problem}"
+    );
+    let copy = send(
+        Method::PUT,
+        format!("/api/v1/datasets/{id}/working-copy"),
+        &ed,
+        body.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(copy.status(), StatusCode::OK);
+    let copy: Value = copy.json().await.unwrap();
+    assert_eq!(
+        (copy["title"].clone(), copy["state"].clone()),
+        (json!("Towed array trials, second edition"), json!("draft"))
+    );
+    let viewer = server
+        .request(
+            Method::GET,
+            &format!("/api/v1/datasets/{id}/working-copy"),
+            Some(&server.viewer),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(viewer.status(), StatusCode::FORBIDDEN);
+    let unchanged: Value = server
+        .get(&format!("/api/v1/datasets/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        unchanged["title"], "Towed array trials",
+        "the published record stays until approval"
+    );
+    let copy_submitted: Value = act(&id, &stella, "submit").await.json().await.unwrap();
+    assert_eq!(copy_submitted["working_copy"], "in_review");
+    assert_eq!(
+        send(
+            Method::PUT,
+            format!("/api/v1/datasets/{id}/working-copy"),
+            &ed,
+            body.clone(),
+            None
+        )
+        .await
+        .status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        act(&id, &stella, "approve").await.status(),
+        StatusCode::FORBIDDEN,
+        "nobody approves what they submitted"
+    );
+    let approved: Value = act(&id, &dora, "approve").await.json().await.unwrap();
+    assert_eq!(
+        (approved["state"].clone(), approved["working_copy"].clone()),
+        (json!("published"), Value::Null)
+    );
+    let replaced: Value = server
+        .get(&format!("/api/v1/datasets/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(replaced["title"], "Towed array trials, second edition");
+    assert_eq!(
+        replaced["revision"].as_i64(),
+        read["revision"].as_i64().map(|r| r + 1)
+    );
+    let gone = server
+        .request(
+            Method::GET,
+            &format!("/api/v1/datasets/{id}/working-copy"),
+            Some(&ed),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+
+    // Deprecated, retired, and nothing after.
+    assert_eq!(
+        act(&id, &ed, "deprecate").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(act(&id, &dora, "deprecate").await.status(), StatusCode::OK);
+    assert_eq!(act(&id, &dora, "retire").await.status(), StatusCode::OK);
+    assert_eq!(act(&id, &ed, "submit").await.status(), StatusCode::CONFLICT);
+    let workflow: Value = server
+        .request(
+            Method::GET,
+            &format!("/api/v1/datasets/{id}/actions"),
+            Some(&ed),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let steps: Vec<(&str, &str, bool)> = workflow["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["action"].as_str().unwrap(),
+                s["actor"].as_str().unwrap(),
+                s["working_copy"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("submit", "edna", false),
+            ("return", "dora", false),
+            ("submit", "edna", false),
+            ("approve", "dora", false),
+            ("submit", "stella", true),
+            ("approve", "dora", true),
+            ("deprecate", "dora", false),
+            ("retire", "dora", false)
+        ]
+    );
+    assert_eq!(workflow["history"][1]["comment"], "return by test");
+
+    // Elsewhere, editors set the state directly.
+    let plain: Value = send(
+        Method::POST,
+        "/api/v1/datasets".into(),
+        &ed,
+        ctd("cmre", "Plain"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(plain["state"], "published");
+    assert_eq!(
+        act(plain["id"].as_str().unwrap(), &ed, "submit")
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    let audit: Value = server
+        .request(Method::GET, "/api/v1/audit?limit=1000", Some(&server.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["event"] == "publication_approved")
+            .count(),
+        2
     );
 }

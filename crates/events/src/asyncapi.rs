@@ -113,7 +113,7 @@ fn cloud_event_schema(entity: &str) -> Value {
             "security_label" => {
                 json!({"type": "object", "description": "The record's security label."})
             }
-            "state" if entity == "dataset" => {
+            "state" if entity == "dataset" || entity == "publication" => {
                 json!({"type": "string", "enum": ["draft", "in_review", "published", "deprecated", "retired"]})
             }
             "state" if entity == "agreement" => json!({"type": "string", "enum": ["draft",
@@ -126,6 +126,10 @@ fn cloud_event_schema(entity: &str) -> Value {
             "waiting_for" => json!({"type": "array", "items": {"type": "string"},
                 "description": "Who must act next."}),
             "grantee" | "period" | "source" => json!({"type": "object"}),
+            "working_copy" => {
+                json!({"type": ["string", "null"], "enum": ["draft", "in_review", null],
+                "description": "Where the dataset's working copy stands, if it has one."})
+            }
             _ => json!({"type": "string"}),
         };
         data.insert((*field).to_owned(), schema);

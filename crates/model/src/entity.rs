@@ -218,6 +218,10 @@ pub struct DomainFacts {
     /// The names of the users who curate its datasets and decide on access to them.
     #[serde(default)]
     pub stewards: Vec<String>,
+    /// Whether its datasets are published through review (`publication.rs`): drafts are submitted
+    /// and a steward publishes them; a published dataset changes through a reviewed working copy.
+    #[serde(default)]
+    pub publication_review: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

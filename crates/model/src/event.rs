@@ -37,6 +37,8 @@ pub enum EventKind {
     Accepted,
     Declined,
     Terminated,
+    Deprecated,
+    Retired,
 }
 
 impl EventKind {
@@ -59,6 +61,8 @@ impl EventKind {
             Self::Accepted => "accepted",
             Self::Declined => "declined",
             Self::Terminated => "terminated",
+            Self::Deprecated => "deprecated",
+            Self::Retired => "retired",
         }
     }
 }
@@ -77,6 +81,12 @@ pub fn event_sources() -> Vec<(&'static str, &'static [EventKind])> {
             ][..],
         ),
         ("grant", &[Created, Revoked, Expired][..]),
+        (
+            "publication",
+            &[
+                Submitted, Withdrawn, Approved, Returned, Deprecated, Retired,
+            ][..],
+        ),
         (
             "agreement",
             &[Created, Proposed, Accepted, Declined, Terminated, Expired][..],
@@ -122,6 +132,14 @@ pub fn summary_fields(entity: &str) -> &'static [&'static str] {
             "state",
             "waiting_for",
             "deadline",
+            "security_label",
+        ],
+        "publication" => &[
+            "id",
+            "dataset",
+            "state",
+            "working_copy",
+            "waiting_for",
             "security_label",
         ],
         // Not the datasets: an agreement has no one label to decide a delivery by.
@@ -353,8 +371,8 @@ mod tests {
             "only the summary is repeated"
         );
         // Records: 7 dataset and organisation events, 3 per entity kind; workflows: 8 request, 3
-        // grant and 6 agreement events.
-        assert_eq!(listed.len(), 7 + 3 * EntityKind::ALL.len() + 8 + 3 + 6);
+        // grant, 6 agreement and 6 publication events.
+        assert_eq!(listed.len(), 7 + 3 * EntityKind::ALL.len() + 8 + 3 + 6 + 6);
     }
 
     #[test]

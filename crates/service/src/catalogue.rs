@@ -22,10 +22,12 @@ mod entities;
 mod foreign;
 mod lineage;
 mod profiles;
+mod publication;
 mod vocabularies;
 pub use foreign::{ImportStatus, ImportedRecord};
 pub use lineage::{Lineage, LineageEdge, LineageNode, VersionEntry};
 pub use profiles::ProfileSummary;
+pub use publication::{PublicationView, WorkingCopyView};
 
 use crate::access;
 use crate::audit::SecurityEvent;
@@ -229,7 +231,10 @@ impl Catalogue {
         self.check_write(principal, &draft.metadata, None).await?;
         self.check_references(principal, None, &draft.metadata)
             .await?;
-        let mut dataset = new_dataset(draft.metadata, draft.state);
+        let state = self
+            .check_direct_write(None, &draft.metadata, draft.state)
+            .await?;
+        let mut dataset = new_dataset(draft.metadata, state);
         if draft.slug_derived {
             dataset.metadata.slug = self
                 .free_slug(&dataset.metadata.slug, &HashSet::new())
@@ -363,9 +368,12 @@ impl Catalogue {
             .await?;
         self.check_references(principal, Some(&current), &draft.metadata)
             .await?;
+        let state = self
+            .check_direct_write(Some(&current), &draft.metadata, draft.state)
+            .await?;
         let dataset = Dataset {
             metadata: draft.metadata,
-            state: draft.state.unwrap_or(current.state),
+            state: state.unwrap_or(current.state),
             revision: current.revision + 1,
             updated_at: now(),
             ..current
@@ -540,6 +548,8 @@ impl Catalogue {
         let mut dataset = self.dataset(Some(principal), key).await?;
         self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))
             .await?;
+        self.check_direct_write(Some(&dataset), &dataset.metadata, None)
+            .await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         if dataset
             .metadata
@@ -596,6 +606,8 @@ impl Catalogue {
         let (mut dataset, _) = self.distribution(Some(principal), key, id).await?;
         self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))
             .await?;
+        self.check_direct_write(Some(&dataset), &dataset.metadata, None)
+            .await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         for slot in &mut dataset.metadata.distributions {
             if slot.id == id {
@@ -617,6 +629,8 @@ impl Catalogue {
     ) -> Result<Dataset> {
         let (mut dataset, _) = self.distribution(Some(principal), key, id).await?;
         self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))
+            .await?;
+        self.check_direct_write(Some(&dataset), &dataset.metadata, None)
             .await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         dataset.metadata.distributions.retain(|d| d.id != id);

@@ -16,12 +16,14 @@ mod revision_diff;
 mod search;
 mod sharing;
 mod sparql;
+mod stewards;
 mod webhooks;
 
 pub use audit::REQUEST_ID;
 pub use catalogue::{
     Catalogue, IMPORT_BATCH, ImportOutcome, ImportStatus, ImportedRecord, Lineage, LineageEdge,
-    LineageNode, OnError, ProfileSummary, RejectedLine, VersionEntry,
+    LineageNode, OnError, ProfileSummary, PublicationView, RejectedLine, VersionEntry,
+    WorkingCopyView,
 };
 pub use error::ServiceError;
 pub use events::{Events, TargetReport};

@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use fathom_model::{
-    AccessRequest, AccessRequestInput, Action, ApprovalRule, ChainFacts, Dataset, EntityKind,
-    EventKind, Facts, Grant, GrantSource, GrantState, Grantee, OrganisationRole, Policy, Principal,
-    Refusal, RequestState, Review, Revocation, Subject, ValidationErrors, approval_chain,
-    default_approval_rules, workflow_event,
+    AccessRequest, AccessRequestInput, Action, ApprovalRule, ChainFacts, Dataset, EventKind, Grant,
+    GrantSource, GrantState, Grantee, Policy, Principal, Refusal, RequestState, Review, Revocation,
+    Subject, ValidationErrors, approval_chain, default_approval_rules, workflow_event,
 };
 use fathom_store::{AuditEvent, GrantFilter, Notice, RecordKey, Store, StoreError, now};
 use serde::{Deserialize, Serialize};
@@ -21,6 +20,7 @@ use uuid::Uuid;
 
 use crate::access;
 use crate::error::ServiceError;
+use crate::stewards::{Domain, organisation_stewards};
 
 mod agreements;
 
@@ -248,42 +248,16 @@ impl Sharing {
 
     /// The approval chain the configured rules give for `dataset` and its requester.
     async fn chain(&self, dataset: &Dataset, requester: &Subject) -> Result<Vec<Vec<String>>> {
-        let domain_stewards = match &dataset.metadata.domain {
-            Some(slug) => match self
-                .store
-                .entity(EntityKind::Domain, &RecordKey::Slug(slug.to_string()))
-                .await
-            {
-                Ok(entity) => match entity.details.facts {
-                    Facts::Domain(facts) => facts.stewards,
-                    _ => Vec::new(),
-                },
-                Err(StoreError::NotFound) => Vec::new(),
-                Err(other) => return Err(ServiceError::Internal(other)),
-            },
-            None => Vec::new(),
-        };
-        let organisation_stewards: Vec<String> = self
-            .store
-            .users()
-            .await
-            .map_err(ServiceError::Internal)?
-            .into_iter()
-            .filter(|user| {
-                user.memberships.iter().any(|m| {
-                    m.organisation == dataset.metadata.organisation
-                        && m.role >= OrganisationRole::Steward
-                })
-            })
-            .map(|user| user.name)
-            .collect();
+        let domain = Domain::of(&self.store, &dataset.metadata).await?;
+        let organisation_stewards =
+            organisation_stewards(&self.store, &dataset.metadata.organisation).await?;
         Ok(approval_chain(
             &self.settings.approval_chain,
             &ChainFacts {
                 policy: &self.policy,
                 label: &dataset.metadata.security_label,
                 requester: &requester.clearance,
-                domain_stewards: &domain_stewards,
+                domain_stewards: &domain.stewards,
                 organisation_stewards: &organisation_stewards,
                 groups: &self.settings.groups,
             },
@@ -636,35 +610,18 @@ impl Sharing {
         })
     }
 
-    /// Whether `principal` decides on access to `dataset`: an admin, a security officer, a steward
-    /// of its organisation, or a steward of its data domain.
+    /// Whether `principal` decides on access to `dataset`: a security officer, or one who curates
+    /// it (an admin, a steward of its organisation or of its data domain).
     async fn decides_on(&self, principal: &Principal, dataset: &Dataset) -> Result<bool> {
-        if principal.reads_everything()
-            || self.settings.in_group(SECURITY_OFFICERS, &principal.name)
-        {
+        if self.settings.in_group(SECURITY_OFFICERS, &principal.name) {
             return Ok(true);
         }
-        let subject = access::subject(&self.policy, principal);
-        if subject
-            .role_in(&dataset.metadata.organisation)
-            .is_some_and(|role| role >= OrganisationRole::Steward)
-        {
-            return Ok(true);
-        }
-        let Some(domain) = &dataset.metadata.domain else {
-            return Ok(false);
-        };
-        match self
-            .store
-            .entity(EntityKind::Domain, &RecordKey::Slug(domain.to_string()))
-            .await
-        {
-            Ok(entity) => Ok(
-                matches!(entity.details.facts, Facts::Domain(facts) if facts.stewards.contains(&principal.name)),
-            ),
-            Err(StoreError::NotFound) => Ok(false),
-            Err(other) => Err(ServiceError::Internal(other)),
-        }
+        let domain = Domain::of(&self.store, &dataset.metadata).await?;
+        Ok(domain.curated_by(
+            principal,
+            &access::subject(&self.policy, principal),
+            &dataset.metadata.organisation,
+        ))
     }
 
     /// Admins, security officers and auditors.

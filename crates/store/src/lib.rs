@@ -16,7 +16,7 @@ use std::path::Path;
 
 use fathom_model::{
     AccessRequest, Agreement, Concept, Dataset, Entity, EntityKind, EventDraft, Grant, Grantee,
-    Membership, Organisation, ProfileVersion, Role, Version, Vocabulary,
+    Membership, Organisation, ProfileVersion, Publication, Role, Version, Vocabulary,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -264,6 +264,8 @@ pub enum EntityType {
     AccessRequest,
     Grant,
     Agreement,
+    /// The publication workflow of a dataset (its id is the dataset's).
+    Publication,
 }
 
 impl EntityType {
@@ -275,6 +277,7 @@ impl EntityType {
             Self::AccessRequest => "access_request",
             Self::Grant => "grant",
             Self::Agreement => "agreement",
+            Self::Publication => "publication",
         }
     }
 
@@ -285,6 +288,7 @@ impl EntityType {
             "access_request" => Some(Self::AccessRequest),
             "grant" => Some(Self::Grant),
             "agreement" => Some(Self::Agreement),
+            "publication" => Some(Self::Publication),
             _ => EntityKind::parse(raw).map(Self::Entity),
         }
     }
@@ -1293,6 +1297,23 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<Grant>> {
         dispatch!(self, r => r.grants_ended_untold(now, limit).await)
+    }
+
+    pub async fn publication(&self, dataset: Uuid) -> StoreResult<Option<Publication>> {
+        dispatch!(self, r => r.publication(dataset).await)
+    }
+
+    /// Writes a dataset's publication workflow if it is still at `expected_revision` (0: none yet),
+    /// with the dataset as a step changed it (at its expected revision) and what a step tells;
+    /// `StaleRevision` (nothing written) when either moved.
+    pub async fn write_publication(
+        &self,
+        publication: &Publication,
+        expected_revision: i64,
+        dataset: Option<(&Dataset, i64)>,
+        notice: Option<&Notice>,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.write_publication(publication, expected_revision, dataset, notice).await)
     }
 
     pub async fn insert_agreement(

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use fathom_model::{AccessRequest, Agreement, CategoryType, Grant, Concept, Dataset, Entity, EntityKind, EventDraft, HarvestJob, HarvestSource, Organisation, ProfileVersion, Role, Version, Vocabulary};
+use fathom_model::{AccessRequest, Agreement, CategoryType, Grant, Publication, Concept, Dataset, Entity, EntityKind, EventDraft, HarvestJob, HarvestSource, Organisation, ProfileVersion, Role, Version, Vocabulary};
 use serde_json::value::RawValue;
 use sqlx::{Pool, QueryBuilder, Row, Transaction};
 use time::OffsetDateTime;
@@ -268,35 +268,55 @@ impl Repository {
     }
 
     pub async fn update_dataset(&self, dataset: &Dataset, expected_revision: i64, actor: &str) -> StoreResult<()> {
-        let body = to_json(dataset)?;
         let mut tx = self.write.begin().await?;
-        let updated: Option<Option<String>> = sqlx::query_scalar(
-            "UPDATE datasets SET slug = $2, organisation = $3, state = $4, revision = $5, body = $6, updated_at = $7, \
-             classification = $9 WHERE id = $1 AND revision = $8 \
-             RETURNING (SELECT body FROM revisions WHERE entity_type = 'dataset' AND entity_id = $1 AND revision = $8)",
-        )
-        .bind(dataset.id)
-        .bind(dataset.metadata.slug.as_str())
-        .bind(dataset.metadata.organisation.as_str())
-        .bind(dataset.state.as_str())
-        .bind(dataset.revision)
-        .bind(body.get())
-        .bind(db_time(dataset.updated_at))
-        .bind(expected_revision)
-        .bind(dataset.metadata.security_label.classification.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let previous = previous_body(&mut tx, "datasets", dataset.id, updated).await?;
-        sqlx::query("DELETE FROM dataset_keywords WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
-        insert_keywords(&mut tx, std::slice::from_ref(dataset)).await?;
-        sqlx::query("DELETE FROM dataset_label_values WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
-        insert_label_values(&mut tx, std::slice::from_ref(dataset)).await?;
-        sqlx::query("DELETE FROM entity_references WHERE source_id = $1").bind(dataset.id).execute(&mut *tx).await?;
-        insert_references(&mut tx, &dataset_references(dataset)).await?;
-        sqlx::query("DELETE FROM dataset_links WHERE dataset_id = $1").bind(dataset.id).execute(&mut *tx).await?;
-        insert_links(&mut tx, std::slice::from_ref(dataset)).await?;
-        let change = ChangeRow { id: dataset.id, revision: dataset.revision, snapshot: Some(&body), previous: Some(&previous), at: dataset.updated_at };
-        record_changes(&mut tx, EntityType::Dataset, Operation::Updated, actor, &[change]).await?;
+        update_dataset(&mut tx, dataset, expected_revision, actor).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn publication(&self, dataset: Uuid) -> StoreResult<Option<Publication>> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM publications WHERE dataset_id = $1").bind(dataset).fetch_optional(&self.read).await?;
+        body.map(|body| from_json(&body)).transpose()
+    }
+
+    /// Writes a dataset's publication workflow if it is still at `expected_revision` (0: it has none
+    /// yet), with the dataset as a step changed it (at its own expected revision) and, for a step,
+    /// what it tells.
+    pub async fn write_publication(
+        &self,
+        publication: &Publication,
+        expected_revision: i64,
+        dataset: Option<(&Dataset, i64)>,
+        notice: Option<&crate::Notice>,
+    ) -> StoreResult<()> {
+        let body = to_json(publication)?;
+        let mut tx = self.write.begin().await?;
+        if let Some((dataset, expected)) = dataset {
+            let actor = notice.and_then(|n| n.audit.actor.as_deref()).unwrap_or("fathom");
+            update_dataset(&mut tx, dataset, expected, actor).await?;
+        }
+        let written = if expected_revision == 0 {
+            sqlx::query("INSERT INTO publications (dataset_id, revision, body) VALUES ($1, $2, $3) ON CONFLICT (dataset_id) DO NOTHING")
+                .bind(publication.dataset)
+                .bind(publication.revision)
+                .bind(body.get())
+                .execute(&mut *tx)
+                .await?
+        } else {
+            sqlx::query("UPDATE publications SET revision = $2, body = $3 WHERE dataset_id = $1 AND revision = $4")
+                .bind(publication.dataset)
+                .bind(publication.revision)
+                .bind(body.get())
+                .bind(expected_revision)
+                .execute(&mut *tx)
+                .await?
+        };
+        if written.rows_affected() == 0 {
+            return Err(StoreError::StaleRevision);
+        }
+        if let Some(notice) = notice {
+            record_notice(&mut tx, EntityType::Publication, publication.dataset, publication.revision, &body, notice).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -1888,6 +1908,40 @@ async fn end_grant(tx: &mut Tx, grant: &Grant, notice: &crate::Notice) -> StoreR
     }
     record_notice(tx, EntityType::Grant, grant.id, 2, &body, notice).await?;
     Ok(true)
+}
+
+/// Replaces a dataset at `expected_revision` inside `tx`: its row, keywords, label values,
+/// references, links, revision and change.
+async fn update_dataset(tx: &mut Tx, dataset: &Dataset, expected_revision: i64, actor: &str) -> StoreResult<()> {
+    let body = to_json(dataset)?;
+    let updated: Option<Option<String>> = sqlx::query_scalar(
+        "UPDATE datasets SET slug = $2, organisation = $3, state = $4, revision = $5, body = $6, updated_at = $7, \
+         classification = $9 WHERE id = $1 AND revision = $8 \
+         RETURNING (SELECT body FROM revisions WHERE entity_type = 'dataset' AND entity_id = $1 AND revision = $8)",
+    )
+    .bind(dataset.id)
+    .bind(dataset.metadata.slug.as_str())
+    .bind(dataset.metadata.organisation.as_str())
+    .bind(dataset.state.as_str())
+    .bind(dataset.revision)
+    .bind(body.get())
+    .bind(db_time(dataset.updated_at))
+    .bind(expected_revision)
+    .bind(dataset.metadata.security_label.classification.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let previous = previous_body(tx, "datasets", dataset.id, updated).await?;
+    sqlx::query("DELETE FROM dataset_keywords WHERE dataset_id = $1").bind(dataset.id).execute(&mut **tx).await?;
+    insert_keywords(tx, std::slice::from_ref(dataset)).await?;
+    sqlx::query("DELETE FROM dataset_label_values WHERE dataset_id = $1").bind(dataset.id).execute(&mut **tx).await?;
+    insert_label_values(tx, std::slice::from_ref(dataset)).await?;
+    sqlx::query("DELETE FROM entity_references WHERE source_id = $1").bind(dataset.id).execute(&mut **tx).await?;
+    insert_references(tx, &dataset_references(dataset)).await?;
+    sqlx::query("DELETE FROM dataset_links WHERE dataset_id = $1").bind(dataset.id).execute(&mut **tx).await?;
+    insert_links(tx, std::slice::from_ref(dataset)).await?;
+    let change = ChangeRow { id: dataset.id, revision: dataset.revision, snapshot: Some(&body), previous: Some(&previous), at: dataset.updated_at };
+    record_changes(tx, EntityType::Dataset, Operation::Updated, actor, &[change]).await?;
+    Ok(())
 }
 
 fn tombstone(row: &<Db as sqlx::Database>::Row) -> StoreResult<Tombstone> {

@@ -13,6 +13,7 @@ mod ogcapi;
 mod organisations;
 mod policy;
 mod profiles;
+mod publication;
 mod search;
 mod sharing;
 mod sparql;
@@ -98,6 +99,12 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
         .routes(routes!(sharing::inbox))
         .routes(routes!(sharing::grants))
         .routes(routes!(sharing::act_on_grant))
+        .routes(routes!(publication::publication, publication::act))
+        .routes(routes!(
+            publication::working_copy,
+            publication::put_working_copy,
+            publication::discard_working_copy
+        ))
         .routes(routes!(sharing::agreements, sharing::create_agreement))
         .routes(routes!(sharing::agreement))
         .routes(routes!(sharing::agreement_odrl))
