@@ -46,6 +46,7 @@ fathom_store::on_both_backends!(
     access_is_requested_approved_granted_and_ends,
     agreements_yield_and_revoke_grants,
     publication_is_reviewed_where_the_domain_asks,
+    labels_are_widened_only_by_release,
 );
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -6758,4 +6759,212 @@ async fn publication_is_reviewed_where_the_domain_asks(db: TestStore) {
             .count(),
         2
     );
+}
+
+/// A label that lets more people read a dataset is a release: asked for by a steward, approved by
+/// a release officer cleared for both labels who did not ask. Narrowing stays a direct write.
+async fn labels_are_widened_only_by_release(db: TestStore) {
+    let store = db.store.clone();
+    let policy = std::sync::Arc::new(fathom_model::Policy::default_policy());
+    let mut settings = fathom_service::SharingSettings::for_policy(&policy);
+    settings.groups.insert(
+        "release_officers".into(),
+        vec!["rita".into(), "olaf".into(), "stew".into()],
+    );
+    let sharing = fathom_service::Sharing::new(store, policy, settings);
+    let server = Server::start_with(db, move |state| state.sharing = sharing, |_| {}).await;
+    server.with_organisation("cmre").await;
+    let person = |name: &str, clearance: &str, role: Option<OrganisationRole>| NewUser {
+        name: name.into(),
+        role: Role::Viewer,
+        clearance: Some(clearance.into()),
+        nationality: Some("NOR".into()),
+        communities: vec!["NATO".into()],
+        memberships: role
+            .map(|role| Membership {
+                organisation: Slug::parse("cmre").unwrap(),
+                role,
+            })
+            .into_iter()
+            .collect(),
+    };
+    let stew = server
+        .cleared_token(person(
+            "stew",
+            "NATO SECRET",
+            Some(OrganisationRole::Steward),
+        ))
+        .await;
+    let edith = server
+        .cleared_token(person(
+            "edith",
+            "NATO SECRET",
+            Some(OrganisationRole::Editor),
+        ))
+        .await;
+    let rita = server
+        .cleared_token(person("rita", "NATO SECRET", None))
+        .await;
+    let olaf = server.cleared_token(person("olaf", "PUBLIC", None)).await;
+    let mut body = ctd("cmre", "Mine hunting sonar trials");
+    body["security_label"] = json!({"classification": "NATO RESTRICTED",
+        "categories": [{"tag": "ReleasableTo", "values": ["NOR"]}]});
+    let created: Value = server
+        .send_json(Method::POST, "/api/v1/datasets", &server.admin, &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let patch = |token: &str, revision: i64, label: Value| {
+        let request = server
+            .request(
+                Method::PATCH,
+                &format!("/api/v1/datasets/{id}"),
+                Some(token),
+            )
+            .header(IF_MATCH, format!("\"{revision}\""))
+            .header(CONTENT_TYPE, "application/merge-patch+json")
+            .body(json!({"security_label": label}).to_string());
+        async move { request.send().await.unwrap() }
+    };
+    let widened = patch(
+        &stew,
+        1,
+        json!({"classification": "NATO UNCLASSIFIED",
+        "categories": [{"tag": "ReleasableTo", "values": ["NOR"]}]}),
+    )
+    .await;
+    assert_eq!(widened.status(), StatusCode::CONFLICT);
+    let problem: Value = widened.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("request_release")
+    );
+    let wider_release = patch(
+        &stew,
+        1,
+        json!({"classification": "NATO RESTRICTED",
+        "categories": [{"tag": "ReleasableTo", "values": ["NOR", "ITA"]}]}),
+    )
+    .await;
+    assert_eq!(
+        wider_release.status(),
+        StatusCode::CONFLICT,
+        "wider releasability is a release too"
+    );
+    let narrowed = patch(
+        &stew,
+        1,
+        json!({"classification": "NATO CONFIDENTIAL",
+        "categories": [{"tag": "ReleasableTo", "values": ["NOR"]}]}),
+    )
+    .await;
+    assert_eq!(
+        narrowed.status(),
+        StatusCode::OK,
+        "narrowing is a direct write"
+    );
+
+    let act = |token: &str, body: Value| {
+        let request = server
+            .request(
+                Method::POST,
+                &format!("/api/v1/datasets/{id}/actions"),
+                Some(token),
+            )
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        async move { request.send().await.unwrap() }
+    };
+    let public = json!({"classification": "PUBLIC"});
+    assert_eq!(
+        act(
+            &edith,
+            json!({"action": "request_release", "security_label": public})
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        act(&stew, json!({"action": "request_release"}))
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let bad = act(
+        &stew,
+        json!({"action": "request_release", "security_label": {"classification": "SECRETISH"}}),
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad: Value = bad.json().await.unwrap();
+    assert_eq!(
+        bad["errors"][0]["pointer"],
+        "/security_label/classification"
+    );
+    assert_eq!(act(&stew, json!({"action": "request_release", "security_label": {"classification": "NATO SECRET", "categories": [{"tag": "ReleasableTo", "values": ["NOR"]}]}})).await.status(), StatusCode::CONFLICT, "a narrowing is no release");
+    let asked = act(&stew, json!({"action": "request_release", "security_label": public, "comment": "trials are over"})).await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let asked: Value = asked.json().await.unwrap();
+    assert_eq!(asked["release"]["state"], "submitted");
+    assert_eq!(asked["release_waiting_for"], json!(["rita", "olaf"]));
+    assert_eq!(
+        act(
+            &stew,
+            json!({"action": "request_release", "security_label": public})
+        )
+        .await
+        .status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        act(&stew, json!({"action": "approve_release"}))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN,
+        "not one's own"
+    );
+    assert_eq!(
+        act(&olaf, json!({"action": "approve_release"}))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND,
+        "olaf cannot even see it"
+    );
+    assert_eq!(
+        server.get(&format!("/api/v1/datasets/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let approved = act(
+        &rita,
+        json!({"action": "approve_release", "comment": "approved for release"}),
+    )
+    .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let approved: Value = approved.json().await.unwrap();
+    assert_eq!(approved["release"]["state"], "approved");
+    let read = server.get(&format!("/api/v1/datasets/{id}")).await;
+    assert_eq!(read.status(), StatusCode::OK, "released to everyone");
+    let read: Value = read.json().await.unwrap();
+    assert_eq!(read["security_label"]["classification"], "PUBLIC");
+    let audit: Value = server
+        .request(Method::GET, "/api/v1/audit?limit=1000", Some(&server.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let events: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .filter(|e| e.starts_with("release_"))
+        .collect();
+    assert_eq!(events, ["release_submitted", "release_approved"]);
 }

@@ -118,6 +118,7 @@ fn cloud_event_schema(entity: &str) -> Value {
             }
             "state" if entity == "agreement" => json!({"type": "string", "enum": ["draft",
                 "proposed", "active", "expired", "terminated"]}),
+            "to" => json!({"type": "object", "description": "The label asked for."}),
             "state" => json!({"type": "string", "enum": ["submitted", "in_review", "returned",
                 "approved", "rejected", "withdrawn", "expired"]}),
             "recipients" => json!({"type": "array", "items": {"type": "string"}}),

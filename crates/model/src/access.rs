@@ -193,6 +193,35 @@ impl Policy {
             || (subject.granted.contains(&id) && self.cleared_for(&subject.clearance, label))
     }
 
+    /// Whether relabelling a record from `from` to `to` lets someone read it who could not: a lower
+    /// classification, a permissive category with a value more or dropped, a restrictive category
+    /// with a value fewer or dropped. Such a change is a release, decided by approval. (A category
+    /// `to` adds only narrows.)
+    pub fn widens(&self, from: &SecurityLabel, to: &SecurityLabel) -> bool {
+        let (Some(before), Some(after)) = (
+            self.rank(&from.classification),
+            self.rank(&to.classification),
+        ) else {
+            return true;
+        };
+        if from.policy != to.policy || after < before {
+            return true;
+        }
+        from.categories.iter().any(|category| {
+            match to.categories.iter().find(|c| c.tag == category.tag) {
+                None => true,
+                Some(next) => match category.kind {
+                    CategoryType::Permissive => {
+                        next.values.iter().any(|v| !category.values.contains(v))
+                    }
+                    CategoryType::Restrictive => {
+                        category.values.iter().any(|v| !next.values.contains(v))
+                    }
+                },
+            }
+        })
+    }
+
     /// Whether `clearance` dominates the classification of `label` (of this policy), whatever its
     /// categories: what a grant needs, and what a request for access needs.
     pub fn cleared_for(&self, clearance: &Clearance, label: &SecurityLabel) -> bool {
@@ -348,6 +377,19 @@ mod tests {
     }
 
     proptest! {
+        /// A relabelling that does not widen opens the record to nobody new; one that does, to
+        /// somebody (among the drawn clearances, some reader tells the difference).
+        #[test]
+        fn only_a_widening_opens_a_record(from in label(), to in label(), clearances in prop::collection::vec(clearance(), 40)) {
+            let policy = policy();
+            if !policy.widens(&from, &to) {
+                for clearance in &clearances {
+                    prop_assert!(!policy.may_read(clearance, &to) || policy.may_read(clearance, &from));
+                }
+            }
+            prop_assert!(!policy.widens(&from, &from));
+        }
+
         /// A grant lifts a label's categories for one dataset, never its classification.
         #[test]
         fn a_grant_opens_one_dataset_within_the_clearance(label in label(), clearance in clearance()) {

@@ -88,6 +88,10 @@ pub fn event_sources() -> Vec<(&'static str, &'static [EventKind])> {
             ][..],
         ),
         (
+            "release",
+            &[Submitted, Approved, Rejected, Withdrawn, Expired][..],
+        ),
+        (
             "agreement",
             &[Created, Proposed, Accepted, Declined, Terminated, Expired][..],
         ),
@@ -139,6 +143,15 @@ pub fn summary_fields(entity: &str) -> &'static [&'static str] {
             "dataset",
             "state",
             "working_copy",
+            "waiting_for",
+            "security_label",
+        ],
+        // `security_label`: the dataset's while the release is open; `to`: the label asked for.
+        "release" => &[
+            "id",
+            "dataset",
+            "state",
+            "to",
             "waiting_for",
             "security_label",
         ],
@@ -371,8 +384,11 @@ mod tests {
             "only the summary is repeated"
         );
         // Records: 7 dataset and organisation events, 3 per entity kind; workflows: 8 request, 3
-        // grant, 6 agreement and 6 publication events.
-        assert_eq!(listed.len(), 7 + 3 * EntityKind::ALL.len() + 8 + 3 + 6 + 6);
+        // grant, 6 agreement, 6 publication and 5 release events.
+        assert_eq!(
+            listed.len(),
+            7 + 3 * EntityKind::ALL.len() + 8 + 3 + 6 + 6 + 5
+        );
     }
 
     #[test]

@@ -48,8 +48,8 @@ pub use label::{
 pub use organisation::{Organisation, OrganisationDraft, OrganisationInput};
 pub use profile::{ProfileRef, ProfileVersion, Version};
 pub use publication::{
-    CopyState, Outcome, Publication, PublicationAction, PublicationRefusal, PublicationStep, Roles,
-    WorkingCopy,
+    CopyState, Outcome, Publication, PublicationAction, PublicationRefusal, PublicationStep,
+    Release, Roles, WorkingCopy,
 };
 pub use sharing::{
     AccessRequest, AccessRequestDraft, AccessRequestInput, ApprovalRule, Approvers, ChainFacts,

@@ -9,6 +9,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::dataset::{DatasetMetadata, DatasetState};
+use crate::label::SecurityLabel;
+use crate::workflow::Review;
 
 /// What someone does in the publication workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -114,8 +116,21 @@ pub enum PublicationRefusal {
     OwnSubmission,
 }
 
-/// The publication workflow of one dataset: its working copy, who submitted what is in review, and
-/// its history.
+/// A request to relabel a dataset so that more people may read it (see `Policy::widens`): decided
+/// by the release officers, as an access request's review is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Release {
+    /// The label when the release was asked for; approval applies only while it is still the one.
+    pub from: SecurityLabel,
+    /// The label asked for.
+    pub to: SecurityLabel,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub review: Review,
+}
+
+/// The workflows of one dataset: its publication (working copy, who submitted what is in review,
+/// history) and the release of its label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Publication {
     pub dataset: Uuid,
@@ -125,6 +140,9 @@ pub struct Publication {
     pub submitted_by: Option<String>,
     #[serde(default)]
     pub history: Vec<PublicationStep>,
+    /// The last release asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Release>,
     /// 0 before the first step; grows by one with each.
     pub revision: i64,
 }
@@ -152,6 +170,7 @@ impl Publication {
             working_copy: None,
             submitted_by: None,
             history: Vec::new(),
+            release: None,
             revision: 0,
         }
     }

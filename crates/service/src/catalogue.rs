@@ -364,6 +364,7 @@ impl Catalogue {
         }
         self.check_write(principal, &draft.metadata, Some(&current.metadata))
             .await?;
+        self.check_no_release(&current.metadata, &draft.metadata)?;
         self.keep_unseen_links(principal, &current, &mut draft.metadata)
             .await?;
         self.check_references(principal, Some(&current), &draft.metadata)
@@ -966,6 +967,20 @@ impl Catalogue {
             event.record(&self.store).await;
         }
         decided
+    }
+
+    /// Refuses a write that widens the dataset's label (`Policy::widens`): that is a release,
+    /// asked for and approved through the dataset's actions.
+    fn check_no_release(&self, current: &DatasetMetadata, target: &DatasetMetadata) -> Result<()> {
+        if self
+            .policy
+            .widens(&current.security_label, &target.security_label)
+        {
+            return Err(ServiceError::Conflict(
+                "this label lets more people read the dataset: that is a release, asked for with POST …/actions {\"action\": \"request_release\", \"security_label\": …} and approved by a release officer".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn decide_write(

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use fathom_model::{
     AccessRequest, AccessRequestInput, Action, ApprovalRule, ChainFacts, Dataset, EventKind, Grant,
-    GrantSource, GrantState, Grantee, Policy, Principal, Refusal, RequestState, Review, Revocation,
-    Subject, ValidationErrors, approval_chain, default_approval_rules, workflow_event,
+    GrantSource, GrantState, Grantee, LabelInput, Policy, Principal, Refusal, RequestState, Review,
+    Revocation, Subject, ValidationErrors, approval_chain, default_approval_rules, workflow_event,
 };
 use fathom_store::{AuditEvent, GrantFilter, Notice, RecordKey, Store, StoreError, now};
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,9 @@ use crate::error::ServiceError;
 use crate::stewards::{Domain, organisation_stewards};
 
 mod agreements;
+mod releases;
+
+pub use releases::{RELEASE_ACTIONS, RELEASE_OFFICERS};
 
 type Result<T> = std::result::Result<T, ServiceError>;
 
@@ -51,6 +54,7 @@ impl Default for SharingSettings {
             approval_chain: default_approval_rules(&Policy::default_policy()),
             groups: BTreeMap::from([
                 (SECURITY_OFFICERS.to_owned(), Vec::new()),
+                (RELEASE_OFFICERS.to_owned(), Vec::new()),
                 (AUDITORS.to_owned(), Vec::new()),
             ]),
             decision_days: 14,
@@ -91,13 +95,19 @@ impl SharingSettings {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
-    /// `approve`, `reject`, `return`, `delegate`, `amend` or `withdraw` (`revoke` for grants).
+    /// `approve`, `reject`, `return`, `delegate`, `amend` or `withdraw` for requests; `revoke` for
+    /// grants; `propose`, `accept`, `decline`, `terminate` for agreements; for datasets, `submit`,
+    /// `withdraw`, `approve`, `return`, `deprecate`, `retire` and the releases' `request_release`,
+    /// `approve_release`, `reject_release`, `withdraw_release`.
     pub action: Option<String>,
     #[serde(default)]
     pub comment: Option<String>,
     /// Whom a `delegate` hands the decision to.
     #[serde(default)]
     pub to: Option<String>,
+    /// The label a `request_release` asks for.
+    #[serde(default)]
+    pub security_label: Option<LabelInput>,
 }
 
 /// A request as the API shows it: the request, who must act next, and whether that is overdue.

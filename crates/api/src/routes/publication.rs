@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fathom_model::DatasetInput;
-use fathom_service::{ActionInput, PublicationView, RecordKey, WorkingCopyView};
+use fathom_service::{ActionInput, PublicationView, RELEASE_ACTIONS, RecordKey, WorkingCopyView};
 
 use super::{create_once, record, written};
 use crate::AppState;
@@ -38,7 +38,10 @@ pub async fn publication(
 /// editor: the draft, or the working copy of a published dataset), `withdraw` (an editor), `approve`
 /// (a steward of its organisation or data domain, never of what they submitted: publishes the
 /// draft, or puts the working copy in place of the published record), `return` (for changes),
-/// `deprecate`, `retire`. Honours `If-Match` (the workflow's ETag) and `Idempotency-Key`.
+/// `deprecate`, `retire`. And the release of its label (one that lets more people read it):
+/// `request_release` with `security_label` (a steward cleared for both labels), `approve_release` or
+/// `reject_release` (a release officer cleared for both, not the requester), `withdraw_release`.
+/// Honours `If-Match` (the workflow's ETag) and `Idempotency-Key`.
 #[utoipa::path(post, operation_id = "datasets_act", path = "/api/v1/datasets/{key}/actions", tag = "datasets",
     request_body = ActionInput,
     params(("key" = String, Path, description = "Id or slug"),
@@ -64,16 +67,25 @@ pub async fn act(
     let expected = if_match.optional()?;
     let path = format!("/api/v1/datasets/{key}/actions");
     let fingerprint: [&[u8]; 3] = [Method::POST.as_str().as_bytes(), path.as_bytes(), &body.raw];
+    let key = RecordKey::parse(&key);
+    let release = body
+        .value
+        .action
+        .as_deref()
+        .is_some_and(|action| RELEASE_ACTIONS.contains(&action));
     create_once(&state, &caller, idempotency_key, &fingerprint, async {
-        let view = state
-            .catalogue
-            .act_on_publication(
-                &caller,
-                &RecordKey::parse(&key),
-                expected,
-                body.value.clone(),
-            )
-            .await?;
+        let view = if release {
+            state
+                .sharing
+                .act_on_release(&caller, &key, expected, body.value.clone())
+                .await?;
+            state.catalogue.publication(&caller, &key).await?
+        } else {
+            state
+                .catalogue
+                .act_on_publication(&caller, &key, expected, body.value.clone())
+                .await?
+        };
         written(StatusCode::OK, path.clone(), view.revision, &view)
     })
     .await

@@ -4,8 +4,8 @@
 
 use fathom_model::{
     CopyState, Dataset, DatasetInput, DatasetMetadata, DatasetState, EventKind, Principal,
-    Publication, PublicationAction, PublicationRefusal, PublicationStep, Roles, ValidationErrors,
-    WorkingCopy, workflow_event,
+    Publication, PublicationAction, PublicationRefusal, PublicationStep, Release, Roles,
+    ValidationErrors, WorkingCopy, workflow_event,
 };
 use fathom_store::{AuditEvent, Notice, RecordKey, StoreError, now};
 use serde::Serialize;
@@ -31,6 +31,10 @@ pub struct PublicationView {
     /// The reviewers, while something is in review.
     pub waiting_for: Vec<String>,
     pub history: Vec<PublicationStep>,
+    /// The last release of the label asked for, with its review.
+    pub release: Option<Release>,
+    /// Who must decide the release, while it is open.
+    pub release_waiting_for: Vec<String>,
     /// The workflow's revision: the `ETag` its actions and the working copy are based on.
     pub revision: i64,
 }
@@ -132,6 +136,12 @@ impl Catalogue {
             submitted_by: publication.submitted_by.clone(),
             waiting_for,
             history: publication.history.clone(),
+            release: publication.release.clone(),
+            release_waiting_for: publication
+                .release
+                .as_ref()
+                .map(|r| r.review.waiting_for())
+                .unwrap_or_default(),
             revision: publication.revision,
         })
     }
@@ -317,6 +327,7 @@ impl Catalogue {
         }
         self.check_write(principal, &draft.metadata, Some(&current.metadata))
             .await?;
+        self.check_no_release(&current.metadata, &draft.metadata)?;
         self.keep_unseen_links(principal, &current, &mut draft.metadata)
             .await?;
         self.check_references(principal, Some(&current), &draft.metadata)
