@@ -5834,7 +5834,8 @@ async fn access_is_requested_approved_granted_and_ends(db: TestStore) {
     let request: Value = approved.json().await.unwrap();
     assert_eq!(
         (request["state"].clone(), request["waiting_for"].clone()),
-        (json!("in_review"), json!(["sofia", "olaf"]))
+        (json!("in_review"), json!(["sofia"])),
+        "olaf is not cleared for the label: the chain leaves him out"
     );
     assert_eq!(
         act(
@@ -5854,9 +5855,29 @@ async fn access_is_requested_approved_granted_and_ends(db: TestStore) {
         StatusCode::FORBIDDEN,
         "not an approver of step 2"
     );
-    // An officer not cleared for the label cannot release it.
+    // An officer not cleared for the label cannot release it: he is no approver, and the
+    // request is none of his business.
     assert_eq!(
         act(id.clone(), &olaf, json!({"action": "approve"}), None)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // A token that may only read acts on nothing.
+    let read_only = server
+        .identity
+        .create_scoped_token(
+            "sofia",
+            Role::Viewer,
+            "",
+            None,
+            Some(vec![fathom_model::Scope::Read]),
+        )
+        .await
+        .unwrap()
+        .secret;
+    assert_eq!(
+        act(id.clone(), &read_only, json!({"action": "approve"}), None)
             .await
             .status(),
         StatusCode::FORBIDDEN
@@ -6047,6 +6068,33 @@ async fn access_is_requested_approved_granted_and_ends(db: TestStore) {
     assert_eq!(third_now["history"].as_array().unwrap().len(), 1);
     assert_eq!(third_now["revision"], 2);
 
+    // A request whose dataset is deleted takes no decision, but can still be withdrawn.
+    let fourth: Value = ask(&sam, &other, soon + time::Duration::days(1))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let fourth = fourth["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        server
+            .delete_first_revision(&format!("/api/v1/datasets/{other}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        act(fourth.clone(), &dora, json!({"action": "approve"}), None)
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        act(fourth.clone(), &sam, json!({"action": "withdraw"}), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
     // The audit log: for auditors, chained, with the request ids.
     assert_eq!(
         get("/api/v1/audit".into(), &sam).await.status(),
@@ -6067,7 +6115,7 @@ async fn access_is_requested_approved_granted_and_ends(db: TestStore) {
             of("access_request_rejected"),
             of("grant_created")
         ),
-        (3, 2 + third_approved, 1 - third_approved, 1)
+        (4, 2 + third_approved, 1 - third_approved, 1)
     );
     assert!(
         entries
@@ -6089,7 +6137,7 @@ async fn access_is_requested_approved_granted_and_ends(db: TestStore) {
     );
     let swept = sharing.sweep(fathom_store::now()).await.unwrap();
     assert_eq!(swept.grants_ended, 1);
-    let grants: Value = get("/api/v1/grants".into(), &sam)
+    let grants: Value = get(format!("/api/v1/grants?dataset={target}"), &dora)
         .await
         .json()
         .await
@@ -6404,6 +6452,16 @@ async fn agreements_yield_and_revoke_grants(db: TestStore) {
     );
     assert!(found(fiona.clone()).await.is_empty());
     let grants: Value = get("/api/v1/grants".into(), &fiona)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        grants["items"],
+        json!([]),
+        "a grant on a dataset its holder may no longer read is not listed to them"
+    );
+    let grants: Value = get(format!("/api/v1/grants?dataset={shared}"), &carla)
         .await
         .json()
         .await

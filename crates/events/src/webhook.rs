@@ -23,9 +23,9 @@ pub const SIGNATURE_HEADER: &str = "webhook-signature";
 /// The prefix of a subscription's secret; the rest is the key, in base64.
 const SECRET_PREFIX: &str = "whsec_";
 
-/// Whether the subscription's owner may see the record an event is about, from the event's data
-/// (its summary carries the record's security label).
-pub type Visibility = Arc<dyn Fn(&RawValue) -> bool + Send + Sync>;
+/// Whether the subscription's owner may see the record an event is about, from the event's type
+/// and data (its summary carries the record's security label).
+pub type Visibility = Arc<dyn Fn(&str, &RawValue) -> bool + Send + Sync>;
 
 /// One webhook subscription as a delivery target.
 pub struct WebhookTarget {
@@ -91,7 +91,8 @@ impl WebhookTarget {
 
     /// Whether the subscription is sent this event: one of its types, and its owner may see it.
     pub fn wants(&self, event: &Envelope) -> bool {
-        type_matches(&self.event_types, &event.event_type) && (self.visible)(&event.data)
+        type_matches(&self.event_types, &event.event_type)
+            && (self.visible)(&event.event_type, &event.data)
     }
 
     /// POSTs one event; a 2xx answer is success, anything else (or no answer in time) a failure.

@@ -191,6 +191,9 @@ pub struct AgreementInput {
     pub notify: Option<String>,
 }
 
+/// The most grants one agreement makes (each recipient, each dataset), all in one transaction.
+pub const MAX_GRANTS: usize = 1000;
+
 /// An agreement's content, checked (its datasets still named as sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgreementDraft {
@@ -205,7 +208,11 @@ pub struct AgreementDraft {
 impl AgreementInput {
     /// Checks every field at once: a title, a provider and at least one other recipient, at least
     /// one dataset, a period that ends after it starts and after `now`.
-    pub fn parse(self, now: OffsetDateTime) -> Result<AgreementDraft, ValidationErrors> {
+    pub fn parse(
+        self,
+        now: OffsetDateTime,
+        longest: time::Duration,
+    ) -> Result<AgreementDraft, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let title = errors
             .require("/title", self.title)
@@ -247,7 +254,21 @@ impl AgreementInput {
                 errors.push("/end", "must be after the start");
             } else if end <= now {
                 errors.push("/end", "must be in the future");
+            } else if end - start > longest {
+                errors.push(
+                    "/end",
+                    format!(
+                        "an agreement may last at most {} days",
+                        longest.whole_days()
+                    ),
+                );
             }
+        }
+        if recipients.len() * datasets.len() > MAX_GRANTS {
+            errors.push(
+                "/datasets",
+                format!("an agreement makes at most {MAX_GRANTS} grants (recipients × datasets)"),
+            );
         }
         let purpose = errors
             .require("/purpose", self.purpose)
@@ -301,6 +322,8 @@ pub enum AgreementRefusal {
     NotASignatory(&'static str),
     #[error("this organisation has already signed")]
     AlreadySigned,
+    #[error("one person signs for one party of an agreement")]
+    SignedForAnother,
     #[error("the agreement's period has ended: it can only expire")]
     PastEnd,
     #[error("the agreement's period has not ended")]
@@ -404,6 +427,9 @@ impl Agreement {
                 else {
                     return Err(AgreementRefusal::AlreadySigned);
                 };
+                if self.signatures.iter().any(|s| s.by == actor) {
+                    return Err(AgreementRefusal::SignedForAnother);
+                }
                 next.signatures.push(Signature {
                     organisation: party,
                     by: actor.to_owned(),
@@ -499,6 +525,17 @@ mod tests {
             one.act("nina", &[slug("nurc")], AgreementAction::Accept, "", at),
             Err(AgreementRefusal::AlreadySigned)
         );
+        assert_eq!(
+            one.act(
+                "carla",
+                &[slug("cmre"), slug("ffi")],
+                AgreementAction::Accept,
+                "",
+                at
+            ),
+            Err(AgreementRefusal::SignedForAnother),
+            "the provider's signatory cannot also sign for a recipient"
+        );
         let active = one
             .act("frode", &[slug("ffi")], AgreementAction::Accept, "", at)
             .unwrap();
@@ -554,7 +591,7 @@ mod tests {
             delete_by: Some("1970-01-01".into()),
             ..Default::default()
         }
-        .parse(now)
+        .parse(now, Duration::days(365))
         .unwrap_err();
         let pointers: Vec<&str> = errors.0.iter().map(|e| e.pointer.as_str()).collect();
         assert_eq!(
@@ -609,6 +646,8 @@ mod tests {
                     prop_assert_eq!(signed.len(), 3);
                     prop_assert_eq!(signed[0], &agreement.provider);
                     prop_assert!(agreement.unsigned().is_empty());
+                    let signers: std::collections::HashSet<&str> = agreement.signatures.iter().map(|s| s.by.as_str()).collect();
+                    prop_assert_eq!(signers.len(), agreement.signatures.len(), "one person, one party");
                     for signature in &agreement.signatures {
                         prop_assert!(SIGNATORIES.contains(&(signature.by.as_str(), signature.organisation.as_str())));
                     }

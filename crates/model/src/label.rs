@@ -206,6 +206,22 @@ impl Policy {
         &self.default_label
     }
 
+    /// A label of the policy's highest classification, without categories: for what must be kept
+    /// from all but the most cleared when its own label is lost.
+    pub fn highest_label(&self) -> SecurityLabel {
+        SecurityLabel {
+            policy: self.id().to_owned(),
+            classification: self
+                .document
+                .classifications
+                .last()
+                .cloned()
+                .unwrap_or_default(),
+            privacy_mark: None,
+            categories: Vec::new(),
+        }
+    }
+
     /// The position of a classification, lowest 0; `None` for one the policy does not know.
     pub fn rank(&self, classification: &str) -> Option<usize> {
         self.ranks.get(classification).copied()

@@ -80,6 +80,8 @@ pub struct WorkingCopy {
     #[serde(flatten)]
     pub metadata: DatasetMetadata,
     pub state: CopyState,
+    /// The dataset's revision the copy was written over: approval needs it still current.
+    pub based_on: i64,
     pub updated_by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
@@ -112,7 +114,7 @@ pub enum PublicationRefusal {
     NotAnEditor(&'static str),
     #[error("only a steward of the dataset's organisation or data domain may {0}")]
     NotAReviewer(&'static str),
-    #[error("nobody approves what they submitted")]
+    #[error("nobody approves what they submitted or wrote")]
     OwnSubmission,
 }
 
@@ -235,7 +237,11 @@ impl Publication {
             }
             (PublicationAction::Approve, InReview, _)
             | (PublicationAction::Approve, Published | Deprecated, Some(CopyState::InReview))
-                if self.submitted_by.as_deref() == Some(actor) =>
+                if self.submitted_by.as_deref() == Some(actor)
+                    || self
+                        .working_copy
+                        .as_ref()
+                        .is_some_and(|copy| copy.updated_by == actor) =>
             {
                 return Err(PublicationRefusal::OwnSubmission);
             }
@@ -314,6 +320,7 @@ mod tests {
         WorkingCopy {
             metadata: metadata("CTD casts, second edition"),
             state,
+            based_on: 1,
             updated_by: "ed".into(),
             updated_at: START,
         }
@@ -464,11 +471,13 @@ mod tests {
                 }
                 let (actor, roles) = PEOPLE[who];
                 let submitter = publication.submitted_by.clone();
+                let author = publication.working_copy.as_ref().map(|c| c.updated_by.clone());
                 if let Ok(outcome) = publication.act(state, actor, roles, action, "", at) {
                     prop_assert_ne!(state, DatasetState::Retired);
                     prop_assert_eq!(outcome.publication.history.len(), publication.history.len() + 1);
                     if action == PublicationAction::Approve {
                         prop_assert_ne!(submitter.as_deref(), Some(actor));
+                        prop_assert_ne!(author.as_deref(), Some(actor));
                     }
                     publication = outcome.publication;
                     state = outcome.state;

@@ -232,7 +232,7 @@ impl Catalogue {
         self.check_references(principal, None, &draft.metadata)
             .await?;
         let state = self
-            .check_direct_write(None, &draft.metadata, draft.state)
+            .check_direct_write(principal, None, &draft.metadata, draft.state)
             .await?;
         let mut dataset = new_dataset(draft.metadata, state);
         if draft.slug_derived {
@@ -370,7 +370,7 @@ impl Catalogue {
         self.check_references(principal, Some(&current), &draft.metadata)
             .await?;
         let state = self
-            .check_direct_write(Some(&current), &draft.metadata, draft.state)
+            .check_direct_write(principal, Some(&current), &draft.metadata, draft.state)
             .await?;
         let dataset = Dataset {
             metadata: draft.metadata,
@@ -409,6 +409,7 @@ impl Catalogue {
         let current = self.dataset(Some(principal), key).await?;
         self.check_write(principal, &current.metadata, Some(&current.metadata))
             .await?;
+        self.check_deletion(principal, &current).await?;
         let expected = check_revision("dataset", expected, current.revision)?;
         self.store
             .delete_dataset(current.id, expected, &principal.name)
@@ -549,7 +550,7 @@ impl Catalogue {
         let mut dataset = self.dataset(Some(principal), key).await?;
         self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))
             .await?;
-        self.check_direct_write(Some(&dataset), &dataset.metadata, None)
+        self.check_direct_write(principal, Some(&dataset), &dataset.metadata, None)
             .await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         if dataset
@@ -607,7 +608,7 @@ impl Catalogue {
         let (mut dataset, _) = self.distribution(Some(principal), key, id).await?;
         self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))
             .await?;
-        self.check_direct_write(Some(&dataset), &dataset.metadata, None)
+        self.check_direct_write(principal, Some(&dataset), &dataset.metadata, None)
             .await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         for slot in &mut dataset.metadata.distributions {
@@ -631,7 +632,7 @@ impl Catalogue {
         let (mut dataset, _) = self.distribution(Some(principal), key, id).await?;
         self.check_write(principal, &dataset.metadata, Some(&dataset.metadata))
             .await?;
-        self.check_direct_write(Some(&dataset), &dataset.metadata, None)
+        self.check_direct_write(principal, Some(&dataset), &dataset.metadata, None)
             .await?;
         let expected = check_revision("dataset", expected, dataset.revision)?;
         dataset.metadata.distributions.retain(|d| d.id != id);

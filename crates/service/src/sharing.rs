@@ -9,7 +9,8 @@ use std::sync::Arc;
 use fathom_model::{
     AccessRequest, AccessRequestInput, Action, ApprovalRule, ChainFacts, Dataset, EventKind, Grant,
     GrantSource, GrantState, Grantee, LabelInput, Policy, Principal, Refusal, RequestState, Review,
-    Revocation, Subject, ValidationErrors, approval_chain, default_approval_rules, workflow_event,
+    Revocation, SecurityLabel, Subject, ValidationErrors, approval_chain, default_approval_rules,
+    workflow_event,
 };
 use fathom_store::{AuditEvent, GrantFilter, Notice, RecordKey, Store, StoreError, now};
 use serde::{Deserialize, Serialize};
@@ -78,8 +79,9 @@ impl SharingSettings {
             rule.check(policy, &self.groups)
                 .map_err(|message| format!("approval_chain[{n}]: {message}"))?;
         }
-        if self.decision_days < 1 || self.longest_grant_days < 1 {
-            return Err("decision_days and longest_grant_days must be at least 1".into());
+        let days = 1..=3650;
+        if !days.contains(&self.decision_days) || !days.contains(&self.longest_grant_days) {
+            return Err("decision_days and longest_grant_days must be between 1 and 3650".into());
         }
         Ok(())
     }
@@ -135,6 +137,13 @@ pub struct GrantView {
     #[serde(flatten)]
     pub grant: Grant,
     pub state: GrantState,
+}
+
+/// The label of the dataset a workflow is about, with the dataset while it exists.
+struct LabelOf {
+    label: SecurityLabel,
+    dataset: Option<Dataset>,
+    deleted: bool,
 }
 
 /// Which grants to list.
@@ -199,6 +208,7 @@ impl Sharing {
         principal: &Principal,
         input: AccessRequestInput,
     ) -> Result<AccessRequestView> {
+        may_write(principal)?;
         let at = now();
         let draft = input.parse(at, Duration::days(self.settings.longest_grant_days))?;
         let subject = access::subject(&self.policy, principal);
@@ -247,7 +257,7 @@ impl Sharing {
             EventKind::Submitted,
             &principal.name,
             "",
-            &dataset,
+            &dataset.metadata.security_label,
         )?;
         self.store
             .insert_access_request(&request, &notice)
@@ -261,7 +271,26 @@ impl Sharing {
         let domain = Domain::of(&self.store, &dataset.metadata).await?;
         let organisation_stewards =
             organisation_stewards(&self.store, &dataset.metadata.organisation).await?;
-        Ok(approval_chain(
+        // An approver must be cleared for the label: local users who are not are left out (users
+        // known only through OIDC are kept, and checked when they act).
+        let uncleared: Vec<String> = self
+            .store
+            .users()
+            .await
+            .map_err(ServiceError::Internal)?
+            .into_iter()
+            .filter(|user| {
+                let subject = access::subject(
+                    &self.policy,
+                    &crate::identity::principal(user.clone(), Vec::new()),
+                );
+                !self
+                    .policy
+                    .subject_may_read(&subject, &dataset.metadata.security_label)
+            })
+            .map(|user| user.name)
+            .collect();
+        let mut chain = approval_chain(
             &self.settings.approval_chain,
             &ChainFacts {
                 policy: &self.policy,
@@ -271,7 +300,11 @@ impl Sharing {
                 organisation_stewards: &organisation_stewards,
                 groups: &self.settings.groups,
             },
-        ))
+        );
+        for approvers in &mut chain {
+            approvers.retain(|name| !uncleared.contains(name));
+        }
+        Ok(chain)
     }
 
     /// A request its requester, one of its approvers or an admin may see; not found for anyone else.
@@ -346,13 +379,9 @@ impl Sharing {
         expected: Option<i64>,
         input: ActionInput,
     ) -> Result<AccessRequestView> {
+        may_write(principal)?;
         let action = request_action(&input)?;
         let comment = input.comment.unwrap_or_default();
-        if comment.chars().count() > 4000 {
-            return Err(
-                ValidationErrors::single("/comment", "is longer than 4000 characters").into(),
-            );
-        }
         let current = self.visible_request(principal, id).await?;
         if let Some(expected) = expected
             && expected != current.revision
@@ -362,25 +391,40 @@ impl Sharing {
                 expected,
             });
         }
-        let dataset = self.dataset_of(current.dataset).await?;
+        let label = self.label_of(current.dataset).await?;
+        let deciding = matches!(action, Action::Approve | Action::Delegate { .. });
+        if deciding && label.deleted {
+            return Err(ServiceError::Conflict(
+                "the dataset of this request was deleted: the request can only be rejected or withdrawn".into(),
+            ));
+        }
         if let Action::Delegate { to } = &action {
-            match self.store.user_by_name(to).await {
-                Ok(_) => {}
+            // The step passes only to someone who could decide it: cleared for the label.
+            let cleared = match self.store.user_by_name(to).await {
+                Ok(user) => self.policy.subject_may_read(
+                    &access::subject(&self.policy, &crate::identity::principal(user, Vec::new())),
+                    &label.label,
+                ),
                 Err(StoreError::NotFound) => {
                     return Err(ValidationErrors::single("/to", "no such user").into());
                 }
                 Err(other) => return Err(ServiceError::Internal(other)),
+            };
+            if !cleared {
+                return Err(ValidationErrors::single(
+                    "/to",
+                    "is not cleared for the dataset's label, so could not decide",
+                )
+                .into());
             }
         }
         // Deciding for someone else is a release of the dataset's label: the decider must be
         // cleared to read it themselves.
-        let deciding = matches!(action, Action::Approve | Action::Delegate { .. });
         if deciding
             && current.review.waiting_for().contains(&principal.name)
-            && !self.policy.subject_may_read(
-                &access::subject(&self.policy, principal),
-                &dataset.metadata.security_label,
-            )
+            && !self
+                .policy
+                .subject_may_read(&access::subject(&self.policy, principal), &label.label)
         {
             return Err(ServiceError::Forbidden(
                 "you are not cleared for this dataset's label, so you cannot release it",
@@ -397,7 +441,7 @@ impl Sharing {
             &action,
             &principal.name,
             &comment,
-            &dataset,
+            &label.label,
             at,
         )
         .await
@@ -412,7 +456,7 @@ impl Sharing {
         action: &Action,
         actor: &str,
         comment: &str,
-        dataset: &Dataset,
+        label: &SecurityLabel,
         at: OffsetDateTime,
     ) -> Result<AccessRequestView> {
         let approved = review.state == RequestState::Approved;
@@ -446,10 +490,12 @@ impl Sharing {
             event_kind(action),
             actor,
             comment,
-            dataset,
+            label,
         )?;
         let grant_notice = match &grant {
-            Some(grant) => Some(self.grant_notice(grant, 1, EventKind::Created, actor, dataset)?),
+            Some(grant) => {
+                Some(self.grant_notice(grant, 1, EventKind::Created, actor, label, at)?)
+            }
             None => None,
         };
         self.store
@@ -469,16 +515,34 @@ impl Sharing {
         Ok(AccessRequestView::of(next, at))
     }
 
-    async fn dataset_of(&self, id: Uuid) -> Result<Dataset> {
-        self.store
-            .dataset(&RecordKey::Id(id))
+    /// The label of the dataset a workflow is about: its own, or once it is deleted the one it
+    /// last had (the highest classification of the policy if even that is gone).
+    async fn label_of(&self, id: Uuid) -> Result<LabelOf> {
+        match self.store.dataset(&RecordKey::Id(id)).await {
+            Ok(dataset) => {
+                return Ok(LabelOf {
+                    label: dataset.metadata.security_label.clone(),
+                    dataset: Some(dataset),
+                    deleted: false,
+                });
+            }
+            Err(StoreError::NotFound) => {}
+            Err(other) => return Err(ServiceError::Internal(other)),
+        }
+        let label = match self
+            .store
+            .tombstone(id)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => {
-                    ServiceError::Conflict("the dataset of this request no longer exists".into())
-                }
-                other => ServiceError::Internal(other),
-            })
+            .map_err(ServiceError::Internal)?
+        {
+            Some(tombstone) => tombstone.label,
+            None => self.policy.highest_label(),
+        };
+        Ok(LabelOf {
+            label,
+            dataset: None,
+            deleted: true,
+        })
     }
 
     /// Grants: the caller's own, a dataset's (for those who decide on it), or all (for those who
@@ -537,12 +601,31 @@ impl Sharing {
                 GrantFilter::default()
             }
         };
-        let at = now();
-        Ok(self
+        let mut grants = self
             .store
             .grants(&filter, after, limit)
             .await
-            .map_err(ServiceError::Internal)?
+            .map_err(ServiceError::Internal)?;
+        if !principal.reads_everything() {
+            // A grant names its dataset: only those the caller may read are listed.
+            let ids: Vec<Uuid> = grants.iter().map(|g| g.dataset).collect();
+            let subject = access::subject(&self.policy, principal);
+            let readable: std::collections::HashSet<Uuid> = self
+                .store
+                .datasets_by_ids(&ids)
+                .await
+                .map_err(ServiceError::Internal)?
+                .into_iter()
+                .filter(|d| {
+                    self.policy
+                        .may_read_dataset(&subject, d.id, &d.metadata.security_label)
+                })
+                .map(|d| d.id)
+                .collect();
+            grants.retain(|g| readable.contains(&g.dataset));
+        }
+        let at = now();
+        Ok(grants
             .into_iter()
             .map(|grant| GrantView {
                 state: grant.state(at),
@@ -558,13 +641,14 @@ impl Sharing {
         id: Uuid,
         input: ActionInput,
     ) -> Result<GrantView> {
+        may_write(principal)?;
         action_name(&input, &["revoke"])?;
         let grant = match self.store.grant(id).await {
             Ok(grant) => grant,
             Err(StoreError::NotFound) => return Err(ServiceError::NotFound("grant")),
             Err(other) => return Err(ServiceError::Internal(other)),
         };
-        let dataset = self.dataset_of(grant.dataset).await?;
+        let about = self.label_of(grant.dataset).await?;
         let holder = match &grant.grantee {
             Grantee::User(name) => name == &principal.name,
             Grantee::Organisation(slug) => principal
@@ -572,7 +656,14 @@ impl Sharing {
                 .iter()
                 .any(|m| &m.organisation == slug),
         };
-        let decides = self.decides_on(principal, &dataset).await?;
+        // Once the dataset is deleted, only security officers and admins decide on its grants.
+        let decides = match &about.dataset {
+            Some(dataset) => self.decides_on(principal, dataset).await?,
+            None => {
+                principal.reads_everything()
+                    || self.settings.in_group(SECURITY_OFFICERS, &principal.name)
+            }
+        };
         if !decides {
             return Err(if holder {
                 ServiceError::Forbidden(
@@ -604,8 +695,14 @@ impl Sharing {
             }),
             ..grant
         };
-        let notice =
-            self.grant_notice(&revoked, 2, EventKind::Revoked, &principal.name, &dataset)?;
+        let notice = self.grant_notice(
+            &revoked,
+            2,
+            EventKind::Revoked,
+            &principal.name,
+            &about.label,
+            at,
+        )?;
         if !self
             .store
             .end_grant(&revoked, &notice)
@@ -672,13 +769,17 @@ impl Sharing {
             let Ok(review) = request.review.act(SYSTEM, &Action::Expire, "", at) else {
                 continue;
             };
-            let dataset = match self.store.dataset(&RecordKey::Id(request.dataset)).await {
-                Ok(dataset) => dataset,
-                Err(StoreError::NotFound) => continue,
-                Err(other) => return Err(ServiceError::Internal(other)),
-            };
+            let about = self.label_of(request.dataset).await?;
             match self
-                .write(request, review, &Action::Expire, SYSTEM, "", &dataset, at)
+                .write(
+                    request,
+                    review,
+                    &Action::Expire,
+                    SYSTEM,
+                    "",
+                    &about.label,
+                    at,
+                )
                 .await
             {
                 Ok(_) => report.requests_expired += 1,
@@ -694,12 +795,9 @@ impl Sharing {
             .await
             .map_err(ServiceError::Internal)?;
         for grant in ended {
-            let label = match self.store.dataset(&RecordKey::Id(grant.dataset)).await {
-                Ok(dataset) => dataset,
-                Err(StoreError::NotFound) => continue,
-                Err(other) => return Err(ServiceError::Internal(other)),
-            };
-            let notice = self.grant_notice(&grant, 2, EventKind::Expired, SYSTEM, &label)?;
+            let about = self.label_of(grant.dataset).await?;
+            let notice =
+                self.grant_notice(&grant, 2, EventKind::Expired, SYSTEM, &about.label, at)?;
             if self
                 .store
                 .end_grant(&grant, &notice)
@@ -737,10 +835,10 @@ impl Sharing {
         kind: EventKind,
         actor: &str,
         comment: &str,
-        dataset: &Dataset,
+        label: &SecurityLabel,
     ) -> Result<Notice> {
         let mut record = json_of(&AccessRequestView::of(request.clone(), request.updated_at))?;
-        record["security_label"] = json_of(&dataset.metadata.security_label)?;
+        record["security_label"] = json_of(label)?;
         Ok(Notice {
             event: workflow_event("access_request", kind, &record, request.revision),
             audit: audit_entry(
@@ -759,22 +857,18 @@ impl Sharing {
         })
     }
 
-    /// The event and audit entry of a grant's creation or end.
+    /// The event and audit entry of a grant's creation or end, told at `at`.
     fn grant_notice(
         &self,
         grant: &Grant,
         revision: i64,
         kind: EventKind,
         actor: &str,
-        dataset: &Dataset,
+        label: &SecurityLabel,
+        at: OffsetDateTime,
     ) -> Result<Notice> {
         let mut record = json_of(grant)?;
-        record["security_label"] = json_of(&dataset.metadata.security_label)?;
-        let at = match (&grant.revoked, kind) {
-            (Some(revocation), _) => revocation.at,
-            (None, EventKind::Expired) => grant.period.end,
-            _ => grant.created_at,
-        };
+        record["security_label"] = json_of(label)?;
         Ok(Notice {
             event: workflow_event("grant", kind, &record, revision),
             audit: audit_entry(
@@ -825,12 +919,28 @@ fn digest<T: Serialize>(record: &T) -> Result<String> {
     Ok(hex::encode(Sha256::digest(bytes)))
 }
 
-/// The action named, if it is one of `allowed`.
-fn action_name<'a>(input: &'a ActionInput, allowed: &[&str]) -> Result<&'a str> {
+/// `Forbidden` for a token that may only read: every step of a workflow is a write.
+fn may_write(principal: &Principal) -> Result<()> {
+    if principal.may_write() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden("this token may only read"))
+    }
+}
+
+/// The action named, if it is one of `allowed`, and its comment, at most 4,000 characters.
+pub(crate) fn action_name<'a>(input: &'a ActionInput, allowed: &[&str]) -> Result<&'a str> {
     let name = input
         .action
         .as_deref()
         .ok_or_else(|| ValidationErrors::single("/action", "is required"))?;
+    if input
+        .comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > 4000)
+    {
+        return Err(ValidationErrors::single("/comment", "is longer than 4000 characters").into());
+    }
     if allowed.contains(&name) {
         Ok(name)
     } else {

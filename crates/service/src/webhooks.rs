@@ -345,15 +345,17 @@ impl Webhooks {
     fn target(&self, webhook: &Webhook, owner: User) -> Result<WebhookTarget> {
         let subject = access::subject(&self.policy, &identity::principal(owner, Vec::new()));
         let policy = Arc::clone(&self.policy);
-        let visible: Visibility = Arc::new(move |data: &RawValue| {
+        let visible: Visibility = Arc::new(move |event_type: &str, data: &RawValue| {
             #[derive(Deserialize)]
             struct Labelled {
                 security_label: Option<SecurityLabel>,
             }
             match serde_json::from_str::<Labelled>(data.get()) {
+                // Records without labels by design (organisations, the domain model's entities);
+                // anything else unlabelled (an agreement's steps) only to administrators.
                 Ok(Labelled {
                     security_label: None,
-                }) => true,
+                }) => unlabelled(event_type) || subject.administrator,
                 Ok(Labelled {
                     security_label: Some(label),
                 }) => policy.subject_may_read(&subject, &label),
@@ -368,6 +370,16 @@ impl Webhooks {
         )
         .map_err(|error| ServiceError::Conflict(error.to_string()))
     }
+}
+
+/// Whether events of `event_type` are about records that carry no label by design.
+fn unlabelled(event_type: &str) -> bool {
+    let entity = event_type
+        .strip_prefix(fathom_model::EVENT_TYPE_PREFIX)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|rest| rest.split('.').next())
+        .unwrap_or_default();
+    entity == "organisation" || fathom_model::EntityKind::parse(entity).is_some()
 }
 
 /// An `http(s)://` URL with a host, that does not point at this server itself.
@@ -396,6 +408,15 @@ fn check_url(raw: &str, own_addresses: &[SocketAddr]) -> std::result::Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_records_unlabelled_by_design_go_out_without_a_label() {
+        assert!(unlabelled("org.fathom.organisation.updated"));
+        assert!(unlabelled("org.fathom.platform.created"));
+        assert!(!unlabelled("org.fathom.agreement.accepted"));
+        assert!(!unlabelled("org.fathom.dataset.created"));
+        assert!(!unlabelled("elsewhere.organisation.created"));
+    }
 
     #[test]
     fn urls_must_be_http_and_not_the_server_itself() {

@@ -105,11 +105,11 @@ pub async fn working_copy(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let view = state
+    let (revision, view) = state
         .catalogue
         .working_copy(&caller, &RecordKey::parse(&key))
         .await?;
-    Ok(record(&headers, view.revision, &view))
+    Ok(record(&headers, revision, &view))
 }
 
 /// Writes the working copy of a published dataset whose data domain reviews publication: the next
@@ -135,11 +135,11 @@ pub async fn put_working_copy(
     body: JsonBody<DatasetInput>,
 ) -> Result<Response, Problem> {
     let expected = if_match.optional()?;
-    let view = state
+    let (revision, view) = state
         .catalogue
         .put_working_copy(&caller, &RecordKey::parse(&key), expected, body.value)
         .await?;
-    Ok(record(&headers, view.revision, &view))
+    Ok(record(&headers, revision, &view))
 }
 
 /// Discards a working copy that is not in review (an editor).

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{Catalogue, Result, dataset_write_error};
 use crate::access;
 use crate::error::ServiceError;
-use crate::sharing::ActionInput;
+use crate::sharing::{ActionInput, action_name};
 use crate::stewards::{Domain, organisation_stewards};
 
 /// A dataset's publication workflow as the API shows it: the dataset's state, its working copy's,
@@ -55,6 +55,7 @@ impl Catalogue {
     /// state the written dataset has.
     pub(super) async fn check_direct_write(
         &self,
+        principal: &Principal,
         current: Option<&Dataset>,
         target: &DatasetMetadata,
         state: Option<DatasetState>,
@@ -67,11 +68,23 @@ impl Catalogue {
             }
             None => false,
         };
-        let reviewed = reviewed_now || Domain::of(&self.store, target).await?.publication_review;
-        if !reviewed {
+        let next = Domain::of(&self.store, target).await?;
+        if !reviewed_now && !next.publication_review {
             return Ok(state);
         }
         let present = current.map_or(DatasetState::Draft, |c| c.state);
+        if !reviewed_now
+            && present != DatasetState::Draft
+            && !next.curated_by(
+                principal,
+                &access::subject(&self.policy, principal),
+                &target.organisation,
+            )
+        {
+            return Err(ServiceError::Forbidden(
+                "only a reviewer of a data domain that reviews publication moves a dataset that is not a draft into it",
+            ));
+        }
         if reviewed_now && present != DatasetState::Draft {
             return Err(ServiceError::Conflict(match present {
                 DatasetState::InReview => "the dataset is in review: withdraw it (POST …/actions) to change it".into(),
@@ -87,6 +100,29 @@ impl Catalogue {
             .into());
         }
         Ok(Some(present))
+    }
+
+    /// Where its domain reviews publication, a dataset that is not a draft is retired by a
+    /// reviewer rather than deleted by an editor (a reviewer may still delete it).
+    pub(super) async fn check_deletion(
+        &self,
+        principal: &Principal,
+        dataset: &Dataset,
+    ) -> Result<()> {
+        let domain = Domain::of(&self.store, &dataset.metadata).await?;
+        if domain.publication_review
+            && dataset.state != DatasetState::Draft
+            && !domain.curated_by(
+                principal,
+                &access::subject(&self.policy, principal),
+                &dataset.metadata.organisation,
+            )
+        {
+            return Err(ServiceError::Forbidden(
+                "a dataset of a data domain that reviews publication is retired by a reviewer once it left the draft state, not deleted",
+            ));
+        }
+        Ok(())
     }
 
     /// The dataset's publication workflow, for anyone who may read the dataset.
@@ -174,10 +210,10 @@ impl Catalogue {
         expected: Option<i64>,
         input: ActionInput,
     ) -> Result<PublicationView> {
-        let name = input
-            .action
-            .as_deref()
-            .ok_or_else(|| ValidationErrors::single("/action", "is required"))?;
+        let name = action_name(
+            &input,
+            &PublicationAction::ALL.map(PublicationAction::as_str),
+        )?;
         let action =
             PublicationAction::parse(name).map_err(|m| ValidationErrors::single("/action", m))?;
         let comment = input.comment.unwrap_or_default();
@@ -192,6 +228,35 @@ impl Catalogue {
         let expected = super::check_revision("publication", expected, publication.revision)?;
         let at = now();
         let roles = self.roles(principal, &dataset, &domain);
+        if action == PublicationAction::Approve
+            && let Some(copy) = publication
+                .working_copy
+                .as_ref()
+                .filter(|c| c.state == CopyState::InReview)
+        {
+            if copy.based_on != dataset.revision {
+                return Err(ServiceError::Conflict(
+                    "the dataset changed since its working copy was written: return the copy for an update".into(),
+                ));
+            }
+            let subject = access::subject(&self.policy, principal);
+            let from = &dataset.metadata.security_label;
+            let to = &copy.metadata.security_label;
+            if roles.reviewer
+                && (!self.policy.subject_may_read(&subject, to)
+                    || (from != to
+                        && !self.policy.may_release(
+                            &subject,
+                            &dataset.metadata.organisation,
+                            from,
+                            to,
+                        )))
+            {
+                return Err(ServiceError::Forbidden(
+                    "the working copy changes the label: approving it takes a steward of the organisation cleared for both labels",
+                ));
+            }
+        }
         let outcome = publication
             .act(dataset.state, &principal.name, roles, action, &comment, at)
             .map_err(refused)?;
@@ -258,11 +323,12 @@ impl Catalogue {
     }
 
     /// The working copy of a published dataset, for its editors and reviewers.
+    /// Its revision, and the copy as JSON without the ids of linked datasets the caller may not see.
     pub async fn working_copy(
         &self,
         principal: &Principal,
         key: &RecordKey,
-    ) -> Result<WorkingCopyView> {
+    ) -> Result<(i64, serde_json::Value)> {
         let dataset = self.dataset(Some(principal), key).await?;
         let domain = Domain::of(&self.store, &dataset.metadata).await?;
         let roles = self.roles(principal, &dataset, &domain);
@@ -274,12 +340,22 @@ impl Catalogue {
         let publication = self.publication_of(dataset.id).await?;
         let copy = publication
             .working_copy
+            .filter(|copy| {
+                self.policy.subject_may_read(
+                    &access::subject(&self.policy, principal),
+                    &copy.metadata.security_label,
+                )
+            })
             .ok_or(ServiceError::NotFound("working copy"))?;
-        Ok(WorkingCopyView {
+        let mut view = serde_json::to_value(WorkingCopyView {
             dataset: dataset.id,
             copy,
             revision: publication.revision,
         })
+        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(e.to_string())))?;
+        self.hide_unseen_links(Some(principal), &mut [&mut view])
+            .await?;
+        Ok((publication.revision, view))
     }
 
     /// Writes the working copy of a published (or deprecated) dataset in a data domain that
@@ -290,7 +366,7 @@ impl Catalogue {
         key: &RecordKey,
         expected: Option<i64>,
         input: DatasetInput,
-    ) -> Result<WorkingCopyView> {
+    ) -> Result<(i64, serde_json::Value)> {
         let current = self.dataset(Some(principal), key).await?;
         let domain = Domain::of(&self.store, &current.metadata).await?;
         if !domain.publication_review
@@ -336,6 +412,7 @@ impl Catalogue {
         publication.working_copy = Some(WorkingCopy {
             metadata: draft.metadata,
             state: CopyState::Draft,
+            based_on: current.revision,
             updated_by: principal.name.clone(),
             updated_at: at,
         });

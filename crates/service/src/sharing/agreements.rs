@@ -11,10 +11,12 @@ use fathom_model::{
 };
 use fathom_store::{Notice, RecordKey, StoreError, now};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{ActionInput, Result, SYSTEM, Sharing, action_name, audit_entry, digest, json_of};
+use super::{
+    ActionInput, Result, SYSTEM, Sharing, action_name, audit_entry, digest, json_of, may_write,
+};
 use crate::access;
 use crate::error::ServiceError;
 
@@ -26,8 +28,9 @@ impl Sharing {
         principal: &Principal,
         input: AgreementInput,
     ) -> Result<Agreement> {
+        may_write(principal)?;
         let at = now();
-        let draft = input.parse(at)?;
+        let draft = input.parse(at, Duration::days(self.settings.longest_grant_days))?;
         let mut errors = ValidationErrors::default();
         for (n, party) in std::iter::once(&draft.provider)
             .chain(&draft.recipients)
@@ -103,7 +106,49 @@ impl Sharing {
     }
 
     /// An agreement for a member of one of its parties (or an admin); not found for anyone else.
+    /// Its datasets are those the caller may read (the others are left out).
     pub async fn agreement(&self, principal: &Principal, id: Uuid) -> Result<Agreement> {
+        let mut agreement = [self.party_agreement(principal, id).await?];
+        self.hide_unseen_datasets(principal, &mut agreement).await?;
+        let [agreement] = agreement;
+        Ok(agreement)
+    }
+
+    /// Leaves out of `agreements` the datasets `principal` may not read (one query for them all).
+    async fn hide_unseen_datasets(
+        &self,
+        principal: &Principal,
+        agreements: &mut [Agreement],
+    ) -> Result<()> {
+        if principal.reads_everything() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = agreements
+            .iter()
+            .flat_map(|a| a.datasets.iter().copied())
+            .collect();
+        let subject = access::subject(&self.policy, principal);
+        let readable: std::collections::HashSet<Uuid> = self
+            .store
+            .datasets_by_ids(&ids)
+            .await
+            .map_err(ServiceError::Internal)?
+            .into_iter()
+            .filter(|d| {
+                self.policy
+                    .may_read_dataset(&subject, d.id, &d.metadata.security_label)
+            })
+            .map(|d| d.id)
+            .collect();
+        for agreement in agreements {
+            agreement.datasets.retain(|id| readable.contains(id));
+        }
+        Ok(())
+    }
+
+    /// An agreement for a member of one of its parties (or an admin), whole; not found for anyone
+    /// else.
+    async fn party_agreement(&self, principal: &Principal, id: Uuid) -> Result<Agreement> {
         match self.store.agreement(id).await {
             Ok(agreement)
                 if principal.reads_everything()
@@ -145,10 +190,14 @@ impl Sharing {
             .map(|m| m.organisation.as_str())
             .collect();
         let parties = (!principal.reads_everything()).then_some(organisations.as_slice());
-        self.store
+        let mut agreements = self
+            .store
             .agreements(parties, after, limit)
             .await
-            .map_err(ServiceError::Internal)
+            .map_err(ServiceError::Internal)?;
+        self.hide_unseen_datasets(principal, &mut agreements)
+            .await?;
+        Ok(agreements)
     }
 
     /// Acts on an agreement: `propose` (the provider's admin, who must be cleared to release each
@@ -160,6 +209,7 @@ impl Sharing {
         expected: Option<i64>,
         input: ActionInput,
     ) -> Result<Agreement> {
+        may_write(principal)?;
         let name = action_name(
             &input,
             &AgreementAction::BY_PARTIES.map(AgreementAction::as_str),
@@ -167,7 +217,7 @@ impl Sharing {
         let action =
             AgreementAction::parse(name).map_err(|m| ValidationErrors::single("/action", m))?;
         let comment = input.comment.unwrap_or_default();
-        let current = self.agreement(principal, id).await?;
+        let current = self.party_agreement(principal, id).await?;
         if let Some(expected) = expected
             && expected != current.revision
         {
@@ -236,6 +286,15 @@ impl Sharing {
         let mut made = Vec::new();
         let mut ended = Vec::new();
         if next.state == AgreementState::Active {
+            if datasets.len() != next.datasets.len()
+                || datasets
+                    .iter()
+                    .any(|d| d.metadata.organisation != next.provider)
+            {
+                return Err(ServiceError::Conflict(
+                    "a dataset of the agreement was deleted or moved to another organisation since it was written: terminate it and write another".into(),
+                ));
+            }
             for recipient in &next.recipients {
                 for dataset in datasets {
                     let grant = Grant {
@@ -250,8 +309,14 @@ impl Sharing {
                         revoked: None,
                         created_at: at,
                     };
-                    let notice =
-                        self.grant_notice(&grant, 1, EventKind::Created, actor, dataset)?;
+                    let notice = self.grant_notice(
+                        &grant,
+                        1,
+                        EventKind::Created,
+                        actor,
+                        &dataset.metadata.security_label,
+                        at,
+                    )?;
                     made.push((grant, notice));
                 }
             }
@@ -278,7 +343,14 @@ impl Sharing {
                     }),
                     ..grant
                 };
-                let notice = self.grant_notice(&revoked, 2, EventKind::Revoked, actor, dataset)?;
+                let notice = self.grant_notice(
+                    &revoked,
+                    2,
+                    EventKind::Revoked,
+                    actor,
+                    &dataset.metadata.security_label,
+                    at,
+                )?;
                 ended.push((revoked, notice));
             }
         }

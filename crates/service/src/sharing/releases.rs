@@ -11,7 +11,9 @@ use fathom_store::{Notice, RecordKey, StoreError, now};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use super::{ActionInput, Result, Sharing, action_name, audit_entry, digest, json_of, refused};
+use super::{
+    ActionInput, Result, Sharing, action_name, audit_entry, digest, json_of, may_write, refused,
+};
 use crate::access;
 use crate::error::ServiceError;
 
@@ -38,6 +40,7 @@ impl Sharing {
         expected: Option<i64>,
         input: ActionInput,
     ) -> Result<()> {
+        may_write(principal)?;
         let name = action_name(&input, &RELEASE_ACTIONS)?;
         let comment = input.comment.clone().unwrap_or_default();
         let dataset = self.readable_dataset(principal, key).await?;
