@@ -46,6 +46,18 @@ impl PageQuery {
         }
     }
 
+    /// The page size, and where a list ordered by a text key starts.
+    pub fn after_text(&self) -> Result<(u32, Option<String>), Problem> {
+        let limit = parse_limit(self.limit.as_deref())?;
+        match self.cursor.as_deref().map(Cursor::decode).transpose()? {
+            None => Ok((limit, None)),
+            Some(Cursor::Text(key)) => Ok((limit, Some(key))),
+            Some(Cursor::Id(_) | Cursor::Modified(..) | Cursor::Number(_)) => {
+                Err(Problem::bad_parameter("cursor", "belongs to another list"))
+            }
+        }
+    }
+
     /// The page size, and where a list of revisions starts (0: at the first).
     pub fn after_number(&self) -> Result<(u32, i64), Problem> {
         let limit = parse_limit(self.limit.as_deref())?;

@@ -6334,6 +6334,19 @@ async fn agreements_yield_and_revoke_grants(db: TestStore) {
         .await
         .unwrap();
     assert_eq!(proposed["state"], "proposed");
+    let inbox: Value = get("/api/v1/inbox".into(), &frode)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inbox["items"][0]["kind"], "agreement");
+    assert_eq!(inbox["items"][0]["id"], id.as_str());
+    let inbox: Value = get("/api/v1/inbox".into(), &carla)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inbox["items"], json!([]), "the provider has signed");
     assert_eq!(
         post(actions.clone(), &fiona, json!({"action": "accept"}))
             .await
@@ -6602,6 +6615,32 @@ async fn publication_is_reviewed_where_the_domain_asks(db: TestStore) {
     let submitted: Value = act(&id, &ed, "submit").await.json().await.unwrap();
     assert_eq!(submitted["state"], "in_review");
     assert_eq!(submitted["waiting_for"], json!(["dora", "stella"]));
+    let inbox: Value = server
+        .request(Method::GET, "/api/v1/inbox", Some(&dora))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        inbox["items"],
+        json!([{"kind": "publication", "id": id, "href": format!("/api/v1/datasets/{id}/actions"),
+        "state": "in_review", "deadline": null, "overdue": false}])
+    );
+    let own: Value = server
+        .request(Method::GET, "/api/v1/inbox", Some(&ed))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        own["items"],
+        json!([]),
+        "nobody reviews what they submitted"
+    );
     body["description"] = json!("Edited in review");
     let locked = send(
         Method::PUT,
@@ -6970,6 +7009,21 @@ async fn labels_are_widened_only_by_release(db: TestStore) {
     let asked: Value = asked.json().await.unwrap();
     assert_eq!(asked["release"]["state"], "submitted");
     assert_eq!(asked["release_waiting_for"], json!(["rita", "olaf"]));
+    let inbox: Value = server
+        .request(Method::GET, "/api/v1/inbox", Some(&rita))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["release"]);
     assert_eq!(
         act(
             &stew,

@@ -177,6 +177,13 @@ impl Publication {
         }
     }
 
+    /// Whether a release of the label waits for a decision.
+    pub fn release_open(&self) -> bool {
+        self.release
+            .as_ref()
+            .is_some_and(|release| !release.review.state.is_final())
+    }
+
     /// Whether something waits for a reviewer.
     pub fn in_review(&self, state: DatasetState) -> bool {
         state == DatasetState::InReview

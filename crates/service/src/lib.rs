@@ -41,8 +41,8 @@ pub use oidc::{ClaimNames, OidcConfig};
 pub use revision_diff::{PatchOperation, RevisionDiff};
 pub use search::Search;
 pub use sharing::{
-    AUDITORS, AccessRequestView, ActionInput, GrantScope, GrantView, RELEASE_ACTIONS,
-    RELEASE_OFFICERS, SECURITY_OFFICERS, Sharing, SharingSettings, SweepReport,
+    AUDITORS, AccessRequestView, ActionInput, GrantScope, GrantView, INBOX_LIMIT, InboxItem,
+    RELEASE_ACTIONS, RELEASE_OFFICERS, SECURITY_OFFICERS, Sharing, SharingSettings, SweepReport,
 };
 pub use sparql::{ResultsFormat, Sparql, SparqlAnswer, SparqlError};
 pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, Webhooks};

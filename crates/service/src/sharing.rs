@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use fathom_model::{
     AccessRequest, AccessRequestInput, Action, ApprovalRule, ChainFacts, Dataset, EventKind, Grant,
-    GrantSource, GrantState, Grantee, LabelInput, Policy, Principal, Refusal, RequestState, Review,
-    Revocation, SecurityLabel, Subject, ValidationErrors, approval_chain, default_approval_rules,
-    workflow_event,
+    GrantSource, GrantState, Grantee, LabelInput, OrganisationRole, Policy, Principal, Refusal,
+    RequestState, Review, Revocation, SecurityLabel, Subject, ValidationErrors, approval_chain,
+    default_approval_rules, workflow_event,
 };
 use fathom_store::{AuditEvent, GrantFilter, Notice, RecordKey, Store, StoreError, now};
 use serde::{Deserialize, Serialize};
@@ -144,6 +144,25 @@ struct LabelOf {
     label: SecurityLabel,
     dataset: Option<Dataset>,
     deleted: bool,
+}
+
+/// How many items of each kind the inbox looks at.
+pub const INBOX_LIMIT: u32 = 500;
+
+/// Something that waits for the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct InboxItem {
+    /// `access_request`, `agreement`, `publication` or `release`.
+    pub kind: String,
+    /// The request's or agreement's id; the dataset's for a publication or a release.
+    pub id: Uuid,
+    /// Where to read it and act on it.
+    pub href: String,
+    pub state: String,
+    /// When it must be decided by (an agreement's: when it would end).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub deadline: Option<OffsetDateTime>,
+    pub overdue: bool,
 }
 
 /// Which grants to list.
@@ -352,22 +371,118 @@ impl Sharing {
             .collect())
     }
 
-    /// What waits for the caller: requests they must decide, and their own returned for changes.
-    pub async fn inbox(
-        &self,
-        principal: &Principal,
-        after: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<AccessRequestView>> {
+    /// What waits for the caller, in order of id (then kind): access requests they must decide or
+    /// amend, agreements their organisation must sign, datasets they must review, releases they
+    /// must decide. At most [`INBOX_LIMIT`] of each kind are looked at.
+    pub async fn inbox(&self, principal: &Principal) -> Result<Vec<InboxItem>> {
         let at = now();
-        Ok(self
+        let mut items: Vec<InboxItem> = self
             .store
-            .access_requests(None, Some(&principal.name), after, limit)
+            .access_requests(None, Some(&principal.name), None, INBOX_LIMIT)
             .await
             .map_err(ServiceError::Internal)?
             .into_iter()
-            .map(|request| AccessRequestView::of(request, at))
-            .collect())
+            .map(|request| InboxItem {
+                kind: "access_request".into(),
+                id: request.id,
+                href: format!("/api/v1/access-requests/{}", request.id),
+                state: request.review.state.as_str().into(),
+                deadline: Some(request.review.deadline),
+                overdue: request.review.deadline <= at,
+            })
+            .collect();
+        let subject = access::subject(&self.policy, principal);
+        let signs_for: Vec<&str> = principal
+            .memberships
+            .iter()
+            .filter(|m| m.role >= OrganisationRole::Admin)
+            .map(|m| m.organisation.as_str())
+            .collect();
+        if !signs_for.is_empty() {
+            let proposed = self
+                .store
+                .proposed_agreements(&signs_for, INBOX_LIMIT)
+                .await
+                .map_err(ServiceError::Internal)?;
+            items.extend(
+                proposed
+                    .into_iter()
+                    .filter(|agreement| {
+                        agreement.unsigned().iter().any(|party| {
+                            signs_for.contains(&party.as_str())
+                                && agreement.recipients.contains(party)
+                        }) && !agreement.signatures.iter().any(|s| s.by == principal.name)
+                    })
+                    .map(|agreement| InboxItem {
+                        kind: "agreement".into(),
+                        id: agreement.id,
+                        href: format!("/api/v1/agreements/{}", agreement.id),
+                        state: agreement.state.as_str().into(),
+                        deadline: Some(agreement.period.end),
+                        overdue: false,
+                    }),
+            );
+        }
+        for releases in [false, true] {
+            if releases && !self.settings.in_group(RELEASE_OFFICERS, &principal.name) {
+                continue;
+            }
+            let open = self
+                .store
+                .open_publications(releases, INBOX_LIMIT)
+                .await
+                .map_err(ServiceError::Internal)?;
+            let ids: Vec<Uuid> = open.iter().map(|p| p.dataset).collect();
+            let datasets = self
+                .store
+                .datasets_by_ids(&ids)
+                .await
+                .map_err(ServiceError::Internal)?;
+            for publication in open {
+                let Some(dataset) = datasets.iter().find(|d| d.id == publication.dataset) else {
+                    continue;
+                };
+                let label = &dataset.metadata.security_label;
+                if !self.policy.subject_may_read(&subject, label) {
+                    continue;
+                }
+                let href = format!("/api/v1/datasets/{}/actions", dataset.id);
+                if releases {
+                    let Some(release) = &publication.release else {
+                        continue;
+                    };
+                    if release.review.waiting_for().contains(&principal.name) {
+                        items.push(InboxItem {
+                            kind: "release".into(),
+                            id: dataset.id,
+                            href,
+                            state: release.review.state.as_str().into(),
+                            deadline: Some(release.review.deadline),
+                            overdue: release.review.deadline <= at,
+                        });
+                    }
+                } else if publication.submitted_by.as_deref() != Some(principal.name.as_str())
+                    && Domain::of(&self.store, &dataset.metadata)
+                        .await?
+                        .curated_by(principal, &subject, &dataset.metadata.organisation)
+                {
+                    items.push(InboxItem {
+                        kind: "publication".into(),
+                        id: dataset.id,
+                        href,
+                        state: if dataset.state == fathom_model::DatasetState::InReview {
+                            "in_review".into()
+                        } else {
+                            "working_copy_in_review".into()
+                        },
+                        deadline: None,
+                        overdue: false,
+                    });
+                }
+            }
+        }
+        items.sort_by(|a, b| (a.id, &a.kind).cmp(&(b.id, &b.kind)));
+        Ok(items)
     }
 
     /// Acts on a request the caller may see, at revision `expected` when given. An approval that

@@ -1299,6 +1299,25 @@ impl Store {
         dispatch!(self, r => r.grants_ended_untold(now, limit).await)
     }
 
+    /// The dataset workflows in which something waits for a reviewer (`releases`: for a release
+    /// officer), at most `limit`.
+    pub async fn open_publications(
+        &self,
+        releases: bool,
+        limit: u32,
+    ) -> StoreResult<Vec<Publication>> {
+        dispatch!(self, r => r.open_publications(releases, limit).await)
+    }
+
+    /// Proposed agreements one of `organisations` is a party to, at most `limit`.
+    pub async fn proposed_agreements(
+        &self,
+        organisations: &[&str],
+        limit: u32,
+    ) -> StoreResult<Vec<Agreement>> {
+        dispatch!(self, r => r.proposed_agreements(organisations, limit).await)
+    }
+
     pub async fn publication(&self, dataset: Uuid) -> StoreResult<Option<Publication>> {
         dispatch!(self, r => r.publication(dataset).await)
     }

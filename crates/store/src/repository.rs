@@ -279,6 +279,32 @@ impl Repository {
         body.map(|body| from_json(&body)).transpose()
     }
 
+    /// The dataset workflows in which something waits for a reviewer (`releases`: for a release
+    /// officer), at most `limit`.
+    pub async fn open_publications(&self, releases: bool, limit: u32) -> StoreResult<Vec<Publication>> {
+        let sql = if releases {
+            "SELECT body FROM publications WHERE release_open ORDER BY dataset_id LIMIT $1"
+        } else {
+            "SELECT body FROM publications WHERE review_open ORDER BY dataset_id LIMIT $1"
+        };
+        let bodies: Vec<String> = sqlx::query_scalar(sql).bind(i64::from(limit)).fetch_all(&self.read).await?;
+        bodies.iter().map(|body| from_json(body)).collect()
+    }
+
+    /// Proposed agreements one of `organisations` is a party to, at most `limit`.
+    pub async fn proposed_agreements(&self, organisations: &[&str], limit: u32) -> StoreResult<Vec<Agreement>> {
+        let mut query = QueryBuilder::<Db>::new(
+            "SELECT body FROM agreements WHERE state = 'proposed' AND id IN (SELECT agreement_id FROM agreement_parties WHERE organisation IN (",
+        );
+        query.push_bind(String::new());
+        for organisation in organisations {
+            query.push(", ").push_bind((*organisation).to_owned());
+        }
+        query.push(")) ORDER BY id LIMIT ").push_bind(i64::from(limit));
+        let bodies: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
+        bodies.iter().map(|body| from_json(body)).collect()
+    }
+
     /// Writes a dataset's publication workflow if it is still at `expected_revision` (0: it has none
     /// yet), with the dataset as a step changed it (at its own expected revision) and, for a step,
     /// what it tells.
@@ -296,17 +322,24 @@ impl Repository {
             update_dataset(&mut tx, dataset, expected, actor).await?;
         }
         let written = if expected_revision == 0 {
-            sqlx::query("INSERT INTO publications (dataset_id, revision, body) VALUES ($1, $2, $3) ON CONFLICT (dataset_id) DO NOTHING")
-                .bind(publication.dataset)
-                .bind(publication.revision)
-                .bind(body.get())
-                .execute(&mut *tx)
-                .await?
+            sqlx::query(
+                "INSERT INTO publications (dataset_id, revision, body, review_open, release_open) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (dataset_id) DO NOTHING",
+            )
+            .bind(publication.dataset)
+            .bind(publication.revision)
+            .bind(body.get())
+            .bind(publication.submitted_by.is_some())
+            .bind(publication.release_open())
+            .execute(&mut *tx)
+            .await?
         } else {
-            sqlx::query("UPDATE publications SET revision = $2, body = $3 WHERE dataset_id = $1 AND revision = $4")
+            sqlx::query("UPDATE publications SET revision = $2, body = $3, review_open = $4, release_open = $5 WHERE dataset_id = $1 AND revision = $6")
                 .bind(publication.dataset)
                 .bind(publication.revision)
                 .bind(body.get())
+                .bind(publication.submitted_by.is_some())
+                .bind(publication.release_open())
                 .bind(expected_revision)
                 .execute(&mut *tx)
                 .await?

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fathom_model::{AccessRequestInput, Agreement, AgreementInput};
 use fathom_service::{
-    AccessRequestView, ActionInput, AuditEvent, GrantScope, GrantView, RecordKey,
+    AccessRequestView, ActionInput, AuditEvent, GrantScope, GrantView, InboxItem, RecordKey,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -166,25 +166,44 @@ pub async fn act(
     .await
 }
 
-/// What waits for the caller: requests they must decide (`overdue` past their deadline) and their
-/// own requests returned for changes.
+/// What waits for the caller, in order of id: access requests to decide (or, returned, to amend),
+/// agreements their organisation must sign, datasets to review, releases to decide; each with where
+/// to act on it, its deadline and whether that has passed. (At most 500 items of each kind are
+/// looked at.)
 #[utoipa::path(get, operation_id = "inbox", path = "/api/v1/inbox", tag = "sharing",
     params(PageQuery), security(("bearer" = [])),
-    responses((status = 200, description = "OK", body = Page<AccessRequestView>)))]
+    responses((status = 200, description = "OK", body = Page<InboxItem>)))]
 pub async fn inbox(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Query(query): Query<PageQuery>,
-) -> Result<Page<AccessRequestView>, Problem> {
-    let (limit, after) = query.after_id()?;
-    let items = state.sharing.inbox(&caller, after, limit + 1).await?;
+) -> Result<Page<InboxItem>, Problem> {
+    let (limit, after) = query.after_text()?;
+    let items: Vec<InboxItem> = state
+        .sharing
+        .inbox(&caller)
+        .await?
+        .into_iter()
+        .filter(|item| {
+            after
+                .as_deref()
+                .is_none_or(|after| inbox_key(item).as_str() > after)
+        })
+        .take(limit as usize + 1)
+        .collect();
     let limit_text = limit.to_string();
     Ok(Page::from_fetched(
         items,
         limit,
-        |r| Cursor::Id(r.request.id),
+        |item| Cursor::Text(inbox_key(item)),
         |cursor| with_cursor("/api/v1/inbox", &[("limit", Some(&limit_text))], cursor),
     ))
+}
+
+/// An item's place in the inbox: its id, then its kind (a dataset may wait for a review and a
+/// release at once).
+fn inbox_key(item: &InboxItem) -> String {
+    format!("{}/{}", item.id, item.kind)
 }
 
 /// Which grants to list.
