@@ -2,8 +2,14 @@
 
 use fathom_api::AppState;
 use fathom_formats::RdfSyntax;
-use fathom_model::{BoundField, EntityKind, OrganisationInput, Principal, Role, decode_json};
-use fathom_service::{NewUser, OnError, RecordKey, ServiceError};
+use fathom_model::{
+    AccessRequestInput, BoundField, EntityKind, Membership, OrganisationInput, OrganisationRole,
+    Policy, Principal, Role, Slug, decode_json,
+};
+use fathom_service::{
+    AUDITORS, NewUser, OnError, RELEASE_OFFICERS, RecordKey, SECURITY_OFFICERS, ServiceError,
+    SharingSettings,
+};
 
 use crate::operator;
 
@@ -54,10 +60,63 @@ pub struct DemoTokens {
     /// A Norwegian analyst cleared to NATO SECRET in the NATO community: sees the labelled datasets
     /// released to NATO or Norway, not the others (nor those that need the REP-MUS project).
     pub analyst: String,
+    /// The others, by name: the steward of the hydrography domain (which reviews publication), the
+    /// security and release officer, and a partner-nation scientist whose access request waits
+    /// for them.
+    pub sharing: Vec<(&'static str, String)>,
 }
 
 /// The analyst of the demo.
 const ANALYST: &str = "demo-analyst";
+
+/// Someone of the sharing workflows of the demo.
+struct Person {
+    name: &'static str,
+    clearance: &'static str,
+    nationality: &'static str,
+    communities: &'static [&'static str],
+    /// Their role in CMRE.
+    role: Option<OrganisationRole>,
+}
+
+const SHARING_PEOPLE: [Person; 3] = [
+    Person {
+        name: "demo-steward",
+        clearance: "NATO SECRET",
+        nationality: "GBR",
+        communities: &["NATO"],
+        role: Some(OrganisationRole::Steward),
+    },
+    Person {
+        name: "demo-officer",
+        clearance: "NATO SECRET",
+        nationality: "ITA",
+        communities: &["NATO"],
+        role: None,
+    },
+    Person {
+        name: "demo-partner",
+        clearance: "NATO RESTRICTED",
+        nationality: "AUS",
+        communities: &[],
+        role: None,
+    },
+];
+
+/// The dataset the demo partner asks for: NATO RESTRICTED, releasable to NATO.
+const REQUESTED: &str = "sidescan-sonar-survey-for-mine-countermeasures-trial-2022";
+
+/// The sharing workflows' settings of the demo, when the configuration names none: the demo officer
+/// is the security officer, the release officer and the auditor.
+pub fn sharing_settings(policy: &Policy) -> SharingSettings {
+    let mut settings = SharingSettings::for_policy(policy);
+    for group in [SECURITY_OFFICERS, RELEASE_OFFICERS, AUDITORS] {
+        settings
+            .groups
+            .insert(group.to_owned(), vec!["demo-officer".to_owned()]);
+    }
+    settings
+}
 
 /// Loads whatever of the demo catalogue is missing (six of its datasets carry security labels), and
 /// returns new tokens for the demo.
@@ -138,13 +197,14 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
         .identity
         .create_token("demo-admin", Role::Admin, "serve --demo", None)
         .await?;
-    let analyst_exists = state
+    let existing: Vec<String> = state
         .identity
         .users()
         .await?
-        .iter()
-        .any(|user| user.name == ANALYST);
-    if !analyst_exists {
+        .into_iter()
+        .map(|user| user.name)
+        .collect();
+    if !existing.iter().any(|user| user == ANALYST) {
         state
             .identity
             .create_user(NewUser {
@@ -161,10 +221,78 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
         .identity
         .create_token(ANALYST, Role::Viewer, "serve --demo", None)
         .await?;
+    let sharing = sharing_people(state, &existing).await?;
     Ok(DemoTokens {
         admin: admin.secret,
         analyst: analyst.secret,
+        sharing,
     })
+}
+
+/// The people of the sharing workflows, with new tokens; on first load, the partner's request for
+/// a restricted dataset, waiting for the hydrography steward and then the security officer.
+async fn sharing_people(
+    state: &AppState,
+    existing: &[String],
+) -> Result<Vec<(&'static str, String)>, ServiceError> {
+    let cmre = Slug::parse("cmre").map_err(ServiceError::Conflict)?;
+    let mut tokens = Vec::new();
+    for person in SHARING_PEOPLE {
+        let name = person.name;
+        if !existing.iter().any(|user| user == name) {
+            state
+                .identity
+                .create_user(NewUser {
+                    name: name.into(),
+                    role: Role::Viewer,
+                    clearance: Some(person.clearance.into()),
+                    nationality: Some(person.nationality.into()),
+                    communities: person.communities.iter().map(|c| (*c).to_owned()).collect(),
+                    memberships: person
+                        .role
+                        .map(|role| Membership {
+                            organisation: cmre.clone(),
+                            role,
+                        })
+                        .into_iter()
+                        .collect(),
+                })
+                .await?;
+        }
+        let token = state
+            .identity
+            .create_token(name, Role::Viewer, "serve --demo", None)
+            .await?;
+        tokens.push((name, token.secret));
+    }
+    if !existing.iter().any(|user| user == "demo-partner") {
+        let (_, secret) = &tokens[2];
+        let partner = state
+            .sharing
+            .with_grants(state.identity.authenticate(secret).await?)
+            .await?;
+        let dataset = state
+            .catalogue
+            .dataset(Some(&operator()), &RecordKey::Slug(REQUESTED.into()))
+            .await?;
+        let end = fathom_store::now() + time::Duration::days(90);
+        state
+            .sharing
+            .request_access(
+                &partner,
+                AccessRequestInput {
+                    dataset: Some(dataset.id.to_string()),
+                    purpose: Some(
+                        "Training automatic target recognition for the partner navy's MCM programme"
+                            .into(),
+                    ),
+                    end: Some(end.date().to_string()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+    }
+    Ok(tokens)
 }
 
 /// Records the lineage of the demo's derived products: each names its sources by slug, written as

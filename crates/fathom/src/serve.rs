@@ -27,11 +27,11 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     )
     .context("cannot open the search index")?;
     let mut state = AppState::new(store.clone(), search.clone(), Arc::clone(&policy));
-    state.sharing = Sharing::new(
-        store.clone(),
-        Arc::clone(&policy),
-        config.sharing_settings(&policy)?,
-    );
+    let sharing = match (&config.sharing, load_demo) {
+        (None, true) => demo::sharing_settings(&policy),
+        _ => config.sharing_settings(&policy)?,
+    };
+    state.sharing = Sharing::new(store.clone(), Arc::clone(&policy), sharing);
     if let Some(oidc) = config.oidc()? {
         tracing::info!(issuer = %oidc.issuer, audience = %oidc.audience, "accepting OpenID Connect tokens");
         state.identity = state.identity.with_oidc(oidc);
@@ -51,9 +51,13 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
             .context("cannot load the demo catalogue")?;
         eprintln!("\nDemo admin token (shown once): {}", tokens.admin);
         eprintln!(
-            "Demo analyst token, NATO SECRET, Norway, NATO (shown once): {}\n",
+            "Demo analyst token, NATO SECRET, Norway, NATO (shown once): {}",
             tokens.analyst
         );
+        for (name, token) in &tokens.sharing {
+            eprintln!("Demo {name} token (shown once): {token}");
+        }
+        eprintln!();
     }
     search
         .prepare()

@@ -871,6 +871,37 @@ async fn the_demo_catalogue_loads_whole() {
         .unwrap();
     assert_eq!(created.status(), reqwest::StatusCode::CREATED);
 
+    // The sharing workflows: the partner's request for a restricted dataset waits for the
+    // hydrography steward, then the security officer.
+    let inbox = |token: String| {
+        let request = client
+            .get(format!("{base}/api/v1/inbox"))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let steward = inbox(printed("demo-steward")).await;
+    assert_eq!(steward["items"][0]["kind"], "access_request");
+    let request = client
+        .get(format!(
+            "{base}{}",
+            steward["items"][0]["href"].as_str().unwrap()
+        ))
+        .bearer_auth(printed("demo-partner"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(request["requester"], "demo-partner");
+    assert_eq!(request["steps"].as_array().unwrap().len(), 2);
+    assert!(
+        inbox(printed("demo-officer")).await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
     // Relevance over the demo catalogue: the result people expect comes first.
     let relevance = [
         ("tide gauge", "Tide gauge records, south coast of England"),
