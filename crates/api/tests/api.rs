@@ -6470,9 +6470,8 @@ async fn agreements_yield_and_revoke_grants(db: TestStore) {
         .await
         .unwrap();
     assert_eq!(
-        grants["items"],
-        json!([]),
-        "a grant on a dataset its holder may no longer read is not listed to them"
+        grants["items"][0]["state"], "revoked",
+        "a holder sees their own grants, ended ones too"
     );
     let grants: Value = get(format!("/api/v1/grants?dataset={shared}"), &carla)
         .await
@@ -6509,6 +6508,37 @@ async fn agreements_yield_and_revoke_grants(db: TestStore) {
             "grant_revoked"
         ]
     );
+    // Audit queries by subject, actor and event.
+    let query = |filter: String| {
+        let request = server.request(
+            Method::GET,
+            &format!("/api/v1/audit?{filter}"),
+            Some(&server.admin),
+        );
+        async move {
+            let page: Value = request.send().await.unwrap().json().await.unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["event"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        query(format!("subject={id}")).await,
+        [
+            "agreement_created",
+            "agreement_proposed",
+            "agreement_accepted",
+            "agreement_terminated"
+        ]
+    );
+    assert_eq!(
+        query("actor=frode&event=agreement_terminated".into()).await,
+        ["agreement_terminated"]
+    );
+    assert!(query("actor=nobody".into()).await.is_empty());
 }
 
 /// Where a data domain reviews publication, a draft is submitted and a steward publishes it; a

@@ -81,6 +81,7 @@ pub struct WorkingCopy {
     pub metadata: DatasetMetadata,
     pub state: CopyState,
     /// The dataset's revision the copy was written over: approval needs it still current.
+    #[serde(default)]
     pub based_on: i64,
     pub updated_by: String,
     #[serde(with = "time::serde::rfc3339")]

@@ -362,15 +362,15 @@ impl Catalogue {
         if draft.slug_derived {
             draft.metadata.slug = current.metadata.slug.clone();
         }
+        self.check_no_release(&current.metadata, &draft.metadata)?;
+        let state = self
+            .check_direct_write(principal, Some(&current), &draft.metadata, draft.state)
+            .await?;
         self.check_write(principal, &draft.metadata, Some(&current.metadata))
             .await?;
-        self.check_no_release(&current.metadata, &draft.metadata)?;
         self.keep_unseen_links(principal, &current, &mut draft.metadata)
             .await?;
         self.check_references(principal, Some(&current), &draft.metadata)
-            .await?;
-        let state = self
-            .check_direct_write(principal, Some(&current), &draft.metadata, draft.state)
             .await?;
         let dataset = Dataset {
             metadata: draft.metadata,

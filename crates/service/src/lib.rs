@@ -48,7 +48,8 @@ pub use sparql::{ResultsFormat, Sparql, SparqlAnswer, SparqlError};
 pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, Webhooks};
 
 pub use fathom_store::{
-    AuditEvent, Change, ConceptFilter, DB_OPERATION_SECONDS, DatasetFilter, EntityType,
-    HarvestFilter, Harvested, IdempotencyClaim, Operation, PageRequest, PoolStatus, Position,
-    RecordJson, RecordKey, Revision, Store, StoreError, TokenSummary, Tombstone, User, Walk, now,
+    AuditEvent, AuditFilter, Change, ConceptFilter, DB_OPERATION_SECONDS, DatasetFilter,
+    EntityType, HarvestFilter, Harvested, IdempotencyClaim, Operation, PageRequest, PoolStatus,
+    Position, RecordJson, RecordKey, Revision, Store, StoreError, TokenSummary, Tombstone, User,
+    Walk, now,
 };

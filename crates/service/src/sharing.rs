@@ -12,7 +12,9 @@ use fathom_model::{
     RequestState, Review, Revocation, SecurityLabel, Subject, ValidationErrors, approval_chain,
     default_approval_rules, workflow_event,
 };
-use fathom_store::{AuditEvent, GrantFilter, Notice, RecordKey, Store, StoreError, now};
+use fathom_store::{
+    AuditEvent, AuditFilter, GrantFilter, Notice, RecordKey, Store, StoreError, now,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -181,6 +183,7 @@ pub enum GrantScope {
 pub struct SweepReport {
     pub requests_expired: usize,
     pub agreements_expired: usize,
+    pub releases_expired: usize,
     pub grants_ended: usize,
 }
 
@@ -337,13 +340,29 @@ impl Sharing {
     }
 
     async fn visible_request(&self, principal: &Principal, id: Uuid) -> Result<AccessRequest> {
-        match self.store.access_request(id).await {
-            Ok(request) if request.involves(&principal.name) || principal.reads_everything() => {
-                Ok(request)
-            }
-            Ok(_) | Err(StoreError::NotFound) => Err(ServiceError::NotFound("access request")),
-            Err(other) => Err(ServiceError::Internal(other)),
+        let request = match self.store.access_request(id).await {
+            Ok(request) => request,
+            Err(StoreError::NotFound) => return Err(ServiceError::NotFound("access request")),
+            Err(other) => return Err(ServiceError::Internal(other)),
+        };
+        let visible = principal.reads_everything()
+            || request.review.requester == principal.name
+            || (request.involves(&principal.name)
+                && self.may_decide_on(principal, request.dataset).await?);
+        if visible {
+            Ok(request)
+        } else {
+            Err(ServiceError::NotFound("access request"))
         }
+    }
+
+    /// Whether `principal` is cleared for the label of the dataset `id` (as it is, or as it last
+    /// was): what an approver needs to see a request for it.
+    async fn may_decide_on(&self, principal: &Principal, id: Uuid) -> Result<bool> {
+        let label = self.label_of(id).await?;
+        Ok(self
+            .policy
+            .subject_may_read(&access::subject(&self.policy, principal), &label.label))
     }
 
     /// The caller's own requests (an admin's `all`: everyone's), in order of submission.
@@ -376,21 +395,28 @@ impl Sharing {
     /// must decide. At most [`INBOX_LIMIT`] of each kind are looked at.
     pub async fn inbox(&self, principal: &Principal) -> Result<Vec<InboxItem>> {
         let at = now();
-        let mut items: Vec<InboxItem> = self
+        let mut items = Vec::new();
+        let waiting = self
             .store
             .access_requests(None, Some(&principal.name), None, INBOX_LIMIT)
             .await
-            .map_err(ServiceError::Internal)?
-            .into_iter()
-            .map(|request| InboxItem {
+            .map_err(ServiceError::Internal)?;
+        for request in waiting {
+            // An approver left uncleared by a relabelling does not learn of the request.
+            if request.review.requester != principal.name
+                && !self.may_decide_on(principal, request.dataset).await?
+            {
+                continue;
+            }
+            items.push(InboxItem {
                 kind: "access_request".into(),
                 id: request.id,
                 href: format!("/api/v1/access-requests/{}", request.id),
                 state: request.review.state.as_str().into(),
                 deadline: Some(request.review.deadline),
                 overdue: request.review.deadline <= at,
-            })
-            .collect();
+            });
+        }
         let subject = access::subject(&self.policy, principal);
         let signs_for: Vec<&str> = principal
             .memberships
@@ -427,62 +453,101 @@ impl Sharing {
             if releases && !self.settings.in_group(RELEASE_OFFICERS, &principal.name) {
                 continue;
             }
-            let open = self
-                .store
-                .open_publications(releases, INBOX_LIMIT)
-                .await
-                .map_err(ServiceError::Internal)?;
-            let ids: Vec<Uuid> = open.iter().map(|p| p.dataset).collect();
-            let datasets = self
-                .store
-                .datasets_by_ids(&ids)
-                .await
-                .map_err(ServiceError::Internal)?;
-            for publication in open {
-                let Some(dataset) = datasets.iter().find(|d| d.id == publication.dataset) else {
-                    continue;
-                };
-                let label = &dataset.metadata.security_label;
-                if !self.policy.subject_may_read(&subject, label) {
-                    continue;
-                }
-                let href = format!("/api/v1/datasets/{}/actions", dataset.id);
-                if releases {
-                    let Some(release) = &publication.release else {
+            // Read in pages until every open workflow was looked at (or INBOX_LIMIT items kept).
+            let mut after = None;
+            let mut kept = 0;
+            loop {
+                let open = self
+                    .store
+                    .open_publications(releases, after, INBOX_LIMIT)
+                    .await
+                    .map_err(ServiceError::Internal)?;
+                let full = open.len() == INBOX_LIMIT as usize;
+                after = open.last().map(|p| p.dataset);
+                let ids: Vec<Uuid> = open.iter().map(|p| p.dataset).collect();
+                let datasets = self
+                    .store
+                    .datasets_by_ids(&ids)
+                    .await
+                    .map_err(ServiceError::Internal)?;
+                for publication in open {
+                    let Some(dataset) = datasets.iter().find(|d| d.id == publication.dataset)
+                    else {
                         continue;
                     };
-                    if release.review.waiting_for().contains(&principal.name) {
-                        items.push(InboxItem {
-                            kind: "release".into(),
-                            id: dataset.id,
-                            href,
-                            state: release.review.state.as_str().into(),
-                            deadline: Some(release.review.deadline),
-                            overdue: release.review.deadline <= at,
-                        });
+                    if !self
+                        .policy
+                        .subject_may_read(&subject, &dataset.metadata.security_label)
+                    {
+                        continue;
                     }
-                } else if publication.submitted_by.as_deref() != Some(principal.name.as_str())
-                    && Domain::of(&self.store, &dataset.metadata)
+                    if let Some(item) = self
+                        .inbox_item(principal, &subject, &publication, dataset, releases, at)
                         .await?
-                        .curated_by(principal, &subject, &dataset.metadata.organisation)
-                {
-                    items.push(InboxItem {
-                        kind: "publication".into(),
-                        id: dataset.id,
-                        href,
-                        state: if dataset.state == fathom_model::DatasetState::InReview {
-                            "in_review".into()
-                        } else {
-                            "working_copy_in_review".into()
-                        },
-                        deadline: None,
-                        overdue: false,
-                    });
+                    {
+                        items.push(item);
+                        kept += 1;
+                    }
+                }
+                if !full || kept >= INBOX_LIMIT {
+                    break;
                 }
             }
         }
         items.sort_by(|a, b| (a.id, &a.kind).cmp(&(b.id, &b.kind)));
         Ok(items)
+    }
+
+    /// The inbox item of a dataset workflow for `principal`, if it waits for them: a release they
+    /// decide, or a review of what they neither submitted nor wrote in a domain that still reviews.
+    async fn inbox_item(
+        &self,
+        principal: &Principal,
+        subject: &Subject,
+        publication: &fathom_model::Publication,
+        dataset: &Dataset,
+        release: bool,
+        at: OffsetDateTime,
+    ) -> Result<Option<InboxItem>> {
+        let href = format!("/api/v1/datasets/{}/actions", dataset.id);
+        if release {
+            return Ok(publication
+                .release
+                .as_ref()
+                .filter(|r| r.review.waiting_for().contains(&principal.name))
+                .map(|r| InboxItem {
+                    kind: "release".into(),
+                    id: dataset.id,
+                    href,
+                    state: r.review.state.as_str().into(),
+                    deadline: Some(r.review.deadline),
+                    overdue: r.review.deadline <= at,
+                }));
+        }
+        let author = publication.working_copy.as_ref().map(|c| &c.updated_by);
+        if publication.submitted_by.as_ref() == Some(&principal.name)
+            || author == Some(&principal.name)
+        {
+            return Ok(None);
+        }
+        let domain = Domain::of(&self.store, &dataset.metadata).await?;
+        if !domain.publication_review
+            || !domain.curated_by(principal, subject, &dataset.metadata.organisation)
+        {
+            return Ok(None);
+        }
+        Ok(Some(InboxItem {
+            kind: "publication".into(),
+            id: dataset.id,
+            href,
+            state: if dataset.state == fathom_model::DatasetState::InReview {
+                "in_review".into()
+            } else {
+                "working_copy_in_review".into()
+            },
+            deadline: None,
+            overdue: false,
+        }))
     }
 
     /// Acts on a request the caller may see, at revision `expected` when given. An approval that
@@ -716,29 +781,42 @@ impl Sharing {
                 GrantFilter::default()
             }
         };
-        let mut grants = self
-            .store
-            .grants(&filter, after, limit)
-            .await
-            .map_err(ServiceError::Internal)?;
-        if !principal.reads_everything() {
-            // A grant names its dataset: only those the caller may read are listed.
-            let ids: Vec<Uuid> = grants.iter().map(|g| g.dataset).collect();
-            let subject = access::subject(&self.policy, principal);
-            let readable: std::collections::HashSet<Uuid> = self
+        // Grants on datasets the caller may not read are left out, so the store is read in batches
+        // until the page is full. A holder sees their own grants (active or not) on datasets whose
+        // classification they are cleared for.
+        let mine = filter.dataset.is_none() && !filter.grantees.is_empty();
+        let subject = access::subject(&self.policy, principal);
+        let mut grants = Vec::new();
+        let mut from = after;
+        loop {
+            let batch = self
                 .store
-                .datasets_by_ids(&ids)
+                .grants(&filter, from, limit)
                 .await
-                .map_err(ServiceError::Internal)?
-                .into_iter()
-                .filter(|d| {
-                    self.policy
-                        .may_read_dataset(&subject, d.id, &d.metadata.security_label)
-                })
-                .map(|d| d.id)
-                .collect();
-            grants.retain(|g| readable.contains(&g.dataset));
+                .map_err(ServiceError::Internal)?;
+            let full = batch.len() == limit as usize;
+            from = batch.last().map(|g| g.id);
+            for grant in batch {
+                let shown = principal.reads_everything() || {
+                    let label = self.label_of(grant.dataset).await?;
+                    if mine {
+                        self.policy.cleared_for(&subject.clearance, &label.label)
+                    } else {
+                        self.policy
+                            .may_read_dataset(&subject, grant.dataset, &label.label)
+                            || (label.deleted
+                                && self.policy.subject_may_read(&subject, &label.label))
+                    }
+                };
+                if shown {
+                    grants.push(grant);
+                }
+            }
+            if !full || grants.len() >= limit as usize {
+                break;
+            }
         }
+        grants.truncate(limit as usize);
         let at = now();
         Ok(grants
             .into_iter()
@@ -857,6 +935,7 @@ impl Sharing {
     pub async fn audit(
         &self,
         principal: &Principal,
+        filter: &AuditFilter,
         after: i64,
         limit: u32,
     ) -> Result<Vec<AuditEvent>> {
@@ -866,13 +945,13 @@ impl Sharing {
             ));
         }
         self.store
-            .audit_events(after, limit)
+            .audit_search(filter, after, limit)
             .await
             .map_err(ServiceError::Internal)
     }
 
-    /// Expires the requests nobody decided by their deadline and the agreements whose period ended,
-    /// and tells of the grants whose period ended. (Reads never wait for this: an ended grant opens nothing from its end.)
+    /// Expires the requests and releases nobody decided by their deadline and the agreements whose
+    /// period ended, and tells of the grants whose period ended. (Reads never wait for this: an ended grant opens nothing from its end.)
     pub async fn sweep(&self, at: OffsetDateTime) -> Result<SweepReport> {
         let mut report = SweepReport::default();
         let overdue = self
@@ -904,6 +983,7 @@ impl Sharing {
             }
         }
         report.agreements_expired = self.expire_agreements(at).await?;
+        report.releases_expired = self.expire_releases(at).await?;
         let ended = self
             .store
             .grants_ended_untold(at, 500)

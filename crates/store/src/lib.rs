@@ -475,6 +475,15 @@ pub struct GrantFilter {
     pub dataset: Option<Uuid>,
 }
 
+/// Which audit entries a query keeps: those of this actor, about this subject, of this event
+/// (each when given).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub event: Option<String>,
+}
+
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
@@ -1300,13 +1309,14 @@ impl Store {
     }
 
     /// The dataset workflows in which something waits for a reviewer (`releases`: for a release
-    /// officer), at most `limit`.
+    /// officer), in order of dataset id after `after`, at most `limit`.
     pub async fn open_publications(
         &self,
         releases: bool,
+        after: Option<Uuid>,
         limit: u32,
     ) -> StoreResult<Vec<Publication>> {
-        dispatch!(self, r => r.open_publications(releases, limit).await)
+        dispatch!(self, r => r.open_publications(releases, after, limit).await)
     }
 
     /// Proposed agreements one of `organisations` is a party to, at most `limit`.
@@ -1386,7 +1396,18 @@ impl Store {
 
     /// The audit log after `after`, in order.
     pub async fn audit_events(&self, after: i64, limit: u32) -> StoreResult<Vec<AuditEvent>> {
-        dispatch!(self, r => r.audit_events(after, limit).await)
+        self.audit_search(&AuditFilter::default(), after, limit)
+            .await
+    }
+
+    /// The entries of the audit log after `after` that `filter` keeps, in order.
+    pub async fn audit_search(
+        &self,
+        filter: &AuditFilter,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        dispatch!(self, r => r.audit_events(filter, after, limit).await)
     }
 
     pub async fn revoke_token(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<()> {

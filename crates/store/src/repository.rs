@@ -281,13 +281,14 @@ impl Repository {
 
     /// The dataset workflows in which something waits for a reviewer (`releases`: for a release
     /// officer), at most `limit`.
-    pub async fn open_publications(&self, releases: bool, limit: u32) -> StoreResult<Vec<Publication>> {
-        let sql = if releases {
-            "SELECT body FROM publications WHERE release_open ORDER BY dataset_id LIMIT $1"
-        } else {
-            "SELECT body FROM publications WHERE review_open ORDER BY dataset_id LIMIT $1"
-        };
-        let bodies: Vec<String> = sqlx::query_scalar(sql).bind(i64::from(limit)).fetch_all(&self.read).await?;
+    pub async fn open_publications(&self, releases: bool, after: Option<Uuid>, limit: u32) -> StoreResult<Vec<Publication>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT body FROM publications WHERE ");
+        query.push(if releases { "release_open" } else { "review_open" });
+        if let Some(after) = after {
+            query.push(" AND dataset_id > ").push_bind(after);
+        }
+        query.push(" ORDER BY dataset_id LIMIT ").push_bind(i64::from(limit));
+        let bodies: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
         bodies.iter().map(|body| from_json(body)).collect()
     }
 
@@ -357,6 +358,7 @@ impl Repository {
     pub async fn delete_dataset(&self, id: Uuid, expected_revision: i64, actor: &str) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query("DELETE FROM entity_references WHERE source_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM publications WHERE dataset_id = $1").bind(id).execute(&mut *tx).await?;
         let deleted: Option<String> = sqlx::query_scalar("DELETE FROM datasets WHERE id = $1 AND revision = $2 RETURNING body")
             .bind(id)
             .bind(expected_revision)
@@ -1653,14 +1655,16 @@ impl Repository {
         bodies.iter().map(|body| from_json(body)).collect()
     }
 
-    pub async fn audit_events(&self, after: i64, limit: u32) -> StoreResult<Vec<crate::AuditEvent>> {
-        let rows = sqlx::query(
-            "SELECT seq, recorded_at, event, actor, subject, details FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await?;
+    pub async fn audit_events(&self, filter: &crate::AuditFilter, after: i64, limit: u32) -> StoreResult<Vec<crate::AuditEvent>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT seq, recorded_at, event, actor, subject, details FROM audit_events WHERE seq > ");
+        query.push_bind(after);
+        for (column, value) in [("actor", &filter.actor), ("subject", &filter.subject), ("event", &filter.event)] {
+            if let Some(value) = value {
+                query.push(format_args!(" AND {column} = ")).push_bind(value.clone());
+            }
+        }
+        query.push(" ORDER BY seq LIMIT ").push_bind(i64::from(limit));
+        let rows = query.build().fetch_all(&self.read).await?;
         rows.iter().map(audit_event).collect()
     }
 

@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fathom_model::{AccessRequestInput, Agreement, AgreementInput};
 use fathom_service::{
-    AccessRequestView, ActionInput, AuditEvent, GrantScope, GrantView, InboxItem, RecordKey,
+    AccessRequestView, ActionInput, AuditEvent, AuditFilter, GrantScope, GrantView, InboxItem,
+    RecordKey,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -447,11 +448,29 @@ pub async fn act_on_agreement(
     .await
 }
 
+/// Which audit entries to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only this actor's entries (a user name, or `fathom` for the system).
+    actor: Option<String>,
+    /// Only the entries about this subject (a request, grant, agreement or dataset id, a user…).
+    subject: Option<String>,
+    /// Only entries of this event (`access_request_approved`, `grant_revoked`, `label_changed`…).
+    event: Option<String>,
+    /// Page size, 1 to 1000 (default 50).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// Opaque; from the previous page's `next`.
+    cursor: Option<String>,
+}
+
 /// The audit log, oldest first: every decision and security-relevant change, each entry chained
-/// to the one before by its SHA-256 (`fathom audit verify` checks the chain). For auditors and
-/// admins.
+/// to the one before by its SHA-256 (`fathom audit verify` checks the chain), filtered by actor,
+/// subject or event. For auditors and admins.
 #[utoipa::path(get, operation_id = "audit", path = "/api/v1/audit", tag = "sharing",
-    params(PageQuery), security(("bearer" = [])),
+    params(AuditQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "OK", body = Page<AuditEvent>),
         (status = 403, description = "Not an auditor", body = Problem, content_type = "application/problem+json"),
@@ -459,16 +478,35 @@ pub async fn act_on_agreement(
 pub async fn audit(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Query(query): Query<PageQuery>,
+    Query(query): Query<AuditQuery>,
 ) -> Result<Page<AuditEvent>, Problem> {
-    let (limit, after) = query.after_number()?;
-    let items = state.sharing.audit(&caller, after, limit + 1).await?;
+    let (limit, after) = page(query.limit.clone(), query.cursor.clone()).after_number()?;
+    let filter = AuditFilter {
+        actor: query.actor.clone(),
+        subject: query.subject.clone(),
+        event: query.event.clone(),
+    };
+    let items = state
+        .sharing
+        .audit(&caller, &filter, after, limit + 1)
+        .await?;
     let limit_text = limit.to_string();
     Ok(Page::from_fetched(
         items,
         limit,
         |e| Cursor::Number(e.seq),
-        |cursor| with_cursor("/api/v1/audit", &[("limit", Some(&limit_text))], cursor),
+        |cursor| {
+            with_cursor(
+                "/api/v1/audit",
+                &[
+                    ("actor", query.actor.as_deref()),
+                    ("subject", query.subject.as_deref()),
+                    ("event", query.event.as_deref()),
+                    ("limit", Some(&limit_text)),
+                ],
+                cursor,
+            )
+        },
     ))
 }
 

@@ -221,6 +221,9 @@ impl Catalogue {
                 reason: None,
             });
         }
+        if let Err(error) = self.check_no_release(&current.metadata, &metadata) {
+            return Ok(ImportedRecord::failed(Some(identifier), error.summary()));
+        }
         if let Err(error) = self
             .check_write(principal, &metadata, Some(&current.metadata))
             .await

@@ -159,7 +159,10 @@ impl Catalogue {
                     reviewers.push(name);
                 }
             }
-            reviewers.retain(|name| Some(name) != publication.submitted_by.as_ref());
+            let author = publication.working_copy.as_ref().map(|c| &c.updated_by);
+            reviewers.retain(|name| {
+                Some(name) != publication.submitted_by.as_ref() && Some(name) != author
+            });
             reviewers
         } else {
             Vec::new()
@@ -401,9 +404,9 @@ impl Catalogue {
         if draft.slug_derived {
             draft.metadata.slug = current.metadata.slug.clone();
         }
+        self.check_no_release(&current.metadata, &draft.metadata)?;
         self.check_write(principal, &draft.metadata, Some(&current.metadata))
             .await?;
-        self.check_no_release(&current.metadata, &draft.metadata)?;
         self.keep_unseen_links(principal, &current, &mut draft.metadata)
             .await?;
         self.check_references(principal, Some(&current), &draft.metadata)
@@ -479,7 +482,7 @@ fn refused(refusal: PublicationRefusal) -> ServiceError {
             "only a steward of the dataset's organisation or data domain reviews it",
         ),
         PublicationRefusal::OwnSubmission => {
-            ServiceError::Forbidden("nobody approves what they submitted")
+            ServiceError::Forbidden("nobody approves what they submitted or wrote")
         }
         other => ServiceError::Conflict(other.to_string()),
     }

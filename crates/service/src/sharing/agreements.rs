@@ -251,16 +251,20 @@ impl Sharing {
         let next = current
             .act(&principal.name, &signs_for, action, &comment, at)
             .map_err(refused)?;
-        self.write_agreement(
-            current,
-            next,
-            action,
-            &principal.name,
-            &comment,
-            &datasets,
-            at,
-        )
-        .await
+        let mut written = [self
+            .write_agreement(
+                current,
+                next,
+                action,
+                &principal.name,
+                &comment,
+                &datasets,
+                at,
+            )
+            .await?];
+        self.hide_unseen_datasets(principal, &mut written).await?;
+        let [written] = written;
+        Ok(written)
     }
 
     async fn agreement_datasets(&self, agreement: &Agreement) -> Result<Vec<Dataset>> {
@@ -332,8 +336,9 @@ impl Sharing {
                 if !matches!(grant.state(at), GrantState::Active | GrantState::Pending) {
                     continue;
                 }
-                let Some(dataset) = datasets.iter().find(|d| d.id == grant.dataset) else {
-                    continue;
+                let label = match datasets.iter().find(|d| d.id == grant.dataset) {
+                    Some(dataset) => dataset.metadata.security_label.clone(),
+                    None => self.label_of(grant.dataset).await?.label,
                 };
                 let revoked = Grant {
                     revoked: Some(Revocation {
@@ -343,14 +348,8 @@ impl Sharing {
                     }),
                     ..grant
                 };
-                let notice = self.grant_notice(
-                    &revoked,
-                    2,
-                    EventKind::Revoked,
-                    actor,
-                    &dataset.metadata.security_label,
-                    at,
-                )?;
+                let notice =
+                    self.grant_notice(&revoked, 2, EventKind::Revoked, actor, &label, at)?;
                 ended.push((revoked, notice));
             }
         }
@@ -442,6 +441,9 @@ fn refused(refusal: AgreementRefusal) -> ServiceError {
     match refusal {
         AgreementRefusal::NotASignatory(_) => {
             ServiceError::Forbidden("only an admin of the party this action is for may do it")
+        }
+        AgreementRefusal::SignedForAnother => {
+            ServiceError::Forbidden("one person signs for one party of an agreement")
         }
         other => ServiceError::Conflict(other.to_string()),
     }

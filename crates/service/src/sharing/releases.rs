@@ -5,14 +5,15 @@
 
 use fathom_model::{
     Action, Dataset, EventKind, LabelInput, Principal, Publication, Release, RequestState, Review,
-    ValidationErrors, workflow_event,
+    SecurityLabel, ValidationErrors, workflow_event,
 };
 use fathom_store::{Notice, RecordKey, StoreError, now};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    ActionInput, Result, Sharing, action_name, audit_entry, digest, json_of, may_write, refused,
+    ActionInput, Result, SYSTEM, Sharing, action_name, audit_entry, digest, json_of, may_write,
+    refused,
 };
 use crate::access;
 use crate::error::ServiceError;
@@ -153,7 +154,14 @@ impl Sharing {
         let expected = publication.revision;
         publication.release = Some(release);
         publication.revision += 1;
-        let notice = release_notice(&publication, &dataset, kind, &principal.name, &comment, at)?;
+        let notice = release_notice(
+            &publication,
+            &dataset.metadata.security_label,
+            kind,
+            &principal.name,
+            &comment,
+            at,
+        )?;
         self.store
             .write_publication(
                 &publication,
@@ -166,8 +174,50 @@ impl Sharing {
                 StoreError::StaleRevision => ServiceError::Conflict(
                     "another action on this dataset came first: read it again".into(),
                 ),
+                StoreError::NotFound => ServiceError::NotFound("dataset"),
                 other => ServiceError::Internal(other),
             })
+    }
+
+    /// Expires the releases nobody decided by their deadline.
+    pub(super) async fn expire_releases(&self, at: OffsetDateTime) -> Result<usize> {
+        let mut expired = 0;
+        let open = self
+            .store
+            .open_publications(true, None, 500)
+            .await
+            .map_err(ServiceError::Internal)?;
+        for mut publication in open {
+            let Some(release) = publication.release.clone() else {
+                continue;
+            };
+            let Ok(review) = release.review.act(SYSTEM, &Action::Expire, "", at) else {
+                continue;
+            };
+            let label = self.label_of(publication.dataset).await?;
+            let expected = publication.revision;
+            publication.release = Some(Release { review, ..release });
+            publication.revision += 1;
+            let notice = release_notice(
+                &publication,
+                &label.label,
+                EventKind::Expired,
+                SYSTEM,
+                "",
+                at,
+            )?;
+            match self
+                .store
+                .write_publication(&publication, expected, None, Some(&notice))
+                .await
+            {
+                Ok(()) => expired += 1,
+                // Someone acted meanwhile: the next sweep looks again.
+                Err(StoreError::StaleRevision) => {}
+                Err(other) => return Err(ServiceError::Internal(other)),
+            }
+        }
+        Ok(expired)
     }
 
     /// The dataset `principal` may read, by id or slug; not found otherwise.
@@ -201,7 +251,7 @@ impl Sharing {
 /// The event and audit entry of a step of a release.
 fn release_notice(
     publication: &Publication,
-    dataset: &Dataset,
+    label: &SecurityLabel,
     kind: EventKind,
     actor: &str,
     comment: &str,
@@ -212,17 +262,18 @@ fn release_notice(
             "a release step without a release".into(),
         )));
     };
+    let dataset = publication.dataset;
     let mut record = json_of(release)?;
-    record["id"] = json!(dataset.id);
-    record["dataset"] = json!(dataset.id);
+    record["id"] = json!(dataset);
+    record["dataset"] = json!(dataset);
     record["waiting_for"] = json!(release.review.waiting_for());
-    record["security_label"] = json_of(&dataset.metadata.security_label)?;
+    record["security_label"] = json_of(label)?;
     Ok(Notice {
         event: workflow_event("release", kind, &record, publication.revision),
         audit: audit_entry(
             format!("release_{}", kind.as_str()),
             actor,
-            dataset.id,
+            dataset,
             json!({
                 "state": release.review.state,
                 "from": release.from,
