@@ -5753,6 +5753,18 @@ async fn access_is_requested_approved_granted_and_ends(db: TestStore) {
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let problem: Value = bad.json().await.unwrap();
     assert_eq!(problem["errors"][0]["pointer"], "/end", "{problem}");
+    let not_its_own = server
+        .send_json(
+            Method::POST,
+            "/api/v1/access-requests",
+            &sam,
+            &json!({"dataset": target, "distribution": uuid::Uuid::now_v7(), "purpose": "x",
+                "end": (fathom_store::now() + time::Duration::days(30)).date().to_string()}),
+        )
+        .await;
+    assert_eq!(not_its_own.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = not_its_own.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["pointer"], "/distribution");
     let too_long = ask(
         &sam,
         &target,
@@ -6163,6 +6175,7 @@ async fn grant(server: &Server, user: &str, dataset: uuid::Uuid) {
     let grant = fathom_model::Grant {
         id: uuid::Uuid::now_v7(),
         dataset,
+        distribution: None,
         grantee: fathom_model::Grantee::User(user.into()),
         period: fathom_model::Period {
             start: at - time::Duration::minutes(1),

@@ -38,6 +38,8 @@ impl Period {
 pub struct AccessRequestInput {
     /// The id of the dataset (or its slug, when the requester may already see it).
     pub dataset: Option<String>,
+    /// The id of one of its distributions, when only that one is asked for.
+    pub distribution: Option<String>,
     /// Why the data is needed.
     pub purpose: Option<String>,
     /// When access is wanted: RFC 3339 instants or dates; the start defaults to now.
@@ -51,6 +53,7 @@ pub struct AccessRequestInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRequestDraft {
     pub dataset: String,
+    pub distribution: Option<Uuid>,
     pub purpose: String,
     pub period: Period,
     pub attachments: Vec<Iri>,
@@ -66,6 +69,12 @@ impl AccessRequestInput {
     ) -> Result<AccessRequestDraft, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let dataset = errors.require("/dataset", self.dataset);
+        let distribution = self.distribution.and_then(|raw| {
+            errors.check(
+                "/distribution",
+                Uuid::parse_str(&raw).map_err(|_| format!("`{raw}` is not a distribution id")),
+            )
+        });
         let purpose = errors
             .require("/purpose", self.purpose)
             .and_then(|p| errors.check("/purpose", long_text(&p)));
@@ -102,6 +111,7 @@ impl AccessRequestInput {
         };
         Ok(AccessRequestDraft {
             dataset,
+            distribution,
             purpose,
             period: Period { start, end },
             attachments,
@@ -122,6 +132,9 @@ fn long_text(raw: &str) -> Result<String, String> {
 pub struct AccessRequest {
     pub id: Uuid,
     pub dataset: Uuid,
+    /// The distribution asked for, when not the whole dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Uuid>,
     pub purpose: String,
     pub period: Period,
     #[schema(value_type = Vec<String>)]
@@ -204,6 +217,10 @@ pub struct Revocation {
 pub struct Grant {
     pub id: Uuid,
     pub dataset: Uuid,
+    /// The one distribution it covers, when not the whole dataset: the catalogue record is read
+    /// whole either way; the data host that serves the distributions reads this to decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Uuid>,
     pub grantee: Grantee,
     pub period: Period,
     pub purpose: String,
@@ -478,6 +495,7 @@ mod tests {
         let longest = Duration::days(365);
         let errors = AccessRequestInput {
             dataset: None,
+            distribution: Some("the third".into()),
             purpose: Some("  ".into()),
             start: Some("2020-13-01".into()),
             end: Some("1970-01-02T00:00:00Z".into()),
@@ -488,7 +506,14 @@ mod tests {
         let pointers: Vec<&str> = errors.0.iter().map(|e| e.pointer.as_str()).collect();
         assert_eq!(
             pointers,
-            ["/dataset", "/purpose", "/start", "/end", "/attachments/0"]
+            [
+                "/dataset",
+                "/distribution",
+                "/purpose",
+                "/start",
+                "/end",
+                "/attachments/0"
+            ]
         );
         let too_long = AccessRequestInput {
             dataset: Some("x".into()),
@@ -518,6 +543,7 @@ mod tests {
         let mut grant = Grant {
             id: Uuid::nil(),
             dataset: Uuid::nil(),
+            distribution: None,
             grantee: Grantee::User("sam".into()),
             period: Period {
                 start,

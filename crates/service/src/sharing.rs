@@ -254,6 +254,19 @@ impl Sharing {
                 "you may already read this dataset: there is nothing to request".into(),
             ));
         }
+        if let Some(distribution) = draft.distribution
+            && !dataset
+                .metadata
+                .distributions
+                .iter()
+                .any(|d| d.id == distribution)
+        {
+            return Err(ValidationErrors::single(
+                "/distribution",
+                "is not a distribution of the dataset",
+            )
+            .into());
+        }
         let chain = self.chain(&dataset, &subject).await?;
         let deadline = at + Duration::days(self.settings.decision_days);
         let review = Review::submit(&principal.name, chain, deadline).map_err(|_| {
@@ -264,6 +277,7 @@ impl Sharing {
         let request = AccessRequest {
             id: Uuid::now_v7(),
             dataset: dataset.id,
+            distribution: draft.distribution,
             purpose: draft.purpose,
             period: draft.period,
             attachments: draft.attachments,
@@ -643,6 +657,7 @@ impl Sharing {
         let grant = approved.then(|| Grant {
             id: Uuid::now_v7(),
             dataset: current.dataset,
+            distribution: current.distribution,
             grantee: Grantee::User(review.requester.clone()),
             period: current.period,
             purpose: current.purpose.clone(),

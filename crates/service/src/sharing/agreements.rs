@@ -304,6 +304,7 @@ impl Sharing {
                     let grant = Grant {
                         id: Uuid::now_v7(),
                         dataset: dataset.id,
+                        distribution: None,
                         grantee: Grantee::Organisation(recipient.clone()),
                         period: next.period,
                         purpose: next.terms.purpose.clone(),
