@@ -242,28 +242,7 @@ impl AgreementInput {
         if datasets.is_empty() {
             errors.push("/datasets", "names at least one dataset");
         }
-        let start = self
-            .start
-            .and_then(|raw| errors.check("/start", parse_instant(&raw)))
-            .unwrap_or(now);
-        let end = errors
-            .require("/end", self.end)
-            .and_then(|raw| errors.check("/end", parse_instant(&raw)));
-        if let Some(end) = end {
-            if end <= start {
-                errors.push("/end", "must be after the start");
-            } else if end <= now {
-                errors.push("/end", "must be in the future");
-            } else if end - start > longest {
-                errors.push(
-                    "/end",
-                    format!(
-                        "an agreement may last at most {} days",
-                        longest.whole_days()
-                    ),
-                );
-            }
-        }
+        let period = Period::parse(&mut errors, self.start, self.end, now, longest);
         if recipients.len() * datasets.len() > MAX_GRANTS {
             errors.push(
                 "/datasets",
@@ -282,13 +261,13 @@ impl AgreementInput {
         let delete_by = self
             .delete_by
             .and_then(|raw| errors.check("/delete_by", parse_instant(&raw)));
-        if let (Some(delete_by), Some(end)) = (delete_by, end)
-            && delete_by < end
+        if let (Some(delete_by), Some(period)) = (delete_by, &period)
+            && delete_by < period.end
         {
             errors.push("/delete_by", "cannot be before the end of the agreement");
         }
-        let (Some(title), Some(provider), Some(end), Some(purpose), true) =
-            (title, provider, end, purpose, errors.is_empty())
+        let (Some(title), Some(provider), Some(period), Some(purpose), true) =
+            (title, provider, period, purpose, errors.is_empty())
         else {
             return Err(errors);
         };
@@ -297,7 +276,7 @@ impl AgreementInput {
             provider,
             recipients,
             datasets,
-            period: Period { start, end },
+            period,
             terms: Terms {
                 purpose,
                 permitted: self.permitted.unwrap_or_default(),
@@ -588,7 +567,6 @@ mod tests {
             recipients: Some(vec!["cmre".into(), "Not a slug".into()]),
             datasets: Some(Vec::new()),
             end: Some("1970-01-05".into()),
-            delete_by: Some("1970-01-01".into()),
             ..Default::default()
         }
         .parse(now, Duration::days(365))
@@ -602,10 +580,22 @@ mod tests {
                 "/recipients",
                 "/datasets",
                 "/end",
-                "/purpose",
-                "/delete_by"
+                "/purpose"
             ]
         );
+        let early = AgreementInput {
+            title: Some("Sonar data".into()),
+            provider: Some("cmre".into()),
+            recipients: Some(vec!["ffi".into()]),
+            datasets: Some(vec!["towed-array".into()]),
+            end: Some("1970-03-01".into()),
+            purpose: Some("exercise".into()),
+            delete_by: Some("1970-02-01".into()),
+            ..Default::default()
+        }
+        .parse(now, Duration::days(365))
+        .unwrap_err();
+        assert_eq!(early.0[0].pointer, "/delete_by", "deletion before the end");
     }
 
     fn actions() -> impl Strategy<Value = (usize, AgreementAction, i64)> {

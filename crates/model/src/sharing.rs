@@ -30,6 +30,37 @@ impl Period {
     pub fn contains(&self, at: OffsetDateTime) -> bool {
         self.start <= at && at < self.end
     }
+
+    /// A period from `start` (now when absent) to `end` (required), both RFC 3339 instants or
+    /// dates, that ends after it starts and after `now`, and lasts at most `longest`; each problem
+    /// at `/start` or `/end`.
+    pub fn parse(
+        errors: &mut ValidationErrors,
+        start: Option<String>,
+        end: Option<String>,
+        now: OffsetDateTime,
+        longest: Duration,
+    ) -> Option<Self> {
+        let start = start
+            .and_then(|raw| errors.check("/start", parse_instant(&raw)))
+            .unwrap_or(now);
+        let end = errors
+            .require("/end", end)
+            .and_then(|raw| errors.check("/end", parse_instant(&raw)))?;
+        if end <= start {
+            errors.push("/end", "must be after the start");
+        } else if end <= now {
+            errors.push("/end", "must be in the future");
+        } else if end - start > longest {
+            errors.push(
+                "/end",
+                format!("the period may last at most {} days", longest.whole_days()),
+            );
+        } else {
+            return Some(Self { start, end });
+        }
+        None
+    }
 }
 
 /// What a requester sends. Unknown fields are refused.
@@ -78,25 +109,7 @@ impl AccessRequestInput {
         let purpose = errors
             .require("/purpose", self.purpose)
             .and_then(|p| errors.check("/purpose", long_text(&p)));
-        let start = self
-            .start
-            .and_then(|raw| errors.check("/start", parse_instant(&raw)))
-            .unwrap_or(now);
-        let end = errors
-            .require("/end", self.end)
-            .and_then(|raw| errors.check("/end", parse_instant(&raw)));
-        if let Some(end) = end {
-            if end <= start {
-                errors.push("/end", "must be after the start");
-            } else if end <= now {
-                errors.push("/end", "must be in the future");
-            } else if end - start > longest {
-                errors.push(
-                    "/end",
-                    format!("the period may last at most {} days", longest.whole_days()),
-                );
-            }
-        }
+        let period = Period::parse(&mut errors, self.start, self.end, now, longest);
         let attachments: Vec<Iri> = self
             .attachments
             .unwrap_or_default()
@@ -104,8 +117,8 @@ impl AccessRequestInput {
             .enumerate()
             .filter_map(|(n, raw)| errors.check(format!("/attachments/{n}"), Iri::parse_web(raw)))
             .collect();
-        let (Some(dataset), Some(purpose), Some(end), true) =
-            (dataset, purpose, end, errors.is_empty())
+        let (Some(dataset), Some(purpose), Some(period), true) =
+            (dataset, purpose, period, errors.is_empty())
         else {
             return Err(errors);
         };
@@ -113,7 +126,7 @@ impl AccessRequestInput {
             dataset,
             distribution,
             purpose,
-            period: Period { start, end },
+            period,
             attachments,
         })
     }

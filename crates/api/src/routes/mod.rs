@@ -260,6 +260,33 @@ where
     }
 }
 
+/// Runs an action on a workflow at most once per `Idempotency-Key` (as [`create_once`]): `act`
+/// answers with the workflow's revision and its state, served with 200 and its `ETag`, and
+/// `location` names the workflow.
+async fn act_once<F, T>(
+    state: &AppState,
+    caller: &Principal,
+    key: IdempotencyKey,
+    (path, raw): (&str, &[u8]),
+    location: String,
+    act: F,
+) -> Result<Response, Problem>
+where
+    F: Future<Output = Result<(i64, T), Problem>>,
+    T: Serialize,
+{
+    let fingerprint: [&[u8]; 3] = [
+        axum::http::Method::POST.as_str().as_bytes(),
+        path.as_bytes(),
+        raw,
+    ];
+    create_once(state, caller, key, &fingerprint, async {
+        let (revision, body) = act.await?;
+        written(StatusCode::OK, location, revision, &body)
+    })
+    .await
+}
+
 fn replay(status: u16, stored: &str) -> Response {
     let mut response = match serde_json::from_str::<Written>(stored) {
         Ok(written) if status == written.status => written.into_response(),

@@ -3,12 +3,12 @@
 //! published dataset, reviewed before it replaces it).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fathom_model::DatasetInput;
 use fathom_service::{ActionInput, PublicationView, RELEASE_ACTIONS, RecordKey, WorkingCopyView};
 
-use super::{create_once, record, written};
+use super::{act_once, record};
 use crate::AppState;
 use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody};
 use crate::problem::Problem;
@@ -66,28 +66,34 @@ pub async fn act(
 ) -> Result<Response, Problem> {
     let expected = if_match.optional()?;
     let path = format!("/api/v1/datasets/{key}/actions");
-    let fingerprint: [&[u8]; 3] = [Method::POST.as_str().as_bytes(), path.as_bytes(), &body.raw];
     let key = RecordKey::parse(&key);
     let release = body
         .value
         .action
         .as_deref()
         .is_some_and(|action| RELEASE_ACTIONS.contains(&action));
-    create_once(&state, &caller, idempotency_key, &fingerprint, async {
-        let view = if release {
-            state
-                .sharing
-                .act_on_release(&caller, &key, expected, body.value.clone())
-                .await?;
-            state.catalogue.publication(&caller, &key).await?
-        } else {
-            state
-                .catalogue
-                .act_on_publication(&caller, &key, expected, body.value.clone())
-                .await?
-        };
-        written(StatusCode::OK, path.clone(), view.revision, &view)
-    })
+    act_once(
+        &state,
+        &caller,
+        idempotency_key,
+        (&path, &body.raw),
+        path.clone(),
+        async {
+            let view = if release {
+                state
+                    .sharing
+                    .act_on_release(&caller, &key, expected, body.value.clone())
+                    .await?;
+                state.catalogue.publication(&caller, &key).await?
+            } else {
+                state
+                    .catalogue
+                    .act_on_publication(&caller, &key, expected, body.value.clone())
+                    .await?
+            };
+            Ok((view.revision, view))
+        },
+    )
     .await
 }
 

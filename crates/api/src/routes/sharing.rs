@@ -4,7 +4,7 @@
 //! history and who must act next.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use fathom_model::{AccessRequestInput, Agreement, AgreementInput};
 use fathom_service::{
@@ -14,7 +14,7 @@ use fathom_service::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{create_once, created, record, written};
+use super::{act_once, create_once, created, record};
 use crate::AppState;
 use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody};
 use crate::pagination::{Cursor, Page, PageQuery, with_cursor};
@@ -155,15 +155,20 @@ pub async fn act(
 ) -> Result<Response, Problem> {
     let expected = if_match.optional()?;
     let path = format!("{REQUESTS}/{id}/actions");
-    let fingerprint: [&[u8]; 3] = [Method::POST.as_str().as_bytes(), path.as_bytes(), &body.raw];
-    create_once(&state, &caller, key, &fingerprint, async {
-        let view = state
-            .sharing
-            .act(&caller, id, expected, body.value.clone())
-            .await?;
-        let location = format!("{REQUESTS}/{id}");
-        written(StatusCode::OK, location, view.request.revision, &view)
-    })
+    act_once(
+        &state,
+        &caller,
+        key,
+        (&path, &body.raw),
+        format!("{REQUESTS}/{id}"),
+        async {
+            let view = state
+                .sharing
+                .act(&caller, id, expected, body.value.clone())
+                .await?;
+            Ok((view.request.revision, view))
+        },
+    )
     .await
 }
 
@@ -432,19 +437,20 @@ pub async fn act_on_agreement(
 ) -> Result<Response, Problem> {
     let expected = if_match.optional()?;
     let path = format!("{AGREEMENTS}/{id}/actions");
-    let fingerprint: [&[u8]; 3] = [Method::POST.as_str().as_bytes(), path.as_bytes(), &body.raw];
-    create_once(&state, &caller, key, &fingerprint, async {
-        let agreement = state
-            .sharing
-            .act_on_agreement(&caller, id, expected, body.value.clone())
-            .await?;
-        written(
-            StatusCode::OK,
-            format!("{AGREEMENTS}/{id}"),
-            agreement.revision,
-            &agreement,
-        )
-    })
+    act_once(
+        &state,
+        &caller,
+        key,
+        (&path, &body.raw),
+        format!("{AGREEMENTS}/{id}"),
+        async {
+            let agreement = state
+                .sharing
+                .act_on_agreement(&caller, id, expected, body.value.clone())
+                .await?;
+            Ok((agreement.revision, agreement))
+        },
+    )
     .await
 }
 
