@@ -6521,6 +6521,47 @@ async fn agreements_yield_and_revoke_grants(db: TestStore) {
             "grant_revoked"
         ]
     );
+    // A dataset relabelled after the provider signed keeps the agreement from coming into force.
+    let second: Value = post(
+        "/api/v1/agreements".into(),
+        &carla,
+        body(json!([kept]), json!(["ffi"])),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let second_actions = format!(
+        "/api/v1/agreements/{}/actions",
+        second["id"].as_str().unwrap()
+    );
+    post(second_actions.clone(), &carla, json!({"action": "propose"})).await;
+    let narrowed = server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/datasets/{kept}"),
+            Some(&server.admin),
+        )
+        .header(IF_MATCH, "\"1\"")
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .body(
+            json!({"security_label": {"classification": "NATO CONFIDENTIAL",
+            "categories": [{"tag": "ReleasableTo", "values": ["ITA"]}]}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(narrowed.status(), StatusCode::OK);
+    let refused = post(second_actions.clone(), &frode, json!({"action": "accept"})).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(
+        refused.json::<Value>().await.unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("relabelled")
+    );
+
     // Audit queries by subject, actor and event.
     let query = |filter: String| {
         let request = server.request(

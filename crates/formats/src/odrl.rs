@@ -175,6 +175,7 @@ mod tests {
             signatures: Vec::new(),
             history: Vec::new(),
             grants: Vec::new(),
+            released: Vec::new(),
             revision: 3,
             created_at: start,
             updated_at: start,

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::dataset::short_text;
+use crate::label::SecurityLabel;
 use crate::sharing::Period;
 use crate::validation::ValidationErrors;
 use crate::values::{Slug, parse_instant};
@@ -142,6 +143,13 @@ impl Terms {
         }
         conditions
     }
+}
+
+/// A dataset of an agreement, with the label it had when the provider signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReleasedDataset {
+    pub dataset: Uuid,
+    pub label: SecurityLabel,
 }
 
 /// A party's signature.
@@ -328,6 +336,10 @@ pub struct Agreement {
     /// The grants it made when it came into force.
     #[serde(default)]
     pub grants: Vec<Uuid>,
+    /// The labels of its datasets when the provider signed: it comes into force only while they
+    /// are still the labels of the datasets (a signatory releases what they saw).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub released: Vec<ReleasedDataset>,
     pub revision: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -474,6 +486,7 @@ mod tests {
             signatures: Vec::new(),
             history: Vec::new(),
             grants: Vec::new(),
+            released: Vec::new(),
             revision: 1,
             created_at: START,
             updated_at: START,

@@ -22,7 +22,7 @@ pub mod workflow;
 pub use access::{Clearance, Membership, OrganisationRole, Subject};
 pub use agreement::{
     Agreement, AgreementAction, AgreementDraft, AgreementInput, AgreementRefusal, AgreementState,
-    AgreementTransition, Permitted, Prohibited, Signature, Terms,
+    AgreementTransition, Permitted, Prohibited, ReleasedDataset, Signature, Terms,
 };
 pub use dataset::{
     AccessRights, Activity, Checksum, ChecksumAlgorithm, ContactPoint, Creator, Dataset,

@@ -6,8 +6,8 @@
 use fathom_formats::Site;
 use fathom_model::{
     Agreement, AgreementAction, AgreementInput, AgreementRefusal, AgreementState, Dataset,
-    EventKind, Grant, GrantSource, GrantState, Grantee, OrganisationRole, Principal, Revocation,
-    Slug, ValidationErrors, workflow_event,
+    EventKind, Grant, GrantSource, GrantState, Grantee, OrganisationRole, Principal,
+    ReleasedDataset, Revocation, Slug, ValidationErrors, workflow_event,
 };
 use fathom_store::{Notice, RecordKey, StoreError, now};
 use serde_json::{Value, json};
@@ -93,6 +93,7 @@ impl Sharing {
             signatures: Vec::new(),
             history: Vec::new(),
             grants: Vec::new(),
+            released: Vec::new(),
             revision: 1,
             created_at: at,
             updated_at: at,
@@ -248,9 +249,18 @@ impl Sharing {
             ));
         }
         let at = now();
-        let next = current
+        let mut next = current
             .act(&principal.name, &signs_for, action, &comment, at)
             .map_err(refused)?;
+        if action == AgreementAction::Propose {
+            next.released = datasets
+                .iter()
+                .map(|d| ReleasedDataset {
+                    dataset: d.id,
+                    label: d.metadata.security_label.clone(),
+                })
+                .collect();
+        }
         let mut written = [self
             .write_agreement(
                 current,
@@ -297,6 +307,17 @@ impl Sharing {
             {
                 return Err(ServiceError::Conflict(
                     "a dataset of the agreement was deleted or moved to another organisation since it was written: terminate it and write another".into(),
+                ));
+            }
+            let relabelled = datasets.iter().any(|d| {
+                !next
+                    .released
+                    .iter()
+                    .any(|r| r.dataset == d.id && r.label == d.metadata.security_label)
+            });
+            if relabelled {
+                return Err(ServiceError::Conflict(
+                    "a dataset of the agreement was relabelled since the provider signed: the provider must propose it again".into(),
                 ));
             }
             for recipient in &next.recipients {
