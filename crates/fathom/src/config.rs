@@ -139,7 +139,7 @@ pub struct Config {
     /// How often an event is tried on a webhook before it becomes a dead letter.
     pub webhook_max_attempts: u32,
     /// The sharing workflows (the `[sharing]` table of `fathom.toml`): approval-chain rules, the
-    /// groups they name (`security_officers`, `auditors`), time limits. The defaults when absent.
+    /// groups they name (`security_officers`, `release_officers`, `auditors`), time limits. The defaults when absent.
     pub sharing: Option<SharingSettings>,
 }
 
