@@ -249,7 +249,10 @@ impl Sharing {
         if !askable {
             return Err(ServiceError::NotFound("dataset"));
         }
-        if readable {
+        // Read by its label, the dataset is the requester's already; read through a grant, only
+        // another of its distributions may still be asked for (the data host decides per grant).
+        let granted_only = !self.policy.subject_may_read(&subject, label);
+        if readable && !(granted_only && draft.distribution.is_some()) {
             return Err(ServiceError::Conflict(
                 "you may already read this dataset: there is nothing to request".into(),
             ));

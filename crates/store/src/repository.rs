@@ -1909,7 +1909,8 @@ async fn insert_grant(tx: &mut Tx, grant: &Grant, notice: &crate::Notice) -> Sto
     let body = to_json(grant)?;
     let (kind, grantee) = grant.grantee.parts();
     sqlx::query(
-        "INSERT INTO grants (id, dataset_id, grantee_type, grantee, starts_at, ends_at, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO grants (id, dataset_id, grantee_type, grantee, starts_at, ends_at, revoked_at, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(grant.id)
     .bind(grant.dataset)
@@ -1917,6 +1918,7 @@ async fn insert_grant(tx: &mut Tx, grant: &Grant, notice: &crate::Notice) -> Sto
     .bind(grantee)
     .bind(db_time(grant.period.start))
     .bind(db_time(grant.period.end))
+    .bind(grant.revoked.as_ref().map(|r| db_time(r.at)))
     .bind(body.get())
     .bind(db_time(grant.created_at))
     .execute(&mut **tx)

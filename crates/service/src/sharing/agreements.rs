@@ -143,6 +143,7 @@ impl Sharing {
             .collect();
         for agreement in agreements {
             agreement.datasets.retain(|id| readable.contains(id));
+            agreement.released.retain(|r| readable.contains(&r.dataset));
         }
         Ok(())
     }
@@ -309,15 +310,16 @@ impl Sharing {
                     "a dataset of the agreement was deleted or moved to another organisation since it was written: terminate it and write another".into(),
                 ));
             }
-            let relabelled = datasets.iter().any(|d| {
-                !next
-                    .released
-                    .iter()
-                    .any(|r| r.dataset == d.id && r.label == d.metadata.security_label)
-            });
+            let relabelled = !next.released.is_empty()
+                && datasets.iter().any(|d| {
+                    !next
+                        .released
+                        .iter()
+                        .any(|r| r.dataset == d.id && r.label == d.metadata.security_label)
+                });
             if relabelled {
                 return Err(ServiceError::Conflict(
-                    "a dataset of the agreement was relabelled since the provider signed: the provider must propose it again".into(),
+                    "a dataset of the agreement was relabelled since the provider signed: a recipient declines it, and the provider proposes it again".into(),
                 ));
             }
             for recipient in &next.recipients {
