@@ -5969,6 +5969,34 @@ async fn access_is_requested_approved_granted_and_ends(db: TestStore) {
         BTreeSet::from([public.clone()]),
         "the grant is sam's alone"
     );
+    // Read through a grant, the dataset is not asked for again, but one of its distributions may be.
+    assert_eq!(
+        ask(&sam, &target, soon).await.status(),
+        StatusCode::CONFLICT
+    );
+    let distribution: Value = server
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/datasets/{target}/distributions"),
+            &server.admin,
+            &json!({"access_url": "https://data.example.org/sonar-2021.nc", "format": "NetCDF"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let for_distribution = server
+        .send_json(
+            Method::POST,
+            "/api/v1/access-requests",
+            &sam,
+            &json!({"dataset": target, "distribution": distribution["id"], "purpose": "the raw files",
+                "end": (fathom_store::now() + time::Duration::days(30)).date().to_string()}),
+        )
+        .await;
+    assert_eq!(for_distribution.status(), StatusCode::CREATED);
+    let for_distribution: Value = for_distribution.json().await.unwrap();
+    assert_eq!(for_distribution["distribution"], distribution["id"]);
     let grants: Value = get("/api/v1/grants".into(), &sam)
         .await
         .json()
@@ -6127,7 +6155,7 @@ async fn access_is_requested_approved_granted_and_ends(db: TestStore) {
             of("access_request_rejected"),
             of("grant_created")
         ),
-        (4, 2 + third_approved, 1 - third_approved, 1)
+        (5, 2 + third_approved, 1 - third_approved, 1)
     );
     assert!(
         entries
