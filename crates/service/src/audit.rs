@@ -3,6 +3,7 @@
 
 use fathom_store::{AuditEvent, Store, now};
 use serde_json::Value;
+use time::OffsetDateTime;
 
 tokio::task_local! {
     /// The id of the request being served (`X-Request-Id`), set by the API around each request.
@@ -10,8 +11,38 @@ tokio::task_local! {
 }
 
 /// The id of the request being served, when there is one.
-pub(crate) fn current_request_id() -> Option<String> {
+fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// `details` with the id of the request being served (`request_id`), when there is one.
+fn with_request_id(details: Value) -> Value {
+    match (details, current_request_id()) {
+        (Value::Object(mut details), Some(id)) => {
+            details.insert("request_id".into(), Value::String(id));
+            Value::Object(details)
+        }
+        (details, _) => details,
+    }
+}
+
+/// The audit entry of a step of a workflow: `actor` did `event` to `subject` at `at`, with the
+/// request's id among the details. Written by the store in the step's own transaction.
+pub(crate) fn audit_entry(
+    event: String,
+    actor: &str,
+    subject: impl ToString,
+    details: Value,
+    at: OffsetDateTime,
+) -> AuditEvent {
+    AuditEvent {
+        seq: 0,
+        recorded_at: at,
+        event,
+        actor: Some(actor.to_owned()),
+        subject: Some(subject.to_string()),
+        details: with_request_id(details),
+    }
 }
 
 /// What happened, to what, by whom.
@@ -43,13 +74,7 @@ impl SecurityEvent<'_> {
             event: self.event.to_owned(),
             actor: self.actor.map(str::to_owned),
             subject: self.subject,
-            details: match (self.details, current_request_id()) {
-                (Value::Object(mut details), Some(id)) => {
-                    details.insert("request_id".into(), Value::String(id));
-                    Value::Object(details)
-                }
-                (details, _) => details,
-            },
+            details: with_request_id(self.details),
         };
         if let Err(error) = store.append_audit_event(&entry).await {
             tracing::error!(

@@ -5,7 +5,7 @@
 use fathom_model::{
     DatasetMetadata, EntityKind, Facts, OrganisationRole, Principal, Slug, Subject,
 };
-use fathom_store::{RecordKey, Store, StoreError};
+use fathom_store::{RecordKey, Store, StoreError, User};
 
 use crate::error::ServiceError;
 
@@ -57,22 +57,16 @@ impl Domain {
     }
 }
 
-/// The names of the users with the steward role (or above) in `organisation`. (Users known only
-/// through OIDC are not listed: name them as domain stewards or in a group.)
-pub(crate) async fn organisation_stewards(
-    store: &Store,
-    organisation: &Slug,
-) -> Result<Vec<String>, ServiceError> {
-    Ok(store
-        .users()
-        .await
-        .map_err(ServiceError::Internal)?
-        .into_iter()
+/// The names of the `users` with the steward role (or above) in `organisation`. (Users known only
+/// through OIDC are not among them: name them as domain stewards or in a group.)
+pub(crate) fn organisation_stewards(users: &[User], organisation: &Slug) -> Vec<String> {
+    users
+        .iter()
         .filter(|user| {
             user.memberships
                 .iter()
                 .any(|m| &m.organisation == organisation && m.role >= OrganisationRole::Steward)
         })
-        .map(|user| user.name)
-        .collect())
+        .map(|user| user.name.clone())
+        .collect()
 }

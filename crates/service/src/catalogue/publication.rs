@@ -7,15 +7,16 @@ use fathom_model::{
     Publication, PublicationAction, PublicationRefusal, PublicationStep, Release, Roles,
     ValidationErrors, WorkingCopy, workflow_event,
 };
-use fathom_store::{AuditEvent, Notice, RecordKey, StoreError, now};
+use fathom_store::{Notice, RecordKey, StoreError, now};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{Catalogue, Result, dataset_write_error};
 use crate::access;
+use crate::audit::audit_entry;
 use crate::error::ServiceError;
-use crate::sharing::{ActionInput, action_name};
+use crate::sharing::{ActionInput, action_name, json_of};
 use crate::stewards::{Domain, organisation_stewards};
 
 /// A dataset's publication workflow as the API shows it: the dataset's state, its working copy's,
@@ -154,7 +155,8 @@ impl Catalogue {
     ) -> Result<PublicationView> {
         let waiting_for = if publication.in_review(dataset.state) {
             let mut reviewers = domain.stewards.clone();
-            for name in organisation_stewards(&self.store, &dataset.metadata.organisation).await? {
+            let users = self.store.users().await.map_err(ServiceError::Internal)?;
+            for name in organisation_stewards(&users, &dataset.metadata.organisation) {
                 if !reviewers.contains(&name) {
                     reviewers.push(name);
                 }
@@ -286,30 +288,24 @@ impl Catalogue {
             PublicationAction::Deprecate => EventKind::Deprecated,
             PublicationAction::Retire => EventKind::Retired,
         };
-        let mut record = serde_json::to_value(&view)
-            .map_err(|e| ServiceError::Internal(StoreError::Corrupt(e.to_string())))?;
+        let mut record = json_of(&view)?;
         record["id"] = json!(dataset.id);
-        record["security_label"] = json!(now_dataset.metadata.security_label);
-        let mut details = json!({
-            "dataset": dataset.id,
-            "from": dataset.state,
-            "to": outcome.state,
-            "working_copy": outcome.publication.history.last().is_some_and(|s| s.working_copy),
-            "comment": comment,
-        });
-        if let Some(request_id) = crate::audit::current_request_id() {
-            details["request_id"] = json!(request_id);
-        }
+        record["security_label"] = json_of(&now_dataset.metadata.security_label)?;
         let notice = Notice {
             event: workflow_event("publication", kind, &record, outcome.publication.revision),
-            audit: AuditEvent {
-                seq: 0,
-                recorded_at: at,
-                event: format!("publication_{}", kind.as_str()),
-                actor: Some(principal.name.clone()),
-                subject: Some(dataset.id.to_string()),
-                details,
-            },
+            audit: audit_entry(
+                format!("publication_{}", kind.as_str()),
+                &principal.name,
+                dataset.id,
+                json!({
+                    "dataset": dataset.id,
+                    "from": dataset.state,
+                    "to": outcome.state,
+                    "working_copy": outcome.publication.history.last().is_some_and(|s| s.working_copy),
+                    "comment": comment,
+                }),
+                at,
+            ),
         };
         self.store
             .write_publication(
@@ -350,12 +346,11 @@ impl Catalogue {
                 )
             })
             .ok_or(ServiceError::NotFound("working copy"))?;
-        let mut view = serde_json::to_value(WorkingCopyView {
+        let mut view = json_of(&WorkingCopyView {
             dataset: dataset.id,
             copy,
             revision: publication.revision,
-        })
-        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(e.to_string())))?;
+        })?;
         self.hide_unseen_links(Some(principal), &mut [&mut view])
             .await?;
         Ok((publication.revision, view))

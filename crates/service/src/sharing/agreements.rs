@@ -14,10 +14,9 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{
-    ActionInput, Result, SYSTEM, Sharing, action_name, audit_entry, digest, json_of, may_write,
-};
+use super::{ActionInput, Result, SYSTEM, Sharing, action_name, digest, json_of, may_write};
 use crate::access;
+use crate::audit::audit_entry;
 use crate::error::ServiceError;
 
 impl Sharing {

@@ -11,11 +11,10 @@ use fathom_store::{Notice, RecordKey, StoreError, now};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use super::{
-    ActionInput, Result, SYSTEM, Sharing, action_name, audit_entry, digest, json_of, may_write,
-    refused,
-};
+use super::requests::refused;
+use super::{ActionInput, Result, SYSTEM, Sharing, action_name, digest, json_of, may_write};
 use crate::access;
+use crate::audit::audit_entry;
 use crate::error::ServiceError;
 
 /// The group whose members decide releases.
