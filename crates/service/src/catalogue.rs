@@ -928,7 +928,11 @@ fn dataset_write_error(error: StoreError) -> ServiceError {
 
 /// The revision a write is based on: the one the caller expects, which must be current, or the
 /// current one when the caller accepts any (`If-Match: *`, or none where it is optional).
-fn check_revision(entity: &'static str, expected: Option<i64>, current: i64) -> Result<i64> {
+pub(crate) fn check_revision(
+    entity: &'static str,
+    expected: Option<i64>,
+    current: i64,
+) -> Result<i64> {
     let expected = expected.unwrap_or(current);
     if expected == current {
         Ok(expected)

@@ -12,13 +12,14 @@ use fathom_model::{
     Action, ApprovalRule, Dataset, EventKind, LabelInput, Policy, Principal, SecurityLabel,
     ValidationErrors, default_approval_rules,
 };
-use fathom_store::{AuditEvent, AuditFilter, Store, StoreError, now};
+use fathom_store::{AuditEvent, AuditFilter, RecordKey, Store, StoreError, now};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::access;
 use crate::error::ServiceError;
 
 mod agreements;
@@ -164,6 +165,23 @@ impl Sharing {
             .await
             .map_err(ServiceError::Internal)?;
         Ok(principal)
+    }
+
+    /// The dataset `principal` may read, by id or slug; not found otherwise.
+    async fn readable_dataset(&self, principal: &Principal, key: &RecordKey) -> Result<Dataset> {
+        match self.store.dataset(key).await {
+            Ok(dataset)
+                if self.policy.may_read_dataset(
+                    &access::subject(&self.policy, principal),
+                    dataset.id,
+                    &dataset.metadata.security_label,
+                ) =>
+            {
+                Ok(dataset)
+            }
+            Ok(_) | Err(StoreError::NotFound) => Err(ServiceError::NotFound("dataset")),
+            Err(other) => Err(ServiceError::Internal(other)),
+        }
     }
 
     /// The label of the dataset a workflow is about: its own, or once it is deleted the one it

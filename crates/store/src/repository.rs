@@ -295,13 +295,10 @@ impl Repository {
     /// Proposed agreements one of `organisations` is a party to, at most `limit`.
     pub async fn proposed_agreements(&self, organisations: &[&str], limit: u32) -> StoreResult<Vec<Agreement>> {
         let mut query = QueryBuilder::<Db>::new(
-            "SELECT body FROM agreements WHERE state = 'proposed' AND id IN (SELECT agreement_id FROM agreement_parties WHERE organisation IN (",
+            "SELECT body FROM agreements WHERE state = 'proposed' AND id IN (SELECT agreement_id FROM agreement_parties WHERE organisation IN ",
         );
-        query.push_bind(String::new());
-        for organisation in organisations {
-            query.push(", ").push_bind((*organisation).to_owned());
-        }
-        query.push(")) ORDER BY id LIMIT ").push_bind(i64::from(limit));
+        push_texts(&mut query, organisations);
+        query.push(") ORDER BY id LIMIT ").push_bind(i64::from(limit));
         let bodies: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
         bodies.iter().map(|body| from_json(body)).collect()
     }
@@ -1629,11 +1626,9 @@ impl Repository {
     pub async fn agreements(&self, organisations: Option<&[&str]>, after: Option<Uuid>, limit: u32) -> StoreResult<Vec<Agreement>> {
         let mut query = QueryBuilder::<Db>::new("SELECT a.body FROM agreements a WHERE 1 = 1");
         if let Some(organisations) = organisations {
-            query.push(" AND a.id IN (SELECT agreement_id FROM agreement_parties WHERE organisation IN (").push_bind(String::new());
-            for organisation in organisations {
-                query.push(", ").push_bind((*organisation).to_owned());
-            }
-            query.push("))");
+            query.push(" AND a.id IN (SELECT agreement_id FROM agreement_parties WHERE organisation IN ");
+            push_texts(&mut query, organisations);
+            query.push(")");
         }
         if let Some(after) = after {
             query.push(" AND a.id > ").push_bind(after);
@@ -1805,9 +1800,6 @@ async fn missing_or_stale(tx: &mut Tx, table: &'static str, id: Uuid) -> StoreEr
     }
 }
 
-/// Only the datasets a reader may see: of a classification they are cleared for, without a
-/// restrictive value they do not hold, and without a permissive category none of whose values they
-/// hold. (`''` keeps each list of values non-empty.)
 /// The organisation and the interval of change of a harvest, on the given columns.
 fn push_harvest_filter(query: &mut QueryBuilder<Db>, filter: &HarvestFilter, changed_at: &str, organisation: &str) {
     if let Some(slug) = &filter.organisation {
@@ -1993,16 +1985,21 @@ fn tombstone(row: &<Db as sqlx::Database>::Row) -> StoreResult<Tombstone> {
     })
 }
 
+/// A parenthesised list of `values` for `IN`, never empty (`''` leads it).
+fn push_texts(query: &mut QueryBuilder<Db>, values: &[impl AsRef<str>]) {
+    query.push("(").push_bind(String::new());
+    for value in values {
+        query.push(", ").push_bind(value.as_ref().to_owned());
+    }
+    query.push(")");
+}
+
+/// Only the datasets a reader may see: of a classification they are cleared for, and either granted
+/// to them or without a restrictive value they do not hold and without a permissive category none
+/// of whose values they hold.
 fn push_readable(query: &mut QueryBuilder<Db>, readable: &crate::Readable) {
-    let list = |query: &mut QueryBuilder<Db>, values: &[String]| {
-        query.push("(").push_bind(String::new());
-        for value in values {
-            query.push(", ").push_bind(value.clone());
-        }
-        query.push(")");
-    };
     query.push(" AND d.classification IN ");
-    list(query, &readable.classifications);
+    push_texts(query, &readable.classifications);
     // A granted dataset skips the categories, never the classification.
     query.push(" AND (");
     if !readable.granted.is_empty() {
@@ -2014,11 +2011,11 @@ fn push_readable(query: &mut QueryBuilder<Db>, readable: &crate::Readable) {
         query.push(") OR ");
     }
     query.push("NOT EXISTS (SELECT 1 FROM dataset_label_values v WHERE v.dataset_id = d.id AND v.restrictive AND v.value NOT IN ");
-    list(query, &readable.held);
+    push_texts(query, &readable.held);
     query.push(") AND NOT EXISTS (SELECT 1 FROM dataset_label_values v WHERE v.dataset_id = d.id AND NOT v.restrictive \
                 AND NOT EXISTS (SELECT 1 FROM dataset_label_values w WHERE w.dataset_id = d.id AND w.tag = v.tag \
                 AND NOT w.restrictive AND w.value IN ");
-    list(query, &readable.held);
+    push_texts(query, &readable.held);
     query.push(")))");
 }
 

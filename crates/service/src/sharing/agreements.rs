@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::{ActionInput, Result, SYSTEM, Sharing, action_name, digest, json_of, may_write};
 use crate::access;
 use crate::audit::audit_entry;
+use crate::catalogue::check_revision;
 use crate::error::ServiceError;
 
 impl Sharing {
@@ -219,14 +220,7 @@ impl Sharing {
             AgreementAction::parse(name).map_err(|m| ValidationErrors::single("/action", m))?;
         let comment = input.comment.unwrap_or_default();
         let current = self.party_agreement(principal, id).await?;
-        if let Some(expected) = expected
-            && expected != current.revision
-        {
-            return Err(ServiceError::StaleRevision {
-                entity: "agreement",
-                expected,
-            });
-        }
+        check_revision("agreement", expected, current.revision)?;
         let subject = access::subject(&self.policy, principal);
         let signs_for: Vec<Slug> = current
             .parties()

@@ -64,21 +64,7 @@ impl Sharing {
                 dataset: None,
             },
             GrantScope::Dataset(key) => {
-                let dataset = match self.store.dataset(&key).await {
-                    Ok(dataset)
-                        if self.policy.may_read_dataset(
-                            &access::subject(&self.policy, principal),
-                            dataset.id,
-                            &dataset.metadata.security_label,
-                        ) =>
-                    {
-                        dataset
-                    }
-                    Ok(_) | Err(StoreError::NotFound) => {
-                        return Err(ServiceError::NotFound("dataset"));
-                    }
-                    Err(other) => return Err(ServiceError::Internal(other)),
-                };
+                let dataset = self.readable_dataset(principal, &key).await?;
                 if !self.decides_on(principal, &dataset).await? {
                     return Err(ServiceError::Forbidden(
                         "only the dataset's stewards, security officers and admins see who may read it",

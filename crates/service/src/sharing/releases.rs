@@ -4,7 +4,7 @@
 //! label stays a direct write of a steward cleared for both labels.
 
 use fathom_model::{
-    Action, Dataset, EventKind, LabelInput, Principal, Publication, Release, RequestState, Review,
+    Action, EventKind, LabelInput, Principal, Publication, Release, RequestState, Review,
     SecurityLabel, ValidationErrors, workflow_event,
 };
 use fathom_store::{Notice, RecordKey, StoreError, now};
@@ -15,6 +15,7 @@ use super::requests::refused;
 use super::{ActionInput, Result, SYSTEM, Sharing, action_name, digest, json_of, may_write};
 use crate::access;
 use crate::audit::audit_entry;
+use crate::catalogue::check_revision;
 use crate::error::ServiceError;
 
 /// The group whose members decide releases.
@@ -50,14 +51,7 @@ impl Sharing {
             .await
             .map_err(ServiceError::Internal)?
             .unwrap_or_else(|| Publication::new(dataset.id));
-        if let Some(expected) = expected
-            && expected != publication.revision
-        {
-            return Err(ServiceError::StaleRevision {
-                entity: "dataset workflow",
-                expected,
-            });
-        }
+        check_revision("dataset workflow", expected, publication.revision)?;
         let at = now();
         let subject = access::subject(&self.policy, principal);
         let current = &dataset.metadata.security_label;
@@ -217,23 +211,6 @@ impl Sharing {
             }
         }
         Ok(expired)
-    }
-
-    /// The dataset `principal` may read, by id or slug; not found otherwise.
-    async fn readable_dataset(&self, principal: &Principal, key: &RecordKey) -> Result<Dataset> {
-        match self.store.dataset(key).await {
-            Ok(dataset)
-                if self.policy.may_read_dataset(
-                    &access::subject(&self.policy, principal),
-                    dataset.id,
-                    &dataset.metadata.security_label,
-                ) =>
-            {
-                Ok(dataset)
-            }
-            Ok(_) | Err(StoreError::NotFound) => Err(ServiceError::NotFound("dataset")),
-            Err(other) => Err(ServiceError::Internal(other)),
-        }
     }
 
     fn parse_release_label(&self, input: LabelInput) -> Result<fathom_model::SecurityLabel> {

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{ActionInput, Result, Sharing, action_name, digest, json_of, may_write};
 use crate::access;
 use crate::audit::audit_entry;
+use crate::catalogue::check_revision;
 use crate::error::ServiceError;
 use crate::stewards::{Domain, organisation_stewards};
 
@@ -282,14 +283,7 @@ impl Sharing {
         let action = request_action(&input)?;
         let comment = input.comment.unwrap_or_default();
         let current = self.visible_request(principal, id).await?;
-        if let Some(expected) = expected
-            && expected != current.revision
-        {
-            return Err(ServiceError::StaleRevision {
-                entity: "access request",
-                expected,
-            });
-        }
+        check_revision("access request", expected, current.revision)?;
         let label = self.label_of(current.dataset).await?;
         let deciding = matches!(action, Action::Approve | Action::Delegate { .. });
         if deciding && label.deleted {
