@@ -77,6 +77,7 @@ mod tests {
     fn results(total: usize) -> Arc<SearchResults> {
         Arc::new(SearchResults {
             total,
+            total_exact: true,
             hits: Vec::new(),
             facets: Default::default(),
         })

@@ -69,7 +69,16 @@ impl Fields {
             id: builder.add_text_field("id", STRING | STORED),
             slug: builder.add_text_field("slug", STORED),
             title: builder.add_text_field("title", text(true)),
-            title_exact: builder.add_text_field("title_exact", exact.clone()),
+            // With term frequencies, like the other scored fields: a union of terms that all have
+            // them is what the ranking can prune (block-max WAND).
+            title_exact: builder.add_text_field(
+                "title_exact",
+                exact.clone().set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer("raw")
+                        .set_index_option(IndexRecordOption::WithFreqs),
+                ),
+            ),
             description: builder.add_text_field("description", text(true)),
             keywords: builder.add_text_field("keywords", text(false)),
             other_text: builder.add_text_field("other_text", text(false)),

@@ -1,171 +1,56 @@
-//! Facet counts: a collector that counts term ordinals per segment in plain arrays, and turns only the
-//! non-zero ordinals into strings.
-//!
-//! Reading tantivy's columns per matching document (optional and multi-valued indexes, bit-unpacking)
-//! took 40 % of a faceted search's CPU, and its terms aggregation more. So each segment's facet
-//! values are copied once into flat arrays of ordinals ([`SegmentFacets`]), kept while the segment
-//! lives; counting a match is then a few array reads.
+//! Facet counts: the values of a search's matches counted by ordinal per segment, in the flat
+//! copies of the facet columns (`flat.rs`), one pass per facet; only the non-zero ordinals become
+//! strings.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::{BTreeMap, HashMap};
 
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::StrColumn;
-use tantivy::index::SegmentId;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::Searcher;
 
+use crate::flat::ColumnCache;
 use crate::index::FacetCount;
 use crate::query::Facet;
+use crate::run::Matches;
 
 /// The most values a facet returns.
 const FACET_SIZE: usize = 20;
 
-/// The facet values of every document of one segment (deleted ones included: the query never
-/// matches them).
-pub(crate) struct SegmentFacets {
-    /// Per facet, in the order of [`Facet::ALL`]; `None` when no document of the segment has a value.
-    columns: Vec<Option<FacetColumn>>,
-}
-
-struct FacetColumn {
-    dictionary: StrColumn,
-    /// The ordinals of document `d` are `ords[starts[d]..starts[d + 1]]`.
-    starts: Vec<u32>,
-    ords: Vec<u32>,
-}
-
-impl SegmentFacets {
-    fn read(reader: &SegmentReader) -> tantivy::Result<Self> {
-        let fast = reader.fast_fields();
-        let columns = Facet::ALL
-            .iter()
-            .map(|facet| {
-                Ok(fast.str(facet.name())?.map(|dictionary| {
-                    let mut starts = Vec::with_capacity(reader.max_doc() as usize + 1);
-                    let mut ords = Vec::new();
-                    for doc in 0..reader.max_doc() {
-                        starts.push(ords.len() as u32);
-                        ords.extend(dictionary.term_ords(doc).map(|ord| ord as u32));
-                    }
-                    starts.push(ords.len() as u32);
-                    FacetColumn {
-                        dictionary,
-                        starts,
-                        ords,
-                    }
-                }))
-            })
-            .collect::<tantivy::Result<_>>()?;
-        Ok(Self { columns })
-    }
-
-    /// The column of `facet`, by its position in [`Facet::ALL`].
-    fn position(facet: Facet) -> Option<usize> {
-        Facet::ALL.iter().position(|f| *f == facet)
-    }
-
-    fn column(&self, position: Option<usize>) -> Option<&FacetColumn> {
-        self.columns.get(position?)?.as_ref()
-    }
-}
-
-/// The [`SegmentFacets`] of the segments in use, read when a search first needs them.
-#[derive(Default)]
-pub(crate) struct FacetValues {
-    by_segment: Mutex<HashMap<SegmentId, Arc<SegmentFacets>>>,
-}
-
-impl FacetValues {
-    fn of(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentFacets>> {
-        let id = reader.segment_id();
-        let known = self
-            .by_segment
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&id)
-            .cloned();
-        if let Some(values) = known {
-            return Ok(values);
-        }
-        // Read outside the lock: two searches may both read a new segment, neither waits.
-        let values = Arc::new(SegmentFacets::read(reader)?);
-        self.by_segment
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, Arc::clone(&values));
-        Ok(values)
-    }
-
-    /// Forgets the segments that `searcher` no longer has (merged away or deleted).
-    pub(crate) fn keep_only(&self, searcher: &tantivy::Searcher) {
-        let live: HashSet<SegmentId> = searcher
-            .segment_readers()
-            .iter()
-            .map(SegmentReader::segment_id)
-            .collect();
-        self.by_segment
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|id, _| live.contains(id));
-    }
-}
-
 pub(crate) struct FacetCounter<'a> {
-    facets: Vec<Facet>,
-    values: &'a FacetValues,
+    facets: &'a [Facet],
+    columns: &'a ColumnCache,
 }
 
 impl<'a> FacetCounter<'a> {
-    pub(crate) fn new(facets: &[Facet], values: &'a FacetValues) -> Option<Self> {
-        (!facets.is_empty()).then(|| Self {
-            facets: facets.to_vec(),
-            values,
-        })
+    pub(crate) fn new(facets: &'a [Facet], columns: &'a ColumnCache) -> Self {
+        Self { facets, columns }
     }
-}
 
-pub(crate) struct FacetSegment {
-    values: Arc<SegmentFacets>,
-    /// Per requested facet: its column's position and its counts by ordinal.
-    counts: Vec<(Option<usize>, Vec<u32>)>,
-}
-
-type Counts = Vec<HashMap<String, u64>>;
-
-impl Collector for FacetCounter<'_> {
-    type Fruit = BTreeMap<&'static str, Vec<FacetCount>>;
-    type Child = FacetSegment;
-
-    fn for_segment(
+    /// The most frequent values of each facet among `matches`, scaled to the whole index's when the
+    /// matches are a part of it (see [`crate::run::Coverage::scale`]).
+    pub(crate) fn count(
         &self,
-        _: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<FacetSegment> {
-        let values = self.values.of(reader)?;
-        let counts = self
-            .facets
+        searcher: &Searcher,
+        matches: &Matches,
+    ) -> tantivy::Result<BTreeMap<&'static str, Vec<FacetCount>>> {
+        if self.facets.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let segments = searcher
+            .segment_readers()
             .iter()
-            .map(|&facet| {
-                let position = SegmentFacets::position(facet);
-                let terms = values
-                    .column(position)
-                    .map_or(0, |column| column.dictionary.num_terms());
-                (position, vec![0; terms])
-            })
-            .collect();
-        Ok(FacetSegment { values, counts })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, segments: Vec<Counts>) -> tantivy::Result<Self::Fruit> {
-        let mut merged: Vec<HashMap<String, u64>> = vec![HashMap::new(); self.facets.len()];
-        for segment in segments {
-            for (total, counts) in merged.iter_mut().zip(segment) {
-                for (value, count) in counts {
-                    *total.entry(value).or_default() += count;
+            .zip(&matches.docs)
+            .filter(|(_, docs)| !docs.is_empty())
+            .map(|(reader, docs)| Ok((self.columns.of(reader)?, docs)))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let mut merged: Vec<HashMap<&str, u64>> = vec![HashMap::new(); self.facets.len()];
+        for (columns, docs) in &segments {
+            for (facet, total) in self.facets.iter().zip(&mut merged) {
+                let Some(column) = columns.facet(*facet) else {
+                    continue;
+                };
+                let mut counts = vec![0; column.terms.len()];
+                column.count(docs, &mut counts);
+                for (term, count) in column.terms.iter().zip(counts).filter(|(_, c)| *c > 0) {
+                    *total.entry(term.as_str()).or_default() += u64::from(count);
                 }
             }
         }
@@ -174,70 +59,22 @@ impl Collector for FacetCounter<'_> {
             .iter()
             .zip(merged)
             .map(|(facet, counts)| {
-                let mut counts: Vec<FacetCount> = counts
+                let mut counts: Vec<(&str, u64)> = counts.into_iter().collect();
+                let first = |a: &(&str, u64), b: &(&str, u64)| b.1.cmp(&a.1).then(a.0.cmp(b.0));
+                if counts.len() > FACET_SIZE {
+                    counts.select_nth_unstable_by(FACET_SIZE, first);
+                    counts.truncate(FACET_SIZE);
+                }
+                counts.sort_unstable_by(first);
+                let counts = counts
                     .into_iter()
-                    .map(|(value, count)| FacetCount { value, count })
+                    .map(|(value, count)| FacetCount {
+                        value: value.to_owned(),
+                        count: matches.coverage.scale(count),
+                    })
                     .collect();
-                counts.sort_unstable_by(|a, b| {
-                    b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value))
-                });
-                counts.truncate(FACET_SIZE);
                 (facet.name(), counts)
             })
             .collect())
-    }
-}
-
-impl SegmentCollector for FacetSegment {
-    type Fruit = Counts;
-
-    fn collect(&mut self, doc: DocId, _: Score) {
-        let doc = doc as usize;
-        for (position, counts) in &mut self.counts {
-            let Some(column) = self.values.column(*position) else {
-                continue;
-            };
-            let (Some(&start), Some(&end)) = (column.starts.get(doc), column.starts.get(doc + 1))
-            else {
-                continue;
-            };
-            for &ord in column
-                .ords
-                .get(start as usize..end as usize)
-                .unwrap_or_default()
-            {
-                if let Some(count) = counts.get_mut(ord as usize) {
-                    *count += 1;
-                }
-            }
-        }
-    }
-
-    fn harvest(self) -> Counts {
-        self.counts
-            .into_iter()
-            .map(|(position, counts)| {
-                let mut values = HashMap::new();
-                let Some(column) = self.values.column(position) else {
-                    return values;
-                };
-                let mut text = String::new();
-                for (ord, count) in counts
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(_, count)| *count > 0)
-                {
-                    text.clear();
-                    if column
-                        .dictionary
-                        .ord_to_str(ord as u64, &mut text)
-                        .unwrap_or(false)
-                    {
-                        values.insert(text.clone(), u64::from(count));
-                    }
-                }
-                values
-            })
-            .collect()
     }
 }

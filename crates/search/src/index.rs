@@ -6,11 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use fathom_model::Dataset;
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::Query;
+use tantivy::query::{AllQuery, EnableScoring, Query};
 use tantivy::schema::Value;
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
 };
@@ -18,9 +17,12 @@ use uuid::Uuid;
 
 use crate::cache::ResultCache;
 use crate::document::{Fields, TEXT_ANALYSER};
-use crate::facets::{FacetCounter, FacetValues};
+use crate::facets::FacetCounter;
+use crate::filter::Filter;
+use crate::flat::ColumnCache;
+use crate::highlight::Highlighter;
 use crate::query::{self, Direction, SearchRequest, Sort};
-use crate::within::Within;
+use crate::run;
 use crate::{SearchError, SearchResult};
 
 /// Memory for the indexing buffer (tantivy's minimum is 15 MB): the writer lives as long as the
@@ -37,7 +39,8 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     cache: ResultCache,
-    facet_values: FacetValues,
+    /// Flat copies of the columns searches read per match.
+    columns: ColumnCache,
     path: PathBuf,
 }
 
@@ -70,7 +73,9 @@ pub struct FacetCount {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResults {
+    /// Exact up to [`crate::EXACT_UP_TO`] matches, else an estimate.
     pub total: usize,
+    pub total_exact: bool,
     pub hits: Vec<Hit>,
     pub facets: BTreeMap<&'static str, Vec<FacetCount>>,
 }
@@ -115,7 +120,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             cache: ResultCache::new(cache_entries),
-            facet_values: FacetValues::default(),
+            columns: ColumnCache::default(),
             path,
         })
     }
@@ -165,6 +170,23 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Merges every segment into one, keeping the recorded position. After a rebuild: a search pays
+    /// per segment for its term lookups and scorers.
+    pub fn merge_all(&self) -> SearchResult<()> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|e| SearchError::Task(e.to_string()))?;
+        let segments = self.index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+            writer.garbage_collect_files().wait()?;
+        }
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
     /// Adds datasets without committing (a rebuild commits once, with [`SearchIndex::apply`]).
     pub fn add_uncommitted(&self, documents: Vec<(Uuid, TantivyDocument)>) -> SearchResult<()> {
         let writer = self
@@ -195,7 +217,7 @@ impl SearchIndex {
         if let Some(results) = self.cache.get(generation, &key) {
             return Ok(results);
         }
-        self.facet_values.keep_only(&searcher);
+        self.columns.keep_only(&searcher);
         let results = Arc::new(self.search_in(&searcher, request)?);
         self.cache.put(generation, key, Arc::clone(&results));
         Ok(results)
@@ -211,64 +233,64 @@ impl SearchIndex {
             .tokenizers()
             .get(TEXT_ANALYSER)
             .ok_or_else(|| SearchError::Task("no analyser".into()))?;
-        let query = query::build(request, &self.fields, &mut analyser, searcher);
-        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
-        let scored_by_text = request
-            .text
-            .as_deref()
-            .is_some_and(|t| !t.trim().is_empty());
-        // One pass over the matches counts them, ranks them and counts the facets.
-        let facets = FacetCounter::new(&request.facets, &self.facet_values);
+        let plan = query::plan(request, &self.fields, &mut analyser, searcher);
+        let filter = Filter::new(request, &plan, searcher, &self.columns)?;
+        // The documents a pass walks: those with the words, else those of the exact filters, else all.
+        let walked: &dyn Query = match (&plan.text, &plan.required) {
+            (Some(text), _) => text.as_ref(),
+            (None, Some(required)) => required.as_ref(),
+            (None, None) => &AllQuery,
+        };
+        let unscored = walked.weight(EnableScoring::disabled_from_searcher(searcher))?;
+        let matches = run::tally(searcher, unscored.as_ref(), &filter, run::EXACT_UP_TO + 1)?;
+        let facets = FacetCounter::new(&request.facets, &self.columns).count(searcher, &matches)?;
         // Without words, relevance means the most recently modified first.
         let sort = match request.sort {
-            Sort::Relevance if !scored_by_text => Sort::Modified(Direction::Descending),
+            Sort::Relevance if plan.text.is_none() => Sort::Modified(Direction::Descending),
             sort => sort,
         };
-        let (total, addresses, facets) = match sort {
-            Sort::Relevance => searcher.search(
-                &query,
-                &Within::new((Count, top.order_by_score(), facets), request),
-            )?,
+        let (offset, limit) = (request.offset, request.limit.max(1));
+        let top = TopDocs::with_limit(limit).and_offset(offset);
+        let addresses = match sort {
+            Sort::Relevance => {
+                let scored = walked.weight(EnableScoring::enabled_from_searcher(searcher))?;
+                run::best(searcher, scored.as_ref(), &filter, &matches, offset, limit)?
+            }
             Sort::Title(direction) => {
                 let by_title = top.order_by_string_fast_field("title_exact", order(direction));
-                let (total, docs, facets) =
-                    searcher.search(&query, &Within::new((Count, by_title, facets), request))?;
-                (total, unscored(docs), facets)
+                let docs =
+                    run::first_by(searcher, unscored.as_ref(), &filter, &matches, &by_title)?;
+                unscored_hits(docs)
             }
             Sort::Modified(direction) => {
                 let by_modified =
                     top.order_by_fast_field::<tantivy::DateTime>("modified", order(direction));
-                let (total, docs, facets) =
-                    searcher.search(&query, &Within::new((Count, by_modified, facets), request))?;
-                (total, unscored(docs), facets)
+                let docs =
+                    run::first_by(searcher, unscored.as_ref(), &filter, &matches, &by_modified)?;
+                unscored_hits(docs)
             }
         };
-        let hits = self.hits(searcher, &*query, &addresses, scored_by_text)?;
-        let facets = facets.unwrap_or_default();
+        let hits = self.hits(searcher, plan.text.as_deref(), &addresses)?;
         Ok(SearchResults {
-            total,
+            total: matches.coverage.total(),
+            total_exact: matches.coverage.exact(),
             hits,
             facets,
         })
     }
 
+    /// The hits at `addresses`, with the words of `text` highlighted.
     fn hits(
         &self,
         searcher: &tantivy::Searcher,
-        query: &dyn Query,
+        text: Option<&dyn Query>,
         addresses: &[(f32, DocAddress)],
-        highlight: bool,
     ) -> SearchResult<Vec<Hit>> {
-        let snippets = if highlight {
-            let mut title = SnippetGenerator::create(searcher, query, self.fields.title)?;
-            title.set_max_num_chars(200);
-            let mut description =
-                SnippetGenerator::create(searcher, query, self.fields.description)?;
-            description.set_max_num_chars(240);
-            Some((title, description))
-        } else {
-            None
-        };
+        let highlighter = text
+            .map(|query| {
+                Highlighter::new(searcher, query, self.fields.title, self.fields.description)
+            })
+            .transpose()?;
         let text = |doc: &TantivyDocument, field| {
             doc.get_first(field)
                 .and_then(|v| v.as_str())
@@ -279,22 +301,16 @@ impl SearchIndex {
             .iter()
             .map(|(score, address)| {
                 let doc: TantivyDocument = searcher.doc(*address)?;
-                let mut highlights = BTreeMap::new();
-                if let Some((title, description)) = &snippets {
-                    for (name, generator) in [("title", title), ("description", description)] {
-                        let snippet = generator.snippet_from_doc(&doc);
-                        if !snippet.highlighted().is_empty() {
-                            highlights.insert(name, snippet.to_html());
-                        }
-                    }
-                }
                 Ok(Hit {
                     id: Uuid::try_parse(&text(&doc, self.fields.id)).unwrap_or_default(),
                     slug: text(&doc, self.fields.slug),
                     title: text(&doc, self.fields.title),
                     organisation: text(&doc, self.fields.organisation),
                     score: *score,
-                    highlights,
+                    highlights: highlighter
+                        .as_ref()
+                        .map(|h| h.highlights(&doc))
+                        .unwrap_or_default(),
                 })
             })
             .collect()
@@ -308,8 +324,157 @@ fn order(direction: Direction) -> Order {
     }
 }
 
-fn unscored<T>(docs: Vec<(T, DocAddress)>) -> Vec<(f32, DocAddress)> {
+fn unscored_hits<T>(docs: Vec<(T, DocAddress)>) -> Vec<(f32, DocAddress)> {
     docs.into_iter()
         .map(|(_, address)| (0.0, address))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use fathom_model::BoundingBox;
+    use fathom_store::testing::dataset;
+    use tantivy::Score;
+
+    use super::*;
+
+    /// The best page by scoring every accepted match, as the ranking would be without pruning.
+    fn every_match_scored(
+        searcher: &tantivy::Searcher,
+        scored: &dyn tantivy::query::Weight,
+        filter: &Filter<'_>,
+        offset: usize,
+        limit: usize,
+    ) -> Vec<(Score, DocAddress)> {
+        let mut all = Vec::new();
+        for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
+            let accepts = filter.for_segment(reader).unwrap();
+            scored
+                .for_each(reader, &mut |doc, score| {
+                    if accepts.accepts(doc) {
+                        all.push((score, DocAddress::new(ordinal as u32, doc)));
+                    }
+                })
+                .unwrap();
+        }
+        all.sort_by(|(a, a_doc), (b, b_doc)| b.total_cmp(a).then_with(|| a_doc.cmp(b_doc)));
+        all.into_iter().skip(offset).take(limit).collect()
+    }
+
+    /// Block-max WAND (past the exact count, or with a selective filter) and scoring the tallied
+    /// matches one by one find the page that scoring every match finds.
+    #[test]
+    fn pruned_ranking_finds_the_best_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(&dir.path().join("search"), 0).unwrap();
+        let words = [
+            "glider", "sonar", "waves", "ctd", "salinity", "mooring", "acoustic",
+        ];
+        // A deterministic mix of words, repeated or not, in titles, descriptions and keywords.
+        let mut seed: u64 = 7;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as usize % n
+        };
+        let documents = (0..14_000)
+            .map(|i| {
+                let mut record = dataset("cmre", "record");
+                let metadata = &mut record.metadata;
+                let title: Vec<&str> = (0..1 + next(3)).map(|_| words[next(words.len())]).collect();
+                metadata.title = format!("{} {i}", title.join(" "));
+                let description: Vec<&str> =
+                    (0..next(12)).map(|_| words[next(words.len())]).collect();
+                metadata.description = description.join(" and ");
+                metadata.keywords = vec![words[next(words.len())].into()];
+                metadata.license = Some(["CC-BY-4.0", "CC0-1.0", "ODbL-1.0"][next(3)].into());
+                if next(4) > 0 {
+                    // One in four keeps its box (across the antimeridian, 170.5 to -170).
+                    metadata.spatial = None;
+                }
+                index.document(&record, None)
+            })
+            .collect();
+        index.apply(documents, &[], 1, false).unwrap();
+
+        let searcher = index.reader.searcher();
+        let mut analyser = index.index.tokenizers().get(TEXT_ANALYSER).unwrap();
+        let requests = [
+            ("glider", vec![], None),
+            ("sonar waves", vec![], None),
+            ("ctd salinity mooring", vec!["ODbL-1.0".to_owned()], None),
+            (
+                "acoustic",
+                vec![],
+                Some(BoundingBox::parse(&[175.0, -5.0, 179.0, 5.0]).unwrap()),
+            ),
+            ("waves 17", vec![], None),
+            // Few matches: ranked one by one.
+            ("4321", vec![], None),
+            (
+                "mooring",
+                vec!["ODbL-1.0".to_owned()],
+                Some(BoundingBox::parse(&[175.0, -5.0, 179.0, 5.0]).unwrap()),
+            ),
+        ];
+        let mut paths = (0, 0);
+        for (text, licence, bbox) in requests {
+            for (offset, limit) in [(0, 20), (40, 10)] {
+                let request = SearchRequest {
+                    text: Some(text.into()),
+                    licence: licence.clone(),
+                    bbox,
+                    offset,
+                    limit,
+                    ..Default::default()
+                };
+                let plan = query::plan(&request, &index.fields, &mut analyser, &searcher);
+                let filter = Filter::new(&request, &plan, &searcher, &index.columns).unwrap();
+                let text = plan.text.as_ref().unwrap();
+                let unscored = text
+                    .weight(EnableScoring::disabled_from_searcher(&searcher))
+                    .unwrap();
+                let scored = text
+                    .weight(EnableScoring::enabled_from_searcher(&searcher))
+                    .unwrap();
+                let expected =
+                    every_match_scored(&searcher, scored.as_ref(), &filter, offset, limit);
+                assert!(offset > 0 || !expected.is_empty(), "{text:?} matches");
+                // Bounded as a search is (block-max WAND past the bound), and unbounded (one by one
+                // when few are accepted).
+                for bound in [run::EXACT_UP_TO + 1, usize::MAX] {
+                    let tallied = run::tally(&searcher, unscored.as_ref(), &filter, bound).unwrap();
+                    if tallied.coverage.exact() && tallied.coverage.accepted <= 2_000 {
+                        paths.0 += 1;
+                    } else {
+                        paths.1 += 1;
+                    }
+                    let found =
+                        run::best(&searcher, scored.as_ref(), &filter, &tallied, offset, limit)
+                            .unwrap();
+                    assert_eq!(found.len(), expected.len(), "{text:?} {offset}");
+                    // Scores summed in another order may differ in their last bits: documents
+                    // are compared where their score stands apart from their neighbours'.
+                    for (n, ((score, address), (want, want_address))) in
+                        found.iter().zip(&expected).enumerate()
+                    {
+                        assert!((score - want).abs() < 1e-3, "{text:?} {offset} #{n}");
+                        let apart = |m: Option<&(Score, DocAddress)>| {
+                            m.is_none_or(|(other, _)| (other - want).abs() > 1e-3)
+                        };
+                        if apart(n.checked_sub(1).and_then(|m| expected.get(m)))
+                            && apart(expected.get(n + 1))
+                        {
+                            assert_eq!(address, want_address, "{text:?} {offset} #{n}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            paths.0 > 0 && paths.1 > 0,
+            "both ways of ranking ran: {paths:?}"
+        );
+    }
 }

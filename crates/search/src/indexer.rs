@@ -170,7 +170,8 @@ pub async fn rebuild(index: &Arc<SearchIndex>, store: &Store) -> SearchResult<u6
         }
     }
     blocking(index, move |index| {
-        index.apply(Vec::new(), &[], position, false)
+        index.apply(Vec::new(), &[], position, false)?;
+        index.merge_all()
     })
     .await?;
     Ok(added)

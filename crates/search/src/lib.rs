@@ -7,14 +7,18 @@
 mod cache;
 mod document;
 mod facets;
+mod filter;
+mod flat;
+mod highlight;
 mod index;
 mod indexer;
 mod query;
-mod within;
+mod run;
 
 pub use index::{DEFAULT_CACHE_ENTRIES, FacetCount, Hit, SearchIndex, SearchResults};
 pub use indexer::{catch_up, rebuild, run};
 pub use query::{CategoryVisibility, Direction, Facet, SearchRequest, Sort, TimeRange, Visibility};
+pub use run::EXACT_UP_TO;
 
 /// What can go wrong in the index.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 
 use fathom_model::{BoundingBox, CategoryType, EntityKind};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
@@ -148,17 +148,28 @@ impl Sort {
     }
 }
 
-/// Builds the query: the words as a scored part, every filter as a required, unscored part.
-pub(crate) fn build(
+/// A request as the index runs it: the words, which match and score, and the filters, which only
+/// select (see `filter.rs`).
+pub(crate) struct Plan {
+    /// Words and phrases; `None` when the request has none.
+    pub text: Option<Box<dyn Query>>,
+    /// The request's exact filters (organisation, keyword, …), all of which must hold.
+    pub required: Option<Box<dyn Query>>,
+    /// The documents the reader's categories exclude.
+    pub excluded: Option<Box<dyn Query>>,
+}
+
+pub(crate) fn plan(
     request: &SearchRequest,
     fields: &Fields,
     analyser: &mut TextAnalyzer,
     searcher: &Searcher,
-) -> Box<dyn Query> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    if let Some(text) = request.text.as_deref().filter(|t| !t.trim().is_empty()) {
-        clauses.push((Occur::Must, text_query(text, fields, analyser, searcher)));
-    }
+) -> Plan {
+    let text = request
+        .text
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .map(|text| text_query(text, fields, analyser, searcher));
     let entities: Vec<(Field, Vec<String>)> = EntityKind::ALL
         .iter()
         .map(|kind| {
@@ -181,6 +192,7 @@ pub(crate) fn build(
     ]
     .into_iter()
     .chain(entities.iter().map(|(field, slugs)| (*field, slugs, false)));
+    let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (field, values, lower) in filters {
         if values.is_empty() {
             continue;
@@ -201,23 +213,24 @@ pub(crate) fn build(
                 (Occur::Should, Box::new(term) as Box<dyn Query>)
             })
             .collect();
-        clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        required.push((Occur::Must, Box::new(BooleanQuery::new(any))));
     }
-    // Place, time and classification are checked on the matches by the collector (`within.rs`);
-    // the categories a reader fails are excluded here.
-    let exclusions = request
+    let excluded: Vec<(Occur, Box<dyn Query>)> = request
         .visibility
         .as_ref()
         .map(|visibility| category_exclusions(visibility, fields))
-        .unwrap_or_default();
-    if clauses.is_empty() && exclusions.is_empty() {
-        return Box::new(AllQuery);
+        .unwrap_or_default()
+        .into_iter()
+        .map(|query| (Occur::Should, query))
+        .collect();
+    let any = |clauses: Vec<(Occur, Box<dyn Query>)>| {
+        (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    };
+    Plan {
+        text,
+        required: any(required),
+        excluded: any(excluded),
     }
-    if clauses.is_empty() {
-        clauses.push((Occur::Must, Box::new(AllQuery)));
-    }
-    clauses.extend(exclusions.into_iter().map(|query| (Occur::MustNot, query)));
-    Box::new(BooleanQuery::new(clauses))
 }
 
 /// The documents a reader may not see for their categories: those with a restrictive value the
@@ -284,6 +297,10 @@ fn category_exclusions(visibility: &Visibility, fields: &Fields) -> Vec<Box<dyn 
 /// Words and phrases over the text fields, title weighted over keywords over description. Every
 /// word may match in any field; documents matching more words score higher. An exact title match
 /// gets a large boost.
+///
+/// The words' alternatives are one flat union: its score is the same sum as a union per word, and a
+/// flat union of terms lets the ranking skip the blocks of documents that cannot reach the best
+/// (block-max WAND, `ranking.rs`).
 fn text_query(
     text: &str,
     fields: &Fields,
@@ -303,11 +320,10 @@ fn text_query(
         let prefix = ends_in_word && n + 1 == words.len();
         for token in tokens(analyser, word) {
             let expand = !is_common(searcher, fields, &token);
-            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (field, weight) in weighted {
                 let term = Term::from_field_text(field, &token);
                 let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-                alternatives.push((
+                parts.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(Box::new(exact), weight)),
                 ));
@@ -316,20 +332,19 @@ fn text_query(
                 let short_field = expand && (field == fields.title || field == fields.keywords);
                 if short_field && token.chars().count() >= FUZZY_FROM {
                     let fuzzy = FuzzyTermQuery::new(term.clone(), 1, true);
-                    alternatives.push((
+                    parts.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(fuzzy), weight * 0.3)),
                     ));
                 }
                 if short_field && prefix {
                     let fuzzy_prefix = FuzzyTermQuery::new_prefix(term, 0, false);
-                    alternatives.push((
+                    parts.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(fuzzy_prefix), weight * 0.5)),
                     ));
                 }
             }
-            parts.push((Occur::Should, Box::new(BooleanQuery::new(alternatives))));
         }
     }
     for phrase in phrases {
@@ -356,7 +371,7 @@ fn text_query(
     }
     let title = TermQuery::new(
         Term::from_field_text(fields.title_exact, &normalise(text.trim_matches('"'))),
-        IndexRecordOption::Basic,
+        IndexRecordOption::WithFreqs,
     );
     parts.push((
         Occur::Should,

@@ -29,8 +29,8 @@ pub use error::ServiceError;
 pub use events::{Events, TargetReport};
 pub use fathom_events::{Channels, RelayHealth};
 pub use fathom_search::{
-    CategoryVisibility, DEFAULT_CACHE_ENTRIES, Direction, Facet, FacetCount, Hit, SearchRequest,
-    SearchResults, Sort, TimeRange, Visibility,
+    CategoryVisibility, DEFAULT_CACHE_ENTRIES, Direction, EXACT_UP_TO, Facet, FacetCount, Hit,
+    SearchRequest, SearchResults, Sort, TimeRange, Visibility,
 };
 pub use harvesting::{DEFAULT_LEASE, Harvesting};
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};

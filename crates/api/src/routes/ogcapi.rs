@@ -18,7 +18,9 @@ const COLLECTION: &str = "datasets";
 /// The type of every record in the collection.
 const RECORD_TYPE: &str = "dataset";
 const MAX_LIMIT: usize = 1000;
-const MAX_DEPTH: usize = 10_000;
+/// How deep pages go: no deeper than the matches a search counts exactly, so that a next page
+/// promised by an estimated count always exists.
+const MAX_DEPTH: usize = fathom_service::EXACT_UP_TO;
 
 /// The conformance classes this implementation passes.
 const CONFORMANCE: [&str; 6] = [
@@ -200,9 +202,10 @@ pub async fn items(
             }
         }
     }
-    let (matched, datasets) = match ids {
+    // How many match, and whether that is exact.
+    let ((matched, exact), datasets) = match ids {
         // Every record of this collection is a dataset: any other type matches none.
-        _ if !of_record_type => (0, Vec::new()),
+        _ if !of_record_type => ((0, true), Vec::new()),
         Some(keys) => {
             let ids: Vec<_> = keys
                 .iter()
@@ -215,7 +218,7 @@ pub async fn items(
                 .catalogue
                 .datasets_by_ids(reader.principal(), &ids)
                 .await?;
-            (datasets.len(), datasets)
+            ((datasets.len(), true), datasets)
         }
         None => {
             let found = state
@@ -227,7 +230,7 @@ pub async fn items(
                 .catalogue
                 .datasets_by_ids(reader.principal(), &ids)
                 .await?;
-            (found.total, datasets)
+            ((found.total, found.total_exact), datasets)
         }
     };
     let self_href = match raw.as_deref() {
@@ -269,13 +272,16 @@ pub async fn items(
             "Next page",
         ));
     }
-    let body = json!({
+    let mut body = json!({
         "type": "FeatureCollection",
         "features": datasets.iter().map(record).collect::<Vec<_>>(),
-        "numberMatched": matched,
         "numberReturned": datasets.len(),
         "links": links,
     });
+    // An estimate is not a number matched: the member is then left out, as the standard allows.
+    if exact {
+        body["numberMatched"] = json!(matched);
+    }
     Ok(geojson(StatusCode::OK, &body))
 }
 

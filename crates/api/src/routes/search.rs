@@ -16,20 +16,22 @@ use crate::problem::Problem;
 const PATH: &str = "/api/v1/search";
 /// The longest query text accepted, in characters.
 const MAX_TEXT: usize = 500;
-/// How deep relevance-ordered pages go (`offset + limit`).
-const MAX_DEPTH: usize = 10_000;
+/// How deep pages go (`offset + limit`): no deeper than the matches a search counts exactly, so that
+/// a next page promised by an estimated total always exists.
+const MAX_DEPTH: usize = fathom_service::EXACT_UP_TO;
 const MAX_SEARCH_LIMIT: u32 = 100;
 
 /// One page of search results.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchPage {
-    /// How many datasets match.
+    /// How many datasets match: exact up to 10,000, else estimated from the share of the index read
+    /// to find the first 10,000.
     pub total: usize,
-    /// Whether `total` is exact (it always is today).
+    /// Whether `total` and the facet counts are exact (else they are estimates).
     pub total_exact: bool,
     #[schema(value_type = Vec<Object>)]
     pub hits: Vec<Hit>,
-    /// Counts per value of each requested facet, over all matching datasets.
+    /// Counts per value of each requested facet, over all matching datasets (estimated like `total`).
     #[schema(value_type = Object)]
     pub facets: BTreeMap<&'static str, Vec<FacetCount>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,7 +86,7 @@ pub async fn search(
     });
     Ok(Json(SearchPage {
         total: results.total,
-        total_exact: true,
+        total_exact: results.total_exact,
         hits: results.hits.clone(),
         facets: results.facets.clone(),
         next,

@@ -1,0 +1,261 @@
+//! Running a search in two passes over the matches, so that neither does the other's work:
+//!
+//! - the **tally** lists the accepted matches without scoring them, and stops after
+//!   [`EXACT_UP_TO`] of them: past that, the total and the facet counts (`facets.rs`) are
+//!   extrapolated from the share of the index read (`total_exact: false`), so a word found in half
+//!   of a million datasets costs no more to count than one found in ten thousand;
+//! - the **ranking** finds the best page. By relevance: when the tally saw few matches, by scoring
+//!   just those; else with block-max WAND, which skips the blocks of documents whose best possible
+//!   score cannot enter the page, so most matches of a common word are never scored. By a fast
+//!   field: over the tally's matches when it saw them all, else over every match.
+//!
+//! Both see only what the [`Filter`] accepts.
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::Weight;
+use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, Score, Searcher};
+
+use crate::filter::Filter;
+
+/// How many matches are counted exactly. At least the deepest page a search may ask for
+/// (`offset + limit`, 10,000 in the API), so that an estimated total never promises a page that
+/// does not exist.
+pub const EXACT_UP_TO: usize = 10_000;
+
+/// Up to this many matches, all of them seen by the tally, are ranked by scoring each one (a
+/// selective filter leaves block-max WAND little to skip: most of the words' matches fail it).
+const SCORED_ONE_BY_ONE: usize = 2_000;
+
+/// The accepted matches of a search, in document order, per segment.
+pub(crate) struct Matches {
+    /// Per segment of the searcher, in its order.
+    pub docs: Vec<Vec<DocId>>,
+    pub coverage: Coverage,
+}
+
+/// How much of the index a pass read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Coverage {
+    /// Matches the filter accepted.
+    pub accepted: usize,
+    /// Documents (of every segment) up to where the pass stopped.
+    pub scanned: u64,
+    /// Documents of the index, deleted ones included (the unit of `scanned`).
+    pub documents: u64,
+}
+
+impl Coverage {
+    pub(crate) fn exact(&self) -> bool {
+        self.scanned >= self.documents
+    }
+
+    /// The matches of the whole index, extrapolated from the part scanned when the pass stopped
+    /// early (never fewer than were seen).
+    pub(crate) fn total(&self) -> usize {
+        if self.exact() || self.scanned == 0 {
+            return self.accepted;
+        }
+        let estimate = self.accepted as f64 * self.documents as f64 / self.scanned as f64;
+        (estimate.round() as usize).max(self.accepted)
+    }
+
+    /// `count` of the scanned part, scaled like the total.
+    pub(crate) fn scale(&self, count: u64) -> u64 {
+        if self.exact() || self.accepted == 0 {
+            return count;
+        }
+        (count as f64 * self.total() as f64 / self.accepted as f64).round() as u64
+    }
+}
+
+/// The accepted documents of `weight` (built without scoring), segment by segment in document
+/// order, stopping after `bound` of them.
+pub(crate) fn tally(
+    searcher: &Searcher,
+    weight: &dyn Weight,
+    filter: &Filter<'_>,
+    bound: usize,
+) -> tantivy::Result<Matches> {
+    let readers = searcher.segment_readers();
+    let mut matches = Matches {
+        docs: Vec::with_capacity(readers.len()),
+        coverage: Coverage {
+            accepted: 0,
+            scanned: 0,
+            documents: readers.iter().map(|r| u64::from(r.max_doc())).sum(),
+        },
+    };
+    let mut buffer = [0; COLLECT_BLOCK_BUFFER_LEN];
+    for reader in readers {
+        if matches.coverage.accepted >= bound {
+            matches.docs.push(Vec::new());
+            continue;
+        }
+        let accepts = filter.for_segment(reader)?;
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let mut docs = Vec::new();
+        let mut room = bound - matches.coverage.accepted;
+        let mut stopped_at: Option<DocId> = None;
+        'segment: loop {
+            let filled = scorer.fill_buffer(&mut buffer);
+            for &doc in &buffer[..filled] {
+                if accepts.accepts(doc) {
+                    docs.push(doc);
+                    room -= 1;
+                    if room == 0 {
+                        stopped_at = Some(doc);
+                        break 'segment;
+                    }
+                }
+            }
+            if filled < buffer.len() {
+                break;
+            }
+        }
+        matches.coverage.accepted += docs.len();
+        matches.coverage.scanned += match stopped_at {
+            Some(doc) => u64::from(doc) + 1,
+            None => u64::from(reader.max_doc()),
+        };
+        matches.docs.push(docs);
+    }
+    Ok(matches)
+}
+
+/// The `offset..offset + limit` best accepted documents of `scored` (the same query as the tally's,
+/// with scoring), best first, ties to the earlier document.
+pub(crate) fn best(
+    searcher: &Searcher,
+    scored: &dyn Weight,
+    filter: &Filter<'_>,
+    tallied: &Matches,
+    offset: usize,
+    limit: usize,
+) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+    let wanted = offset + limit;
+    let one_by_one = tallied.coverage.exact() && tallied.coverage.accepted <= SCORED_ONE_BY_ONE;
+    let mut found: Vec<(Score, DocAddress)> = Vec::new();
+    for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
+        let mut page = Page::new(wanted);
+        if one_by_one {
+            let docs = tallied.docs.get(ordinal).map_or(&[][..], Vec::as_slice);
+            if docs.is_empty() {
+                continue;
+            }
+            let mut scorer = scored.scorer(reader, 1.0)?;
+            for &doc in docs {
+                if scorer.seek(doc) == doc {
+                    page.push(scorer.score(), doc);
+                }
+            }
+        } else {
+            let accepts = filter.for_segment(reader)?;
+            // Called only for a document scoring above the threshold returned last.
+            scored.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+                if accepts.accepts(doc) && score > page.threshold() {
+                    page.push(score, doc);
+                }
+                page.threshold()
+            })?;
+        }
+        found.extend(
+            page.into_vec()
+                .into_iter()
+                .map(|(score, doc)| (score, DocAddress::new(ordinal as u32, doc))),
+        );
+    }
+    found.sort_by(|(a, a_doc), (b, b_doc)| b.total_cmp(a).then_with(|| a_doc.cmp(b_doc)));
+    Ok(found.into_iter().skip(offset).take(limit).collect())
+}
+
+/// Feeds `collector` (a page by a fast field) the accepted matches: the tally's when it saw them all,
+/// else every one, walked again.
+pub(crate) fn first_by<C: Collector>(
+    searcher: &Searcher,
+    unscored: &dyn Weight,
+    filter: &Filter<'_>,
+    tallied: &Matches,
+    collector: &C,
+) -> tantivy::Result<C::Fruit> {
+    let every;
+    let matches = if tallied.coverage.exact() {
+        tallied
+    } else {
+        every = tally(searcher, unscored, filter, usize::MAX)?;
+        &every
+    };
+    let mut fruits = Vec::new();
+    for (ordinal, (reader, docs)) in searcher
+        .segment_readers()
+        .iter()
+        .zip(&matches.docs)
+        .enumerate()
+    {
+        let mut child = collector.for_segment(ordinal as u32, reader)?;
+        for &doc in docs {
+            child.collect(doc, 0.0);
+        }
+        fruits.push(child.harvest());
+    }
+    collector.merge_fruits(fruits)
+}
+
+/// The best `capacity` (score, document) pairs of a segment so far, as a min-heap on the score.
+struct Page {
+    capacity: usize,
+    heap: std::collections::BinaryHeap<Entry>,
+}
+
+/// Ordered so that the heap's top is the worst kept: the lowest score, then the later document.
+#[derive(PartialEq)]
+struct Entry(Score, DocId);
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .0
+            .total_cmp(&self.0)
+            .then_with(|| self.1.cmp(&other.1))
+    }
+}
+
+impl Page {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            heap: std::collections::BinaryHeap::with_capacity(capacity + 1),
+        }
+    }
+
+    /// Documents come in ascending order and only when they score above [`Page::threshold`], so a
+    /// tie keeps the earlier one.
+    fn push(&mut self, score: Score, doc: DocId) {
+        self.heap.push(Entry(score, doc));
+        if self.heap.len() > self.capacity {
+            self.heap.pop();
+        }
+    }
+
+    /// The score a document must beat to enter: the worst kept once the page is full.
+    fn threshold(&self) -> Score {
+        match self.heap.peek() {
+            Some(Entry(score, _)) if self.heap.len() >= self.capacity => *score,
+            _ => Score::MIN,
+        }
+    }
+
+    fn into_vec(self) -> Vec<(Score, DocId)> {
+        self.heap
+            .into_iter()
+            .map(|Entry(score, doc)| (score, doc))
+            .collect()
+    }
+}
