@@ -2,24 +2,23 @@
 //! and what the reader may see. Checked per document the words match, by both passes of a search
 //! (`run.rs`).
 //!
-//! Place, time and classification are read from fast fields per matching document: expressed as
-//! range queries, a box across the antimeridian needs a union of intersections of ranges, and
-//! tantivy evaluates such unions over every document of the index; checked here, the cost is a few
-//! column reads per document the words already matched. The exact filters and the categories a
-//! reader fails become a bitset per segment, from their (short) term lists.
+//! Place, time and classification are read per matching document from the segment's flat copies
+//! (`flat.rs`): expressed as range queries, a box across the antimeridian needs a union of
+//! intersections of ranges, and tantivy evaluates such unions over every document of the index;
+//! checked here, the cost is a few array reads per document the words already matched. The exact
+//! filters and the categories a reader fails become a bitset per segment, from their (short) term
+//! lists.
 
 use std::sync::Arc;
 
-use tantivy::columnar::Column;
 use tantivy::fastfield::AliveBitSet;
 use tantivy::query::{EnableScoring, Weight};
-use tantivy::{BitSet, DateTime, DocId, Searcher, SegmentReader};
+use tantivy::{BitSet, DocId, Searcher, SegmentReader};
+use time::OffsetDateTime;
 
 use crate::document::longitude_intervals;
-use crate::flat::{ColumnCache, SegmentColumns, day};
+use crate::flat::{ColumnCache, SegmentColumns};
 use crate::query::{Plan, SearchRequest};
-
-const DAY: i64 = 86_400;
 
 /// The part of a search that selects without scoring.
 pub(crate) struct Filter<'a> {
@@ -27,7 +26,8 @@ pub(crate) struct Filter<'a> {
     required: Option<Box<dyn Weight>>,
     excluded: Option<Box<dyn Weight>>,
     area: Option<Area>,
-    period: Option<(DateTime, DateTime)>,
+    /// Microseconds since 1970.
+    period: Option<(i64, i64)>,
     classifications: Option<Vec<String>>,
 }
 
@@ -59,10 +59,11 @@ impl<'a> Filter<'a> {
                 longitudes: [first, second],
             }
         });
+        let micros = |at: OffsetDateTime| (at.unix_timestamp_nanos() / 1_000) as i64;
         let period = request.datetime.map(|range| {
             (
-                range.start.map_or(DateTime::MIN, DateTime::from_utc),
-                range.end.map_or(DateTime::MAX, DateTime::from_utc),
+                range.start.map_or(i64::MIN, micros),
+                range.end.map_or(i64::MAX, micros),
             )
         });
         let classifications = request
@@ -84,34 +85,6 @@ impl<'a> Filter<'a> {
         &self,
         reader: &'r SegmentReader,
     ) -> tantivy::Result<SegmentFilter<'r>> {
-        let fast = reader.fast_fields();
-        let area = match self.area {
-            Some(area) => Some((
-                area,
-                [
-                    fast.f64("south")?,
-                    fast.f64("north")?,
-                    fast.f64("west_1")?,
-                    fast.f64("east_1")?,
-                    fast.f64("west_2")?,
-                    fast.f64("east_2")?,
-                ],
-            )),
-            None => None,
-        };
-        let period = match self.period {
-            Some((from, to)) => Some(PeriodColumns {
-                from,
-                to,
-                days: (
-                    day(from.into_timestamp_secs().div_euclid(DAY)),
-                    day((to.into_timestamp_secs() + DAY - 1).div_euclid(DAY)),
-                ),
-                start: fast.date("temporal_start")?,
-                end: fast.date("temporal_end")?,
-            }),
-            None => None,
-        };
         let columns = self.columns.of(reader)?;
         let cleared = self
             .classifications
@@ -128,8 +101,8 @@ impl<'a> Filter<'a> {
             alive: reader.alive_bitset(),
             required: bits(&self.required)?,
             excluded: bits(&self.excluded)?,
-            area,
-            period,
+            area: self.area,
+            period: self.period,
             cleared,
         })
     }
@@ -151,8 +124,8 @@ pub(crate) struct SegmentFilter<'r> {
     alive: Option<&'r AliveBitSet>,
     required: Option<BitSet>,
     excluded: Option<BitSet>,
-    area: Option<(Area, [Column<f64>; 6])>,
-    period: Option<PeriodColumns>,
+    area: Option<Area>,
+    period: Option<(i64, i64)>,
     cleared: Option<Cleared>,
 }
 
@@ -175,15 +148,6 @@ impl Cleared {
             });
         Self { ordinals }
     }
-}
-
-struct PeriodColumns {
-    from: DateTime,
-    to: DateTime,
-    /// `from` and `to` widened to whole days, for the coarse test on [`SegmentColumns::days`].
-    days: (i32, i32),
-    start: Column<DateTime>,
-    end: Column<DateTime>,
 }
 
 impl SegmentFilter<'_> {
@@ -213,40 +177,25 @@ impl SegmentFilter<'_> {
                 return false;
             }
         }
-        if let Some(period) = &self.period {
-            let (start, end) = self
-                .columns
-                .days
-                .get(doc as usize)
-                .copied()
-                .unwrap_or_default();
-            if start > period.days.1 || end < period.days.0 {
-                return false;
-            }
-            let (Some(start), Some(end)) = (period.start.first(doc), period.end.first(doc)) else {
-                return false;
-            };
-            if start > period.to || end < period.from {
-                return false;
-            }
+        if self.period.is_none() && self.area.is_none() {
+            return true;
         }
-        if let Some((area, [south, north, west_1, east_1, west_2, east_2])) = &self.area {
-            let (Some(south), Some(north)) = (south.first(doc), north.first(doc)) else {
-                return false;
-            };
-            if south > area.north || north < area.south {
+        let Some(extent) = self.columns.extents.get(doc as usize) else {
+            return false;
+        };
+        if let Some((from, to)) = self.period
+            && (extent.start > to || extent.end < from)
+        {
+            return false;
+        }
+        if let Some(area) = &self.area {
+            if extent.south > area.north || extent.north < area.south {
                 return false;
             }
-            let record = [
-                (west_1.first(doc), east_1.first(doc)),
-                (west_2.first(doc), east_2.first(doc)),
-            ];
-            let overlaps = record.iter().any(|&(west, east)| match (west, east) {
-                (Some(west), Some(east)) => area
-                    .longitudes
+            let overlaps = extent.longitudes.iter().any(|&(west, east)| {
+                area.longitudes
                     .iter()
-                    .any(|&(q_west, q_east)| west <= q_east && east >= q_west),
-                _ => false,
+                    .any(|&(q_west, q_east)| west <= q_east && east >= q_west)
             });
             if !overlaps {
                 return false;

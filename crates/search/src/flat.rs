@@ -3,8 +3,9 @@
 //!
 //! Reading tantivy's columns per matching document (optional and multi-valued indexes, bit-unpacking,
 //! dictionary lookups) took 40 % of a faceted search's CPU. So each segment's values are copied once
-//! into plain arrays of ordinals (16 bits while a field has fewer than 65,535 distinct values) with
-//! the terms beside them, kept while the segment lives and shared by every search of it.
+//! into plain arrays of ordinals (8 or 16 bits while a field has fewer than 255 or 65,535 distinct
+//! values) with the terms beside them, kept while the segment lives and shared by every search of it.
+//! The extents (time and box) are copied likewise, for the filter.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,9 +21,20 @@ pub(crate) struct SegmentColumns {
     /// Per facet, in the order of [`Facet::ALL`]; `None` when no document of the segment has a value.
     facets: Vec<Option<FlatColumn>>,
     pub classification: Option<FlatColumn>,
-    /// Each document's temporal extent in whole days since 1970, widened to whole days (`i32::MAX`
-    /// to `i32::MIN` for none): a coarse test of a period, which the exact one then confirms.
-    pub days: Vec<(i32, i32)>,
+    /// Each document's place and time, one cache line apiece.
+    pub extents: Vec<Extent>,
+}
+
+/// A document's temporal extent and bounding box (as two longitude intervals that do not cross the
+/// antimeridian), made so that a document without one intersects nothing: an empty interval.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Extent {
+    /// Microseconds since 1970.
+    pub start: i64,
+    pub end: i64,
+    pub south: f64,
+    pub north: f64,
+    pub longitudes: [(f64, f64); 2],
 }
 
 impl SegmentColumns {
@@ -40,7 +52,7 @@ impl SegmentColumns {
                 .map(|facet| read(facet.name()))
                 .collect::<tantivy::Result<_>>()?,
             classification: read("label_classification")?,
-            days: days(reader)?,
+            extents: extents(reader)?,
         })
     }
 
@@ -50,25 +62,42 @@ impl SegmentColumns {
     }
 }
 
-/// See [`SegmentColumns::days`].
-fn days(reader: &SegmentReader) -> tantivy::Result<Vec<(i32, i32)>> {
-    const DAY: i64 = 86_400;
+/// See [`SegmentColumns::extents`].
+fn extents(reader: &SegmentReader) -> tantivy::Result<Vec<Extent>> {
     let fast = reader.fast_fields();
     let (start, end) = (fast.date("temporal_start")?, fast.date("temporal_end")?);
+    let bounds = ["south", "north", "west_1", "east_1", "west_2", "east_2"]
+        .map(|name| fast.f64(name))
+        .into_iter()
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    let [south, north, west_1, east_1, west_2, east_2] = bounds.as_slice() else {
+        unreachable!("six columns were read");
+    };
+    let interval = |low: Option<f64>, high: Option<f64>| match (low, high) {
+        (Some(low), Some(high)) => (low, high),
+        _ => (f64::INFINITY, f64::NEG_INFINITY),
+    };
     Ok((0..reader.max_doc())
-        .map(|doc| match (start.first(doc), end.first(doc)) {
-            (Some(start), Some(end)) => (
-                day(start.into_timestamp_secs().div_euclid(DAY)),
-                day((end.into_timestamp_secs() + DAY - 1).div_euclid(DAY)),
-            ),
-            _ => (i32::MAX, i32::MIN),
+        .map(|doc| {
+            let (start, end) = match (start.first(doc), end.first(doc)) {
+                (Some(start), Some(end)) => {
+                    (start.into_timestamp_micros(), end.into_timestamp_micros())
+                }
+                _ => (i64::MAX, i64::MIN),
+            };
+            let (south, north) = interval(south.first(doc), north.first(doc));
+            Extent {
+                start,
+                end,
+                south,
+                north,
+                longitudes: [
+                    interval(west_1.first(doc), east_1.first(doc)),
+                    interval(west_2.first(doc), east_2.first(doc)),
+                ],
+            }
         })
         .collect())
-}
-
-/// A day number, clamped into `i32` (beyond it lie ±5.8 million years).
-pub(crate) fn day(days: i64) -> i32 {
-    days.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 /// One string field of a segment: its distinct values, and each document's, by ordinal.
@@ -87,7 +116,9 @@ impl FlatColumn {
             column.ord_to_str(ord, &mut text)?;
             terms.push(text.clone());
         }
-        let ordinals = if terms.len() < usize::from(u16::MAX) {
+        let ordinals = if terms.len() < usize::from(u8::MAX) {
+            Ordinals::Byte(Layout::read(column, max_doc))
+        } else if terms.len() < usize::from(u16::MAX) {
             Ordinals::Narrow(Layout::read(column, max_doc))
         } else {
             Ordinals::Wide(Layout::read(column, max_doc))
@@ -98,6 +129,7 @@ impl FlatColumn {
     /// Adds the values of `docs` to `counts`, indexed by ordinal (as long as [`FlatColumn::terms`]).
     pub(crate) fn count(&self, docs: &[DocId], counts: &mut [u32]) {
         match &self.ordinals {
+            Ordinals::Byte(layout) => layout.count(docs, counts),
             Ordinals::Narrow(layout) => layout.count(docs, counts),
             Ordinals::Wide(layout) => layout.count(docs, counts),
         }
@@ -106,13 +138,16 @@ impl FlatColumn {
     /// The ordinal of the first value of `doc`.
     pub(crate) fn first(&self, doc: DocId) -> Option<usize> {
         match &self.ordinals {
+            Ordinals::Byte(layout) => layout.first(doc),
             Ordinals::Narrow(layout) => layout.first(doc),
             Ordinals::Wide(layout) => layout.first(doc),
         }
     }
 }
 
+/// As narrow as the field's number of values allows.
 enum Ordinals {
+    Byte(Layout<u8>),
     Narrow(Layout<u16>),
     Wide(Layout<u32>),
 }
@@ -129,6 +164,16 @@ trait Ordinal: Copy + PartialEq {
     const NONE: Self;
     fn from_ord(ord: u64) -> Self;
     fn index(self) -> usize;
+}
+
+impl Ordinal for u8 {
+    const NONE: Self = u8::MAX;
+    fn from_ord(ord: u64) -> Self {
+        ord as u8
+    }
+    fn index(self) -> usize {
+        usize::from(self)
+    }
 }
 
 impl Ordinal for u16 {

@@ -8,6 +8,7 @@ use fathom_model::Dataset;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::query::{AllQuery, EnableScoring, Query};
 use tantivy::schema::Value;
 use tantivy::{
@@ -28,6 +29,9 @@ use crate::{SearchError, SearchResult};
 /// Memory for the indexing buffer (tantivy's minimum is 15 MB): the writer lives as long as the
 /// server, so its buffer counts in the server's resident memory.
 const WRITER_MEMORY: usize = 16 * 1024 * 1024;
+
+/// The size of the stored documents' compressed blocks, in bytes.
+const DOCSTORE_BLOCK: usize = 4 * 1024;
 
 /// How many recent results a search index keeps by default (see `cache.rs`).
 pub const DEFAULT_CACHE_ENTRIES: usize = 1000;
@@ -104,11 +108,14 @@ impl SearchIndex {
     }
 
     fn with_index(
-        index: Index,
+        mut index: Index,
         fields: Fields,
         path: PathBuf,
         cache_entries: usize,
     ) -> SearchResult<Self> {
+        // Blocks of about ten documents: a hit is read by decompressing its block, and a page's hits
+        // are in as many blocks (tantivy's default, 16 KiB, holds forty).
+        index.settings_mut().docstore_blocksize = DOCSTORE_BLOCK;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -140,7 +147,8 @@ impl SearchIndex {
         self.len() == 0
     }
 
-    /// Replaces or removes datasets and records `position`, in one commit, visible to the next search.
+    /// Replaces or removes datasets and records `position`, in one commit, visible to the next search;
+    /// with `clear_first`, instead of every dataset before.
     pub fn apply(
         &self,
         upserts: Vec<(Uuid, TantivyDocument)>,
@@ -153,6 +161,8 @@ impl SearchIndex {
             .lock()
             .map_err(|e| SearchError::Task(e.to_string()))?;
         if clear_first {
+            // A rebuild: its segments are merged once, at its end (`merge_all`).
+            writer.set_merge_policy(Box::new(NoMergePolicy));
             writer.delete_all_documents()?;
         }
         for id in deletes {
@@ -171,19 +181,37 @@ impl SearchIndex {
     }
 
     /// Merges every segment into one, keeping the recorded position. After a rebuild: a search pays
-    /// per segment for its term lookups and scorers.
+    /// per segment for its term lookups and scorers. No other merge starts meanwhile; one already
+    /// running takes the segments it merges from under this one, which then tries again.
     pub fn merge_all(&self) -> SearchResult<()> {
         let mut writer = self
             .writer
             .lock()
             .map_err(|e| SearchError::Task(e.to_string()))?;
-        let segments = self.index.searchable_segment_ids()?;
-        if segments.len() > 1 {
-            writer.merge(&segments).wait()?;
-            writer.garbage_collect_files().wait()?;
-        }
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let merged = self.merge_segments(&mut writer);
+        writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+        merged?;
         drop(writer);
         self.reader.reload()?;
+        Ok(())
+    }
+
+    fn merge_segments(&self, writer: &mut IndexWriter) -> SearchResult<()> {
+        for attempt in 1.. {
+            let segments = self.index.searchable_segment_ids()?;
+            if segments.len() <= 1 {
+                break;
+            }
+            match writer.merge(&segments).wait() {
+                Ok(_) => break,
+                Err(tantivy::TantivyError::InvalidArgument(_)) if attempt < 100 => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        writer.garbage_collect_files().wait()?;
         Ok(())
     }
 
