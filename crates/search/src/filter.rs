@@ -183,8 +183,9 @@ impl SegmentFilter<'_> {
         let Some(extent) = self.columns.extents.get(doc as usize) else {
             return false;
         };
+        // A document without a temporal extent has an empty one: in no period, even `../..`.
         if let Some((from, to)) = self.period
-            && (extent.start > to || extent.end < from)
+            && (extent.start > extent.end || extent.start > to || extent.end < from)
         {
             return false;
         }

@@ -13,9 +13,9 @@
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::Weight;
-use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, Score, Searcher};
+use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, Score, Searcher, SegmentReader};
 
-use crate::filter::Filter;
+use crate::filter::{Filter, SegmentFilter};
 
 /// How many matches are counted exactly. At least the deepest page a search may ask for
 /// (`offset + limit`, 10,000 in the API), so that an estimated total never promises a page that
@@ -50,22 +50,35 @@ impl Coverage {
     }
 
     /// The matches of the whole index, extrapolated from the part scanned when the pass stopped
-    /// early (never fewer than were seen).
+    /// early, to two significant figures (never fewer than were seen).
+    ///
+    /// The scanned part holds documents the reader may not see; the rounding keeps a repeated
+    /// estimate from telling when some are added or removed.
     pub(crate) fn total(&self) -> usize {
         if self.exact() || self.scanned == 0 {
             return self.accepted;
         }
         let estimate = self.accepted as f64 * self.documents as f64 / self.scanned as f64;
-        (estimate.round() as usize).max(self.accepted)
+        two_figures(estimate).max(self.accepted as u64) as usize
     }
 
-    /// `count` of the scanned part, scaled like the total.
+    /// `count` of the scanned part, scaled like the total (to two significant figures).
     pub(crate) fn scale(&self, count: u64) -> u64 {
         if self.exact() || self.accepted == 0 {
             return count;
         }
-        (count as f64 * self.total() as f64 / self.accepted as f64).round() as u64
+        let estimate = count as f64 * self.total() as f64 / self.accepted as f64;
+        two_figures(estimate)
     }
+}
+
+/// `value` to two significant figures: 12,345 → 12,000, 12,501 → 13,000.
+fn two_figures(value: f64) -> u64 {
+    if value < 100.0 {
+        return value.round() as u64;
+    }
+    let unit = 10f64.powi(value.log10().floor() as i32 - 1);
+    ((value / unit).round() * unit) as u64
 }
 
 /// The accepted documents of `weight` (built without scoring), segment by segment in document
@@ -136,27 +149,23 @@ pub(crate) fn best(
     let one_by_one = tallied.coverage.exact() && tallied.coverage.accepted <= SCORED_ONE_BY_ONE;
     let mut found: Vec<(Score, DocAddress)> = Vec::new();
     for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
-        let mut page = Page::new(wanted);
-        if one_by_one {
-            let docs = tallied.docs.get(ordinal).map_or(&[][..], Vec::as_slice);
-            if docs.is_empty() {
-                continue;
-            }
-            let mut scorer = scored.scorer(reader, 1.0)?;
-            for &doc in docs {
-                if scorer.seek(doc) == doc {
-                    page.push(scorer.score(), doc);
-                }
-            }
+        let candidates: Vec<DocId> = if one_by_one {
+            tallied.docs.get(ordinal).cloned().unwrap_or_default()
         } else {
-            let accepts = filter.for_segment(reader)?;
-            // Called only for a document scoring above the threshold returned last.
-            scored.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
-                if accepts.accepts(doc) && score > page.threshold() {
-                    page.push(score, doc);
-                }
-                page.threshold()
-            })?;
+            near_best(scored, reader, &filter.for_segment(reader)?, wanted)?
+        };
+        if candidates.is_empty() {
+            continue;
+        }
+        // Scored one by one, in the order of the scorer that scores every match: block-max WAND
+        // adds a document's term scores in another order, which may differ in the last bits and
+        // so swap documents of equal score from one page size to the next.
+        let mut page = Page::new(wanted);
+        let mut scorer = scored.scorer(reader, 1.0)?;
+        for doc in candidates {
+            if scorer.seek(doc) == doc {
+                page.push(scorer.score(), doc);
+            }
         }
         found.extend(
             page.into_vec()
@@ -166,6 +175,38 @@ pub(crate) fn best(
     }
     found.sort_by(|(a, a_doc), (b, b_doc)| b.total_cmp(a).then_with(|| a_doc.cmp(b_doc)));
     Ok(found.into_iter().skip(offset).take(limit).collect())
+}
+
+/// The accepted documents of a segment that may be among its `wanted` best, in document order:
+/// those block-max WAND finds within a margin of the best `wanted` scores it has seen.
+fn near_best(
+    scored: &dyn Weight,
+    reader: &SegmentReader,
+    accepts: &SegmentFilter<'_>,
+    wanted: usize,
+) -> tantivy::Result<Vec<DocId>> {
+    // Far wider than the rounding of a sum of a few dozen term scores.
+    let margin = |threshold: Score| threshold - threshold.abs() * 1e-4;
+    let mut page = Page::new(wanted);
+    let mut near: Vec<(Score, DocId)> = Vec::new();
+    // Called only for a document scoring above the threshold returned last.
+    scored.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+        if accepts.accepts(doc) {
+            page.push(score, doc);
+            near.push((score, doc));
+            if near.len() >= 4 * wanted + 1024 {
+                let lowest = margin(page.threshold());
+                near.retain(|(score, _)| *score >= lowest);
+            }
+        }
+        margin(page.threshold())
+    })?;
+    let lowest = margin(page.threshold());
+    Ok(near
+        .into_iter()
+        .filter(|(score, _)| *score >= lowest)
+        .map(|(_, doc)| doc)
+        .collect())
 }
 
 /// Feeds `collector` (a page by a fast field) the accepted matches: the tally's when it saw them all,
@@ -257,5 +298,39 @@ impl Page {
             .into_iter()
             .map(|Entry(score, doc)| (score, doc))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimates_keep_two_significant_figures() {
+        assert_eq!(two_figures(12_345.0), 12_000);
+        assert_eq!(two_figures(12_501.0), 13_000);
+        assert_eq!(two_figures(99.4), 99);
+        assert_eq!(two_figures(1_234_567.0), 1_200_000);
+        // 10,001 matches in the first 62 % of the index.
+        let part = Coverage {
+            accepted: 10_001,
+            scanned: 62_000,
+            documents: 100_000,
+        };
+        assert!(!part.exact());
+        assert_eq!(part.total(), 16_000);
+        assert_eq!(part.scale(5_000), 8_000);
+        // Never fewer than were seen; exact when everything was read.
+        let nearly = Coverage {
+            scanned: 98_000,
+            ..part
+        };
+        assert_eq!(nearly.total(), 10_001);
+        let all = Coverage {
+            scanned: 100_000,
+            ..part
+        };
+        assert!(all.exact());
+        assert_eq!((all.total(), all.scale(5_000)), (10_001, 5_000));
     }
 }
