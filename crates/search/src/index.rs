@@ -197,6 +197,13 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Lets tantivy merge segments again, as it does but during a rebuild.
+    pub fn resume_merges(&self) {
+        if let Ok(writer) = self.writer.lock() {
+            writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+        }
+    }
+
     fn merge_segments(&self, writer: &mut IndexWriter) -> SearchResult<()> {
         for attempt in 1.. {
             let segments = self.index.searchable_segment_ids()?;

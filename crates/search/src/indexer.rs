@@ -145,6 +145,15 @@ impl OrganisationNames {
 /// Rebuilds the index from the records themselves (faster than replaying the feed), then records
 /// the feed position read before the first page, so that the indexer replays anything newer.
 pub async fn rebuild(index: &Arc<SearchIndex>, store: &Store) -> SearchResult<u64> {
+    let rebuilt = rebuild_unmerged(index, store).await;
+    // A rebuild pauses merges (`SearchIndex::apply`) and its last step resumes them; so must a failure.
+    if rebuilt.is_err() {
+        index.resume_merges();
+    }
+    rebuilt
+}
+
+async fn rebuild_unmerged(index: &Arc<SearchIndex>, store: &Store) -> SearchResult<u64> {
     let position = store.latest_change().await?;
     blocking(index, |index| index.apply(Vec::new(), &[], 0, true)).await?;
     let mut after = None;
