@@ -158,8 +158,7 @@ pub(crate) fn best(
             continue;
         }
         // Scored one by one, in the order of the scorer that scores every match: block-max WAND
-        // adds a document's term scores in another order, which may differ in the last bits and
-        // so swap documents of equal score from one page size to the next.
+        // adds a document's term scores in another order, which may differ in the last bits.
         let mut page = Page::new(wanted);
         let mut scorer = scored.scorer(reader, 1.0)?;
         for doc in candidates {
@@ -177,36 +176,26 @@ pub(crate) fn best(
     Ok(found.into_iter().skip(offset).take(limit).collect())
 }
 
-/// The accepted documents of a segment that may be among its `wanted` best, in document order:
-/// those block-max WAND finds within a margin of the best `wanted` scores it has seen.
+/// The accepted documents of a segment that block-max WAND finds among its `wanted` best, in
+/// document order.
 fn near_best(
     scored: &dyn Weight,
     reader: &SegmentReader,
     accepts: &SegmentFilter<'_>,
     wanted: usize,
 ) -> tantivy::Result<Vec<DocId>> {
-    // Far wider than the rounding of a sum of a few dozen term scores.
-    let margin = |threshold: Score| threshold - threshold.abs() * 1e-4;
     let mut page = Page::new(wanted);
-    let mut near: Vec<(Score, DocId)> = Vec::new();
-    // Called only for a document scoring above the threshold returned last.
+    // Called only for a document scoring above the threshold returned last: a document scoring the
+    // same as the worst kept is not, so many equal scores cost nothing.
     scored.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
         if accepts.accepts(doc) {
             page.push(score, doc);
-            near.push((score, doc));
-            if near.len() >= 4 * wanted + 1024 {
-                let lowest = margin(page.threshold());
-                near.retain(|(score, _)| *score >= lowest);
-            }
         }
-        margin(page.threshold())
+        page.threshold()
     })?;
-    let lowest = margin(page.threshold());
-    Ok(near
-        .into_iter()
-        .filter(|(score, _)| *score >= lowest)
-        .map(|(_, doc)| doc)
-        .collect())
+    let mut docs: Vec<DocId> = page.into_vec().into_iter().map(|(_, doc)| doc).collect();
+    docs.sort_unstable();
+    Ok(docs)
 }
 
 /// Feeds `collector` (a page by a fast field) the accepted matches: the tally's when it saw them all,
