@@ -152,7 +152,7 @@ pub(crate) fn best(
         let candidates: Vec<DocId> = if one_by_one {
             tallied.docs.get(ordinal).cloned().unwrap_or_default()
         } else {
-            near_best(scored, reader, &filter.for_segment(reader)?, wanted)?
+            wand_page(scored, reader, &filter.for_segment(reader)?, wanted)?
         };
         if candidates.is_empty() {
             continue;
@@ -178,7 +178,7 @@ pub(crate) fn best(
 
 /// The accepted documents of a segment that block-max WAND finds among its `wanted` best, in
 /// document order.
-fn near_best(
+fn wand_page(
     scored: &dyn Weight,
     reader: &SegmentReader,
     accepts: &SegmentFilter<'_>,
