@@ -321,7 +321,7 @@ impl SearchIndex {
         text: Option<&dyn Query>,
         addresses: &[(f32, DocAddress)],
     ) -> SearchResult<Vec<Hit>> {
-        let highlighter = text
+        let mut highlighter = text
             .map(|query| {
                 Highlighter::new(searcher, query, self.fields.title, self.fields.description)
             })
@@ -343,7 +343,7 @@ impl SearchIndex {
                     organisation: text(&doc, self.fields.organisation),
                     score: *score,
                     highlights: highlighter
-                        .as_ref()
+                        .as_mut()
                         .map(|h| h.highlights(&doc))
                         .unwrap_or_default(),
                 })

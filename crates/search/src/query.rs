@@ -54,7 +54,7 @@ pub struct SearchRequest {
 /// compiled for one reader (see `fathom_service::access`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Visibility {
-    /// The classifications the reader's clearance dominates (checked per match in `within.rs`).
+    /// The classifications the reader's clearance dominates (checked per match in `filter.rs`).
     pub classifications: Vec<String>,
     /// Every category of the policy, with the values the reader does not hold and those they do.
     pub categories: Vec<CategoryVisibility>,
@@ -300,7 +300,7 @@ fn category_exclusions(visibility: &Visibility, fields: &Fields) -> Vec<Box<dyn 
 ///
 /// The words' alternatives are one flat union: its score is the same sum as a union per word, and a
 /// flat union of terms lets the ranking skip the blocks of documents that cannot reach the best
-/// (block-max WAND, `ranking.rs`).
+/// (block-max WAND, `run.rs`).
 fn text_query(
     text: &str,
     fields: &Fields,
