@@ -17,7 +17,7 @@ use tantivy::{BitSet, DocId, Searcher, SegmentReader};
 use time::OffsetDateTime;
 
 use crate::document::longitude_intervals;
-use crate::flat::{ColumnCache, SegmentColumns};
+use crate::flat::{CoarseBox, ColumnCache, SegmentColumns, days, overlap};
 use crate::query::{Plan, SearchRequest};
 
 /// The part of a search that selects without scoring.
@@ -26,8 +26,7 @@ pub(crate) struct Filter<'a> {
     required: Option<Box<dyn Weight>>,
     excluded: Option<Box<dyn Weight>>,
     area: Option<Area>,
-    /// Microseconds since 1970.
-    period: Option<(i64, i64)>,
+    period: Option<Period>,
     classifications: Option<Vec<String>>,
 }
 
@@ -36,6 +35,14 @@ struct Area {
     south: f64,
     north: f64,
     longitudes: [(f64, f64); 2],
+    coarse: CoarseBox,
+}
+
+#[derive(Clone, Copy)]
+struct Period {
+    /// Microseconds since 1970.
+    micros: (i64, i64),
+    days: (i32, i32),
 }
 
 impl<'a> Filter<'a> {
@@ -57,14 +64,19 @@ impl<'a> Filter<'a> {
                 south: bbox.south(),
                 north: bbox.north(),
                 longitudes: [first, second],
+                coarse: CoarseBox::new(bbox.south(), bbox.north(), [first, second]),
             }
         });
         let micros = |at: OffsetDateTime| (at.unix_timestamp_nanos() / 1_000) as i64;
         let period = request.datetime.map(|range| {
-            (
+            let (start, end) = (
                 range.start.map_or(i64::MIN, micros),
                 range.end.map_or(i64::MAX, micros),
-            )
+            );
+            Period {
+                micros: (start, end),
+                days: days(start, end),
+            }
         });
         let classifications = request
             .visibility
@@ -125,7 +137,7 @@ pub(crate) struct SegmentFilter<'r> {
     required: Option<BitSet>,
     excluded: Option<BitSet>,
     area: Option<Area>,
-    period: Option<(i64, i64)>,
+    period: Option<Period>,
     cleared: Option<Cleared>,
 }
 
@@ -154,37 +166,60 @@ impl SegmentFilter<'_> {
     /// Whether a document the words matched (or any document, for a search without words) is a
     /// result: alive, of every exact filter, inside the box and period, and readable.
     pub(crate) fn accepts(&self, doc: DocId) -> bool {
-        if self.alive.is_some_and(|alive| alive.is_deleted(doc))
-            || self
-                .required
-                .as_ref()
-                .is_some_and(|bits| !bits.contains(doc))
-            || self
+        !self.alive.is_some_and(|alive| alive.is_deleted(doc))
+            && self.required.as_ref().is_none_or(|bits| bits.contains(doc))
+            && !self
                 .excluded
                 .as_ref()
                 .is_some_and(|bits| bits.contains(doc))
-        {
-            return false;
-        }
-        if let Some(cleared) = &self.cleared {
-            // A document without a label is seen by nobody.
-            let ordinal = self
-                .columns
-                .classification
-                .as_ref()
-                .and_then(|column| column.first(doc));
-            if !ordinal.is_some_and(|o| cleared.ordinals.get(o).copied().unwrap_or(false)) {
-                return false;
-            }
-        }
+            && self.may_be_within(doc)
+            && self.readable(doc)
+            && self.within(doc)
+    }
+
+    /// Whether the document's coarse extent meets the box and period (the cheap test, first).
+    fn may_be_within(&self, doc: DocId) -> bool {
+        let extents = &self.columns.extents;
+        let doc = doc as usize;
+        self.period.as_ref().is_none_or(|period| {
+            extents
+                .days
+                .get(doc)
+                .is_some_and(|&days| overlap(days, period.days))
+        }) && self.area.as_ref().is_none_or(|area| {
+            extents
+                .boxes
+                .get(doc)
+                .is_some_and(|coarse| coarse.meets(&area.coarse))
+        })
+    }
+
+    /// Whether the reader is cleared for the document's classification (a document without one is
+    /// seen by nobody).
+    fn readable(&self, doc: DocId) -> bool {
+        let Some(cleared) = &self.cleared else {
+            return true;
+        };
+        let ordinal = self
+            .columns
+            .classification
+            .as_ref()
+            .and_then(|column| column.first(doc));
+        ordinal.is_some_and(|o| cleared.ordinals.get(o).copied().unwrap_or(false))
+    }
+
+    /// Whether the document's exact extent intersects the box and period.
+    fn within(&self, doc: DocId) -> bool {
         if self.period.is_none() && self.area.is_none() {
             return true;
         }
-        let Some(extent) = self.columns.extents.get(doc as usize) else {
+        let Some(extent) = self.columns.extents.exact.get(doc as usize) else {
             return false;
         };
         // A document without a temporal extent has an empty one: in no period, even `../..`.
-        if let Some((from, to)) = self.period
+        if let Some(Period {
+            micros: (from, to), ..
+        }) = self.period
             && (extent.start > extent.end || extent.start > to || extent.end < from)
         {
             return false;

@@ -21,8 +21,17 @@ pub(crate) struct SegmentColumns {
     /// Per facet, in the order of [`Facet::ALL`]; `None` when no document of the segment has a value.
     facets: Vec<Option<FlatColumn>>,
     pub classification: Option<FlatColumn>,
-    /// Each document's place and time, one cache line apiece.
-    pub extents: Vec<Extent>,
+    pub extents: Extents,
+}
+
+/// Each document's place and time twice: coarsely, in small integers rounded outwards, which a
+/// search with a box or a period reads for every match (a few bytes each, so they stay in the
+/// processor's caches), and exactly, read only when the coarse extent meets the search's.
+pub(crate) struct Extents {
+    /// Days since 1970, the start rounded down and the end up.
+    pub days: Vec<(i32, i32)>,
+    pub boxes: Vec<CoarseBox>,
+    pub exact: Vec<Extent>,
 }
 
 /// A document's temporal extent and bounding box (as two longitude intervals that do not cross the
@@ -37,6 +46,62 @@ pub(crate) struct Extent {
     pub longitudes: [(f64, f64); 2],
 }
 
+/// A bounding box in hundredths of a degree, one more outwards than rounding needs (so that no
+/// floating-point error can make it smaller than the box it stands for).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CoarseBox {
+    latitudes: (i16, i16),
+    longitudes: [(i16, i16); 2],
+}
+
+impl CoarseBox {
+    pub(crate) fn new(south: f64, north: f64, longitudes: [(f64, f64); 2]) -> Self {
+        Self {
+            latitudes: hundredths(south, north),
+            longitudes: longitudes.map(|(west, east)| hundredths(west, east)),
+        }
+    }
+
+    /// Whether the boxes may intersect: always when they do, seldom else.
+    pub(crate) fn meets(&self, other: &CoarseBox) -> bool {
+        overlap(self.latitudes, other.latitudes)
+            && self
+                .longitudes
+                .iter()
+                .any(|&mine| other.longitudes.iter().any(|&theirs| overlap(mine, theirs)))
+    }
+}
+
+/// An interval of degrees in hundredths, rounded outwards; empty (`low > high`) stays empty.
+fn hundredths(low: f64, high: f64) -> (i16, i16) {
+    if low > high {
+        return (i16::MAX, i16::MIN);
+    }
+    // Saturating casts: degrees are within ±180, and an infinite bound saturates.
+    (
+        ((low * 100.0).floor() - 1.0) as i16,
+        ((high * 100.0).ceil() + 1.0) as i16,
+    )
+}
+
+/// An interval of microseconds since 1970 in days, rounded outwards; empty stays empty.
+pub(crate) fn days(start: i64, end: i64) -> (i32, i32) {
+    const DAY: i64 = 86_400_000_000;
+    if start > end {
+        return (i32::MAX, i32::MIN);
+    }
+    let clamp = |day: i64| day.clamp(i64::from(i32::MIN) + 1, i64::from(i32::MAX) - 1) as i32;
+    (
+        clamp(start.div_euclid(DAY)),
+        clamp(end.div_euclid(DAY) + i64::from(end.rem_euclid(DAY) > 0)),
+    )
+}
+
+/// Whether two closed intervals intersect (an empty one meets none).
+pub(crate) fn overlap<T: PartialOrd>(a: (T, T), b: (T, T)) -> bool {
+    a.0 <= b.1 && b.0 <= a.1 && a.0 <= a.1 && b.0 <= b.1
+}
+
 impl SegmentColumns {
     fn read(reader: &SegmentReader) -> tantivy::Result<Self> {
         let fast = reader.fast_fields();
@@ -46,13 +111,21 @@ impl SegmentColumns {
                 .map(|column| FlatColumn::read(&column, reader.max_doc()))
                 .transpose()?)
         };
+        let exact = extents(reader)?;
         Ok(Self {
             facets: Facet::ALL
                 .iter()
                 .map(|facet| read(facet.name()))
                 .collect::<tantivy::Result<_>>()?,
             classification: read("label_classification")?,
-            extents: extents(reader)?,
+            extents: Extents {
+                days: exact.iter().map(|e| days(e.start, e.end)).collect(),
+                boxes: exact
+                    .iter()
+                    .map(|e| CoarseBox::new(e.south, e.north, e.longitudes))
+                    .collect(),
+                exact,
+            },
         })
     }
 
@@ -62,7 +135,7 @@ impl SegmentColumns {
     }
 }
 
-/// See [`SegmentColumns::extents`].
+/// See [`Extents::exact`].
 fn extents(reader: &SegmentReader) -> tantivy::Result<Vec<Extent>> {
     let fast = reader.fast_fields();
     let (start, end) = (fast.date("temporal_start")?, fast.date("temporal_end")?);
@@ -299,5 +372,71 @@ impl ColumnCache {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|id, _| live.contains(id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The coarse test never turns away an extent that intersects, at any edge; and it turns away
+    /// most of those that do not.
+    #[test]
+    fn coarse_extents_meet_whenever_exact_ones_intersect() {
+        let mut seed: u64 = 11;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % n
+        };
+        // Degrees with two or three decimals, so that edges often touch exactly.
+        let mut degree =
+            |limit: u64| (next(2 * limit * 1000) as f64 - (limit * 1000) as f64) / 1000.0;
+        let (mut intersecting, mut turned_away, mut apart) = (0, 0, 0);
+        for _ in 0..200_000 {
+            let (a, b, c, d) = (degree(180), degree(180), degree(180), degree(180));
+            let (a, b) = (a.min(b), a.max(b));
+            let (c, d) = if degree(1) > 0.0 {
+                (c.min(d), c.max(d))
+            } else {
+                (c, c)
+            };
+            let exact = a <= d && c <= b;
+            let coarse = overlap(hundredths(a, b), hundredths(c, d));
+            assert!(!exact || coarse, "[{a}, {b}] and [{c}, {d}]");
+            intersecting += usize::from(exact);
+            apart += usize::from(!exact);
+            turned_away += usize::from(!coarse);
+        }
+        assert!(intersecting > 10_000 && turned_away * 100 > apart * 95);
+        assert!(!overlap(
+            hundredths(f64::INFINITY, f64::NEG_INFINITY),
+            hundredths(-180.0, 180.0)
+        ));
+
+        const DAY: i64 = 86_400_000_000;
+        let micros = [
+            i64::MIN,
+            -DAY - 1,
+            -DAY,
+            -1,
+            0,
+            1,
+            DAY - 1,
+            DAY,
+            DAY + 1,
+            5 * DAY,
+            i64::MAX,
+        ];
+        for &(start, end) in &[(0, 0), (-1, 0), (DAY, DAY), (1, DAY - 1), (-DAY, 5 * DAY)] {
+            for &from in &micros {
+                for &to in micros.iter().filter(|&&to| to >= from) {
+                    let exact = start <= to && from <= end;
+                    let coarse = overlap(days(start, end), days(from, to));
+                    assert!(!exact || coarse, "[{start}, {end}] and [{from}, {to}]");
+                }
+            }
+        }
+        assert!(!overlap(days(i64::MAX, i64::MIN), days(i64::MIN, i64::MAX)));
+        assert!(!overlap(days(0, DAY - 1), days(2 * DAY, 3 * DAY)));
     }
 }
