@@ -22,6 +22,9 @@ pub struct Fields {
     pub keywords: Field,
     /// Distributions' titles and formats, the organisation's slug and name: searched with a low weight.
     pub other_text: Field,
+    /// The words of the four fields above together, without frequencies: which documents have a
+    /// word, in one list to walk instead of four.
+    pub all_text: Field,
     pub keyword: Field,
     pub organisation: Field,
     pub theme: Field,
@@ -53,10 +56,13 @@ pub struct Fields {
 impl Fields {
     pub fn schema() -> (Schema, Fields) {
         let mut builder = Schema::builder();
-        let text = |stored: bool| {
-            let indexing = TextFieldIndexing::default()
+        let analysed = |record: IndexRecordOption| {
+            TextFieldIndexing::default()
                 .set_tokenizer(TEXT_ANALYSER)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+                .set_index_option(record)
+        };
+        let text = |stored: bool| {
+            let indexing = analysed(IndexRecordOption::WithFreqsAndPositions);
             let options = TextOptions::default().set_indexing_options(indexing);
             if stored {
                 options.set_stored()
@@ -82,6 +88,10 @@ impl Fields {
             description: builder.add_text_field("description", text(true)),
             keywords: builder.add_text_field("keywords", text(false)),
             other_text: builder.add_text_field("other_text", text(false)),
+            all_text: builder.add_text_field(
+                "all_text",
+                TextOptions::default().set_indexing_options(analysed(IndexRecordOption::Basic)),
+            ),
             keyword: builder.add_text_field("keyword", exact.clone()),
             organisation: builder.add_text_field("organisation", exact.clone() | STORED),
             theme: builder.add_text_field("theme", exact.clone()),
@@ -116,23 +126,27 @@ impl Fields {
     pub fn document(&self, dataset: &Dataset, organisation_name: Option<&str>) -> TantivyDocument {
         let metadata = &dataset.metadata;
         let mut doc = TantivyDocument::default();
+        let words = |doc: &mut TantivyDocument, field, text: &str| {
+            doc.add_text(field, text);
+            doc.add_text(self.all_text, text);
+        };
         doc.add_text(self.id, dataset.id.to_string());
         doc.add_text(self.slug, metadata.slug.as_str());
-        doc.add_text(self.title, &metadata.title);
+        words(&mut doc, self.title, &metadata.title);
         doc.add_text(self.title_exact, normalise(&metadata.title));
-        doc.add_text(self.description, &metadata.description);
+        words(&mut doc, self.description, &metadata.description);
         for keyword in &metadata.keywords {
-            doc.add_text(self.keywords, keyword);
+            words(&mut doc, self.keywords, keyword);
             doc.add_text(self.keyword, keyword.to_lowercase());
         }
-        doc.add_text(self.other_text, metadata.organisation.as_str());
+        words(&mut doc, self.other_text, metadata.organisation.as_str());
         if let Some(name) = organisation_name {
-            doc.add_text(self.other_text, name);
+            words(&mut doc, self.other_text, name);
         }
         for distribution in &metadata.distributions {
-            doc.add_text(self.other_text, &distribution.title);
+            words(&mut doc, self.other_text, &distribution.title);
             if let Some(format) = &distribution.format {
-                doc.add_text(self.other_text, format);
+                words(&mut doc, self.other_text, format);
                 doc.add_text(self.format, format);
             }
         }

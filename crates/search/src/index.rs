@@ -271,10 +271,11 @@ impl SearchIndex {
         let plan = query::plan(request, &self.fields, &mut analyser, searcher);
         let filter = Filter::new(request, &plan, searcher, &self.columns)?;
         // The documents a pass walks: those with the words, else those of the exact filters, else all.
-        let walked: &dyn Query = match (&plan.text, &plan.required) {
-            (Some(text), _) => text.as_ref(),
-            (None, Some(required)) => required.as_ref(),
-            (None, None) => &AllQuery,
+        let walked: &dyn Query = match (&plan.matching, &plan.text, &plan.required) {
+            (Some(matching), _, _) => matching.as_ref(),
+            (None, Some(text), _) => text.as_ref(),
+            (None, None, Some(required)) => required.as_ref(),
+            (None, None, None) => &AllQuery,
         };
         let unscored = walked.weight(EnableScoring::disabled_from_searcher(searcher))?;
         let matches = run::tally(searcher, unscored.as_ref(), &filter, run::EXACT_UP_TO + 1)?;
@@ -288,7 +289,9 @@ impl SearchIndex {
         let top = TopDocs::with_limit(limit).and_offset(offset);
         let addresses = match sort {
             Sort::Relevance => {
-                let scored = walked.weight(EnableScoring::enabled_from_searcher(searcher))?;
+                // The words, scored (relevance is the sort only of a search with words).
+                let ranked = plan.text.as_deref().unwrap_or(walked);
+                let scored = ranked.weight(EnableScoring::enabled_from_searcher(searcher))?;
                 run::best(searcher, scored.as_ref(), &filter, &matches, offset, limit)?
             }
             Sort::Title(direction) => {
@@ -468,7 +471,10 @@ mod tests {
                 let plan = query::plan(&request, &index.fields, &mut analyser, &searcher);
                 let filter = Filter::new(&request, &plan, &searcher, &index.columns).unwrap();
                 let text = plan.text.as_ref().unwrap();
-                let unscored = text
+                let unscored = plan
+                    .matching
+                    .as_ref()
+                    .unwrap()
                     .weight(EnableScoring::disabled_from_searcher(&searcher))
                     .unwrap();
                 let scored = text
@@ -497,6 +503,104 @@ mod tests {
         assert!(
             paths.0 > 0 && paths.1 > 0,
             "both ways of ranking ran: {paths:?}"
+        );
+    }
+
+    /// The documents of a weight's matches in one segment.
+    fn matched(weight: &dyn tantivy::query::Weight, searcher: &tantivy::Searcher) -> Vec<u32> {
+        let mut docs = Vec::new();
+        for reader in searcher.segment_readers() {
+            weight
+                .for_each_no_score(reader, &mut |found| docs.extend_from_slice(found))
+                .unwrap();
+        }
+        docs
+    }
+
+    /// The query walked to find a search's matches finds those of the scored words: words in
+    /// every field, near spellings, completions and the exact title.
+    #[test]
+    fn the_walked_query_matches_what_the_words_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(&dir.path().join("search"), 0).unwrap();
+        let documents = [
+            (
+                "Gliders of the Ligurian Sea",
+                "Temperature profiles.",
+                "ocean",
+                "NetCDF",
+            ),
+            (
+                "Sonar survey",
+                "Multibeam bathymetry of the Adriatic.",
+                "seabed",
+                "GeoTIFF",
+            ),
+            (
+                "Currents",
+                "Moored current meters near the strait.",
+                "adcp",
+                "CSV",
+            ),
+            ("Waves", "Buoy records.", "hydrophones", "Shapefile archive"),
+            (
+                "Salinity",
+                "Conductivity casts; temperatures.",
+                "ctd",
+                "NetCDF",
+            ),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (title, description, keyword, format))| {
+            let mut record = dataset(if i % 2 == 0 { "cmre" } else { "nurc" }, "record");
+            let metadata = &mut record.metadata;
+            metadata.title = (*title).into();
+            metadata.description = (*description).into();
+            metadata.keywords = vec![(*keyword).into()];
+            metadata.distributions[0].title = format!("{format} file");
+            metadata.distributions[0].format = Some((*format).into());
+            index.document(&record, Some("Centre for Maritime Research"))
+        })
+        .collect();
+        index.apply(documents, &[], 1, false).unwrap();
+        let searcher = index.reader.searcher();
+        let mut analyser = index.index.tokenizers().get(TEXT_ANALYSER).unwrap();
+        for text in [
+            "glider",
+            "temperatures",
+            "sonar strait",
+            "hydrophone",
+            "hydrophonx",
+            "ligur",
+            "bathymetry",
+            "shapefile",
+            "maritime",
+            "netcdf ocean",
+            "Sonar survey",
+            "sonar survey ",
+            "nothing here",
+        ] {
+            let request = SearchRequest {
+                text: Some(text.into()),
+                ..Default::default()
+            };
+            let plan = query::plan(&request, &index.fields, &mut analyser, &searcher);
+            let unscored = EnableScoring::disabled_from_searcher(&searcher);
+            let words = plan.text.unwrap().weight(unscored).unwrap();
+            let walked = plan.matching.unwrap().weight(unscored).unwrap();
+            let expected = matched(words.as_ref(), &searcher);
+            assert_eq!(matched(walked.as_ref(), &searcher), expected, "{text:?}");
+            assert_eq!(expected.is_empty(), text == "nothing here", "{text:?}");
+        }
+        let phrase = SearchRequest {
+            text: Some("\"sonar survey\"".into()),
+            ..Default::default()
+        };
+        let plan = query::plan(&phrase, &index.fields, &mut analyser, &searcher);
+        assert!(
+            plan.matching.is_none(),
+            "a phrase is walked in the scored fields"
         );
     }
 }

@@ -153,6 +153,10 @@ impl Sort {
 pub(crate) struct Plan {
     /// Words and phrases; `None` when the request has none.
     pub text: Option<Box<dyn Query>>,
+    /// The documents `text` matches, as a query cheaper to walk: each word's one list in
+    /// `all_text` instead of four, with the near spellings, completions and exact title as in
+    /// `text`. `None` when the text has a phrase (its positions are in the scored fields only).
+    pub matching: Option<Box<dyn Query>>,
     /// The request's exact filters (organisation, keyword, …), all of which must hold.
     pub required: Option<Box<dyn Query>>,
     /// The documents the reader's categories exclude.
@@ -165,11 +169,12 @@ pub(crate) fn plan(
     analyser: &mut TextAnalyzer,
     searcher: &Searcher,
 ) -> Plan {
-    let text = request
+    let (text, matching) = request
         .text
         .as_deref()
         .filter(|t| !t.trim().is_empty())
-        .map(|text| text_query(text, fields, analyser, searcher));
+        .map(|text| text_query(text, fields, analyser, searcher))
+        .map_or((None, None), |(text, matching)| (Some(text), matching));
     let entities: Vec<(Field, Vec<String>)> = EntityKind::ALL
         .iter()
         .map(|kind| {
@@ -228,6 +233,7 @@ pub(crate) fn plan(
     };
     Plan {
         text,
+        matching,
         required: any(required),
         excluded: any(excluded),
     }
@@ -300,13 +306,14 @@ fn category_exclusions(visibility: &Visibility, fields: &Fields) -> Vec<Box<dyn 
 ///
 /// The words' alternatives are one flat union: its score is the same sum as a union per word, and a
 /// flat union of terms lets the ranking skip the blocks of documents that cannot reach the best
-/// (block-max WAND, `run.rs`).
+/// (block-max WAND, `run.rs`). Also returns the query of the same documents for walking them
+/// unscored ([`Plan::matching`]).
 fn text_query(
     text: &str,
     fields: &Fields,
     analyser: &mut TextAnalyzer,
     searcher: &Searcher,
-) -> Box<dyn Query> {
+) -> (Box<dyn Query>, Option<Box<dyn Query>>) {
     let weighted = [
         (fields.title, 3.0),
         (fields.keywords, 2.0),
@@ -316,9 +323,15 @@ fn text_query(
     let (phrases, words) = split_phrases(text);
     let ends_in_word = !text.ends_with(char::is_whitespace) && !text.ends_with('"');
     let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut matching: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (n, word) in words.iter().enumerate() {
         let prefix = ends_in_word && n + 1 == words.len();
         for token in tokens(analyser, word) {
+            let anywhere = Term::from_field_text(fields.all_text, &token);
+            matching.push((
+                Occur::Should,
+                Box::new(TermQuery::new(anywhere, IndexRecordOption::Basic)),
+            ));
             let expand = !is_common(searcher, fields, &token);
             for (field, weight) in weighted {
                 let term = Term::from_field_text(field, &token);
@@ -332,6 +345,7 @@ fn text_query(
                 let short_field = expand && (field == fields.title || field == fields.keywords);
                 if short_field && token.chars().count() >= FUZZY_FROM {
                     let fuzzy = FuzzyTermQuery::new(term.clone(), 1, true);
+                    matching.push((Occur::Should, Box::new(fuzzy.clone())));
                     parts.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(fuzzy), weight * 0.3)),
@@ -339,6 +353,7 @@ fn text_query(
                 }
                 if short_field && prefix {
                     let fuzzy_prefix = FuzzyTermQuery::new_prefix(term, 0, false);
+                    matching.push((Occur::Should, Box::new(fuzzy_prefix.clone())));
                     parts.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(fuzzy_prefix), weight * 0.5)),
@@ -347,6 +362,7 @@ fn text_query(
             }
         }
     }
+    let has_phrases = !phrases.is_empty();
     for phrase in phrases {
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, weight) in weighted {
@@ -373,11 +389,13 @@ fn text_query(
         Term::from_field_text(fields.title_exact, &normalise(text.trim_matches('"'))),
         IndexRecordOption::WithFreqs,
     );
+    matching.push((Occur::Should, Box::new(title.clone())));
     parts.push((
         Occur::Should,
         Box::new(BoostQuery::new(Box::new(title), 20.0)),
     ));
-    Box::new(BooleanQuery::new(parts))
+    let matching = (!has_phrases).then(|| Box::new(BooleanQuery::new(matching)) as Box<dyn Query>);
+    (Box::new(BooleanQuery::new(parts)), matching)
 }
 
 /// Whether `token` is a word of at least [`COMMON_WORD`] titles and keyword lists. (An unreadable
