@@ -4,8 +4,9 @@
 //! Reading tantivy's columns per matching document (optional and multi-valued indexes, bit-unpacking,
 //! dictionary lookups) took 40 % of a faceted search's CPU. So each segment's values are copied once
 //! into plain arrays of ordinals (8 or 16 bits while a field has fewer than 255 or 65,535 distinct
-//! values) with the terms beside them, kept while the segment lives and shared by every search of it.
-//! The extents (time and box) are copied likewise, for the filter.
+//! values; a bit set per document for a field of few values) with the terms beside them, kept while
+//! the segment lives and shared by every search of it. The extents (time and box) are copied likewise,
+//! coarse and exact, for the filter.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
