@@ -506,7 +506,7 @@ mod tests {
         );
     }
 
-    /// The documents of a weight's matches in one segment.
+    /// The documents of a weight's matches, segment after segment.
     fn matched(weight: &dyn tantivy::query::Weight, searcher: &tantivy::Searcher) -> Vec<u32> {
         let mut docs = Vec::new();
         for reader in searcher.segment_readers() {
