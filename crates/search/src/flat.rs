@@ -450,6 +450,16 @@ impl ColumnCache {
         Ok(columns)
     }
 
+    /// The segments whose copies are kept.
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> HashSet<SegmentId> {
+        let held = self
+            .by_segment
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        held.keys().copied().collect()
+    }
+
     /// Forgets the segments that `searcher` no longer has (merged away or deleted).
     pub(crate) fn keep_only(&self, searcher: &Searcher) {
         let live: HashSet<SegmentId> = searcher

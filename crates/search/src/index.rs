@@ -177,6 +177,7 @@ impl SearchIndex {
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
+        self.warm();
         Ok(())
     }
 
@@ -194,7 +195,22 @@ impl SearchIndex {
         merged?;
         drop(writer);
         self.reader.reload()?;
+        self.warm();
         Ok(())
+    }
+
+    /// Makes the flat copies of the current segments' columns (`flat.rs`) and forgets those of
+    /// segments gone: after a commit or a merge, and before serving, so that no search pays for them
+    /// (292 ms for a segment of 1,000,000 datasets). A segment that cannot be read is left to the
+    /// search, which reports it.
+    pub fn warm(&self) {
+        let searcher = self.reader.searcher();
+        self.columns.keep_only(&searcher);
+        for reader in searcher.segment_readers() {
+            if let Err(error) = self.columns.of(reader) {
+                tracing::warn!(%error, segment = %reader.segment_id().uuid_string(), "the columns of a segment cannot be read");
+            }
+        }
     }
 
     /// Lets tantivy merge segments again, as it does but during a rebuild.
@@ -372,9 +388,12 @@ fn unscored_hits<T>(docs: Vec<(T, DocAddress)>) -> Vec<(f32, DocAddress)> {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use std::collections::HashSet;
+
     use fathom_model::BoundingBox;
     use fathom_store::testing::dataset;
     use tantivy::Score;
+    use tantivy::index::SegmentId;
 
     use super::*;
 
@@ -602,5 +621,36 @@ mod tests {
             plan.matching.is_none(),
             "a phrase is walked in the scored fields"
         );
+    }
+
+    /// Commits and merges ready the flat copies of the segments they make, and drop those of the
+    /// segments they remove: no search pays for them.
+    #[test]
+    fn commits_and_merges_ready_the_columns_searches_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(&dir.path().join("search"), 0).unwrap();
+        let segments = |index: &SearchIndex| -> HashSet<SegmentId> {
+            let searcher = index.reader.searcher();
+            searcher
+                .segment_readers()
+                .iter()
+                .map(|r| r.segment_id())
+                .collect()
+        };
+        for position in 1..=3 {
+            let record = dataset("cmre", &format!("record-{position}"));
+            index
+                .apply(vec![index.document(&record, None)], &[], position, false)
+                .unwrap();
+            assert_eq!(
+                index.columns.held(),
+                segments(&index),
+                "after commit {position}"
+            );
+        }
+        assert!(segments(&index).len() > 1, "{:?}", segments(&index));
+        index.merge_all().unwrap();
+        assert_eq!(segments(&index).len(), 1);
+        assert_eq!(index.columns.held(), segments(&index), "after the merge");
     }
 }

@@ -100,7 +100,8 @@ impl Search {
     }
 
     /// Brings the index up to date before serving: rebuilt from the records when it is empty or ahead
-    /// of the database (a restored or replaced database), else replayed from the change feed.
+    /// of the database (a restored or replaced database), else replayed from the change feed; then
+    /// readies what the first searches would otherwise make ([`SearchIndex::warm`]).
     pub async fn prepare(&self) -> Result<(), ServiceError> {
         let (latest, position) = self.positions().await?;
         if (position == 0 && latest > 0) || position > latest {
@@ -109,7 +110,11 @@ impl Search {
                 .map_err(ServiceError::Search)?;
             tracing::info!(datasets = count, "search index rebuilt");
         }
-        self.catch_up().await.map(|_| ())
+        self.catch_up().await?;
+        let index = Arc::clone(&self.index);
+        tokio::task::spawn_blocking(move || index.warm())
+            .await
+            .map_err(|e| ServiceError::Search(fathom_search::SearchError::Task(e.to_string())))
     }
 
     /// How many datasets the index holds.
