@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use fathom_model::{
-    Dataset, DatasetState, OrganisationRole, Principal, Publication, Slug, Subject,
+    Dataset, DatasetState, OrganisationRole, Principal, Publication, Review, Slug, Subject,
 };
 use fathom_store::now;
 use serde::Serialize;
@@ -34,6 +34,20 @@ pub struct InboxItem {
     pub overdue: bool,
 }
 
+impl InboxItem {
+    /// An item that waits for a review's decision, overdue once its deadline has passed at `at`.
+    fn awaiting(kind: &str, id: Uuid, href: String, review: &Review, at: OffsetDateTime) -> Self {
+        Self {
+            kind: kind.into(),
+            id,
+            href,
+            state: review.state.as_str().into(),
+            deadline: Some(review.deadline),
+            overdue: review.deadline <= at,
+        }
+    }
+}
+
 impl Sharing {
     /// What waits for the caller, in order of id (then kind): access requests they must decide or
     /// amend, agreements their organisation must sign, datasets they must review, releases they
@@ -62,14 +76,13 @@ impl Sharing {
             {
                 continue;
             }
-            items.push(InboxItem {
-                kind: "access_request".into(),
-                id: request.id,
-                href: format!("/api/v1/access-requests/{}", request.id),
-                state: request.review.state.as_str().into(),
-                deadline: Some(request.review.deadline),
-                overdue: request.review.deadline <= at,
-            });
+            items.push(InboxItem::awaiting(
+                "access_request",
+                request.id,
+                format!("/api/v1/access-requests/{}", request.id),
+                &request.review,
+                at,
+            ));
         }
         let signs_for: Vec<&str> = principal
             .memberships
@@ -212,12 +225,13 @@ fn release_item(
         .review
         .waiting_for()
         .contains(&principal.name)
-        .then(|| InboxItem {
-            kind: "release".into(),
-            id: publication.dataset,
-            href: format!("/api/v1/datasets/{}/actions", publication.dataset),
-            state: release.review.state.as_str().into(),
-            deadline: Some(release.review.deadline),
-            overdue: release.review.deadline <= at,
+        .then(|| {
+            InboxItem::awaiting(
+                "release",
+                publication.dataset,
+                format!("/api/v1/datasets/{}/actions", publication.dataset),
+                &release.review,
+                at,
+            )
         })
 }
