@@ -314,35 +314,22 @@ trait Ordinal: Copy + Ord {
     fn index(self) -> usize;
 }
 
-impl Ordinal for u8 {
-    const NONE: Self = u8::MAX;
-    fn from_ord(ord: u64) -> Self {
-        ord as u8
-    }
-    fn index(self) -> usize {
-        usize::from(self)
-    }
+/// An ordinal type: its largest value stands for "no value", the term ordinals fit below it.
+macro_rules! ordinal {
+    ($($int:ty),*) => {$(
+        impl Ordinal for $int {
+            const NONE: Self = <$int>::MAX;
+            fn from_ord(ord: u64) -> Self {
+                ord as $int
+            }
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+    )*};
 }
 
-impl Ordinal for u16 {
-    const NONE: Self = u16::MAX;
-    fn from_ord(ord: u64) -> Self {
-        ord as u16
-    }
-    fn index(self) -> usize {
-        usize::from(self)
-    }
-}
-
-impl Ordinal for u32 {
-    const NONE: Self = u32::MAX;
-    fn from_ord(ord: u64) -> Self {
-        ord as u32
-    }
-    fn index(self) -> usize {
-        self as usize
-    }
-}
+ordinal!(u8, u16, u32);
 
 impl<T: Ordinal> Layout<T> {
     fn read(column: &StrColumn, max_doc: DocId) -> Self {
