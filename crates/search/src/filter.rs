@@ -17,7 +17,7 @@ use tantivy::{BitSet, DocId, Searcher, SegmentReader};
 use time::OffsetDateTime;
 
 use crate::document::longitude_intervals;
-use crate::flat::{CoarseBox, ColumnCache, SegmentColumns, days, overlap};
+use crate::flat::{Area, ColumnCache, SegmentColumns, days, overlap};
 use crate::query::{Plan, SearchRequest};
 
 /// The part of a search that selects without scoring.
@@ -25,17 +25,16 @@ pub(crate) struct Filter<'a> {
     columns: &'a ColumnCache,
     required: Option<Box<dyn Weight>>,
     excluded: Option<Box<dyn Weight>>,
-    area: Option<Area>,
+    place: Option<Place>,
     period: Option<Period>,
     classifications: Option<Vec<String>>,
 }
 
+/// The request's box, exact and coarse.
 #[derive(Clone, Copy)]
-struct Area {
-    south: f64,
-    north: f64,
-    longitudes: [(f64, f64); 2],
-    coarse: CoarseBox,
+struct Place {
+    exact: Area<f64>,
+    coarse: Area<i16>,
 }
 
 #[derive(Clone, Copy)]
@@ -58,13 +57,15 @@ impl<'a> Filter<'a> {
                 .map(|query| query.weight(EnableScoring::disabled_from_searcher(searcher)))
                 .transpose()
         };
-        let area = request.bbox.map(|bbox| {
+        let place = request.bbox.map(|bbox| {
             let (first, second) = longitude_intervals(bbox.west(), bbox.east());
-            Area {
-                south: bbox.south(),
-                north: bbox.north(),
+            let exact = Area {
+                latitudes: (bbox.south(), bbox.north()),
                 longitudes: [first, second],
-                coarse: CoarseBox::new(bbox.south(), bbox.north(), [first, second]),
+            };
+            Place {
+                exact,
+                coarse: exact.coarse(),
             }
         });
         let micros = |at: OffsetDateTime| (at.unix_timestamp_nanos() / 1_000) as i64;
@@ -86,7 +87,7 @@ impl<'a> Filter<'a> {
             columns,
             required: weight(&plan.required)?,
             excluded: weight(&plan.excluded)?,
-            area,
+            place,
             period,
             classifications,
         })
@@ -113,7 +114,7 @@ impl<'a> Filter<'a> {
             alive: reader.alive_bitset(),
             required: bits(&self.required)?,
             excluded: bits(&self.excluded)?,
-            area: self.area,
+            place: self.place,
             period: self.period,
             cleared,
         })
@@ -136,7 +137,7 @@ pub(crate) struct SegmentFilter<'r> {
     alive: Option<&'r AliveBitSet>,
     required: Option<BitSet>,
     excluded: Option<BitSet>,
-    area: Option<Area>,
+    place: Option<Place>,
     period: Option<Period>,
     cleared: Option<Cleared>,
 }
@@ -186,11 +187,11 @@ impl SegmentFilter<'_> {
                 .days
                 .get(doc)
                 .is_some_and(|&days| overlap(days, period.days))
-        }) && self.area.as_ref().is_none_or(|area| {
+        }) && self.place.as_ref().is_none_or(|place| {
             extents
                 .boxes
                 .get(doc)
-                .is_some_and(|coarse| coarse.meets(&area.coarse))
+                .is_some_and(|coarse| coarse.meets(&place.coarse))
         })
     }
 
@@ -210,33 +211,17 @@ impl SegmentFilter<'_> {
 
     /// Whether the document's exact extent intersects the box and period.
     fn within(&self, doc: DocId) -> bool {
-        if self.period.is_none() && self.area.is_none() {
+        if self.period.is_none() && self.place.is_none() {
             return true;
         }
         let Some(extent) = self.columns.extents.exact.get(doc as usize) else {
             return false;
         };
         // A document without a temporal extent has an empty one: in no period, even `../..`.
-        if let Some(Period {
-            micros: (from, to), ..
-        }) = self.period
-            && (extent.start > extent.end || extent.start > to || extent.end < from)
-        {
-            return false;
-        }
-        if let Some(area) = &self.area {
-            if extent.south > area.north || extent.north < area.south {
-                return false;
-            }
-            let overlaps = extent.longitudes.iter().any(|&(west, east)| {
-                area.longitudes
-                    .iter()
-                    .any(|&(q_west, q_east)| west <= q_east && east >= q_west)
-            });
-            if !overlaps {
-                return false;
-            }
-        }
-        true
+        self.period.as_ref().is_none_or(|period| {
+            extent.start <= extent.end && overlap((extent.start, extent.end), period.micros)
+        }) && self
+            .place
+            .is_none_or(|place| place.exact.meets(&extent.area))
     }
 }

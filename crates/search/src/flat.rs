@@ -31,40 +31,32 @@ pub(crate) struct SegmentColumns {
 pub(crate) struct Extents {
     /// Days since 1970, the start rounded down and the end up.
     pub days: Vec<(i32, i32)>,
-    pub boxes: Vec<CoarseBox>,
+    pub boxes: Vec<Area<i16>>,
     pub exact: Vec<Extent>,
 }
 
-/// A document's temporal extent and bounding box (as two longitude intervals that do not cross the
-/// antimeridian), made so that a document without one intersects nothing: an empty interval.
+/// A document's temporal extent and bounding box, made so that a document without one intersects
+/// nothing: an empty interval.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Extent {
     /// Microseconds since 1970.
     pub start: i64,
     pub end: i64,
-    pub south: f64,
-    pub north: f64,
-    pub longitudes: [(f64, f64); 2],
+    pub area: Area<f64>,
 }
 
-/// A bounding box in hundredths of a degree, one more outwards than rounding needs (so that no
-/// floating-point error can make it smaller than the box it stands for).
+/// A bounding box as latitudes and two longitude intervals that do not cross the antimeridian: in
+/// degrees, or (`Area<i16>`, the coarse box) in hundredths of a degree, one more outwards than
+/// rounding needs (so that no floating-point error can make it smaller than the box it stands for).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct CoarseBox {
-    latitudes: (i16, i16),
-    longitudes: [(i16, i16); 2],
+pub(crate) struct Area<T> {
+    pub latitudes: (T, T),
+    pub longitudes: [(T, T); 2],
 }
 
-impl CoarseBox {
-    pub(crate) fn new(south: f64, north: f64, longitudes: [(f64, f64); 2]) -> Self {
-        Self {
-            latitudes: hundredths(south, north),
-            longitudes: longitudes.map(|(west, east)| hundredths(west, east)),
-        }
-    }
-
-    /// Whether the boxes may intersect: always when they do, seldom else.
-    pub(crate) fn meets(&self, other: &CoarseBox) -> bool {
+impl<T: PartialOrd + Copy> Area<T> {
+    /// Whether the boxes intersect (for coarse boxes: may intersect; always when the exact ones do).
+    pub(crate) fn meets(&self, other: &Self) -> bool {
         overlap(self.latitudes, other.latitudes)
             && self
                 .longitudes
@@ -73,8 +65,17 @@ impl CoarseBox {
     }
 }
 
+impl Area<f64> {
+    pub(crate) fn coarse(&self) -> Area<i16> {
+        Area {
+            latitudes: hundredths(self.latitudes),
+            longitudes: self.longitudes.map(hundredths),
+        }
+    }
+}
+
 /// An interval of degrees in hundredths, rounded outwards.
-fn hundredths(low: f64, high: f64) -> (i16, i16) {
+fn hundredths((low, high): (f64, f64)) -> (i16, i16) {
     // Saturating casts: degrees are within ±180, and an infinite bound (an empty extent's) saturates.
     (
         ((low * 100.0).floor() - 1.0) as i16,
@@ -116,10 +117,7 @@ impl SegmentColumns {
             classification: read("label_classification")?,
             extents: Extents {
                 days: exact.iter().map(|e| days(e.start, e.end)).collect(),
-                boxes: exact
-                    .iter()
-                    .map(|e| CoarseBox::new(e.south, e.north, e.longitudes))
-                    .collect(),
+                boxes: exact.iter().map(|e| e.area.coarse()).collect(),
                 exact,
             },
         })
@@ -154,16 +152,16 @@ fn extents(reader: &SegmentReader) -> tantivy::Result<Vec<Extent>> {
                 }
                 _ => (i64::MAX, i64::MIN),
             };
-            let (south, north) = interval(south.first(doc), north.first(doc));
             Extent {
                 start,
                 end,
-                south,
-                north,
-                longitudes: [
-                    interval(west_1.first(doc), east_1.first(doc)),
-                    interval(west_2.first(doc), east_2.first(doc)),
-                ],
+                area: Area {
+                    latitudes: interval(south.first(doc), north.first(doc)),
+                    longitudes: [
+                        interval(west_1.first(doc), east_1.first(doc)),
+                        interval(west_2.first(doc), east_2.first(doc)),
+                    ],
+                },
             }
         })
         .collect())
@@ -465,15 +463,19 @@ impl ColumnCache {
 mod tests {
     use super::*;
 
+    /// A deterministic draw below `n`, from `seed`.
+    fn random(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % n
+        }
+    }
+
     /// The coarse test never turns away an extent that intersects, at any edge; and it turns away
     /// most of those that do not.
     #[test]
     fn coarse_extents_meet_whenever_exact_ones_intersect() {
-        let mut seed: u64 = 11;
-        let mut next = |n: u64| {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            (seed >> 33) % n
-        };
+        let mut next = random(11);
         // Degrees with two or three decimals, so that edges often touch exactly.
         let mut degree =
             |limit: u64| (next(2 * limit * 1000) as f64 - (limit * 1000) as f64) / 1000.0;
@@ -488,7 +490,7 @@ mod tests {
                 _ => (c, d),
             };
             let exact = a <= d && c <= b;
-            let coarse = overlap(hundredths(a, b), hundredths(c, d));
+            let coarse = overlap(hundredths((a, b)), hundredths((c, d)));
             assert!(!exact || coarse, "[{a}, {b}] and [{c}, {d}]");
             intersecting += usize::from(exact);
             apart += usize::from(!exact);
@@ -496,8 +498,8 @@ mod tests {
         }
         assert!(intersecting > 10_000 && turned_away * 100 > apart * 95);
         assert!(!overlap(
-            hundredths(f64::INFINITY, f64::NEG_INFINITY),
-            hundredths(-180.0, 180.0)
+            hundredths((f64::INFINITY, f64::NEG_INFINITY)),
+            hundredths((-180.0, 180.0))
         ));
 
         const DAY: i64 = 86_400_000_000;
@@ -530,11 +532,7 @@ mod tests {
     /// bit sets count past a byte-wide counter's 255.
     #[test]
     fn every_layout_counts_each_document_once_per_value() {
-        let mut seed: u64 = 5;
-        let mut next = |n: u64| {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            (seed >> 33) % n
-        };
+        let mut next = random(5);
         let max_doc: DocId = 20_000;
         // (distinct values, most values a document has): one at most gives the single layout.
         for (values, most) in [(3, 1), (8, 4), (9, 4), (38, 6), (64, 4), (200, 8)] {
