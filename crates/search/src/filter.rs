@@ -85,7 +85,13 @@ impl<'a> Filter<'a> {
             .map(|visibility| visibility.classifications.clone());
         Ok(Self {
             columns,
-            required: weight(&plan.required)?,
+            // Without words the search walks the exact filters themselves (`index.rs`): no need to
+            // check them again.
+            required: if plan.text.is_some() {
+                weight(&plan.required)?
+            } else {
+                None
+            },
             excluded: weight(&plan.excluded)?,
             place,
             period,
