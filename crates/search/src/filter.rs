@@ -2,12 +2,13 @@
 //! and what the reader may see. Checked per document the words match, by both passes of a search
 //! (`run.rs`).
 //!
-//! Place, time and classification are read per matching document from the segment's flat copies
-//! (`flat.rs`): expressed as range queries, a box across the antimeridian needs a union of
-//! intersections of ranges, and tantivy evaluates such unions over every document of the index;
-//! checked here, the cost is a few array reads per document the words already matched. The exact
-//! filters and the categories a reader fails become a bitset per segment, from their (short) term
-//! lists.
+//! Place and time are read per matching document from the segment's flat copies (`flat.rs`):
+//! expressed as range queries, a box across the antimeridian needs a union of intersections of
+//! ranges, and tantivy evaluates such unions over every document of the index; checked here, the
+//! cost is a few array reads per document the words already matched. The classifications a reader
+//! is cleared for are a bitset per segment and clearance, kept with the flat copies; the exact
+//! filters and the categories a reader fails become a bitset per segment and search, from their
+//! (short) term lists.
 
 use std::sync::Arc;
 
@@ -105,10 +106,10 @@ impl<'a> Filter<'a> {
         reader: &'r SegmentReader,
     ) -> tantivy::Result<SegmentFilter<'r>> {
         let columns = self.columns.of(reader)?;
-        let cleared = self
+        let readable = self
             .classifications
             .as_ref()
-            .map(|names| Cleared::new(&columns, names));
+            .map(|names| columns.readable(names));
         let bits = |weight: &Option<Box<dyn Weight>>| {
             weight
                 .as_ref()
@@ -122,7 +123,7 @@ impl<'a> Filter<'a> {
             excluded: bits(&self.excluded)?,
             place: self.place,
             period: self.period,
-            cleared,
+            readable,
         })
     }
 }
@@ -145,28 +146,8 @@ pub(crate) struct SegmentFilter<'r> {
     excluded: Option<BitSet>,
     place: Option<Place>,
     period: Option<Period>,
-    cleared: Option<Cleared>,
-}
-
-/// Which classifications of a segment (by ordinal) the reader is cleared for.
-struct Cleared {
-    ordinals: Vec<bool>,
-}
-
-impl Cleared {
-    fn new(columns: &SegmentColumns, names: &[String]) -> Self {
-        let ordinals = columns
-            .classification
-            .as_ref()
-            .map_or_else(Vec::new, |column| {
-                column
-                    .terms
-                    .iter()
-                    .map(|term| names.contains(term))
-                    .collect()
-            });
-        Self { ordinals }
-    }
+    /// The documents the reader is cleared for; `None` for a reader cleared for all.
+    readable: Option<Arc<BitSet>>,
 }
 
 impl SegmentFilter<'_> {
@@ -179,8 +160,8 @@ impl SegmentFilter<'_> {
                 .excluded
                 .as_ref()
                 .is_some_and(|bits| bits.contains(doc))
+            && self.readable.as_ref().is_none_or(|bits| bits.contains(doc))
             && self.may_be_within(doc)
-            && self.readable(doc)
             && self.within(doc)
     }
 
@@ -199,20 +180,6 @@ impl SegmentFilter<'_> {
                 .get(doc)
                 .is_some_and(|coarse| coarse.meets(&place.coarse))
         })
-    }
-
-    /// Whether the reader is cleared for the document's classification (a document without one is
-    /// seen by nobody).
-    fn readable(&self, doc: DocId) -> bool {
-        let Some(cleared) = &self.cleared else {
-            return true;
-        };
-        let ordinal = self
-            .columns
-            .classification
-            .as_ref()
-            .and_then(|column| column.first(doc));
-        ordinal.is_some_and(|o| cleared.ordinals.get(o).copied().unwrap_or(false))
     }
 
     /// Whether the document's exact extent intersects the box and period.

@@ -1,5 +1,5 @@
 //! Flat copies of a segment's string fast fields that every search reads per match: the facets and
-//! the classification.
+//! the classification (the latter as a bit set of the documents each clearance may read).
 //!
 //! Reading tantivy's columns per matching document (optional and multi-valued indexes, bit-unpacking,
 //! dictionary lookups) took 40 % of a faceted search's CPU. So each segment's values are copied once
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
-use tantivy::{DocId, Searcher, SegmentReader};
+use tantivy::{BitSet, DocId, Searcher, SegmentReader};
 
 use crate::query::Facet;
 
@@ -21,9 +21,15 @@ use crate::query::Facet;
 pub(crate) struct SegmentColumns {
     /// Per facet, in the order of [`Facet::ALL`]; `None` when no document of the segment has a value.
     facets: Vec<Option<FlatColumn>>,
-    pub classification: Option<FlatColumn>,
+    classification: Option<FlatColumn>,
+    /// The documents each clearance may read, by the classifications it is cleared for: made by the
+    /// first search of a clearance, as a bit per document is cheaper to test than a classification.
+    readable: Mutex<Vec<(Vec<bool>, Arc<BitSet>)>>,
     pub extents: Extents,
 }
+
+/// The most clearances whose readable documents a segment keeps (a policy has a few).
+const CLEARANCES_KEPT: usize = 16;
 
 /// Each document's place and time twice: coarsely, in small integers rounded outwards, which a
 /// search with a box or a period reads for every match (a few bytes each, so they stay in the
@@ -115,6 +121,7 @@ impl SegmentColumns {
                 .map(|facet| read(facet.name()))
                 .collect::<tantivy::Result<_>>()?,
             classification: read("label_classification")?,
+            readable: Mutex::default(),
             extents: Extents {
                 days: exact.iter().map(|e| days(e.start, e.end)).collect(),
                 boxes: exact.iter().map(|e| e.area.coarse()).collect(),
@@ -126,6 +133,35 @@ impl SegmentColumns {
     pub(crate) fn facet(&self, facet: Facet) -> Option<&FlatColumn> {
         let position = Facet::ALL.iter().position(|f| *f == facet)?;
         self.facets.get(position)?.as_ref()
+    }
+
+    /// The documents whose classification is one of `cleared` (a document without one is read by
+    /// nobody).
+    pub(crate) fn readable(&self, cleared: &[String]) -> Arc<BitSet> {
+        let max_doc = self.extents.exact.len() as DocId;
+        let Some(column) = &self.classification else {
+            return Arc::new(BitSet::with_max_value(max_doc));
+        };
+        let key: Vec<bool> = column.terms.iter().map(|t| cleared.contains(t)).collect();
+        let mut kept = self.readable.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, bits)) = kept.iter().find(|(k, _)| *k == key) {
+            return Arc::clone(bits);
+        }
+        let mut bits = BitSet::with_max_value(max_doc);
+        for doc in 0..max_doc {
+            if column
+                .first(doc)
+                .is_some_and(|o| key.get(o).copied().unwrap_or(false))
+            {
+                bits.insert(doc);
+            }
+        }
+        let bits = Arc::new(bits);
+        if kept.len() == CLEARANCES_KEPT {
+            kept.remove(0);
+        }
+        kept.push((key, Arc::clone(&bits)));
+        bits
     }
 }
 

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use fathom_model::values::parse_instant;
 use fathom_model::{BoundingBox, DatasetState, EntityKind};
 use fathom_service::{Facet, FacetCount, Hit, SearchRequest, Sort, TimeRange};
@@ -23,17 +24,17 @@ const MAX_SEARCH_LIMIT: u32 = 100;
 
 /// One page of search results.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SearchPage {
+pub struct SearchPage<'a> {
     /// How many datasets match: exact up to 10,000, else estimated from the share of the index read
     /// to find the first 10,000.
     pub total: usize,
     /// Whether `total` and the facet counts are exact (else they are estimates).
     pub total_exact: bool,
     #[schema(value_type = Vec<Object>)]
-    pub hits: Vec<Hit>,
+    pub hits: &'a [Hit],
     /// Counts per value of each requested facet, over all matching datasets (estimated like `total`).
     #[schema(value_type = Object)]
-    pub facets: BTreeMap<&'static str, Vec<FacetCount>>,
+    pub facets: &'a BTreeMap<&'static str, Vec<FacetCount>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
@@ -66,7 +67,7 @@ pub async fn search(
     State(state): State<AppState>,
     reader: Reader,
     RawQuery(raw): RawQuery,
-) -> Result<Json<SearchPage>, Problem> {
+) -> Result<Response, Problem> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
         .map_err(|e| Problem::bad_request(format!("the query string cannot be read: {e}")))?;
     let request = parse(&pairs)?;
@@ -84,13 +85,15 @@ pub async fn search(
             &Cursor::Number((offset + limit) as i64).encode(),
         )
     });
+    // Written here, from the results as they are (maybe shared with the result cache).
     Ok(Json(SearchPage {
         total: results.total,
         total_exact: results.total_exact,
-        hits: results.hits.clone(),
-        facets: results.facets.clone(),
+        hits: &results.hits,
+        facets: &results.facets,
         next,
-    }))
+    })
+    .into_response())
 }
 
 fn parse(pairs: &[(String, String)]) -> Result<SearchRequest, Problem> {
