@@ -12,7 +12,8 @@ use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::query::{AllQuery, EnableScoring, Query};
 use tantivy::schema::Value;
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
+    Term,
 };
 use uuid::Uuid;
 
@@ -22,7 +23,7 @@ use crate::facets::FacetCounter;
 use crate::filter::Filter;
 use crate::flat::ColumnCache;
 use crate::highlight::Highlighter;
-use crate::query::{self, Direction, SearchRequest, Sort};
+use crate::query::{self, Direction, Plan, SearchRequest, Sort};
 use crate::run;
 use crate::{SearchError, SearchResult};
 
@@ -53,6 +54,46 @@ impl std::fmt::Debug for SearchIndex {
         f.debug_struct("SearchIndex")
             .field("path", &self.path)
             .finish_non_exhaustive()
+    }
+}
+
+/// A search before it runs ([`SearchIndex::prepare`]).
+#[derive(Debug)]
+pub enum Prepared {
+    /// Kept from the same request on the same index contents.
+    Known(Arc<SearchResults>),
+    Planned(Box<Planned>),
+}
+
+/// A search planned on one state of the index, to run on any thread.
+pub struct Planned {
+    searcher: Searcher,
+    request: SearchRequest,
+    key: String,
+    plan: Plan,
+    /// The postings of the terms the tally walks (every document for a search without words or
+    /// filters); near spellings and completions are not counted.
+    reads: u64,
+}
+
+/// Up to this many postings to walk, a search takes a millisecond or so: less than handing it to
+/// another thread and back costs, in switches between threads.
+const SHORT_SEARCH_READS: u64 = 200_000;
+
+impl std::fmt::Debug for Planned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planned")
+            .field("request", &self.request)
+            .field("reads", &self.reads)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Planned {
+    /// Whether the search is short enough to run on the thread at hand rather than be handed to
+    /// threads made for long work.
+    pub fn is_short(&self) -> bool {
+        self.reads <= SHORT_SEARCH_READS
     }
 }
 
@@ -262,14 +303,57 @@ impl SearchIndex {
     /// The results of a request: from the cache when the same request met the same index contents,
     /// else searched (and kept).
     pub fn search(&self, request: &SearchRequest) -> SearchResult<Arc<SearchResults>> {
+        match self.prepare(request)? {
+            Prepared::Known(results) => Ok(results),
+            Prepared::Planned(planned) => self.run(planned),
+        }
+    }
+
+    /// The cheap part of a search: the results when the cache has them, else the plan and an
+    /// estimate of the work left, for the caller to choose where to run it ([`SearchIndex::run`]).
+    pub fn prepare(&self, request: &SearchRequest) -> SearchResult<Prepared> {
         let searcher = self.reader.searcher();
         let generation = searcher.generation().generation_id();
         let key = ResultCache::key(request);
         if let Some(results) = self.cache.get(generation, &key) {
-            return Ok(results);
+            return Ok(Prepared::Known(results));
         }
+        let mut analyser = self
+            .index
+            .tokenizers()
+            .get(TEXT_ANALYSER)
+            .ok_or_else(|| SearchError::Task("no analyser".into()))?;
+        let plan = query::plan(request, &self.fields, &mut analyser, &searcher);
+        let mut reads = 0;
+        match plan.walked() {
+            Some(walked) => walked.query_terms(&mut |term, _| {
+                reads = searcher
+                    .doc_freq(term)
+                    .map_or(u64::MAX, |documents| reads.saturating_add(documents));
+            }),
+            None => reads = searcher.num_docs(),
+        }
+        Ok(Prepared::Planned(Box::new(Planned {
+            searcher,
+            request: request.clone(),
+            key,
+            plan,
+            reads,
+        })))
+    }
+
+    /// Runs a planned search, and keeps its results for the same request.
+    pub fn run(&self, planned: Box<Planned>) -> SearchResult<Arc<SearchResults>> {
+        let Planned {
+            searcher,
+            request,
+            key,
+            plan,
+            ..
+        } = *planned;
         self.columns.keep_only(&searcher);
-        let results = Arc::new(self.search_in(&searcher, request)?);
+        let results = Arc::new(self.search_in(&searcher, &request, &plan)?);
+        let generation = searcher.generation().generation_id();
         self.cache.put(generation, key, Arc::clone(&results));
         Ok(results)
     }
@@ -278,21 +362,10 @@ impl SearchIndex {
         &self,
         searcher: &tantivy::Searcher,
         request: &SearchRequest,
+        plan: &Plan,
     ) -> SearchResult<SearchResults> {
-        let mut analyser = self
-            .index
-            .tokenizers()
-            .get(TEXT_ANALYSER)
-            .ok_or_else(|| SearchError::Task("no analyser".into()))?;
-        let plan = query::plan(request, &self.fields, &mut analyser, searcher);
-        let filter = Filter::new(request, &plan, searcher, &self.columns)?;
-        // The documents a pass walks: those with the words, else those of the exact filters, else all.
-        let walked: &dyn Query = match (&plan.matching, &plan.text, &plan.required) {
-            (Some(matching), _, _) => matching.as_ref(),
-            (None, Some(text), _) => text.as_ref(),
-            (None, None, Some(required)) => required.as_ref(),
-            (None, None, None) => &AllQuery,
-        };
+        let filter = Filter::new(request, plan, searcher, &self.columns)?;
+        let walked = plan.walked().unwrap_or(&AllQuery);
         let unscored = walked.weight(EnableScoring::disabled_from_searcher(searcher))?;
         let matches = run::tally(searcher, unscored.as_ref(), &filter, run::EXACT_UP_TO + 1)?;
         let facets = FacetCounter::new(&request.facets, &self.columns).count(searcher, &matches)?;
@@ -621,6 +694,43 @@ mod tests {
             plan.matching.is_none(),
             "a phrase is walked in the scored fields"
         );
+    }
+
+    /// A planned search counts the postings its walk reads: the words' in `all_text` (and the exact
+    /// title's), else the exact filters', else every document.
+    #[test]
+    fn a_plan_counts_the_postings_its_walk_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(&dir.path().join("search"), 0).unwrap();
+        let documents = (0..40)
+            .map(|i| {
+                let mut record = dataset("cmre", &format!("record-{i}"));
+                record.metadata.title =
+                    format!("{} {i}", if i % 4 == 0 { "Glider" } else { "Sonar" });
+                record.metadata.description = "Casts.".into();
+                record.metadata.keywords = vec![if i % 8 == 0 { "ocean" } else { "seabed" }.into()];
+                index.document(&record, None)
+            })
+            .collect();
+        index.apply(documents, &[], 1, false).unwrap();
+        let reads = |request: SearchRequest| match index.prepare(&request).unwrap() {
+            Prepared::Planned(planned) => planned.reads,
+            Prepared::Known(_) => panic!("the cache is off"),
+        };
+        let words = |text: &str| SearchRequest {
+            text: Some(text.into()),
+            ..Default::default()
+        };
+        assert_eq!(reads(words("glider ")), 10);
+        assert_eq!(reads(words("glider sonar ")), 40);
+        assert_eq!(
+            reads(SearchRequest {
+                keyword: vec!["ocean".into()],
+                ..Default::default()
+            }),
+            5
+        );
+        assert_eq!(reads(SearchRequest::default()), 40);
     }
 
     /// Commits and merges ready the flat copies of the segments they make, and drop those of the

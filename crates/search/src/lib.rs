@@ -15,7 +15,9 @@ mod indexer;
 mod query;
 mod run;
 
-pub use index::{DEFAULT_CACHE_ENTRIES, FacetCount, Hit, SearchIndex, SearchResults};
+pub use index::{
+    DEFAULT_CACHE_ENTRIES, FacetCount, Hit, Planned, Prepared, SearchIndex, SearchResults,
+};
 pub use indexer::{catch_up, rebuild, run};
 pub use query::{CategoryVisibility, Direction, Facet, SearchRequest, Sort, TimeRange, Visibility};
 pub use run::EXACT_UP_TO;

@@ -163,6 +163,17 @@ pub(crate) struct Plan {
     pub excluded: Option<Box<dyn Query>>,
 }
 
+impl Plan {
+    /// The query whose documents a search walks: the words', else the exact filters'; `None` for
+    /// every document.
+    pub(crate) fn walked(&self) -> Option<&dyn Query> {
+        self.matching
+            .as_deref()
+            .or(self.text.as_deref())
+            .or(self.required.as_deref())
+    }
+}
+
 pub(crate) fn plan(
     request: &SearchRequest,
     fields: &Fields,

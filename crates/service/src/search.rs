@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use fathom_model::{Policy, Principal};
-use fathom_search::{SearchIndex, SearchRequest, SearchResults};
+use fathom_search::{Prepared, SearchIndex, SearchRequest, SearchResults};
 use fathom_store::Store;
 use tokio::sync::Semaphore;
 
@@ -16,8 +16,8 @@ pub struct Search {
     index: Arc<SearchIndex>,
     store: Store,
     policy: Arc<Policy>,
-    /// One search per core at a time: a search is pure CPU work, and more at once would only share
-    /// the cores, each taking longer, with more memory in use.
+    /// One long search per core at a time: a search is pure CPU work, and more at once would only
+    /// share the cores, each taking longer, with more memory in use.
     running: Arc<Semaphore>,
 }
 
@@ -84,13 +84,22 @@ impl Search {
     ) -> Result<Arc<SearchResults>, ServiceError> {
         request.visibility = access::visibility(&self.policy, reader);
         self.widen_to_narrower_concepts(&mut request).await?;
+        let planned = match self.index.prepare(&request).map_err(ServiceError::Search)? {
+            Prepared::Known(results) => return Ok(results),
+            // A short search runs here, on the request's worker thread: handing it to the blocking
+            // pool and back would cost more than it does.
+            Prepared::Planned(planned) if planned.is_short() => {
+                return self.index.run(planned).map_err(ServiceError::Search);
+            }
+            Prepared::Planned(planned) => planned,
+        };
         let permit = Arc::clone(&self.running)
             .acquire_owned()
             .await
             .map_err(|e| ServiceError::Search(fathom_search::SearchError::Task(e.to_string())))?;
         let index = Arc::clone(&self.index);
         tokio::task::spawn_blocking(move || {
-            let results = index.search(&request);
+            let results = index.run(planned);
             drop(permit);
             results
         })
