@@ -20,6 +20,7 @@ use crate::query::Facet;
 /// The flat columns of one segment (deleted documents included: a search never accepts them).
 pub(crate) struct SegmentColumns {
     /// Per facet, in the order of [`Facet::ALL`]; `None` when no document of the segment has a value.
+    max_doc: DocId,
     facets: Vec<Option<FlatColumn>>,
     classification: Option<FlatColumn>,
     /// The documents each clearance may read, by the classifications it is cleared for: made by the
@@ -116,6 +117,7 @@ impl SegmentColumns {
         };
         let exact = extents(reader)?;
         Ok(Self {
+            max_doc: reader.max_doc(),
             facets: Facet::ALL
                 .iter()
                 .map(|facet| read(facet.name()))
@@ -138,30 +140,37 @@ impl SegmentColumns {
     /// The documents whose classification is one of `cleared` (a document without one is read by
     /// nobody).
     pub(crate) fn readable(&self, cleared: &[String]) -> Arc<BitSet> {
-        let max_doc = self.extents.exact.len() as DocId;
-        let Some(column) = &self.classification else {
-            return Arc::new(BitSet::with_max_value(max_doc));
+        let terms = self.classification.as_ref().map_or(&[][..], |c| &c.terms);
+        let key: Vec<bool> = terms.iter().map(|term| cleared.contains(term)).collect();
+        let kept = |readable: &[(Vec<bool>, Arc<BitSet>)]| {
+            let found = readable.iter().find(|(k, _)| *k == key);
+            found.map(|(_, bits)| Arc::clone(bits))
         };
-        let key: Vec<bool> = column.terms.iter().map(|t| cleared.contains(t)).collect();
-        let mut kept = self.readable.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, bits)) = kept.iter().find(|(k, _)| *k == key) {
-            return Arc::clone(bits);
+        if let Some(bits) = kept(&self.lock_readable()) {
+            return bits;
         }
-        let mut bits = BitSet::with_max_value(max_doc);
-        for doc in 0..max_doc {
-            if column
-                .first(doc)
-                .is_some_and(|o| key.get(o).copied().unwrap_or(false))
-            {
-                bits.insert(doc);
+        // Made outside the lock: two searches may both make it, neither waits.
+        let mut bits = BitSet::with_max_value(self.max_doc);
+        if let Some(column) = &self.classification {
+            for doc in 0..self.max_doc {
+                if column.first(doc).is_some_and(|o| key.get(o) == Some(&true)) {
+                    bits.insert(doc);
+                }
             }
         }
         let bits = Arc::new(bits);
-        if kept.len() == CLEARANCES_KEPT {
-            kept.remove(0);
+        let mut readable = self.lock_readable();
+        if kept(&readable).is_none() {
+            if readable.len() == CLEARANCES_KEPT {
+                readable.remove(0);
+            }
+            readable.push((key, Arc::clone(&bits)));
         }
-        kept.push((key, Arc::clone(&bits)));
         bits
+    }
+
+    fn lock_readable(&self) -> std::sync::MutexGuard<'_, Vec<(Vec<bool>, Arc<BitSet>)>> {
+        self.readable.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

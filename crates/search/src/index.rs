@@ -71,13 +71,12 @@ pub struct Planned {
     request: SearchRequest,
     key: String,
     plan: Plan,
-    /// The postings of the terms the tally walks (every document for a search without words or
-    /// filters); near spellings and completions are not counted.
+    /// About how many postings the search reads ([`Plan::reads`]).
     reads: u64,
 }
 
-/// Up to this many postings to walk, a search takes a millisecond or so: less than handing it to
-/// another thread and back costs, in switches between threads.
+/// Up to this many postings to read, a search takes a millisecond or two, of which handing it to
+/// another thread and back would be a large share (see `docs/performance.md`).
 const SHORT_SEARCH_READS: u64 = 200_000;
 
 impl std::fmt::Debug for Planned {
@@ -318,21 +317,16 @@ impl SearchIndex {
         if let Some(results) = self.cache.get(generation, &key) {
             return Ok(Prepared::Known(results));
         }
+        // Here, not when the search runs (maybe after waiting for a core): a searcher taken since
+        // may hold segments that this one does not.
+        self.columns.keep_only(&searcher);
         let mut analyser = self
             .index
             .tokenizers()
             .get(TEXT_ANALYSER)
             .ok_or_else(|| SearchError::Task("no analyser".into()))?;
         let plan = query::plan(request, &self.fields, &mut analyser, &searcher);
-        let mut reads = 0;
-        match plan.walked() {
-            Some(walked) => walked.query_terms(&mut |term, _| {
-                reads = searcher
-                    .doc_freq(term)
-                    .map_or(u64::MAX, |documents| reads.saturating_add(documents));
-            }),
-            None => reads = searcher.num_docs(),
-        }
+        let reads = plan.reads(&searcher, SHORT_SEARCH_READS);
         Ok(Prepared::Planned(Box::new(Planned {
             searcher,
             request: request.clone(),
@@ -342,7 +336,8 @@ impl SearchIndex {
         })))
     }
 
-    /// Runs a planned search, and keeps its results for the same request.
+    /// Runs a planned search, and keeps its results for the same request; unless the same request,
+    /// run meanwhile, left them.
     pub fn run(&self, planned: Box<Planned>) -> SearchResult<Arc<SearchResults>> {
         let Planned {
             searcher,
@@ -351,9 +346,11 @@ impl SearchIndex {
             plan,
             ..
         } = *planned;
-        self.columns.keep_only(&searcher);
-        let results = Arc::new(self.search_in(&searcher, &request, &plan)?);
         let generation = searcher.generation().generation_id();
+        if let Some(results) = self.cache.get(generation, &key) {
+            return Ok(results);
+        }
+        let results = Arc::new(self.search_in(&searcher, &request, &plan)?);
         self.cache.put(generation, key, Arc::clone(&results));
         Ok(results)
     }
@@ -696,8 +693,8 @@ mod tests {
         );
     }
 
-    /// A planned search counts the postings its walk reads: the words' in `all_text` (and the exact
-    /// title's), else the exact filters', else every document.
+    /// A planned search counts the postings it reads: the words' in `all_text` (and the exact
+    /// title's) and the last word's completions, else the exact filters', else every document.
     #[test]
     fn a_plan_counts_the_postings_its_walk_reads() {
         let dir = tempfile::tempdir().unwrap();
@@ -723,6 +720,16 @@ mod tests {
         };
         assert_eq!(reads(words("glider ")), 10);
         assert_eq!(reads(words("glider sonar ")), 40);
+        // The last word's completions: "glider" in 10 titles, no keyword.
+        assert_eq!(reads(words("glid")), 10);
+        // The words, and the filter's bitset.
+        assert_eq!(
+            reads(SearchRequest {
+                keyword: vec!["ocean".into()],
+                ..words("glider ")
+            }),
+            15
+        );
         assert_eq!(
             reads(SearchRequest {
                 keyword: vec!["ocean".into()],

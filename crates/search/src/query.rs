@@ -161,6 +161,9 @@ pub(crate) struct Plan {
     pub required: Option<Box<dyn Query>>,
     /// The documents the reader's categories exclude.
     pub excluded: Option<Box<dyn Query>>,
+    /// The last word as the prefix it completes, in each field it is completed in (the completions
+    /// are not among the queries' terms).
+    pub completions: Vec<Term>,
 }
 
 impl Plan {
@@ -172,6 +175,53 @@ impl Plan {
             .or(self.text.as_deref())
             .or(self.required.as_deref())
     }
+
+    /// About how many postings running the plan reads, counted until past `up_to`: those of the
+    /// walked query's terms (every document, for a search with neither words nor filters), of the
+    /// filters' terms and of the last word's completions. Near spellings are not counted: only words
+    /// found in few titles and keyword lists are spelt near.
+    pub(crate) fn reads(&self, searcher: &Searcher, up_to: u64) -> u64 {
+        let mut terms: Vec<&Term> = Vec::new();
+        let mut reads = 0;
+        match self.walked() {
+            Some(walked) => walked.query_terms(&mut |term, _| terms.push(term)),
+            None => reads = searcher.num_docs(),
+        }
+        // Without words, the exact filters are the walked query.
+        let filters = [
+            self.required.as_ref().filter(|_| self.text.is_some()),
+            self.excluded.as_ref(),
+        ];
+        for query in filters.into_iter().flatten() {
+            query.query_terms(&mut |term, _| terms.push(term));
+        }
+        for term in terms {
+            let documents = searcher.doc_freq(term).unwrap_or(u64::MAX);
+            reads = documents.saturating_add(reads);
+        }
+        for prefix in &self.completions {
+            reads = completed(searcher, prefix, up_to).saturating_add(reads);
+        }
+        reads
+    }
+}
+
+/// The postings of the terms that begin with `prefix` (in its field), counted until past `up_to`.
+fn completed(searcher: &Searcher, prefix: &Term, up_to: u64) -> u64 {
+    let start = prefix.serialized_value_bytes();
+    let mut reads = 0;
+    for reader in searcher.segment_readers() {
+        let Ok(index) = reader.inverted_index(prefix.field()) else {
+            return u64::MAX;
+        };
+        let Ok(mut terms) = index.terms().range().ge(start).into_stream() else {
+            return u64::MAX;
+        };
+        while reads <= up_to && terms.advance() && terms.key().starts_with(start) {
+            reads += u64::from(terms.value().doc_freq);
+        }
+    }
+    reads
 }
 
 pub(crate) fn plan(
@@ -180,11 +230,12 @@ pub(crate) fn plan(
     analyser: &mut TextAnalyzer,
     searcher: &Searcher,
 ) -> Plan {
+    let mut completions = Vec::new();
     let (text, matching) = request
         .text
         .as_deref()
         .filter(|t| !t.trim().is_empty())
-        .map(|text| text_query(text, fields, analyser, searcher))
+        .map(|text| text_query(text, fields, analyser, searcher, &mut completions))
         .map_or((None, None), |(text, matching)| (Some(text), matching));
     let entities: Vec<(Field, Vec<String>)> = EntityKind::ALL
         .iter()
@@ -247,6 +298,7 @@ pub(crate) fn plan(
         matching,
         required: any(required),
         excluded: any(excluded),
+        completions,
     }
 }
 
@@ -318,12 +370,13 @@ fn category_exclusions(visibility: &Visibility, fields: &Fields) -> Vec<Box<dyn 
 /// The words' alternatives are one flat union: its score is the same sum as a union per word, and a
 /// flat union of terms lets the ranking skip the blocks of documents that cannot reach the best
 /// (block-max WAND, `run.rs`). Also returns the query of the same documents for walking them
-/// unscored ([`Plan::matching`]).
+/// unscored ([`Plan::matching`]), and adds the last word's prefixes to `completions`.
 fn text_query(
     text: &str,
     fields: &Fields,
     analyser: &mut TextAnalyzer,
     searcher: &Searcher,
+    completions: &mut Vec<Term>,
 ) -> (Box<dyn Query>, Option<Box<dyn Query>>) {
     let weighted = [
         (fields.title, 3.0),
@@ -363,6 +416,7 @@ fn text_query(
                     ));
                 }
                 if short_field && prefix {
+                    completions.push(term.clone());
                     let fuzzy_prefix = FuzzyTermQuery::new_prefix(term, 0, false);
                     matching.push((Occur::Should, Box::new(fuzzy_prefix.clone())));
                     parts.push((

@@ -107,7 +107,8 @@ pub(crate) fn tally(
         let accepts = filter.for_segment(reader)?;
         let mut scorer = weight.scorer(reader, 1.0)?;
         let mut room = bound - matches.coverage.accepted;
-        let mut docs = Vec::with_capacity(room.min(scorer.size_hint() as usize));
+        let mut docs =
+            Vec::with_capacity(room.min(EXACT_UP_TO + 1).min(scorer.size_hint() as usize));
         let mut stopped_at: Option<DocId> = None;
         'segment: loop {
             let filled = scorer.fill_buffer(&mut buffer);

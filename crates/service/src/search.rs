@@ -16,8 +16,9 @@ pub struct Search {
     index: Arc<SearchIndex>,
     store: Store,
     policy: Arc<Policy>,
-    /// One long search per core at a time: a search is pure CPU work, and more at once would only
-    /// share the cores, each taking longer, with more memory in use.
+    /// One long search per core at a time in the blocking pool: a search is pure CPU work, and more
+    /// at once would only share the cores, each taking longer, with more memory in use. (Short ones
+    /// run on the worker threads, one per core, besides.)
     running: Arc<Semaphore>,
 }
 
@@ -87,7 +88,7 @@ impl Search {
         let planned = match self.index.prepare(&request).map_err(ServiceError::Search)? {
             Prepared::Known(results) => return Ok(results),
             // A short search runs here, on the request's worker thread: handing it to the blocking
-            // pool and back would cost more than it does.
+            // pool and back would be a large share of its cost.
             Prepared::Planned(planned) if planned.is_short() => {
                 return self.index.run(planned).map_err(ServiceError::Search);
             }

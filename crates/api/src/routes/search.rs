@@ -85,7 +85,8 @@ pub async fn search(
             &Cursor::Number((offset + limit) as i64).encode(),
         )
     });
-    // Written here, from the results as they are (maybe shared with the result cache).
+    // Serialised here, borrowing the results (maybe shared with the result cache) instead of
+    // copying them.
     Ok(Json(SearchPage {
         total: results.total,
         total_exact: results.total_exact,
