@@ -19,8 +19,8 @@ use crate::query::Facet;
 
 /// The flat columns of one segment (deleted documents included: a search never accepts them).
 pub(crate) struct SegmentColumns {
-    /// Per facet, in the order of [`Facet::ALL`]; `None` when no document of the segment has a value.
     max_doc: DocId,
+    /// Per facet, in the order of [`Facet::ALL`]; `None` when no document of the segment has a value.
     facets: Vec<Option<FlatColumn>>,
     classification: Option<FlatColumn>,
     /// The documents each clearance may read, by the classifications it is cleared for: made by the
