@@ -52,9 +52,8 @@ impl<'a> Filter<'a> {
         searcher: &Searcher,
         columns: &'a ColumnCache,
     ) -> tantivy::Result<Self> {
-        let weight = |query: &Option<Box<dyn tantivy::query::Query>>| {
+        let weight = |query: Option<&dyn tantivy::query::Query>| {
             query
-                .as_ref()
                 .map(|query| query.weight(EnableScoring::disabled_from_searcher(searcher)))
                 .transpose()
         };
@@ -86,14 +85,8 @@ impl<'a> Filter<'a> {
             .map(|visibility| visibility.classifications.clone());
         Ok(Self {
             columns,
-            // Without words the search walks the exact filters themselves (`index.rs`): no need to
-            // check them again.
-            required: if plan.text.is_some() {
-                weight(&plan.required)?
-            } else {
-                None
-            },
-            excluded: weight(&plan.excluded)?,
+            required: weight(plan.checked_required())?,
+            excluded: weight(plan.excluded.as_deref())?,
             place,
             period,
             classifications,

@@ -19,7 +19,6 @@ use crate::query::Facet;
 
 /// The flat columns of one segment (deleted documents included: a search never accepts them).
 pub(crate) struct SegmentColumns {
-    max_doc: DocId,
     /// Per facet, in the order of [`Facet::ALL`]; `None` when no document of the segment has a value.
     facets: Vec<Option<FlatColumn>>,
     classification: Option<FlatColumn>,
@@ -117,7 +116,6 @@ impl SegmentColumns {
         };
         let exact = extents(reader)?;
         Ok(Self {
-            max_doc: reader.max_doc(),
             facets: Facet::ALL
                 .iter()
                 .map(|facet| read(facet.name()))
@@ -150,9 +148,10 @@ impl SegmentColumns {
             return bits;
         }
         // Made outside the lock: two searches may both make it, neither waits.
-        let mut bits = BitSet::with_max_value(self.max_doc);
+        let max_doc = self.extents.exact.len() as DocId;
+        let mut bits = BitSet::with_max_value(max_doc);
         if let Some(column) = &self.classification {
-            for doc in 0..self.max_doc {
+            for doc in 0..max_doc {
                 if column.first(doc).is_some_and(|o| key.get(o) == Some(&true)) {
                     bits.insert(doc);
                 }

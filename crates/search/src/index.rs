@@ -60,8 +60,8 @@ impl std::fmt::Debug for SearchIndex {
 /// A search before it runs ([`SearchIndex::prepare`]).
 #[derive(Debug)]
 pub enum Prepared {
-    /// Kept from the same request on the same index contents.
-    Known(Arc<SearchResults>),
+    /// From the result cache: the same request on the same index contents.
+    Cached(Arc<SearchResults>),
     Planned(Box<Planned>),
 }
 
@@ -303,7 +303,7 @@ impl SearchIndex {
     /// else searched (and kept).
     pub fn search(&self, request: &SearchRequest) -> SearchResult<Arc<SearchResults>> {
         match self.prepare(request)? {
-            Prepared::Known(results) => Ok(results),
+            Prepared::Cached(results) => Ok(results),
             Prepared::Planned(planned) => self.run(planned),
         }
     }
@@ -315,7 +315,7 @@ impl SearchIndex {
         let generation = searcher.generation().generation_id();
         let key = ResultCache::key(request);
         if let Some(results) = self.cache.get(generation, &key) {
-            return Ok(Prepared::Known(results));
+            return Ok(Prepared::Cached(results));
         }
         // Here, not when the search runs (maybe after waiting for a core): a searcher taken since
         // may hold segments that this one does not.
@@ -712,7 +712,7 @@ mod tests {
         index.apply(documents, &[], 1, false).unwrap();
         let reads = |request: SearchRequest| match index.prepare(&request).unwrap() {
             Prepared::Planned(planned) => planned.reads,
-            Prepared::Known(_) => panic!("the cache is off"),
+            Prepared::Cached(_) => panic!("the cache is off"),
         };
         let words = |text: &str| SearchRequest {
             text: Some(text.into()),

@@ -176,6 +176,12 @@ impl Plan {
             .or(self.required.as_deref())
     }
 
+    /// The exact filters as checked on each walked document: `None` without words, when they are
+    /// the walked query itself.
+    pub(crate) fn checked_required(&self) -> Option<&dyn Query> {
+        self.required.as_deref().filter(|_| self.text.is_some())
+    }
+
     /// About how many postings running the plan reads, counted until past `up_to`: those of the
     /// walked query's terms (every document, for a search with neither words nor filters), of the
     /// filters' terms and of the last word's completions. Near spellings are not counted: only words
@@ -187,12 +193,10 @@ impl Plan {
             Some(walked) => walked.query_terms(&mut |term, _| terms.push(term)),
             None => reads = searcher.num_docs(),
         }
-        // Without words, the exact filters are the walked query.
-        let filters = [
-            self.required.as_ref().filter(|_| self.text.is_some()),
-            self.excluded.as_ref(),
-        ];
-        for query in filters.into_iter().flatten() {
+        for query in [self.checked_required(), self.excluded.as_deref()]
+            .into_iter()
+            .flatten()
+        {
             query.query_terms(&mut |term, _| terms.push(term));
         }
         for term in terms {

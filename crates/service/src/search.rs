@@ -86,7 +86,7 @@ impl Search {
         request.visibility = access::visibility(&self.policy, reader);
         self.widen_to_narrower_concepts(&mut request).await?;
         let planned = match self.index.prepare(&request).map_err(ServiceError::Search)? {
-            Prepared::Known(results) => return Ok(results),
+            Prepared::Cached(results) => return Ok(results),
             // A short search runs here, on the request's worker thread: handing it to the blocking
             // pool and back would be a large share of its cost.
             Prepared::Planned(planned) if planned.is_short() => {
@@ -97,7 +97,7 @@ impl Search {
         let permit = Arc::clone(&self.running)
             .acquire_owned()
             .await
-            .map_err(|e| ServiceError::Search(fathom_search::SearchError::Task(e.to_string())))?;
+            .map_err(task_stopped)?;
         let index = Arc::clone(&self.index);
         tokio::task::spawn_blocking(move || {
             let results = index.run(planned);
@@ -105,7 +105,7 @@ impl Search {
             results
         })
         .await
-        .map_err(|e| ServiceError::Search(fathom_search::SearchError::Task(e.to_string())))?
+        .map_err(task_stopped)?
         .map_err(ServiceError::Search)
     }
 
@@ -124,7 +124,7 @@ impl Search {
         let index = Arc::clone(&self.index);
         tokio::task::spawn_blocking(move || index.warm())
             .await
-            .map_err(|e| ServiceError::Search(fathom_search::SearchError::Task(e.to_string())))
+            .map_err(task_stopped)
     }
 
     /// How many datasets the index holds.
@@ -170,4 +170,9 @@ impl Search {
             self.store.clone(),
         ))
     }
+}
+
+/// A search task that could not run or finish (a closed semaphore, a panicked thread).
+fn task_stopped(error: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Search(fathom_search::SearchError::Task(error.to_string()))
 }
