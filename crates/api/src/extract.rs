@@ -1,5 +1,7 @@
 //! What handlers take from a request, each refusing bad input with a problem document.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -59,10 +61,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Problem> {
         let token = bearer_token(parts).ok_or(ServiceError::Unauthenticated)?;
         Ok(Self(authenticated(state, token).await?))
     }
@@ -80,10 +82,10 @@ impl Reader {
     }
 }
 
-impl FromRequestParts<AppState> for Reader {
+impl FromRequestParts<Arc<AppState>> for Reader {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Problem> {
         if !parts.headers.contains_key(header::AUTHORIZATION) {
             return Ok(Self(None));
         }

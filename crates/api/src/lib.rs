@@ -34,7 +34,8 @@ pub use problem::{PROBLEM_JSON, Problem};
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
-/// What every handler can reach.
+/// What every handler can reach: behind one `Arc` (the router's state), so that a request takes a
+/// reference rather than a copy of each service.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub catalogue: Catalogue,
@@ -182,7 +183,7 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
         .layer(tower::util::option_layer(
             (!config.metrics).then(|| axum::middleware::from_fn(prometheus::hide)),
         ))
-        .with_state(state)
+        .with_state(Arc::new(state))
         .layer(axum::middleware::map_response(problem::ensure_problem))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(CatchPanicLayer::custom(|_| {
@@ -240,7 +241,7 @@ pub fn admin_app(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(routes::live))
         .route("/readyz", axum::routing::get(routes::ready))
         .fallback(not_found)
-        .with_state(state)
+        .with_state(Arc::new(state))
 }
 
 /// Whether spans are exported (set once at start): only then does a request join its caller's trace.

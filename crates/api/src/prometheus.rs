@@ -3,6 +3,7 @@
 //! and size, the outbox's backlog per event target, build information. Labels are
 //! low-cardinality by construction: a route template, never a path or a user.
 
+use std::sync::Arc;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -96,7 +97,7 @@ pub async fn hide(request: Request, next: Next) -> Response {
 /// The metrics in the Prometheus text format.
 #[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "health",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     if let Ok(lag) = state.search.lag().await {
         metrics::gauge!("fathom_search_lag_changes").set(lag as f64);
     }

@@ -52,7 +52,7 @@ pub struct CatalogQuery {
         (status = 406, description = "No offered syntax is acceptable", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn catalog(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Query(query): Query<CatalogQuery>,
     headers: HeaderMap,

@@ -1,5 +1,7 @@
 //! `/api/v1/datasets`: datasets, their distributions and their revisions.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
@@ -46,7 +48,7 @@ pub struct ListQuery {
     (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Query(query): Query<ListQuery>,
 ) -> Result<Page<Box<RawValue>>, Problem> {
@@ -116,7 +118,7 @@ pub async fn list(
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     key: IdempotencyKey,
     body: JsonBody<DatasetInput>,
@@ -157,7 +159,7 @@ pub struct ReadQuery {
         (status = 406, description = "No offered representation is acceptable", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Path(key): Path<String>,
     Query(query): Query<ReadQuery>,
@@ -199,7 +201,7 @@ pub async fn read(
         (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn replace(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     if_match: IfMatch,
@@ -228,7 +230,7 @@ pub async fn replace(
         (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn patch(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     if_match: IfMatch,
@@ -255,7 +257,7 @@ pub async fn patch(
         (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     if_match: IfMatch,
@@ -277,7 +279,7 @@ pub async fn delete(
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revisions(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Path(key): Path<String>,
     Query(query): Query<PageQuery>,
@@ -311,7 +313,7 @@ pub async fn revisions(
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revision(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Path((key, revision)): Path<(String, i64)>,
 ) -> Result<axum::Json<Revision>, Problem> {
@@ -333,7 +335,7 @@ pub async fn revision(
         (status = 404, description = "No such record or revision", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revision_diff(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Path((key, from, to)): Path<(String, i64, i64)>,
 ) -> Result<axum::Json<RevisionDiff>, Problem> {
@@ -369,7 +371,7 @@ pub struct LineageQuery {
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn lineage(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Path(key): Path<String>,
     Query(query): Query<LineageQuery>,
@@ -413,7 +415,7 @@ pub async fn lineage(
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn versions(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Path(key): Path<String>,
 ) -> Result<axum::Json<Page<VersionEntry>>, Problem> {
@@ -433,7 +435,7 @@ pub async fn versions(
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn distributions(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Path(key): Path<String>,
     headers: HeaderMap,
@@ -467,7 +469,7 @@ pub async fn distributions(
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_distribution(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     if_match: IfMatch,
@@ -500,7 +502,7 @@ pub async fn add_distribution(
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn distribution(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Path((key, distribution)): Path<(String, String)>,
     headers: HeaderMap,
@@ -534,7 +536,7 @@ pub async fn distribution(
         (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn replace_distribution(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path((key, distribution)): Path<(String, String)>,
     if_match: IfMatch,
@@ -565,7 +567,7 @@ pub async fn replace_distribution(
         (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_distribution(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path((key, distribution)): Path<(String, String)>,
     if_match: IfMatch,

@@ -3,6 +3,8 @@
 //! serves them all, each learning its kind of entity from the route it was reached by; the
 //! OpenAPI document describes each collection's paths, made from the one template.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, MatchedPath, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -24,8 +26,8 @@ use crate::problem::Problem;
 const TEMPLATE: &str = "/api/v1/{collection}";
 
 /// Adds every collection's routes to `router`, and their paths to its OpenAPI document.
-pub fn add(mut router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
-    let (_, template) = OpenApiRouter::<AppState>::new()
+pub fn add(mut router: OpenApiRouter<Arc<AppState>>) -> OpenApiRouter<Arc<AppState>> {
+    let (_, template) = OpenApiRouter::<Arc<AppState>>::new()
         .routes(routes!(list, create))
         .routes(routes!(read, replace, patch, delete))
         .routes(routes!(revisions))
@@ -127,7 +129,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Kind {
     (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Kind(kind): Kind,
     Query(query): Query<PageQuery>,
 ) -> Result<Page<Entity>, Problem> {
@@ -161,7 +163,7 @@ pub async fn list(
         (status = 422, description = "Invalid fields, or references to entities that do not exist", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Kind(kind): Kind,
     Caller(caller): Caller,
     key: IdempotencyKey,
@@ -198,7 +200,7 @@ pub struct ReadQuery {
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Kind(kind): Kind,
     Path(key): Path<String>,
     Query(query): Query<ReadQuery>,
@@ -231,7 +233,7 @@ pub async fn read(
         (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn replace(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Kind(kind): Kind,
     Caller(caller): Caller,
     Path(key): Path<String>,
@@ -260,7 +262,7 @@ pub async fn replace(
         (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn patch(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Kind(kind): Kind,
     Caller(caller): Caller,
     Path(key): Path<String>,
@@ -293,7 +295,7 @@ pub async fn patch(
         (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Kind(kind): Kind,
     Caller(caller): Caller,
     Path(key): Path<String>,
@@ -316,7 +318,7 @@ pub async fn delete(
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revisions(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Kind(kind): Kind,
     Path(key): Path<String>,
     Query(query): Query<PageQuery>,
@@ -345,7 +347,7 @@ pub async fn revisions(
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revision(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Kind(kind): Kind,
     Path((key, revision)): Path<(String, i64)>,
 ) -> Result<axum::Json<Revision>, Problem> {
@@ -366,7 +368,7 @@ pub async fn revision(
         (status = 404, description = "No such record or revision", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revision_diff(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Kind(kind): Kind,
     Path((key, from, to)): Path<(String, i64, i64)>,
 ) -> Result<axum::Json<RevisionDiff>, Problem> {

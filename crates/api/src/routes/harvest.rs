@@ -1,5 +1,7 @@
 //! `/api/v1/harvest-sources`: other catalogues to harvest (admins), and their jobs.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -20,7 +22,7 @@ const PATH: &str = "/api/v1/harvest-sources";
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
 ) -> Result<Json<Vec<HarvestSource>>, Problem> {
     Ok(Json(state.harvesting.sources(&caller).await?))
@@ -37,7 +39,7 @@ pub async fn list(
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     body: JsonBody<HarvestSourceInput>,
 ) -> Result<Response, Problem> {
@@ -57,7 +59,7 @@ pub async fn create(
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
 ) -> Result<Json<HarvestSource>, Problem> {
@@ -72,7 +74,7 @@ pub async fn read(
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
 ) -> Result<StatusCode, Problem> {
@@ -88,7 +90,7 @@ pub async fn delete(
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn jobs(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
 ) -> Result<Json<Vec<HarvestJob>>, Problem> {
@@ -104,7 +106,7 @@ pub async fn jobs(
         (status = 409, description = "A job of this source is running", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn start(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
 ) -> Result<Response, Problem> {

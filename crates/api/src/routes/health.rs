@@ -1,5 +1,7 @@
 //! Liveness and readiness, for orchestrators and load balancers.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -39,7 +41,7 @@ pub async fn live() -> Json<Health> {
     (status = 200, description = "OK", body = Health),
     (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
 ))]
-pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
+pub async fn ready(State(state): State<Arc<AppState>>) -> Result<Json<Health>, Problem> {
     match state.catalogue.ping().await {
         Ok(()) => Ok(Json(Health {
             status: "ready",

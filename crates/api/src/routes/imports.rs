@@ -1,6 +1,8 @@
 //! `POST /api/v1/imports`: records of other catalogues (ISO 19139, Dublin Core, DCAT) into an
 //! organisation, idempotently by their identifiers, with a report line per record.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -49,7 +51,7 @@ pub struct ImportReport {
         (status = 422, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Query(query): Query<ImportQuery>,
     headers: HeaderMap,

@@ -21,6 +21,8 @@ mod users;
 mod vocabularies;
 mod webhooks;
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::Principal;
@@ -33,7 +35,7 @@ use crate::AppState;
 use crate::extract::{IdempotencyKey, etag, not_modified};
 use crate::problem::{PROBLEM_JSON, Problem};
 
-pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
+pub fn router(openapi: utoipa::openapi::OpenApi) -> OpenApiRouter<Arc<AppState>> {
     let router = OpenApiRouter::with_openapi(openapi)
         .routes(routes!(health::live))
         .routes(routes!(health::ready))

@@ -3,6 +3,7 @@
 //! listed, counted or named, exactly as if it did not exist.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -32,7 +33,7 @@ use crate::problem::Problem;
     ),
     responses((status = 200, description = "An OAI-PMH response, or one of its errors", content_type = "text/xml", body = String)))]
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -47,7 +48,7 @@ pub async fn get(
         (status = 415, description = "Not a form", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     headers: HeaderMap,
     body: Bytes,

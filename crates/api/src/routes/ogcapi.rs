@@ -1,6 +1,8 @@
 //! OGC API - Records, Part 1 (core): the catalogue as one collection of records, searched through the
 //! same index as `/api/v1/search`.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -161,7 +163,7 @@ pub async fn sortables(Path(id): Path<String>) -> Result<Response, Problem> {
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn items(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -293,7 +295,7 @@ pub async fn items(
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn item(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Path((id, record_id)): Path<(String, String)>,
 ) -> Result<Response, Problem> {

@@ -1,5 +1,7 @@
 //! `/api/v1/organisations`: the publishers of datasets.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
@@ -21,7 +23,7 @@ const PATH: &str = "/api/v1/organisations";
     (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Query(query): Query<PageQuery>,
 ) -> Result<Page<Organisation>, Problem> {
     let (limit, after) = query.after_id()?;
@@ -55,7 +57,7 @@ pub async fn list(
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     key: IdempotencyKey,
     body: JsonBody<OrganisationInput>,
@@ -85,7 +87,7 @@ pub async fn create(
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
@@ -108,7 +110,7 @@ pub async fn read(
         (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn replace(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     if_match: IfMatch,
@@ -137,7 +139,7 @@ pub async fn replace(
         (status = 428, description = "`If-Match` is required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn patch(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     if_match: IfMatch,
@@ -164,7 +166,7 @@ pub async fn patch(
         (status = 412, description = "`If-Match` names a stale revision", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     if_match: IfMatch,

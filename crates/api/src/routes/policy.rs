@@ -1,5 +1,7 @@
 //! `/api/v1/policy`: the security policy labels are written and decided against.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use fathom_model::PolicyDocument;
@@ -10,6 +12,6 @@ use crate::AppState;
 /// read without signing in, its categories with their values, and the label of an unlabelled record.
 #[utoipa::path(get, operation_id = "policy", path = "/api/v1/policy", tag = "security",
     responses((status = 200, description = "The active policy", body = PolicyDocument)))]
-pub async fn policy(State(state): State<AppState>) -> Json<PolicyDocument> {
+pub async fn policy(State(state): State<Arc<AppState>>) -> Json<PolicyDocument> {
     Json(state.catalogue.policy().document().clone())
 }

@@ -1,6 +1,8 @@
 //! `/api/v1/profiles`: metadata profiles, versioned JSON Schema documents that datasets declare in
 //! `conforms_to` and whose fields they carry in `extensions`.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::response::Response;
@@ -18,7 +20,7 @@ use crate::problem::Problem;
 #[utoipa::path(get, operation_id = "profiles_list", path = "/api/v1/profiles", tag = "profiles",
     responses((status = 200, description = "OK", body = Page<ProfileSummary>)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
 ) -> Result<axum::Json<Page<ProfileSummary>>, Problem> {
     let items = state.catalogue.profiles().await?;
     Ok(axum::Json(Page { items, next: None }))
@@ -32,7 +34,7 @@ pub async fn list(
         (status = 404, description = "No such profile", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(profile): Path<String>,
 ) -> Result<axum::Json<ProfileSummary>, Problem> {
     Ok(axum::Json(state.catalogue.profile(&profile).await?))
@@ -63,7 +65,7 @@ pub struct NewVersion {
         (status = 422, description = "An invalid schema, a remote reference, or an incompatible change", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn register(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(profile): Path<String>,
     key: IdempotencyKey,
@@ -94,7 +96,7 @@ pub async fn register(
         (status = 404, description = "No such profile version", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn version(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path((profile, version)): Path<(String, String)>,
 ) -> Result<axum::Json<ProfileVersion>, Problem> {
     Ok(axum::Json(

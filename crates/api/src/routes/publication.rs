@@ -2,6 +2,8 @@
 //! who must act next; `POST` acts) and `/api/v1/datasets/{key}/working-copy` (the next version of a
 //! published dataset, reviewed before it replaces it).
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +24,7 @@ use crate::problem::Problem;
         (status = 404, description = "No such dataset", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn publication(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     headers: HeaderMap,
@@ -57,7 +59,7 @@ pub async fn publication(
         (status = 422, description = "An unknown action", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn act(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     if_match: IfMatch,
@@ -106,7 +108,7 @@ pub async fn act(
         (status = 404, description = "No such dataset, or no working copy", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn working_copy(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     headers: HeaderMap,
@@ -133,7 +135,7 @@ pub async fn working_copy(
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_working_copy(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     if_match: IfMatch,
@@ -159,7 +161,7 @@ pub async fn put_working_copy(
         (status = 409, description = "The copy is in review", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn discard_working_copy(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
     if_match: IfMatch,

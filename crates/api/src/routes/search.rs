@@ -1,5 +1,7 @@
 //! `GET /api/v1/search`: words, place, time and filters, with facets.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -64,7 +66,7 @@ pub struct SearchPage<'a> {
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn search(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {

@@ -3,6 +3,8 @@
 //! `POST` creates, `POST …/{id}/actions` acts (`{action, comment, …}`), a `GET` shows the state, its
 //! history and who must act next.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
@@ -46,7 +48,7 @@ pub struct RequestsQuery {
         (status = 403, description = "`all` without being an admin", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn requests(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Query(query): Query<RequestsQuery>,
 ) -> Result<Page<AccessRequestView>, Problem> {
@@ -88,7 +90,7 @@ pub async fn requests(
         (status = 422, description = "A missing purpose, a period that ends before it starts or lasts too long", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn request_access(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     key: IdempotencyKey,
     body: JsonBody<AccessRequestInput>,
@@ -117,7 +119,7 @@ pub async fn request_access(
         (status = 404, description = "No such request, or not one the caller is part of", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn request(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
@@ -146,7 +148,7 @@ pub async fn request(
         (status = 422, description = "An unknown action", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn act(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(id): Path<Uuid>,
     if_match: IfMatch,
@@ -180,7 +182,7 @@ pub async fn act(
     params(PageQuery), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = Page<InboxItem>)))]
 pub async fn inbox(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Query(query): Query<PageQuery>,
 ) -> Result<Page<InboxItem>, Problem> {
@@ -240,7 +242,7 @@ pub struct GrantsQuery {
         (status = 404, description = "No such dataset the caller may see", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn grants(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Query(query): Query<GrantsQuery>,
 ) -> Result<Page<GrantView>, Problem> {
@@ -294,7 +296,7 @@ pub async fn grants(
         (status = 422, description = "An unknown action", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn act_on_grant(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(id): Path<Uuid>,
     body: JsonBody<ActionInput>,
@@ -309,7 +311,7 @@ pub async fn act_on_grant(
     params(PageQuery), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = Page<Agreement>)))]
 pub async fn agreements(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Query(query): Query<PageQuery>,
 ) -> Result<Page<Agreement>, Problem> {
@@ -339,7 +341,7 @@ pub async fn agreements(
         (status = 422, description = "Unknown organisations, datasets that are not the provider's, a period that ends before it starts", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_agreement(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     key: IdempotencyKey,
     body: JsonBody<AgreementInput>,
@@ -371,7 +373,7 @@ pub async fn create_agreement(
         (status = 404, description = "No such agreement, or not one of the caller's organisations'", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn agreement(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
@@ -390,7 +392,7 @@ pub async fn agreement(
         (status = 404, description = "No such agreement, or not one of the caller's organisations'", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn agreement_odrl(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Response, Problem> {
@@ -428,7 +430,7 @@ pub async fn agreement_odrl(
         (status = 422, description = "An unknown action", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn act_on_agreement(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(id): Path<Uuid>,
     if_match: IfMatch,
@@ -482,7 +484,7 @@ pub struct AuditQuery {
         (status = 403, description = "Not an auditor", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn audit(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Query(query): Query<AuditQuery>,
 ) -> Result<Page<AuditEvent>, Problem> {

@@ -1,5 +1,7 @@
 //! `/api/v1/sparql`: SPARQL 1.1 queries over the catalogue's DCAT-AP graph, as the caller may see it.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -30,7 +32,7 @@ pub struct SparqlQuery {
         (status = 422, description = "The query ran too long or has too many results", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     Query(query): Query<SparqlQuery>,
     headers: HeaderMap,
@@ -54,7 +56,7 @@ pub async fn get(
         (status = 422, description = "The query ran too long or has too many results", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     reader: Reader,
     headers: HeaderMap,
     body: Bytes,

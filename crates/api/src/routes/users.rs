@@ -1,6 +1,8 @@
 //! `/api/v1/me`, `/api/v1/users` and `/api/v1/tokens`: who is calling, and (for admins) users and
 //! their API tokens.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -138,7 +140,7 @@ fn principal_body(principal: Principal) -> UserBody {
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
 ) -> Result<Json<Vec<UserBody>>, Problem> {
     let users = state.identity.users_as(&caller).await?;
@@ -155,7 +157,7 @@ pub async fn list(
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     body: JsonBody<UserInput>,
 ) -> Result<Response, Problem> {
@@ -186,7 +188,7 @@ pub async fn create(
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn issue_token(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(username): Path<String>,
     body: JsonBody<TokenInput>,
@@ -217,7 +219,7 @@ pub async fn issue_token(
         (status = 404, description = "No such token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revoke_token(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {

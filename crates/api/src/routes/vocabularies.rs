@@ -1,6 +1,8 @@
 //! `/api/v1/vocabularies`: controlled vocabularies (SKOS concept schemes) and their concepts, with
 //! browsing (top concepts, narrower ones) and autocomplete.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -21,7 +23,9 @@ const PATH: &str = "/api/v1/vocabularies";
 /// Lists the vocabularies, by slug.
 #[utoipa::path(get, operation_id = "vocabularies_list", path = "/api/v1/vocabularies", tag = "vocabularies",
     responses((status = 200, description = "OK", body = Page<Vocabulary>)))]
-pub async fn list(State(state): State<AppState>) -> Result<axum::Json<Page<Vocabulary>>, Problem> {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+) -> Result<axum::Json<Page<Vocabulary>>, Problem> {
     let items = state.catalogue.vocabularies().await?;
     Ok(axum::Json(Page { items, next: None }))
 }
@@ -51,7 +55,7 @@ pub struct ImportQuery {
         (status = 422, description = "Not valid RDF, not one concept scheme, or a cycle of broader concepts", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn import(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Query(query): Query<ImportQuery>,
     headers: HeaderMap,
@@ -95,7 +99,7 @@ pub async fn import(
         (status = 404, description = "No such vocabulary", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
@@ -112,7 +116,7 @@ pub async fn read(
         (status = 404, description = "No such vocabulary", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(key): Path<String>,
 ) -> Result<StatusCode, Problem> {
@@ -150,7 +154,7 @@ pub struct ConceptsQuery {
         (status = 404, description = "No such vocabulary", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn concepts(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
     Query(query): Query<ConceptsQuery>,
 ) -> Result<axum::Json<Page<Concept>>, Problem> {
@@ -217,7 +221,7 @@ pub async fn concepts(
         (status = 404, description = "No such vocabulary or concept", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn concept(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path((key, concept)): Path<(String, String)>,
 ) -> Result<axum::Json<Concept>, Problem> {
     Ok(axum::Json(

@@ -1,6 +1,8 @@
 //! `/api/v1/webhooks`: subscriptions that receive events by HTTPS POST (admins), and the events
 //! each gave up on.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -25,7 +27,7 @@ fn webhook_id(raw: &str) -> Result<Uuid, Problem> {
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
 ) -> Result<Json<Vec<WebhookView>>, Problem> {
     Ok(Json(state.webhooks.list(&caller).await?))
@@ -40,7 +42,7 @@ pub async fn list(
         (status = 422, description = "A URL that is not HTTP(S) or points at this server, an unknown event type or owner", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     body: JsonBody<WebhookInput>,
 ) -> Result<Response, Problem> {
@@ -56,7 +58,7 @@ pub async fn create(
         (status = 404, description = "No such subscription", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookView>, Problem> {
@@ -71,7 +73,7 @@ pub async fn read(
         (status = 404, description = "No such subscription", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
@@ -87,7 +89,7 @@ pub async fn delete(
         (status = 404, description = "No such subscription", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn dead_letters(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<DeadLetterView>>, Problem> {
@@ -109,7 +111,7 @@ pub async fn dead_letters(
         (status = 502, description = "The receiver failed again", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn redeliver(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
     Path((id, seq)): Path<(String, String)>,
 ) -> Result<StatusCode, Problem> {
