@@ -21,6 +21,11 @@ use uuid::Uuid;
 
 use crate::config::{Config, Overrides};
 
+/// A search allocates and frees many short-lived buffers across the runtime's threads, where
+/// mimalloc's per-thread pages cost less than glibc's arenas (see `docs/performance.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "fathom",

@@ -6,15 +6,17 @@
 //! expressed as range queries, a box across the antimeridian needs a union of intersections of
 //! ranges, and tantivy evaluates such unions over every document of the index; checked here, the
 //! cost is a few array reads per document the words already matched. The classifications a reader
-//! is cleared for are a bitset per segment and clearance, kept with the flat copies; the exact
-//! filters and the categories a reader fails become a bitset per segment and search, from their
-//! (short) term lists.
+//! is cleared for are a bitset per segment and clearance, kept with the flat copies. When exact
+//! filters, categories the reader fails or deleted documents narrow it, it is copied into a bitset
+//! per segment and search, with them applied from their (short) term lists: a match costs one bit
+//! test however many filters there are.
 
 use std::sync::Arc;
 
 use tantivy::fastfield::AliveBitSet;
 use tantivy::query::{EnableScoring, Weight};
 use tantivy::{BitSet, DocId, Searcher, SegmentReader};
+use tantivy_common::ReadOnlyBitSet;
 use time::OffsetDateTime;
 
 use crate::document::longitude_intervals;
@@ -93,30 +95,37 @@ impl<'a> Filter<'a> {
         })
     }
 
-    /// The filter's state for one segment: its columns and the bitsets of its term filters.
-    pub(crate) fn for_segment<'r>(
-        &self,
-        reader: &'r SegmentReader,
-    ) -> tantivy::Result<SegmentFilter<'r>> {
+    /// The filter's state for one segment: its columns, and the documents it allows before place and
+    /// time as one bitset.
+    pub(crate) fn for_segment(&self, reader: &SegmentReader) -> tantivy::Result<SegmentFilter> {
         let columns = self.columns.of(reader)?;
         let readable = self
             .classifications
             .as_ref()
             .map(|names| columns.readable(names));
-        let bits = |weight: &Option<Box<dyn Weight>>| {
-            weight
-                .as_ref()
-                .map(|weight| matching(weight.as_ref(), reader))
-                .transpose()
+        let alive = reader.alive_bitset().map(AliveBitSet::bitset);
+        let allowed = if self.required.is_none() && self.excluded.is_none() && alive.is_none() {
+            readable.map(Allowed::Readable)
+        } else {
+            let mut bits = match &self.required {
+                Some(weight) => matching(weight.as_ref(), reader)?,
+                None => BitSet::with_max_value_and_full(reader.max_doc()),
+            };
+            if let Some(weight) = &self.excluded {
+                weight.for_each_no_score(reader, &mut |docs| {
+                    docs.iter().for_each(|&doc| bits.remove(doc));
+                })?;
+            }
+            for narrower in alive.into_iter().chain(readable.as_deref()) {
+                bits.intersect_update(narrower);
+            }
+            Some(Allowed::Made(bits))
         };
         Ok(SegmentFilter {
             columns,
-            alive: reader.alive_bitset(),
-            required: bits(&self.required)?,
-            excluded: bits(&self.excluded)?,
+            allowed,
             place: self.place,
             period: self.period,
-            readable,
         })
     }
 }
@@ -132,30 +141,35 @@ fn matching(weight: &dyn Weight, reader: &SegmentReader) -> tantivy::Result<BitS
     Ok(bits)
 }
 
-pub(crate) struct SegmentFilter<'r> {
+pub(crate) struct SegmentFilter {
     columns: Arc<SegmentColumns>,
-    alive: Option<&'r AliveBitSet>,
-    required: Option<BitSet>,
-    excluded: Option<BitSet>,
+    /// The documents alive, of every exact filter, of no excluded category and readable; `None`
+    /// when that is all of them.
+    allowed: Option<Allowed>,
     place: Option<Place>,
     period: Option<Period>,
-    /// The documents the reader is cleared for; `None` for a reader cleared for all.
-    readable: Option<Arc<BitSet>>,
 }
 
-impl SegmentFilter<'_> {
+/// The documents a search allows in a segment: the clearance's readable ones, shared by its
+/// searches, when nothing else narrows them; else a set made for the search.
+enum Allowed {
+    Readable(Arc<ReadOnlyBitSet>),
+    Made(BitSet),
+}
+
+impl SegmentFilter {
     /// Whether a document the words matched (or any document, for a search without words) is a
-    /// result: alive, of every exact filter, inside the box and period, and readable.
+    /// result: allowed, and inside the box and period.
+    #[inline]
     pub(crate) fn accepts(&self, doc: DocId) -> bool {
-        !self.alive.is_some_and(|alive| alive.is_deleted(doc))
-            && self.required.as_ref().is_none_or(|bits| bits.contains(doc))
-            && !self
-                .excluded
-                .as_ref()
-                .is_some_and(|bits| bits.contains(doc))
-            && self.readable.as_ref().is_none_or(|bits| bits.contains(doc))
-            && self.may_be_within(doc)
-            && self.within(doc)
+        let allowed = match &self.allowed {
+            None => true,
+            Some(Allowed::Readable(bits)) => bits.contains(doc),
+            Some(Allowed::Made(bits)) => bits.contains(doc),
+        };
+        allowed
+            && (self.place.is_none() && self.period.is_none()
+                || self.may_be_within(doc) && self.within(doc))
     }
 
     /// Whether the document's coarse extent meets the box and period (the cheap test, first).
@@ -177,9 +191,6 @@ impl SegmentFilter<'_> {
 
     /// Whether the document's exact extent intersects the box and period.
     fn within(&self, doc: DocId) -> bool {
-        if self.period.is_none() && self.place.is_none() {
-            return true;
-        }
         let Some(extent) = self.columns.extents.exact.get(doc as usize) else {
             return false;
         };

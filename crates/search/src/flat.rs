@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
 use tantivy::{BitSet, DocId, Searcher, SegmentReader};
+use tantivy_common::ReadOnlyBitSet;
 
 use crate::query::Facet;
 
@@ -24,7 +25,7 @@ pub(crate) struct SegmentColumns {
     classification: Option<FlatColumn>,
     /// The documents each clearance may read, by the classifications it is cleared for: made by the
     /// first search of a clearance, as a bit per document is cheaper to test than a classification.
-    readable: Mutex<Vec<(Vec<bool>, Arc<BitSet>)>>,
+    readable: Mutex<Vec<(Vec<bool>, Arc<ReadOnlyBitSet>)>>,
     pub extents: Extents,
 }
 
@@ -137,10 +138,10 @@ impl SegmentColumns {
 
     /// The documents whose classification is one of `cleared` (a document without one is read by
     /// nobody).
-    pub(crate) fn readable(&self, cleared: &[String]) -> Arc<BitSet> {
+    pub(crate) fn readable(&self, cleared: &[String]) -> Arc<ReadOnlyBitSet> {
         let terms = self.classification.as_ref().map_or(&[][..], |c| &c.terms);
         let key: Vec<bool> = terms.iter().map(|term| cleared.contains(term)).collect();
-        let kept = |readable: &[(Vec<bool>, Arc<BitSet>)]| {
+        let kept = |readable: &[(Vec<bool>, Arc<ReadOnlyBitSet>)]| {
             let found = readable.iter().find(|(k, _)| *k == key);
             found.map(|(_, bits)| Arc::clone(bits))
         };
@@ -157,7 +158,7 @@ impl SegmentColumns {
                 }
             }
         }
-        let bits = Arc::new(bits);
+        let bits = Arc::new(ReadOnlyBitSet::from(&bits));
         let mut readable = self.lock_readable();
         if kept(&readable).is_none() {
             if readable.len() == CLEARANCES_KEPT {
@@ -168,7 +169,7 @@ impl SegmentColumns {
         bits
     }
 
-    fn lock_readable(&self) -> std::sync::MutexGuard<'_, Vec<(Vec<bool>, Arc<BitSet>)>> {
+    fn lock_readable(&self) -> std::sync::MutexGuard<'_, Vec<(Vec<bool>, Arc<ReadOnlyBitSet>)>> {
         self.readable.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -770,4 +770,102 @@ mod tests {
         assert_eq!(segments(&index).len(), 1);
         assert_eq!(index.columns.held(), segments(&index), "after the merge");
     }
+
+    /// Each rule a segment's filter folds into one set (a deleted document, an exact filter, a
+    /// category the reader fails, the classifications they are cleared for) removes the documents it
+    /// should, whichever of the rules apply.
+    #[test]
+    fn a_search_returns_the_documents_every_rule_allows() {
+        use fathom_model::{CategoryType, LabelCategory};
+
+        use crate::query::{CategoryVisibility, Visibility};
+
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(&dir.path().join("search"), 0).unwrap();
+        let licences = ["CC-BY-4.0", "CC0-1.0"];
+        let classifications = ["PUBLIC", "RESTRICTED", "SECRET"];
+        let records: Vec<Dataset> = (0..90)
+            .map(|i| {
+                let mut record = dataset("cmre", &format!("record {i}"));
+                let metadata = &mut record.metadata;
+                metadata.license = Some(licences[i % 2].into());
+                metadata.security_label.classification = classifications[i % 3].into();
+                if i % 5 == 0 {
+                    metadata.security_label.categories = vec![LabelCategory {
+                        tag: "need-to-know".into(),
+                        kind: CategoryType::Restrictive,
+                        values: vec!["TRIALS".into()],
+                    }];
+                }
+                record
+            })
+            .collect();
+        let documents = records.iter().map(|r| index.document(r, None)).collect();
+        index.apply(documents, &[], 1, false).unwrap();
+        // A second commit replaces some and removes others: the first segment keeps them, deleted.
+        let replaced = records
+            .iter()
+            .step_by(7)
+            .map(|r| index.document(r, None))
+            .collect();
+        let removed: Vec<Uuid> = (0..records.len())
+            .filter(|i| i % 11 == 0 && i % 7 != 0)
+            .map(|i| records[i].id)
+            .collect();
+        index.apply(replaced, &removed, 2, false).unwrap();
+
+        let reader = Visibility {
+            classifications: vec!["PUBLIC".into(), "RESTRICTED".into()],
+            categories: vec![CategoryVisibility {
+                tag: "need-to-know".into(),
+                kind: CategoryType::Restrictive,
+                held: vec![],
+                not_held: vec!["TRIALS".into()],
+            }],
+            granted: vec![],
+        };
+        let cleared_only = Visibility {
+            categories: vec![],
+            ..reader.clone()
+        };
+        let found = |licence: &[&str], visibility: &Option<Visibility>| -> HashSet<Uuid> {
+            let request = SearchRequest {
+                licence: licence.iter().map(|l| (*l).to_owned()).collect(),
+                visibility: visibility.clone(),
+                limit: 1_000,
+                ..Default::default()
+            };
+            let results = index.search(&request).unwrap();
+            assert_eq!(results.total, results.hits.len());
+            results.hits.iter().map(|hit| hit.id).collect()
+        };
+        let expected = |licence: bool, cleared: bool, categories: bool| -> HashSet<Uuid> {
+            (0..records.len())
+                .filter(|i| i % 11 != 0 || i % 7 == 0)
+                .filter(|i| !licence || i % 2 == 0)
+                .filter(|i| !cleared || i % 3 != 2)
+                .filter(|i| !categories || i % 5 != 0)
+                .map(|i| records[i].id)
+                .collect()
+        };
+        for merged in [false, true] {
+            let all = expected(false, false, false);
+            assert_eq!(found(&[], &None), all, "merged: {merged}");
+            assert_eq!(found(&["CC-BY-4.0"], &None), expected(true, false, false));
+            assert_eq!(
+                found(&[], &Some(reader.clone())),
+                expected(false, true, true)
+            );
+            assert_eq!(
+                found(&["CC-BY-4.0"], &Some(reader.clone())),
+                expected(true, true, true)
+            );
+            // Nothing but the clearance: its own set, shared, once no document is deleted.
+            assert_eq!(
+                found(&[], &Some(cleared_only.clone())),
+                expected(false, true, false)
+            );
+            index.merge_all().unwrap();
+        }
+    }
 }

@@ -182,7 +182,7 @@ pub(crate) fn best(
 fn wand_page(
     scored: &dyn Weight,
     reader: &SegmentReader,
-    accepts: &SegmentFilter<'_>,
+    accepts: &SegmentFilter,
     wanted: usize,
 ) -> tantivy::Result<Vec<DocId>> {
     let mut page = Page::new(wanted);
