@@ -3,7 +3,8 @@
 use fathom_model::values::parse_instant;
 use fathom_model::{CategoryType, Dataset, EntityKind};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
 };
 use tantivy::{DateTime, TantivyDocument};
 
@@ -237,4 +238,11 @@ pub fn normalise(text: &str) -> String {
         .map(str::to_lowercase)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The first text of `field` in a stored document; empty when it has none.
+pub(crate) fn first_text(doc: &TantivyDocument, field: Field) -> &str {
+    doc.get_first(field)
+        .and_then(|value| value.as_str())
+        .unwrap_or_default()
 }

@@ -12,12 +12,14 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use tantivy::query::Query;
-use tantivy::schema::{Field, Value};
+use tantivy::schema::Field;
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token,
     TokenFilter, TokenStream, Tokenizer,
 };
 use tantivy::{Score, Searcher, TantivyDocument, Term};
+
+use crate::document::first_text;
 
 /// Fragments of the title and the description with the query's words in `<b>…</b>`.
 pub(crate) struct Highlighter {
@@ -47,7 +49,7 @@ impl Highlighter {
             ("title", &mut self.title),
             ("description", &mut self.description),
         ] {
-            let text = doc.get_first(*field).and_then(|v| v.as_str()).unwrap_or("");
+            let text = first_text(doc, *field);
             if let Some(html) = fragments.best(text) {
                 highlights.insert(name, html);
             }
@@ -107,7 +109,10 @@ impl Fragments {
                 terms.push((text.to_owned(), 1.0 / (1.0 + documents as Score)));
             }
         }
-        let beginnings = Arc::new(terms.iter().map(|(term, _)| beginning(term)).collect());
+        let mut beginnings: Vec<_> = terms.iter().map(|(term, _)| beginning(term)).collect();
+        beginnings.sort_unstable();
+        beginnings.dedup();
+        let beginnings = Arc::from(beginnings);
         let analyser = TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(RemoveLongFilter::limit(40))
             .filter(LowerCaser)
@@ -188,7 +193,7 @@ fn escape_into(html: &mut String, text: &str) {
 }
 
 /// A word's first two letters, a `y` in second place read as `i` (`dying` stems to `die`).
-fn beginning(word: &str) -> (Option<char>, Option<char>) {
+fn beginning(word: &str) -> Beginning {
     let mut letters = word.chars();
     let first = letters.next();
     let second = letters.next().map(|c| if c == 'y' { 'i' } else { c });
@@ -198,8 +203,11 @@ fn beginning(word: &str) -> (Option<char>, Option<char>) {
 /// Empties the (lower-cased) words that do not begin like any of `beginnings`.
 #[derive(Clone)]
 struct BlankUnlike {
-    beginnings: Arc<BTreeSet<(Option<char>, Option<char>)>>,
+    /// A few: one per term of the query (a list is quicker to scan than a set to search).
+    beginnings: Arc<[Beginning]>,
 }
+
+type Beginning = (Option<char>, Option<char>);
 
 impl TokenFilter for BlankUnlike {
     type Tokenizer<T: Tokenizer> = BlankUnlikeFilter<T>;
@@ -214,7 +222,7 @@ impl TokenFilter for BlankUnlike {
 
 #[derive(Clone)]
 struct BlankUnlikeFilter<T> {
-    beginnings: Arc<BTreeSet<(Option<char>, Option<char>)>>,
+    beginnings: Arc<[Beginning]>,
     inner: T,
 }
 
@@ -230,7 +238,7 @@ impl<T: Tokenizer> Tokenizer for BlankUnlikeFilter<T> {
 }
 
 struct BlankUnlikeStream<'a, T> {
-    beginnings: &'a BTreeSet<(Option<char>, Option<char>)>,
+    beginnings: &'a [Beginning],
     tail: T,
 }
 
@@ -242,7 +250,10 @@ impl<T: TokenStream> TokenStream for BlankUnlikeStream<'_, T> {
         let token = self.tail.token_mut();
         let (first, second) = beginning(&token.text);
         // A one-letter stem may come from a longer word (`aed` stems to `a`).
-        if !self.beginnings.contains(&(first, second)) && !self.beginnings.contains(&(first, None))
+        if !self
+            .beginnings
+            .iter()
+            .any(|&(f, s)| f == first && (s == second || s.is_none()))
         {
             token.text.clear();
         }

@@ -10,7 +10,6 @@ use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::query::{AllQuery, EnableScoring, Query};
-use tantivy::schema::Value;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
     Term,
@@ -18,7 +17,7 @@ use tantivy::{
 use uuid::Uuid;
 
 use crate::cache::ResultCache;
-use crate::document::{Fields, TEXT_ANALYSER};
+use crate::document::{Fields, TEXT_ANALYSER, first_text};
 use crate::facets::FacetCounter;
 use crate::filter::Filter;
 use crate::flat::ColumnCache;
@@ -415,21 +414,15 @@ impl SearchIndex {
                 Highlighter::new(searcher, query, self.fields.title, self.fields.description)
             })
             .transpose()?;
-        let text = |doc: &TantivyDocument, field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        };
         addresses
             .iter()
             .map(|(score, address)| {
                 let doc: TantivyDocument = searcher.doc(*address)?;
                 Ok(Hit {
-                    id: Uuid::try_parse(&text(&doc, self.fields.id)).unwrap_or_default(),
-                    slug: text(&doc, self.fields.slug),
-                    title: text(&doc, self.fields.title),
-                    organisation: text(&doc, self.fields.organisation),
+                    id: Uuid::try_parse(first_text(&doc, self.fields.id)).unwrap_or_default(),
+                    slug: first_text(&doc, self.fields.slug).to_owned(),
+                    title: first_text(&doc, self.fields.title).to_owned(),
+                    organisation: first_text(&doc, self.fields.organisation).to_owned(),
                     score: *score,
                     highlights: highlighter
                         .as_mut()
