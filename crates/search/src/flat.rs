@@ -314,15 +314,33 @@ impl BitRows {
     }
 
     fn count(&self, docs: &[DocId], counts: &mut [u32]) {
-        let mut lanes = [0u64; 8];
+        match self.width {
+            1 => self.count_rows::<1>(docs, counts),
+            2 => self.count_rows::<2>(docs, counts),
+            3 => self.count_rows::<3>(docs, counts),
+            4 => self.count_rows::<4>(docs, counts),
+            5 => self.count_rows::<5>(docs, counts),
+            6 => self.count_rows::<6>(docs, counts),
+            7 => self.count_rows::<7>(docs, counts),
+            _ => self.count_rows::<8>(docs, counts),
+        }
+    }
+
+    /// [`BitRows::count`] for rows of `WIDTH` bytes (at most 8, as [`BitRows::MOST_VALUES`] are):
+    /// a loop the compiler unrolls.
+    fn count_rows<const WIDTH: usize>(&self, docs: &[DocId], counts: &mut [u32]) {
+        let rows = self.rows.as_chunks::<WIDTH>().0;
+        let mut lanes = [0u64; WIDTH];
         // A byte-wide counter holds 255: the lanes are emptied into `counts` every 255 documents.
         for chunk in docs.chunks(255) {
             for &doc in chunk {
-                for (lane, &bits) in lanes.iter_mut().zip(self.row(doc)) {
-                    *lane += SPREAD[usize::from(bits)];
+                if let Some(row) = rows.get(doc as usize) {
+                    for (lane, &bits) in lanes.iter_mut().zip(row) {
+                        *lane += SPREAD[usize::from(bits)];
+                    }
                 }
             }
-            for (first, lane) in lanes.iter_mut().take(self.width).enumerate() {
+            for (first, lane) in lanes.iter_mut().enumerate() {
                 for (bit, count) in counts.iter_mut().skip(8 * first).take(8).enumerate() {
                     *count += ((*lane >> (8 * bit)) & 0xff) as u32;
                 }
