@@ -160,16 +160,20 @@ enum Allowed {
 impl SegmentFilter {
     /// Whether a document the words matched (or any document, for a search without words) is a
     /// result: allowed, and inside the box and period.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn accepts(&self, doc: DocId) -> bool {
         let allowed = match &self.allowed {
             None => true,
             Some(Allowed::Readable(bits)) => bits.contains(doc),
             Some(Allowed::Made(bits)) => bits.contains(doc),
         };
-        allowed
-            && (self.place.is_none() && self.period.is_none()
-                || self.may_be_within(doc) && self.within(doc))
+        allowed && (self.place.is_none() && self.period.is_none() || self.in_place_and_time(doc))
+    }
+
+    /// Kept out of line: [`SegmentFilter::accepts`] is inlined in the loops over the matches.
+    #[inline(never)]
+    fn in_place_and_time(&self, doc: DocId) -> bool {
+        self.may_be_within(doc) && self.within(doc)
     }
 
     /// Whether the document's coarse extent meets the box and period (the cheap test, first).
