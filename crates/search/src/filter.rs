@@ -6,10 +6,11 @@
 //! expressed as range queries, a box across the antimeridian needs a union of intersections of
 //! ranges, and tantivy evaluates such unions over every document of the index; checked here, the
 //! cost is a few array reads per document the words already matched. The classifications a reader
-//! is cleared for are a bitset per segment and clearance, kept with the flat copies. When exact
-//! filters, categories the reader fails or deleted documents narrow it, it is copied into a bitset
-//! per segment and search, with them applied from their (short) term lists: a match costs one bit
-//! test however many filters there are.
+//! is cleared for are a bitset per segment and clearance, kept with the flat copies. When the exact
+//! filters of a search with words, categories the reader fails or deleted documents narrow what a
+//! search allows, a bitset per segment and search is made with all of them applied (from their short
+//! term lists and tantivy's set of live documents): a match costs one bit test however many rules
+//! there are.
 
 use std::sync::Arc;
 
@@ -117,6 +118,14 @@ impl<'a> Filter<'a> {
                 })?;
             }
             for narrower in alive.into_iter().chain(readable.as_deref()) {
+                // An intersection with a shorter set would leave the rest of this one as it is.
+                if narrower.max_value() != reader.max_doc() {
+                    return Err(tantivy::TantivyError::InternalError(format!(
+                        "a bit set of {} documents for a segment of {}",
+                        narrower.max_value(),
+                        reader.max_doc()
+                    )));
+                }
                 bits.intersect_update(narrower);
             }
             Some(Allowed::Made(bits))

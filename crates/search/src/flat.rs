@@ -297,7 +297,13 @@ static SPREAD: [u64; 256] = {
     table
 };
 
+const _: () = assert!(
+    BitRows::MOST_VALUES <= 64,
+    "BitRows::count reads at most 8 bytes a row"
+);
+
 impl BitRows {
+    /// At most 8 bytes a row, as [`BitRows::count`] can count.
     const MOST_VALUES: usize = 64;
 
     fn new(layout: &Layout<u8>, values: usize, max_doc: DocId) -> Self {
@@ -322,6 +328,7 @@ impl BitRows {
             5 => self.count_rows::<5>(docs, counts),
             6 => self.count_rows::<6>(docs, counts),
             7 => self.count_rows::<7>(docs, counts),
+            // 8: no more, as `MOST_VALUES` is at most 64.
             _ => self.count_rows::<8>(docs, counts),
         }
     }
