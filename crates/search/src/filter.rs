@@ -12,6 +12,7 @@
 //! term lists and tantivy's set of live documents): a match costs one bit test however many rules
 //! there are.
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use tantivy::fastfield::AliveBitSet;
@@ -32,6 +33,9 @@ pub(crate) struct Filter<'a> {
     place: Option<Place>,
     period: Option<Period>,
     classifications: Option<Vec<String>>,
+    /// Per segment of the searcher, in its order: made by the first pass that reads the segment, for
+    /// the tally and the ranking both.
+    segments: Vec<OnceCell<SegmentFilter>>,
 }
 
 /// The request's box, exact and coarse.
@@ -93,12 +97,33 @@ impl<'a> Filter<'a> {
             place,
             period,
             classifications,
+            segments: searcher
+                .segment_readers()
+                .iter()
+                .map(|_| OnceCell::new())
+                .collect(),
         })
+    }
+
+    /// The filter's state for the segment `reader`, the searcher's `ordinal`th.
+    pub(crate) fn for_segment(
+        &self,
+        ordinal: usize,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<&SegmentFilter> {
+        let cell = self.segments.get(ordinal).ok_or_else(|| {
+            tantivy::TantivyError::InternalError(format!("no segment {ordinal} in the searcher"))
+        })?;
+        if let Some(made) = cell.get() {
+            return Ok(made);
+        }
+        let made = self.make(reader)?;
+        Ok(cell.get_or_init(|| made))
     }
 
     /// The filter's state for one segment: its columns, and the documents it allows before place and
     /// time as one bitset.
-    pub(crate) fn for_segment(&self, reader: &SegmentReader) -> tantivy::Result<SegmentFilter> {
+    fn make(&self, reader: &SegmentReader) -> tantivy::Result<SegmentFilter> {
         let columns = self.columns.of(reader)?;
         let readable = self
             .classifications

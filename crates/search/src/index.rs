@@ -470,7 +470,7 @@ mod tests {
     ) -> Vec<(Score, DocAddress)> {
         let mut all = Vec::new();
         for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
-            let accepts = filter.for_segment(reader).unwrap();
+            let accepts = filter.for_segment(ordinal, reader).unwrap();
             scored
                 .for_each(reader, &mut |doc, score| {
                     if accepts.accepts(doc) {

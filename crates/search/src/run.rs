@@ -99,12 +99,12 @@ pub(crate) fn tally(
         },
     };
     let mut buffer = [0; COLLECT_BLOCK_BUFFER_LEN];
-    for reader in readers {
+    for (ordinal, reader) in readers.iter().enumerate() {
         if matches.coverage.accepted >= bound {
             matches.docs.push(Vec::new());
             continue;
         }
-        let accepts = filter.for_segment(reader)?;
+        let accepts = filter.for_segment(ordinal, reader)?;
         let mut scorer = weight.scorer(reader, 1.0)?;
         let mut room = bound - matches.coverage.accepted;
         let mut docs =
@@ -153,7 +153,7 @@ pub(crate) fn best(
         let candidates: Vec<DocId> = if one_by_one {
             tallied.docs.get(ordinal).cloned().unwrap_or_default()
         } else {
-            wand_page(scored, reader, &filter.for_segment(reader)?, wanted)?
+            wand_page(scored, reader, filter.for_segment(ordinal, reader)?, wanted)?
         };
         if candidates.is_empty() {
             continue;
