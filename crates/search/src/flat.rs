@@ -303,7 +303,6 @@ const _: () = assert!(
 );
 
 impl BitRows {
-    /// At most 8 bytes a row, as [`BitRows::count`] can count.
     const MOST_VALUES: usize = 64;
 
     fn new(layout: &Layout<u8>, values: usize, max_doc: DocId) -> Self {
@@ -328,13 +327,11 @@ impl BitRows {
             5 => self.count_rows::<5>(docs, counts),
             6 => self.count_rows::<6>(docs, counts),
             7 => self.count_rows::<7>(docs, counts),
-            // 8: no more, as `MOST_VALUES` is at most 64.
             _ => self.count_rows::<8>(docs, counts),
         }
     }
 
-    /// [`BitRows::count`] for rows of `WIDTH` bytes (at most 8, as [`BitRows::MOST_VALUES`] are):
-    /// a loop the compiler unrolls.
+    /// [`BitRows::count`] for rows of `WIDTH` bytes: a loop the compiler unrolls.
     fn count_rows<const WIDTH: usize>(&self, docs: &[DocId], counts: &mut [u32]) {
         let rows = self.rows.as_chunks::<WIDTH>().0;
         let mut lanes = [0u64; WIDTH];
