@@ -13,6 +13,11 @@ type Db = sqlx::Sqlite;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// Each connection's page cache, in KiB (SQLite's negative `cache_size`). Small, to keep the server's
+/// memory bounded: it holds the B-trees' upper pages, which every lookup reads; the operating
+/// system's file cache holds the rest of a large database.
+const PAGE_CACHE_KIB: i64 = 2_000;
+
 /// Binds an instant as fixed-width UTC text, so that comparing text compares time.
 fn db_time(at: OffsetDateTime) -> String {
     let utc = at.to_offset(time::UtcOffset::UTC);
@@ -53,7 +58,7 @@ impl PointReads {
             .map(|_| {
                 let connection = rusqlite::Connection::open_with_flags(path, flags)?;
                 connection.busy_timeout(Duration::from_secs(10))?;
-                connection.pragma_update(None, "cache_size", -8000)?;
+                connection.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)?;
                 Ok(Mutex::new(connection))
             })
             .collect::<Result<Vec<_>, rusqlite::Error>>()
@@ -151,9 +156,7 @@ impl Repository {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // 8 MiB of page cache per connection keeps the server's memory bounded; the operating
-            // system's file cache holds the rest of a large database.
-            .pragma("cache_size", "-8000");
+            .pragma("cache_size", (-PAGE_CACHE_KIB).to_string());
         // A connection to a local file does not go stale: skip the ping sqlx would otherwise send
         // (a round trip to the connection's worker thread) before every query.
         let write = SqlitePoolOptions::new()
