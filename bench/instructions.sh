@@ -10,6 +10,7 @@
 # usage: BENCH_DATA=DIR bench/instructions.sh [N]       (N = 320 by default; a multiple of 16)
 #        BIN=path/to/fathom …                          another build (default target/release/fathom)
 #        EXTRA='&bbox=-5,50,10,62&datetime=2015-01-01/2015-12-31' …   appended to every search
+#        KEEP=FILE …                                   keeps callgrind's profile (for callgrind_annotate)
 set -euo pipefail
 N="${1:-320}"
 if [ "$N" -lt 16 ] || [ $((N % 16)) -ne 0 ]; then
@@ -44,6 +45,7 @@ callgrind_control -d "$SERVER" >/dev/null 2>&1
 sleep 1
 dump="$OUT/cg.1"
 [ -s "$dump" ] || { echo "callgrind wrote no dump" >&2; exit 1; }
+[ -z "${KEEP:-}" ] || cp "$dump" "$KEEP"
 callgrind_annotate --inclusive=yes "$dump" > "$OUT/inclusive.txt"
 callgrind_annotate "$dump" > "$OUT/own.txt"
 requests=$(awk '/Dispatcher<D,Bs,I,T>::poll_catch/ {gsub(",", "", $1); print $1; exit}' "$OUT/inclusive.txt")

@@ -1,22 +1,19 @@
 //! Highlighted fragments of a hit's title and description.
 //!
 //! The fragment is the one tantivy's snippet generator chooses (a unit test compares them), found
-//! in one pass with no allocation per word. The words are analysed as the index analyses them, but
-//! the stemming was a tenth of a search's CPU: stemming keeps a word's first letter and, but for a
-//! `y` that becomes `i`, its second; so a word that does not begin like one of the query's terms
-//! cannot become one (a one-letter stem, from its first letter alone), and it is blanked before the
-//! stemmer instead of stemmed.
+//! in one pass over the text. The words are read as the index's analyser (`en_stem`) reads them:
+//! runs of letters and digits, those of 40 bytes or more left out, lower-cased, stemmed. But not
+//! through its chain of token filters, which copies every word three times and was most of a
+//! highlight's cost; and stemming was a tenth of a search's CPU: stemming keeps a word's first
+//! letter and, but for a `y` that becomes `i`, its second; so a word that does not begin like one of
+//! the query's terms cannot become one (a one-letter stem, from its first letter alone), and is not
+//! stemmed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
-use std::sync::Arc;
 
 use tantivy::query::Query;
 use tantivy::schema::Field;
-use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token,
-    TokenFilter, TokenStream, Tokenizer,
-};
 use tantivy::{Score, Searcher, TantivyDocument, Term};
 
 use crate::document::first_text;
@@ -64,7 +61,11 @@ impl Highlighter {
 struct Fragments {
     /// The query's terms in this field, with their weights.
     terms: Vec<(String, Score)>,
-    analyser: TextAnalyzer,
+    /// How the terms begin: a few, one per term (a list is quicker to scan than a set to search).
+    beginnings: Vec<Beginning>,
+    stemmer: frostem::Stemmer,
+    /// The word being read, lower-cased.
+    lower: String,
     max_chars: usize,
 }
 
@@ -112,16 +113,11 @@ impl Fragments {
         let mut beginnings: Vec<_> = terms.iter().map(|(term, _)| beginning(term)).collect();
         beginnings.sort_unstable();
         beginnings.dedup();
-        let beginnings = Arc::from(beginnings);
-        let analyser = TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(40))
-            .filter(LowerCaser)
-            .filter(BlankUnlike { beginnings })
-            .filter(Stemmer::new(Language::English))
-            .build();
         Ok(Self {
             terms,
-            analyser,
+            beginnings,
+            stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
+            lower: String::new(),
             max_chars,
         })
     }
@@ -138,26 +134,62 @@ impl Fragments {
             }
         };
         let mut current = Candidate::at(0);
-        let mut words = self.analyser.token_stream(text);
-        while let Some(word) = words.next() {
-            if word.offset_to - current.span.start > self.max_chars {
-                keep(std::mem::replace(
-                    &mut current,
-                    Candidate::at(word.offset_from),
-                ));
+        for word in words(text) {
+            if word.end - current.span.start > self.max_chars {
+                keep(std::mem::replace(&mut current, Candidate::at(word.start)));
             }
-            current.span.end = word.offset_to;
-            if word.text.is_empty() {
-                continue;
-            }
-            if let Some((_, weight)) = self.terms.iter().find(|(term, _)| *term == word.text) {
+            current.span.end = word.end;
+            if let Some(weight) = self.weight(&text[word.clone()]) {
                 current.weight += weight;
-                current.highlighted.push(word.offset_from..word.offset_to);
+                current.highlighted.push(word);
             }
         }
         keep(current);
         best.map(|fragment| html(text, &fragment))
     }
+
+    /// The weight of the term `word` is analysed into, if it is one of the query's.
+    fn weight(&mut self, word: &str) -> Option<Score> {
+        // As tantivy's `LowerCaser` does it.
+        self.lower.clear();
+        if word.is_ascii() {
+            self.lower.push_str(word);
+            self.lower.make_ascii_lowercase();
+        } else {
+            self.lower.extend(word.chars().flat_map(char::to_lowercase));
+        }
+        let (first, second) = beginning(&self.lower);
+        // A one-letter stem may come from a longer word (`aed` stems to `a`).
+        if !self
+            .beginnings
+            .iter()
+            .any(|&(f, s)| f == first && (s == second || s.is_none()))
+        {
+            return None;
+        }
+        let stem = self.stemmer.stem(&self.lower);
+        let (_, weight) = self.terms.iter().find(|(term, _)| *term == *stem)?;
+        Some(*weight)
+    }
+}
+
+/// The words of `text` as tantivy's `SimpleTokenizer` splits it, runs of letters and digits, but for
+/// those the analyser's `RemoveLongFilter` leaves out (40 bytes or more).
+fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    const LONGEST: usize = 39;
+    let mut chars = text.char_indices();
+    std::iter::from_fn(move || {
+        loop {
+            let (start, _) = chars.by_ref().find(|(_, c)| c.is_alphanumeric())?;
+            let end = chars
+                .by_ref()
+                .find(|(_, c)| !c.is_alphanumeric())
+                .map_or(text.len(), |(at, _)| at);
+            if end - start <= LONGEST {
+                return Some(start..end);
+            }
+        }
+    })
 }
 
 /// The fragment's text, HTML-escaped, with its highlighted words in `<b>…</b>`.
@@ -175,21 +207,24 @@ fn html(text: &str, fragment: &Candidate) -> String {
     html
 }
 
-/// Appends `text` with `&`, `<`, `>`, `"` and `'` escaped.
+/// Appends `text` with `&`, `<`, `>`, `"` and `'` escaped. Byte by byte: the five are ASCII, so they
+/// are never part of a longer character, and a byte test is cheaper than decoding characters.
 fn escape_into(html: &mut String, text: &str) {
-    let mut rest = text;
-    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
-        html.push_str(&rest[..at]);
-        html.push_str(match rest.as_bytes()[at] {
+    let mut from = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let escaped = match byte {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
-            _ => "&#x27;",
-        });
-        rest = &rest[at + 1..];
+            b'\'' => "&#x27;",
+            _ => continue,
+        };
+        html.push_str(&text[from..at]);
+        html.push_str(escaped);
+        from = at + 1;
     }
-    html.push_str(rest);
+    html.push_str(&text[from..]);
 }
 
 /// A word's first two letters, a `y` in second place read as `i` (`dying` stems to `die`).
@@ -200,74 +235,7 @@ fn beginning(word: &str) -> Beginning {
     (first, second)
 }
 
-/// Empties the (lower-cased) words that do not begin like any of `beginnings`.
-#[derive(Clone)]
-struct BlankUnlike {
-    /// A few: one per term of the query (a list is quicker to scan than a set to search).
-    beginnings: Arc<[Beginning]>,
-}
-
 type Beginning = (Option<char>, Option<char>);
-
-impl TokenFilter for BlankUnlike {
-    type Tokenizer<T: Tokenizer> = BlankUnlikeFilter<T>;
-
-    fn transform<T: Tokenizer>(self, inner: T) -> BlankUnlikeFilter<T> {
-        BlankUnlikeFilter {
-            beginnings: self.beginnings,
-            inner,
-        }
-    }
-}
-
-#[derive(Clone)]
-struct BlankUnlikeFilter<T> {
-    beginnings: Arc<[Beginning]>,
-    inner: T,
-}
-
-impl<T: Tokenizer> Tokenizer for BlankUnlikeFilter<T> {
-    type TokenStream<'a> = BlankUnlikeStream<'a, T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        BlankUnlikeStream {
-            beginnings: &self.beginnings,
-            tail: self.inner.token_stream(text),
-        }
-    }
-}
-
-struct BlankUnlikeStream<'a, T> {
-    beginnings: &'a [Beginning],
-    tail: T,
-}
-
-impl<T: TokenStream> TokenStream for BlankUnlikeStream<'_, T> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        let token = self.tail.token_mut();
-        let (first, second) = beginning(&token.text);
-        // A one-letter stem may come from a longer word (`aed` stems to `a`).
-        if !self
-            .beginnings
-            .iter()
-            .any(|&(f, s)| f == first && (s == second || s.is_none()))
-        {
-            token.text.clear();
-        }
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -280,7 +248,8 @@ mod tests {
 
     use super::*;
 
-    /// The fragments are tantivy's own, for words whose stems differ from them in many ways.
+    /// The fragments are tantivy's own, for words whose stems differ from them in many ways, words
+    /// whose lower case is longer, and words too long to be indexed.
     #[test]
     fn fragments_are_those_of_the_stemming_analyser() {
         let mut schema = Schema::builder();
@@ -301,6 +270,11 @@ mod tests {
             "An AED, an oed and a bed: one-letter stems of longer words.",
             "Tom's \"sonar\" <survey> & the CTD's log: sonar, then waves; later the sea, sonar again \
              and sea waves, a survey of surveys, the last sonar & ctd <b>casts</b> of the sea.",
+            "ÉTUDES über Sonar-Messungen: İSTANBUL's café, naïve Straße; ĲSSEL 2016 ctd2 casts.",
+            // 39 bytes, then 40 (which the analyser drops), then 41, each followed by a sonar.
+            "sonarsonarsonarsonarsonarsonarsonarsona sonar \
+             sonarsonarsonarsonarsonarsonarsonarsonar sonar \
+             sonarsonarsonarsonarsonarsonarsonarsonars sonar",
         ];
         let mut writer = index.writer(15_000_000).unwrap();
         for text in texts {
@@ -319,6 +293,8 @@ mod tests {
             "sonar sea waves",
             "the sea",
             "aed oed",
+            "études über istanbul café straße ijssel 2016 ctd2",
+            "sonarsonarsonarsonarsonarsonarsonarsona sonarsonarsonarsonarsonarsonarsonarsonar",
         ] {
             let query = parser.parse_query(words).unwrap();
             let mut ours = Fragments::new(&searcher, query.as_ref(), body, 60).unwrap();
