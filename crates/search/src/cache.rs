@@ -37,8 +37,10 @@ impl ResultCache {
     }
 
     /// The key of a request: every field of it, so two requests share an entry only when equal.
-    pub(crate) fn key(request: &SearchRequest) -> String {
-        format!("{request:?}")
+    /// `None` when the cache is off, which then costs nothing (the key is a few microseconds of
+    /// formatting: the reader's visibility is part of it).
+    pub(crate) fn key(&self, request: &SearchRequest) -> Option<String> {
+        self.entries.as_ref().map(|_| format!("{request:?}"))
     }
 
     pub(crate) fn get(&self, generation: u64, key: &str) -> Option<Arc<SearchResults>> {
@@ -86,14 +88,14 @@ mod tests {
     #[test]
     fn entries_live_for_one_generation() {
         let cache = ResultCache::new(2);
-        let words = ResultCache::key(&SearchRequest {
-            text: Some("glider".into()),
-            ..Default::default()
-        });
-        let other = ResultCache::key(&SearchRequest {
-            text: Some("gliders".into()),
-            ..Default::default()
-        });
+        let key = |words: &str| {
+            let request = SearchRequest {
+                text: Some(words.into()),
+                ..Default::default()
+            };
+            cache.key(&request).unwrap()
+        };
+        let (words, other) = (key("glider"), key("gliders"));
         assert_ne!(words, other);
         cache.put(1, words.clone(), results(7));
         assert_eq!(cache.get(1, &words).map(|r| r.total), Some(7));
@@ -111,6 +113,7 @@ mod tests {
     #[test]
     fn a_cache_of_no_entries_keeps_nothing() {
         let cache = ResultCache::new(0);
+        assert!(cache.key(&SearchRequest::default()).is_none());
         cache.put(1, "k".into(), results(1));
         assert!(cache.get(1, "k").is_none());
     }

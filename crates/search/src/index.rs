@@ -68,7 +68,8 @@ pub enum Prepared {
 pub struct Planned {
     searcher: Searcher,
     request: SearchRequest,
-    key: String,
+    /// The request's key in the result cache; `None` when the cache is off.
+    key: Option<String>,
     plan: Plan,
     /// About how many postings the search reads ([`Plan::reads`]).
     reads: u64,
@@ -312,8 +313,11 @@ impl SearchIndex {
     pub fn prepare(&self, request: &SearchRequest) -> SearchResult<Prepared> {
         let searcher = self.reader.searcher();
         let generation = searcher.generation().generation_id();
-        let key = ResultCache::key(request);
-        if let Some(results) = self.cache.get(generation, &key) {
+        let key = self.cache.key(request);
+        if let Some(results) = key
+            .as_deref()
+            .and_then(|key| self.cache.get(generation, key))
+        {
             return Ok(Prepared::Cached(results));
         }
         // Here, not when the search runs (maybe after waiting for a core): a searcher taken since
@@ -346,11 +350,16 @@ impl SearchIndex {
             ..
         } = *planned;
         let generation = searcher.generation().generation_id();
-        if let Some(results) = self.cache.get(generation, &key) {
+        if let Some(results) = key
+            .as_deref()
+            .and_then(|key| self.cache.get(generation, key))
+        {
             return Ok(results);
         }
         let results = Arc::new(self.search_in(&searcher, &request, &plan)?);
-        self.cache.put(generation, key, Arc::clone(&results));
+        if let Some(key) = key {
+            self.cache.put(generation, key, Arc::clone(&results));
+        }
         Ok(results)
     }
 
