@@ -43,20 +43,18 @@ impl ResultCache {
         self.entries.as_ref().map(|_| format!("{request:?}"))
     }
 
-    pub(crate) fn get(&self, generation: u64, key: &str) -> Option<Arc<SearchResults>> {
-        let mut entries = self
-            .entries
-            .as_ref()?
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+    /// The results kept for `key` on the index's `generation`; none without a key (the cache off).
+    pub(crate) fn get(&self, generation: u64, key: Option<&str>) -> Option<Arc<SearchResults>> {
+        let (key, entries) = (key?, self.entries.as_ref()?);
+        let mut entries = entries.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.generation != generation {
             return None;
         }
         entries.recent.get(key).cloned()
     }
 
-    pub(crate) fn put(&self, generation: u64, key: String, results: Arc<SearchResults>) {
-        let Some(entries) = &self.entries else {
+    pub(crate) fn put(&self, generation: u64, key: Option<String>, results: Arc<SearchResults>) {
+        let (Some(key), Some(entries)) = (key, &self.entries) else {
             return;
         };
         let mut entries = entries.lock().unwrap_or_else(PoisonError::into_inner);
@@ -93,19 +91,26 @@ mod tests {
                 text: Some(words.into()),
                 ..Default::default()
             };
-            cache.key(&request).unwrap()
+            cache.key(&request)
         };
         let (words, other) = (key("glider"), key("gliders"));
+        assert!(words.is_some());
         assert_ne!(words, other);
         cache.put(1, words.clone(), results(7));
-        assert_eq!(cache.get(1, &words).map(|r| r.total), Some(7));
-        assert!(cache.get(1, &other).is_none());
-        assert!(cache.get(2, &words).is_none(), "a newer index misses");
+        assert_eq!(cache.get(1, words.as_deref()).map(|r| r.total), Some(7));
+        assert!(cache.get(1, other.as_deref()).is_none());
+        assert!(
+            cache.get(2, words.as_deref()).is_none(),
+            "a newer index misses"
+        );
         cache.put(2, other.clone(), results(3));
-        assert!(cache.get(1, &words).is_none(), "older entries are gone");
+        assert!(
+            cache.get(1, words.as_deref()).is_none(),
+            "older entries are gone"
+        );
         cache.put(1, words.clone(), results(7));
         assert!(
-            cache.get(2, &words).is_none(),
+            cache.get(2, words.as_deref()).is_none(),
             "results of an older searcher are not kept"
         );
     }
@@ -114,7 +119,7 @@ mod tests {
     fn a_cache_of_no_entries_keeps_nothing() {
         let cache = ResultCache::new(0);
         assert!(cache.key(&SearchRequest::default()).is_none());
-        cache.put(1, "k".into(), results(1));
-        assert!(cache.get(1, "k").is_none());
+        cache.put(1, Some("k".into()), results(1));
+        assert!(cache.get(1, Some("k")).is_none());
     }
 }

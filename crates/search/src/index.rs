@@ -314,10 +314,7 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let generation = searcher.generation().generation_id();
         let key = self.cache.key(request);
-        if let Some(results) = key
-            .as_deref()
-            .and_then(|key| self.cache.get(generation, key))
-        {
+        if let Some(results) = self.cache.get(generation, key.as_deref()) {
             return Ok(Prepared::Cached(results));
         }
         // Here, not when the search runs (maybe after waiting for a core): a searcher taken since
@@ -350,16 +347,11 @@ impl SearchIndex {
             ..
         } = *planned;
         let generation = searcher.generation().generation_id();
-        if let Some(results) = key
-            .as_deref()
-            .and_then(|key| self.cache.get(generation, key))
-        {
+        if let Some(results) = self.cache.get(generation, key.as_deref()) {
             return Ok(results);
         }
         let results = Arc::new(self.search_in(&searcher, &request, &plan)?);
-        if let Some(key) = key {
-            self.cache.put(generation, key, Arc::clone(&results));
-        }
+        self.cache.put(generation, key, Arc::clone(&results));
         Ok(results)
     }
 

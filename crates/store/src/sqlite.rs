@@ -16,7 +16,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// Each connection's page cache, in KiB (SQLite's negative `cache_size`). Small, to keep the server's
 /// memory bounded: it holds the B-trees' upper pages, which every lookup reads; the operating
 /// system's file cache holds the rest of a large database.
-const PAGE_CACHE_KIB: i64 = 2_000;
+const PAGE_CACHE_KIB: i64 = 2_048;
 
 /// Binds an instant as fixed-width UTC text, so that comparing text compares time.
 fn db_time(at: OffsetDateTime) -> String {
