@@ -500,7 +500,7 @@ mod tests {
             seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
             (seed >> 33) as usize % n
         };
-        let documents = (0..14_000)
+        let documents: Vec<(Uuid, TantivyDocument)> = (0..14_000)
             .map(|i| {
                 let mut record = dataset("cmre", "record");
                 let metadata = &mut record.metadata;
@@ -518,9 +518,24 @@ mod tests {
                 index.document(&record, None)
             })
             .collect();
-        index.apply(documents, &[], 1, false).unwrap();
+        // Three commits, the later ones replacing some documents of the earlier: segments of several
+        // sizes, with deletions, as writes leave them (the ranking's threshold carries across them).
+        let (first, rest) = documents.split_at(10_000);
+        let (second, third) = rest.split_at(3_500);
+        index.apply(first.to_vec(), &[], 1, false).unwrap();
+        index
+            .apply([second, &first[..500]].concat(), &[], 2, false)
+            .unwrap();
+        index
+            .apply([third, &second[..100]].concat(), &[], 3, false)
+            .unwrap();
 
         let searcher = index.reader.searcher();
+        let segments = searcher.segment_readers();
+        assert!(
+            segments.len() >= 3 && segments.iter().any(|s| s.num_deleted_docs() > 0),
+            "segments of several commits, with deletions"
+        );
         let mut analyser = index.index.tokenizers().get(TEXT_ANALYSER).unwrap();
         let requests = [
             ("glider", vec![], None),
