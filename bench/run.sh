@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The load harness: generates N datasets (deterministic seed), imports them with `fathom import`, serves
 # them, and measures reads with wrk (32 connections), searches with and without the result cache, page
-# walking and resident memory.
+# walking, resident memory, and searches while datasets are patched and after.
 #
 # usage: bench/run.sh [N]            (default 100000; results in bench/out/)
 #        BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test bench/run.sh   also times a PostgreSQL import
@@ -99,3 +99,19 @@ python3 bench/walk.py "http://127.0.0.1:$PORT" | tee "$OUT/walk.txt"
 
 echo "== resident memory after import and load"
 grep -E "VmRSS|VmHWM" "/proc/$SERVER/status"
+
+# The index above is freshly rebuilt: one segment, no deletions. Writes leave it as the indexer's commits
+# do: the patched documents deleted in their segment, and new small segments.
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+echo "== serve, without the search result cache"
+FATHOM_SEARCH_CACHE=0 serve
+echo "== wrk: keyword search while 3,000 datasets are patched through the API, $DURATION"
+python3 bench/patch.py "http://127.0.0.1:$PORT" "$ADMIN_TOKEN" "$OUT/ids.txt" 3000 > "$OUT/patch.txt" &
+PATCHER=$!
+wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-writes.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+wait "$PATCHER" || { cat "$OUT/patch.txt"; echo "the patches failed" >&2; exit 1; }
+cat "$OUT/patch.txt"
+until curl -sf "http://127.0.0.1:$PORT/readyz" | grep -q '"search_lag":0'; do sleep 0.2; done
+python3 -c 'import json, sys; print("segments (documents, deleted):", [(s["max_doc"], (s.get("deletes") or {}).get("num_deleted_docs", 0)) for s in json.load(open(sys.argv[1]))["segments"]])' "$DATA/search/meta.json"
+echo "== wrk: keyword search after the writes, $DURATION"
+wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-after-writes.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
