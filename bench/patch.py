@@ -14,7 +14,7 @@ import urllib.parse
 
 base, token, ids_file, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 url = urllib.parse.urlparse(base)
-connection = http.client.HTTPConnection(url.hostname, url.port)
+connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
 ids = [line.strip() for line in open(ids_file) if line.strip()][:count]
 headers = {
     "Authorization": f"Bearer {token}",

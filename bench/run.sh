@@ -18,7 +18,9 @@ cargo build --release -p fathom --quiet
 BIN=target/release/fathom
 # BENCH_DATA=DIR keeps the imported data in DIR and reuses it on the next run (skipping the imports).
 DATA="${BENCH_DATA:-$(mktemp -d)}"
-trap 'kill "${SERVER:-0}" 2>/dev/null || true; [ -n "${BENCH_DATA:-}" ] || rm -rf "$DATA"' EXIT
+# The writes' step works on a copy (WRITES), so that DATA stays as imported for the next run.
+WRITES="$(mktemp -d)"
+trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WRITES"; [ -n "${BENCH_DATA:-}" ] || rm -rf "$DATA"' EXIT
 export FATHOM_LOG=warn
 # One load tool from one address: the per-address rate limit would hold it back.
 export FATHOM_RATE_LIMIT_PER_ADDRESS=0 FATHOM_RATE_LIMIT_PER_TOKEN=0
@@ -59,10 +61,13 @@ echo "== full reindex"
 "$BIN" --data-dir "$DATA" reindex 2>&1 | tail -1
 du -sh "$DATA/search"
 
-serve() {
-    "$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" 2>/dev/null &
+serve() { # $1: the data directory (DATA by default)
+    "$BIN" --data-dir "${1:-$DATA}" serve --listen "127.0.0.1:$PORT" 2>/dev/null &
     SERVER=$!
-    until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
+    until curl -sf --max-time 5 "http://127.0.0.1:$PORT/readyz" >/dev/null; do
+        kill -0 "$SERVER" 2>/dev/null || { echo "the server did not start" >&2; exit 1; }
+        sleep 0.2
+    done
     echo "resident memory after start: $(grep VmRSS /proc/$SERVER/status)"
 }
 searches() { # $1: a name for the output files; more arguments go to wrk (e.g. a header)
@@ -101,17 +106,20 @@ echo "== resident memory after import and load"
 grep -E "VmRSS|VmHWM" "/proc/$SERVER/status"
 
 # The index above is freshly rebuilt: one segment, no deletions. Writes leave it as the indexer's commits
-# do: the patched documents deleted in their segment, and new small segments.
+# do: the patched documents deleted in their segment, and new small segments. On a copy of the data.
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
-echo "== serve, without the search result cache"
-FATHOM_SEARCH_CACHE=0 serve
-echo "== wrk: keyword search while 3,000 datasets are patched through the API, $DURATION"
+cp -a "$DATA/." "$WRITES/"
+echo "== serve a copy of the data, without the search result cache"
+FATHOM_SEARCH_CACHE=0 serve "$WRITES"
+echo "== wrk: keyword search while 3,000 datasets are patched through the API (the load may outlast them), $DURATION"
 python3 bench/patch.py "http://127.0.0.1:$PORT" "$ADMIN_TOKEN" "$OUT/ids.txt" 3000 > "$OUT/patch.txt" &
 PATCHER=$!
 wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-writes.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 wait "$PATCHER" || { cat "$OUT/patch.txt"; echo "the patches failed" >&2; exit 1; }
 cat "$OUT/patch.txt"
-until curl -sf "http://127.0.0.1:$PORT/readyz" | grep -q '"search_lag":0'; do sleep 0.2; done
-python3 -c 'import json, sys; print("segments (documents, deleted):", [(s["max_doc"], (s.get("deletes") or {}).get("num_deleted_docs", 0)) for s in json.load(open(sys.argv[1]))["segments"]])' "$DATA/search/meta.json"
+caught_up() { curl -sf --max-time 5 "http://127.0.0.1:$PORT/readyz" | grep -q '"search_lag":0'; }
+for _ in $(seq 300); do caught_up && break; sleep 0.2; done
+caught_up || { echo "the index did not catch up with the writes within a minute" >&2; exit 1; }
+python3 -c 'import json, sys; print("segments (documents, deleted):", [(s["max_doc"], (s.get("deletes") or {}).get("num_deleted_docs", 0)) for s in json.load(open(sys.argv[1]))["segments"]])' "$WRITES/search/meta.json"
 echo "== wrk: keyword search after the writes, $DURATION"
 wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-after-writes.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"

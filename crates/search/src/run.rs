@@ -180,8 +180,9 @@ pub(crate) fn best(
 }
 
 /// The accepted documents that block-max WAND finds among the `wanted` best, per segment in document
-/// order. The page's threshold carries from one segment to the next, so a later segment (the small
-/// ones that writes add) offers only documents that beat the best found so far.
+/// order. The threshold of the best found so far carries from one segment to the next (lowered a
+/// little, [`below`]), so a later segment (the small ones that writes add) offers only documents that
+/// can enter the page.
 fn wand_page(
     searcher: &Searcher,
     scored: &dyn Weight,
@@ -189,27 +190,38 @@ fn wand_page(
     wanted: usize,
 ) -> tantivy::Result<Vec<Vec<DocId>>> {
     let readers = searcher.segment_readers();
-    let mut page = Page::new(wanted);
+    let mut best = Page::new(wanted);
+    let mut docs = Vec::with_capacity(readers.len());
     for (ordinal, reader) in readers.iter().enumerate() {
         let accepts = filter.for_segment(ordinal, reader)?;
+        let mut page = Page::new(wanted);
         // Called only for a document scoring above the threshold given or returned last: a
         // document scoring the same as the worst kept is not, so many equal scores cost nothing.
-        scored.for_each_pruning(page.threshold(), reader, &mut |doc, score| {
+        scored.for_each_pruning(below(best.threshold()), reader, &mut |doc, score| {
             if accepts.accepts(doc) {
-                page.push(score, DocAddress::new(ordinal as u32, doc));
+                let address = DocAddress::new(ordinal as u32, doc);
+                page.push(score, address);
+                best.push(score, address);
             }
-            page.threshold()
+            page.threshold().max(below(best.threshold()))
         })?;
+        let mut found: Vec<DocId> = page.into_vec().into_iter().map(|(_, a)| a.doc_id).collect();
+        found.sort_unstable();
+        docs.push(found);
     }
-    let mut docs = vec![Vec::new(); readers.len()];
-    for (_, address) in page.into_vec() {
-        if let Some(segment) = docs.get_mut(address.segment_ord as usize) {
-            segment.push(address.doc_id);
-        }
-    }
-    docs.iter_mut()
-        .for_each(|segment: &mut Vec<DocId>| segment.sort_unstable());
     Ok(docs)
+}
+
+/// A score a little below `score`, for another segment's threshold. Block-max WAND adds a document's
+/// term scores in an order of its own, which may differ from the full scorer's in the last bits: a
+/// document of a later segment a bit above the page's worst must not push out one of an earlier
+/// segment that the full scores tie with it (the tie goes to the earlier).
+fn below(score: Score) -> Score {
+    if score == Score::MIN {
+        score
+    } else {
+        score - score.abs() * 1e-5
+    }
 }
 
 /// Feeds `collector` (a page by a fast field) the accepted matches: the tally's when it saw them all,
