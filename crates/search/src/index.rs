@@ -519,7 +519,7 @@ mod tests {
             })
             .collect();
         // Three commits, the later ones replacing some documents of the earlier: segments of several
-        // sizes, with deletions, as writes leave them (the ranking's threshold carries across them).
+        // sizes, with deletions, as writes leave them.
         let (first, rest) = documents.split_at(10_000);
         let (second, third) = rest.split_at(3_500);
         index.apply(first.to_vec(), &[], 1, false).unwrap();

@@ -13,9 +13,9 @@
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::Weight;
-use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, Score, Searcher};
+use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, Score, Searcher, SegmentReader};
 
-use crate::filter::Filter;
+use crate::filter::{Filter, SegmentFilter};
 
 /// How many matches are counted exactly. At least the deepest page a search may ask for
 /// (`offset + limit`, 10,000 in the API), so that an estimated total never promises a page that
@@ -148,80 +148,55 @@ pub(crate) fn best(
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
     let wanted = offset + limit;
     let one_by_one = tallied.coverage.exact() && tallied.coverage.accepted <= SCORED_ONE_BY_ONE;
-    let wand;
-    let candidates = if one_by_one {
-        &tallied.docs
-    } else {
-        wand = wand_page(searcher, scored, filter, wanted)?;
-        &wand
-    };
-    // Scored one by one, in the order of the scorer that scores every match: block-max WAND adds a
-    // document's term scores in another order, which may differ in the last bits.
-    let mut page = Page::new(wanted);
-    for (ordinal, (reader, docs)) in searcher
-        .segment_readers()
-        .iter()
-        .zip(candidates)
-        .enumerate()
-    {
-        if docs.is_empty() {
+    let mut found: Vec<(Score, DocAddress)> = Vec::new();
+    for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
+        let candidates: Vec<DocId> = if one_by_one {
+            tallied.docs.get(ordinal).cloned().unwrap_or_default()
+        } else {
+            wand_page(scored, reader, filter.for_segment(ordinal, reader)?, wanted)?
+        };
+        if candidates.is_empty() {
             continue;
         }
+        // Scored one by one, in the order of the scorer that scores every match: block-max WAND
+        // adds a document's term scores in another order, which may differ in the last bits.
+        let mut page = Page::new(wanted);
         let mut scorer = scored.scorer(reader, 1.0)?;
-        for &doc in docs {
+        for doc in candidates {
             if scorer.seek(doc) == doc {
-                page.push(scorer.score(), DocAddress::new(ordinal as u32, doc));
+                page.push(scorer.score(), doc);
             }
         }
+        found.extend(
+            page.into_vec()
+                .into_iter()
+                .map(|(score, doc)| (score, DocAddress::new(ordinal as u32, doc))),
+        );
     }
-    let mut found = page.into_vec();
     found.sort_by(|(a, a_doc), (b, b_doc)| b.total_cmp(a).then_with(|| a_doc.cmp(b_doc)));
     Ok(found.into_iter().skip(offset).take(limit).collect())
 }
 
-/// The accepted documents that block-max WAND finds among the `wanted` best, per segment in document
-/// order. The threshold of the best found so far carries from one segment to the next (lowered a
-/// little, [`below`]), so a later segment (the small ones that writes add) offers only documents that
-/// can enter the page.
+/// The accepted documents of a segment that block-max WAND finds among its `wanted` best, in
+/// document order.
 fn wand_page(
-    searcher: &Searcher,
     scored: &dyn Weight,
-    filter: &Filter<'_>,
+    reader: &SegmentReader,
+    accepts: &SegmentFilter,
     wanted: usize,
-) -> tantivy::Result<Vec<Vec<DocId>>> {
-    let readers = searcher.segment_readers();
-    let mut best = Page::new(wanted);
-    let mut docs = Vec::with_capacity(readers.len());
-    for (ordinal, reader) in readers.iter().enumerate() {
-        let accepts = filter.for_segment(ordinal, reader)?;
-        let mut page = Page::new(wanted);
-        // Called only for a document scoring above the threshold given or returned last: a
-        // document scoring the same as the worst kept is not, so many equal scores cost nothing.
-        scored.for_each_pruning(below(best.threshold()), reader, &mut |doc, score| {
-            if accepts.accepts(doc) {
-                let address = DocAddress::new(ordinal as u32, doc);
-                page.push(score, address);
-                best.push(score, address);
-            }
-            page.threshold().max(below(best.threshold()))
-        })?;
-        let mut found: Vec<DocId> = page.into_vec().into_iter().map(|(_, a)| a.doc_id).collect();
-        found.sort_unstable();
-        docs.push(found);
-    }
+) -> tantivy::Result<Vec<DocId>> {
+    let mut page = Page::new(wanted);
+    // Called only for a document scoring above the threshold returned last: a document scoring the
+    // same as the worst kept is not, so many equal scores cost nothing.
+    scored.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+        if accepts.accepts(doc) {
+            page.push(score, doc);
+        }
+        page.threshold()
+    })?;
+    let mut docs: Vec<DocId> = page.into_vec().into_iter().map(|(_, doc)| doc).collect();
+    docs.sort_unstable();
     Ok(docs)
-}
-
-/// A score a little below `score`, for another segment's threshold. Block-max WAND adds a document's
-/// term scores in an order of its own, which may differ from the full scorer's in the last bits: a
-/// document of a later segment a bit above the page's worst must not push out one of an earlier
-/// segment that the full scores tie with it (the tie goes to the earlier).
-fn below(score: Score) -> Score {
-    if score == Score::MIN {
-        score
-    } else {
-        score - score.abs() * 1e-5
-    }
 }
 
 /// Feeds `collector` (a page by a fast field) the accepted matches: the tally's when it saw them all,
@@ -256,7 +231,7 @@ pub(crate) fn first_by<C: Collector>(
     collector.merge_fruits(fruits)
 }
 
-/// The best `capacity` (score, document) pairs so far, as a min-heap on the score.
+/// The best `capacity` (score, document) pairs of a segment so far, as a min-heap on the score.
 struct Page {
     capacity: usize,
     heap: std::collections::BinaryHeap<Entry>,
@@ -264,7 +239,7 @@ struct Page {
 
 /// Ordered so that the heap's top is the worst kept: the lowest score, then the later document.
 #[derive(PartialEq)]
-struct Entry(Score, DocAddress);
+struct Entry(Score, DocId);
 
 impl Eq for Entry {}
 
@@ -291,8 +266,9 @@ impl Page {
         }
     }
 
-    /// Keeps the best `capacity`; of equal scores, the earlier documents (see [`Entry`]).
-    fn push(&mut self, score: Score, doc: DocAddress) {
+    /// Documents come in ascending order and only when they score above [`Page::threshold`], so a
+    /// tie keeps the earlier one.
+    fn push(&mut self, score: Score, doc: DocId) {
         self.heap.push(Entry(score, doc));
         if self.heap.len() > self.capacity {
             self.heap.pop();
@@ -307,7 +283,7 @@ impl Page {
         }
     }
 
-    fn into_vec(self) -> Vec<(Score, DocAddress)> {
+    fn into_vec(self) -> Vec<(Score, DocId)> {
         self.heap
             .into_iter()
             .map(|Entry(score, doc)| (score, doc))
