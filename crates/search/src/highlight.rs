@@ -18,8 +18,8 @@ use crate::document::first_text;
 
 /// Fragments of the title and the description with the query's words in `<b>…</b>`.
 pub(crate) struct Highlighter {
-    title: (Field, Fragments),
-    description: (Field, Fragments),
+    title: Fragments,
+    description: Fragments,
 }
 
 impl Highlighter {
@@ -30,22 +30,18 @@ impl Highlighter {
         description: Field,
     ) -> tantivy::Result<Self> {
         Ok(Self {
-            title: (title, Fragments::new(searcher, query, title, 200)?),
-            description: (
-                description,
-                Fragments::new(searcher, query, description, 240)?,
-            ),
+            title: Fragments::new(searcher, query, title, 200)?,
+            description: Fragments::new(searcher, query, description, 240)?,
         })
     }
 
     pub(crate) fn highlights(&mut self, doc: &TantivyDocument) -> BTreeMap<&'static str, String> {
         let mut highlights = BTreeMap::new();
-        for (name, (field, fragments)) in [
+        for (name, fragments) in [
             ("title", &mut self.title),
             ("description", &mut self.description),
         ] {
-            let text = first_text(doc, *field);
-            if let Some(html) = fragments.best(text) {
+            if let Some(html) = fragments.best(first_text(doc, fragments.field)) {
                 highlights.insert(name, html);
             }
         }
@@ -57,6 +53,7 @@ impl Highlighter {
 /// words up to `max_chars` long, cut where the next word would pass that length, whose query terms
 /// weigh most (a term weighs `1 / (1 + the documents that have it)`), the first of equals.
 struct Fragments {
+    field: Field,
     /// The query's terms in this field, with their weights.
     terms: Vec<(String, Score)>,
     /// How the terms begin: a few, one per term (a list is quicker to scan than a set to search).
@@ -112,6 +109,7 @@ impl Fragments {
         beginnings.sort_unstable();
         beginnings.dedup();
         Ok(Self {
+            field,
             terms,
             beginnings,
             stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
