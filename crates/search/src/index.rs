@@ -336,8 +336,14 @@ impl SearchIndex {
         })))
     }
 
-    /// Runs a planned search, and keeps its results for the same request; unless the same request,
-    /// run meanwhile, left them.
+    /// The results the same request left in the cache since `planned` was prepared (while it
+    /// waited for a core).
+    pub fn cached(&self, planned: &Planned) -> Option<Arc<SearchResults>> {
+        let generation = planned.searcher.generation().generation_id();
+        self.cache.get(generation, planned.key.as_deref())
+    }
+
+    /// Runs a planned search, and keeps its results for the same request.
     pub fn run(&self, planned: Box<Planned>) -> SearchResult<Arc<SearchResults>> {
         let Planned {
             searcher,
@@ -347,9 +353,6 @@ impl SearchIndex {
             ..
         } = *planned;
         let generation = searcher.generation().generation_id();
-        if let Some(results) = self.cache.get(generation, key.as_deref()) {
-            return Ok(results);
-        }
         let results = Arc::new(self.search_in(&searcher, &request, &plan)?);
         self.cache.put(generation, key, Arc::clone(&results));
         Ok(results)

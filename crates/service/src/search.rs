@@ -98,6 +98,9 @@ impl Search {
             .acquire_owned()
             .await
             .map_err(task_stopped)?;
+        if let Some(results) = self.index.cached(&planned) {
+            return Ok(results);
+        }
         let index = Arc::clone(&self.index);
         tokio::task::spawn_blocking(move || {
             let results = index.run(planned);
