@@ -1,6 +1,7 @@
 //! The HTTP API, `/api/v1`: routing, request parsing and response shaping. Every decision about data
 //! and permission is the service layer's; this crate only translates HTTP to use cases and back.
 
+mod access_log;
 mod extract;
 mod headers;
 mod limits;
@@ -106,6 +107,8 @@ pub struct ApiConfig {
     pub rate_limits: RateLimits,
     /// `/metrics` on this listener too; off when an admin listener ([`admin_app`]) serves it.
     pub metrics: bool,
+    /// A log line per request (`access_log`).
+    pub access_log: bool,
 }
 
 impl Default for ApiConfig {
@@ -116,6 +119,7 @@ impl Default for ApiConfig {
             strict_transport_security: false,
             rate_limits: RateLimits::default(),
             metrics: true,
+            access_log: true,
         }
     }
 }
@@ -197,15 +201,21 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
             limits::Limiter::new(config.rate_limits.clone()),
             limits::limit,
         ))
+        // Inside the security headers, so that a preflight it answers carries them too.
+        .layer(tower::util::option_layer(headers::cors(
+            &config.cors_origins,
+        )))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(tower::util::option_layer(
             config
                 .strict_transport_security
                 .then(|| axum::middleware::map_response(headers::strict_transport_security)),
         ))
-        .layer(tower::util::option_layer(headers::cors(
-            &config.cors_origins,
-        )))
+        .layer(tower::util::option_layer(
+            config
+                .access_log
+                .then(|| axum::middleware::from_fn(access_log::log_request)),
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

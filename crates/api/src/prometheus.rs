@@ -55,7 +55,8 @@ pub fn install() {
     handle();
 }
 
-/// Counts and times every request by its route template (and names it in the request's span).
+/// Counts and times every request by its route template, and names the template in the request's
+/// span and on its response (for the access log).
 pub async fn track(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
@@ -66,7 +67,7 @@ pub async fn track(request: Request, next: Next) -> Response {
     let in_flight = metrics::gauge!("fathom_http_requests_in_flight");
     in_flight.increment(1.0);
     let started = Instant::now();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     in_flight.decrement(1.0);
     let status = match response.status().as_u16() {
         100..=199 => "1xx",
@@ -77,8 +78,11 @@ pub async fn track(request: Request, next: Next) -> Response {
     };
     metrics::histogram!("fathom_http_request_duration_seconds", "route" => route.clone(), "method" => method.clone())
         .record(started.elapsed().as_secs_f64());
-    metrics::counter!("fathom_http_requests_total", "route" => route, "method" => method, "status" => status)
+    metrics::counter!("fathom_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
         .increment(1);
+    response
+        .extensions_mut()
+        .insert(crate::access_log::RouteTemplate(route));
     response
 }
 

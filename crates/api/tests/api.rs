@@ -34,6 +34,7 @@ fathom_store::on_both_backends!(
     harvesting_reads_ckan_portals_and_csw_catalogues,
     sparql_sees_only_what_its_caller_may_see,
     security_labels_are_parsed_and_guarded,
+    a_label_change_is_audited_only_when_it_commits,
     no_read_path_shows_what_its_reader_may_not_see,
     tokens_are_trusted_for_a_bounded_time,
     browsers_get_security_headers_and_cors_for_allowed_origins,
@@ -126,6 +127,7 @@ impl Server {
                 ..Default::default()
             },
             metrics: true,
+            access_log: true,
         };
         adapt_config(&mut config);
         let app = fathom_api::app(state, &config);
@@ -2679,6 +2681,78 @@ async fn security_labels_are_parsed_and_guarded(db: TestStore) {
     .await;
 }
 
+/// An audit entry describes only what committed: a label change refused for a bad reference or
+/// a stale revision leaves no `label_changed`, an accepted one exactly one, and the chain holds.
+async fn a_label_change_is_audited_only_when_it_commits(db: TestStore) {
+    let server = Server::start(db).await;
+    server.with_organisation("cmre").await;
+    let created: Value = server
+        .send_json(
+            Method::POST,
+            "/api/v1/datasets",
+            &server.admin,
+            &json!({"title": "Relabelled", "organisation": "cmre"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/datasets/{}", created["id"].as_str().unwrap());
+    let relabel = |revision: &'static str, body: Value| {
+        server
+            .request(Method::PATCH, &path, Some(&server.admin))
+            .header(IF_MATCH, revision)
+            .header(CONTENT_TYPE, "application/merge-patch+json")
+            .body(body.to_string())
+            .send()
+    };
+    let label_changes = || async {
+        let audit: Value = server
+            .request(
+                Method::GET,
+                "/api/v1/audit?event=label_changed&limit=1000",
+                Some(&server.admin),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        audit["items"].as_array().unwrap().clone()
+    };
+    let narrower = json!({"classification": "NATO UNCLASSIFIED"});
+
+    let refused = relabel(
+        "\"1\"",
+        json!({"security_label": narrower, "project": "no-such-project"}),
+    )
+    .await
+    .unwrap();
+    let refused = problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(refused["errors"][0]["pointer"], "/project");
+    let stale = relabel("\"7\"", json!({"security_label": narrower}))
+        .await
+        .unwrap();
+    problem(stale, StatusCode::PRECONDITION_FAILED).await;
+    assert_eq!(label_changes().await, Vec::<Value>::new());
+
+    let accepted = relabel("\"1\"", json!({"security_label": narrower}))
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let entries = label_changes().await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["actor"], "root");
+    assert_eq!(entries[0]["details"]["from"]["classification"], "PUBLIC");
+    assert_eq!(
+        entries[0]["details"]["to"]["classification"],
+        "NATO UNCLASSIFIED"
+    );
+    let chain = server.db.store.verify_audit_chain().await.unwrap();
+    assert!(chain.broken.is_none(), "{chain:?}");
+}
+
 /// The leak test: labelled datasets drawn at random (seeded), and for each kind of reader, every read
 /// path shows exactly what the policy's decision allows: records, totals and facet counts alike.
 async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
@@ -4466,8 +4540,9 @@ async fn tokens_are_trusted_for_a_bounded_time(db: TestStore) {
         identity.authenticate(&issued.secret).await.unwrap().name,
         "ops"
     );
+    let revoked = fathom_store::testing::audit_entry("token_revoked", &issued.id.to_string());
     db.store
-        .revoke_token(issued.id, fathom_store::now())
+        .revoke_token(issued.id, fathom_store::now(), &revoked)
         .await
         .unwrap();
     assert!(
@@ -4520,6 +4595,12 @@ async fn browsers_get_security_headers_and_cors_for_allowed_origins(db: TestStor
     let allowed = preflight(PORTAL).await.unwrap();
     assert!(allowed.status().is_success());
     assert_eq!(allowed.headers()["access-control-allow-origin"], PORTAL);
+    assert_eq!(allowed.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        allowed.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'",
+        "a preflight answer carries the security headers too"
+    );
     assert!(
         allowed
             .headers()
@@ -4767,25 +4848,37 @@ async fn users_and_tokens_are_managed_by_admins(db: TestStore) {
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     problem(me(token).await, StatusCode::UNAUTHORIZED).await;
 
-    // Each of those is in the audit log, in order.
-    let events: Vec<(String, Option<String>)> = server
-        .db
-        .store
-        .audit_events(0, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.event, e.subject))
-        .collect();
+    // Each of those is in the audit log, in order, naming the admin who acted.
+    let entries = server.db.store.audit_events(0, 1000).await.unwrap();
     let position = |event: &str, subject: Option<&str>| {
-        events
+        entries
             .iter()
-            .position(|(e, s)| e == event && (subject.is_none() || s.as_deref() == subject))
-            .unwrap_or_else(|| panic!("{event} in {events:?}"))
+            .position(|e| {
+                e.event == event && (subject.is_none() || e.subject.as_deref() == subject)
+            })
+            .unwrap_or_else(|| panic!("{event} in {entries:?}"))
     };
-    assert!(position("user_created", Some("ana")) < position("token_created", Some("ana")));
-    assert!(position("write_denied", Some("x")) < position("token_revoked", None));
-    assert!(position("token_revoked", None) < position("authentication_failed", None));
+    let (user_created, token_created, token_revoked) = (
+        position("user_created", Some("ana")),
+        position("token_created", Some("ana")),
+        position("token_revoked", None),
+    );
+    assert!(user_created < token_created);
+    assert!(position("write_denied", Some("x")) < token_revoked);
+    assert!(token_revoked < position("authentication_failed", None));
+    for at in [user_created, token_created, token_revoked] {
+        assert_eq!(
+            entries[at].actor.as_deref(),
+            Some("root"),
+            "{:?}",
+            entries[at]
+        );
+    }
+    let revocations = entries
+        .iter()
+        .filter(|e| e.event == "token_revoked")
+        .count();
+    assert_eq!(revocations, 1, "the editor's refused revocation left none");
 }
 
 /// A real OpenID Connect provider (`oidc-provider` from npm, `tests/oidc/provider.mjs`), run by node.
@@ -5526,7 +5619,11 @@ async fn webhooks_deliver_signed_events_their_owner_may_see(db: TestStore) {
     server
         .db
         .store
-        .disable_user("vi", fathom_store::now())
+        .disable_user(
+            "vi",
+            fathom_store::now(),
+            &fathom_store::testing::audit_entry("user_disabled", "vi"),
+        )
         .await
         .unwrap();
     for _ in 0..100 {

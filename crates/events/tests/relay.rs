@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use fathom_events::testing::{TestQueue, amqp_url, nats_url};
 use fathom_events::{AmqpTarget, NatsTarget, Relay, RelayConfig, RelayHandle, Target, TargetState};
-use fathom_store::Store;
 use fathom_store::testing::{TestStore, dataset, organisation};
+use fathom_store::{DatasetUpdate, Store};
 use futures::StreamExt;
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -128,7 +128,7 @@ async fn write_changes(store: &Store, datasets: usize, updates: usize) -> usize 
             next.metadata.title = format!("{} v{round}", record.metadata.title);
             next.revision = 1 + round as i64;
             store
-                .update_dataset(&next, round as i64, "t")
+                .update_dataset(DatasetUpdate::new(&next, round as i64), "t")
                 .await
                 .unwrap();
         }

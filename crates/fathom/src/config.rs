@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
 /// configuration).
-const SETTINGS: [&str; 41] = [
+const SETTINGS: [&str; 42] = [
     "listen",
     "public_url",
     "catalogue_title",
@@ -45,6 +45,7 @@ const SETTINGS: [&str; 41] = [
     "search_cache",
     "bootstrap_token",
     "log_format",
+    "access_log",
     "amqp_url",
     "amqp_exchange",
     "nats_url",
@@ -121,6 +122,8 @@ pub struct Config {
     pub bootstrap_token: Option<String>,
     /// `auto` (text on a terminal, else JSON), `text` or `json` log lines on standard error.
     pub log_format: LogFormat,
+    /// A log line per request: method, route template, status, duration, request id.
+    pub access_log: bool,
     /// RabbitMQ to publish events to (`amqp://user:password@host:5672/%2f`); none when absent.
     pub amqp_url: Option<String>,
     /// The durable topic exchange events are published to, routed by event type.
@@ -187,6 +190,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             bootstrap_token: None,
             log_format: LogFormat::Auto,
+            access_log: true,
             amqp_url: None,
             amqp_exchange: fathom_events::DEFAULT_EXCHANGE.to_owned(),
             nats_url: None,

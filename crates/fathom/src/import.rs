@@ -32,6 +32,7 @@ pub async fn import(
     format: ImportFormat,
     organisation: &str,
     source: &Path,
+    each_record: bool,
 ) -> anyhow::Result<ForeignReport> {
     let catalogue = Catalogue::new(store.clone(), policy);
     let principal = operator();
@@ -61,6 +62,7 @@ pub async fn import(
                 organisation,
                 &mut batch,
                 &mut report,
+                each_record,
             )
             .await?;
         }
@@ -71,6 +73,7 @@ pub async fn import(
         organisation,
         &mut batch,
         &mut report,
+        each_record,
     )
     .await?;
     Ok(report)
@@ -82,6 +85,7 @@ async fn write(
     organisation: &str,
     batch: &mut Vec<(String, Result<ForeignRecord, String>)>,
     report: &mut ForeignReport,
+    each_record: bool,
 ) -> anyhow::Result<()> {
     if batch.is_empty() {
         return Ok(());
@@ -92,16 +96,23 @@ async fn write(
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.summary()))?;
     for (file, result) in files.iter().zip(&results) {
-        match result.status {
-            ImportStatus::Created => report.created += 1,
-            ImportStatus::Updated => report.updated += 1,
-            ImportStatus::Unchanged => report.unchanged += 1,
-            ImportStatus::Failed => {
-                report.failed += 1;
-                let identifier = result.identifier.as_deref().unwrap_or("(no identifier)");
-                let reason = result.reason.as_deref().unwrap_or_default();
-                eprintln!("{file}: {identifier}: {reason}");
-            }
+        let (count, status) = match result.status {
+            ImportStatus::Created => (&mut report.created, "created"),
+            ImportStatus::Updated => (&mut report.updated, "updated"),
+            ImportStatus::Unchanged => (&mut report.unchanged, "unchanged"),
+            ImportStatus::Failed => (&mut report.failed, "failed"),
+        };
+        *count += 1;
+        let identifier = result.identifier.as_deref().unwrap_or("(no identifier)");
+        let outcome = match (&result.dataset, &result.reason) {
+            (_, Some(reason)) => format!("{status}: {reason}"),
+            (Some(dataset), None) => format!("{status} {dataset}"),
+            (None, None) => status.to_owned(),
+        };
+        if each_record {
+            println!("{file}: {identifier}: {outcome}");
+        } else if result.status == ImportStatus::Failed {
+            eprintln!("{file}: {identifier}: {outcome}");
         }
     }
     Ok(())

@@ -90,6 +90,11 @@ enum Command {
         /// The organisation records of other catalogues are imported into (every format but NDJSON).
         #[arg(long)]
         organisation: Option<String>,
+        /// Print a line per record of other catalogues on standard output (file, identifier, and
+        /// `created`, `updated` or `unchanged` with the dataset's id, or `failed` with the reason);
+        /// without it, only the failures are printed, on standard error.
+        #[arg(long)]
+        report: bool,
         /// The file to read, a directory of files (other catalogues' formats), or `-` for standard
         /// input.
         file: PathBuf,
@@ -381,7 +386,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("fathom: {error:#}");
+            telemetry::tell(tracing::Level::ERROR, &format!("fathom: {error:#}"));
             ExitCode::FAILURE
         }
     }
@@ -464,6 +469,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Import {
             format,
             organisation,
+            report,
             file,
             ..
         } if format != Format::Ndjson => {
@@ -474,7 +480,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             };
             let store = open_store(&config).await?;
             let policy = Arc::new(config.load_policy()?);
-            let report = import::import(&store, policy, reader, &organisation, &file).await;
+            let each_record = report;
+            let report =
+                import::import(&store, policy, reader, &organisation, &file, each_record).await;
             store.close().await;
             let report = report?;
             eprintln!(

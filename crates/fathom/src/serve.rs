@@ -13,6 +13,8 @@ use fathom_service::{Events, Search, Sharing, Store, Webhooks};
 
 use crate::config::Config;
 use crate::demo;
+use crate::telemetry::tell;
+use tracing::Level;
 
 /// How often undecided requests are expired and ended grants told.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
@@ -49,15 +51,23 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         let tokens = demo::load(&state)
             .await
             .context("cannot load the demo catalogue")?;
-        eprintln!("\nDemo admin token (shown once): {}", tokens.admin);
-        eprintln!(
-            "Demo analyst token, NATO SECRET, Norway, NATO (shown once): {}",
-            tokens.analyst
+        tell(
+            Level::INFO,
+            &format!("Demo admin token (shown once): {}", tokens.admin),
+        );
+        tell(
+            Level::INFO,
+            &format!(
+                "Demo analyst token, NATO SECRET, Norway, NATO (shown once): {}",
+                tokens.analyst
+            ),
         );
         for (name, token) in &tokens.sharing {
-            eprintln!("Demo {name} token (shown once): {token}");
+            tell(
+                Level::INFO,
+                &format!("Demo {name} token (shown once): {token}"),
+            );
         }
-        eprintln!();
     }
     search
         .prepare()
@@ -93,7 +103,12 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
                 .with_context(|| format!("cannot listen on {admin_address}"))?;
             let admin_address = admin_listener.local_addr()?;
             tracing::info!(address = %admin_address, "serving metrics and health checks");
-            eprintln!("Fathom serves /metrics on http://{admin_address}");
+            tell(
+                Level::INFO,
+                &format!(
+                    "Fathom serves /metrics on http://{admin_address} (and the health checks)"
+                ),
+            );
             let admin_app = fathom_api::admin_app(state.clone());
             Some(tokio::spawn(async move {
                 axum::serve(admin_listener, admin_app).await
@@ -130,6 +145,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
                 trusted_proxies: config.trusted_proxies.clone(),
             },
             metrics: config.admin_listen.is_none(),
+            access_log: config.access_log,
         },
     );
     let tls = match (&config.tls_cert, &config.tls_key) {
@@ -143,8 +159,11 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         _ => anyhow::bail!("tls_cert and tls_key are given together or not at all"),
     };
     tracing::info!(%address, scheme, backend = store.backend(), "serving");
-    eprintln!(
-        "Fathom is listening on {scheme}://{address} (API docs at {scheme}://{address}/docs)"
+    tell(
+        Level::INFO,
+        &format!(
+            "Fathom is listening on {scheme}://{address} (API docs at {scheme}://{address}/docs)"
+        ),
     );
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     match tls {
@@ -200,9 +219,12 @@ pub async fn relay_only(store: Store, config: &Config) -> anyhow::Result<()> {
     let relay = Arc::new(start_relay(&store, config));
     let webhooks = Webhooks::new(store.clone(), policy, config.webhook_settings(Vec::new()));
     let webhook_sync = webhooks.spawn_sync(Arc::clone(&relay));
-    eprintln!(
-        "Fathom is relaying events to {} targets and the webhook subscriptions",
-        relay.targets().len()
+    tell(
+        Level::INFO,
+        &format!(
+            "Fathom is relaying events to {} targets and the webhook subscriptions",
+            relay.targets().len()
+        ),
     );
     shutdown_signal().await;
     webhook_sync.abort();

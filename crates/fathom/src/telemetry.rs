@@ -35,6 +35,7 @@ impl Telemetry {
             LogFormat::Text => false,
             LogFormat::Json => true,
         };
+        JSON_LOG.store(json, std::sync::atomic::Ordering::Relaxed);
         let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
         let logs = if json {
             logs.json().boxed()
@@ -77,6 +78,29 @@ impl Telemetry {
             eprintln!("fathom: cannot flush traces: {error}");
         }
     }
+}
+
+/// Whether the log is JSON (set once at start), for [`tell`].
+static JSON_LOG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tells whoever started the process what they must see whatever the log's filter (where it
+/// listens, the demo's tokens, why it stopped): a plain line on standard error, or, where the log is
+/// JSON, a line of the log's own shape at `level`, so that every line of a JSON log is JSON.
+pub fn tell(level: tracing::Level, message: &str) {
+    if !JSON_LOG.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("{message}");
+        return;
+    }
+    let timestamp = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let line = serde_json::json!({
+        "timestamp": timestamp,
+        "level": level.as_str(),
+        "fields": {"message": message},
+        "target": "fathom",
+    });
+    eprintln!("{line}");
 }
 
 fn exporter_configured() -> bool {

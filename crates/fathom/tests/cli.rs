@@ -228,6 +228,71 @@ fn import_and_export(target: &[&str], data_dir: &Path) {
         .map(|e| e["slug"].as_str().unwrap())
         .collect();
     assert_eq!(slugs, ["rv-one", "trial-1"], "what is referred to first");
+
+    // Records of other catalogues, with a report line per record.
+    let records = tempfile::tempdir().unwrap();
+    let dc = |body: &str| {
+        format!(
+            r#"<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/">{body}</oai_dc:dc>"#
+        )
+    };
+    let good = records.path().join("1-good.xml");
+    std::fs::write(
+        &good,
+        dc("<dc:identifier>urn:example:ctd-1</dc:identifier><dc:title>CTD casts</dc:title>"),
+    )
+    .unwrap();
+    std::fs::write(
+        records.path().join("2-untitled.xml"),
+        dc("<dc:identifier>urn:example:untitled</dc:identifier>"),
+    )
+    .unwrap();
+    let import_records = || {
+        run(
+            with_target(&[
+                "import",
+                "--format",
+                "dc",
+                "--organisation",
+                "cmre",
+                "--report",
+            ])
+            .arg(records.path()),
+            b"",
+        )
+    };
+    let first = import_records();
+    let report = String::from_utf8_lossy(&first.stdout).into_owned();
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), 2, "{report}");
+    assert!(
+        lines[0].starts_with(&format!("{}: urn:example:ctd-1: created ", good.display())),
+        "{report}"
+    );
+    assert!(
+        lines[1].contains("2-untitled.xml: ")
+            && lines[1].contains(": failed: ")
+            && lines[1].contains("no dc:title"),
+        "{report}"
+    );
+    assert!(!first.status.success(), "a failed record fails the command");
+    assert!(
+        String::from_utf8_lossy(&first.stderr)
+            .contains("created 1, updated 0, unchanged 0, failed 1"),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = String::from_utf8_lossy(&import_records().stdout).into_owned();
+    assert!(
+        again
+            .lines()
+            .next()
+            .is_some_and(|line| line.ends_with(&format!(
+                "unchanged {}",
+                lines[0].rsplit(' ').next().unwrap()
+            ))),
+        "the same dataset, unchanged: {again}"
+    );
 }
 
 #[test]
@@ -691,11 +756,15 @@ async fn wait_for_log(log: &Path, marker: &str) -> String {
 }
 
 /// Reads the server's standard error until it says where it listens; returns the address and the
-/// lines before.
+/// lines before (their messages: the log is JSON, not being on a terminal).
 fn wait_for_start(server: &mut Child) -> (String, Vec<String>) {
     let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
     let mut before = Vec::new();
     while let Some(Ok(line)) = lines.next() {
+        let line = serde_json::from_str::<Value>(&line)
+            .ok()
+            .and_then(|event| event["fields"]["message"].as_str().map(str::to_owned))
+            .unwrap_or(line);
         if let Some(rest) = line.split("listening on ").nth(1) {
             let address = rest.split_whitespace().next().unwrap().to_owned();
             // Keep draining the pipe so that the server never blocks on a full one.
@@ -1328,17 +1397,45 @@ async fn secrets_never_reach_the_log() {
         text.contains("authentication"),
         "the refused token is logged as an event: {text}"
     );
-    // Not on a terminal: JSON lines, and a request's lines name its request id.
+    // Not on a terminal: every line is JSON (where it listens too), and a request's lines name
+    // its request id.
     let events: Vec<Value> = text
         .lines()
-        .filter(|line| line.starts_with('{'))
-        .map(|line| serde_json::from_str(line).unwrap())
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: a line not JSON: {line}"))
+        })
         .collect();
     assert!(events.len() > 20, "JSON log lines: {text}");
     let refused_line = events
         .iter()
         .find(|event| event.to_string().contains("authentication_failed"))
         .expect("the refused token's event");
+    // The access log: a line per request, with its route template, status and request id.
+    let access = events
+        .iter()
+        .find(|event| {
+            event["target"] == "fathom::access"
+                && event["fields"]["route"] == "/api/v1/users/{username}/tokens"
+        })
+        .unwrap_or_else(|| panic!("no access line for the token's request: {text}"));
+    assert_eq!(access["fields"]["method"], "POST", "{access}");
+    assert_eq!(access["fields"]["status"], 201, "{access}");
+    assert!(
+        access["fields"]["duration_ms"].as_f64().is_some(),
+        "{access}"
+    );
+    assert!(
+        access["span"]["request_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36),
+        "{access}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|event| event["target"] == "fathom::access" && event["fields"]["status"] == 401),
+        "the refused request is logged too"
+    );
     assert!(
         refused_line["span"]["request_id"]
             .as_str()
@@ -1360,19 +1457,17 @@ async fn secrets_never_reach_the_log() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_move_to_the_admin_listener() {
     let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
     let mut server = fathom(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("FATHOM_LOG", "info")
         .env("FATHOM_ADMIN_LISTEN", "127.0.0.1:0")
-        .stderr(Stdio::piped())
+        .env("FATHOM_ACCESS_LOG", "false")
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let (base, before) = wait_for_start(&mut server);
-    let admin = before
-        .iter()
-        .find_map(|line| line.split("serves /metrics on ").nth(1))
-        .expect("the admin address is announced")
-        .to_owned();
+    let base = wait_for_log(&log, "listening on ").await;
+    let admin = wait_for_log(&log, "serves /metrics on ").await;
     let client = http();
     let public = client.get(format!("{base}/metrics")).send().await.unwrap();
     assert_eq!(public.status(), 404);
@@ -1393,6 +1488,11 @@ async fn metrics_move_to_the_admin_listener() {
     );
     server.kill().unwrap();
     server.wait().unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains("fathom::access"),
+        "access_log = false: no line per request: {text}"
+    );
 }
 
 /// With `OTEL_EXPORTER_OTLP_ENDPOINT`, a request's spans (the request's, with its route template,

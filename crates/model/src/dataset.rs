@@ -484,6 +484,7 @@ pub struct DistributionInput {
     pub id: Option<String>,
     pub title: Option<String>,
     pub description: Option<String>,
+    /// Where the data is reached; the `download_url` when absent.
     pub access_url: Option<String>,
     pub download_url: Option<String>,
     pub media_type: Option<String>,
@@ -815,8 +816,12 @@ impl DistributionInput {
                 format!("must be at most {MAX_TEXT} bytes"),
             );
         }
+        // DCAT-AP lets a download address serve as the access address (as ckanext-dcat does).
         let access_url = errors
-            .require(&format!("{at}/access_url"), self.access_url)
+            .require(
+                &format!("{at}/access_url"),
+                self.access_url.or_else(|| self.download_url.clone()),
+            )
             .and_then(|u| errors.check(format!("{at}/access_url"), Iri::parse(&u)));
         let download_url = self
             .download_url
@@ -1097,6 +1102,27 @@ mod tests {
                 "/state"
             ]
         );
+    }
+
+    #[test]
+    fn a_download_address_serves_as_the_access_address() {
+        let only_download = DistributionInput {
+            download_url: Some("https://data.example.org/ctd.nc".into()),
+            ..Default::default()
+        };
+        let distribution = only_download.parse(Uuid::now_v7).unwrap();
+        assert_eq!(
+            distribution.access_url.as_str(),
+            "https://data.example.org/ctd.nc"
+        );
+        assert_eq!(
+            distribution.download_url.map(|u| u.as_str().to_owned()),
+            Some("https://data.example.org/ctd.nc".into())
+        );
+        let neither = DistributionInput::default()
+            .parse(Uuid::now_v7)
+            .unwrap_err();
+        assert_eq!(neither.0[0].pointer, "/access_url");
     }
 
     #[test]

@@ -55,8 +55,35 @@ pub(crate) struct SecurityEvent<'a> {
 }
 
 impl SecurityEvent<'_> {
-    /// Logs the event (refusals as warnings) and appends it to the audit log.
+    /// Logs the event (refusals as warnings) and appends it to the audit log on its own: for an
+    /// event that is not a change (a refusal, a failed authentication).
     pub(crate) async fn record(self, store: &Store) {
+        self.log();
+        let entry = self.entry();
+        if let Err(error) = store.append_audit_event(&entry).await {
+            tracing::error!(
+                ?error,
+                event = entry.event,
+                "cannot append to the audit log"
+            );
+        }
+    }
+
+    /// The event's audit entry, for the store to write in the transaction of the change it
+    /// describes (then [`SecurityEvent::log`] once that committed).
+    pub(crate) fn entry(&self) -> AuditEvent {
+        AuditEvent {
+            seq: 0,
+            recorded_at: now(),
+            event: self.event.to_owned(),
+            actor: self.actor.map(str::to_owned),
+            subject: self.subject.clone(),
+            details: with_request_id(self.details.clone()),
+        }
+    }
+
+    /// Counts and logs the event (refusals as warnings).
+    pub(crate) fn log(&self) {
         metrics::counter!("fathom_security_events_total", "event" => self.event).increment(1);
         let refusal = self.event.ends_with("_failed") || self.event.ends_with("_denied");
         let (actor, subject) = (
@@ -67,21 +94,6 @@ impl SecurityEvent<'_> {
             tracing::warn!(security_event = self.event, actor, subject, details = %self.details, "security event");
         } else {
             tracing::info!(security_event = self.event, actor, subject, details = %self.details, "security event");
-        }
-        let entry = AuditEvent {
-            seq: 0,
-            recorded_at: now(),
-            event: self.event.to_owned(),
-            actor: self.actor.map(str::to_owned),
-            subject: self.subject,
-            details: with_request_id(self.details),
-        };
-        if let Err(error) = store.append_audit_event(&entry).await {
-            tracing::error!(
-                ?error,
-                event = entry.event,
-                "cannot append to the audit log"
-            );
         }
     }
 }

@@ -11,8 +11,8 @@ use fathom_model::{
     SecurityLabel, Slug, Subject, ValidationErrors, decode_json, decode_value,
 };
 use fathom_store::{
-    DatasetFilter, EntityType, Operation, PageRequest, PoolStatus, RecordJson, RecordKey, Revision,
-    Store, StoreError,
+    DatasetFilter, DatasetUpdate, EntityType, Operation, PageRequest, PoolStatus, RecordJson,
+    RecordKey, Revision, Store, StoreError,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -372,6 +372,7 @@ impl Catalogue {
             .await?;
         self.check_references(principal, Some(&current), &draft.metadata)
             .await?;
+        let previous_label = current.metadata.security_label.clone();
         let dataset = Dataset {
             metadata: draft.metadata,
             state: state.unwrap_or(current.state),
@@ -379,7 +380,8 @@ impl Catalogue {
             updated_at: now(),
             ..current
         };
-        self.save_dataset(principal, &dataset, expected).await?;
+        self.save_dataset(principal, &dataset, expected, &previous_label)
+            .await?;
         Ok(dataset)
     }
 
@@ -868,24 +870,69 @@ impl Catalogue {
     ) -> Result<Dataset> {
         dataset.revision = expected + 1;
         dataset.updated_at = now();
-        self.save_dataset(principal, &dataset, expected).await?;
+        self.save_dataset(
+            principal,
+            &dataset,
+            expected,
+            &dataset.metadata.security_label,
+        )
+        .await?;
         Ok(dataset)
     }
 
+    /// Saves `dataset` over the revision `expected` (see [`Catalogue::write_update`]).
     async fn save_dataset(
         &self,
         principal: &Principal,
         dataset: &Dataset,
         expected: i64,
+        previous_label: &SecurityLabel,
     ) -> Result<()> {
-        self.store
-            .update_dataset(dataset, expected, &principal.name)
+        self.write_update(principal, dataset, expected, previous_label)
             .await
             .map_err(|e| match e {
                 StoreError::StaleRevision => write_error("dataset", e, expected),
                 other => dataset_write_error(other),
             })
     }
+
+    /// Writes `dataset` over the revision `expected`, with the audit entry of its label change
+    /// from `previous_label` when it has one, in the same transaction (logged once committed).
+    async fn write_update(
+        &self,
+        principal: &Principal,
+        dataset: &Dataset,
+        expected: i64,
+        previous_label: &SecurityLabel,
+    ) -> std::result::Result<(), StoreError> {
+        let label_change = label_change(principal, previous_label, &dataset.metadata);
+        let entry = label_change.as_ref().map(SecurityEvent::entry);
+        let update = DatasetUpdate {
+            dataset,
+            expected_revision: expected,
+            audit: entry.as_ref(),
+        };
+        self.store.update_dataset(update, &principal.name).await?;
+        if let Some(label_change) = label_change {
+            label_change.log();
+        }
+        Ok(())
+    }
+}
+
+/// The security event of a write that changes a dataset's label from `previous`, if it does. Its
+/// entry is written in the write's transaction, and the event logged once that committed.
+pub(crate) fn label_change<'a>(
+    principal: &'a Principal,
+    previous: &SecurityLabel,
+    target: &DatasetMetadata,
+) -> Option<SecurityEvent<'a>> {
+    (previous != &target.security_label).then(|| SecurityEvent {
+        event: "label_changed",
+        actor: Some(&principal.name),
+        subject: Some(target.slug.as_str().to_owned()),
+        details: serde_json::json!({"from": previous, "to": target.security_label}),
+    })
 }
 
 /// A write that failed in the store: a lost race on the revision, a vanished record, a taken slug.
@@ -944,6 +991,8 @@ pub(crate) fn check_revision(
 impl Catalogue {
     /// Whether `principal` may write `target`, which replaces `current` if given: an editor of the
     /// organisations concerned who may read both labels, and for a new label a steward (a release).
+    /// Decides whether `principal` may write `target` over `current`, and records a refusal in the
+    /// audit log (`write_denied`).
     async fn check_write(
         &self,
         principal: &Principal,
@@ -951,25 +1000,15 @@ impl Catalogue {
         current: Option<&DatasetMetadata>,
     ) -> Result<()> {
         let decided = self.decide_write(principal, target, current);
-        let event = match &decided {
-            Err(ServiceError::Forbidden(reason)) => Some(SecurityEvent {
+        if let Err(ServiceError::Forbidden(reason)) = &decided {
+            SecurityEvent {
                 event: "write_denied",
                 actor: Some(&principal.name),
                 subject: Some(target.slug.as_str().to_owned()),
                 details: serde_json::json!({"reason": reason}),
-            }),
-            Ok(()) => current
-                .filter(|current| current.security_label != target.security_label)
-                .map(|current| SecurityEvent {
-                    event: "label_changed",
-                    actor: Some(&principal.name),
-                    subject: Some(target.slug.as_str().to_owned()),
-                    details: serde_json::json!({"from": current.security_label, "to": target.security_label}),
-                }),
-            Err(_) => None,
-        };
-        if let Some(event) = event {
-            event.record(&self.store).await;
+            }
+            .record(&self.store)
+            .await;
         }
         decided
     }

@@ -144,8 +144,18 @@ impl Identity {
         self
     }
 
-    /// Creates a user, checking their clearance, nationality and communities against the policy.
+    /// Creates a user, checking their clearance, nationality and communities against the policy
+    /// (for the command line, whose operator the audit log does not name).
     pub async fn create_user(&self, new: NewUser) -> Result<User, ServiceError> {
+        self.create_user_by(None, new).await
+    }
+
+    /// [`Identity::create_user`], done by `actor` as the audit log says.
+    async fn create_user_by(
+        &self,
+        actor: Option<&str>,
+        new: NewUser,
+    ) -> Result<User, ServiceError> {
         check_name(&new.name)?;
         let mut errors = ValidationErrors::default();
         if let Some(clearance) = &new.clearance
@@ -201,20 +211,19 @@ impl Identity {
             memberships: new.memberships,
             created_at: now(),
         };
-        self.store
-            .insert_user(&user)
-            .await
-            .map_err(|e| ServiceError::from_store("user", e))?;
-        SecurityEvent {
+        let event = SecurityEvent {
             event: "user_created",
-            actor: None,
+            actor,
             subject: Some(user.name.clone()),
             details: json!({"role": user.role.as_str(), "clearance": user.clearance,
                             "nationality": user.nationality, "communities": user.communities,
                             "memberships": user.memberships}),
-        }
-        .record(&self.store)
-        .await;
+        };
+        self.store
+            .insert_user(&user, &event.entry())
+            .await
+            .map_err(|e| ServiceError::from_store("user", e))?;
+        event.log();
         Ok(user)
     }
 
@@ -228,19 +237,18 @@ impl Identity {
 
     /// Disables a user: their tokens stop working (within [`AUTHENTICATION_TTL`] elsewhere).
     pub async fn disable_user(&self, name: &str) -> Result<(), ServiceError> {
-        self.store
-            .disable_user(name, now())
-            .await
-            .map_err(|e| ServiceError::from_store("user", e))?;
-        self.recent.clear();
-        SecurityEvent {
+        let event = SecurityEvent {
             event: "user_disabled",
             actor: None,
             subject: Some(name.to_owned()),
             details: json!({}),
-        }
-        .record(&self.store)
-        .await;
+        };
+        self.store
+            .disable_user(name, now(), &event.entry())
+            .await
+            .map_err(|e| ServiceError::from_store("user", e))?;
+        self.recent.clear();
+        event.log();
         Ok(())
     }
 
@@ -268,7 +276,7 @@ impl Identity {
         new: NewUser,
     ) -> Result<User, ServiceError> {
         access::require_administrator(admin, "only an admin may manage users and tokens")?;
-        self.create_user(new).await
+        self.create_user_by(Some(&admin.name), new).await
     }
 
     /// [`Identity::users`] for `admin`.
@@ -292,14 +300,14 @@ impl Identity {
             .user_by_name(name)
             .await
             .map_err(|e| ServiceError::from_store("user", e))?;
-        self.issue_token(user, description, expires_at, scopes)
+        self.issue_token(Some(&admin.name), user, description, expires_at, scopes)
             .await
     }
 
     /// [`Identity::revoke_token`] on behalf of `admin`.
     pub async fn revoke_token_as(&self, admin: &Principal, id: Uuid) -> Result<(), ServiceError> {
         access::require_administrator(admin, "only an admin may manage users and tokens")?;
-        self.revoke_token(id).await
+        self.revoke_token_by(Some(&admin.name), id).await
     }
 
     /// The principal holding this bearer token, if it is valid, unrevoked and unexpired.
@@ -371,13 +379,15 @@ impl Identity {
         scopes: Option<Vec<Scope>>,
     ) -> Result<IssuedToken, ServiceError> {
         let user = self.user(name, role).await?;
-        self.issue_token(user, description, expires_at, scopes)
+        self.issue_token(None, user, description, expires_at, scopes)
             .await
     }
 
-    /// A new token of `user`, limited to `scopes` (`None`: all the user's role allows).
+    /// A new token of `user`, limited to `scopes` (`None`: all the user's role allows), issued
+    /// by `actor` as the audit log says.
     async fn issue_token(
         &self,
+        actor: Option<&str>,
         user: User,
         description: &str,
         expires_at: Option<OffsetDateTime>,
@@ -403,16 +413,8 @@ impl Identity {
             .map_err(|e| ServiceError::Conflict(format!("no randomness available: {e}")))?;
         let secret = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
         let id = self
-            .store_token(&user, &secret, description, expires_at, &scopes)
+            .store_token(actor, &user, &secret, description, expires_at, &scopes)
             .await?;
-        SecurityEvent {
-            event: "token_created",
-            actor: None,
-            subject: Some(user.name.clone()),
-            details: json!({"token": id, "scopes": scopes, "expires_at": expires_at.map(|at| at.unix_timestamp())}),
-        }
-        .record(&self.store)
-        .await;
         Ok(IssuedToken {
             id,
             user: user.name,
@@ -439,26 +441,30 @@ impl Identity {
             return Ok(false);
         }
         let user = self.user("admin", Role::Admin).await?;
-        self.store_token(&user, secret, "bootstrap", None, &Scope::ALL)
+        self.store_token(None, &user, secret, "bootstrap", None, &Scope::ALL)
             .await?;
         Ok(true)
     }
 
     /// Revokes a token: at once on this replica, within [`AUTHENTICATION_TTL`] on the others.
     pub async fn revoke_token(&self, id: Uuid) -> Result<(), ServiceError> {
+        self.revoke_token_by(None, id).await
+    }
+
+    /// [`Identity::revoke_token`], done by `actor` as the audit log says.
+    async fn revoke_token_by(&self, actor: Option<&str>, id: Uuid) -> Result<(), ServiceError> {
+        let event = SecurityEvent {
+            event: "token_revoked",
+            actor,
+            subject: Some(id.to_string()),
+            details: json!({}),
+        };
         self.store
-            .revoke_token(id, now())
+            .revoke_token(id, now(), &event.entry())
             .await
             .map_err(|e| ServiceError::from_store("token", e))?;
         self.recent.clear();
-        SecurityEvent {
-            event: "token_revoked",
-            actor: None,
-            subject: Some(id.to_string()),
-            details: json!({}),
-        }
-        .record(&self.store)
-        .await;
+        event.log();
         Ok(())
     }
 
@@ -485,8 +491,10 @@ impl Identity {
         }
     }
 
+    /// Stores a token of `user` holding `secret`, created by `actor`, with its audit entry.
     async fn store_token(
         &self,
+        actor: Option<&str>,
         user: &User,
         secret: &str,
         description: &str,
@@ -502,10 +510,18 @@ impl Identity {
             created_at: now(),
             expires_at,
         };
+        let event = SecurityEvent {
+            event: "token_created",
+            actor,
+            subject: Some(user.name.clone()),
+            details: json!({"token": token.id, "description": description, "scopes": scopes,
+                            "expires_at": expires_at.map(|at| at.unix_timestamp())}),
+        };
         self.store
-            .insert_token(&token)
+            .insert_token(&token, &event.entry())
             .await
             .map_err(|e| ServiceError::from_store("token", e))?;
+        event.log();
         Ok(token.id)
     }
 }

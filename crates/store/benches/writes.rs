@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use fathom_store::DatasetUpdate;
 use fathom_store::testing::{TestStore, dataset, organisation};
 
 const RECORDS: usize = 2_000;
@@ -28,7 +29,10 @@ async fn measure(name: &str, db: TestStore) {
             next.metadata.title = format!("{} v{round}", record.metadata.title);
             next.revision = round + 1;
             let started = Instant::now();
-            store.update_dataset(&next, round, "bench").await.unwrap();
+            store
+                .update_dataset(DatasetUpdate::new(&next, round), "bench")
+                .await
+                .unwrap();
             latencies.push(started.elapsed());
         }
     }

@@ -484,6 +484,26 @@ pub struct AuditFilter {
     pub event: Option<String>,
 }
 
+/// A dataset's next revision, written only while the stored one is `expected_revision`, and the
+/// audit entry that describes the change (a label change), written in the same transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct DatasetUpdate<'a> {
+    pub dataset: &'a Dataset,
+    pub expected_revision: i64,
+    pub audit: Option<&'a AuditEvent>,
+}
+
+impl<'a> DatasetUpdate<'a> {
+    /// An update that the audit log does not describe (nothing security-relevant changed).
+    pub fn new(dataset: &'a Dataset, expected_revision: i64) -> Self {
+        Self {
+            dataset,
+            expected_revision,
+            audit: None,
+        }
+    }
+}
+
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
@@ -763,14 +783,9 @@ impl Store {
         dispatch!(self, r => r.insert_datasets(datasets, actor).await)
     }
 
-    /// Replaces the dataset if it is still at `expected_revision`.
-    pub async fn update_dataset(
-        &self,
-        dataset: &Dataset,
-        expected_revision: i64,
-        actor: &str,
-    ) -> StoreResult<()> {
-        dispatch!(self, r => r.update_dataset(dataset, expected_revision, actor).await)
+    /// Replaces the dataset if it is still at the update's expected revision.
+    pub async fn update_dataset(&self, update: DatasetUpdate<'_>, actor: &str) -> StoreResult<()> {
+        dispatch!(self, r => r.update_dataset(update, actor).await)
     }
 
     /// Deletes the dataset if it is still at `expected_revision`; its revisions stay.
@@ -1159,8 +1174,9 @@ impl Store {
         dispatch!(self, r => r.delete_dead_letter(target, seq).await)
     }
 
-    pub async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        dispatch!(self, r => r.insert_user(user).await)
+    /// Inserts a user, with the audit entry that says so.
+    pub async fn insert_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_user(user, audit).await)
     }
 
     /// Every user, by name.
@@ -1181,8 +1197,9 @@ impl Store {
         dispatch!(self, r => r.admin_exists().await)
     }
 
-    pub async fn insert_token(&self, token: &ApiToken) -> StoreResult<()> {
-        dispatch!(self, r => r.insert_token(token).await)
+    /// Inserts a token, with the audit entry that says so.
+    pub async fn insert_token(&self, token: &ApiToken, audit: &AuditEvent) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_token(token, audit).await)
     }
 
     /// The tokens, of one user or of all, newest first.
@@ -1195,9 +1212,14 @@ impl Store {
         dispatch!(self, r => r.touch_token(secret_hash, now).await)
     }
 
-    /// Disables a user: their tokens stop authenticating.
-    pub async fn disable_user(&self, name: &str, now: OffsetDateTime) -> StoreResult<()> {
-        dispatch!(self, r => r.disable_user(name, now).await)
+    /// Disables a user, with the audit entry that says so: their tokens stop authenticating.
+    pub async fn disable_user(
+        &self,
+        name: &str,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.disable_user(name, now, audit).await)
     }
 
     /// The user holding the token with this secret hash, and the token's scopes, if the token is
@@ -1339,7 +1361,7 @@ impl Store {
         &self,
         publication: &Publication,
         expected_revision: i64,
-        dataset: Option<(&Dataset, i64)>,
+        dataset: Option<DatasetUpdate<'_>>,
         notice: Option<&Notice>,
     ) -> StoreResult<()> {
         dispatch!(self, r => r.write_publication(publication, expected_revision, dataset, notice).await)
@@ -1410,8 +1432,14 @@ impl Store {
         dispatch!(self, r => r.audit_events(filter, after, limit).await)
     }
 
-    pub async fn revoke_token(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<()> {
-        dispatch!(self, r => r.revoke_token(id, now).await)
+    /// Revokes a token, with the audit entry that says so.
+    pub async fn revoke_token(
+        &self,
+        id: Uuid,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.revoke_token(id, now, audit).await)
     }
 
     pub async fn claim_idempotency_key(

@@ -267,9 +267,9 @@ impl Repository {
         Ok(())
     }
 
-    pub async fn update_dataset(&self, dataset: &Dataset, expected_revision: i64, actor: &str) -> StoreResult<()> {
+    pub async fn update_dataset(&self, update: crate::DatasetUpdate<'_>, actor: &str) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
-        update_dataset(&mut tx, dataset, expected_revision, actor).await?;
+        update_dataset(&mut tx, update, actor).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -310,14 +310,14 @@ impl Repository {
         &self,
         publication: &Publication,
         expected_revision: i64,
-        dataset: Option<(&Dataset, i64)>,
+        dataset: Option<crate::DatasetUpdate<'_>>,
         notice: Option<&crate::Notice>,
     ) -> StoreResult<()> {
         let body = to_json(publication)?;
         let mut tx = self.write.begin().await?;
-        if let Some((dataset, expected)) = dataset {
+        if let Some(update) = dataset {
             let actor = notice.and_then(|n| n.audit.actor.as_deref()).unwrap_or("fathom");
-            update_dataset(&mut tx, dataset, expected, actor).await?;
+            update_dataset(&mut tx, update, actor).await?;
         }
         let written = if expected_revision == 0 {
             sqlx::query(
@@ -1218,7 +1218,8 @@ impl Repository {
         if deleted.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
-    pub async fn insert_user(&self, user: &User) -> StoreResult<()> {
+    pub async fn insert_user(&self, user: &User, audit: &crate::AuditEvent) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, name, role, clearance, nationality, communities, memberships, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -1231,8 +1232,10 @@ impl Repository {
         .bind(serde_json::to_string(&user.communities).unwrap_or_else(|_| "[]".into()))
         .bind(serde_json::to_string(&user.memberships).unwrap_or_else(|_| "[]".into()))
         .bind(db_time(user.created_at))
-            .execute(&self.write)
-            .await?;
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -1265,7 +1268,8 @@ impl Repository {
         Ok(found.is_some())
     }
 
-    pub async fn insert_token(&self, token: &ApiToken) -> StoreResult<()> {
+    pub async fn insert_token(&self, token: &ApiToken, audit: &crate::AuditEvent) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO api_tokens (id, user_id, secret_hash, description, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -1276,8 +1280,10 @@ impl Repository {
         .bind(token.scopes.join(" "))
         .bind(db_time(token.created_at))
         .bind(token.expires_at.map(db_time))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -1672,13 +1678,14 @@ impl Repository {
         Ok(())
     }
 
-    pub async fn disable_user(&self, name: &str, now: OffsetDateTime) -> StoreResult<()> {
+    pub async fn disable_user(&self, name: &str, now: OffsetDateTime, audit: &crate::AuditEvent) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
         let disabled = sqlx::query("UPDATE users SET disabled_at = $2 WHERE name = $1 AND disabled_at IS NULL")
             .bind(name)
             .bind(db_time(now))
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
-        if disabled.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        commit_with_audit(tx, disabled.rows_affected(), audit).await
     }
 
     pub async fn tokens(&self, user: Option<&str>) -> StoreResult<Vec<crate::TokenSummary>> {
@@ -1706,13 +1713,14 @@ impl Repository {
             .collect()
     }
 
-    pub async fn revoke_token(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<()> {
+    pub async fn revoke_token(&self, id: Uuid, now: OffsetDateTime, audit: &crate::AuditEvent) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
         let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(db_time(now))
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
-        if revoked.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        commit_with_audit(tx, revoked.rows_affected(), audit).await
     }
 
     pub async fn claim_idempotency_key(&self, principal: Uuid, key: &str, request_hash: &[u8], now: OffsetDateTime) -> StoreResult<IdempotencyClaim> {
@@ -1811,6 +1819,17 @@ fn push_harvest_filter(query: &mut QueryBuilder<Db>, filter: &HarvestFilter, cha
     if let Some(until) = filter.until {
         query.push(format_args!(" AND {changed_at} < ")).push_bind(db_time(until));
     }
+}
+
+/// Commits `tx` with `audit` when its one-row change found its row (`affected`); `NotFound`, with
+/// nothing written, when it did not.
+async fn commit_with_audit(mut tx: Tx, affected: u64, audit: &crate::AuditEvent) -> StoreResult<()> {
+    if affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    append_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Appends an audit entry chained to the last one, inside `tx`: inserted first (so that SQLite's
@@ -1941,9 +1960,10 @@ async fn end_grant(tx: &mut Tx, grant: &Grant, notice: &crate::Notice) -> StoreR
     Ok(true)
 }
 
-/// Replaces a dataset at `expected_revision` inside `tx`: its row, keywords, label values,
-/// references, links, revision and change.
-async fn update_dataset(tx: &mut Tx, dataset: &Dataset, expected_revision: i64, actor: &str) -> StoreResult<()> {
+/// Replaces a dataset at its expected revision inside `tx`: its row, keywords, label values,
+/// references, links, revision, change and the update's audit entry.
+async fn update_dataset(tx: &mut Tx, update: crate::DatasetUpdate<'_>, actor: &str) -> StoreResult<()> {
+    let crate::DatasetUpdate { dataset, expected_revision, audit } = update;
     let body = to_json(dataset)?;
     let updated: Option<Option<String>> = sqlx::query_scalar(
         "UPDATE datasets SET slug = $2, organisation = $3, state = $4, revision = $5, body = $6, updated_at = $7, \
@@ -1972,6 +1992,9 @@ async fn update_dataset(tx: &mut Tx, dataset: &Dataset, expected_revision: i64, 
     insert_links(tx, std::slice::from_ref(dataset)).await?;
     let change = ChangeRow { id: dataset.id, revision: dataset.revision, snapshot: Some(&body), previous: Some(&previous), at: dataset.updated_at };
     record_changes(tx, EntityType::Dataset, Operation::Updated, actor, &[change]).await?;
+    if let Some(audit) = audit {
+        append_audit(tx, audit).await?;
+    }
     Ok(())
 }
 

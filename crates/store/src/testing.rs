@@ -8,7 +8,7 @@ use fathom_model::{Dataset, DatasetInput, DatasetState, Organisation, Organisati
 use sqlx::Connection;
 use uuid::Uuid;
 
-use crate::{Store, now};
+use crate::{AuditEvent, Store, now};
 
 pub const POSTGRES_URL_VAR: &str = "FATHOM_TEST_POSTGRES_URL";
 
@@ -176,6 +176,18 @@ pub fn database_url(server_url: &str, name: &str) -> String {
 #[allow(clippy::panic)]
 fn fail(message: &str) -> ! {
     panic!("{message}")
+}
+
+/// An audit entry of `event` about `subject`, by `ops`, for a write that takes one.
+pub fn audit_entry(event: &str, subject: &str) -> AuditEvent {
+    AuditEvent {
+        seq: 0,
+        recorded_at: now(),
+        event: event.into(),
+        actor: Some("ops".into()),
+        subject: Some(subject.into()),
+        details: serde_json::json!({}),
+    }
 }
 
 /// A valid organisation with this slug.

@@ -4,10 +4,10 @@
 use std::collections::HashSet;
 
 use fathom_model::Role;
-use fathom_store::testing::{TestStore, dataset, organisation};
+use fathom_store::testing::{TestStore, audit_entry, dataset, organisation};
 use fathom_store::{
-    ApiToken, DatasetFilter, EntityType, HarvestFilter, Harvested, IdempotencyClaim, Operation,
-    PageRequest, Position, RecordKey, Store, StoreError, User, now,
+    ApiToken, DatasetFilter, DatasetUpdate, EntityType, HarvestFilter, Harvested, IdempotencyClaim,
+    Operation, PageRequest, Position, RecordKey, Store, StoreError, User, now,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -106,7 +106,10 @@ async fn writes_are_revisioned_and_fed_in_order(db: TestStore) {
     record.metadata.title = "ADCP currents, corrected".into();
     record.revision = 2;
     record.updated_at = now();
-    store.update_dataset(&record, 1, "bob").await.unwrap();
+    store
+        .update_dataset(DatasetUpdate::new(&record, 1), "bob")
+        .await
+        .unwrap();
 
     let revisions = store
         .revisions(EntityType::Dataset, record.id, 0, 10)
@@ -177,7 +180,9 @@ async fn stale_and_missing_writes_are_refused(db: TestStore) {
     record.revision = 2;
     record.metadata.title = "Changed".into();
     assert!(matches!(
-        store.update_dataset(&record, 7, "t").await,
+        store
+            .update_dataset(DatasetUpdate::new(&record, 7), "t")
+            .await,
         Err(StoreError::StaleRevision)
     ));
     assert!(matches!(
@@ -191,7 +196,9 @@ async fn stale_and_missing_writes_are_refused(db: TestStore) {
     );
     let ghost = dataset("cmre", "Ghost");
     assert!(matches!(
-        store.update_dataset(&ghost, 1, "t").await,
+        store
+            .update_dataset(DatasetUpdate::new(&ghost, 1), "t")
+            .await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
@@ -397,7 +404,10 @@ async fn lists_filter_and_page_by_keyset(db: TestStore) {
         let mut changed = written[i].clone();
         changed.revision = 2;
         changed.updated_at = base + Duration::seconds(30 + n as i64);
-        store.update_dataset(&changed, 1, "t").await.unwrap();
+        store
+            .update_dataset(DatasetUpdate::new(&changed, 1), "t")
+            .await
+            .unwrap();
         changed_order.push(changed.id);
     }
     let recent = DatasetFilter {
@@ -442,7 +452,10 @@ async fn tokens_expire_and_revoke(db: TestStore) {
         }],
         created_at: now(),
     };
-    store.insert_user(&user).await.unwrap();
+    store
+        .insert_user(&user, &audit_entry("user_created", "ops"))
+        .await
+        .unwrap();
     assert!(!store.admin_exists().await.unwrap());
     assert_eq!(store.users().await.unwrap(), std::slice::from_ref(&user));
     let token = |hash: &[u8], expires_at| ApiToken {
@@ -455,13 +468,17 @@ async fn tokens_expire_and_revoke(db: TestStore) {
         expires_at,
     };
     let lasting = token(b"lasting", None);
-    store.insert_token(&lasting).await.unwrap();
+    let created = audit_entry("token_created", "ops");
+    store.insert_token(&lasting, &created).await.unwrap();
     store
-        .insert_token(&token(b"expired", Some(now() - Duration::minutes(1))))
+        .insert_token(
+            &token(b"expired", Some(now() - Duration::minutes(1))),
+            &created,
+        )
         .await
         .unwrap();
     store
-        .insert_token(&token(b"soon", Some(now() + Duration::hours(1))))
+        .insert_token(&token(b"soon", Some(now() + Duration::hours(1))), &created)
         .await
         .unwrap();
     assert_eq!(
@@ -499,53 +516,69 @@ async fn tokens_expire_and_revoke(db: TestStore) {
         store.user_by_token(b"unknown", now()).await,
         Err(StoreError::NotFound)
     ));
-    store.revoke_token(lasting.id, now()).await.unwrap();
+    let revoked = audit_entry("token_revoked", &lasting.id.to_string());
+    store
+        .revoke_token(lasting.id, now(), &revoked)
+        .await
+        .unwrap();
     assert!(matches!(
         store.user_by_token(b"lasting", now()).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.revoke_token(lasting.id, now()).await,
+        store.revoke_token(lasting.id, now(), &revoked).await,
         Err(StoreError::NotFound)
     ));
-    // The audit log keeps events in order.
-    for (n, event) in ["token_created", "authentication_failed"]
-        .into_iter()
-        .enumerate()
-    {
-        store
-            .append_audit_event(&fathom_store::AuditEvent {
-                seq: 0,
-                recorded_at: now(),
-                event: event.into(),
-                actor: Some("ops".into()),
-                subject: (n == 0).then(|| "ops".into()),
-                details: serde_json::json!({"n": n}),
-            })
-            .await
-            .unwrap();
-    }
+    // Each write committed its one entry, in order; the refused revocation left none.
     let events = store.audit_events(0, 10).await.unwrap();
     assert_eq!(
         events.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(),
-        ["token_created", "authentication_failed"]
+        [
+            "user_created",
+            "token_created",
+            "token_created",
+            "token_created",
+            "token_revoked"
+        ]
     );
-    assert!(events[0].seq < events[1].seq);
-    assert_eq!(events[1].details, serde_json::json!({"n": 1}));
-    assert_eq!(
-        store.audit_events(events[0].seq, 10).await.unwrap().len(),
-        1
-    );
-    // A disabled user's tokens no longer authenticate.
-    store.disable_user("ops", now()).await.unwrap();
+    assert!(events.windows(2).all(|pair| pair[0].seq < pair[1].seq));
+    // An entry appended on its own follows them.
+    store
+        .append_audit_event(&fathom_store::AuditEvent {
+            details: serde_json::json!({"n": 1}),
+            ..audit_entry("authentication_failed", "ops")
+        })
+        .await
+        .unwrap();
+    let last = events.last().unwrap().seq;
+    let after = store.audit_events(last, 10).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].event, "authentication_failed");
+    assert_eq!(after[0].details, serde_json::json!({"n": 1}));
+    // A disabled user's tokens no longer authenticate; disabling again writes nothing.
+    let disabled = audit_entry("user_disabled", "ops");
+    store.disable_user("ops", now(), &disabled).await.unwrap();
     assert!(matches!(
         store.user_by_token(b"soon", now()).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.disable_user("ops", now()).await,
+        store.disable_user("ops", now(), &disabled).await,
         Err(StoreError::NotFound)
     ));
+    let disabled_entries = store
+        .audit_search(
+            &fathom_store::AuditFilter {
+                event: Some("user_disabled".into()),
+                ..Default::default()
+            },
+            0,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(disabled_entries.len(), 1);
+    assert_eq!(store.verify_audit_chain().await.unwrap().broken, None);
 }
 
 async fn idempotency_keys_are_claimed_once(db: TestStore) {
@@ -657,11 +690,17 @@ async fn every_change_writes_its_event(db: TestStore) {
     let mut retitled = record.clone();
     retitled.metadata.title = "CTD casts, Ligurian Sea".into();
     retitled.revision = 2;
-    store.update_dataset(&retitled, 1, "t").await.unwrap();
+    store
+        .update_dataset(DatasetUpdate::new(&retitled, 1), "t")
+        .await
+        .unwrap();
     let mut published = retitled.clone();
     published.state = fathom_model::DatasetState::Published;
     published.revision = 3;
-    store.update_dataset(&published, 2, "t").await.unwrap();
+    store
+        .update_dataset(DatasetUpdate::new(&published, 2), "t")
+        .await
+        .unwrap();
     store.delete_dataset(record.id, 3, "t").await.unwrap();
 
     let events = store.events_after(0, 100).await.unwrap();
@@ -706,10 +745,20 @@ async fn a_refused_change_writes_no_event(db: TestStore) {
     let before = store.latest_change().await.unwrap();
     let mut stale = record.clone();
     stale.revision = 2;
+    let label_changed = audit_entry("label_changed", "ctd");
+    let stale_update = DatasetUpdate {
+        audit: Some(&label_changed),
+        ..DatasetUpdate::new(&stale, 5)
+    };
     assert!(matches!(
-        store.update_dataset(&stale, 5, "t").await,
+        store.update_dataset(stale_update, "t").await,
         Err(StoreError::StaleRevision)
     ));
+    assert_eq!(
+        store.audit_events(0, 10).await.unwrap(),
+        [],
+        "a stale update writes no audit entry"
+    );
     assert!(matches!(
         store.delete_dataset(record.id, 5, "t").await,
         Err(StoreError::StaleRevision)
@@ -851,7 +900,10 @@ async fn harvests_list_changes_and_deletions_in_order(db: TestStore) {
     updated.metadata.title = "Survey 0, calibrated".into();
     updated.revision = 2;
     updated.updated_at = now();
-    store.update_dataset(&updated, 1, "t").await.unwrap();
+    store
+        .update_dataset(DatasetUpdate::new(&updated, 1), "t")
+        .await
+        .unwrap();
     store.delete_dataset(records[3].id, 1, "t").await.unwrap();
 
     let everything = HarvestFilter::default();

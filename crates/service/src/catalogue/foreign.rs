@@ -237,8 +237,12 @@ impl Catalogue {
             ..current.clone()
         };
         match self
-            .store
-            .update_dataset(&updated, current.revision, &principal.name)
+            .write_update(
+                principal,
+                &updated,
+                current.revision,
+                &current.metadata.security_label,
+            )
             .await
         {
             Ok(()) => Ok(ImportedRecord {

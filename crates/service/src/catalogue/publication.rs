@@ -7,14 +7,14 @@ use fathom_model::{
     Publication, PublicationAction, PublicationRefusal, PublicationStep, Release, Roles,
     ValidationErrors, WorkingCopy, workflow_event,
 };
-use fathom_store::{Notice, RecordKey, StoreError, now};
+use fathom_store::{DatasetUpdate, Notice, RecordKey, StoreError, now};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Catalogue, Result, dataset_write_error};
+use super::{Catalogue, Result, dataset_write_error, label_change};
 use crate::access;
-use crate::audit::audit_entry;
+use crate::audit::{SecurityEvent, audit_entry};
 use crate::error::ServiceError;
 use crate::sharing::{ActionInput, action_name, json_of};
 use crate::stewards::{Domain, organisation_stewards};
@@ -307,17 +307,28 @@ impl Catalogue {
                 at,
             ),
         };
+        let label_change = changed
+            .as_ref()
+            .and_then(|d| label_change(principal, &dataset.metadata.security_label, &d.metadata));
+        let label_entry = label_change.as_ref().map(SecurityEvent::entry);
         self.store
             .write_publication(
                 &outcome.publication,
                 expected,
-                changed.as_ref().map(|d| (d, dataset.revision)),
+                changed.as_ref().map(|d| DatasetUpdate {
+                    dataset: d,
+                    expected_revision: dataset.revision,
+                    audit: label_entry.as_ref(),
+                }),
                 Some(&notice),
             )
             .await
             .map_err(stale_or(
                 "another action or edit came first: read the workflow again",
             ))?;
+        if let Some(label_change) = label_change {
+            label_change.log();
+        }
         Ok(view)
     }
 
