@@ -10,8 +10,22 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-/// The settings read from `FATHOM_*` variables (others, such as `FATHOM_TEST_POSTGRES_URL`, are not
-/// configuration).
+/// Every environment variable `fathom` reads is named here: the prefix of its settings, the two
+/// that are not settings, and the settings themselves ([`SETTINGS`], [`SECRETS`]). (The test suites'
+/// own, `FATHOM_TEST_POSTGRES_URL`, `FATHOM_TEST_AMQP_URL` and `FATHOM_TEST_NATS_URL`, are named in
+/// the `testing` modules of `fathom-store` and `fathom-events`.)
+pub const ENV_PREFIX: &str = "FATHOM_";
+/// The configuration file's path.
+pub const CONFIG_VAR: &str = "FATHOM_CONFIG";
+/// The log filter (`info`, `fathom_store=debug`, …).
+pub const LOG_VAR: &str = "FATHOM_LOG";
+/// `FATHOM_<SECRET>_FILE` names a file holding the secret (a container or Kubernetes secret).
+const FILE_SUFFIX: &str = "_FILE";
+
+/// The settings that are secrets: held as [`Secret`]s, and each may be read from a file.
+const SECRETS: [&str; 4] = ["database_url", "bootstrap_token", "amqp_url", "nats_url"];
+
+/// The settings read from `FATHOM_*` variables.
 const SETTINGS: [&str; 42] = [
     "listen",
     "public_url",
@@ -57,6 +71,45 @@ const SETTINGS: [&str; 42] = [
     "webhook_max_attempts",
 ];
 
+/// A secret setting (a token, or a URL that may hold a password). Its `Debug` and `Serialize` forms
+/// are redacted (a URL keeps all but its password), so neither a log line nor `fathom config` shows
+/// it; [`Secret::expose`] is the one way to the value.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    fn redacted(&self) -> String {
+        if self.0.contains("://") {
+            redact_url(&self.0)
+        } else {
+            "<redacted>".to_owned()
+        }
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({:?})", self.redacted())
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.redacted())
+    }
+}
+
 /// Everything `fathom` can be configured with. See `docs/configuration.md`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,7 +143,7 @@ pub struct Config {
     /// Where the embedded database (and, later, the search index) live.
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
     /// The security policy file (TOML or JSON); the shipped default policy when absent.
     pub policy: Option<PathBuf>,
     /// An OpenID Connect issuer whose JWTs are accepted as bearer tokens (with `oidc_audience`).
@@ -119,17 +172,17 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// When set and no admin exists, the server creates the user `admin` holding this token.
-    pub bootstrap_token: Option<String>,
+    pub bootstrap_token: Option<Secret>,
     /// `auto` (text on a terminal, else JSON), `text` or `json` log lines on standard error.
     pub log_format: LogFormat,
     /// A log line per request: method, route template, status, duration, request id.
     pub access_log: bool,
     /// RabbitMQ to publish events to (`amqp://user:password@host:5672/%2f`); none when absent.
-    pub amqp_url: Option<String>,
+    pub amqp_url: Option<Secret>,
     /// The durable topic exchange events are published to, routed by event type.
     pub amqp_exchange: String,
     /// NATS JetStream to publish events to (`nats://host:4222`); none when absent.
-    pub nats_url: Option<String>,
+    pub nats_url: Option<Secret>,
     /// The JetStream stream, created if missing over the subjects `{nats_subject_prefix}.>`.
     pub nats_stream: String,
     pub nats_subject_prefix: String,
@@ -245,13 +298,13 @@ impl Config {
         let mut targets = Vec::new();
         if let Some(url) = &self.amqp_url {
             targets.push(fathom_events::Target::Amqp(fathom_events::AmqpTarget::new(
-                url,
+                url.expose(),
                 &self.amqp_exchange,
             )));
         }
         if let Some(url) = &self.nats_url {
             targets.push(fathom_events::Target::Nats(fathom_events::NatsTarget::new(
-                url,
+                url.expose(),
                 &self.nats_stream,
                 &self.nats_subject_prefix,
             )));
@@ -349,27 +402,38 @@ impl Config {
         })
     }
 
-    /// Layers the sources. `file` is the configuration file; a missing file is skipped.
+    /// Layers the sources. `file` is the configuration file; a missing file is skipped. A secret
+    /// read from the file `FATHOM_<NAME>_FILE` names stands above `FATHOM_<NAME>`.
     pub fn load(file: &Path, overrides: &Overrides) -> Result<Self, Box<figment::Error>> {
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("FATHOM_").only(&SETTINGS))
+            .merge(Env::prefixed(ENV_PREFIX).only(&SETTINGS))
+            .merge(Serialized::defaults(secrets_from_files()?))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)
     }
+}
 
-    /// The configuration with secrets replaced, for printing.
-    pub fn redacted(&self) -> Self {
-        let mut config = self.clone();
-        config.database_url = config.database_url.as_deref().map(redact_url);
-        config.amqp_url = config.amqp_url.as_deref().map(redact_url);
-        config.nats_url = config.nats_url.as_deref().map(redact_url);
-        if config.bootstrap_token.is_some() {
-            config.bootstrap_token = Some("<redacted>".into());
-        }
-        config
+/// The secrets given as files (`FATHOM_DATABASE_URL_FILE=/run/secrets/database-url`), their
+/// contents without the final line break.
+fn secrets_from_files()
+-> Result<std::collections::BTreeMap<&'static str, String>, Box<figment::Error>> {
+    let mut found = std::collections::BTreeMap::new();
+    for name in SECRETS {
+        let variable = format!("{ENV_PREFIX}{}{FILE_SUFFIX}", name.to_uppercase());
+        let Some(path) = std::env::var_os(&variable) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&path).map_err(|error| {
+            Box::new(figment::Error::from(format!(
+                "{variable}: cannot read {}: {error}",
+                Path::new(&path).display()
+            )))
+        })?;
+        found.insert(name, text.trim_end_matches(['\r', '\n']).to_owned());
     }
+    Ok(found)
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:<redacted>@host/db` (and `amqp://`, `nats://`).
@@ -434,13 +498,42 @@ mod tests {
             amqp_url: Some("amqp://fathom:rabbitpass@mq:5672/%2f".into()),
             ..Config::default()
         };
-        let shown = serde_json::to_string(&config.redacted()).unwrap();
-        assert!(
-            !shown.contains("hunter2")
-                && !shown.contains("s3cret")
-                && !shown.contains("rabbitpass"),
-            "{shown}"
+        for shown in [
+            serde_json::to_string(&config).unwrap(),
+            format!("{config:?}"),
+        ] {
+            assert!(
+                !shown.contains("hunter2")
+                    && !shown.contains("s3cret")
+                    && !shown.contains("rabbitpass"),
+                "{shown}"
+            );
+            assert!(shown.contains("postgres://fathom:<redacted>@db:5432/fathom"));
+        }
+        assert_eq!(
+            config.database_url.as_ref().map(Secret::expose),
+            Some("postgres://fathom:hunter2@db:5432/fathom")
         );
-        assert!(shown.contains("postgres://fathom:<redacted>@db:5432/fathom"));
+    }
+
+    #[test]
+    fn secrets_are_read_from_files() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("token", "from-the-file\n")?;
+            jail.set_env("FATHOM_BOOTSTRAP_TOKEN", "from-the-variable");
+            jail.set_env("FATHOM_BOOTSTRAP_TOKEN_FILE", "token");
+            let config = Config::load(Path::new("none.toml"), &Overrides::default()).unwrap();
+            assert_eq!(
+                config.bootstrap_token.as_ref().map(Secret::expose),
+                Some("from-the-file")
+            );
+            jail.set_env("FATHOM_DATABASE_URL_FILE", "missing");
+            let error = Config::load(Path::new("none.toml"), &Overrides::default()).unwrap_err();
+            assert!(
+                error.to_string().contains("FATHOM_DATABASE_URL_FILE"),
+                "{error}"
+            );
+            Ok(())
+        });
     }
 }

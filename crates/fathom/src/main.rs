@@ -37,7 +37,7 @@ struct Cli {
     #[arg(
         long,
         global = true,
-        env = "FATHOM_CONFIG",
+        env = config::CONFIG_VAR,
         default_value = "fathom.toml"
     )]
     config: PathBuf,
@@ -404,7 +404,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             ExitCode::FAILURE
         }),
         Command::Config => {
-            println!("{}", serde_json::to_string_pretty(&config.redacted())?);
+            println!("{}", serde_json::to_string_pretty(&config)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { demo, .. } => {
@@ -740,7 +740,7 @@ fn identity(store: &Store, config: &Config) -> anyhow::Result<Identity> {
 /// Opens the configured database and brings its schema up to date.
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = match &config.database_url {
-        Some(url) => Store::connect_postgres(url).await,
+        Some(url) => Store::connect_postgres(url.expose()).await,
         None => {
             std::fs::create_dir_all(&config.data_dir).with_context(|| {
                 format!(

@@ -41,7 +41,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     if let Some(token) = &config.bootstrap_token
         && state
             .identity
-            .bootstrap_admin(token)
+            .bootstrap_admin(token.expose())
             .await
             .context("cannot create the bootstrap admin")?
     {

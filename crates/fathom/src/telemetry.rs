@@ -26,8 +26,8 @@ pub struct Telemetry {
 impl Telemetry {
     /// Installs the logger (and the trace exporter when configured).
     pub fn init(format: LogFormat) -> Self {
-        let filter =
-            tracing_subscriber::EnvFilter::try_from_env("FATHOM_LOG").unwrap_or_else(|_| {
+        let filter = tracing_subscriber::EnvFilter::try_from_env(crate::config::LOG_VAR)
+            .unwrap_or_else(|_| {
                 tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")
             });
         let json = match format {

@@ -395,8 +395,9 @@ pub struct EventTarget {
     pub oldest_pending: Option<OffsetDateTime>,
 }
 
-/// A webhook subscription. Its secret signs deliveries, so it is kept as given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A webhook subscription. Its secret signs deliveries, so it is kept as given (and never shown by
+/// `Debug`).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Webhook {
     pub id: Uuid,
     pub url: String,
@@ -409,6 +410,21 @@ pub struct Webhook {
     /// The change feed's position when the subscription was made: events after it are sent.
     pub start_seq: i64,
     pub created_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .field("event_types", &self.event_types)
+            .field("secret", &"<redacted>")
+            .field("owner", &self.owner)
+            .field("created_by", &self.created_by)
+            .field("start_seq", &self.start_seq)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 impl Webhook {
