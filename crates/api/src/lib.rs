@@ -18,11 +18,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use fathom_model::Policy;
-use fathom_service::{
-    Catalogue, Channels, Events, Harvesting, Idempotency, Identity, OaiPmh, RelayHealth, Search,
-    Sharing, SharingSettings, Sparql, Store, WebhookSettings, Webhooks,
-};
+use fathom_service::{Search, Services};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -35,63 +31,39 @@ pub use problem::{PROBLEM_JSON, Problem};
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
-/// What every handler can reach: behind one `Arc` (the router's state), so that a request takes a
-/// reference rather than a copy of each service.
+/// What every handler can reach: the use cases, and this replica's search index, behind one `Arc`
+/// (the router's state), so that a request takes a reference rather than a copy of each.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub catalogue: Catalogue,
-    pub identity: Identity,
-    pub idempotency: Idempotency,
+    services: Services,
     pub search: Search,
-    pub events: Events,
-    pub webhooks: Webhooks,
-    /// Access requests, grants, the inbox and the audit log.
-    pub sharing: Sharing,
-    /// OAI-PMH's lists, pages and resumption tokens.
-    pub oai_pmh: OaiPmh,
-    pub harvesting: Harvesting,
-    /// SPARQL over the DCAT-AP graph (its IRIs start with `site`'s base: see [`AppState::with_site`]);
-    /// `None` where it is off.
-    pub sparql: Option<Sparql>,
-    /// Where the catalogue is published and what it says of itself, for RDF and other exports.
-    pub site: Arc<Site>,
 }
 
-impl AppState {
-    pub fn new(store: Store, search: Search, policy: Arc<Policy>) -> Self {
-        Self {
-            catalogue: Catalogue::new(store.clone(), Arc::clone(&policy)),
-            identity: Identity::new(store.clone(), Arc::clone(&policy)),
-            idempotency: Idempotency::new(store.clone()),
-            events: Events::new(store.clone(), RelayHealth::default(), &Channels::default()),
-            oai_pmh: OaiPmh::new(store.clone(), Arc::clone(&policy)),
-            harvesting: Harvesting::new(
-                store.clone(),
-                Catalogue::new(store.clone(), Arc::clone(&policy)),
-            ),
-            sparql: Some(Sparql::new(
-                store.clone(),
-                Arc::clone(&policy),
-                Arc::new(Site::default()),
-            )),
-            sharing: Sharing::new(
-                store.clone(),
-                Arc::clone(&policy),
-                SharingSettings::for_policy(&policy),
-            ),
-            webhooks: Webhooks::new(store, policy, WebhookSettings::default()),
-            search,
-            site: Arc::new(Site::default()),
-        }
-    }
+/// The API searches: its services must have opened the search index.
+#[derive(Debug)]
+pub struct NoSearchIndex;
 
-    /// Where the catalogue is published: the base of every IRI the exports and SPARQL give.
-    pub fn with_site(mut self, site: Site) -> Self {
-        self.site = Arc::new(site);
-        self.sparql = self
-            .sparql
-            .map(|sparql| sparql.with_site(Arc::clone(&self.site)));
-        self
+impl std::fmt::Display for NoSearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the API needs the search index: give the services' settings an index")
+    }
+}
+
+impl std::error::Error for NoSearchIndex {}
+
+impl AppState {
+    pub fn new(services: Services) -> Result<Self, NoSearchIndex> {
+        let search = services.search.clone().ok_or(NoSearchIndex)?;
+        Ok(Self { services, search })
+    }
+}
+
+/// Handlers reach each use case as `state.catalogue`, `state.sharing`, ….
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
     }
 }
 

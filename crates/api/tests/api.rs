@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use fathom_api::{ApiConfig, AppState};
 use fathom_model::{Membership, OrganisationRole, Role, Slug};
-use fathom_service::{DEFAULT_CACHE_ENTRIES, Identity, NewUser, Search};
+use fathom_service::{
+    DEFAULT_CACHE_ENTRIES, Identity, IndexSettings, NewUser, Search, ServiceSettings, Services,
+};
 use fathom_store::testing::{TestStore, dataset};
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH, LINK, LOCATION};
 use reqwest::{Client, Method, StatusCode};
@@ -71,6 +73,8 @@ struct Server {
     editor: String,
     viewer: String,
     identity: Identity,
+    /// The use cases the server was built with (for the background tasks a test runs).
+    services: Services,
     db: TestStore,
 }
 
@@ -79,29 +83,31 @@ impl Server {
         Self::start_with(db, |_| {}, |_| {}).await
     }
 
-    /// A server whose state and HTTP settings are changed first (e.g. to accept OIDC tokens).
+    /// A server whose use cases' and HTTP settings are changed first (e.g. to accept OIDC tokens).
     async fn start_with(
         db: TestStore,
-        adapt: impl FnOnce(&mut AppState),
+        adapt: impl FnOnce(&mut ServiceSettings),
         adapt_config: impl FnOnce(&mut ApiConfig),
     ) -> Self {
         let index_dir = tempfile::tempdir().unwrap();
         let policy = std::sync::Arc::new(fathom_model::Policy::default_policy());
-        let search = Search::open(
-            index_dir.path(),
-            db.store.clone(),
-            policy.clone(),
-            DEFAULT_CACHE_ENTRIES,
-        )
-        .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(db.store.clone(), search.clone(), policy);
-        let mut state = state.with_site(fathom_api::Site {
-            base: base.clone(),
+        let mut settings = ServiceSettings {
+            index: Some(IndexSettings {
+                data_dir: index_dir.path().to_owned(),
+                cache_entries: DEFAULT_CACHE_ENTRIES,
+            }),
+            site: fathom_api::Site {
+                base: base.clone(),
+                ..Default::default()
+            },
             ..Default::default()
-        });
-        adapt(&mut state);
+        };
+        adapt(&mut settings);
+        let services = Services::new(db.store.clone(), policy, settings).unwrap();
+        let state = AppState::new(services.clone()).unwrap();
+        let search = state.search.clone();
         let token = |name: &'static str, role| {
             let identity = state.identity.clone();
             async move {
@@ -147,6 +153,7 @@ impl Server {
             editor,
             viewer,
             identity,
+            services,
             db,
         }
     }
@@ -3276,12 +3283,7 @@ async fn oai_list(server: &Server, first: &str, token: Option<&str>) -> (Vec<Str
 /// OAI-PMH: the six verbs, resumption across pages, deletions reported, every error code, and
 /// nothing a caller may not see in any list, count or record.
 async fn oai_pmh_harvests_what_the_caller_may_see(db: TestStore) {
-    let server = Server::start_with(
-        db,
-        |state| state.oai_pmh = state.oai_pmh.clone().with_page_size(3),
-        |_| {},
-    )
-    .await;
+    let server = Server::start_with(db, |settings| settings.oai_page_size = 3, |_| {}).await;
     let no_sets = oai(&server, "verb=ListSets", None).await;
     assert_eq!(
         oai_error(&no_sets).as_deref(),
@@ -3826,7 +3828,7 @@ async fn harvest_now(server: &Server, source: &str) -> Value {
 async fn harvesting_reconciles_a_changing_source(db: TestStore) {
     let upstream = Server::start_with(
         TestStore::sqlite().await,
-        |state| state.oai_pmh = state.oai_pmh.clone().with_page_size(2),
+        |settings| settings.oai_page_size = 2,
         |_| {},
     )
     .await;
@@ -4300,12 +4302,7 @@ async fn harvesting_reads_ckan_portals_and_csw_catalogues(db: TestStore) {
 async fn sparql_sees_only_what_its_caller_may_see(db: TestStore) {
     let server = Server::start_with(
         db,
-        |state| {
-            state.sparql = state
-                .sparql
-                .clone()
-                .map(|sparql| sparql.with_timeout(std::time::Duration::from_secs(2)))
-        },
+        |settings| settings.sparql = Some(std::time::Duration::from_secs(2)),
         |_| {},
     )
     .await;
@@ -4511,7 +4508,7 @@ async fn sparql_sees_only_what_its_caller_may_see(db: TestStore) {
     // Where SPARQL is off, the endpoint says so.
     let off = Server::start_with(
         TestStore::sqlite().await,
-        |state| state.sparql = None,
+        |settings| settings.sparql = None,
         |_| {},
     )
     .await;
@@ -4527,11 +4524,16 @@ async fn sparql_sees_only_what_its_caller_may_see(db: TestStore) {
 /// straight in the store, as another replica would) takes effect within it; one made here, at once.
 async fn tokens_are_trusted_for_a_bounded_time(db: TestStore) {
     let ttl = std::time::Duration::from_millis(300);
-    let identity = Identity::with_authentication_ttl(
+    let identity = Services::new(
         db.store.clone(),
         std::sync::Arc::new(fathom_model::Policy::default_policy()),
-        ttl,
-    );
+        ServiceSettings {
+            authentication_ttl: ttl,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .identity;
     let issued = identity
         .create_token("ops", Role::Editor, "", None)
         .await
@@ -5000,16 +5002,11 @@ async fn oidc_tokens_from_a_real_provider(db: TestStore) {
     let issuer = provider.issuer.clone();
     let mut config = fathom_service::OidcConfig::new(&issuer, "urn:fathom:api");
     config.refresh_interval = std::time::Duration::from_millis(100);
-    let store = db.store.clone();
     let server = Server::start_with(
         db,
-        |state| {
-            state.identity = Identity::with_authentication_ttl(
-                store,
-                std::sync::Arc::new(fathom_model::Policy::default_policy()),
-                std::time::Duration::from_millis(100),
-            )
-            .with_oidc(config);
+        |settings| {
+            settings.authentication_ttl = std::time::Duration::from_millis(100);
+            settings.oidc = Some(config);
         },
         // Every forgery below is a failed authentication from this one address.
         |config| config.rate_limits.failures_per_address = 0,
@@ -5235,12 +5232,7 @@ async fn events_are_described_and_their_targets_reported(db: TestStore) {
         },
     )
     .spawn(vec![unreachable]);
-    let events = fathom_service::Events::new(
-        db.store.clone(),
-        relay.health(),
-        &fathom_service::Channels::default(),
-    );
-    let server = Server::start_with(db, |state| state.events = events, |_| {}).await;
+    let server = Server::start_with(db, |settings| settings.relay = relay.health(), |_| {}).await;
     server.with_organisation("cmre").await;
     let created = server
         .send_json(
@@ -5398,7 +5390,6 @@ impl Receiver {
 /// letter, which an admin redelivers; bad subscriptions are refused.
 async fn webhooks_deliver_signed_events_their_owner_may_see(db: TestStore) {
     use std::sync::atomic::Ordering::SeqCst;
-    let policy = std::sync::Arc::new(fathom_model::Policy::default_policy());
     let relay = std::sync::Arc::new(
         fathom_events::Relay::new(
             db.store.clone(),
@@ -5410,17 +5401,23 @@ async fn webhooks_deliver_signed_events_their_owner_may_see(db: TestStore) {
         )
         .spawn(Vec::new()),
     );
-    let webhooks = fathom_service::Webhooks::new(
-        db.store.clone(),
-        policy,
-        fathom_service::WebhookSettings {
-            timeout: std::time::Duration::from_millis(300),
-            max_attempts: 3,
-            ..Default::default()
+    let server = Server::start_with(
+        db,
+        |settings| {
+            settings.webhooks = fathom_service::WebhookSettings {
+                timeout: std::time::Duration::from_millis(300),
+                max_attempts: 3,
+                ..Default::default()
+            }
         },
-    );
-    let sync = webhooks.clone().spawn_sync(std::sync::Arc::clone(&relay));
-    let server = Server::start_with(db, |state| state.webhooks = webhooks, |_| {}).await;
+        |_| {},
+    )
+    .await;
+    let sync = server
+        .services
+        .webhooks
+        .clone()
+        .spawn_sync(std::sync::Arc::clone(&relay));
     server.with_organisation("cmre").await;
     let receiver = Receiver::default();
     let url = receiver.start().await;
@@ -5687,9 +5684,13 @@ async fn access_is_requested_approved_granted_and_ends(db: TestStore) {
         ),
         ("auditors".into(), vec!["audrey".into()]),
     ]);
-    let sharing = fathom_service::Sharing::new(store.clone(), policy.clone(), settings);
-    let state_sharing = sharing.clone();
-    let server = Server::start_with(db, move |state| state.sharing = state_sharing, |_| {}).await;
+    let server = Server::start_with(
+        db,
+        move |services| services.sharing = Some(settings),
+        |_| {},
+    )
+    .await;
+    let sharing = server.services.sharing.clone();
     server.with_organisation("cmre").await;
     let person = |name: &str, clearance: &str, nationality: &str| NewUser {
         name: name.into(),
@@ -7070,15 +7071,18 @@ async fn publication_is_reviewed_where_the_domain_asks(db: TestStore) {
 /// A label that lets more people read a dataset is a release: asked for by a steward, approved by
 /// a release officer cleared for both labels who did not ask. Narrowing stays a direct write.
 async fn labels_are_widened_only_by_release(db: TestStore) {
-    let store = db.store.clone();
     let policy = std::sync::Arc::new(fathom_model::Policy::default_policy());
     let mut settings = fathom_service::SharingSettings::for_policy(&policy);
     settings.groups.insert(
         "release_officers".into(),
         vec!["rita".into(), "olaf".into(), "stew".into()],
     );
-    let sharing = fathom_service::Sharing::new(store, policy, settings);
-    let server = Server::start_with(db, move |state| state.sharing = sharing, |_| {}).await;
+    let server = Server::start_with(
+        db,
+        move |services| services.sharing = Some(settings),
+        |_| {},
+    )
+    .await;
     server.with_organisation("cmre").await;
     let person = |name: &str, clearance: &str, role: Option<OrganisationRole>| NewUser {
         name: name.into(),

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use fathom_model::{Policy, PolicyDocument};
-use fathom_service::{ClaimNames, OidcConfig, SharingSettings, WebhookSettings};
+use fathom_service::{
+    ClaimNames, Database, OidcConfig, ServiceSettings, SharingSettings, WebhookSettings,
+};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -276,6 +278,37 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// Where the records live.
+    pub fn database(&self) -> Database {
+        match &self.database_url {
+            Some(url) => Database::Postgres(url.expose().to_owned()),
+            None => Database::Sqlite(self.data_dir.clone()),
+        }
+    }
+
+    /// The use cases' settings, for a server listening at `listening` (`http://host:port`; for a
+    /// command, the configured `listen`). The caller adds what only a server has: the search
+    /// index, its own addresses and its relay's health.
+    pub fn service_settings(
+        &self,
+        policy: &Policy,
+        listening: &str,
+    ) -> anyhow::Result<ServiceSettings> {
+        let defaults = ServiceSettings::default();
+        Ok(ServiceSettings {
+            site: self.site(listening)?,
+            sharing: Some(self.sharing_settings(policy)?),
+            webhooks: self.webhook_settings(Vec::new()),
+            oidc: self.oidc()?,
+            oai_page_size: self.oai_page_size,
+            harvest_lease: std::time::Duration::from_secs(self.harvest_lease_seconds.max(1)),
+            // SPARQL holds the whole graph in memory: only where configured.
+            sparql: if self.sparql { defaults.sparql } else { None },
+            channels: self.channels(),
+            ..defaults
+        })
+    }
+
     /// The sharing workflows' settings, checked against the policy.
     pub fn sharing_settings(&self, policy: &Policy) -> anyhow::Result<SharingSettings> {
         let settings = self

@@ -1,6 +1,5 @@
 //! `serve --demo`: a realistic catalogue to explore, written for this project and built into the binary.
 
-use fathom_api::AppState;
 use fathom_formats::RdfSyntax;
 use fathom_model::{
     AccessRequestInput, BoundField, EntityKind, Membership, OrganisationInput, OrganisationRole,
@@ -8,7 +7,7 @@ use fathom_model::{
 };
 use fathom_service::{
     AUDITORS, NewUser, OnError, RELEASE_OFFICERS, RecordKey, SECURITY_OFFICERS, ServiceError,
-    SharingSettings,
+    Services, SharingSettings,
 };
 
 use crate::operator;
@@ -120,18 +119,22 @@ pub fn sharing_settings(policy: &Policy) -> SharingSettings {
 
 /// Loads whatever of the demo catalogue is missing (six of its datasets carry security labels), and
 /// returns new tokens for the demo.
-pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
+pub async fn load(services: &Services) -> Result<DemoTokens, ServiceError> {
     let principal = operator();
     let organisations: Vec<OrganisationInput> = decode_json(ORGANISATIONS.as_bytes())?;
     let mut created = 0;
     for organisation in organisations {
         let slug = organisation.slug.clone().unwrap_or_default();
-        match state.catalogue.organisation(&RecordKey::Slug(slug)).await {
+        match services
+            .catalogue
+            .organisation(&RecordKey::Slug(slug))
+            .await
+        {
             Ok(_) => continue,
             Err(ServiceError::NotFound(_)) => {}
             Err(other) => return Err(other),
         }
-        state
+        services
             .catalogue
             .create_organisation(&principal, organisation)
             .await?;
@@ -139,7 +142,7 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
     }
     if created > 0 {
         for (slug, turtle, binds) in VOCABULARIES {
-            state
+            services
                 .catalogue
                 .import_vocabulary(
                     &principal,
@@ -158,13 +161,13 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
                 .ok_or_else(|| {
                     ServiceError::Conflict(format!("demo/entities.json: no kind in {entity}"))
                 })?;
-            state
+            services
                 .catalogue
                 .create_entity(&principal, kind, entity)
                 .await?;
         }
         for (name, schema) in PROFILES {
-            state
+            services
                 .catalogue
                 .register_profile_version(
                     &principal,
@@ -175,7 +178,7 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
                 .await?;
         }
         let lines: Vec<(u64, String)> = (1..).zip(DATASETS.lines().map(str::to_owned)).collect();
-        let outcome = state
+        let outcome = services
             .catalogue
             .import_datasets(&principal, &lines, OnError::Continue)
             .await?;
@@ -186,18 +189,18 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
                 rejected.line, rejected.error
             )));
         }
-        derive(state, &principal).await?;
+        derive(services, &principal).await?;
         tracing::info!(
             organisations = created,
             datasets = outcome.imported,
             "loaded the demo catalogue"
         );
     }
-    let admin = state
+    let admin = services
         .identity
         .create_token("demo-admin", Role::Admin, "serve --demo", None)
         .await?;
-    let existing: Vec<String> = state
+    let existing: Vec<String> = services
         .identity
         .users()
         .await?
@@ -205,7 +208,7 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
         .map(|user| user.name)
         .collect();
     if !existing.iter().any(|user| user == ANALYST) {
-        state
+        services
             .identity
             .create_user(NewUser {
                 name: ANALYST.into(),
@@ -217,11 +220,11 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
             })
             .await?;
     }
-    let analyst = state
+    let analyst = services
         .identity
         .create_token(ANALYST, Role::Viewer, "serve --demo", None)
         .await?;
-    let sharing = sharing_people(state, &existing).await?;
+    let sharing = sharing_people(services, &existing).await?;
     Ok(DemoTokens {
         admin: admin.secret,
         analyst: analyst.secret,
@@ -232,7 +235,7 @@ pub async fn load(state: &AppState) -> Result<DemoTokens, ServiceError> {
 /// The people of the sharing workflows, with new tokens; on first load, the partner's request for
 /// a restricted dataset, waiting for the hydrography steward and then the security officer.
 async fn sharing_people(
-    state: &AppState,
+    services: &Services,
     existing: &[String],
 ) -> Result<Vec<(&'static str, String)>, ServiceError> {
     let cmre = Slug::parse("cmre").map_err(ServiceError::Conflict)?;
@@ -240,7 +243,7 @@ async fn sharing_people(
     for person in SHARING_PEOPLE {
         let name = person.name;
         if !existing.iter().any(|user| user == name) {
-            state
+            services
                 .identity
                 .create_user(NewUser {
                     name: name.into(),
@@ -259,7 +262,7 @@ async fn sharing_people(
                 })
                 .await?;
         }
-        let token = state
+        let token = services
             .identity
             .create_token(name, Role::Viewer, "serve --demo", None)
             .await?;
@@ -267,16 +270,16 @@ async fn sharing_people(
     }
     if !existing.iter().any(|user| user == "demo-partner") {
         let (_, secret) = &tokens[2];
-        let partner = state
+        let partner = services
             .sharing
-            .with_grants(state.identity.authenticate(secret).await?)
+            .with_grants(services.identity.authenticate(secret).await?)
             .await?;
-        let dataset = state
+        let dataset = services
             .catalogue
             .dataset(Some(&operator()), &RecordKey::Slug(REQUESTED.into()))
             .await?;
-        let end = fathom_store::now() + time::Duration::days(90);
-        state
+        let end = time::OffsetDateTime::now_utc() + time::Duration::days(90);
+        services
             .sharing
             .request_access(
                 &partner,
@@ -297,7 +300,7 @@ async fn sharing_people(
 
 /// Records the lineage of the demo's derived products: each names its sources by slug, written as
 /// their ids with the activity that made it (a second revision of the product).
-async fn derive(state: &AppState, principal: &Principal) -> Result<(), ServiceError> {
+async fn derive(services: &Services, principal: &Principal) -> Result<(), ServiceError> {
     let products: Vec<serde_json::Value> = decode_json(LINEAGE.as_bytes())?;
     for mut product in products {
         let slug = |value: &serde_json::Value| {
@@ -307,7 +310,7 @@ async fn derive(state: &AppState, principal: &Principal) -> Result<(), ServiceEr
         let mut sources = Vec::new();
         for source in product["was_derived_from"].as_array().into_iter().flatten() {
             sources.push(
-                state
+                services
                     .catalogue
                     .dataset(Some(principal), &slug(source))
                     .await?
@@ -318,7 +321,7 @@ async fn derive(state: &AppState, principal: &Principal) -> Result<(), ServiceEr
             "was_derived_from": sources,
             "was_generated_by": product["was_generated_by"].take(),
         });
-        state
+        services
             .catalogue
             .patch_dataset(principal, &key, None, &patch)
             .await?;

@@ -3,12 +3,10 @@
 //! (see `Catalogue::import_foreign`), in batches so memory stays bounded by a batch.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 use fathom_formats::import::{ForeignRecord, ImportFormat, read};
-use fathom_model::Policy;
-use fathom_service::{Catalogue, ImportStatus, Store};
+use fathom_service::{Catalogue, ImportStatus};
 use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 
@@ -27,14 +25,12 @@ pub struct ForeignReport {
 }
 
 pub async fn import(
-    store: &Store,
-    policy: Arc<Policy>,
+    catalogue: &Catalogue,
     format: ImportFormat,
     organisation: &str,
     source: &Path,
     each_record: bool,
 ) -> anyhow::Result<ForeignReport> {
-    let catalogue = Catalogue::new(store.clone(), policy);
     let principal = operator();
     let mut report = ForeignReport::default();
     let mut batch: Vec<(String, Result<ForeignRecord, String>)> = Vec::new();
@@ -57,7 +53,7 @@ pub async fn import(
         batch.extend(records.into_iter().map(|record| (name.clone(), record)));
         if batch.len() >= BATCH {
             write(
-                &catalogue,
+                catalogue,
                 &principal,
                 organisation,
                 &mut batch,
@@ -68,7 +64,7 @@ pub async fn import(
         }
     }
     write(
-        &catalogue,
+        catalogue,
         &principal,
         organisation,
         &mut batch,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use fathom_model::{Membership, OrganisationRole, Principal, Role, Scope, Slug};
-use fathom_service::{Identity, NewUser, OnError, Store};
+use fathom_service::{IndexSettings, NewUser, OnError, Services, Store};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -418,12 +418,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Reindex => {
-            let store = open_store(&config).await?;
-            let policy = Arc::new(config.load_policy()?);
-            let search = fathom_service::Search::open(&config.data_dir, store.clone(), policy, 0)?;
+            let services = open_services(&config, Some(0)).await?;
             let started = std::time::Instant::now();
-            let count = search.rebuild().await;
-            store.close().await;
+            let count = match &services.search {
+                Some(search) => search.rebuild().await.map_err(anyhow::Error::from),
+                None => Err(anyhow::anyhow!("no search index was opened")),
+            };
+            services.close().await;
             eprintln!(
                 "indexed {} datasets in {:.1} s",
                 count?,
@@ -433,10 +434,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Backup { to } => {
             let policy = serde_json::to_string_pretty(config.load_policy()?.document())?;
-            let store = open_store(&config).await?;
+            let services = open_services(&config, None).await?;
             let started = std::time::Instant::now();
-            let written = store.backup_to(&to, &[(backup::POLICY, &policy)]).await;
-            store.close().await;
+            let written = services.backup_to(&to, (backup::POLICY, &policy)).await;
+            services.close().await;
             written.with_context(|| format!("cannot back up to {}", to.display()))?;
             eprintln!(
                 "backed up to {} in {:.1} s",
@@ -461,8 +462,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            let store = open_store(&config).await?;
-            store.close().await;
+            open_services(&config, None).await?.close().await;
             eprintln!("migrations applied ({})", describe_database(&config));
             Ok(ExitCode::SUCCESS)
         }
@@ -478,12 +478,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     "records of other catalogues are imported into an organisation: give --organisation SLUG"
                 );
             };
-            let store = open_store(&config).await?;
-            let policy = Arc::new(config.load_policy()?);
+            let services = open_services(&config, None).await?;
             let each_record = report;
-            let report =
-                import::import(&store, policy, reader, &organisation, &file, each_record).await;
-            store.close().await;
+            let report = import::import(
+                &services.catalogue,
+                reader,
+                &organisation,
+                &file,
+                each_record,
+            )
+            .await;
+            services.close().await;
             let report = report?;
             eprintln!(
                 "created {}, updated {}, unchanged {}, failed {}",
@@ -501,14 +506,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             file,
             ..
         } => {
-            let store = open_store(&config).await?;
+            let services = open_services(&config, None).await?;
             let on_error = match on_error {
                 ErrorPolicy::Continue => OnError::Continue,
                 ErrorPolicy::Stop => OnError::Stop,
             };
-            let policy = Arc::new(config.load_policy()?);
-            let report = ndjson::import(&store, policy, kind, &file, on_error).await;
-            store.close().await;
+            let report = ndjson::import(&services.catalogue, kind, &file, on_error).await;
+            services.close().await;
             let report = report?;
             eprintln!(
                 "imported {} {}, rejected {} line(s)",
@@ -527,41 +531,28 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 format == Format::Ndjson,
                 "export writes NDJSON; DCAT-AP is served at /api/v1/catalog, ISO 19139 and Dublin Core over OAI-PMH at /oai"
             );
-            let store = open_store(&config).await?;
-            let policy = Arc::new(config.load_policy()?);
-            let written = ndjson::export(&store, policy, kind).await;
-            store.close().await;
+            let services = open_services(&config, None).await?;
+            let written = ndjson::export(&services.catalogue, kind).await;
+            services.close().await;
             eprintln!("exported {} {}", written?, kind_name(kind));
             Ok(ExitCode::SUCCESS)
         }
         Command::Profile(command) => {
-            let store = open_store(&config).await?;
-            let catalogue =
-                fathom_service::Catalogue::new(store.clone(), Arc::new(config.load_policy()?));
-            let done = profile(&catalogue, command).await;
-            store.close().await;
+            let services = open_services(&config, None).await?;
+            let done = profile(&services.catalogue, command).await;
+            services.close().await;
             done
         }
         Command::Vocab(command) => {
-            let store = open_store(&config).await?;
-            let catalogue =
-                fathom_service::Catalogue::new(store.clone(), Arc::new(config.load_policy()?));
-            let done = vocab(&catalogue, command).await;
-            store.close().await;
+            let services = open_services(&config, None).await?;
+            let done = vocab(&services.catalogue, command).await;
+            services.close().await;
             done
         }
         Command::Harvest(command) => {
-            let store = open_store(&config).await?;
-            let policy = Arc::new(config.load_policy()?);
-            let harvesting = fathom_service::Harvesting::new(
-                store.clone(),
-                fathom_service::Catalogue::new(store.clone(), policy),
-            )
-            .with_lease(std::time::Duration::from_secs(
-                config.harvest_lease_seconds.max(1),
-            ));
-            let done = harvest(&harvesting, command).await;
-            store.close().await;
+            let services = open_services(&config, None).await?;
+            let done = harvest(&services.harvesting, command).await;
+            services.close().await;
             done
         }
         Command::Token(TokenCommand::Create {
@@ -571,14 +562,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             description,
             scopes,
         }) => {
-            let store = open_store(&config).await?;
+            let services = open_services(&config, None).await?;
             let expires_at = expires_in_days
                 .map(|days| OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
             let scopes = (!scopes.is_empty()).then_some(scopes);
-            let token = identity(&store, &config)?
+            let token = services
+                .identity
                 .create_scoped_token(&user, role, &description, expires_at, scopes)
                 .await;
-            store.close().await;
+            services.close().await;
             let token = token?;
             eprintln!(
                 "token {} for {} ({}); it is shown only once:",
@@ -597,8 +589,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             communities,
             memberships,
         }) => {
-            let store = open_store(&config).await?;
-            let created = identity(&store, &config)?
+            let services = open_services(&config, None).await?;
+            let created = services
+                .identity
                 .create_user(NewUser {
                     name,
                     role,
@@ -608,15 +601,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     memberships,
                 })
                 .await;
-            store.close().await;
+            services.close().await;
             let user = created.map_err(|e| anyhow::anyhow!(e.summary()))?;
             eprintln!("user {} ({}) created", user.name, user.role.as_str());
             Ok(ExitCode::SUCCESS)
         }
         Command::User(UserCommand::List) => {
-            let store = open_store(&config).await?;
-            let users = identity(&store, &config)?.users().await;
-            store.close().await;
+            let services = open_services(&config, None).await?;
+            let users = services.identity.users().await;
+            services.close().await;
             for user in users? {
                 let memberships: Vec<String> = user
                     .memberships
@@ -639,9 +632,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             command: Some(AuditCommand::Verify),
             ..
         } => {
-            let store = open_store(&config).await?;
-            let report = store.verify_audit_chain().await;
-            store.close().await;
+            let services = open_services(&config, None).await?;
+            let report = services.verify_audit_log().await;
+            services.close().await;
             let report = report?;
             match report.broken {
                 None => {
@@ -662,11 +655,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Audit { after, .. } => {
-            let store = open_store(&config).await?;
+            let services = open_services(&config, None).await?;
             let mut after = after;
             let printed = async {
                 loop {
-                    let events = store.audit_events(after, 1000).await?;
+                    let events = services.audit_log(after, 1000).await?;
                     for event in &events {
                         println!("{}", serde_json::to_string(event)?);
                     }
@@ -677,14 +670,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 }
             }
             .await;
-            store.close().await;
+            services.close().await;
             printed?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(TokenCommand::List { user }) => {
-            let store = open_store(&config).await?;
-            let tokens = identity(&store, &config)?.tokens(user.as_deref()).await;
-            store.close().await;
+            let services = open_services(&config, None).await?;
+            let tokens = services.identity.tokens(user.as_deref()).await;
+            services.close().await;
             let instant = |at: Option<OffsetDateTime>| {
                 at.and_then(|at| {
                     at.format(&time::format_description::well_known::Rfc3339)
@@ -711,17 +704,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User(UserCommand::Disable { name }) => {
-            let store = open_store(&config).await?;
-            let disabled = identity(&store, &config)?.disable_user(&name).await;
-            store.close().await;
+            let services = open_services(&config, None).await?;
+            let disabled = services.identity.disable_user(&name).await;
+            services.close().await;
             disabled?;
             eprintln!("user {name} disabled; their tokens no longer work");
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(TokenCommand::Revoke { id }) => {
-            let store = open_store(&config).await?;
-            let revoked = identity(&store, &config)?.revoke_token(id).await;
-            store.close().await;
+            let services = open_services(&config, None).await?;
+            let revoked = services.identity.revoke_token(id).await;
+            services.close().await;
             revoked?;
             eprintln!("token {id} revoked");
             Ok(ExitCode::SUCCESS)
@@ -729,34 +722,34 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The users and tokens of `store`, under the configured policy.
-fn identity(store: &Store, config: &Config) -> anyhow::Result<Identity> {
-    Ok(Identity::new(
-        store.clone(),
-        Arc::new(config.load_policy()?),
-    ))
+/// Opens the configured database, brings its schema up to date, and builds the use cases for a
+/// command; with the search index (keeping `Some(n)` recent results) only where it searches.
+async fn open_services(config: &Config, index: Option<usize>) -> anyhow::Result<Services> {
+    let store = open_store(config).await?;
+    let policy = Arc::new(config.load_policy()?);
+    let mut settings = config.service_settings(&policy, &format!("http://{}", config.listen))?;
+    settings.index = index.map(|cache_entries| IndexSettings {
+        data_dir: config.data_dir.clone(),
+        cache_entries,
+    });
+    Ok(Services::new(store, policy, settings)?)
 }
 
 /// Opens the configured database and brings its schema up to date.
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let store = match &config.database_url {
-        Some(url) => Store::connect_postgres(url.expose()).await,
-        None => {
-            std::fs::create_dir_all(&config.data_dir).with_context(|| {
-                format!(
-                    "cannot create the data directory {}",
-                    config.data_dir.display()
-                )
-            })?;
-            Store::open_sqlite(&config.data_dir).await
-        }
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
     }
-    .with_context(|| format!("cannot open the database ({})", describe_database(config)))?;
-    store
-        .migrate()
+    config
+        .database()
+        .open()
         .await
-        .context("cannot migrate the database")?;
-    Ok(store)
+        .with_context(|| format!("cannot open the database ({})", describe_database(config)))
 }
 
 fn describe_database(config: &Config) -> String {

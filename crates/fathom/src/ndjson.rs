@@ -2,13 +2,10 @@
 //! the size of the file or the catalogue.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
-use fathom_model::{EntityKind, OrganisationInput, Policy, decode_json};
-use fathom_service::{
-    Catalogue, DatasetFilter, IMPORT_BATCH, OnError, PageRequest, Position, Store,
-};
+use fathom_model::{EntityKind, OrganisationInput, decode_json};
+use fathom_service::{Catalogue, DatasetFilter, IMPORT_BATCH, OnError, PageRequest, Position};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::{Kind, operator};
@@ -21,8 +18,7 @@ pub struct ImportReport {
 }
 
 pub async fn import(
-    store: &Store,
-    policy: Arc<Policy>,
+    catalogue: &Catalogue,
     kind: Kind,
     file: &Path,
     on_error: OnError,
@@ -35,11 +31,10 @@ pub async fn import(
             .with_context(|| format!("cannot open {}", file.display()))?;
         Box::new(BufReader::with_capacity(1 << 16, opened))
     };
-    let catalogue = Catalogue::new(store.clone(), policy);
     match kind {
-        Kind::Datasets => import_datasets(&catalogue, reader, on_error).await,
+        Kind::Datasets => import_datasets(catalogue, reader, on_error).await,
         Kind::Organisations | Kind::Entities => {
-            import_each(&catalogue, kind, reader, on_error).await
+            import_each(catalogue, kind, reader, on_error).await
         }
     }
 }
@@ -197,7 +192,7 @@ fn reject(report: &mut ImportReport, line: u64, message: &str) {
 }
 
 /// Writes every record to standard output, one JSON document per line, a page at a time.
-pub async fn export(store: &Store, policy: Arc<Policy>, kind: Kind) -> anyhow::Result<u64> {
+pub async fn export(catalogue: &Catalogue, kind: Kind) -> anyhow::Result<u64> {
     const PAGE: u32 = 1000;
     /// One list of records to page through.
     #[derive(Clone, Copy)]
@@ -211,7 +206,6 @@ pub async fn export(store: &Store, policy: Arc<Policy>, kind: Kind) -> anyhow::R
         Kind::Organisations => vec![Listing::Organisations],
         Kind::Entities => ENTITY_ORDER.map(Listing::Entities).to_vec(),
     };
-    let catalogue = Catalogue::new(store.clone(), policy);
     let mut out = tokio::io::BufWriter::with_capacity(1 << 16, tokio::io::stdout());
     let mut written = 0_u64;
     for listing in listings {

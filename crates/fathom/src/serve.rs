@@ -9,7 +9,7 @@ use anyhow::Context;
 use axum_server::tls_rustls::RustlsConfig;
 use fathom_api::{ApiConfig, AppState, RateLimits};
 use fathom_events::{Relay, RelayHandle};
-use fathom_service::{Events, Search, Sharing, Store, Webhooks};
+use fathom_service::{IndexSettings, ServiceSettings, Services, Store};
 
 use crate::config::Config;
 use crate::demo;
@@ -19,27 +19,43 @@ use tracing::Level;
 /// How often undecided requests are expired and ended grants told.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
+/// Serves the catalogue of `store` (migrated) as `config` says, with the demo catalogue loaded
+/// first when `load_demo`.
 pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Result<()> {
     let policy = Arc::new(config.load_policy()?);
-    let search = Search::open(
-        &config.data_dir,
-        store.clone(),
-        Arc::clone(&policy),
-        config.search_cache,
-    )
-    .context("cannot open the search index")?;
-    let mut state = AppState::new(store.clone(), search.clone(), Arc::clone(&policy));
-    let sharing = match (&config.sharing, load_demo) {
-        (None, true) => demo::sharing_settings(&policy),
-        _ => config.sharing_settings(&policy)?,
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    let scheme = if config.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
     };
-    state.sharing = Sharing::new(store.clone(), Arc::clone(&policy), sharing);
-    if let Some(oidc) = config.oidc()? {
-        tracing::info!(issuer = %oidc.issuer, audience = %oidc.audience, "accepting OpenID Connect tokens");
-        state.identity = state.identity.with_oidc(oidc);
+    // The relay reads the outbox beside the use cases, and they report its health: the binary
+    // wires the two over the one store.
+    let relay = Arc::new(start_relay(&store, config));
+    let mut settings = config.service_settings(&policy, &format!("{scheme}://{address}"))?;
+    settings.index = Some(IndexSettings {
+        data_dir: config.data_dir.clone(),
+        cache_entries: config.search_cache,
+    });
+    settings.webhooks.own_addresses = vec![address];
+    settings.relay = relay.health();
+    if load_demo {
+        // The demo's officers, unless the configuration names its own; SPARQL, for its small graph.
+        if config.sharing.is_none() {
+            settings.sharing = Some(demo::sharing_settings(&policy));
+        }
+        settings.sparql = ServiceSettings::default().sparql;
     }
+    if let Some(oidc) = &settings.oidc {
+        tracing::info!(issuer = %oidc.issuer, audience = %oidc.audience, "accepting OpenID Connect tokens");
+    }
+    let services =
+        Services::new(store, policy, settings).context("cannot open the search index")?;
     if let Some(token) = &config.bootstrap_token
-        && state
+        && services
             .identity
             .bootstrap_admin(token.expose())
             .await
@@ -48,7 +64,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         tracing::info!("created the user `admin` with the bootstrap token");
     }
     if load_demo {
-        let tokens = demo::load(&state)
+        let tokens = demo::load(&services)
             .await
             .context("cannot load the demo catalogue")?;
         tell(
@@ -69,26 +85,19 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
             );
         }
     }
-    search
+    let state = AppState::new(services)?;
+    state
+        .search
         .prepare()
         .await
         .context("cannot bring the search index up to date")?;
-    let indexer = search.spawn_indexer();
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener.local_addr()?;
-    let relay = Arc::new(start_relay(&store, config));
-    state.events = Events::new(store.clone(), relay.health(), &config.channels());
-    state.webhooks = Webhooks::new(
-        store.clone(),
-        Arc::clone(&policy),
-        config.webhook_settings(vec![address]),
-    );
+    let indexer = state.search.spawn_indexer();
     let webhook_sync = state.webhooks.clone().spawn_sync(Arc::clone(&relay));
     let sharing_sweeper = state.sharing.clone().spawn_sweeper(SWEEP_EVERY);
     let harvest_scheduler = state.harvesting.clone().spawn_scheduler();
     let pruning = tokio::spawn(prune_idempotency_keys(state.clone()));
+    // The graph loads in the background: the server answers meanwhile (SPARQL with 503).
+    let sparql_sync = state.sparql.clone().map(fathom_service::Sparql::spawn_sync);
 
     let cors_origins = config
         .cors_origins
@@ -116,24 +125,9 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         }
         None => None,
     };
-    let scheme = if config.tls_cert.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    state = state.with_site(config.site(&format!("{scheme}://{address}"))?);
-    // SPARQL holds the whole graph in memory: on when configured, and for the (small) demo.
-    if !config.sparql && !load_demo {
-        state.sparql = None;
-    }
-    // The graph loads in the background: the server answers meanwhile (SPARQL with 503).
-    let sparql_sync = state.sparql.clone().map(fathom_service::Sparql::spawn_sync);
-    state.oai_pmh = state.oai_pmh.with_page_size(config.oai_page_size);
-    state.harvesting = state.harvesting.with_lease(std::time::Duration::from_secs(
-        config.harvest_lease_seconds.max(1),
-    ));
+    let backend = state.backend();
     let app = fathom_api::app(
-        state,
+        state.clone(),
         &ApiConfig {
             body_limit: config.body_limit,
             cors_origins,
@@ -158,7 +152,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         (None, None) => None,
         _ => anyhow::bail!("tls_cert and tls_key are given together or not at all"),
     };
-    tracing::info!(%address, scheme, backend = store.backend(), "serving");
+    tracing::info!(%address, scheme, backend, "serving");
     tell(
         Level::INFO,
         &format!(
@@ -199,7 +193,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         sparql_sync.abort();
     }
     relay.stop(DRAIN).await;
-    store.close().await;
+    state.close().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -217,8 +211,10 @@ pub fn start_relay(store: &Store, config: &Config) -> RelayHandle {
 pub async fn relay_only(store: Store, config: &Config) -> anyhow::Result<()> {
     let policy = Arc::new(config.load_policy()?);
     let relay = Arc::new(start_relay(&store, config));
-    let webhooks = Webhooks::new(store.clone(), policy, config.webhook_settings(Vec::new()));
-    let webhook_sync = webhooks.spawn_sync(Arc::clone(&relay));
+    let mut settings = config.service_settings(&policy, &format!("http://{}", config.listen))?;
+    settings.relay = relay.health();
+    let services = Services::new(store, policy, settings)?;
+    let webhook_sync = services.webhooks.clone().spawn_sync(Arc::clone(&relay));
     tell(
         Level::INFO,
         &format!(
@@ -229,7 +225,7 @@ pub async fn relay_only(store: Store, config: &Config) -> anyhow::Result<()> {
     shutdown_signal().await;
     webhook_sync.abort();
     relay.stop(DRAIN).await;
-    store.close().await;
+    services.close().await;
     Ok(())
 }
 

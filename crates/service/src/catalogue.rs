@@ -77,7 +77,7 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    pub fn new(store: Store, policy: Arc<Policy>) -> Self {
+    pub(crate) fn new(store: Store, policy: Arc<Policy>) -> Self {
         Self {
             store,
             policy,

@@ -36,7 +36,7 @@ pub struct TargetReport {
 
 impl Events {
     /// `relay`: the health of this process's relay; `channels`: where it publishes.
-    pub fn new(store: Store, relay: RelayHealth, channels: &Channels) -> Self {
+    pub(crate) fn new(store: Store, relay: RelayHealth, channels: &Channels) -> Self {
         Self {
             store,
             relay,

@@ -51,7 +51,7 @@ pub struct Harvesting {
 }
 
 impl Harvesting {
-    pub fn new(store: Store, catalogue: Catalogue) -> Self {
+    pub(crate) fn new(store: Store, catalogue: Catalogue) -> Self {
         // The process's TLS provider (ring), as for every client Fathom makes.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
@@ -70,7 +70,7 @@ impl Harvesting {
     }
 
     /// Jobs leased for `lease`: how long a crashed harvester's job blocks its source.
-    pub fn with_lease(self, lease: Duration) -> Self {
+    pub(crate) fn with_lease(self, lease: Duration) -> Self {
         let lease = time::Duration::try_from(lease).unwrap_or(self.lease);
         Self { lease, ..self }
     }

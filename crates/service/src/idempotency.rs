@@ -25,7 +25,7 @@ pub enum Attempt {
 }
 
 impl Idempotency {
-    pub fn new(store: Store) -> Self {
+    pub(crate) fn new(store: Store) -> Self {
         Self { store }
     }
 

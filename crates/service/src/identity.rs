@@ -124,12 +124,13 @@ impl RecentTokens {
 }
 
 impl Identity {
-    pub fn new(store: Store, policy: Arc<Policy>) -> Self {
-        Self::with_authentication_ttl(store, policy, AUTHENTICATION_TTL)
-    }
-
-    /// As [`Identity::new`], trusting an authenticated token for `ttl` (tests shorten it).
-    pub fn with_authentication_ttl(store: Store, policy: Arc<Policy>, ttl: Duration) -> Self {
+    /// Users and tokens of `store`, trusting an authenticated token for `ttl`
+    /// ([`AUTHENTICATION_TTL`] in a server; tests shorten it).
+    pub(crate) fn with_authentication_ttl(
+        store: Store,
+        policy: Arc<Policy>,
+        ttl: Duration,
+    ) -> Self {
         Self {
             store,
             policy,
@@ -139,7 +140,7 @@ impl Identity {
     }
 
     /// Also accepts JWTs from an OpenID Connect issuer.
-    pub fn with_oidc(mut self, config: OidcConfig) -> Self {
+    pub(crate) fn with_oidc(mut self, config: OidcConfig) -> Self {
         self.oidc = Some(Arc::new(Oidc::new(config)));
         self
     }

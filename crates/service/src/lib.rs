@@ -14,6 +14,7 @@ mod oai_pmh;
 mod oidc;
 mod revision_diff;
 mod search;
+mod services;
 mod sharing;
 mod sparql;
 mod stewards;
@@ -29,8 +30,8 @@ pub use error::ServiceError;
 pub use events::{Events, TargetReport};
 pub use fathom_events::{Channels, RelayHealth};
 pub use fathom_search::{
-    CategoryVisibility, DEFAULT_CACHE_ENTRIES, Direction, EXACT_UP_TO, Facet, FacetCount, Hit,
-    SearchRequest, SearchResults, Sort, TimeRange, Visibility,
+    DEFAULT_CACHE_ENTRIES, Direction, EXACT_UP_TO, Facet, FacetCount, Hit, SearchRequest,
+    SearchResults, Sort, TimeRange, Visibility,
 };
 pub use harvesting::{DEFAULT_LEASE, Harvesting};
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
@@ -40,6 +41,7 @@ pub use oai_pmh::{DEFAULT_OAI_PAGE, OaiItem, OaiPage, OaiPmh, OaiQuery, ResumeEr
 pub use oidc::{ClaimNames, OidcConfig};
 pub use revision_diff::{PatchOperation, RevisionDiff};
 pub use search::Search;
+pub use services::{Database, IndexSettings, ServiceSettings, Services};
 pub use sharing::{
     AUDITORS, AccessRequestView, ActionInput, GrantScope, GrantView, INBOX_LIMIT, InboxItem,
     RELEASE_ACTIONS, RELEASE_OFFICERS, SECURITY_OFFICERS, Sharing, SharingSettings, SweepReport,
@@ -48,8 +50,7 @@ pub use sparql::{ResultsFormat, Sparql, SparqlAnswer, SparqlError};
 pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, Webhooks};
 
 pub use fathom_store::{
-    AuditEvent, AuditFilter, Change, ConceptFilter, DB_OPERATION_SECONDS, DatasetFilter,
-    EntityType, HarvestFilter, Harvested, IdempotencyClaim, Operation, PageRequest, PoolStatus,
-    Position, RecordJson, RecordKey, Revision, Store, StoreError, TokenSummary, Tombstone, User,
-    Walk, now,
+    AuditEvent, AuditFilter, ChainReport, ConceptFilter, DB_OPERATION_SECONDS, DatasetFilter,
+    PageRequest, PoolStatus, Position, RecordJson, RecordKey, Revision, Store, TokenSummary, User,
+    Walk,
 };

@@ -97,7 +97,7 @@ pub struct OaiPmh {
 }
 
 impl OaiPmh {
-    pub fn new(store: Store, policy: Arc<Policy>) -> Self {
+    pub(crate) fn new(store: Store, policy: Arc<Policy>) -> Self {
         Self {
             store,
             policy,
@@ -107,7 +107,7 @@ impl OaiPmh {
     }
 
     /// Pages of at most `page_size` records (at least one).
-    pub fn with_page_size(self, page_size: u32) -> Self {
+    pub(crate) fn with_page_size(self, page_size: u32) -> Self {
         Self {
             page_size: page_size.max(1),
             ..self

@@ -25,7 +25,7 @@ pub struct Search {
 impl Search {
     /// Opens (or creates, or rebuilds when unreadable) the index in `data_dir/search`, keeping up to
     /// `cache_entries` recent results. Searches show what `policy` lets each reader see.
-    pub fn open(
+    pub(crate) fn open(
         data_dir: &Path,
         store: Store,
         policy: Arc<Policy>,

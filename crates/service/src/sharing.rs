@@ -143,7 +143,7 @@ pub struct Sharing {
 const SYSTEM: &str = "fathom";
 
 impl Sharing {
-    pub fn new(store: Store, policy: Arc<Policy>, settings: SharingSettings) -> Self {
+    pub(crate) fn new(store: Store, policy: Arc<Policy>, settings: SharingSettings) -> Self {
         Self {
             store,
             policy,

@@ -91,7 +91,7 @@ impl std::fmt::Debug for Sparql {
 impl Sparql {
     /// An empty graph; it fills from the change feed at the first query, or from [`Sparql::load`].
     #[allow(clippy::expect_used)] // An in-memory store has no file to fail to open.
-    pub fn new(store: Store, policy: Arc<Policy>, site: Arc<Site>) -> Self {
+    pub(crate) fn new(store: Store, policy: Arc<Policy>, site: Arc<Site>) -> Self {
         Self {
             store,
             policy,
@@ -105,13 +105,8 @@ impl Sparql {
     }
 
     /// Queries stopped after `timeout` instead of [`QUERY_TIMEOUT`].
-    pub fn with_timeout(self, timeout: Duration) -> Self {
+    pub(crate) fn with_timeout(self, timeout: Duration) -> Self {
         Self { timeout, ..self }
-    }
-
-    /// The same, empty, for another public address.
-    pub fn with_site(self, site: Arc<Site>) -> Self {
-        Self::new(self.store, self.policy, site).with_timeout(self.timeout)
     }
 
     /// Loads every dataset (queries meanwhile are answered [`SparqlError::Loading`]); the change feed

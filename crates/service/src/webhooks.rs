@@ -123,7 +123,7 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
-    pub fn new(store: Store, policy: Arc<Policy>, settings: WebhookSettings) -> Self {
+    pub(crate) fn new(store: Store, policy: Arc<Policy>, settings: WebhookSettings) -> Self {
         Self {
             store,
             policy,
@@ -171,7 +171,7 @@ impl Webhooks {
                 .latest_change()
                 .await
                 .map_err(ServiceError::Internal)?,
-            created_at: crate::now(),
+            created_at: fathom_store::now(),
         };
         self.store
             .insert_webhook(&webhook)
