@@ -24,7 +24,7 @@ SYNTAXES = {
 }
 
 base, standards, server_log = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
-admin_token = re.search(r"Demo admin token \(shown once\): (\S+)", open(server_log).read()).group(1)
+admin_token = re.search(r"Demo admin token \(shown once\): (fthm_[A-Za-z0-9_-]+)", open(server_log).read()).group(1)
 
 
 def get(url, accept, token=None):

@@ -16,7 +16,7 @@ import urllib.request
 from lxml import etree
 
 base, standards, server_log = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
-admin_token = re.search(r"Demo admin token \(shown once\): (\S+)", open(server_log).read()).group(1)
+admin_token = re.search(r"Demo admin token \(shown once\): (fthm_[A-Za-z0-9_-]+)", open(server_log).read()).group(1)
 GMD = "http://www.isotc211.org/2005/gmd"
 
 

@@ -16,7 +16,7 @@ from sickle import Sickle
 from sickle.oaiexceptions import BadResumptionToken, IdDoesNotExist, NoRecordsMatch
 
 base, standards, server_log = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
-admin_token = re.search(r"Demo admin token \(shown once\): (\S+)", open(server_log).read()).group(1)
+admin_token = re.search(r"Demo admin token \(shown once\): (fthm_[A-Za-z0-9_-]+)", open(server_log).read()).group(1)
 endpoint = f"{base}/oai"
 
 # sickle, as an anonymous harvester and as the administrator.

@@ -106,7 +106,7 @@ pub use limits::RateLimits;
         description = "The catalogue of datasets of maritime research. Errors are RFC 9457 problem documents; lists are keyset-paginated; writes need a bearer token.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemTypes),
     components(schemas(Problem)),
     tags(
         (name = "organisations", description = "Publishers of datasets"),
@@ -126,6 +126,35 @@ pub use limits::RateLimits;
 struct ApiDoc;
 
 struct BearerAuth;
+
+/// The `Problem` schema's `type` names its values: every code of the one table, with the table in
+/// its description.
+struct ProblemTypes;
+
+impl utoipa::Modify for ProblemTypes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{Object, Schema, Type};
+        use utoipa::openapi::{RefOr, schema::ObjectBuilder};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") else {
+            return;
+        };
+        let types: Vec<String> = fathom_service::Code::ALL.iter().map(|c| c.uri()).collect();
+        let kind: Object = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(types))
+            .description(Some(format!(
+                "The kind of problem: one `type` per kind of failure, stable for clients to branch on.\n\n{}",
+                fathom_service::Code::markdown_table()
+            )))
+            .build();
+        problem
+            .properties
+            .insert("type".to_owned(), RefOr::T(Schema::Object(kind)));
+    }
+}
 
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

@@ -3,7 +3,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::ValidationErrors;
-use fathom_service::ServiceError;
+use fathom_service::{Code, ServiceError};
 use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -11,9 +11,11 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// An RFC 9457 problem: what went wrong and, for invalid input, where.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
-    /// A stable identifier of the kind of problem, `urn:fathom:problem:<kind>` (see `docs/api.md`).
+    /// A stable identifier of the kind of problem, `urn:fathom:problem:<code>` (the table of codes
+    /// is in `docs/api.md` and in this schema's description).
     #[serde(rename = "type")]
     pub kind: String,
+    /// The code's title: the same for every problem of one `type`.
     pub title: &'static str,
     pub status: u16,
     pub detail: String,
@@ -33,31 +35,33 @@ pub struct ProblemField {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+    /// A problem of `code` (its status, title and `type`), said by `detail`.
+    pub fn coded(code: Code, detail: impl Into<String>) -> Self {
         Self {
-            kind: problem_type(default_kind(status)),
-            title: status.canonical_reason().unwrap_or("Error"),
-            status: status.as_u16(),
+            kind: code.uri(),
+            title: code.title(),
+            status: code.status(),
             detail: detail.into(),
             errors: Vec::new(),
         }
     }
 
-    /// Names the kind of problem more precisely than its status does.
-    pub fn with_kind(mut self, kind: &str) -> Self {
-        self.kind = problem_type(kind);
-        self
+    /// A problem known only by its status (a rejection of the framework, a limit).
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self::coded(Code::for_status(status.as_u16()), detail)
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, detail)
+        Self::coded(Code::BadRequest, detail)
     }
 
     /// A query parameter that could not be used.
     pub fn bad_parameter(parameter: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        let mut problem = Self::bad_request(format!("query parameter `{parameter}`: {message}"))
-            .with_kind("invalid-parameter");
+        let mut problem = Self::coded(
+            Code::InvalidParameter,
+            format!("query parameter `{parameter}`: {message}"),
+        );
         problem.errors.push(ProblemField {
             pointer: None,
             parameter: Some(parameter.to_owned()),
@@ -66,12 +70,13 @@ impl Problem {
         problem
     }
 
-    fn invalid(status: StatusCode, errors: ValidationErrors) -> Self {
+    /// Invalid fields of the body, each with its pointer.
+    fn invalid(code: Code, errors: ValidationErrors) -> Self {
         let detail = match errors.0.as_slice() {
             [only] => format!("{}: {}", display_pointer(&only.pointer), only.message),
             many => format!("{} fields are invalid; see `errors`", many.len()),
         };
-        let mut problem = Self::new(status, detail);
+        let mut problem = Self::coded(code, detail);
         problem.errors = errors
             .0
             .into_iter()
@@ -85,32 +90,6 @@ impl Problem {
     }
 }
 
-fn problem_type(kind: &str) -> String {
-    format!("urn:fathom:problem:{kind}")
-}
-
-/// The kind of a problem known only by its status.
-fn default_kind(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 => "bad-request",
-        401 => "unauthenticated",
-        403 => "forbidden",
-        404 => "not-found",
-        405 => "method-not-allowed",
-        406 => "not-acceptable",
-        408 => "timeout",
-        409 => "conflict",
-        412 => "stale-revision",
-        413 => "body-too-large",
-        415 => "unsupported-media-type",
-        422 => "validation-failed",
-        428 => "precondition-required",
-        503 => "unavailable",
-        _ if status.is_server_error() => "internal",
-        _ => "error",
-    }
-}
-
 fn display_pointer(pointer: &str) -> &str {
     if pointer.is_empty() {
         "the body"
@@ -121,52 +100,44 @@ fn display_pointer(pointer: &str) -> &str {
 
 impl From<ServiceError> for Problem {
     fn from(error: ServiceError) -> Self {
+        let code = error.code();
         match error {
             ServiceError::Malformed(message) => {
-                Self::bad_request(format!("the body is not valid JSON: {message}"))
-                    .with_kind("malformed-json")
+                Self::coded(code, format!("the body is not valid JSON: {message}"))
             }
-            ServiceError::Invalid(errors) => {
-                Self::invalid(StatusCode::UNPROCESSABLE_ENTITY, errors)
+            ServiceError::Invalid(errors) | ServiceError::Unresolved(errors) => {
+                Self::invalid(code, errors)
             }
-            ServiceError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, error.to_string()),
-            ServiceError::Unauthenticated => Self::new(
-                StatusCode::UNAUTHORIZED,
+            ServiceError::Unauthenticated => Self::coded(
+                code,
                 "a valid bearer token is required: `Authorization: Bearer <token>`",
             ),
-            ServiceError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, error.to_string()),
-            ServiceError::StaleRevision { .. } => Self::new(
-                StatusCode::PRECONDITION_FAILED,
-                format!("{error}; read it again"),
-            ),
+            ServiceError::StaleRevision { .. } => {
+                Self::coded(code, format!("{error}; read it again"))
+            }
             ServiceError::Duplicate { ref field, .. } => {
                 let field = field.clone();
                 let mut problem = Self::invalid(
-                    StatusCode::CONFLICT,
+                    code,
                     ValidationErrors::single(format!("/{field}"), error.to_string()),
                 );
                 problem.detail = error.to_string();
-                problem.with_kind("duplicate")
+                problem
             }
-            ServiceError::Conflict(_) => Self::new(StatusCode::CONFLICT, error.to_string()),
-            ServiceError::Gone(_) => Self::new(StatusCode::GONE, error.to_string()),
-            ServiceError::Upstream(_) => Self::new(StatusCode::BAD_GATEWAY, error.to_string()),
-            ServiceError::KeyReused => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+            ServiceError::Fault(ref cause) => {
+                tracing::error!(error = %cause, "internal error");
+                Self::coded(code, "an internal error occurred; it has been logged")
             }
             ServiceError::Search(source) => {
                 tracing::error!(error = ?source, "search error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "an internal error occurred; it has been logged",
-                )
+                Self::coded(code, "an internal error occurred; it has been logged")
             }
             ServiceError::Internal(source) => {
                 tracing::error!(error = ?source, "internal error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "an internal error occurred; it has been logged",
-                )
+                Self::coded(code, "an internal error occurred; it has been logged")
+            }
+            ServiceError::NotFound(_) | ServiceError::Refused { .. } => {
+                Self::coded(code, error.to_string())
             }
         }
     }

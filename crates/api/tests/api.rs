@@ -2609,13 +2609,17 @@ async fn security_labels_are_parsed_and_guarded(db: TestStore) {
             .body(body.to_string())
             .send()
     };
-    problem(
+    let refused = problem(
         patch(json!({"security_label": {"classification": "NATO UNCLASSIFIED"}}))
             .await
             .unwrap(),
         StatusCode::FORBIDDEN,
     )
     .await;
+    assert_eq!(
+        refused["type"], "urn:fathom:problem:clearance-required",
+        "{refused}"
+    );
     let retitled = patch(json!({"title": "Plain, retitled"})).await.unwrap();
     assert_eq!(retitled.status(), StatusCode::OK);
 
@@ -2732,16 +2736,30 @@ async fn a_label_change_is_audited_only_when_it_commits(db: TestStore) {
 
     let refused = relabel(
         "\"1\"",
-        json!({"security_label": narrower, "project": "no-such-project"}),
+        json!({"security_label": narrower, "organisation": "nowhere",
+               "domain": "no-such-domain", "project": "no-such-project"}),
     )
     .await
     .unwrap();
     let refused = problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(refused["errors"][0]["pointer"], "/project");
+    assert_eq!(refused["type"], "urn:fathom:problem:reference-not-found");
+    let pointers: Vec<&str> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/organisation", "/domain", "/project"],
+        "every unresolved reference at once"
+    );
     let stale = relabel("\"7\"", json!({"security_label": narrower}))
         .await
         .unwrap();
-    problem(stale, StatusCode::PRECONDITION_FAILED).await;
+    let stale = problem(stale, StatusCode::PRECONDITION_FAILED).await;
+    assert_eq!(stale["type"], "urn:fathom:problem:stale-revision");
+    assert_eq!(stale["title"], "Stale revision");
     assert_eq!(label_changes().await, Vec::<Value>::new());
 
     let accepted = relabel("\"1\"", json!({"security_label": narrower}))
@@ -4804,11 +4822,13 @@ async fn users_and_tokens_are_managed_by_admins(db: TestStore) {
                 .await
         }
     };
-    problem(
-        issue("ana", json!({"scopes": ["admin"]})).await,
-        StatusCode::CONFLICT,
+    let beyond = problem(
+        issue("ana", json!({"scopes": ["read", "admin"]})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
+    assert_eq!(beyond["type"], "urn:fathom:problem:validation-failed");
+    assert_eq!(beyond["errors"][0]["pointer"], "/scopes/1", "{beyond}");
     let reading: Value = issue("ed", json!({"scopes": ["read"]}))
         .await
         .json()

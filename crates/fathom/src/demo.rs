@@ -159,7 +159,7 @@ pub async fn load(services: &Services) -> Result<DemoTokens, ServiceError> {
                 .as_str()
                 .and_then(EntityKind::parse)
                 .ok_or_else(|| {
-                    ServiceError::Conflict(format!("demo/entities.json: no kind in {entity}"))
+                    ServiceError::Fault(format!("demo/entities.json: no kind in {entity}"))
                 })?;
             services
                 .catalogue
@@ -184,7 +184,7 @@ pub async fn load(services: &Services) -> Result<DemoTokens, ServiceError> {
             .await?;
         if let Some(rejected) = outcome.rejected.first() {
             // The demo data is part of the product: a line it refuses is a bug to fix, not to skip.
-            return Err(ServiceError::Conflict(format!(
+            return Err(ServiceError::Fault(format!(
                 "demo/datasets.ndjson line {}: {}",
                 rejected.line, rejected.error
             )));
@@ -238,7 +238,7 @@ async fn sharing_people(
     services: &Services,
     existing: &[String],
 ) -> Result<Vec<(&'static str, String)>, ServiceError> {
-    let cmre = Slug::parse("cmre").map_err(ServiceError::Conflict)?;
+    let cmre = Slug::parse("cmre").map_err(ServiceError::Fault)?;
     let mut tokens = Vec::new();
     for person in SHARING_PEOPLE {
         let name = person.name;

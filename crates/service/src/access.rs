@@ -3,6 +3,7 @@
 use fathom_model::{Clearance, OrganisationRole, Policy, Principal, Subject};
 use fathom_search::{CategoryVisibility, Visibility};
 
+use crate::codes::Code;
 use crate::error::ServiceError;
 
 /// The subject of a signed-in principal: an admin is an administrator, who sees everything; anyone
@@ -44,7 +45,7 @@ pub(crate) fn require_administrator(
     if principal.may_administer() {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden(why))
+        Err(ServiceError::refused(Code::AdminRequired, why))
     }
 }
 

@@ -31,6 +31,7 @@ pub use publication::{PublicationView, WorkingCopyView};
 
 use crate::access;
 use crate::audit::SecurityEvent;
+use crate::codes::Code;
 use crate::error::ServiceError;
 use crate::merge_patch::merge_patch;
 use crate::revision_diff::RevisionDiff;
@@ -211,10 +212,13 @@ impl Catalogue {
             .delete_organisation(current.id, expected, &principal.name)
             .await
             .map_err(|e| match e {
-                StoreError::Reference => ServiceError::Conflict(format!(
-                    "organisation `{}` still publishes datasets; delete or move them first",
-                    current.details.slug
-                )),
+                StoreError::Reference => ServiceError::refused(
+                    Code::StillReferenced,
+                    format!(
+                        "organisation `{}` still publishes datasets; delete or move them first",
+                        current.details.slug
+                    ),
+                ),
                 other => write_error("organisation", other, expected),
             })
     }
@@ -727,15 +731,8 @@ impl Catalogue {
                 known
             }
         };
-        if !known {
-            return Err(unknown_organisation(organisation));
-        }
-        self.check_entity_references(&draft.metadata.references())
+        self.check_dataset_references(principal, None, &draft.metadata, known, vocabularies)
             .await?;
-        self.check_links(principal, None, &draft.metadata).await?;
-        self.check_vocabularies(&draft.metadata, vocabularies)
-            .await?;
-        self.check_profiles(&draft.metadata).await?;
         Ok(draft)
     }
 
@@ -807,40 +804,75 @@ impl Catalogue {
     }
 
     /// Checks that the records a dataset (replacing `current`, for a change) refers to exist: its
-    /// organisation, its entities, the datasets it links to; and its vocabularies and profiles.
+    /// organisation, its entities, the datasets it links to, the concepts of bound vocabularies; and
+    /// that it conforms to its profiles (see [`Catalogue::check_dataset_references`]).
     async fn check_references(
         &self,
         principal: &Principal,
         current: Option<&Dataset>,
         metadata: &DatasetMetadata,
     ) -> Result<()> {
-        let slug = metadata.organisation.as_str();
-        if !self.organisation_exists(slug).await? {
-            return Err(unknown_organisation(slug));
-        }
-        self.check_entity_references(&metadata.references()).await?;
-        self.check_links(principal, current, metadata).await?;
-        self.check_vocabularies(metadata, &self.bound_vocabularies().await?)
+        let organisation_known = self
+            .organisation_exists(metadata.organisation.as_str())
             .await?;
-        self.check_profiles(metadata).await
+        let vocabularies = self.bound_vocabularies().await?;
+        self.check_dataset_references(
+            principal,
+            current,
+            metadata,
+            organisation_known,
+            &vocabularies,
+        )
+        .await
     }
 
-    /// Checks keywords and themes against those of `vocabularies` bound to them.
-    async fn check_vocabularies(
+    /// Every check of what a dataset refers to, each field that fails reported at once: when only
+    /// references fail to resolve (the organisation, entities, concepts), `Unresolved`
+    /// (`reference-not-found`); with links or profiles failing too, `Invalid`.
+    async fn check_dataset_references(
         &self,
+        principal: &Principal,
+        current: Option<&Dataset>,
         metadata: &DatasetMetadata,
+        organisation_known: bool,
         vocabularies: &[fathom_model::Vocabulary],
     ) -> Result<()> {
+        let mut unresolved = ValidationErrors::default();
+        if !organisation_known {
+            unresolved = unknown_organisation(metadata.organisation.as_str());
+        }
+        gather(
+            self.check_entity_references(&metadata.references()).await,
+            &mut unresolved,
+        )?;
         let keywords: Vec<(String, &str)> = (metadata.keywords.iter().enumerate())
             .map(|(i, k)| (format!("/keywords/{i}"), k.as_str()))
             .collect();
         let themes: Vec<(String, &str)> = (metadata.themes.iter().enumerate())
             .map(|(i, t)| (format!("/themes/{i}"), t.as_str()))
             .collect();
-        self.check_bound(vocabularies, BoundField::Keywords, &keywords)
-            .await?;
-        self.check_bound(vocabularies, BoundField::Themes, &themes)
-            .await
+        for (field, values) in [
+            (BoundField::Keywords, keywords),
+            (BoundField::Themes, themes),
+        ] {
+            gather(
+                self.check_bound(vocabularies, field, &values).await,
+                &mut unresolved,
+            )?;
+        }
+        let mut invalid = ValidationErrors::default();
+        gather(
+            self.check_links(principal, current, metadata).await,
+            &mut invalid,
+        )?;
+        gather(self.check_profiles(metadata).await, &mut invalid)?;
+        if invalid.is_empty() {
+            return unresolved
+                .into_result(|| ())
+                .map_err(ServiceError::Unresolved);
+        }
+        unresolved.0.extend(invalid.0);
+        Err(ServiceError::Invalid(unresolved))
     }
 
     /// The first of `slug`, `slug-2`, `slug-3`, … that no dataset has and `also_taken` lacks.
@@ -920,6 +952,17 @@ impl Catalogue {
     }
 }
 
+/// Adds the invalid fields a check found to `errors`; any other failure stops the checks.
+fn gather(checked: Result<()>, errors: &mut ValidationErrors) -> Result<()> {
+    match checked {
+        Err(ServiceError::Invalid(found) | ServiceError::Unresolved(found)) => {
+            errors.0.extend(found.0);
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 /// The security event of a write that changes a dataset's label from `previous`, if it does. Its
 /// entry is written in the write's transaction, and the event logged once that committed.
 pub(crate) fn label_change<'a>(
@@ -956,7 +999,7 @@ fn patched<R: serde::Serialize, I: serde::de::DeserializeOwned>(
         return Err(ValidationErrors::single("", "a merge patch must be a JSON object").into());
     }
     let mut document = serde_json::to_value(record)
-        .map_err(|e| ServiceError::Conflict(format!("record cannot be patched: {e}")))?;
+        .map_err(|e| ServiceError::Fault(format!("record cannot be patched: {e}")))?;
     merge_patch(&mut document, patch);
     Ok(decode_value(document)?)
 }
@@ -1000,12 +1043,12 @@ impl Catalogue {
         current: Option<&DatasetMetadata>,
     ) -> Result<()> {
         let decided = self.decide_write(principal, target, current);
-        if let Err(ServiceError::Forbidden(reason)) = &decided {
+        if let Err(ServiceError::Refused { code, detail }) = &decided {
             SecurityEvent {
                 event: "write_denied",
                 actor: Some(&principal.name),
                 subject: Some(target.slug.as_str().to_owned()),
-                details: serde_json::json!({"reason": reason}),
+                details: serde_json::json!({"reason": detail, "code": code.as_str()}),
             }
             .record(&self.store)
             .await;
@@ -1020,8 +1063,9 @@ impl Catalogue {
             .policy
             .widens(&current.security_label, &target.security_label)
         {
-            return Err(ServiceError::Conflict(
-                "this label lets more people read the dataset: that is a release, asked for with POST …/actions {\"action\": \"request_release\", \"security_label\": …} and approved by a release officer".into(),
+            return Err(ServiceError::refused(
+                Code::ReleaseRequired,
+                "this label lets more people read the dataset: that is a release, asked for with POST …/actions {\"action\": \"request_release\", \"security_label\": …} and approved by a release officer",
             ));
         }
         Ok(())
@@ -1034,13 +1078,17 @@ impl Catalogue {
         current: Option<&DatasetMetadata>,
     ) -> Result<()> {
         if !principal.may_write() {
-            return Err(ServiceError::Forbidden("this token may only read"));
+            return Err(ServiceError::refused(
+                Code::ReadOnlyToken,
+                "this token may only read",
+            ));
         }
         let subject = access::subject(&self.policy, principal);
         let policy = &self.policy;
         if let Some(current) = current {
             if !policy.may_edit(&subject, &current.organisation, &current.security_label) {
-                return Err(ServiceError::Forbidden(
+                return Err(ServiceError::refused(
+                    Code::EditorRequired,
                     "only an editor of the dataset's organisation may change it",
                 ));
             }
@@ -1052,18 +1100,21 @@ impl Catalogue {
                     &target.security_label,
                 )
             {
-                return Err(ServiceError::Forbidden(
+                return Err(ServiceError::refused(
+                    Code::ClearanceRequired,
                     "changing a dataset's label is a release: it takes a steward of its organisation cleared for both labels",
                 ));
             }
         }
         if !policy.subject_may_read(&subject, &target.security_label) {
-            return Err(ServiceError::Forbidden(
+            return Err(ServiceError::refused(
+                Code::ClearanceRequired,
                 "a dataset cannot be labelled beyond what its writer may read",
             ));
         }
         if !policy.may_edit(&subject, &target.organisation, &target.security_label) {
-            return Err(ServiceError::Forbidden(
+            return Err(ServiceError::refused(
+                Code::EditorRequired,
                 "only an editor of the organisation may write its datasets",
             ));
         }
@@ -1091,10 +1142,9 @@ fn corrupt_label(error: serde_json::Error) -> ServiceError {
     ServiceError::Internal(StoreError::Corrupt(format!("a stored label: {error}")))
 }
 
-fn unknown_organisation(slug: &str) -> ServiceError {
+fn unknown_organisation(slug: &str) -> ValidationErrors {
     ValidationErrors::single(
         "/organisation",
         format!("no organisation has the slug `{slug}`"),
     )
-    .into()
 }

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::access;
 use crate::catalogue::{Catalogue, ImportStatus};
+use crate::codes::Code;
 use crate::error::ServiceError;
 
 type Result<T> = std::result::Result<T, ServiceError>;
@@ -200,10 +201,10 @@ impl Harvesting {
             .await
             .map_err(ServiceError::Internal)?;
         if !started {
-            return Err(ServiceError::Conflict(format!(
-                "a job of `{}` is running; wait for it to end",
-                source.name
-            )));
+            return Err(ServiceError::refused(
+                Code::HarvestRunning,
+                format!("a job of `{}` is running; wait for it to end", source.name),
+            ));
         }
         tracing::info!(source = %source.name, job = %job.id, incremental = changed_since.is_some(), "harvest started");
         Ok(job)

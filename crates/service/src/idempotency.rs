@@ -5,6 +5,7 @@ use fathom_store::{IdempotencyClaim, Store, now};
 use sha2::{Digest, Sha256};
 use time::Duration;
 
+use crate::codes::Code;
 use crate::error::ServiceError;
 
 /// How long a key is remembered.
@@ -49,12 +50,16 @@ impl Idempotency {
             .map_err(ServiceError::Internal)?;
         match claim {
             IdempotencyClaim::Claimed => Ok(Attempt::Run),
-            IdempotencyClaim::InProgress => Err(ServiceError::Conflict(
-                "a request with this Idempotency-Key is still in progress".into(),
+            IdempotencyClaim::InProgress => Err(ServiceError::refused(
+                Code::IdempotencyInProgress,
+                "a request with this Idempotency-Key is still in progress",
             )),
             IdempotencyClaim::Completed {
                 request_hash: seen, ..
-            } if seen != request_hash => Err(ServiceError::KeyReused),
+            } if seen != request_hash => Err(ServiceError::refused(
+                Code::IdempotencyKeyReused,
+                "this Idempotency-Key was used for a different request",
+            )),
             IdempotencyClaim::Completed {
                 status, response, ..
             } => Ok(Attempt::Replay { status, response }),

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::access;
 use crate::audit::SecurityEvent;
+use crate::codes::Code;
 use crate::error::ServiceError;
 use crate::oidc::{self, Oidc, OidcConfig};
 use fathom_store::now;
@@ -397,13 +398,20 @@ impl Identity {
         let role = user.role;
         let allowed = Scope::allowed_to(role);
         let mut scopes = scopes.unwrap_or_else(|| allowed.clone());
-        if let Some(beyond) = scopes.iter().find(|scope| !allowed.contains(scope)) {
-            return Err(ServiceError::Conflict(format!(
-                "a token of a {} cannot have the scope {}",
-                role.as_str(),
-                beyond.as_str()
-            )));
+        let mut errors = ValidationErrors::default();
+        for (n, beyond) in scopes.iter().enumerate() {
+            if !allowed.contains(beyond) {
+                errors.push(
+                    format!("/scopes/{n}"),
+                    format!(
+                        "a token of a {} cannot have the scope {}",
+                        role.as_str(),
+                        beyond.as_str()
+                    ),
+                );
+            }
         }
+        errors.into_result(|| ())?;
         if !scopes.contains(&Scope::Read) {
             scopes.push(Scope::Read);
         }
@@ -411,7 +419,7 @@ impl Identity {
         scopes.dedup();
         let mut bytes = [0_u8; 32];
         getrandom::fill(&mut bytes)
-            .map_err(|e| ServiceError::Conflict(format!("no randomness available: {e}")))?;
+            .map_err(|e| ServiceError::Fault(format!("no randomness available: {e}")))?;
         let secret = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
         let id = self
             .store_token(actor, &user, &secret, description, expires_at, &scopes)
@@ -429,9 +437,11 @@ impl Identity {
     /// automation: `FATHOM_BOOTSTRAP_TOKEN`). Returns whether it did.
     pub async fn bootstrap_admin(&self, secret: &str) -> Result<bool, ServiceError> {
         if secret.len() < MIN_BOOTSTRAP_TOKEN || secret.chars().any(|c| c.is_whitespace()) {
-            return Err(ServiceError::Conflict(format!(
-                "the bootstrap token must be at least {MIN_BOOTSTRAP_TOKEN} characters without spaces"
-            )));
+            return Err(ValidationErrors::single(
+                "",
+                format!("the bootstrap token must be at least {MIN_BOOTSTRAP_TOKEN} characters without spaces"),
+            )
+            .into());
         }
         if self
             .store
@@ -473,10 +483,10 @@ impl Identity {
         check_name(name)?;
         match self.store.user_by_name(name).await {
             Ok(user) if user.role == role => Ok(user),
-            Ok(user) => Err(ServiceError::Conflict(format!(
-                "user `{name}` exists with the role {}",
-                user.role.as_str()
-            ))),
+            Ok(user) => Err(ServiceError::refused(
+                Code::UserRoleMismatch,
+                format!("user `{name}` exists with the role {}", user.role.as_str()),
+            )),
             Err(StoreError::NotFound) => {
                 self.create_user(NewUser {
                     name: name.to_owned(),
@@ -536,9 +546,13 @@ fn check_name(name: &str) -> Result<(), ServiceError> {
     if valid {
         Ok(())
     } else {
-        Err(ServiceError::Conflict(format!(
-            "`{name}` is not a user name: use 1 to 100 letters, digits, `-`, `_`, `.` or `@`"
-        )))
+        Err(ValidationErrors::single(
+            "/username",
+            format!(
+                "`{name}` is not a user name: use 1 to 100 letters, digits, `-`, `_`, `.` or `@`"
+            ),
+        )
+        .into())
     }
 }
 

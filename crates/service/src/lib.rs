@@ -4,6 +4,7 @@
 pub mod access;
 mod audit;
 mod catalogue;
+mod codes;
 mod error;
 mod events;
 mod harvesting;
@@ -26,6 +27,7 @@ pub use catalogue::{
     LineageNode, OnError, ProfileSummary, PublicationView, RejectedLine, VersionEntry,
     WorkingCopyView,
 };
+pub use codes::Code;
 pub use error::ServiceError;
 pub use events::{Events, TargetReport};
 pub use fathom_events::{Channels, RelayHealth};

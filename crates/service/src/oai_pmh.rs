@@ -291,7 +291,7 @@ impl OaiPmh {
             .get_or_try_init(|| async {
                 let mut fresh = [0_u8; 32];
                 getrandom::fill(&mut fresh)
-                    .map_err(|e| ServiceError::Conflict(format!("no randomness available: {e}")))?;
+                    .map_err(|e| ServiceError::Fault(format!("no randomness available: {e}")))?;
                 self.store
                     .server_secret(SECRET_NAME, &fresh)
                     .await

@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::access;
+use crate::codes::Code;
 use crate::error::ServiceError;
 
 mod agreements;
@@ -254,7 +255,8 @@ impl Sharing {
         limit: u32,
     ) -> Result<Vec<AuditEvent>> {
         if !(principal.reads_everything() || self.settings.in_group(AUDITORS, &principal.name)) {
-            return Err(ServiceError::Forbidden(
+            return Err(ServiceError::refused(
+                Code::OversightRequired,
                 "only auditors and admins read the audit log",
             ));
         }
@@ -292,7 +294,7 @@ impl Sharing {
             {
                 Ok(_) => report.requests_expired += 1,
                 // Someone acted meanwhile: the next sweep looks again.
-                Err(ServiceError::Conflict(_)) => {}
+                Err(error) if error.code().status() == 409 => {}
                 Err(other) => return Err(other),
             }
         }
@@ -354,7 +356,10 @@ fn may_write(principal: &Principal) -> Result<()> {
     if principal.may_write() {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden("this token may only read"))
+        Err(ServiceError::refused(
+            Code::ReadOnlyToken,
+            "this token may only read",
+        ))
     }
 }
 

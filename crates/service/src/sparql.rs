@@ -270,7 +270,7 @@ impl Sparql {
             .graph
             .clear_graph(graph)
             .and_then(|()| self.graph.extend(quads.map(|q| q.into_owned())));
-        stored.map_err(|e| ServiceError::Conflict(format!("the RDF store failed: {e}")))?;
+        stored.map_err(|e| ServiceError::Fault(format!("the RDF store failed: {e}")))?;
         self.labels
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -282,7 +282,7 @@ impl Sparql {
         let iri = self.site.dataset_iri(id);
         self.graph
             .remove_named_graph(NamedNodeRef::new_unchecked(&iri))
-            .map_err(|e| ServiceError::Conflict(format!("the RDF store failed: {e}")))?;
+            .map_err(|e| ServiceError::Fault(format!("the RDF store failed: {e}")))?;
         self.labels
             .write()
             .unwrap_or_else(PoisonError::into_inner)

@@ -17,6 +17,7 @@ use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::codes::Code;
 use crate::{ServiceError, access, identity};
 
 type Result<T> = std::result::Result<T, ServiceError>;
@@ -234,7 +235,9 @@ impl Webhooks {
             .event(seq)
             .await
             .map_err(ServiceError::Internal)?
-            .ok_or(ServiceError::Gone("the event was pruned from the outbox"))?;
+            .ok_or_else(|| {
+                ServiceError::refused(Code::EventPruned, "the event was pruned from the outbox")
+            })?;
         let owner = self
             .store
             .user_by_name(&webhook.owner)
@@ -243,14 +246,15 @@ impl Webhooks {
         let target = self.target(&webhook, owner)?;
         let envelope = Envelope::new(&self.settings.source, &event);
         if !target.wants(&envelope) {
-            return Err(ServiceError::Conflict(
-                "the subscription's owner may no longer see this event".into(),
+            return Err(ServiceError::refused(
+                Code::EventNotVisible,
+                "the subscription's owner may no longer see this event",
             ));
         }
         target
             .deliver(&envelope)
             .await
-            .map_err(|error| ServiceError::Upstream(error.to_string()))?;
+            .map_err(|error| ServiceError::refused(Code::ReceiverFailed, error.to_string()))?;
         self.store
             .delete_dead_letter(&webhook.target(), seq)
             .await
@@ -368,7 +372,7 @@ impl Webhooks {
             self.settings.timeout,
             self.settings.max_attempts,
         )
-        .map_err(|error| ServiceError::Conflict(error.to_string()))
+        .map_err(|error| ServiceError::Fault(error.to_string()))
     }
 }
 

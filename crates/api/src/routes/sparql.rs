@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use fathom_service::{ResultsFormat, SparqlError};
+use fathom_service::{Code, ResultsFormat, SparqlError};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -102,34 +102,20 @@ async fn answer(
         ResultsFormat::Json
     };
     let Some(sparql) = &state.sparql else {
-        return Err(Problem::new(
-            StatusCode::NOT_FOUND,
+        return Err(Problem::coded(
+            Code::SparqlOff,
             "SPARQL is off on this server: the graph of the whole catalogue lives in memory (about 25 KB a dataset), so an operator turns it on with `sparql = true`",
-        )
-        .with_kind("sparql-off"));
+        ));
     };
     let answered = sparql
         .query(reader.principal(), query, format)
         .await
         .map_err(|error| match error {
-            SparqlError::Syntax(_) => {
-                Problem::bad_request(error.to_string()).with_kind("sparql-syntax")
-            }
-            SparqlError::Timeout(_) => {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
-                    .with_kind("query-timeout")
-            }
-            SparqlError::TooLarge => {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
-                    .with_kind("query-too-large")
-            }
-            SparqlError::Evaluation(_) => {
-                Problem::bad_request(error.to_string()).with_kind("sparql-evaluation")
-            }
-            SparqlError::Loading => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
-                    .with_kind("sparql-loading")
-            }
+            SparqlError::Syntax(_) => Problem::coded(Code::SparqlSyntax, error.to_string()),
+            SparqlError::Timeout(_) => Problem::coded(Code::QueryTimeout, error.to_string()),
+            SparqlError::TooLarge => Problem::coded(Code::QueryTooLarge, error.to_string()),
+            SparqlError::Evaluation(_) => Problem::coded(Code::SparqlEvaluation, error.to_string()),
+            SparqlError::Loading => Problem::coded(Code::SparqlLoading, error.to_string()),
             SparqlError::Service(service) => service.into(),
         })?;
     Ok(([(header::CONTENT_TYPE, answered.media_type)], answered.body).into_response())

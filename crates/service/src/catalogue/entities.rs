@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::{Catalogue, Result, check_revision, patched, write_error};
 use crate::access;
+use crate::codes::Code;
 use crate::error::ServiceError;
 use crate::revision_diff::RevisionDiff;
 use fathom_store::now;
@@ -121,7 +122,7 @@ impl Catalogue {
             .delete_entity(kind, current.id, expected, &principal.name)
             .await
             .map_err(|e| match e {
-                StoreError::Reference => ServiceError::Conflict(format!(
+                StoreError::Reference => ServiceError::refused(Code::StillReferenced, format!(
                     "the {} `{}` is still referred to by datasets or other records; remove those references first",
                     kind.as_str(),
                     current.details.slug
@@ -215,14 +216,23 @@ impl Catalogue {
 
     /// Checks what an entity's facts refer to: entities, and concepts of bound vocabularies.
     async fn check_entity_facts(&self, facts: &Facts) -> Result<()> {
-        self.check_entity_references(&facts.references()).await?;
+        let mut unresolved = ValidationErrors::default();
+        super::gather(
+            self.check_entity_references(&facts.references()).await,
+            &mut unresolved,
+        )?;
         if let Facts::Platform(platform) = facts {
             let value = [("/platform_type".to_owned(), platform.platform_type.as_str())];
             let vocabularies = self.bound_vocabularies().await?;
-            self.check_bound(&vocabularies, BoundField::PlatformType, &value)
-                .await?;
+            super::gather(
+                self.check_bound(&vocabularies, BoundField::PlatformType, &value)
+                    .await,
+                &mut unresolved,
+            )?;
         }
-        Ok(())
+        unresolved
+            .into_result(|| ())
+            .map_err(ServiceError::Unresolved)
     }
 
     /// Checks that every referenced entity exists, one query per kind, naming each missing one
@@ -248,7 +258,7 @@ impl Catalogue {
                 }
             }
         }
-        errors.into_result(|| ()).map_err(Into::into)
+        errors.into_result(|| ()).map_err(ServiceError::Unresolved)
     }
 }
 
@@ -258,7 +268,8 @@ fn may_write_entities(principal: &Principal, kind: EntityKind) -> Result<()> {
     } else if principal.may_edit_datasets() {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden(
+        Err(ServiceError::refused(
+            Code::EditorRequired,
             "only an editor or an admin may change the domain model",
         ))
     }

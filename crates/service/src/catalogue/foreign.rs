@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{Catalogue, Result, ServiceError, new_dataset, now};
+use crate::codes::Code;
 
 /// What became of one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -65,7 +66,9 @@ impl Catalogue {
             "only an admin may import records of other catalogues",
         )?;
         if !self.organisation_exists(organisation).await? {
-            return Err(super::unknown_organisation(organisation));
+            return Err(ServiceError::Unresolved(super::unknown_organisation(
+                organisation,
+            )));
         }
         let mut report: Vec<Option<ImportedRecord>> = vec![None; records.len()];
         let mut drafts = Vec::new();
@@ -186,7 +189,10 @@ impl Catalogue {
         mut input: fathom_model::DatasetInput,
     ) -> Result<DatasetMetadata> {
         if !principal.may_write() {
-            return Err(ServiceError::Forbidden("this token may only read"));
+            return Err(ServiceError::refused(
+                Code::ReadOnlyToken,
+                "this token may only read",
+            ));
         }
         input.organisation = Some(organisation.to_owned());
         // The slug is set from the identifier once the identifier's records are known.

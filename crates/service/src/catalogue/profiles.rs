@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::{Catalogue, Result};
 use crate::access;
+use crate::codes::Code;
 use crate::error::ServiceError;
 use fathom_store::now;
 
@@ -60,10 +61,13 @@ impl Catalogue {
             .map_err(ServiceError::Internal)?;
         if let Some(latest) = existing.last() {
             if version <= latest.version {
-                return Err(ServiceError::Conflict(format!(
-                    "{profile} {version}: a new version must come after the latest, {}",
-                    latest.version
-                )));
+                return Err(ServiceError::refused(
+                    Code::VersionNotNewer,
+                    format!(
+                        "{profile} {version}: a new version must come after the latest, {}",
+                        latest.version
+                    ),
+                ));
             }
             if version.major == latest.version.major {
                 let problems = incompatibilities(&latest.schema, &schema);
@@ -96,10 +100,13 @@ impl Catalogue {
             .insert_profile_version(&registered)
             .await
             .map_err(|e| match e {
-                StoreError::Duplicate { .. } => ServiceError::Conflict(format!(
-                    "{} {} is already registered",
-                    registered.profile, registered.version
-                )),
+                StoreError::Duplicate { .. } => ServiceError::refused(
+                    Code::VersionNotNewer,
+                    format!(
+                        "{} {} is already registered",
+                        registered.profile, registered.version
+                    ),
+                ),
                 other => ServiceError::Internal(other),
             })?;
         let key = ProfileRef {

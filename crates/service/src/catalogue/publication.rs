@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{Catalogue, Result, dataset_write_error, label_change};
 use crate::access;
 use crate::audit::{SecurityEvent, audit_entry};
+use crate::codes::Code;
 use crate::error::ServiceError;
 use crate::sharing::{ActionInput, action_name, json_of};
 use crate::stewards::{Domain, organisation_stewards};
@@ -82,16 +83,25 @@ impl Catalogue {
                 &target.organisation,
             )
         {
-            return Err(ServiceError::Forbidden(
+            return Err(ServiceError::refused(
+                Code::ReviewerRequired,
                 "only a reviewer of a data domain that reviews publication moves a dataset that is not a draft into it",
             ));
         }
         if reviewed_now && present != DatasetState::Draft {
-            return Err(ServiceError::Conflict(match present {
-                DatasetState::InReview => "the dataset is in review: withdraw it (POST …/actions) to change it".into(),
-                DatasetState::Retired => "the dataset is retired".into(),
-                _ => "the dataset is published in a data domain that reviews publication: change its working copy (PUT …/working-copy), which is reviewed before it replaces the published record".into(),
-            }));
+            return Err(match present {
+                DatasetState::InReview => ServiceError::refused(
+                    Code::WrongState,
+                    "the dataset is in review: withdraw it (POST …/actions) to change it",
+                ),
+                DatasetState::Retired => {
+                    ServiceError::refused(Code::WrongState, "the dataset is retired")
+                }
+                _ => ServiceError::refused(
+                    Code::WorkingCopyRequired,
+                    "the dataset is published in a data domain that reviews publication: change its working copy (PUT …/working-copy), which is reviewed before it replaces the published record",
+                ),
+            });
         }
         if state.is_some_and(|s| s != present) {
             return Err(ValidationErrors::single(
@@ -119,7 +129,8 @@ impl Catalogue {
                 &dataset.metadata.organisation,
             )
         {
-            return Err(ServiceError::Forbidden(
+            return Err(ServiceError::refused(
+                Code::ReviewerRequired,
                 "a dataset of a data domain that reviews publication is retired by a reviewer once it left the draft state, not deleted",
             ));
         }
@@ -225,8 +236,9 @@ impl Catalogue {
         let dataset = self.dataset(Some(principal), key).await?;
         let domain = Domain::of(&self.store, &dataset.metadata).await?;
         if !domain.publication_review {
-            return Err(ServiceError::Conflict(
-                "the dataset's data domain does not review publication: its editors set its state directly".into(),
+            return Err(ServiceError::refused(
+                Code::ReviewNotEnabled,
+                "the dataset's data domain does not review publication: its editors set its state directly",
             ));
         }
         let publication = self.publication_of(dataset.id).await?;
@@ -240,8 +252,9 @@ impl Catalogue {
                 .filter(|c| c.state == CopyState::InReview)
         {
             if copy.based_on != dataset.revision {
-                return Err(ServiceError::Conflict(
-                    "the dataset changed since its working copy was written: return the copy for an update".into(),
+                return Err(ServiceError::refused(
+                    Code::BasisChanged,
+                    "the dataset changed since its working copy was written: return the copy for an update",
                 ));
             }
             let subject = access::subject(&self.policy, principal);
@@ -257,7 +270,8 @@ impl Catalogue {
                             to,
                         )))
             {
-                return Err(ServiceError::Forbidden(
+                return Err(ServiceError::refused(
+                    Code::ClearanceRequired,
                     "the working copy changes the label: approving it takes a steward of the organisation cleared for both labels",
                 ));
             }
@@ -343,7 +357,8 @@ impl Catalogue {
         let domain = Domain::of(&self.store, &dataset.metadata).await?;
         let roles = self.roles(principal, &dataset, &domain);
         if !(roles.editor || roles.reviewer) {
-            return Err(ServiceError::Forbidden(
+            return Err(ServiceError::refused(
+                Code::EditorRequired,
                 "a working copy is for the dataset's editors and reviewers",
             ));
         }
@@ -384,8 +399,9 @@ impl Catalogue {
                 DatasetState::Published | DatasetState::Deprecated
             )
         {
-            return Err(ServiceError::Conflict(
-                "only a published dataset of a data domain that reviews publication has a working copy: write the dataset itself".into(),
+            return Err(ServiceError::refused(
+                Code::WrongState,
+                "only a published dataset of a data domain that reviews publication has a working copy: write the dataset itself",
             ));
         }
         let mut publication = self.publication_of(current.id).await?;
@@ -395,8 +411,9 @@ impl Catalogue {
             .as_ref()
             .is_some_and(|c| c.state == CopyState::InReview)
         {
-            return Err(ServiceError::Conflict(
-                "the working copy is in review: withdraw it (POST …/actions) to change it".into(),
+            return Err(ServiceError::refused(
+                Code::WrongState,
+                "the working copy is in review: withdraw it (POST …/actions) to change it",
             ));
         }
         let mut draft = input.parse(&self.policy, Uuid::now_v7)?;
@@ -446,7 +463,8 @@ impl Catalogue {
         let current = self.dataset(Some(principal), key).await?;
         let domain = Domain::of(&self.store, &current.metadata).await?;
         if !self.roles(principal, &current, &domain).editor {
-            return Err(ServiceError::Forbidden(
+            return Err(ServiceError::refused(
+                Code::EditorRequired,
                 "only an editor of the dataset's organisation discards its working copy",
             ));
         }
@@ -455,8 +473,9 @@ impl Catalogue {
         match publication.working_copy.take() {
             None => return Err(ServiceError::NotFound("working copy")),
             Some(copy) if copy.state == CopyState::InReview => {
-                return Err(ServiceError::Conflict(
-                    "the working copy is in review: withdraw it first".into(),
+                return Err(ServiceError::refused(
+                    Code::WrongState,
+                    "the working copy is in review: withdraw it first",
                 ));
             }
             Some(_) => {}
@@ -474,22 +493,28 @@ impl Catalogue {
 /// A lost race as a conflict saying `what`; anything else as a dataset write's error.
 fn stale_or(what: &'static str) -> impl Fn(StoreError) -> ServiceError {
     move |error| match error {
-        StoreError::StaleRevision => ServiceError::Conflict(what.into()),
+        StoreError::StaleRevision => ServiceError::refused(Code::ConcurrentChange, what),
         other => dataset_write_error(other),
     }
 }
 
+/// A refusal of the state machine with its code (every variant named, so a new one gets its own).
 fn refused(refusal: PublicationRefusal) -> ServiceError {
     match refusal {
-        PublicationRefusal::NotAnEditor(_) => ServiceError::Forbidden(
+        PublicationRefusal::NotAnEditor(_) => ServiceError::refused(
+            Code::EditorRequired,
             "only an editor of the dataset's organisation submits or withdraws it",
         ),
-        PublicationRefusal::NotAReviewer(_) => ServiceError::Forbidden(
+        PublicationRefusal::NotAReviewer(_) => ServiceError::refused(
+            Code::ReviewerRequired,
             "only a steward of the dataset's organisation or data domain reviews it",
         ),
-        PublicationRefusal::OwnSubmission => {
-            ServiceError::Forbidden("nobody approves what they submitted or wrote")
+        PublicationRefusal::OwnSubmission => ServiceError::refused(
+            Code::SeparationOfDuties,
+            "nobody approves what they submitted or wrote",
+        ),
+        refusal @ PublicationRefusal::NotFromState { .. } => {
+            ServiceError::refused(Code::WrongState, refusal.to_string())
         }
-        other => ServiceError::Conflict(other.to_string()),
     }
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{Catalogue, Result};
 use crate::access;
+use crate::codes::Code;
 use crate::error::ServiceError;
 use fathom_store::now;
 
@@ -59,10 +60,13 @@ impl Catalogue {
             .await
         {
             Ok(current) if slug.is_none() && current.iri != vocabulary.iri => {
-                return Err(ServiceError::Conflict(format!(
-                    "the vocabulary `{}` holds another scheme (<{}>); give this one a slug of its own",
-                    current.slug, current.iri
-                )));
+                return Err(ServiceError::refused(
+                    Code::SlugTaken,
+                    format!(
+                        "the vocabulary `{}` holds another scheme (<{}>); give this one a slug of its own",
+                        current.slug, current.iri
+                    ),
+                ));
             }
             Ok(current) => {
                 vocabulary.id = current.id;

@@ -18,6 +18,7 @@ use super::{ActionInput, Result, SYSTEM, Sharing, action_name, digest, json_of, 
 use crate::access;
 use crate::audit::audit_entry;
 use crate::catalogue::check_revision;
+use crate::codes::Code;
 use crate::error::ServiceError;
 
 impl Sharing {
@@ -55,7 +56,8 @@ impl Sharing {
         }
         let subject = access::subject(&self.policy, principal);
         if !self.policy.may_manage(&subject, &draft.provider) {
-            return Err(ServiceError::Forbidden(
+            return Err(ServiceError::refused(
+                Code::PartyRequired,
                 "only an admin of the providing organisation writes its agreements",
             ));
         }
@@ -238,7 +240,8 @@ impl Sharing {
                     .subject_may_read(&subject, &d.metadata.security_label)
             })
         {
-            return Err(ServiceError::Forbidden(
+            return Err(ServiceError::refused(
+                Code::ClearanceRequired,
                 "you are not cleared for every dataset of the agreement, so you cannot release them",
             ));
         }
@@ -299,8 +302,9 @@ impl Sharing {
                     .iter()
                     .any(|d| d.metadata.organisation != next.provider)
             {
-                return Err(ServiceError::Conflict(
-                    "a dataset of the agreement was deleted or moved to another organisation since it was written: terminate it and write another".into(),
+                return Err(ServiceError::refused(
+                    Code::BasisChanged,
+                    "a dataset of the agreement was deleted or moved to another organisation since it was written: terminate it and write another",
                 ));
             }
             let relabelled = !next.released.is_empty()
@@ -311,8 +315,9 @@ impl Sharing {
                         .any(|r| r.dataset == d.id && r.label == d.metadata.security_label)
                 });
             if relabelled {
-                return Err(ServiceError::Conflict(
-                    "a dataset of the agreement was relabelled since the provider signed: a recipient declines it, and the provider proposes it again".into(),
+                return Err(ServiceError::refused(
+                    Code::BasisChanged,
+                    "a dataset of the agreement was relabelled since the provider signed: a recipient declines it, and the provider proposes it again",
                 ));
             }
             for recipient in &next.recipients {
@@ -384,8 +389,8 @@ impl Sharing {
             .update_agreement(&next, current.revision, &notice, &made, &ended)
             .await
             .map_err(|error| match error {
-                StoreError::StaleRevision => ServiceError::Conflict(
-                    "another action on this agreement came first: read it again and decide on what it is now".into(),
+                StoreError::StaleRevision => ServiceError::refused(Code::ConcurrentChange,
+                    "another action on this agreement came first: read it again and decide on what it is now",
                 ),
                 other => ServiceError::Internal(other),
             })?;
@@ -418,7 +423,7 @@ impl Sharing {
                 .await
             {
                 Ok(_) => expired += 1,
-                Err(ServiceError::Conflict(_)) => {}
+                Err(error) if error.code().status() == 409 => {}
                 Err(other) => return Err(other),
             }
         }
@@ -454,14 +459,20 @@ fn agreement_notice(
     })
 }
 
+/// A refusal of the state machine with its code (every variant named, so a new one gets its own).
 fn refused(refusal: AgreementRefusal) -> ServiceError {
-    match refusal {
+    let code = match refusal {
         AgreementRefusal::NotASignatory(_) => {
-            ServiceError::Forbidden("only an admin of the party this action is for may do it")
+            return ServiceError::refused(
+                Code::PartyRequired,
+                "only an admin of the party this action is for may do it",
+            );
         }
-        AgreementRefusal::SignedForAnother => {
-            ServiceError::Forbidden("one person signs for one party of an agreement")
-        }
-        other => ServiceError::Conflict(other.to_string()),
-    }
+        AgreementRefusal::SignedForAnother => Code::SeparationOfDuties,
+        AgreementRefusal::NotFromState { .. }
+        | AgreementRefusal::AlreadySigned
+        | AgreementRefusal::BeforeEnd => Code::WrongState,
+        AgreementRefusal::PastEnd => Code::DeadlinePassed,
+    };
+    ServiceError::refused(code, refusal.to_string())
 }

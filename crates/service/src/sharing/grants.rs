@@ -18,6 +18,7 @@ use super::{
 };
 use crate::access;
 use crate::audit::audit_entry;
+use crate::codes::Code;
 use crate::error::ServiceError;
 use crate::stewards::Domain;
 
@@ -66,7 +67,8 @@ impl Sharing {
             GrantScope::Dataset(key) => {
                 let dataset = self.readable_dataset(principal, &key).await?;
                 if !self.decides_on(principal, &dataset).await? {
-                    return Err(ServiceError::Forbidden(
+                    return Err(ServiceError::refused(
+                        Code::OversightRequired,
                         "only the dataset's stewards, security officers and admins see who may read it",
                     ));
                 }
@@ -77,7 +79,8 @@ impl Sharing {
             }
             GrantScope::All => {
                 if !self.oversees(principal) {
-                    return Err(ServiceError::Forbidden(
+                    return Err(ServiceError::refused(
+                        Code::OversightRequired,
                         "only security officers, auditors and admins list every grant",
                     ));
                 }
@@ -168,7 +171,8 @@ impl Sharing {
         };
         if !decides {
             return Err(if holder {
-                ServiceError::Forbidden(
+                ServiceError::refused(
+                    Code::OversightRequired,
                     "a grant is revoked by the dataset's stewards, security officers or admins",
                 )
             } else {
@@ -179,14 +183,17 @@ impl Sharing {
         match grant.state(at) {
             GrantState::Active | GrantState::Pending => {}
             state => {
-                return Err(ServiceError::Conflict(format!(
-                    "the grant is already {}",
-                    if state == GrantState::Revoked {
-                        "revoked"
-                    } else {
-                        "expired"
-                    }
-                )));
+                return Err(ServiceError::refused(
+                    Code::WrongState,
+                    format!(
+                        "the grant is already {}",
+                        if state == GrantState::Revoked {
+                            "revoked"
+                        } else {
+                            "expired"
+                        }
+                    ),
+                ));
             }
         }
         let revoked = Grant {
@@ -211,7 +218,10 @@ impl Sharing {
             .await
             .map_err(ServiceError::Internal)?
         {
-            return Err(ServiceError::Conflict("the grant has just ended".into()));
+            return Err(ServiceError::refused(
+                Code::WrongState,
+                "the grant has just ended",
+            ));
         }
         Ok(GrantView {
             state: revoked.state(at),

@@ -16,6 +16,7 @@ use super::{ActionInput, Result, SYSTEM, Sharing, action_name, digest, json_of, 
 use crate::access;
 use crate::audit::{SecurityEvent, audit_entry};
 use crate::catalogue::{check_revision, label_change};
+use crate::codes::Code;
 use crate::error::ServiceError;
 
 /// The group whose members decide releases.
@@ -61,15 +62,17 @@ impl Sharing {
             })?;
             let to = self.parse_release_label(input)?;
             if !self.policy.widens(current, &to) {
-                return Err(ServiceError::Conflict(
-                    "this label lets nobody new read the dataset: a steward cleared for both labels changes it directly".into(),
+                return Err(ServiceError::refused(
+                    Code::ReleaseNotNeeded,
+                    "this label lets nobody new read the dataset: a steward cleared for both labels changes it directly",
                 ));
             }
             if !self
                 .policy
                 .may_release(&subject, &dataset.metadata.organisation, current, &to)
             {
-                return Err(ServiceError::Forbidden(
+                return Err(ServiceError::refused(
+                    Code::ClearanceRequired,
                     "a release is asked for by a steward of the dataset's organisation cleared for both labels",
                 ));
             }
@@ -77,8 +80,9 @@ impl Sharing {
                 && !open.review.state.is_final()
                 && at < open.review.deadline
             {
-                return Err(ServiceError::Conflict(
-                    "a release of this dataset is already asked for: withdraw it first".into(),
+                return Err(ServiceError::refused(
+                    Code::WrongState,
+                    "a release of this dataset is already asked for: withdraw it first",
                 ));
             }
             let officers = self
@@ -89,8 +93,8 @@ impl Sharing {
                 .unwrap_or_default();
             let deadline = at + Duration::days(self.settings.decision_days);
             let review = Review::submit(&principal.name, vec![officers], deadline).map_err(|_| {
-                ServiceError::Conflict(
-                    "no release officer other than you is configured (the `release_officers` group)".into(),
+                ServiceError::refused(Code::NoApprover,
+                    "no release officer other than you is configured (the `release_officers` group)",
                 )
             })?;
             let release = Release {
@@ -101,8 +105,9 @@ impl Sharing {
             (release, EventKind::Submitted, None)
         } else {
             let Some(open) = publication.release.clone() else {
-                return Err(ServiceError::Conflict(
-                    "no release of this dataset is asked for".into(),
+                return Err(ServiceError::refused(
+                    Code::WrongState,
+                    "no release of this dataset is asked for",
                 ));
             };
             let action = match name {
@@ -114,7 +119,8 @@ impl Sharing {
                 && !(self.policy.subject_may_read(&subject, &open.from)
                     && self.policy.subject_may_read(&subject, &open.to))
             {
-                return Err(ServiceError::Forbidden(
+                return Err(ServiceError::refused(
+                    Code::ClearanceRequired,
                     "a release is decided by a release officer cleared for both labels",
                 ));
             }
@@ -124,8 +130,9 @@ impl Sharing {
                 .map_err(refused)?;
             let approved = review.state == RequestState::Approved;
             if approved && &open.from != current {
-                return Err(ServiceError::Conflict(
-                    "the dataset's label changed since the release was asked for: ask again".into(),
+                return Err(ServiceError::refused(
+                    Code::BasisChanged,
+                    "the dataset's label changed since the release was asked for: ask again",
                 ));
             }
             let kind = match action {
@@ -172,8 +179,9 @@ impl Sharing {
             )
             .await
             .map_err(|error| match error {
-                StoreError::StaleRevision => ServiceError::Conflict(
-                    "another action on this dataset came first: read it again".into(),
+                StoreError::StaleRevision => ServiceError::refused(
+                    Code::ConcurrentChange,
+                    "another action on this dataset came first: read it again",
                 ),
                 StoreError::NotFound => ServiceError::NotFound("dataset"),
                 other => ServiceError::Internal(other),

@@ -16,6 +16,7 @@ use super::{ActionInput, Result, Sharing, action_name, digest, json_of, may_writ
 use crate::access;
 use crate::audit::audit_entry;
 use crate::catalogue::check_revision;
+use crate::codes::Code;
 use crate::error::ServiceError;
 use crate::stewards::{Domain, organisation_stewards};
 
@@ -75,16 +76,25 @@ fn event_kind(action: &Action) -> EventKind {
 
 /// A refusal of the state machine as the API tells it.
 pub(super) fn refused(refusal: Refusal) -> ServiceError {
-    match refusal {
+    let code = match refusal {
         Refusal::NotAnApprover(_) => {
-            ServiceError::Forbidden("only an approver of the request's current step may decide it")
+            return ServiceError::refused(
+                Code::ReviewerRequired,
+                "only an approver of the request's current step may decide it",
+            );
         }
-        Refusal::OwnRequest => ServiceError::Forbidden("nobody approves their own request"),
         Refusal::NotTheRequester(_) => {
-            ServiceError::Forbidden("only the requester may withdraw or amend a request")
+            return ServiceError::refused(
+                Code::PartyRequired,
+                "only the requester may withdraw or amend a request",
+            );
         }
-        other => ServiceError::Conflict(other.to_string()),
-    }
+        Refusal::OwnRequest | Refusal::AlreadyApproved => Code::SeparationOfDuties,
+        Refusal::NotFromState { .. } | Refusal::BeforeDeadline => Code::WrongState,
+        Refusal::PastDeadline => Code::DeadlinePassed,
+        Refusal::NoChain => Code::NoApprover,
+    };
+    ServiceError::refused(code, refusal.to_string())
 }
 
 impl Sharing {
@@ -120,8 +130,9 @@ impl Sharing {
         // another of its distributions may still be asked for (the data host decides per grant).
         let granted_only = !self.policy.subject_may_read(&subject, label);
         if readable && !(granted_only && draft.distribution.is_some()) {
-            return Err(ServiceError::Conflict(
-                "you may already read this dataset: there is nothing to request".into(),
+            return Err(ServiceError::refused(
+                Code::AlreadyReadable,
+                "you may already read this dataset: there is nothing to request",
             ));
         }
         if let Some(distribution) = draft.distribution
@@ -140,8 +151,8 @@ impl Sharing {
         let chain = self.chain(&dataset, &subject).await?;
         let deadline = at + Duration::days(self.settings.decision_days);
         let review = Review::submit(&principal.name, chain, deadline).map_err(|_| {
-            ServiceError::Conflict(
-                "nobody but the requester can approve this request under the configured approval chain: ask an administrator to name its approvers".into(),
+            ServiceError::refused(Code::NoApprover,
+                "nobody but the requester can approve this request under the configured approval chain: ask an administrator to name its approvers",
             )
         })?;
         let request = AccessRequest {
@@ -254,7 +265,8 @@ impl Sharing {
         limit: u32,
     ) -> Result<Vec<AccessRequestView>> {
         if all && !principal.reads_everything() {
-            return Err(ServiceError::Forbidden(
+            return Err(ServiceError::refused(
+                Code::AdminRequired,
                 "only an admin lists everyone's requests",
             ));
         }
@@ -287,8 +299,9 @@ impl Sharing {
         let label = self.label_of(current.dataset).await?;
         let deciding = matches!(action, Action::Approve | Action::Delegate { .. });
         if deciding && label.deleted {
-            return Err(ServiceError::Conflict(
-                "the dataset of this request was deleted: the request can only be rejected or withdrawn".into(),
+            return Err(ServiceError::refused(
+                Code::BasisChanged,
+                "the dataset of this request was deleted: the request can only be rejected or withdrawn",
             ));
         }
         if let Action::Delegate { to } = &action {
@@ -319,7 +332,8 @@ impl Sharing {
                 .policy
                 .subject_may_read(&access::subject(&self.policy, principal), &label.label)
         {
-            return Err(ServiceError::Forbidden(
+            return Err(ServiceError::refused(
+                Code::ClearanceRequired,
                 "you are not cleared for this dataset's label, so you cannot release it",
             ));
         }
@@ -401,8 +415,8 @@ impl Sharing {
             )
             .await
             .map_err(|error| match error {
-                StoreError::StaleRevision => ServiceError::Conflict(
-                    "another action on this request came first: read it again and decide on what it is now".into(),
+                StoreError::StaleRevision => ServiceError::refused(Code::ConcurrentChange,
+                    "another action on this request came first: read it again and decide on what it is now",
                 ),
                 other => ServiceError::Internal(other),
             })?;
