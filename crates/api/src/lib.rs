@@ -127,6 +127,88 @@ struct ApiDoc;
 
 struct BearerAuth;
 
+/// Every operation lists the statuses the layers around it and its kind of input can answer
+/// with, besides its own: any request may be refused as a bad request (400), for a bad token
+/// (401), a rate limit (429) or a fault (500); one with a body for its size (413), media type
+/// (415) or fields (422); one behind a token for the caller's permission (403); one with a path
+/// parameter for a record not found (404); one with `If-Match` for a stale (412) or missing (428)
+/// revision. Each is a problem document.
+struct LayerResponses;
+
+impl utoipa::Modify for LayerResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        PROBLEM_JSON,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let parameters: Vec<_> = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .filter_map(|p| match p {
+                        RefOr::T(p) => Some((p.parameter_in.clone(), p.name.to_ascii_lowercase())),
+                        RefOr::Ref(_) => None,
+                    })
+                    .collect();
+                let has = |place: ParameterIn| parameters.iter().any(|(p, _)| *p == place);
+                let mut statuses = vec![
+                    ("400", "The request cannot be read"),
+                    ("401", "The bearer token is unknown, expired or revoked"),
+                    ("429", "Over a rate limit"),
+                    ("500", "A fault of the server"),
+                ];
+                if operation.request_body.is_some() {
+                    statuses.extend([
+                        ("413", "The body is too large"),
+                        ("415", "The body's media type is not read here"),
+                        ("422", "Invalid fields"),
+                    ]);
+                }
+                if operation.security.is_some() {
+                    statuses.push(("403", "The caller may not do this"));
+                }
+                if has(ParameterIn::Path) {
+                    statuses.push(("404", "Not found, or not visible to the caller"));
+                }
+                if parameters.iter().any(|(_, name)| name == "if-match") {
+                    statuses.extend([
+                        ("412", "`If-Match` names a stale revision"),
+                        ("428", "`If-Match` is required"),
+                    ]);
+                }
+                for (status, description) in statuses {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(description));
+                }
+            }
+        }
+    }
+}
+
 /// The `Problem` schema's `type` names its values: every code of the one table, with the table in
 /// its description.
 struct ProblemTypes;
@@ -170,13 +252,21 @@ impl utoipa::Modify for BearerAuth {
 
 /// The OpenAPI document of the API, as served at [`OPENAPI_PATH`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::router(ApiDoc::openapi()).split_for_parts().1
+    routes_and_document().1
+}
+
+/// The routes and their OpenAPI document, completed with the statuses of the layers around them
+/// (which know no route, so they are added once the routes are in).
+fn routes_and_document() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    let (routes, mut document) = routes::router(ApiDoc::openapi()).split_for_parts();
+    utoipa::Modify::modify(&LayerResponses, &mut document);
+    (routes, document)
 }
 
 /// The whole application: API, OpenAPI document, docs UI, health checks and the layers around them.
 pub fn app(state: AppState, config: &ApiConfig) -> Router {
     prometheus::install();
-    let (api, openapi) = routes::router(ApiDoc::openapi()).split_for_parts();
+    let (api, openapi) = routes_and_document();
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
@@ -327,4 +417,23 @@ async fn method_not_allowed() -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    /// The contract is committed (`docs/openapi.json`), so that every change of it is seen in
+    /// review: this fails when the code's differs; `FATHOM_UPDATE_DOCS=1` writes it.
+    #[test]
+    fn the_committed_document_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let generated = super::openapi().to_pretty_json().unwrap() + "\n";
+        if std::env::var_os("FATHOM_UPDATE_DOCS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/openapi.json differs from the code's document: run this test with FATHOM_UPDATE_DOCS=1 and review the change"
+        );
+    }
 }

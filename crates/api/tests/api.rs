@@ -4829,6 +4829,16 @@ async fn users_and_tokens_are_managed_by_admins(db: TestStore) {
     .await;
     assert_eq!(beyond["type"], "urn:fathom:problem:validation-failed");
     assert_eq!(beyond["errors"][0]["pointer"], "/scopes/1", "{beyond}");
+    // A lifetime past any date is refused, not a fault (it overflowed the clock).
+    let forever = problem(
+        issue("ana", json!({"expires_in_days": 2_147_483_648_u64})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        forever["errors"][0]["pointer"], "/expires_in_days",
+        "{forever}"
+    );
     let reading: Value = issue("ed", json!({"scopes": ["read"]}))
         .await
         .json()

@@ -168,6 +168,23 @@ fn cloud_event_schema(entity: &str) -> Value {
 mod tests {
     use super::*;
 
+    /// The contract is committed (`docs/asyncapi.json`), so that every change of it is seen in
+    /// review: this fails when the code's differs; `FATHOM_UPDATE_DOCS=1` writes it.
+    #[test]
+    fn the_committed_document_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/asyncapi.json");
+        let generated =
+            serde_json::to_string_pretty(&document(&Channels::default())).unwrap() + "\n";
+        if std::env::var_os("FATHOM_UPDATE_DOCS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/asyncapi.json differs from the code's document: run this test with FATHOM_UPDATE_DOCS=1 and review the change"
+        );
+    }
+
     #[test]
     fn every_event_type_has_a_channel_on_each_broker() {
         let document = document(&Channels::default());

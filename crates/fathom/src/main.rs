@@ -563,8 +563,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             scopes,
         }) => {
             let services = open_services(&config, None).await?;
-            let expires_at = expires_in_days
-                .map(|days| OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
+            let expires_at = fathom_service::token_expiry(expires_in_days)
+                .map_err(|e| anyhow::anyhow!("--expires-in-days: {}", e.summary()))?;
             let scopes = (!scopes.is_empty()).then_some(scopes);
             let token = services
                 .identity

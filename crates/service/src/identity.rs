@@ -30,6 +30,24 @@ use fathom_store::now;
 /// Every token starts with this, so that secret scanners and people can recognise one.
 pub const TOKEN_PREFIX: &str = "fthm_";
 
+/// The longest a token may last, in days.
+pub const LONGEST_TOKEN_DAYS: u32 = 3650;
+
+/// When a token asked to last `days` (at most [`LONGEST_TOKEN_DAYS`]) expires; never, without.
+pub fn token_expiry(days: Option<u32>) -> Result<Option<OffsetDateTime>, ServiceError> {
+    match days {
+        None => Ok(None),
+        Some(days @ 1..=LONGEST_TOKEN_DAYS) => {
+            Ok(Some(now() + time::Duration::days(i64::from(days))))
+        }
+        Some(_) => Err(ValidationErrors::single(
+            "/expires_in_days",
+            format!("must be from 1 to {LONGEST_TOKEN_DAYS} days"),
+        )
+        .into()),
+    }
+}
+
 /// The shortest bootstrap token accepted, in characters.
 const MIN_BOOTSTRAP_TOKEN: usize = 32;
 

@@ -78,6 +78,7 @@ pub struct TokenInput {
     #[serde(default)]
     pub description: String,
     /// Days until it expires; without it, it does not.
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
     /// What it may do (`read`, `write`, `admin`); all the user's role allows when absent.
     pub scopes: Option<Vec<Scope>>,
@@ -194,9 +195,7 @@ pub async fn issue_token(
     body: JsonBody<TokenInput>,
 ) -> Result<Response, Problem> {
     let input = body.value;
-    let expires_at = input
-        .expires_in_days
-        .map(|days| OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
+    let expires_at = fathom_service::token_expiry(input.expires_in_days)?;
     let issued = state
         .identity
         .issue_token_as(
