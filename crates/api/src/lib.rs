@@ -106,7 +106,7 @@ pub use limits::RateLimits;
         description = "The catalogue of datasets of maritime research. Errors are RFC 9457 problem documents; lists are keyset-paginated; writes need a bearer token.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    modifiers(&BearerAuth, &ProblemTypes),
+    modifiers(&BearerAuth),
     components(schemas(Problem)),
     tags(
         (name = "organisations", description = "Publishers of datasets"),
@@ -260,6 +260,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn routes_and_document() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
     let (routes, mut document) = routes::router(ApiDoc::openapi()).split_for_parts();
     utoipa::Modify::modify(&LayerResponses, &mut document);
+    // After the routes too, which bring their own copy of the `Problem` schema.
+    utoipa::Modify::modify(&ProblemTypes, &mut document);
     (routes, document)
 }
 

@@ -142,7 +142,7 @@ pub struct Config {
     pub tls_cert: Option<PathBuf>,
     /// The TLS private key (PEM).
     pub tls_key: Option<PathBuf>,
-    /// Where the embedded database (and, later, the search index) live.
+    /// Where the embedded database and this replica's search index (`search/`) live.
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
     pub database_url: Option<Secret>,

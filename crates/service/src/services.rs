@@ -48,7 +48,10 @@ pub struct IndexSettings {
     pub cache_entries: usize,
 }
 
-/// What the use cases are configured with. The defaults are the embedded catalogue's.
+/// What the use cases are configured with. The defaults serve everything with the built-in limits
+/// (SPARQL on, no index, no OIDC): a test starts from them and changes what it needs; the binary
+/// makes its own from the configuration (`Config::service_settings`, where SPARQL is off unless
+/// configured).
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
     /// The search index; `None` for a command that does not search (an index's writer is held by

@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use time::OffsetDateTime;
+
+use crate::{RecordJson, RecordKey, StoreResult};
+use repository::Tx;
+
 type Db = sqlx::Postgres;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -80,4 +85,9 @@ impl Repository {
     }
 }
 
-include!("repository.rs");
+// The same source, compiled once per backend with this backend's `Db` (ADR 0001).
+#[allow(clippy::duplicate_mod)]
+#[path = "repository/mod.rs"]
+mod repository;
+
+pub use repository::Repository;
