@@ -27,6 +27,9 @@ pub struct Fields {
     /// word, in one list to walk instead of four.
     pub all_text: Field,
     pub keyword: Field,
+    /// Each keyword as written (the facet counts the lower-cased `keyword`, and shows the form
+    /// most documents use).
+    pub keyword_shown: Field,
     pub organisation: Field,
     pub theme: Field,
     pub format: Field,
@@ -94,6 +97,7 @@ impl Fields {
                 TextOptions::default().set_indexing_options(analysed(IndexRecordOption::Basic)),
             ),
             keyword: builder.add_text_field("keyword", exact.clone()),
+            keyword_shown: builder.add_text_field("keyword_shown", FAST),
             organisation: builder.add_text_field("organisation", exact.clone() | STORED),
             theme: builder.add_text_field("theme", exact.clone()),
             format: builder.add_text_field("format", exact.clone()),
@@ -139,6 +143,7 @@ impl Fields {
         for keyword in &metadata.keywords {
             words(&mut doc, self.keywords, keyword);
             doc.add_text(self.keyword, keyword.to_lowercase());
+            doc.add_text(self.keyword_shown, keyword);
         }
         words(&mut doc, self.other_text, metadata.organisation.as_str());
         if let Some(name) = organisation_name {

@@ -3,10 +3,11 @@
 //! strings.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use tantivy::Searcher;
+use tantivy::{DocId, Searcher};
 
-use crate::flat::ColumnCache;
+use crate::flat::{ColumnCache, SegmentColumns};
 use crate::index::FacetCount;
 use crate::query::Facet;
 use crate::run::Matches;
@@ -69,7 +70,10 @@ impl<'a> FacetCounter<'a> {
                 let counts = counts
                     .into_iter()
                     .map(|(value, count)| FacetCount {
-                        value: value.to_owned(),
+                        value: match facet {
+                            Facet::Keyword => shown_keyword(value, &segments),
+                            _ => value.to_owned(),
+                        },
                         count: matches.coverage.scale(count),
                     })
                     .collect();
@@ -77,4 +81,19 @@ impl<'a> FacetCounter<'a> {
             })
             .collect())
     }
+}
+
+/// The form of the lower-cased `keyword` that most documents of the matches' segments write ("AIS"
+/// rather than "ais"), the first in byte order on a tie; itself when none writes it otherwise.
+fn shown_keyword(keyword: &str, segments: &[(Arc<SegmentColumns>, &Vec<DocId>)]) -> String {
+    let mut forms: HashMap<&str, u64> = HashMap::new();
+    for (columns, _) in segments {
+        for (form, count) in columns.keyword_forms(keyword) {
+            *forms.entry(form.as_str()).or_default() += u64::from(*count);
+        }
+    }
+    forms
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .map_or_else(|| keyword.to_owned(), |(form, _)| form.to_owned())
 }

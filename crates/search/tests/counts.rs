@@ -90,3 +90,44 @@ fn counts_are_exact_up_to_the_bound_and_estimated_past_it() {
     assert!(fifth.total_exact);
     assert_eq!(fifth.total, 4_800);
 }
+
+/// A keyword facet counts keywords whatever their case, and shows the form most records write.
+#[test]
+fn keyword_facets_show_the_form_most_records_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(&dir.path().join("search"), 0).unwrap();
+    let written = ["AIS", "AIS", "ais", "AIS", "Ais", "ctd", "ctd"];
+    let documents = written
+        .iter()
+        .map(|keyword| {
+            let mut record = dataset("cmre", "record");
+            record.metadata.keywords = vec![(*keyword).into()];
+            index.document(&record, None)
+        })
+        .collect();
+    index.apply(documents, &[], 1, false).unwrap();
+    let results = index
+        .search(&SearchRequest {
+            facets: vec![Facet::Keyword],
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    let keywords: Vec<(String, u64)> = results.facets["keyword"]
+        .iter()
+        .map(|c| (c.value.clone(), c.count))
+        .collect();
+    assert_eq!(
+        keywords,
+        [("AIS".to_owned(), 5), ("ctd".to_owned(), 2)],
+        "counted as one, shown as most write it"
+    );
+    let filtered = index
+        .search(&SearchRequest {
+            keyword: vec!["AIS".into()],
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(filtered.total, 5, "the shown form filters as the others");
+}
