@@ -21,6 +21,8 @@ const TRACED: &str =
 #[derive(Debug)]
 pub struct Telemetry {
     traces: Option<SdkTracerProvider>,
+    /// The log's writer thread, which writes what is left when dropped.
+    _logs: tracing_appender::non_blocking::WorkerGuard,
 }
 
 impl Telemetry {
@@ -36,7 +38,13 @@ impl Telemetry {
             LogFormat::Json => true,
         };
         JSON_LOG.store(json, std::sync::atomic::Ordering::Relaxed);
-        let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+        // Lines are written to standard error by a thread of their own, so that a request does not
+        // wait for the write (the access log writes one per request); never dropped, so a full
+        // queue makes a request wait instead.
+        let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .lossy(false)
+            .finish(std::io::stderr());
+        let logs = tracing_subscriber::fmt::layer().with_writer(writer);
         let logs = if json {
             logs.json().boxed()
         } else {
@@ -67,7 +75,10 @@ impl Telemetry {
                 .with(filter)
                 .init(),
         }
-        Self { traces }
+        Self {
+            traces,
+            _logs: guard,
+        }
     }
 
     /// Sends the spans still buffered.

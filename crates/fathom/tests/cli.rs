@@ -1388,8 +1388,13 @@ async fn secrets_never_reach_the_log() {
         .await
         .unwrap();
     let secret = webhook["secret"].as_str().unwrap().to_owned();
-    server.kill().unwrap();
-    server.wait().unwrap();
+    // A graceful stop, after which the log's writer thread has written every line.
+    let terminated = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    assert!(server.wait().unwrap().success());
 
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.lines().count() > 20, "the log is verbose: {text}");
