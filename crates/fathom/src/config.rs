@@ -474,12 +474,21 @@ fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
+    // A password in the query (`?password=…`, `sslpassword=…`) goes whole: the query is dropped.
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) if query.to_ascii_lowercase().contains("password") => {
+            (rest, "?<redacted>".to_owned())
+        }
+        Some((rest, query)) => (rest, format!("?{query}")),
+        None => (rest, String::new()),
+    };
     let Some((credentials, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
+        return format!("{scheme}://{rest}{query}");
     };
     match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}"),
-        None => url.to_owned(),
+        Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}{query}"),
+        // A token as the whole user part (`nats://TOKEN@host`).
+        None => format!("{scheme}://<redacted>@{host}{query}"),
     }
 }
 
@@ -542,6 +551,20 @@ mod tests {
                 "{shown}"
             );
             assert!(shown.contains("postgres://fathom:<redacted>@db:5432/fathom"));
+        }
+        for (url, shown) in [
+            ("nats://s3cret-token@mq:4222", "nats://<redacted>@mq:4222"),
+            (
+                "postgres://db/fathom?user=f&password=hunter2",
+                "postgres://db/fathom?<redacted>",
+            ),
+            (
+                "postgres://db/fathom?sslmode=disable",
+                "postgres://db/fathom?sslmode=disable",
+            ),
+            ("nats://mq:4222", "nats://mq:4222"),
+        ] {
+            assert_eq!(redact_url(url), shown);
         }
         assert_eq!(
             config.database_url.as_ref().map(Secret::expose),

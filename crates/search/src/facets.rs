@@ -67,11 +67,17 @@ impl<'a> FacetCounter<'a> {
                     counts.truncate(FACET_SIZE);
                 }
                 counts.sort_unstable_by(first);
+                let shown = match facet {
+                    Facet::Keyword => shown_keywords(&segments, &counts),
+                    _ => HashMap::new(),
+                };
                 let counts = counts
                     .into_iter()
                     .map(|(value, count)| FacetCount {
                         value: match facet {
-                            Facet::Keyword => shown_keyword(value, &segments),
+                            Facet::Keyword => shown
+                                .get(value)
+                                .map_or_else(|| value.to_owned(), |form| (*form).to_owned()),
                             _ => value.to_owned(),
                         },
                         count: matches.coverage.scale(count),
@@ -83,17 +89,38 @@ impl<'a> FacetCounter<'a> {
     }
 }
 
-/// The form of the lower-cased `keyword` that most documents of the matches' segments write ("AIS"
-/// rather than "ais"), the first in byte order on a tie; itself when none writes it otherwise.
-fn shown_keyword(keyword: &str, segments: &[(Arc<SegmentColumns>, &Vec<DocId>)]) -> String {
-    let mut forms: HashMap<&str, u64> = HashMap::new();
-    for (columns, _) in segments {
-        for (form, count) in columns.keyword_forms(keyword) {
-            *forms.entry(form.as_str()).or_default() += u64::from(*count);
+/// The form of each of the keywords `shown` (lower-cased) that most of the matches write ("AIS"
+/// rather than "ais"), the first in byte order on a tie: counted over the matches only, so a form
+/// written only by documents the reader may not see is never shown.
+fn shown_keywords<'a>(
+    segments: &'a [(Arc<SegmentColumns>, &Vec<DocId>)],
+    shown: &[(&str, u64)],
+) -> HashMap<String, &'a str> {
+    let mut forms: HashMap<String, HashMap<&'a str, u64>> = HashMap::new();
+    for (columns, docs) in segments {
+        for (form, count) in columns.keyword_forms(docs) {
+            let lower: std::borrow::Cow<'_, str> = if form.chars().any(char::is_uppercase) {
+                form.to_lowercase().into()
+            } else {
+                form.into()
+            };
+            if shown.iter().any(|(keyword, _)| *keyword == lower) {
+                *forms
+                    .entry(lower.into_owned())
+                    .or_default()
+                    .entry(form)
+                    .or_default() += u64::from(count);
+            }
         }
     }
     forms
         .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-        .map_or_else(|| keyword.to_owned(), |(form, _)| form.to_owned())
+        .filter_map(|(keyword, written)| {
+            let form = written
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))?
+                .0;
+            Some((keyword, form))
+        })
+        .collect()
 }

@@ -23,9 +23,8 @@ pub(crate) struct SegmentColumns {
     /// Per facet, in the order of [`Facet::ALL`]; `None` when no document of the segment has a value.
     facets: Vec<Option<FlatColumn>>,
     classification: Option<FlatColumn>,
-    /// Each lower-cased keyword's forms as written, with how many documents of the segment use each
-    /// (only keywords written otherwise than in lower case).
-    keyword_forms: HashMap<String, Vec<(String, u32)>>,
+    /// Each keyword as written, by document (the keyword facet shows the form its matches write).
+    keyword_shown: Option<FlatColumn>,
     /// The documents each clearance may read, by the classifications it is cleared for: made by the
     /// first search of a clearance, as a bit per document is cheaper to test than a classification.
     readable: Mutex<Vec<(Vec<bool>, Arc<ReadOnlyBitSet>)>>,
@@ -125,9 +124,7 @@ impl SegmentColumns {
                 .map(|facet| read(facet.name()))
                 .collect::<tantivy::Result<_>>()?,
             classification: read("label_classification")?,
-            keyword_forms: read("keyword_shown")?
-                .map(|column| keyword_forms(&column, reader.max_doc()))
-                .unwrap_or_default(),
+            keyword_shown: read("keyword_shown")?,
             readable: Mutex::default(),
             extents: Extents {
                 days: exact.iter().map(|e| days(e.start, e.end)).collect(),
@@ -137,9 +134,20 @@ impl SegmentColumns {
         })
     }
 
-    /// The forms of the lower-cased `keyword` in this segment's documents, with their counts.
-    pub(crate) fn keyword_forms(&self, keyword: &str) -> &[(String, u32)] {
-        self.keyword_forms.get(keyword).map_or(&[], Vec::as_slice)
+    /// How many of `docs` write each form of each keyword, by the form.
+    pub(crate) fn keyword_forms(&self, docs: &[DocId]) -> Vec<(&str, u32)> {
+        let Some(column) = &self.keyword_shown else {
+            return Vec::new();
+        };
+        let mut counts = vec![0; column.terms.len()];
+        column.count(docs, &mut counts);
+        column
+            .terms
+            .iter()
+            .map(String::as_str)
+            .zip(counts)
+            .filter(|(_, count)| *count > 0)
+            .collect()
     }
 
     pub(crate) fn facet(&self, facet: Facet) -> Option<&FlatColumn> {
@@ -183,24 +191,6 @@ impl SegmentColumns {
     fn lock_readable(&self) -> std::sync::MutexGuard<'_, Vec<(Vec<bool>, Arc<ReadOnlyBitSet>)>> {
         self.readable.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// How many documents write each keyword in each form, by the keyword lower-cased (once per
-/// segment; deleted documents count too, which a form to show can bear).
-fn keyword_forms(column: &FlatColumn, max_doc: DocId) -> HashMap<String, Vec<(String, u32)>> {
-    let every: Vec<DocId> = (0..max_doc).collect();
-    let mut counts = vec![0; column.terms.len()];
-    column.count(&every, &mut counts);
-    let mut forms: HashMap<String, Vec<(String, u32)>> = HashMap::new();
-    for (term, count) in column.terms.iter().zip(counts) {
-        forms
-            .entry(term.to_lowercase())
-            .or_default()
-            .push((term.clone(), count));
-    }
-    // A keyword only ever written in lower case shows as it is counted.
-    forms.retain(|lower, written| !matches!(written.as_slice(), [(only, _)] if only == lower));
-    forms
 }
 
 /// See [`Extents::exact`].

@@ -102,6 +102,13 @@ fn keyword_facets_show_the_form_most_records_write() {
         .map(|keyword| {
             let mut record = dataset("cmre", "record");
             record.metadata.keywords = vec![(*keyword).into()];
+            // Only the one `ais` is under CC0.
+            let licence = if *keyword == "ais" {
+                "CC0-1.0"
+            } else {
+                "CC-BY-4.0"
+            };
+            record.metadata.license = Some(licence.into());
             index.document(&record, None)
         })
         .collect();
@@ -130,4 +137,19 @@ fn keyword_facets_show_the_form_most_records_write() {
         })
         .unwrap();
     assert_eq!(filtered.total, 5, "the shown form filters as the others");
+    // The form is the matches' own: documents outside them (here another licence; for a reader,
+    // those they may not see) never lend theirs.
+    let open = index
+        .search(&SearchRequest {
+            licence: vec!["CC0-1.0".into()],
+            facets: vec![Facet::Keyword],
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    let keywords: Vec<(String, u64)> = open.facets["keyword"]
+        .iter()
+        .map(|c| (c.value.clone(), c.count))
+        .collect();
+    assert_eq!(keywords, [("ais".to_owned(), 1)]);
 }

@@ -1007,11 +1007,10 @@ fn patched<R: serde::Serialize, I: serde::de::DeserializeOwned>(
 /// A dataset write failed in the store; a broken reference is to a record deleted meanwhile.
 fn dataset_write_error(error: StoreError) -> ServiceError {
     match error {
-        StoreError::Reference => ValidationErrors::single(
+        StoreError::Reference => ServiceError::Unresolved(ValidationErrors::single(
             "",
             "refers to an organisation or entity that no longer exists",
-        )
-        .into(),
+        )),
         other => ServiceError::from_store("dataset", other),
     }
 }
@@ -1034,8 +1033,7 @@ pub(crate) fn check_revision(
 impl Catalogue {
     /// Whether `principal` may write `target`, which replaces `current` if given: an editor of the
     /// organisations concerned who may read both labels, and for a new label a steward (a release).
-    /// Decides whether `principal` may write `target` over `current`, and records a refusal in the
-    /// audit log (`write_denied`).
+    /// A refusal is recorded in the audit log (`write_denied`).
     async fn check_write(
         &self,
         principal: &Principal,

@@ -100,11 +100,11 @@ codes! {
     ClearanceRequired = "clearance-required", 403, "Clearance required",
         "the caller is not cleared for a label the operation involves (labelling beyond what they read, a release, an approval)";
     SeparationOfDuties = "separation-of-duties", 403, "Separation of duties",
-        "the caller would decide on their own request, submission or signature";
+        "the caller would decide on their own request, submission or signature, or approve a second step of one approval chain";
     PartyRequired = "party-required", 403, "Party required",
         "an action for the requester, or for a party or signatory of the agreement";
     OversightRequired = "oversight-required", 403, "Oversight required",
-        "a view for auditors, officers or stewards (the audit log, others' grants)";
+        "a view or an act for auditors, officers or stewards (the audit log, others' grants, revoking a grant)";
 
     // --- the state of the catalogue (409) ---
     Conflict = "conflict", 409, "Conflict",

@@ -14,7 +14,7 @@ pub enum ServiceError {
     #[error("invalid request: {0}")]
     Invalid(#[from] ValidationErrors),
     /// Fields that refer to what does not exist, or what the caller may not see: organisations,
-    /// entities, linked datasets, concepts.
+    /// entities, concepts of bound vocabularies.
     #[error("unresolved references: {0}")]
     Unresolved(ValidationErrors),
     /// The record does not exist, or the caller may not know that it does.

@@ -19,12 +19,22 @@ use crate::{
 };
 
 /// Where the catalogue's records live.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Database {
     /// The embedded default: `fathom.db` in this directory.
     Sqlite(PathBuf),
     /// `postgres://…`.
     Postgres(String),
+}
+
+/// Without the PostgreSQL URL, which may hold a password.
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(dir) => f.debug_tuple("Sqlite").field(dir).finish(),
+            Self::Postgres(_) => f.write_str("Postgres(<redacted>)"),
+        }
+    }
 }
 
 impl Database {
@@ -171,12 +181,6 @@ impl Services {
     /// `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
         self.store.backend()
-    }
-
-    /// The store, for the event relay, which reads the outbox beside the use cases (the binary
-    /// wires it; nothing else of the binary reads or writes records).
-    pub fn store_for_relay(&self) -> Store {
-        self.store.clone()
     }
 
     /// Writes a consistent copy of the embedded database to `path` while it serves, with the
