@@ -11,8 +11,8 @@ use fathom_model::{
     SecurityLabel, Slug, Subject, ValidationErrors, decode_json, decode_value,
 };
 use fathom_store::{
-    DatasetFilter, DatasetUpdate, EntityType, Operation, PageRequest, PoolStatus, RecordJson,
-    RecordKey, Revision, Store, StoreError,
+    AuditEvent, DatasetFilter, DatasetUpdate, EntityType, Operation, PageRequest, PoolStatus,
+    RecordJson, RecordKey, Revision, Store, StoreError,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -937,17 +937,11 @@ impl Catalogue {
         expected: i64,
         previous_label: &SecurityLabel,
     ) -> std::result::Result<(), StoreError> {
-        let label_change = label_change(principal, previous_label, &dataset.metadata);
-        let entry = label_change.as_ref().map(SecurityEvent::entry);
-        let update = DatasetUpdate {
-            dataset,
-            expected_revision: expected,
-            audit: entry.as_ref(),
-        };
-        self.store.update_dataset(update, &principal.name).await?;
-        if let Some(label_change) = label_change {
-            label_change.log();
-        }
+        let labelled = LabelledUpdate::new(principal, previous_label, dataset, expected);
+        self.store
+            .update_dataset(labelled.update(), &principal.name)
+            .await?;
+        labelled.committed();
         Ok(())
     }
 }
@@ -963,19 +957,56 @@ fn gather(checked: Result<()>, errors: &mut ValidationErrors) -> Result<()> {
     }
 }
 
-/// The security event of a write that changes a dataset's label from `previous`, if it does. Its
-/// entry is written in the write's transaction, and the event logged once that committed.
-pub(crate) fn label_change<'a>(
-    principal: &'a Principal,
-    previous: &SecurityLabel,
-    target: &DatasetMetadata,
-) -> Option<SecurityEvent<'a>> {
-    (previous != &target.security_label).then(|| SecurityEvent {
-        event: "label_changed",
-        actor: Some(&principal.name),
-        subject: Some(target.slug.as_str().to_owned()),
-        details: serde_json::json!({"from": previous, "to": target.security_label}),
-    })
+/// A dataset's next revision by `principal`, with the security event of its label change when its
+/// label differs from the previous one: the event's entry is written in the update's transaction
+/// ([`LabelledUpdate::update`]), and the event logged once that committed
+/// ([`LabelledUpdate::committed`]).
+pub(crate) struct LabelledUpdate<'a> {
+    dataset: &'a Dataset,
+    expected_revision: i64,
+    label_change: Option<(SecurityEvent<'a>, AuditEvent)>,
+}
+
+impl<'a> LabelledUpdate<'a> {
+    pub(crate) fn new(
+        principal: &'a Principal,
+        previous_label: &SecurityLabel,
+        dataset: &'a Dataset,
+        expected_revision: i64,
+    ) -> Self {
+        let target = &dataset.metadata;
+        let label_change = (previous_label != &target.security_label).then(|| {
+            let event = SecurityEvent {
+                event: "label_changed",
+                actor: Some(&principal.name),
+                subject: Some(target.slug.as_str().to_owned()),
+                details: serde_json::json!({"from": previous_label, "to": target.security_label}),
+            };
+            let entry = event.entry();
+            (event, entry)
+        });
+        Self {
+            dataset,
+            expected_revision,
+            label_change,
+        }
+    }
+
+    /// The store's update, carrying the label change's audit entry.
+    pub(crate) fn update(&self) -> DatasetUpdate<'_> {
+        DatasetUpdate {
+            dataset: self.dataset,
+            expected_revision: self.expected_revision,
+            audit: self.label_change.as_ref().map(|(_, entry)| entry),
+        }
+    }
+
+    /// Logs the label change, once the update committed.
+    pub(crate) fn committed(self) {
+        if let Some((event, _)) = self.label_change {
+            event.log();
+        }
+    }
 }
 
 /// A write that failed in the store: a lost race on the revision, a vanished record, a taken slug.

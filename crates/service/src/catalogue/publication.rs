@@ -7,14 +7,14 @@ use fathom_model::{
     Publication, PublicationAction, PublicationRefusal, PublicationStep, Release, Roles,
     ValidationErrors, WorkingCopy, workflow_event,
 };
-use fathom_store::{DatasetUpdate, Notice, RecordKey, StoreError, now};
+use fathom_store::{Notice, RecordKey, StoreError, now};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Catalogue, Result, dataset_write_error, label_change};
+use super::{Catalogue, LabelledUpdate, Result, dataset_write_error};
 use crate::access;
-use crate::audit::{SecurityEvent, audit_entry};
+use crate::audit::audit_entry;
 use crate::codes::Code;
 use crate::error::ServiceError;
 use crate::sharing::{ActionInput, action_name, json_of};
@@ -321,27 +321,27 @@ impl Catalogue {
                 at,
             ),
         };
-        let label_change = changed
-            .as_ref()
-            .and_then(|d| label_change(principal, &dataset.metadata.security_label, &d.metadata));
-        let label_entry = label_change.as_ref().map(SecurityEvent::entry);
+        let labelled = changed.as_ref().map(|changed| {
+            LabelledUpdate::new(
+                principal,
+                &dataset.metadata.security_label,
+                changed,
+                dataset.revision,
+            )
+        });
         self.store
             .write_publication(
                 &outcome.publication,
                 expected,
-                changed.as_ref().map(|d| DatasetUpdate {
-                    dataset: d,
-                    expected_revision: dataset.revision,
-                    audit: label_entry.as_ref(),
-                }),
+                labelled.as_ref().map(LabelledUpdate::update),
                 Some(&notice),
             )
             .await
             .map_err(stale_or(
                 "another action or edit came first: read the workflow again",
             ))?;
-        if let Some(label_change) = label_change {
-            label_change.log();
+        if let Some(labelled) = labelled {
+            labelled.committed();
         }
         Ok(view)
     }

@@ -7,15 +7,15 @@ use fathom_model::{
     Action, EventKind, LabelInput, Principal, Publication, Release, RequestState, Review,
     SecurityLabel, ValidationErrors, workflow_event,
 };
-use fathom_store::{DatasetUpdate, Notice, RecordKey, StoreError, now};
+use fathom_store::{Notice, RecordKey, StoreError, now};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use super::requests::refused;
 use super::{ActionInput, Result, SYSTEM, Sharing, action_name, digest, json_of, may_write};
 use crate::access;
-use crate::audit::{SecurityEvent, audit_entry};
-use crate::catalogue::{check_revision, label_change};
+use crate::audit::audit_entry;
+use crate::catalogue::{LabelledUpdate, check_revision};
 use crate::codes::Code;
 use crate::error::ServiceError;
 
@@ -162,19 +162,19 @@ impl Sharing {
             &comment,
             at,
         )?;
-        let label_change = relabelled
-            .as_ref()
-            .and_then(|d| label_change(principal, &dataset.metadata.security_label, &d.metadata));
-        let label_entry = label_change.as_ref().map(SecurityEvent::entry);
+        let labelled = relabelled.as_ref().map(|relabelled| {
+            LabelledUpdate::new(
+                principal,
+                &dataset.metadata.security_label,
+                relabelled,
+                dataset.revision,
+            )
+        });
         self.store
             .write_publication(
                 &publication,
                 expected,
-                relabelled.as_ref().map(|d| DatasetUpdate {
-                    dataset: d,
-                    expected_revision: dataset.revision,
-                    audit: label_entry.as_ref(),
-                }),
+                labelled.as_ref().map(LabelledUpdate::update),
                 Some(&notice),
             )
             .await
@@ -186,8 +186,8 @@ impl Sharing {
                 StoreError::NotFound => ServiceError::NotFound("dataset"),
                 other => ServiceError::Internal(other),
             })?;
-        if let Some(label_change) = label_change {
-            label_change.log();
+        if let Some(labelled) = labelled {
+            labelled.committed();
         }
         Ok(())
     }
