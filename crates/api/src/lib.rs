@@ -260,6 +260,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn routes_and_document() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
     let (routes, mut document) = routes::router(ApiDoc::openapi()).split_for_parts();
     utoipa::Modify::modify(&LayerResponses, &mut document);
+    utoipa::Modify::modify(&negotiate::OfferedFormats, &mut document);
     // After the routes too, which bring their own copy of the `Problem` schema.
     utoipa::Modify::modify(&ProblemTypes, &mut document);
     (routes, document)

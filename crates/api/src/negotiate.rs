@@ -1,86 +1,82 @@
 //! Which representation a client asked for: `?format=` first, then `Accept` (RFC 9110, 12.5.1).
 
 use axum::http::{HeaderMap, StatusCode, header};
-use fathom_formats::RdfSyntax;
+use fathom_formats::{FORMATS, Format};
 
 use crate::problem::Problem;
 
-/// A representation of a record or list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Representation {
-    Json,
-    Rdf(RdfSyntax),
-    /// ISO 19115 metadata in the ISO 19139 XML encoding.
-    Iso19139,
-    /// schema.org `Dataset` JSON-LD (by `format=schemaorg`: its media type is JSON-LD's).
-    SchemaOrg,
-    /// DCMI Metadata Terms in XML.
-    DublinCore,
-    /// DCMI Metadata Terms in JSON(-LD) (by `format=dcterms-json`: its media type is JSON's).
-    DublinCoreJson,
+/// The representations of a dataset: every format, Fathom's JSON first.
+pub fn record() -> impl Iterator<Item = &'static Format> + Clone {
+    FORMATS.iter()
 }
 
-impl Representation {
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Self::Json => "application/json",
-            Self::Rdf(syntax) => syntax.media_type(),
-            Self::Iso19139 => fathom_formats::iso::MEDIA_TYPE,
-            Self::SchemaOrg => "application/ld+json",
-            Self::DublinCore => fathom_formats::dcterms::MEDIA_TYPE,
-            Self::DublinCoreJson => "application/json",
-        }
-    }
+/// The representations of the catalogue: DCAT-AP in RDF, Turtle first.
+pub fn catalogue() -> impl Iterator<Item = &'static Format> + Clone {
+    FORMATS.iter().filter(|format| format.is_catalogue())
+}
 
-    fn name(self) -> &'static str {
-        match self {
-            Self::Json => "json",
-            Self::Rdf(syntax) => syntax.name(),
-            Self::Iso19139 => "iso19139",
-            Self::SchemaOrg => "schemaorg",
-            Self::DublinCore => "dcterms",
-            Self::DublinCoreJson => "dcterms-json",
+/// The formats of `datasets_read` and `catalog_read` in the OpenAPI document, from [`FORMATS`]: the
+/// values of their `format` parameter and the media types of their answer.
+pub(crate) struct OfferedFormats;
+
+impl utoipa::Modify for OfferedFormats {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{Content, RefOr};
+        let operations: [(&str, Vec<&Format>); 2] = [
+            ("/api/v1/datasets/{key}", record().collect()),
+            ("/api/v1/catalog", catalogue().collect()),
+        ];
+        for (path, offered) in operations {
+            let Some(operation) = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.get.as_mut())
+            else {
+                continue;
+            };
+            let names: Vec<_> = offered.iter().map(|format| format.name).collect();
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(parameter) = parameter
+                    && parameter.name == "format"
+                {
+                    parameter.schema = Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(names.clone()))
+                            .into(),
+                    );
+                }
+            }
+            if let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") {
+                for format in offered {
+                    ok.content
+                        .entry(format.media_type.to_owned())
+                        .or_insert_with(|| {
+                            RefOr::T(Content::new(Some(
+                                ObjectBuilder::new().schema_type(Type::String),
+                            )))
+                        });
+                }
+            }
         }
     }
 }
-
-/// The representations of a dataset: its JSON (preferred on a tie), DCAT-AP in each RDF syntax (the
-/// JSON-LD one before schema.org's), ISO 19139, schema.org and DCMI terms.
-pub const RECORD: [Representation; 9] = [
-    Representation::Json,
-    Representation::Rdf(RdfSyntax::Turtle),
-    Representation::Rdf(RdfSyntax::JsonLd),
-    Representation::Rdf(RdfSyntax::RdfXml),
-    Representation::Rdf(RdfSyntax::NTriples),
-    Representation::Iso19139,
-    Representation::SchemaOrg,
-    Representation::DublinCore,
-    Representation::DublinCoreJson,
-];
-
-/// The representations of the catalogue: RDF only, Turtle preferred.
-pub const CATALOG: [Representation; 4] = [
-    Representation::Rdf(RdfSyntax::Turtle),
-    Representation::Rdf(RdfSyntax::JsonLd),
-    Representation::Rdf(RdfSyntax::RdfXml),
-    Representation::Rdf(RdfSyntax::NTriples),
-];
 
 /// Chooses among `offered` (in the server's order of preference): by `format` when given (400 for a
 /// name not offered), else by the `Accept` header (406 when it accepts none), else the first.
 pub fn choose(
-    offered: &[Representation],
+    offered: impl Iterator<Item = &'static Format> + Clone,
     format: Option<&str>,
     headers: &HeaderMap,
-) -> Result<Representation, Problem> {
-    let first = offered[0];
+) -> Result<&'static Format, Problem> {
     if let Some(name) = format {
         return offered
-            .iter()
-            .copied()
-            .find(|r| r.name() == name)
+            .clone()
+            .find(|offer| offer.name == name)
             .ok_or_else(|| {
-                let names: Vec<_> = offered.iter().map(|r| r.name()).collect();
+                let names: Vec<_> = offered.map(|offer| offer.name).collect();
                 Problem::bad_parameter(
                     "format",
                     format!("`{name}` is not one of {}", names.join(", ")),
@@ -92,27 +88,28 @@ pub fn choose(
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.trim().is_empty())
     else {
-        return Ok(first);
+        return offered.clone().next().ok_or_else(|| {
+            Problem::new(StatusCode::NOT_ACCEPTABLE, "no representation is offered")
+        });
     };
     let ranges: Vec<(&str, f32)> = accept.split(',').filter_map(media_range).collect();
-    let mut best: Option<(Representation, f32)> = None;
-    for &candidate in offered {
-        let q = quality(&ranges, candidate.media_type());
+    let mut best: Option<(&'static Format, f32)> = None;
+    for candidate in offered.clone() {
+        let q = quality(&ranges, candidate.media_type);
         if q > 0.0 && best.is_none_or(|(_, best_q)| q > best_q) {
             best = Some((candidate, q));
         }
     }
-    best.map(|(representation, _)| representation)
-        .ok_or_else(|| {
-            let types: Vec<_> = offered.iter().map(|r| r.media_type()).collect();
-            Problem::new(
-                StatusCode::NOT_ACCEPTABLE,
-                format!(
-                    "`Accept: {accept}` names nothing offered here: {}",
-                    types.join(", ")
-                ),
-            )
-        })
+    best.map(|(chosen, _)| chosen).ok_or_else(|| {
+        let types: Vec<_> = offered.map(|offer| offer.media_type).collect();
+        Problem::new(
+            StatusCode::NOT_ACCEPTABLE,
+            format!(
+                "`Accept: {accept}` names nothing offered here: {}",
+                types.join(", ")
+            ),
+        )
+    })
 }
 
 /// One media range of an `Accept` header with its weight (1 when not given).
@@ -161,73 +158,55 @@ mod tests {
         headers
     }
 
+    fn chosen(
+        offered: impl Iterator<Item = &'static Format> + Clone,
+        headers: &HeaderMap,
+    ) -> &'static str {
+        choose(offered, None, headers).unwrap().name
+    }
+
     #[test]
     fn accept_header_picks_the_best_weighted_offer() {
-        let turtle = Representation::Rdf(RdfSyntax::Turtle);
-        let json_ld = Representation::Rdf(RdfSyntax::JsonLd);
         let cases = [
-            ("text/turtle", turtle),
-            ("application/ld+json, application/json;q=0.5", json_ld),
-            (
-                "text/html,application/xhtml+xml,*/*;q=0.8",
-                Representation::Json,
-            ),
-            ("text/*", turtle),
-            ("*/*;q=0.1, text/turtle;q=0", Representation::Json),
-            (
-                "application/rdf+xml;q=0.9, application/n-triples",
-                Representation::Rdf(RdfSyntax::NTriples),
-            ),
-            ("application/vnd.iso.19139+xml", Representation::Iso19139),
-            ("application/xml", Representation::DublinCore),
-            ("application/ld+json", json_ld),
+            ("text/turtle", "ttl"),
+            ("application/ld+json, application/json;q=0.5", "jsonld"),
+            ("text/html,application/xhtml+xml,*/*;q=0.8", "json"),
+            ("text/*", "ttl"),
+            ("*/*;q=0.1, text/turtle;q=0", "json"),
+            ("application/rdf+xml;q=0.9, application/n-triples", "nt"),
+            ("application/vnd.iso.19139+xml", "iso19139"),
+            ("application/xml", "dcterms"),
+            ("application/ld+json", "jsonld"),
         ];
         for (header, expected) in cases {
-            assert_eq!(
-                choose(&RECORD, None, &accept(header)).unwrap(),
-                expected,
-                "{header}"
-            );
+            assert_eq!(chosen(record(), &accept(header)), expected, "{header}");
         }
-        assert_eq!(
-            choose(&RECORD, None, &HeaderMap::new()).unwrap(),
-            Representation::Json
-        );
+        assert_eq!(chosen(record(), &HeaderMap::new()), "json");
+        assert_eq!(chosen(catalogue(), &HeaderMap::new()), "ttl");
     }
 
     #[test]
     fn format_overrides_accept_and_unknown_offers_are_refused() {
-        let chosen = choose(&RECORD, Some("dcterms-json"), &HeaderMap::new()).unwrap();
-        assert_eq!(chosen, Representation::DublinCoreJson);
+        let by_name = |offered, name| choose(offered, Some(name), &HeaderMap::new());
         assert_eq!(
-            choose(&RECORD, None, &accept("application/json")).unwrap(),
-            Representation::Json
+            by_name(record(), "dcterms-json").unwrap().name,
+            "dcterms-json"
         );
-        let chosen = choose(&RECORD, Some("nt"), &accept("text/turtle")).unwrap();
-        assert_eq!(chosen, Representation::Rdf(RdfSyntax::NTriples));
-        assert_eq!(
-            choose(&RECORD, Some("xls"), &HeaderMap::new())
-                .unwrap_err()
-                .status,
-            400
+        assert_eq!(by_name(record(), "oai_dc").unwrap().name, "oai_dc");
+        assert_eq!(chosen(record(), &accept("application/json")), "json");
+        let chosen = choose(record(), Some("nt"), &accept("text/turtle")).unwrap();
+        assert_eq!(chosen.name, "nt");
+        assert_eq!(by_name(record(), "xls").unwrap_err().status, 400);
+        let refused = choose(catalogue(), Some("json"), &HeaderMap::new()).unwrap_err();
+        assert_eq!(refused.status, 400);
+        assert!(
+            refused.detail.contains("ttl, jsonld, rdf, nt"),
+            "{}",
+            refused.detail
         );
-        assert_eq!(
-            choose(&CATALOG, Some("json"), &HeaderMap::new())
-                .unwrap_err()
-                .status,
-            400
-        );
-        assert_eq!(
-            choose(&RECORD, None, &accept("image/png"))
-                .unwrap_err()
-                .status,
-            406
-        );
-        assert_eq!(
-            choose(&CATALOG, None, &accept("application/json"))
-                .unwrap_err()
-                .status,
-            406
-        );
+        let refused = choose(record(), None, &accept("image/png")).unwrap_err();
+        assert_eq!(refused.status, 406);
+        let refused = choose(catalogue(), None, &accept("application/json")).unwrap_err();
+        assert_eq!(refused.status, 406);
     }
 }

@@ -3,6 +3,7 @@
 mod backup;
 mod config;
 mod demo;
+mod export;
 mod import;
 mod ndjson;
 mod serve;
@@ -99,12 +100,19 @@ enum Command {
         /// input.
         file: PathBuf,
     },
-    /// Writes every record as NDJSON to standard output, streaming.
+    /// Writes every record, streaming: Fathom's own as NDJSON (what `import` reads), or datasets in
+    /// a format the API serves.
     Export {
-        #[arg(long, value_enum, default_value_t = Format::Ndjson)]
-        format: Format,
+        /// `json` (NDJSON, one record per line; `ndjson` names it too); DCAT-AP as `ttl`, `jsonld`,
+        /// `rdf` or `nt` (one catalogue); `iso19139`, `schemaorg`, `dcterms`, `dcterms-json` or
+        /// `oai_dc` (a file per dataset, into the `--output` folder).
+        #[arg(long, default_value = "json", value_parser = export_format)]
+        format: &'static fathom_formats::Format,
         #[arg(long, value_enum, default_value_t = Kind::Datasets)]
         kind: Kind,
+        /// The file to write (standard output when absent), or the folder for a file per dataset.
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// Manages harvest sources (other catalogues read into this one) and runs them.
     #[command(subcommand)]
@@ -290,6 +298,15 @@ enum UserCommand {
     List,
     /// Disables a user: their tokens stop working.
     Disable { name: String },
+}
+
+/// A format of `fathom export`, by its name in the formats' list (`ndjson` is `json`).
+fn export_format(name: &str) -> Result<&'static fathom_formats::Format, String> {
+    let name = if name == "ndjson" { "json" } else { name };
+    fathom_formats::Format::named(name).ok_or_else(|| {
+        let names: Vec<_> = fathom_formats::FORMATS.iter().map(|f| f.name).collect();
+        format!("the formats are {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -526,15 +543,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Export { format, kind } => {
+        Command::Export {
+            format,
+            kind,
+            output,
+        } => {
+            let native = matches!(format.writer, fathom_formats::Writer::Native);
             anyhow::ensure!(
-                format == Format::Ndjson,
-                "export writes NDJSON; DCAT-AP is served at /api/v1/catalog, ISO 19139 and Dublin Core over OAI-PMH at /oai"
+                native || kind == Kind::Datasets,
+                "{} writes datasets; {} are exported as NDJSON (--format json)",
+                format.name,
+                kind_name(kind)
             );
             let services = open_services(&config, None).await?;
-            let written = ndjson::export(&services.catalogue, kind).await;
+            let written = if native {
+                ndjson::export(&services.catalogue, kind, output.as_deref()).await
+            } else {
+                export::datasets(&services, format, output.as_deref()).await
+            };
             services.close().await;
-            eprintln!("exported {} {}", written?, kind_name(kind));
+            eprintln!(
+                "exported {} {} as {}",
+                written?,
+                kind_name(kind),
+                format.name
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Profile(command) => {

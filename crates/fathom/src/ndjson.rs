@@ -191,8 +191,13 @@ fn reject(report: &mut ImportReport, line: u64, message: &str) {
     eprintln!("line {line}: {message}");
 }
 
-/// Writes every record to standard output, one JSON document per line, a page at a time.
-pub async fn export(catalogue: &Catalogue, kind: Kind) -> anyhow::Result<u64> {
+/// Writes every record to `output` (standard output when `None`), one JSON document per line, a
+/// page at a time.
+pub async fn export(
+    catalogue: &Catalogue,
+    kind: Kind,
+    output: Option<&Path>,
+) -> anyhow::Result<u64> {
     const PAGE: u32 = 1000;
     /// One list of records to page through.
     #[derive(Clone, Copy)]
@@ -206,7 +211,8 @@ pub async fn export(catalogue: &Catalogue, kind: Kind) -> anyhow::Result<u64> {
         Kind::Organisations => vec![Listing::Organisations],
         Kind::Entities => ENTITY_ORDER.map(Listing::Entities).to_vec(),
     };
-    let mut out = tokio::io::BufWriter::with_capacity(1 << 16, tokio::io::stdout());
+    let mut out =
+        tokio::io::BufWriter::with_capacity(1 << 16, crate::export::stream(output).await?);
     let mut written = 0_u64;
     for listing in listings {
         let mut after = None;

@@ -167,6 +167,8 @@ fn import_and_export(target: &[&str], data_dir: &Path) {
             .all(|d| d["revision"] == 1 && d["distributions"][0]["id"].is_string())
     );
 
+    export_every_format(&with_target, &titles);
+
     // The domain model from the command line: a vocabulary, a profile, entities in and out.
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let vocabulary = here.join("vocabularies/platform-types.ttl");
@@ -293,6 +295,76 @@ fn import_and_export(target: &[&str], data_dir: &Path) {
             ))),
         "the same dataset, unchanged: {again}"
     );
+}
+
+/// `fathom export --format` in every format the API serves: each read back with Fathom's own
+/// readers where it has one (DCAT-AP, ISO 19139, Dublin Core), and every dataset's title in it.
+fn export_every_format(with_target: &dyn Fn(&[&str]) -> Command, titles: &[String]) {
+    use fathom_formats::import::{ImportFormat, read};
+    use fathom_formats::{FORMATS, Writer};
+    let out = tempfile::tempdir().unwrap();
+    for format in &FORMATS {
+        let path = out.path().join(format.name);
+        let output = run(
+            with_target(&["export", "--format", format.name, "--output"]).arg(&path),
+            b"",
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{}: {stderr}", format.name);
+        assert!(
+            stderr.contains(&format!(
+                "exported {} datasets as {}",
+                titles.len(),
+                format.name
+            )),
+            "{stderr}"
+        );
+        let documents: Vec<Vec<u8>> = match format.writer {
+            Writer::Document(_) => std::fs::read_dir(&path)
+                .unwrap()
+                .map(|entry| {
+                    let entry = entry.unwrap().path();
+                    assert!(entry.to_string_lossy().ends_with(format.extension));
+                    std::fs::read(entry).unwrap()
+                })
+                .collect(),
+            Writer::Native | Writer::Rdf(_) => vec![std::fs::read(&path).unwrap()],
+        };
+        let reader = match (format.writer, format.name) {
+            (Writer::Rdf(syntax), _) => Some(ImportFormat::Dcat(syntax)),
+            (_, "iso19139") => Some(ImportFormat::Iso19139),
+            (_, "oai_dc") => Some(ImportFormat::DublinCore),
+            _ => None,
+        };
+        let mut found: Vec<String> = match reader {
+            Some(reader) => documents
+                .iter()
+                .flat_map(|document| read(reader, document))
+                .map(|record| record.unwrap().dataset.title.unwrap())
+                .collect(),
+            None => titles
+                .iter()
+                .filter(|title| {
+                    documents
+                        .iter()
+                        .any(|d| String::from_utf8_lossy(d).contains(title.as_str()))
+                })
+                .cloned()
+                .collect(),
+        };
+        found.sort();
+        assert_eq!(found, titles, "{}", format.name);
+    }
+    let refused = run(&mut with_target(&["export", "--format", "iso19139"]), b"");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("name the folder"));
+    let refused = run(
+        &mut with_target(&["export", "--format", "ttl", "--kind", "organisations"]),
+        b"",
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("exported as NDJSON"));
+    let refused = run(&mut with_target(&["export", "--format", "xls"]), b"");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("the formats are json, ttl"));
 }
 
 #[test]

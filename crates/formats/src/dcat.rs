@@ -24,6 +24,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::RdfSyntax;
+use crate::format::{Format, OaiFormat, Writer};
 
 const DCAT: &str = "http://www.w3.org/ns/dcat#";
 const DCT: &str = "http://purl.org/dc/terms/";
@@ -56,6 +57,29 @@ const FILE_TYPE: &str = "http://publications.europa.eu/resource/authority/file-t
 const DATA_THEME: &str = "http://publications.europa.eu/resource/authority/data-theme/";
 const MEDIA_TYPES: &str = "http://www.iana.org/assignments/media-types/";
 const SPDX_LICENCES: &str = "http://spdx.org/licenses/";
+
+/// DCAT-AP in Turtle, JSON-LD, RDF/XML and N-Triples; RDF/XML is OAI-PMH's `dcat`.
+pub const TURTLE: Format = rdf(RdfSyntax::Turtle, None);
+pub const JSON_LD: Format = rdf(RdfSyntax::JsonLd, None);
+pub const RDF_XML: Format = rdf(
+    RdfSyntax::RdfXml,
+    Some(OaiFormat {
+        prefix: "dcat",
+        schema: "http://www.w3.org/2000/07/rdf.xsd",
+        namespace: "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    }),
+);
+pub const N_TRIPLES: Format = rdf(RdfSyntax::NTriples, None);
+
+const fn rdf(syntax: RdfSyntax, oai: Option<OaiFormat>) -> Format {
+    Format {
+        name: syntax.name(),
+        media_type: syntax.media_type(),
+        extension: syntax.name(),
+        writer: Writer::Rdf(syntax),
+        oai,
+    }
+}
 
 /// What the catalogue says of itself, and where it is published.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,12 +136,12 @@ pub struct DcatWriter {
     /// every piece (it is taken once per 64 KiB).
     serializer: WriterQuadSerializer<io::BufWriter<SharedBuffer>>,
     buffer: SharedBuffer,
-    record: Record,
+    record: Triples,
 }
 
 /// The triples of the record being written: subjects once, triples by subject index.
 #[derive(Default)]
-struct Record {
+struct Triples {
     subjects: Vec<Node>,
     triples: Vec<(usize, NamedNodeRef<'static>, Term)>,
 }
@@ -141,7 +165,7 @@ impl DcatWriter {
             serializer: serializer
                 .for_writer(io::BufWriter::with_capacity(1 << 16, buffer.clone())),
             buffer,
-            record: Record::default(),
+            record: Triples::default(),
         }
     }
 
@@ -207,7 +231,7 @@ impl DcatWriter {
     /// Writes the record's triples grouped by subject, in the order the subjects came, so that
     /// Turtle and RDF/XML state each node once.
     fn flush(&mut self) -> io::Result<()> {
-        let Record { subjects, triples } = &mut self.record;
+        let Triples { subjects, triples } = &mut self.record;
         triples.sort_by_key(|(subject, _, _)| *subject);
         for (subject, predicate, object) in triples.drain(..) {
             let triple = TripleRef::new(&subjects[subject], predicate, &object);
@@ -225,9 +249,9 @@ pub fn dataset_triples(
     publisher: Option<&Organisation>,
     access_rights: AccessRights,
 ) -> Vec<oxrdf::Triple> {
-    let mut record = Record::default();
+    let mut record = Triples::default();
     describe(&mut record, site, dataset, publisher, access_rights, false);
-    let Record { subjects, triples } = record;
+    let Triples { subjects, triples } = record;
     triples
         .into_iter()
         .map(|(subject, predicate, object)| {
@@ -239,7 +263,7 @@ pub fn dataset_triples(
 /// Gathers a dataset's triples with its distributions and the nodes they refer to; `in_catalogue`
 /// links it from the catalogue.
 fn describe(
-    record: &mut Record,
+    record: &mut Triples,
     site: &Site,
     dataset: &Dataset,
     publisher: Option<&Organisation>,
@@ -496,7 +520,7 @@ pub(crate) fn access_right_iri(rights: AccessRights) -> String {
 }
 
 /// Triples being gathered for one record.
-struct Graph<'a>(&'a mut Record);
+struct Graph<'a>(&'a mut Triples);
 
 impl Graph<'_> {
     fn add(&mut self, subject: &Node, predicate: NamedNodeRef<'static>, object: impl Into<Term>) {

@@ -2,15 +2,32 @@
 //! encoding schemes named by `xsi:type`) and as JSON(-LD) (`dcterms:` keys, a value or a list of
 //! values each). The box and period are in the DCMI Box and Period encodings.
 
-use fathom_model::{AccessRights, BoundingBox, Dataset, Organisation, TemporalExtent};
+use fathom_model::{BoundingBox, TemporalExtent};
 use serde_json::{Map, Value, json};
 
-use crate::dcat::{Site, access_right_iri, publisher_name};
+use crate::Record;
+use crate::dcat::{access_right_iri, publisher_name};
+use crate::format::{Format, Writer};
 use crate::oai::datestamp;
 use crate::xml::Xml;
 
-/// The media type of the XML document.
-pub const MEDIA_TYPE: &str = "application/xml";
+/// DCMI terms in XML.
+pub const XML: Format = Format {
+    name: "dcterms",
+    media_type: "application/xml",
+    extension: "xml",
+    writer: Writer::Document(document),
+    oai: None,
+};
+
+/// DCMI terms in JSON (`format=dcterms-json`; `Accept` chooses Fathom's JSON).
+pub const JSON: Format = Format {
+    name: "dcterms-json",
+    media_type: "application/json",
+    extension: "json",
+    writer: Writer::Document(|record| json(record).to_string()),
+    oai: None,
+};
 
 const DCTERMS: &str = "http://purl.org/dc/terms/";
 
@@ -22,12 +39,13 @@ struct Term {
 }
 
 /// The dataset's statements in DCMI terms, in document order.
-fn terms(
-    site: &Site,
-    dataset: &Dataset,
-    publisher: Option<&Organisation>,
-    access_rights: AccessRights,
-) -> Vec<Term> {
+fn terms(record: &Record<'_>) -> Vec<Term> {
+    let Record {
+        site,
+        dataset,
+        publisher,
+        access_rights,
+    } = *record;
     let metadata = &dataset.metadata;
     let term = |name, scheme, value: &str| Term {
         name,
@@ -102,12 +120,7 @@ fn terms(
 }
 
 /// The XML document.
-pub fn document(
-    site: &Site,
-    dataset: &Dataset,
-    publisher: Option<&Organisation>,
-    access_rights: AccessRights,
-) -> String {
+pub fn document(record: &Record<'_>) -> String {
     let mut xml = Xml::new();
     xml.open(
         "metadata",
@@ -116,7 +129,7 @@ pub fn document(
             ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
         ],
     );
-    for term in terms(site, dataset, publisher, access_rights) {
+    for term in terms(record) {
         let element = format!("dcterms:{}", term.name);
         let scheme = term.scheme.map(|s| format!("dcterms:{s}"));
         let attributes: Vec<(&str, &str)> =
@@ -128,15 +141,10 @@ pub fn document(
 
 /// The JSON document: JSON-LD with the `dcterms` prefix, a term's values as a list when it has
 /// several.
-pub fn json(
-    site: &Site,
-    dataset: &Dataset,
-    publisher: Option<&Organisation>,
-    access_rights: AccessRights,
-) -> Value {
+pub fn json(record: &Record<'_>) -> Value {
     let mut document = Map::new();
     document.insert("@context".into(), json!({"dcterms": DCTERMS}));
-    for term in terms(site, dataset, publisher, access_rights) {
+    for term in terms(record) {
         let key = format!("dcterms:{}", term.name);
         let value = Value::String(term.value);
         match document.get_mut(&key) {

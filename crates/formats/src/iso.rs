@@ -4,10 +4,12 @@
 //! the whole label as a STANAG 4774 `ConfidentialityInformation` in its `userNote` (see
 //! `docs/standards.md`).
 
-use fathom_model::{AccessRights, CategoryType, Dataset, Organisation, SecurityLabel};
+use fathom_model::{AccessRights, CategoryType, Dataset, SecurityLabel};
 use time::OffsetDateTime;
 
-use crate::dcat::{Site, access_right_iri, language_code, publisher_name, theme_label};
+use crate::Record;
+use crate::dcat::{access_right_iri, language_code, publisher_name, theme_label};
+use crate::format::{Format, OaiFormat, Writer};
 use crate::oai::datestamp;
 use crate::xml::Xml;
 
@@ -22,38 +24,45 @@ const STANAG_4774: &str = "urn:nato:stanag:4774:confidentialitymetadatalabel:1:0
 /// The media type of the encoding.
 pub const MEDIA_TYPE: &str = "application/vnd.iso.19139+xml";
 
+/// ISO 19139, also offered over OAI-PMH.
+pub const FORMAT: Format = Format {
+    name: "iso19139",
+    media_type: MEDIA_TYPE,
+    extension: "xml",
+    writer: Writer::Document(document),
+    oai: Some(OaiFormat {
+        prefix: "iso19139",
+        schema: "http://www.isotc211.org/2005/gmd/gmd.xsd",
+        namespace: GMD,
+    }),
+};
+
 /// A whole `gmd:MD_Metadata` document.
-pub fn document(
-    site: &Site,
-    dataset: &Dataset,
-    publisher: Option<&Organisation>,
-    access_rights: AccessRights,
-) -> String {
+pub fn document(record: &Record<'_>) -> String {
     let mut xml = Xml::new();
-    write(&mut xml, site, dataset, publisher, access_rights, true);
+    write(&mut xml, record);
     xml.finish()
 }
 
-/// `gmd:MD_Metadata` into `xml`; `namespaces`: declare them on it (always, unless the caller already
-/// did).
-pub(crate) fn write(
-    xml: &mut Xml,
-    site: &Site,
-    dataset: &Dataset,
-    publisher: Option<&Organisation>,
-    access_rights: AccessRights,
-    namespaces: bool,
-) {
+fn write(xml: &mut Xml, record: &Record<'_>) {
+    let Record {
+        site,
+        dataset,
+        publisher,
+        access_rights,
+    } = *record;
     let metadata = &dataset.metadata;
     let publisher = publisher_name(dataset, publisher);
-    let declared: &[(&str, &str)] = &[
-        ("xmlns:gmd", GMD),
-        ("xmlns:gco", GCO),
-        ("xmlns:gmx", GMX),
-        ("xmlns:gml", GML),
-        ("xmlns:xlink", XLINK),
-    ];
-    xml.open("gmd:MD_Metadata", if namespaces { declared } else { &[] });
+    xml.open(
+        "gmd:MD_Metadata",
+        &[
+            ("xmlns:gmd", GMD),
+            ("xmlns:gco", GCO),
+            ("xmlns:gmx", GMX),
+            ("xmlns:gml", GML),
+            ("xmlns:xlink", XLINK),
+        ],
+    );
     string(xml, "gmd:fileIdentifier", &dataset.id.to_string());
     let language = metadata
         .language

@@ -1,19 +1,22 @@
 //! The standards the catalogue speaks, written and read without I/O: DCAT-AP as RDF in its usual
 //! syntaxes, ISO 19139, OAI-PMH with Dublin Core, schema.org, DCMI terms; and records of other
-//! catalogues read into Fathom's terms (`import`). The API negotiates which one a client gets and
-//! streams what these writers produce.
+//! catalogues read into Fathom's terms (`import`). The formats a dataset is written in are listed
+//! once, in [`FORMATS`]; the API negotiates which one a client gets and streams what they write.
 
 pub mod dcat;
 pub mod dcterms;
+mod format;
 pub mod import;
 pub mod iso;
 pub mod oai;
+mod oai_dc;
 pub mod odrl;
 pub mod schema_org;
 pub mod skos;
 mod xml;
 
 pub use dcat::{DcatWriter, PageView, Site};
+pub use format::{FORMATS, Format, OaiFormat, Record, Writer};
 
 /// The RDF syntaxes served, each with its media type and its short `format=` name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +30,7 @@ pub enum RdfSyntax {
 impl RdfSyntax {
     pub const ALL: [Self; 4] = [Self::Turtle, Self::JsonLd, Self::RdfXml, Self::NTriples];
 
-    pub fn media_type(self) -> &'static str {
+    pub const fn media_type(self) -> &'static str {
         match self {
             Self::Turtle => "text/turtle",
             Self::NTriples => "application/n-triples",
@@ -37,7 +40,7 @@ impl RdfSyntax {
     }
 
     /// The value of `?format=` that asks for this syntax.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Self::Turtle => "ttl",
             Self::NTriples => "nt",

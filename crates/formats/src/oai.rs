@@ -2,14 +2,14 @@
 //! formats offered (`oai_dc`, Dublin Core; `dcat`, DCAT-AP RDF/XML; `iso19139`). What to list, and whether a
 //! caller may see it, is decided before anything reaches this module.
 
-use fathom_model::{AccessRights, Dataset, Organisation};
+use std::io;
+
 use time::OffsetDateTime;
 use time::macros::format_description;
 use uuid::Uuid;
 
-use crate::RdfSyntax;
-use crate::dcat::{DcatWriter, Site, access_right_iri, publisher_name};
-use crate::dcterms::{dcmi_box, dcmi_period};
+use crate::dcat::Site;
+use crate::format::{Format, Record};
 use crate::import::{ForeignRecord, ImportFormat, read_element};
 use crate::xml::Element;
 use crate::xml::Xml;
@@ -18,51 +18,6 @@ const OAI: &str = "http://www.openarchives.org/OAI/2.0/";
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 const OAI_SCHEMA: &str =
     "http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd";
-
-/// The metadata formats records are disseminated in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetadataFormat {
-    /// Unqualified Dublin Core, which every OAI-PMH repository offers.
-    OaiDc,
-    /// DCAT-AP 3.0 as RDF/XML.
-    Dcat,
-    /// ISO 19115 in the ISO 19139 encoding.
-    Iso19139,
-}
-
-impl MetadataFormat {
-    pub const ALL: [Self; 3] = [Self::OaiDc, Self::Dcat, Self::Iso19139];
-
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Self::OaiDc => "oai_dc",
-            Self::Dcat => "dcat",
-            Self::Iso19139 => "iso19139",
-        }
-    }
-
-    pub fn from_prefix(prefix: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|format| format.prefix() == prefix)
-    }
-
-    fn schema(self) -> &'static str {
-        match self {
-            Self::OaiDc => "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
-            Self::Dcat => "http://www.w3.org/2000/07/rdf.xsd",
-            Self::Iso19139 => "http://www.isotc211.org/2005/gmd/gmd.xsd",
-        }
-    }
-
-    fn namespace(self) -> &'static str {
-        match self {
-            Self::OaiDc => "http://www.openarchives.org/OAI/2.0/oai_dc/",
-            Self::Dcat => "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-            Self::Iso19139 => "http://www.isotc211.org/2005/gmd",
-        }
-    }
-}
 
 /// The six requests of the protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,11 +148,7 @@ pub const ORGANISATION_SETS: &str = "organisation";
 /// A record as listed: a dataset the caller may see, or the trace of one deleted.
 #[derive(Debug, Clone, Copy)]
 pub enum Item<'a> {
-    Live {
-        dataset: &'a Dataset,
-        publisher: Option<&'a Organisation>,
-        access_rights: AccessRights,
-    },
+    Live(Record<'a>),
     Deleted {
         id: Uuid,
         organisation: &'a str,
@@ -208,7 +159,7 @@ pub enum Item<'a> {
 impl Item<'_> {
     fn id(&self) -> Uuid {
         match self {
-            Self::Live { dataset, .. } => dataset.id,
+            Self::Live(record) => record.dataset.id,
             Self::Deleted { id, .. } => *id,
         }
     }
@@ -289,12 +240,12 @@ impl<'a> Response<'a> {
 
     pub fn metadata_formats(mut self) -> String {
         self.xml.open("ListMetadataFormats", &[]);
-        for format in MetadataFormat::ALL {
+        for (_, oai) in Format::oai_formats() {
             self.xml
                 .open("metadataFormat", &[])
-                .leaf("metadataPrefix", &[], format.prefix())
-                .leaf("schema", &[], format.schema())
-                .leaf("metadataNamespace", &[], format.namespace())
+                .leaf("metadataPrefix", &[], oai.prefix)
+                .leaf("schema", &[], oai.schema)
+                .leaf("metadataNamespace", &[], oai.namespace)
                 .close();
         }
         self.xml.finish()
@@ -328,46 +279,21 @@ impl<'a> Response<'a> {
         self.write_header(item);
     }
 
-    /// A record: its header and, unless it was deleted, its metadata in `format`.
-    pub fn record(&mut self, item: &Item<'_>, format: MetadataFormat) {
+    /// A record: its header and, unless it was deleted, its metadata in `format` (one of
+    /// [`Format::oai_formats`]).
+    pub fn record(&mut self, item: &Item<'_>, format: &Format) -> io::Result<()> {
         self.xml.open("record", &[]);
         self.write_header(item);
-        if let Item::Live {
-            dataset,
-            publisher,
-            access_rights,
-        } = item
-        {
-            self.xml.open("metadata", &[]);
-            match format {
-                MetadataFormat::OaiDc => self.dublin_core(dataset, *publisher, *access_rights),
-                MetadataFormat::Dcat => {
-                    let mut writer = DcatWriter::new(RdfSyntax::RdfXml);
-                    let written = writer
-                        .dataset(self.site, dataset, *publisher, *access_rights, false)
-                        .and_then(|()| writer.finish());
-                    // Writing into memory does not fail; an empty `metadata` would be invalid, though.
-                    let document =
-                        String::from_utf8(written.unwrap_or_default()).unwrap_or_default();
-                    let body = document
-                        .split_once("?>")
-                        .map_or(document.as_str(), |(_, rest)| rest);
-                    self.xml.raw(body.trim());
-                }
-                MetadataFormat::Iso19139 => {
-                    crate::iso::write(
-                        &mut self.xml,
-                        self.site,
-                        dataset,
-                        *publisher,
-                        *access_rights,
-                        true,
-                    );
-                }
-            }
-            self.xml.close();
+        if let Item::Live(record) = item {
+            let document = String::from_utf8(format.write(record)?).map_err(io::Error::other)?;
+            let metadata = document
+                .strip_prefix("<?xml")
+                .and_then(|rest| rest.split_once("?>"))
+                .map_or(document.as_str(), |(_, rest)| rest);
+            self.xml.open("metadata", &[]).raw(metadata.trim()).close();
         }
         self.xml.close();
+        Ok(())
     }
 
     /// Ends a list's page with its resumption token (on every page of a list that has more than
@@ -396,7 +322,7 @@ impl<'a> Response<'a> {
 
     fn write_header(&mut self, item: &Item<'_>) {
         let (organisation, changed, deleted) = match item {
-            Item::Live { dataset, .. } => (
+            Item::Live(Record { dataset, .. }) => (
                 dataset.metadata.organisation.as_str(),
                 dataset.updated_at,
                 false,
@@ -419,89 +345,6 @@ impl<'a> Response<'a> {
             .leaf("setSpec", &[], ORGANISATION_SETS)
             .leaf("setSpec", &[], &organisation_set(organisation))
             .close();
-    }
-
-    /// Unqualified Dublin Core: the fifteen elements, each as the DCMI's guidelines for datasets use
-    /// them (`coverage` as a DCMI Box and Period).
-    fn dublin_core(
-        &mut self,
-        dataset: &Dataset,
-        publisher: Option<&Organisation>,
-        access_rights: AccessRights,
-    ) {
-        let metadata = &dataset.metadata;
-        let publisher = publisher_name(dataset, publisher);
-        self.xml.open(
-            "oai_dc:dc",
-            &[
-                ("xmlns:oai_dc", MetadataFormat::OaiDc.namespace()),
-                ("xmlns:dc", "http://purl.org/dc/elements/1.1/"),
-                (
-                    "xsi:schemaLocation",
-                    "http://www.openarchives.org/OAI/2.0/oai_dc/ http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
-                ),
-            ],
-        );
-        let xml = &mut self.xml;
-        xml.leaf("dc:title", &[], &metadata.title);
-        for creator in &metadata.creators {
-            xml.leaf("dc:creator", &[], &creator.name);
-        }
-        if metadata.creators.is_empty() {
-            xml.leaf("dc:creator", &[], publisher);
-        }
-        for keyword in &metadata.keywords {
-            xml.leaf("dc:subject", &[], keyword);
-        }
-        for theme in &metadata.themes {
-            xml.leaf("dc:subject", &[], theme.as_str());
-        }
-        if !metadata.description.is_empty() {
-            xml.leaf("dc:description", &[], &metadata.description);
-        }
-        xml.leaf("dc:publisher", &[], publisher);
-        for contact in &metadata.contact_points {
-            xml.leaf("dc:contributor", &[], &contact.name);
-        }
-        let date = metadata
-            .issued
-            .clone()
-            .unwrap_or_else(|| datestamp(dataset.created_at));
-        xml.leaf("dc:date", &[], &date);
-        xml.leaf("dc:type", &[], "Dataset");
-        for distribution in &metadata.distributions {
-            if let Some(format) = distribution
-                .media_type
-                .as_ref()
-                .or(distribution.format.as_ref())
-            {
-                xml.leaf("dc:format", &[], format);
-            }
-        }
-        xml.leaf("dc:identifier", &[], &self.site.dataset_iri(dataset.id));
-        for identifier in &metadata.identifiers {
-            xml.leaf("dc:identifier", &[], identifier);
-        }
-        if let Some(page) = &metadata.landing_page {
-            xml.leaf("dc:identifier", &[], page.as_str());
-        }
-        for language in &metadata.language {
-            xml.leaf("dc:language", &[], language.as_str());
-        }
-        for distribution in &metadata.distributions {
-            xml.leaf("dc:relation", &[], distribution.access_url.as_str());
-        }
-        if let Some(bbox) = metadata.spatial.as_ref().and_then(|s| s.bbox.as_ref()) {
-            xml.leaf("dc:coverage", &[], &dcmi_box(bbox));
-        }
-        if let Some(temporal) = &metadata.temporal {
-            xml.leaf("dc:coverage", &[], &dcmi_period(temporal));
-        }
-        if let Some(licence) = &metadata.license {
-            xml.leaf("dc:rights", &[], licence);
-        }
-        xml.leaf("dc:rights", &[], &access_right_iri(access_rights));
-        xml.close();
     }
 }
 

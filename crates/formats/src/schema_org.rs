@@ -2,19 +2,31 @@
 //! (Google Dataset Search reads `name`, `description`, `identifier`, `keywords`, `license`, `creator`,
 //! `temporalCoverage`, `spatialCoverage` and `distribution`).
 
-use fathom_model::{AccessRights, Dataset, Organisation};
+use fathom_model::AccessRights;
 use serde_json::{Value, json};
 
-use crate::dcat::{Site, access_right_iri, publisher_name};
+use crate::Record;
+use crate::dcat::{access_right_iri, publisher_name};
+use crate::format::{Format, Writer};
 use crate::oai::datestamp;
 
+/// schema.org's `Dataset` in JSON-LD (`format=schemaorg`; `Accept` chooses DCAT-AP's JSON-LD).
+pub const FORMAT: Format = Format {
+    name: "schemaorg",
+    media_type: "application/ld+json",
+    extension: "jsonld",
+    writer: Writer::Document(|record| schema_org(record).to_string()),
+    oai: None,
+};
+
 /// The schema.org `Dataset` of a dataset.
-pub fn schema_org(
-    site: &Site,
-    dataset: &Dataset,
-    publisher: Option<&Organisation>,
-    access_rights: AccessRights,
-) -> Value {
+pub fn schema_org(record: &Record<'_>) -> Value {
+    let Record {
+        site,
+        dataset,
+        publisher,
+        access_rights,
+    } = *record;
     let metadata = &dataset.metadata;
     let iri = site.dataset_iri(dataset.id);
     let publisher_name = publisher_name(dataset, publisher);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use fathom_formats::import::{ForeignRecord, ImportFormat, read};
-use fathom_formats::{Site, iso};
+use fathom_formats::{Record, Site, iso};
 use fathom_model::{AccessRights, Dataset, DatasetInput, DatasetState, Policy};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -103,7 +103,12 @@ fn iso_19139_validates_against_the_iso_schemas() {
             .map(|(name, d)| {
                 (
                     name.to_owned(),
-                    iso::document(&site, d, None, AccessRights::Restricted),
+                    iso::document(&Record {
+                        site: &site,
+                        dataset: d,
+                        publisher: None,
+                        access_rights: AccessRights::Restricted,
+                    }),
                 )
             })
             .collect();
@@ -247,7 +252,12 @@ fn records_survive_a_round_trip_through_fathom() {
     let site = Site::default();
     for first in &records {
         let dataset = published(first.dataset.clone());
-        let iso = iso::document(&site, &dataset, None, AccessRights::Public);
+        let iso = iso::document(&Record {
+            site: &site,
+            dataset: &dataset,
+            publisher: None,
+            access_rights: AccessRights::Public,
+        });
         let again = read(ImportFormat::Iso19139, iso.as_bytes())
             .pop()
             .unwrap()

@@ -8,7 +8,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use fathom_formats::{DcatWriter, PageView, Site};
+use fathom_formats::{DcatWriter, Format, PageView, Record, Site, Writer};
 use fathom_model::{Dataset, Organisation, Principal};
 use fathom_service::{Catalogue, DatasetFilter, PageRequest, Position, RecordKey, ServiceError};
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::extract::Reader;
-use crate::negotiate::{self, Representation};
+use crate::negotiate;
 use crate::pagination::{Cursor, parse_limit_in};
 use crate::problem::Problem;
 
@@ -45,9 +45,7 @@ pub struct CatalogQuery {
 #[utoipa::path(get,
     operation_id = "catalog_read", path = "/api/v1/catalog", tag = "standards", params(CatalogQuery),
     responses(
-        (status = 200, description = "DCAT-AP", content(
-            (String = "text/turtle"), (String = "application/ld+json"),
-            (String = "application/rdf+xml"), (String = "application/n-triples"))),
+        (status = 200, description = "DCAT-AP (the media types are those of the `format` values)"),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "No offered syntax is acceptable", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -57,9 +55,8 @@ pub async fn catalog(
     Query(query): Query<CatalogQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let Representation::Rdf(syntax) =
-        negotiate::choose(&negotiate::CATALOG, query.format.as_deref(), &headers)?
-    else {
+    let format = negotiate::choose(negotiate::catalogue(), query.format.as_deref(), &headers)?;
+    let Writer::Rdf(syntax) = format.writer else {
         return Err(Problem::bad_request("the catalogue is served as RDF only"));
     };
     let limit = parse_limit_in(query.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
@@ -180,7 +177,7 @@ impl Export {
 }
 
 fn write_error(error: std::io::Error) -> Problem {
-    internal("cannot write RDF", error)
+    internal("cannot write a record", error)
 }
 
 fn internal(what: &'static str, error: impl std::fmt::Display) -> Problem {
@@ -191,13 +188,13 @@ fn internal(what: &'static str, error: impl std::fmt::Display) -> Problem {
     )
 }
 
-/// Reads one dataset in a representation of the standards: DCAT-AP in an RDF syntax, ISO 19139,
-/// schema.org, DCMI terms.
+/// Reads one dataset in a format of the standards (DCAT-AP in an RDF syntax, ISO 19139, schema.org,
+/// DCMI terms, …), as the policy lets `reader` see it.
 pub async fn dataset(
     state: &AppState,
     reader: Option<&Principal>,
     key: &RecordKey,
-    representation: Representation,
+    format: &Format,
 ) -> Result<Response, Problem> {
     let dataset = state.catalogue.dataset(reader, key).await?;
     let metadata = &dataset.metadata;
@@ -210,46 +207,18 @@ pub async fn dataset(
         Err(ServiceError::NotFound(_)) => None,
         Err(error) => return Err(error.into()),
     };
-    let access = state
-        .catalogue
-        .policy()
-        .access_rights(&metadata.security_label, metadata.access_rights);
-    let body = match representation {
-        Representation::Rdf(syntax) => {
-            let mut writer = DcatWriter::new(syntax);
-            writer
-                .dataset(&state.site, &dataset, publisher.as_ref(), access, false)
-                .map_err(write_error)?;
-            writer.finish().map_err(write_error)?
-        }
-        Representation::Iso19139 => {
-            fathom_formats::iso::document(&state.site, &dataset, publisher.as_ref(), access)
-                .into_bytes()
-        }
-        Representation::SchemaOrg => {
-            let document = fathom_formats::schema_org::schema_org(
-                &state.site,
-                &dataset,
-                publisher.as_ref(),
-                access,
-            );
-            serde_json::to_vec(&document)
-                .map_err(|e| internal("cannot write schema.org JSON-LD", e))?
-        }
-        Representation::DublinCore => {
-            fathom_formats::dcterms::document(&state.site, &dataset, publisher.as_ref(), access)
-                .into_bytes()
-        }
-        Representation::DublinCoreJson => {
-            let document =
-                fathom_formats::dcterms::json(&state.site, &dataset, publisher.as_ref(), access);
-            serde_json::to_vec(&document)
-                .map_err(|e| internal("cannot write DCMI terms JSON", e))?
-        }
-        Representation::Json => return Err(Problem::bad_request("JSON is served by the record")),
+    let record = Record {
+        site: &state.site,
+        dataset: &dataset,
+        publisher: publisher.as_ref(),
+        access_rights: state
+            .catalogue
+            .policy()
+            .access_rights(&metadata.security_label, metadata.access_rights),
     };
+    let body = format.write(&record).map_err(write_error)?;
     let headers = [
-        (header::CONTENT_TYPE, representation.media_type()),
+        (header::CONTENT_TYPE, format.media_type),
         (header::VARY, "accept"),
     ];
     Ok((headers, body).into_response())

@@ -18,9 +18,10 @@ use uuid::Uuid;
 use super::{create_once, created, record};
 use crate::AppState;
 use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody, Reader};
-use crate::negotiate::{self, Representation};
+use crate::negotiate;
 use crate::pagination::{Cursor, Page, PageQuery, parse_limit, with_cursor};
 use crate::problem::Problem;
+use fathom_formats::Writer;
 
 const PATH: &str = "/api/v1/datasets";
 
@@ -135,25 +136,25 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReadQuery {
-    /// `json`, DCAT-AP as `ttl`, `jsonld`, `rdf` or `nt`, `iso19139`, `schemaorg` (schema.org
-    /// JSON-LD) or `dcterms` (DCMI terms XML); overrides `Accept`.
+    /// The format's name: `json`, DCAT-AP as `ttl`, `jsonld`, `rdf` or `nt`, `iso19139`,
+    /// `schemaorg` (schema.org JSON-LD), `dcterms` (DCMI terms XML), `dcterms-json`, `oai_dc`
+    /// (unqualified Dublin Core); overrides `Accept`.
     format: Option<String>,
     /// An RFC 3339 instant or a date: the dataset's JSON as it was then (with `Content-Location`
     /// naming the revision).
     as_of: Option<String>,
 }
 
-/// Reads a dataset by id or slug: its JSON, DCAT-AP 3.0 RDF when `Accept` (`text/turtle`,
-/// `application/ld+json`, `application/rdf+xml`, `application/n-triples`) or `format` asks for it, or
-/// ISO 19139 (`application/vnd.iso.19139+xml`, `format=iso19139`).
+/// Reads a dataset by id or slug: its JSON, or another format when `Accept` or `format` asks for it:
+/// DCAT-AP 3.0 RDF (`text/turtle`, `application/ld+json`, `application/rdf+xml`,
+/// `application/n-triples`), ISO 19139 (`application/vnd.iso.19139+xml`), DCMI terms
+/// (`application/xml`), and by `format` alone schema.org, DCMI terms in JSON and `oai_dc`.
 #[utoipa::path(get,
     operation_id = "datasets_read", path = "/api/v1/datasets/{key}", tag = "datasets",
     params(("key" = String, Path, description = "Id or slug"), ReadQuery),
     responses(
         (status = 200, description = "OK", headers(("ETag" = String, description = "JSON only")), content(
-            (Dataset = "application/json"), (String = "text/turtle"), (String = "application/ld+json"),
-            (String = "application/rdf+xml"), (String = "application/n-triples"),
-            (String = "application/vnd.iso.19139+xml"), (String = "application/xml"))),
+            (Dataset = "application/json"))),
         (status = 304, description = "`If-None-Match` names the current revision"),
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "No offered representation is acceptable", body = Problem, content_type = "application/problem+json"),
@@ -173,8 +174,9 @@ pub async fn read(
             .await?;
         return Ok(super::as_of(PATH, &revision));
     }
-    match negotiate::choose(&negotiate::RECORD, query.format.as_deref(), &headers)? {
-        Representation::Json => {
+    let format = negotiate::choose(negotiate::record(), query.format.as_deref(), &headers)?;
+    match format.writer {
+        Writer::Native => {
             let dataset = state
                 .catalogue
                 .dataset_json(reader.principal(), &key)
@@ -185,7 +187,7 @@ pub async fn read(
                 .insert(header::VARY, HeaderValue::from_static("accept"));
             Ok(response)
         }
-        other => super::catalog::dataset(&state, reader.principal(), &key, other).await,
+        _ => super::catalog::dataset(&state, reader.principal(), &key, format).await,
     }
 }
 

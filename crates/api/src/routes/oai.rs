@@ -10,9 +10,10 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_formats::oai::{
-    ErrorCode, Item, MetadataFormat, ORGANISATION_SETS, Repository, Response as OaiResponse,
-    Resumption, Verb, parse_identifier,
+    ErrorCode, Item, ORGANISATION_SETS, Repository, Response as OaiResponse, Resumption, Verb,
+    parse_identifier,
 };
+use fathom_formats::{Format, Record};
 use fathom_model::{Organisation, values::parse_date};
 use fathom_service::{OaiItem, OaiPage, OaiQuery, ResumeError};
 use time::format_description::well_known::Rfc3339;
@@ -26,7 +27,7 @@ use crate::problem::Problem;
 #[utoipa::path(get, operation_id = "oai_get", path = "/oai", tag = "standards",
     params(
         ("verb" = String, Query, description = "Identify, ListMetadataFormats, ListSets, ListIdentifiers, ListRecords or GetRecord"),
-        ("metadataPrefix" = Option<String>, Query, description = "oai_dc or dcat"),
+        ("metadataPrefix" = Option<String>, Query, description = "oai_dc, dcat or iso19139 (ListMetadataFormats lists them)"),
         ("identifier" = Option<String>, Query), ("set" = Option<String>, Query),
         ("from" = Option<String>, Query, description = "YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ"),
         ("until" = Option<String>, Query), ("resumptionToken" = Option<String>, Query),
@@ -139,6 +140,12 @@ impl From<fathom_service::ServiceError> for Answer {
     }
 }
 
+impl From<std::io::Error> for Answer {
+    fn from(error: std::io::Error) -> Self {
+        fathom_service::ServiceError::Fault(format!("cannot write a record: {error}")).into()
+    }
+}
+
 async fn answer(
     state: &AppState,
     reader: &Reader,
@@ -240,7 +247,7 @@ async fn answer(
             let publishers = state.catalogue.organisations_by_slug().await?;
             let mut response = response;
             response.begin(Verb::GetRecord);
-            response.record(&item_of(state, &item, &publishers), format);
+            response.record(&item_of(state, &item, &publishers), format)?;
             Ok(response.finish())
         }
         Verb::ListIdentifiers | Verb::ListRecords => {
@@ -271,7 +278,7 @@ async fn answer(
             }
             let format = metadata_format(&page.query.format)?;
             let publishers = state.catalogue.organisations_by_slug().await?;
-            Ok(list(state, response, verb, &page, format, &publishers))
+            list(state, response, verb, &page, format, &publishers)
         }
     }
 }
@@ -281,14 +288,14 @@ fn list(
     mut response: OaiResponse<'_>,
     verb: Verb,
     page: &OaiPage,
-    format: MetadataFormat,
+    format: &Format,
     publishers: &HashMap<String, Organisation>,
-) -> String {
+) -> Result<String, Answer> {
     response.begin(verb);
     for harvested in &page.items {
         let item = item_of(state, harvested, publishers);
         if verb == Verb::ListRecords {
-            response.record(&item, format);
+            response.record(&item, format)?;
         } else {
             response.header(&item);
         }
@@ -302,25 +309,26 @@ fn list(
             complete_list_size: page.complete_list_size,
         });
     }
-    response.finish()
+    Ok(response.finish())
 }
 
 fn item_of<'a>(
-    state: &AppState,
+    state: &'a AppState,
     harvested: &'a OaiItem,
     publishers: &'a HashMap<String, Organisation>,
 ) -> Item<'a> {
     match harvested {
         OaiItem::Live(dataset) => {
             let metadata = &dataset.metadata;
-            Item::Live {
+            Item::Live(Record {
+                site: &state.site,
                 dataset,
                 publisher: publishers.get(metadata.organisation.as_str()),
                 access_rights: state
                     .catalogue
                     .policy()
                     .access_rights(&metadata.security_label, metadata.access_rights),
-            }
+            })
         }
         OaiItem::Deleted(tombstone) => Item::Deleted {
             id: tombstone.id,
@@ -350,9 +358,9 @@ async fn record(
         .ok_or_else(missing)?)
 }
 
-fn metadata_format(prefix: &str) -> Result<MetadataFormat, Refusal> {
-    MetadataFormat::from_prefix(prefix).ok_or_else(|| {
-        let offered: Vec<_> = MetadataFormat::ALL.iter().map(|f| f.prefix()).collect();
+fn metadata_format(prefix: &str) -> Result<&'static Format, Refusal> {
+    Format::of_oai_prefix(prefix).ok_or_else(|| {
+        let offered: Vec<_> = Format::oai_formats().map(|(_, oai)| oai.prefix).collect();
         refuse(
             ErrorCode::CannotDisseminateFormat,
             format!(
@@ -365,7 +373,8 @@ fn metadata_format(prefix: &str) -> Result<MetadataFormat, Refusal> {
 
 /// The query of a list's first page: the format, the set and the interval of change.
 fn harvest_query(arguments: &HashMap<&str, &str>) -> Result<OaiQuery, Refusal> {
-    let format = metadata_format(arguments["metadataPrefix"])?;
+    let prefix = arguments["metadataPrefix"];
+    metadata_format(prefix)?;
     let from = arguments
         .get("from")
         .map(|v| datestamp_argument("from", v))
@@ -412,7 +421,7 @@ fn harvest_query(arguments: &HashMap<&str, &str>) -> Result<OaiQuery, Refusal> {
         },
     };
     Ok(OaiQuery {
-        format: format.prefix().to_owned(),
+        format: prefix.to_owned(),
         organisation,
         from: from.map(|(at, _)| at),
         until,

@@ -274,6 +274,7 @@ async fn datasets_and_the_catalogue_speak_dcat_ap(db: TestStore) {
         ("*/*", "?format=schemaorg", "application/ld+json"),
         ("*/*", "?format=dcterms-json", "application/json"),
         ("application/xml", "", "application/xml"),
+        ("*/*", "?format=oai_dc", "application/xml"),
     ] {
         let response = read(accept, query).await;
         assert_eq!(response.status(), StatusCode::OK, "{accept} {query}");
@@ -294,6 +295,10 @@ async fn datasets_and_the_catalogue_speak_dcat_ap(db: TestStore) {
             }
             "application/json" => {}
             "application/vnd.iso.19139+xml" => assert!(body.contains("<gmd:MD_Metadata"), "{body}"),
+            "application/xml" if query.contains("oai_dc") => assert!(
+                body.contains("<oai_dc:dc") && body.contains("<dc:title>CTD casts 0</dc:title>"),
+                "{body}"
+            ),
             "application/xml" => assert!(
                 body.contains("<dcterms:title>CTD casts 0</dcterms:title>"),
                 "{body}"
@@ -586,7 +591,8 @@ async fn oai_pmh_harvests_what_the_caller_may_see(db: TestStore) {
     .await;
     assert_eq!(
         elements(&formats, "metadataPrefix"),
-        ["oai_dc", "dcat", "iso19139"]
+        ["dcat", "iso19139", "oai_dc"],
+        "in the order of the formats' list"
     );
     let iso = oai(
         &server,
