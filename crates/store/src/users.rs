@@ -1,0 +1,115 @@
+//! Users and their API tokens. Their rows and filters, and `Store`'s methods on them; the SQL is in
+//! `repository/users.rs`.
+
+use super::*;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    /// A classification of the security policy; `None`: the policy's public one.
+    pub clearance: Option<String>,
+    /// ISO 3166 alpha-3.
+    pub nationality: Option<String>,
+    /// Communities such as `NATO` or a project: category values the user holds.
+    pub communities: Vec<String>,
+    pub memberships: Vec<Membership>,
+    pub created_at: OffsetDateTime,
+}
+
+/// An API token as stored: the secret itself is never kept, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub secret_hash: Vec<u8>,
+    pub description: String,
+    /// What the token may be used for: `read`, `write`, `admin`.
+    pub scopes: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// A token as listed: never its secret or hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSummary {
+    pub id: Uuid,
+    pub user: String,
+    pub description: String,
+    pub scopes: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl Store {
+    /// Inserts a user, with the audit entry that says so.
+    pub async fn insert_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_user(user, audit).await)
+    }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> StoreResult<Vec<User>> {
+        dispatch!(self, r => r.users().await)
+    }
+
+    /// The names of the users who were disabled.
+    pub async fn disabled_users(&self) -> StoreResult<HashSet<String>> {
+        dispatch!(self, r => r.disabled_users().await)
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> StoreResult<User> {
+        dispatch!(self, r => r.user_by_name(name).await)
+    }
+
+    pub async fn admin_exists(&self) -> StoreResult<bool> {
+        dispatch!(self, r => r.admin_exists().await)
+    }
+
+    /// Inserts a token, with the audit entry that says so.
+    pub async fn insert_token(&self, token: &ApiToken, audit: &AuditEvent) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_token(token, audit).await)
+    }
+
+    /// The tokens, of one user or of all, newest first.
+    pub async fn tokens(&self, user: Option<&str>) -> StoreResult<Vec<TokenSummary>> {
+        dispatch!(self, r => r.tokens(user).await)
+    }
+
+    /// Records that the token with this hash was used at `now`.
+    pub async fn touch_token(&self, secret_hash: &[u8], now: OffsetDateTime) -> StoreResult<()> {
+        dispatch!(self, r => r.touch_token(secret_hash, now).await)
+    }
+
+    /// Disables a user, with the audit entry that says so: their tokens stop authenticating.
+    pub async fn disable_user(
+        &self,
+        name: &str,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.disable_user(name, now, audit).await)
+    }
+
+    /// The user holding the token with this secret hash, and the token's scopes, if the token is
+    /// neither revoked nor expired at `now` and the user is not disabled.
+    pub async fn user_by_token(
+        &self,
+        secret_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<(User, Vec<String>)> {
+        dispatch!(self, r => r.user_by_token(secret_hash, now).await)
+    }
+
+    /// Revokes a token, with the audit entry that says so.
+    pub async fn revoke_token(
+        &self,
+        id: Uuid,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.revoke_token(id, now, audit).await)
+    }
+}
