@@ -202,7 +202,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             return Ok(Self(None));
         };
         match value.to_str() {
-            Ok(key) if !key.is_empty() && key.len() <= 255 => Ok(Self(Some(key.to_owned()))),
+            Ok(key)
+                if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                Ok(Self(Some(key.to_owned())))
+            }
             _ => Err(Problem::bad_request(
                 "`Idempotency-Key` must be 1 to 255 visible ASCII characters",
             )),

@@ -6,6 +6,7 @@ mod extract;
 mod headers;
 mod limits;
 mod negotiate;
+mod openapi;
 mod pagination;
 mod problem;
 mod prometheus;
@@ -22,10 +23,10 @@ use fathom_service::{Search, Services};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use fathom_formats::Site;
+pub use openapi::openapi;
 pub use problem::{PROBLEM_JSON, Problem};
 
 /// Where the OpenAPI document is served.
@@ -99,177 +100,10 @@ impl Default for ApiConfig {
 pub use headers::parse_origin;
 pub use limits::RateLimits;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Fathom API",
-        description = "The catalogue of datasets of maritime research. Errors are RFC 9457 problem documents; lists are keyset-paginated; writes need a bearer token.",
-        license(name = "Apache-2.0", identifier = "Apache-2.0"),
-    ),
-    modifiers(&BearerAuth),
-    components(schemas(Problem)),
-    tags(
-        (name = "organisations", description = "Publishers of datasets"),
-        (name = "datasets", description = "Datasets, their distributions and their history"),
-        (name = "domain model", description = "Data domains, projects, campaigns, platforms, instruments and observed properties: `/api/v1/domains`, `/api/v1/projects`, `/api/v1/campaigns`, `/api/v1/platforms`, `/api/v1/instruments`, `/api/v1/observed-properties`"),
-        (name = "profiles", description = "Metadata profiles: versioned JSON Schema documents datasets conform to"),
-        (name = "vocabularies", description = "Controlled vocabularies: SKOS concept schemes, their concepts, autocomplete"),
-        (name = "search", description = "Full-text, faceted, spatial and temporal search"),
-        (name = "security", description = "The security policy of labels"),
-        (name = "sharing", description = "Data sharing workflows: access requests and their approval chains, grants, the inbox, the audit log"),
-        (name = "ogcapi", description = "OGC API - Records, Part 1"),
-        (name = "standards", description = "The catalogue in the standards of other catalogues: DCAT-AP, ISO 19139, OAI-PMH; imports"),
-        (name = "events", description = "The contract of the events sent to brokers (AsyncAPI)"),
-        (name = "health", description = "Liveness and readiness"),
-    )
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-/// Every operation lists the statuses the layers around it and its kind of input can answer
-/// with, besides its own: any request may be refused as a bad request (400), for a bad token
-/// (401), a rate limit (429) or a fault (500); one with a body for its size (413), media type
-/// (415) or fields (422); one behind a token for the caller's permission (403); one with a path
-/// parameter for a record not found (404); one with `If-Match` for a stale (412) or missing (428)
-/// revision. Each is a problem document.
-struct LayerResponses;
-
-impl utoipa::Modify for LayerResponses {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::path::ParameterIn;
-        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-        let problem = |description: &str| {
-            RefOr::T(
-                ResponseBuilder::new()
-                    .description(description)
-                    .content(
-                        PROBLEM_JSON,
-                        ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name("Problem")))
-                            .build(),
-                    )
-                    .build(),
-            )
-        };
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-                &mut item.head,
-            ];
-            for operation in operations.into_iter().flatten() {
-                let parameters: Vec<_> = operation
-                    .parameters
-                    .iter()
-                    .flatten()
-                    .filter_map(|p| match p {
-                        RefOr::T(p) => Some((p.parameter_in.clone(), p.name.to_ascii_lowercase())),
-                        RefOr::Ref(_) => None,
-                    })
-                    .collect();
-                let has = |place: ParameterIn| parameters.iter().any(|(p, _)| *p == place);
-                let mut statuses = vec![
-                    ("400", "The request cannot be read"),
-                    ("401", "The bearer token is unknown, expired or revoked"),
-                    ("429", "Over a rate limit"),
-                    ("500", "A fault of the server"),
-                ];
-                if operation.request_body.is_some() {
-                    statuses.extend([
-                        ("413", "The body is too large"),
-                        ("415", "The body's media type is not read here"),
-                        ("422", "Invalid fields"),
-                    ]);
-                }
-                if operation.security.is_some() {
-                    statuses.push(("403", "The caller may not do this"));
-                }
-                if has(ParameterIn::Path) {
-                    statuses.push(("404", "Not found, or not visible to the caller"));
-                }
-                if parameters.iter().any(|(_, name)| name == "if-match") {
-                    statuses.extend([
-                        ("412", "`If-Match` names a stale revision"),
-                        ("428", "`If-Match` is required"),
-                    ]);
-                }
-                for (status, description) in statuses {
-                    operation
-                        .responses
-                        .responses
-                        .entry(status.to_owned())
-                        .or_insert_with(|| problem(description));
-                }
-            }
-        }
-    }
-}
-
-/// The `Problem` schema's `type` names its values: every code of the one table, with the table in
-/// its description.
-struct ProblemTypes;
-
-impl utoipa::Modify for ProblemTypes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::schema::{Object, Schema, Type};
-        use utoipa::openapi::{RefOr, schema::ObjectBuilder};
-        let Some(components) = openapi.components.as_mut() else {
-            return;
-        };
-        let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") else {
-            return;
-        };
-        let types: Vec<String> = fathom_service::Code::ALL.iter().map(|c| c.uri()).collect();
-        let kind: Object = ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(types))
-            .description(Some(format!(
-                "The kind of problem: one `type` per kind of failure, stable for clients to branch on.\n\n{}",
-                fathom_service::Code::markdown_table()
-            )))
-            .build();
-        problem
-            .properties
-            .insert("type".to_owned(), RefOr::T(Schema::Object(kind)));
-    }
-}
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-        if let Some(components) = openapi.components.as_mut() {
-            components.add_security_scheme(
-                "bearer",
-                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-            );
-        }
-    }
-}
-
-/// The OpenAPI document of the API, as served at [`OPENAPI_PATH`].
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes_and_document().1
-}
-
-/// The routes and their OpenAPI document, completed with the statuses of the layers around them
-/// (which know no route, so they are added once the routes are in).
-fn routes_and_document() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
-    let (routes, mut document) = routes::router(ApiDoc::openapi()).split_for_parts();
-    utoipa::Modify::modify(&LayerResponses, &mut document);
-    utoipa::Modify::modify(&negotiate::OfferedFormats, &mut document);
-    // After the routes too, which bring their own copy of the `Problem` schema.
-    utoipa::Modify::modify(&ProblemTypes, &mut document);
-    (routes, document)
-}
-
 /// The whole application: API, OpenAPI document, docs UI, health checks and the layers around them.
 pub fn app(state: AppState, config: &ApiConfig) -> Router {
     prometheus::install();
-    let (api, openapi) = routes_and_document();
+    let (api, openapi) = openapi::routes_and_document();
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)

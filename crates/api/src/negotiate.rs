@@ -1,7 +1,7 @@
 //! Which representation a client asked for: `?format=` first, then `Accept` (RFC 9110, 12.5.1).
 
 use axum::http::{HeaderMap, StatusCode, header};
-use fathom_formats::{FORMATS, Format};
+use fathom_formats::{FORMATS, Format, Writer};
 
 use crate::problem::Problem;
 
@@ -21,7 +21,7 @@ pub(crate) struct OfferedFormats;
 
 impl utoipa::Modify for OfferedFormats {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type};
         use utoipa::openapi::{Content, RefOr};
         let operations: [(&str, Vec<&Format>); 2] = [
             ("/api/v1/datasets/{key}", record().collect()),
@@ -49,16 +49,39 @@ impl utoipa::Modify for OfferedFormats {
                     );
                 }
             }
-            if let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") {
-                for format in offered {
-                    ok.content
-                        .entry(format.media_type.to_owned())
-                        .or_insert_with(|| {
-                            RefOr::T(Content::new(Some(
-                                ObjectBuilder::new().schema_type(Type::String),
-                            )))
-                        });
-                }
+            let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") else {
+                continue;
+            };
+            // Each media type's schema: Fathom's record as declared; a JSON format's document is any
+            // JSON, the others' text; formats sharing a media type, any of theirs.
+            let mut media_types: Vec<&str> = offered.iter().map(|f| f.media_type).collect();
+            media_types.sort_unstable();
+            media_types.dedup();
+            for media_type in media_types {
+                let declared = ok.content.get(media_type).and_then(|c| match c {
+                    RefOr::T(content) => content.schema.clone(),
+                    RefOr::Ref(_) => None,
+                });
+                let schemas: Vec<RefOr<Schema>> = offered
+                    .iter()
+                    .filter(|format| format.media_type == media_type)
+                    .map(|format| match (format.writer, &declared) {
+                        (Writer::Native, Some(declared)) => declared.clone(),
+                        _ if media_type.ends_with("json") => ObjectBuilder::new()
+                            .schema_type(SchemaType::AnyValue)
+                            .into(),
+                        _ => ObjectBuilder::new().schema_type(Type::String).into(),
+                    })
+                    .collect();
+                let schema = match <[_; 1]>::try_from(schemas) {
+                    Ok([one]) => one,
+                    Err(several) => several
+                        .into_iter()
+                        .fold(AnyOfBuilder::new(), AnyOfBuilder::item)
+                        .into(),
+                };
+                ok.content
+                    .insert(media_type.to_owned(), RefOr::T(Content::new(Some(schema))));
             }
         }
     }

@@ -27,7 +27,7 @@ const CURSOR_AFTER_TEXT: u8 = 4;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1 to 1000 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
     /// Opaque; from the previous page's `next`.
     pub cursor: Option<String>,

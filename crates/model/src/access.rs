@@ -109,7 +109,7 @@ impl OrganisationRole {
 /// A role held in an organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Membership {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub organisation: Slug,
     pub role: OrganisationRole,
 }

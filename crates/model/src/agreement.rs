@@ -179,16 +179,22 @@ pub struct AgreementTransition {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgreementInput {
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub title: Option<String>,
     /// The slug of the organisation whose datasets are shared.
+    #[schema(value_type = String, required = true, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub provider: Option<String>,
     /// The slugs of the organisations they are shared with.
+    #[schema(value_type = Vec<String>, required = true, min_items = 1)]
     pub recipients: Option<Vec<String>>,
     /// The ids (or slugs) of the provider's datasets covered.
+    #[schema(value_type = Vec<String>, required = true, min_items = 1)]
     pub datasets: Option<Vec<String>>,
     /// RFC 3339 instants or dates; the start defaults to now.
     pub start: Option<String>,
+    #[schema(value_type = String, required = true)]
     pub end: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub purpose: Option<String>,
     #[schema(value_type = Option<Vec<String>>)]
     pub permitted: Option<Vec<Permitted>>,

@@ -369,10 +369,13 @@ impl ChecksumAlgorithm {
 #[serde(deny_unknown_fields)]
 pub struct DatasetInput {
     /// Derived from the title when absent.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub title: Option<String>,
     pub description: Option<String>,
     /// The slug of the publishing organisation.
+    #[schema(value_type = String, required = true, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub organisation: Option<String>,
     pub keywords: Option<Vec<String>>,
     pub themes: Option<Vec<String>>,
@@ -514,6 +517,40 @@ pub(crate) const MAX_TEXT: usize = 100_000;
 const MAX_SHORT_TEXT: usize = 1_000;
 
 impl DatasetInput {
+    /// The organisation and entities the input names, those of them that are well-formed slugs,
+    /// each with where it is named: what a write that does not parse refers to all the same.
+    pub fn named_references(&self) -> (Option<Slug>, Vec<(EntityKind, Slug, String)>) {
+        let slug = |raw: &Option<String>| raw.as_deref().and_then(|raw| Slug::parse(raw).ok());
+        let single = [
+            (EntityKind::Domain, &self.domain, "/domain"),
+            (EntityKind::Project, &self.project, "/project"),
+            (EntityKind::Campaign, &self.campaign, "/campaign"),
+        ]
+        .into_iter()
+        .filter_map(|(kind, raw, at)| slug(raw).map(|slug| (kind, slug, at.to_owned())));
+        let lists = [
+            (EntityKind::Platform, &self.platforms, "/platforms"),
+            (EntityKind::Instrument, &self.instruments, "/instruments"),
+            (
+                EntityKind::ObservedProperty,
+                &self.observed_properties,
+                "/observed_properties",
+            ),
+        ]
+        .into_iter()
+        .flat_map(|(kind, raw, at)| {
+            raw.iter()
+                .flatten()
+                .enumerate()
+                .filter_map(move |(i, raw)| {
+                    Slug::parse(raw)
+                        .ok()
+                        .map(|slug| (kind, slug, format!("{at}/{i}")))
+                })
+        });
+        (slug(&self.organisation), single.chain(lists).collect())
+    }
+
     /// Parses every field, collecting every problem with a pointer to it; the label against
     /// `policy`. `new_distribution_id` supplies ids for distributions that come without one.
     pub fn parse(

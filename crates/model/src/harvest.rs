@@ -57,17 +57,23 @@ pub struct HarvestSource {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HarvestSourceInput {
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub name: Option<String>,
     /// `oai_pmh`, `dcat`, `ckan` or `csw`.
+    #[schema(value_type = String, required = true, pattern = "^(oai_pmh|dcat|ckan|csw)$")]
     pub kind: Option<String>,
+    #[schema(value_type = String, required = true, pattern = "^[\\u0000-\\u0020]*[Hh][Tt][Tt][Pp][Ss]?://[\\s\\S]+$")]
     pub url: Option<String>,
+    #[schema(value_type = String, required = true, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub organisation: Option<String>,
     pub metadata_prefix: Option<String>,
     pub set: Option<String>,
+    #[schema(minimum = 5, maximum = 525600)]
     pub every_minutes: Option<u32>,
     /// A cron schedule (five fields, UTC), instead of `every_minutes`.
     pub schedule: Option<String>,
     /// Default 5.
+    #[schema(minimum = 0.01, maximum = 100)]
     pub requests_per_second: Option<f64>,
 }
 

@@ -37,8 +37,14 @@ pub struct OrganisationDraft {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationInput {
+    #[schema(value_type = String, required = true, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: Option<String>,
+    /// 1 to 300 characters on one line, not all spaces.
+    #[schema(value_type = String, required = true, max_length = 300,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub name: Option<String>,
+    /// An ISO 3166-1 alpha-3 code.
+    #[schema(required = true, schema_with = crate::values::Nation::schema)]
     pub nation: Option<String>,
     pub description: Option<String>,
     #[schema(read_only)]
@@ -59,8 +65,9 @@ impl OrganisationInput {
             .and_then(|s| errors.check("/slug", Slug::parse(&s)));
         let name = errors.require("/name", self.name).and_then(|n| {
             let name = n.trim().to_owned();
-            let valid =
-                !name.is_empty() && name.len() <= 300 && !name.chars().any(char::is_control);
+            let valid = !name.is_empty()
+                && name.chars().count() <= 300
+                && !name.chars().any(char::is_control);
             errors.check(
                 "/name",
                 if valid {

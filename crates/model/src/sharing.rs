@@ -68,13 +68,16 @@ impl Period {
 #[serde(deny_unknown_fields)]
 pub struct AccessRequestInput {
     /// The id of the dataset (or its slug, when the requester may already see it).
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub dataset: Option<String>,
     /// The id of one of its distributions, when only that one is asked for.
     pub distribution: Option<String>,
     /// Why the data is needed.
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub purpose: Option<String>,
     /// When access is wanted: RFC 3339 instants or dates; the start defaults to now.
     pub start: Option<String>,
+    #[schema(value_type = String, required = true)]
     pub end: Option<String>,
     /// Links to supporting documents.
     pub attachments: Option<Vec<String>>,

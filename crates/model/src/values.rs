@@ -120,6 +120,14 @@ impl Nation {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Its JSON Schema: one of the codes.
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .enum_values(Some(ISO_3166_ALPHA3.iter().copied()))
+            .build()
+    }
 }
 
 impl TryFrom<String> for Nation {

@@ -231,7 +231,7 @@ impl Catalogue {
         principal: &Principal,
         input: DatasetInput,
     ) -> Result<Dataset> {
-        let draft = input.parse(&self.policy, Uuid::now_v7)?;
+        let draft = self.parse_dataset(input).await?;
         self.check_write(principal, &draft.metadata, None).await?;
         self.check_references(principal, None, &draft.metadata)
             .await?;
@@ -362,7 +362,7 @@ impl Catalogue {
     ) -> Result<Dataset> {
         let current = self.dataset(Some(principal), key).await?;
         let expected = check_revision("dataset", expected, current.revision)?;
-        let mut draft = input.parse(&self.policy, Uuid::now_v7)?;
+        let mut draft = self.parse_dataset(input).await?;
         if draft.slug_derived {
             draft.metadata.slug = current.metadata.slug.clone();
         }
@@ -720,7 +720,7 @@ impl Catalogue {
         vocabularies: &[fathom_model::Vocabulary],
     ) -> Result<DatasetDraft> {
         let input: DatasetInput = decode_json(text.as_bytes())?;
-        let draft = input.parse(&self.policy, Uuid::now_v7)?;
+        let draft = self.parse_dataset(input).await?;
         self.check_write(principal, &draft.metadata, None).await?;
         let organisation = draft.metadata.organisation.as_str();
         let known = match organisations.get(organisation) {
@@ -806,6 +806,29 @@ impl Catalogue {
     /// Checks that the records a dataset (replacing `current`, for a change) refers to exist: its
     /// organisation, its entities, the datasets it links to, the concepts of bound vocabularies; and
     /// that it conforms to its profiles (see [`Catalogue::check_dataset_references`]).
+    /// Parses a dataset. When it does not parse, the organisation and entities it names that do not
+    /// exist are reported with the fields that do not parse, all in one answer.
+    async fn parse_dataset(&self, input: DatasetInput) -> Result<DatasetDraft> {
+        let (organisation, references) = input.named_references();
+        let mut errors = match input.parse(&self.policy, Uuid::now_v7) {
+            Ok(draft) => return Ok(draft),
+            Err(errors) => errors,
+        };
+        if let Some(organisation) = organisation
+            && !self.organisation_exists(organisation.as_str()).await?
+        {
+            errors
+                .0
+                .extend(unknown_organisation(organisation.as_str()).0);
+        }
+        let references: Vec<_> = references
+            .iter()
+            .map(|(kind, slug, at)| (*kind, slug, at.clone()))
+            .collect();
+        gather(self.check_entity_references(&references).await, &mut errors)?;
+        Err(ServiceError::Invalid(errors))
+    }
+
     async fn check_references(
         &self,
         principal: &Principal,

@@ -107,6 +107,7 @@ pub struct ActionInput {
     /// grants; `propose`, `accept`, `decline`, `terminate` for agreements; for datasets, `submit`,
     /// `withdraw`, `approve`, `return`, `deprecate`, `retire` and the releases' `request_release`,
     /// `approve_release`, `reject_release`, `withdraw_release`.
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub action: Option<String>,
     #[serde(default)]
     pub comment: Option<String>,

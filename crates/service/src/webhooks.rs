@@ -51,6 +51,7 @@ impl Default for WebhookSettings {
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     /// An `http://` or `https://` URL the events are POSTed to.
+    #[schema(pattern = "^[\\u0000-\\u0020]*[Hh][Tt][Tt][Pp][Ss]?://[\\s\\S]+$")]
     pub url: String,
     /// Event types, or prefixes ending in `*` (`org.fathom.dataset.*`); none: every type.
     #[serde(default)]

@@ -31,7 +31,7 @@ const BATCH: u32 = 500;
 #[into_params(parameter_in = Query)]
 pub struct CatalogQuery {
     /// Datasets per page, 1 to 10000 (default 1000).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]
     limit: Option<String>,
     /// Opaque; from the previous page's `hydra:next`.
     cursor: Option<String>,

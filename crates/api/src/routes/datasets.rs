@@ -30,7 +30,7 @@ const PATH: &str = "/api/v1/datasets";
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Page size, 1 to 1000 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// Opaque; from the previous page's `next`.
     cursor: Option<String>,
@@ -355,9 +355,10 @@ pub async fn revision_diff(
 pub struct LineageQuery {
     /// `upstream` (what it was derived from), `downstream` (what was derived from it) or `both`
     /// (the default).
+    #[param(pattern = "^(upstream|downstream|both)$")]
     direction: Option<String>,
     /// How many derivations to follow, 1 to 20 (default 5).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 20)]
     depth: Option<String>,
 }
 

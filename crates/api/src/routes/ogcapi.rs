@@ -63,7 +63,8 @@ pub async fn conformance() -> Json<Value> {
 
 /// The API definition (the same OpenAPI document as `/api/v1/openapi.json`).
 #[utoipa::path(get, operation_id = "ogcapi_api", path = "/ogcapi/api", tag = "ogcapi",
-    responses((status = 200, description = "OpenAPI document", body = Object)))]
+    responses((status = 200, description = "OpenAPI document", body = Object,
+        content_type = "application/vnd.oai.openapi+json;version=3.1")))]
 pub async fn api() -> Response {
     let mut response = Json(crate::openapi()).into_response();
     response.headers_mut().insert(

@@ -34,7 +34,7 @@ pub struct RequestsQuery {
     #[param(value_type = Option<bool>)]
     all: Option<String>,
     /// Page size, 1 to 1000 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// Opaque; from the previous page's `next`.
     cursor: Option<String>,
@@ -222,11 +222,12 @@ pub struct GrantsQuery {
     /// Who may read this dataset (id or slug) through grants: for its stewards, security officers
     /// and admins.
     dataset: Option<String>,
-    /// `true`: every grant (security officers, auditors and admins).
+    /// `true`: every grant (security officers, auditors and admins); with `dataset`, every grant of
+    /// that dataset, as `dataset` alone.
     #[param(value_type = Option<bool>)]
     all: Option<String>,
     /// Page size, 1 to 1000 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// Opaque; from the previous page's `next`.
     cursor: Option<String>,
@@ -248,13 +249,7 @@ pub async fn grants(
 ) -> Result<Page<GrantView>, Problem> {
     let all = flag("all", query.all.as_deref())?;
     let scope = match (&query.dataset, all) {
-        (Some(_), true) => {
-            return Err(Problem::bad_parameter(
-                "all",
-                "cannot be combined with `dataset`",
-            ));
-        }
-        (Some(dataset), false) => GrantScope::Dataset(RecordKey::parse(dataset)),
+        (Some(dataset), _) => GrantScope::Dataset(RecordKey::parse(dataset)),
         (None, true) => GrantScope::All,
         (None, false) => GrantScope::Mine,
     };
@@ -468,7 +463,7 @@ pub struct AuditQuery {
     /// Only entries of this event (`access_request_approved`, `grant_revoked`, `label_changed`…).
     event: Option<String>,
     /// Page size, 1 to 1000 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// Opaque; from the previous page's `next`.
     cursor: Option<String>,

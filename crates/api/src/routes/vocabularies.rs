@@ -132,13 +132,14 @@ pub async fn delete(
 #[into_params(parameter_in = Query)]
 pub struct ConceptsQuery {
     /// Concepts with a label (in any language) or notation that starts with this: autocomplete.
+    #[param(min_length = 1, max_length = 200, pattern = "^[^\\x00]+$")]
     q: Option<String>,
     /// The IRI of a concept: its narrower concepts.
     broader: Option<String>,
     /// `true`: the scheme's top concepts.
     top: Option<bool>,
     /// Page size, 1 to 1000 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// Opaque; from the previous page's `next`.
     cursor: Option<String>,

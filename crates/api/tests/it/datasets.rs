@@ -201,7 +201,7 @@ async fn bad_input_is_refused_with_a_pointer_and_writes_nothing(db: TestStore) {
         .unwrap();
     problem(form, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
 
-    let cases: [(Value, &[&str]); 7] = [
+    let cases: [(Value, &[&str]); 8] = [
         (json!({"title": 5, "organisation": "cmre"}), &["/title"]),
         (json!({"organisation": "cmre"}), &["/title"]),
         (
@@ -223,6 +223,17 @@ async fn bad_input_is_refused_with_a_pointer_and_writes_nothing(db: TestStore) {
         (
             json!({"title": "x", "organisation": "cmre", "distributions": [{"title": "no url"}]}),
             &["/distributions/0/access_url"],
+        ),
+        // What does not parse and what does not exist, in one answer.
+        (
+            json!({"title": "x", "organisation": "nobody", "spatial": {"bbox": [0, -95, 10, 10]},
+                "platforms": ["no-such-ship", "Not A Slug"]}),
+            &[
+                "/organisation",
+                "/platforms/0",
+                "/platforms/1",
+                "/spatial/bbox",
+            ],
         ),
     ];
     for (body, expected) in cases {
