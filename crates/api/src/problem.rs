@@ -46,9 +46,14 @@ impl Problem {
         }
     }
 
-    /// A problem known only by its status (a rejection of the framework, a limit).
+    /// A problem known only by its status (a rejection of the framework, a limit): the code of that
+    /// status, or the general one of its class (`bad-request`, `internal`) for a status no code has;
+    /// the status stays the one answered.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self::coded(Code::for_status(status.as_u16()), detail)
+        Self {
+            status: status.as_u16(),
+            ..Self::coded(Code::for_status(status.as_u16()), detail)
+        }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -188,4 +193,28 @@ pub async fn ensure_problem(response: Response) -> Response {
         }
     }
     problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_without_a_code_keeps_its_status() {
+        let timeout = Problem::new(StatusCode::GATEWAY_TIMEOUT, "the upstream did not answer");
+        assert_eq!(
+            (timeout.status, timeout.kind.as_str()),
+            (504, "urn:fathom:problem:internal")
+        );
+        let teapot = Problem::new(StatusCode::IM_A_TEAPOT, "no");
+        assert_eq!(
+            (teapot.status, teapot.kind.as_str()),
+            (418, "urn:fathom:problem:bad-request")
+        );
+        let conflict = Problem::new(StatusCode::CONFLICT, "taken");
+        assert_eq!(
+            (conflict.status, conflict.kind.as_str()),
+            (409, "urn:fathom:problem:conflict")
+        );
+    }
 }

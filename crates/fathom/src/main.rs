@@ -479,7 +479,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            open_services(&config, None).await?.close().await;
+            // The database alone: a migration needs none of the services' settings, so one that
+            // is wrong for serving does not stop it.
+            open_store(&config).await?.close().await;
             eprintln!("migrations applied ({})", describe_database(&config));
             Ok(ExitCode::SUCCESS)
         }

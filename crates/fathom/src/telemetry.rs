@@ -21,8 +21,20 @@ const TRACED: &str =
 #[derive(Debug)]
 pub struct Telemetry {
     traces: Option<SdkTracerProvider>,
-    /// The log's writer thread, which writes what is left when dropped.
-    _logs: tracing_appender::non_blocking::WorkerGuard,
+    _logs: LogWriter,
+}
+
+/// The log's writer thread, which writes what is left when dropped; [`tell`] stops writing through
+/// it first, and writes straight to standard error from then on.
+#[derive(Debug)]
+struct LogWriter {
+    _guard: tracing_appender::non_blocking::WorkerGuard,
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        told().take();
+    }
 }
 
 impl Telemetry {
@@ -44,6 +56,7 @@ impl Telemetry {
         let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
             .lossy(false)
             .finish(std::io::stderr());
+        *told() = Some(writer.clone());
         let logs = tracing_subscriber::fmt::layer().with_writer(writer);
         let logs = if json {
             logs.json().boxed()
@@ -54,7 +67,12 @@ impl Telemetry {
             .then(tracer_provider)
             .and_then(|built| {
                 built
-                    .map_err(|error| eprintln!("fathom: cannot export traces: {error}"))
+                    .map_err(|error| {
+                        tell(
+                            tracing::Level::ERROR,
+                            &format!("fathom: cannot export traces: {error}"),
+                        );
+                    })
                     .ok()
             });
         match &traces {
@@ -77,7 +95,7 @@ impl Telemetry {
         }
         Self {
             traces,
-            _logs: guard,
+            _logs: LogWriter { _guard: guard },
         }
     }
 
@@ -86,7 +104,10 @@ impl Telemetry {
         if let Some(provider) = self.traces
             && let Err(error) = provider.shutdown()
         {
-            eprintln!("fathom: cannot flush traces: {error}");
+            tell(
+                tracing::Level::ERROR,
+                &format!("fathom: cannot flush traces: {error}"),
+            );
         }
     }
 }
@@ -94,24 +115,43 @@ impl Telemetry {
 /// Whether the log is JSON (set once at start), for [`tell`].
 static JSON_LOG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// The log's writer, through which [`tell`] writes too, so that its lines keep their place among
+/// the log's.
+static TOLD: std::sync::Mutex<Option<tracing_appender::non_blocking::NonBlocking>> =
+    std::sync::Mutex::new(None);
+
+fn told() -> std::sync::MutexGuard<'static, Option<tracing_appender::non_blocking::NonBlocking>> {
+    TOLD.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Tells whoever started the process what they must see whatever the log's filter (where it
 /// listens, the demo's tokens, why it stopped): a plain line on standard error, or, where the log is
 /// JSON, a line of the log's own shape at `level`, so that every line of a JSON log is JSON.
 pub fn tell(level: tracing::Level, message: &str) {
-    if !JSON_LOG.load(std::sync::atomic::Ordering::Relaxed) {
-        eprintln!("{message}");
-        return;
-    }
-    let timestamp = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    let line = serde_json::json!({
-        "timestamp": timestamp,
-        "level": level.as_str(),
-        "fields": {"message": message},
-        "target": "fathom",
+    let line = if JSON_LOG.load(std::sync::atomic::Ordering::Relaxed) {
+        let timestamp = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        serde_json::json!({
+            "timestamp": timestamp,
+            "level": level.as_str(),
+            "fields": {"message": message},
+            "target": "fathom",
+        })
+        .to_string()
+    } else {
+        message.to_owned()
+    };
+    // One write of the whole line; straight to standard error before the log is set up or once its
+    // writer has stopped.
+    let writer = told().clone();
+    let written = writer.is_some_and(|mut writer| {
+        std::io::Write::write_all(&mut writer, format!("{line}\n").as_bytes()).is_ok()
     });
-    eprintln!("{line}");
+    if !written {
+        eprintln!("{line}");
+    }
 }
 
 fn exporter_configured() -> bool {
