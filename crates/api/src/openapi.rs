@@ -37,6 +37,22 @@ struct ApiDoc;
 
 struct BearerAuth;
 
+/// The operations of a path.
+pub(crate) fn operations_mut(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+        &mut item.head,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// Every operation lists the statuses the layers around it and its kind of input can answer
 /// with, besides its own: any request may be refused as a bad request (400), for a bad token
 /// (401), a rate limit (429) or a fault (500); one with a body for its size (413), media type
@@ -63,15 +79,7 @@ impl utoipa::Modify for LayerResponses {
             )
         };
         for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-                &mut item.head,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in operations_mut(item) {
                 let parameters: Vec<_> = operation
                     .parameters
                     .iter()
@@ -203,14 +211,7 @@ impl utoipa::Modify for SharedParameters {
             .max_length(Some(255))
             .into();
         for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in operations_mut(item) {
                 for parameter in operation.parameters.iter_mut().flatten() {
                     let RefOr::T(parameter) = parameter else {
                         continue;

@@ -169,31 +169,53 @@ pub struct Activity {
 impl DatasetMetadata {
     /// The entities of the domain model it refers to, each with the pointer of its field.
     pub fn references(&self) -> Vec<(EntityKind, &Slug, String)> {
-        let single = [
-            (EntityKind::Domain, &self.domain, "/domain"),
-            (EntityKind::Project, &self.project, "/project"),
-            (EntityKind::Campaign, &self.campaign, "/campaign"),
-        ]
-        .into_iter()
-        .filter_map(|(kind, slug, at)| slug.as_ref().map(|slug| (kind, slug, at.to_owned())));
-        let lists = [
-            (EntityKind::Platform, &self.platforms, "/platforms"),
-            (EntityKind::Instrument, &self.instruments, "/instruments"),
-            (
-                EntityKind::ObservedProperty,
-                &self.observed_properties,
-                "/observed_properties",
-            ),
-        ]
-        .into_iter()
-        .flat_map(|(kind, slugs, at)| {
-            slugs
-                .iter()
-                .enumerate()
-                .map(move |(i, slug)| (kind, slug, format!("{at}/{i}")))
-        });
-        single.chain(lists).collect()
+        fn list(slugs: &[Slug]) -> Vec<Option<&Slug>> {
+            slugs.iter().map(Some).collect()
+        }
+        entity_references(
+            [
+                self.domain.as_ref(),
+                self.project.as_ref(),
+                self.campaign.as_ref(),
+            ],
+            [
+                list(&self.platforms),
+                list(&self.instruments),
+                list(&self.observed_properties),
+            ],
+        )
     }
+}
+
+/// The entities a dataset's six reference fields name, each with the pointer of where: `single`
+/// the domain, project and campaign; `lists` the platforms, instruments and observed properties,
+/// whose items keep their index (`None` for an item that names nothing usable).
+fn entity_references<T>(
+    single: [Option<T>; 3],
+    lists: [Vec<Option<T>>; 3],
+) -> Vec<(EntityKind, T, String)> {
+    let single = [
+        (EntityKind::Domain, "/domain"),
+        (EntityKind::Project, "/project"),
+        (EntityKind::Campaign, "/campaign"),
+    ]
+    .into_iter()
+    .zip(single)
+    .filter_map(|((kind, at), slug)| Some((kind, slug?, at.to_owned())));
+    let lists = [
+        (EntityKind::Platform, "/platforms"),
+        (EntityKind::Instrument, "/instruments"),
+        (EntityKind::ObservedProperty, "/observed_properties"),
+    ]
+    .into_iter()
+    .zip(lists)
+    .flat_map(|((kind, at), items)| {
+        items
+            .into_iter()
+            .enumerate()
+            .filter_map(move |(i, slug)| Some((kind, slug?, format!("{at}/{i}"))))
+    });
+    single.chain(lists).collect()
 }
 
 /// The lifecycle state of a dataset.
@@ -520,35 +542,18 @@ impl DatasetInput {
     /// The organisation and entities the input names, those of them that are well-formed slugs,
     /// each with where it is named: what a write that does not parse refers to all the same.
     pub fn named_references(&self) -> (Option<Slug>, Vec<(EntityKind, Slug, String)>) {
-        let slug = |raw: &Option<String>| raw.as_deref().and_then(|raw| Slug::parse(raw).ok());
-        let single = [
-            (EntityKind::Domain, &self.domain, "/domain"),
-            (EntityKind::Project, &self.project, "/project"),
-            (EntityKind::Campaign, &self.campaign, "/campaign"),
-        ]
-        .into_iter()
-        .filter_map(|(kind, raw, at)| slug(raw).map(|slug| (kind, slug, at.to_owned())));
-        let lists = [
-            (EntityKind::Platform, &self.platforms, "/platforms"),
-            (EntityKind::Instrument, &self.instruments, "/instruments"),
-            (
-                EntityKind::ObservedProperty,
-                &self.observed_properties,
-                "/observed_properties",
-            ),
-        ]
-        .into_iter()
-        .flat_map(|(kind, raw, at)| {
-            raw.iter()
-                .flatten()
-                .enumerate()
-                .filter_map(move |(i, raw)| {
-                    Slug::parse(raw)
-                        .ok()
-                        .map(|slug| (kind, slug, format!("{at}/{i}")))
-                })
-        });
-        (slug(&self.organisation), single.chain(lists).collect())
+        let slug = |raw: &String| Slug::parse(raw).ok();
+        let one = |raw: &Option<String>| raw.as_ref().and_then(slug);
+        let list = |raw: &Option<Vec<String>>| raw.iter().flatten().map(slug).collect();
+        let references = entity_references(
+            [one(&self.domain), one(&self.project), one(&self.campaign)],
+            [
+                list(&self.platforms),
+                list(&self.instruments),
+                list(&self.observed_properties),
+            ],
+        );
+        (one(&self.organisation), references)
     }
 
     /// Parses every field, collecting every problem with a pointer to it; the label against

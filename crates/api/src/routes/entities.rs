@@ -69,16 +69,7 @@ fn collection_paths(template: &OpenApi, kind: EntityKind) -> OpenApi {
         .iter()
         .map(|(path, item)| {
             let mut item = item.clone();
-            for operation in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for operation in crate::openapi::operations_mut(&mut item) {
                 operation.operation_id = operation
                     .operation_id
                     .as_deref()
