@@ -1,7 +1,7 @@
 //! Which representation a client asked for: `?format=` first, then `Accept` (RFC 9110, 12.5.1).
 
 use axum::http::{HeaderMap, StatusCode, header};
-use fathom_formats::{FORMATS, Format, Writer};
+use fathom_formats::{FORMATS, Format};
 
 use crate::problem::Problem;
 
@@ -13,78 +13,6 @@ pub fn record() -> impl Iterator<Item = &'static Format> + Clone {
 /// The representations of the catalogue: DCAT-AP in RDF, Turtle first.
 pub fn catalogue() -> impl Iterator<Item = &'static Format> + Clone {
     FORMATS.iter().filter(|format| format.is_catalogue())
-}
-
-/// The formats of `datasets_read` and `catalog_read` in the OpenAPI document, from [`FORMATS`]: the
-/// values of their `format` parameter and the media types of their answer.
-pub(crate) struct OfferedFormats;
-
-impl utoipa::Modify for OfferedFormats {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type};
-        use utoipa::openapi::{Content, RefOr};
-        let operations: [(&str, Vec<&Format>); 2] = [
-            ("/api/v1/datasets/{key}", record().collect()),
-            ("/api/v1/catalog", catalogue().collect()),
-        ];
-        for (path, offered) in operations {
-            let Some(operation) = openapi
-                .paths
-                .paths
-                .get_mut(path)
-                .and_then(|item| item.get.as_mut())
-            else {
-                continue;
-            };
-            let names: Vec<_> = offered.iter().map(|format| format.name).collect();
-            for parameter in operation.parameters.iter_mut().flatten() {
-                if let RefOr::T(parameter) = parameter
-                    && parameter.name == "format"
-                {
-                    parameter.schema = Some(
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .enum_values(Some(names.clone()))
-                            .into(),
-                    );
-                }
-            }
-            let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") else {
-                continue;
-            };
-            // Each media type's schema: Fathom's record as declared; a JSON format's document is any
-            // JSON, the others' text; formats sharing a media type, any of theirs.
-            let mut media_types: Vec<&str> = offered.iter().map(|f| f.media_type).collect();
-            media_types.sort_unstable();
-            media_types.dedup();
-            for media_type in media_types {
-                let declared = ok.content.get(media_type).and_then(|c| match c {
-                    RefOr::T(content) => content.schema.clone(),
-                    RefOr::Ref(_) => None,
-                });
-                let schemas: Vec<RefOr<Schema>> = offered
-                    .iter()
-                    .filter(|format| format.media_type == media_type)
-                    .map(|format| match (format.writer, &declared) {
-                        (Writer::Native, Some(declared)) => declared.clone(),
-                        _ if media_type.ends_with("json") => ObjectBuilder::new()
-                            .schema_type(SchemaType::AnyValue)
-                            .into(),
-                        _ => ObjectBuilder::new().schema_type(Type::String).into(),
-                    })
-                    .collect();
-                let schema = match <[_; 1]>::try_from(schemas) {
-                    Ok([one]) => one,
-                    Err(several) => several
-                        .into_iter()
-                        .fold(AnyOfBuilder::new(), AnyOfBuilder::item)
-                        .into(),
-                };
-                ok.content
-                    .insert(media_type.to_owned(), RefOr::T(Content::new(Some(schema))));
-            }
-        }
-    }
 }
 
 /// Chooses among `offered` (in the server's order of preference): by `format` when given (400 for a

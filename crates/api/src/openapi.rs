@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use fathom_formats::{Format, Writer};
 use utoipa::OpenApi;
 
 use crate::problem::PROBLEM_JSON;
@@ -178,7 +179,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub(crate) fn routes_and_document() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
     let (routes, mut document) = routes::router(ApiDoc::openapi()).split_for_parts();
     utoipa::Modify::modify(&LayerResponses, &mut document);
-    utoipa::Modify::modify(&negotiate::OfferedFormats, &mut document);
+    utoipa::Modify::modify(&OfferedFormats, &mut document);
     utoipa::Modify::modify(&SharedParameters, &mut document);
     utoipa::Modify::modify(&EntityInputs, &mut document);
     utoipa::Modify::modify(&FlattenedFacts, &mut document);
@@ -430,6 +431,78 @@ impl utoipa::Modify for EntityInputs {
                         content.schema = Some(RefOr::Ref(Ref::from_schema_name(&name)));
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The formats of `datasets_read` and `catalog_read` in the OpenAPI document, from the formats' list (`negotiate::record`, `negotiate::catalogue`): the
+/// values of their `format` parameter and the media types of their answer.
+struct OfferedFormats;
+
+impl utoipa::Modify for OfferedFormats {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type};
+        use utoipa::openapi::{Content, RefOr};
+        let operations: [(&str, Vec<&Format>); 2] = [
+            ("/api/v1/datasets/{key}", negotiate::record().collect()),
+            ("/api/v1/catalog", negotiate::catalogue().collect()),
+        ];
+        for (path, offered) in operations {
+            let Some(operation) = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.get.as_mut())
+            else {
+                continue;
+            };
+            let names: Vec<_> = offered.iter().map(|format| format.name).collect();
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(parameter) = parameter
+                    && parameter.name == "format"
+                {
+                    parameter.schema = Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(names.clone()))
+                            .into(),
+                    );
+                }
+            }
+            let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") else {
+                continue;
+            };
+            // Each media type's schema: Fathom's record as declared; a JSON format's document is any
+            // JSON, the others' text; formats sharing a media type, any of theirs.
+            let mut media_types: Vec<&str> = offered.iter().map(|f| f.media_type).collect();
+            media_types.sort_unstable();
+            media_types.dedup();
+            for media_type in media_types {
+                let declared = ok.content.get(media_type).and_then(|c| match c {
+                    RefOr::T(content) => content.schema.clone(),
+                    RefOr::Ref(_) => None,
+                });
+                let schemas: Vec<RefOr<Schema>> = offered
+                    .iter()
+                    .filter(|format| format.media_type == media_type)
+                    .map(|format| match (format.writer, &declared) {
+                        (Writer::Native, Some(declared)) => declared.clone(),
+                        _ if media_type.ends_with("json") => ObjectBuilder::new()
+                            .schema_type(SchemaType::AnyValue)
+                            .into(),
+                        _ => ObjectBuilder::new().schema_type(Type::String).into(),
+                    })
+                    .collect();
+                let schema = match <[_; 1]>::try_from(schemas) {
+                    Ok([one]) => one,
+                    Err(several) => several
+                        .into_iter()
+                        .fold(AnyOfBuilder::new(), AnyOfBuilder::item)
+                        .into(),
+                };
+                ok.content
+                    .insert(media_type.to_owned(), RefOr::T(Content::new(Some(schema))));
             }
         }
     }
