@@ -85,11 +85,9 @@ impl Format {
             .find(|format| format.oai.is_some_and(|oai| oai.prefix == prefix))
     }
 
-    /// The formats offered over OAI-PMH.
-    pub fn oai_formats() -> impl Iterator<Item = (&'static Self, OaiFormat)> {
-        FORMATS
-            .iter()
-            .filter_map(|format| Some((format, format.oai?)))
+    /// How OAI-PMH names the formats it offers, in the list's order.
+    pub fn oai_formats() -> impl Iterator<Item = OaiFormat> {
+        FORMATS.iter().filter_map(|format| format.oai)
     }
 
     /// Whether a whole catalogue is one document in this format (DCAT-AP in RDF).
@@ -137,7 +135,7 @@ mod tests {
                 ));
             }
         }
-        let prefixes: Vec<_> = Format::oai_formats().map(|(_, f)| f.prefix).collect();
+        let prefixes: Vec<_> = Format::oai_formats().map(|oai| oai.prefix).collect();
         assert_eq!(prefixes, ["dcat", "iso19139", "oai_dc"]);
         assert!(Format::named("xls").is_none());
     }

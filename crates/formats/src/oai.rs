@@ -240,7 +240,7 @@ impl<'a> Response<'a> {
 
     pub fn metadata_formats(mut self) -> String {
         self.xml.open("ListMetadataFormats", &[]);
-        for (_, oai) in Format::oai_formats() {
+        for oai in Format::oai_formats() {
             self.xml
                 .open("metadataFormat", &[])
                 .leaf("metadataPrefix", &[], oai.prefix)

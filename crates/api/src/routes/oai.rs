@@ -360,7 +360,7 @@ async fn record(
 
 fn metadata_format(prefix: &str) -> Result<&'static Format, Refusal> {
     Format::of_oai_prefix(prefix).ok_or_else(|| {
-        let offered: Vec<_> = Format::oai_formats().map(|(_, oai)| oai.prefix).collect();
+        let offered: Vec<_> = Format::oai_formats().map(|oai| oai.prefix).collect();
         refuse(
             ErrorCode::CannotDisseminateFormat,
             format!(
