@@ -58,14 +58,8 @@ pub async fn datasets(
         for stored in &page {
             let dataset: Dataset = serde_json::from_str(stored.json.get())
                 .with_context(|| format!("dataset {} does not decode", stored.id))?;
-            let metadata = &dataset.metadata;
-            let record = Record {
-                site: &services.site,
-                dataset: &dataset,
-                publisher: publishers.get(metadata.organisation.as_str()),
-                access_rights: policy
-                    .access_rights(&metadata.security_label, metadata.access_rights),
-            };
+            let publisher = publishers.get(dataset.metadata.organisation.as_str());
+            let record = Record::new(&services.site, &dataset, publisher, policy);
             sink.write(format, &record).await?;
             written += 1;
         }
@@ -115,13 +109,7 @@ impl Sink {
     async fn write(&mut self, format: &Format, record: &Record<'_>) -> anyhow::Result<()> {
         let dataset = record.dataset;
         match self {
-            Self::Graph { writer, .. } => writer.dataset(
-                record.site,
-                dataset,
-                record.publisher,
-                record.access_rights,
-                true,
-            )?,
+            Self::Graph { writer, .. } => writer.dataset(record, true)?,
             Self::Folder(folder) => {
                 let path = folder.join(format!("{}.{}", dataset.metadata.slug, format.extension));
                 tokio::fs::write(&path, format.write(record)?)

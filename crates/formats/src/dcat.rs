@@ -24,7 +24,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::RdfSyntax;
-use crate::format::{Format, OaiFormat, Writer};
+use crate::format::{Format, OaiFormat, Record, Writer};
 
 const DCAT: &str = "http://www.w3.org/ns/dcat#";
 const DCT: &str = "http://purl.org/dc/terms/";
@@ -193,24 +193,9 @@ impl DcatWriter {
     }
 
     /// A dataset with its distributions and the nodes they refer to; `in_catalogue` links it from the
-    /// catalogue. `access_rights` are the dataset's as the policy sees them (see
-    /// `Policy::access_rights`).
-    pub fn dataset(
-        &mut self,
-        site: &Site,
-        dataset: &Dataset,
-        publisher: Option<&Organisation>,
-        access_rights: AccessRights,
-        in_catalogue: bool,
-    ) -> io::Result<()> {
-        describe(
-            &mut self.record,
-            site,
-            dataset,
-            publisher,
-            access_rights,
-            in_catalogue,
-        );
+    /// catalogue.
+    pub fn dataset(&mut self, record: &Record<'_>, in_catalogue: bool) -> io::Result<()> {
+        describe(&mut self.record, record, in_catalogue);
         self.flush()
     }
 
@@ -243,15 +228,10 @@ impl DcatWriter {
 }
 
 /// The triples of a dataset (as [`DcatWriter::dataset`] writes them), for a graph store.
-pub fn dataset_triples(
-    site: &Site,
-    dataset: &Dataset,
-    publisher: Option<&Organisation>,
-    access_rights: AccessRights,
-) -> Vec<oxrdf::Triple> {
-    let mut record = Triples::default();
-    describe(&mut record, site, dataset, publisher, access_rights, false);
-    let Triples { subjects, triples } = record;
+pub fn dataset_triples(record: &Record<'_>) -> Vec<oxrdf::Triple> {
+    let mut gathered = Triples::default();
+    describe(&mut gathered, record, false);
+    let Triples { subjects, triples } = gathered;
     triples
         .into_iter()
         .map(|(subject, predicate, object)| {
@@ -262,17 +242,16 @@ pub fn dataset_triples(
 
 /// Gathers a dataset's triples with its distributions and the nodes they refer to; `in_catalogue`
 /// links it from the catalogue.
-fn describe(
-    record: &mut Triples,
-    site: &Site,
-    dataset: &Dataset,
-    publisher: Option<&Organisation>,
-    access_rights: AccessRights,
-    in_catalogue: bool,
-) {
+fn describe(triples: &mut Triples, record: &Record<'_>, in_catalogue: bool) {
+    let Record {
+        site,
+        dataset,
+        publisher,
+        access_rights,
+    } = *record;
     let metadata = &dataset.metadata;
     let node = Node::from(iri(&site.dataset_iri(dataset.id)));
-    let mut graph = Graph(record);
+    let mut graph = Graph(triples);
     if in_catalogue {
         graph.link(
             &Node::from(iri(&site.catalog_iri())),
@@ -820,15 +799,13 @@ mod tests {
     /// labels replaced so that syntaxes can be compared.
     fn round_trip(syntax: RdfSyntax, dataset: &Dataset) -> Vec<String> {
         let mut writer = DcatWriter::new(syntax);
-        writer
-            .dataset(
-                &Site::default(),
-                dataset,
-                None,
-                AccessRights::Restricted,
-                false,
-            )
-            .unwrap();
+        let record = Record {
+            site: &Site::default(),
+            dataset,
+            publisher: None,
+            access_rights: AccessRights::Restricted,
+        };
+        writer.dataset(&record, false).unwrap();
         let bytes = writer.finish().unwrap();
         let mut lines: Vec<String> = RdfParser::from_format(RdfFormat::from(syntax))
             .for_slice(&bytes)
@@ -901,9 +878,13 @@ mod tests {
         let site = Site::default();
         let mut writer = DcatWriter::new(RdfSyntax::NTriples);
         let dataset = dataset(serde_json::json!({"bbox": [8.0, 43.0, 10.0, 44.5]}));
-        writer
-            .dataset(&site, &dataset, None, AccessRights::Public, true)
-            .unwrap();
+        let record = Record {
+            site: &site,
+            dataset: &dataset,
+            publisher: None,
+            access_rights: AccessRights::Public,
+        };
+        writer.dataset(&record, true).unwrap();
         let view = PageView {
             this: format!("{}?limit=1", site.catalog_iri()),
             first: format!("{}?limit=1", site.catalog_iri()),

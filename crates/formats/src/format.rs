@@ -4,7 +4,7 @@
 
 use std::io;
 
-use fathom_model::{AccessRights, Dataset, Organisation};
+use fathom_model::{AccessRights, Dataset, Organisation, Policy};
 
 use crate::{DcatWriter, RdfSyntax, Site};
 
@@ -16,6 +16,24 @@ pub struct Record<'a> {
     pub dataset: &'a Dataset,
     pub publisher: Option<&'a Organisation>,
     pub access_rights: AccessRights,
+}
+
+impl<'a> Record<'a> {
+    /// `dataset`, published by `publisher`, with the access rights `policy` gives its label.
+    pub fn new(
+        site: &'a Site,
+        dataset: &'a Dataset,
+        publisher: Option<&'a Organisation>,
+        policy: &Policy,
+    ) -> Self {
+        let metadata = &dataset.metadata;
+        Self {
+            site,
+            dataset,
+            publisher,
+            access_rights: policy.access_rights(&metadata.security_label, metadata.access_rights),
+        }
+    }
 }
 
 /// How a format writes records.
@@ -101,13 +119,7 @@ impl Format {
             Writer::Native => Ok(serde_json::to_vec(record.dataset)?),
             Writer::Rdf(syntax) => {
                 let mut writer = DcatWriter::new(syntax);
-                writer.dataset(
-                    record.site,
-                    record.dataset,
-                    record.publisher,
-                    record.access_rights,
-                    false,
-                )?;
+                writer.dataset(record, false)?;
                 writer.finish()
             }
             Writer::Document(write) => Ok(write(record).into_bytes()),

@@ -280,9 +280,13 @@ fn records_survive_a_round_trip_through_fathom() {
         );
 
         let mut writer = fathom_formats::DcatWriter::new(fathom_formats::RdfSyntax::Turtle);
-        writer
-            .dataset(&site, &dataset, None, AccessRights::Public, false)
-            .unwrap();
+        let record = Record {
+            site: &site,
+            dataset: &dataset,
+            publisher: None,
+            access_rights: AccessRights::Public,
+        };
+        writer.dataset(&record, false).unwrap();
         let turtle = writer.finish().unwrap();
         let again = read(
             ImportFormat::Dcat(fathom_formats::RdfSyntax::Turtle),

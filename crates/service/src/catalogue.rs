@@ -803,9 +803,6 @@ impl Catalogue {
         }
     }
 
-    /// Checks that the records a dataset (replacing `current`, for a change) refers to exist: its
-    /// organisation, its entities, the datasets it links to, the concepts of bound vocabularies; and
-    /// that it conforms to its profiles (see [`Catalogue::check_dataset_references`]).
     /// Parses a dataset. When it does not parse, the organisation and entities it names that do not
     /// exist are reported with the fields that do not parse, all in one answer.
     async fn parse_dataset(&self, input: DatasetInput) -> Result<DatasetDraft> {
@@ -829,6 +826,9 @@ impl Catalogue {
         Err(ServiceError::Invalid(errors))
     }
 
+    /// Checks that the records a dataset (replacing `current`, for a change) refers to exist: its
+    /// organisation, its entities, the datasets it links to, the concepts of bound vocabularies; and
+    /// that it conforms to its profiles (see [`Catalogue::check_dataset_references`]).
     async fn check_references(
         &self,
         principal: &Principal,

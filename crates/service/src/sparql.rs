@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+use fathom_formats::Record;
 use fathom_formats::dcat::{Site, dataset_triples};
 use fathom_model::{Dataset, Organisation, Policy, Principal, SecurityLabel};
 use fathom_store::{DatasetFilter, EntityType, PageRequest, Position, Store};
@@ -257,12 +258,8 @@ impl Sparql {
     ) -> Result<(), ServiceError> {
         let iri = self.site.dataset_iri(dataset.id);
         let graph = NamedNodeRef::new_unchecked(&iri);
-        let metadata = &dataset.metadata;
-        let access = self
-            .policy
-            .access_rights(&metadata.security_label, metadata.access_rights);
-        let publisher = publishers.get(metadata.organisation.as_str());
-        let triples = dataset_triples(&self.site, dataset, publisher, access);
+        let publisher = publishers.get(dataset.metadata.organisation.as_str());
+        let triples = dataset_triples(&Record::new(&self.site, dataset, publisher, &self.policy));
         let quads = triples
             .iter()
             .map(|t| QuadRef::new(&t.subject, &t.predicate, &t.object, graph));
@@ -274,7 +271,7 @@ impl Sparql {
         self.labels
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(dataset.id, metadata.security_label.clone());
+            .insert(dataset.id, dataset.metadata.security_label.clone());
         Ok(())
     }
 

@@ -140,16 +140,13 @@ impl Export {
             .await?;
         let more = records.len() > batch as usize;
         let policy = self.catalogue.policy();
-        for record in records.iter().take(batch as usize) {
-            let dataset: Dataset = serde_json::from_str(record.json.get())
+        for stored in records.iter().take(batch as usize) {
+            let dataset: Dataset = serde_json::from_str(stored.json.get())
                 .map_err(|e| internal("a stored dataset does not decode", e))?;
-            let metadata = &dataset.metadata;
-            let access = policy.access_rights(&metadata.security_label, metadata.access_rights);
-            let publisher = self.publishers.get(metadata.organisation.as_str());
-            self.writer
-                .dataset(&self.site, &dataset, publisher, access, true)
-                .map_err(write_error)?;
-            self.after = Some(record.id);
+            let publisher = self.publishers.get(dataset.metadata.organisation.as_str());
+            let record = Record::new(&self.site, &dataset, publisher, policy);
+            self.writer.dataset(&record, true).map_err(write_error)?;
+            self.after = Some(stored.id);
             self.remaining -= 1;
         }
         if more && self.remaining > 0 {
@@ -207,15 +204,12 @@ pub async fn dataset(
         Err(ServiceError::NotFound(_)) => None,
         Err(error) => return Err(error.into()),
     };
-    let record = Record {
-        site: &state.site,
-        dataset: &dataset,
-        publisher: publisher.as_ref(),
-        access_rights: state
-            .catalogue
-            .policy()
-            .access_rights(&metadata.security_label, metadata.access_rights),
-    };
+    let record = Record::new(
+        &state.site,
+        &dataset,
+        publisher.as_ref(),
+        state.catalogue.policy(),
+    );
     let body = format.write(&record).map_err(write_error)?;
     let headers = [
         (header::CONTENT_TYPE, format.media_type),

@@ -318,18 +318,12 @@ fn item_of<'a>(
     publishers: &'a HashMap<String, Organisation>,
 ) -> Item<'a> {
     match harvested {
-        OaiItem::Live(dataset) => {
-            let metadata = &dataset.metadata;
-            Item::Live(Record {
-                site: &state.site,
-                dataset,
-                publisher: publishers.get(metadata.organisation.as_str()),
-                access_rights: state
-                    .catalogue
-                    .policy()
-                    .access_rights(&metadata.security_label, metadata.access_rights),
-            })
-        }
+        OaiItem::Live(dataset) => Item::Live(Record::new(
+            &state.site,
+            dataset,
+            publishers.get(dataset.metadata.organisation.as_str()),
+            state.catalogue.policy(),
+        )),
         OaiItem::Deleted(tombstone) => Item::Deleted {
             id: tombstone.id,
             organisation: &tombstone.organisation,
