@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use fathom_formats::{Format, Writer};
+use fathom_model::Slug;
 use utoipa::OpenApi;
 
 use crate::problem::PROBLEM_JSON;
@@ -192,7 +193,8 @@ pub(crate) fn routes_and_document() -> (Router<Arc<AppState>>, utoipa::openapi::
 
 /// The parameters many operations share, described as strictly as their parsers read them:
 /// `as_of` and `modified_since` (a date or an RFC 3339 instant) and
-/// `Idempotency-Key` (`extract::IdempotencyKey`: 1 to 255 visible ASCII characters).
+/// `Idempotency-Key` (`extract::IdempotencyKey`: 1 to 255 visible ASCII characters), and a
+/// profile's name (a slug).
 struct SharedParameters;
 
 impl utoipa::Modify for SharedParameters {
@@ -220,6 +222,7 @@ impl utoipa::Modify for SharedParameters {
                     match parameter.name.as_str() {
                         "as_of" | "modified_since" => parameter.schema = Some(as_of.clone()),
                         "Idempotency-Key" => parameter.schema = Some(idempotency_key.clone()),
+                        "profile" => parameter.schema = Some(Slug::schema().into()),
                         _ => {}
                     }
                 }
@@ -396,12 +399,7 @@ impl utoipa::Modify for EntityInputs {
                     kind.as_str().replace('_', " ")
                 )))
                 .property("type", string().enum_values(Some([kind.as_str()])))
-                .property(
-                    "slug",
-                    string()
-                        .pattern(Some("^[a-z0-9]+(-[a-z0-9]+)*$"))
-                        .max_length(Some(100)),
-                )
+                .property("slug", Slug::schema())
                 .required("slug")
                 .property("name", string().min_length(Some(1)).max_length(Some(300)))
                 .required("name")

@@ -13,6 +13,20 @@ pub struct Slug(String);
 impl Slug {
     pub const MAX_LEN: usize = 100;
 
+    /// Its JSON Schema, as [`Slug::parse`] reads it (but for the UUID form, which no pattern says).
+    /// The inputs' field attributes spell the same pattern, as `utoipa` takes only a literal there
+    /// and `schema_with` would drop their descriptions.
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(Self::PATTERN))
+            .max_length(Some(Self::MAX_LEN))
+            .build()
+    }
+
+    /// The pattern of a slug, as JSON Schema writes it.
+    pub const PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         let valid_words = raw.split('-').all(|word| {
             !word.is_empty()

@@ -74,12 +74,7 @@ impl<'a> FacetCounter<'a> {
                 let counts = counts
                     .into_iter()
                     .map(|(value, count)| FacetCount {
-                        value: match facet {
-                            Facet::Keyword => shown
-                                .get(value)
-                                .map_or_else(|| value.to_owned(), |form| (*form).to_owned()),
-                            _ => value.to_owned(),
-                        },
+                        value: shown.get(value).map_or(value, |form| form).to_owned(),
                         count: matches.coverage.scale(count),
                     })
                     .collect();

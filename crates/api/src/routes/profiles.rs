@@ -28,7 +28,7 @@ pub async fn list(
 
 /// Reads a profile: its versions, oldest first, and the latest.
 #[utoipa::path(get, operation_id = "profiles_read", path = "/api/v1/profiles/{profile}", tag = "profiles",
-    params(("profile" = String, Path, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")),
+    params(("profile" = String, Path)),
     responses(
         (status = 200, description = "OK", body = ProfileSummary),
         (status = 404, description = "No such profile", body = Problem, content_type = "application/problem+json"),
@@ -56,7 +56,7 @@ pub struct NewVersion {
 /// latest: fields and allowed values may be added, types widened, limits relaxed; a field removed,
 /// a field made required or a type narrowed is refused with each incompatibility explained.
 #[utoipa::path(post, operation_id = "profiles_register", path = "/api/v1/profiles/{profile}/versions", tag = "profiles",
-    params(("profile" = String, Path, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
+    params(("profile" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
     request_body = NewVersion,
     security(("bearer" = [])),
     responses(
@@ -91,7 +91,7 @@ pub async fn register(
 
 /// Reads one version of a profile, with its schema.
 #[utoipa::path(get, operation_id = "profiles_version", path = "/api/v1/profiles/{profile}/versions/{version}", tag = "profiles",
-    params(("profile" = String, Path, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"), ("version" = String, Path)),
+    params(("profile" = String, Path), ("version" = String, Path)),
     responses(
         (status = 200, description = "OK", body = ProfileVersion),
         (status = 404, description = "No such profile version", body = Problem, content_type = "application/problem+json"),
