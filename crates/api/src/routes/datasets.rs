@@ -141,7 +141,7 @@ pub struct ReadQuery {
     /// (unqualified Dublin Core); overrides `Accept`.
     format: Option<String>,
     /// An RFC 3339 instant or a date: the dataset's JSON as it was then (with `Content-Location`
-    /// naming the revision).
+    /// naming the revision); `format`, if given, must then be `json`.
     as_of: Option<String>,
 }
 
@@ -168,6 +168,12 @@ pub async fn read(
 ) -> Result<Response, Problem> {
     let key = RecordKey::parse(&key);
     if let Some(at) = query.as_of.as_deref() {
+        if query.format.as_deref().is_some_and(|name| name != "json") {
+            return Err(Problem::bad_parameter(
+                "format",
+                "a dataset as it was (`as_of`) is read as its JSON only",
+            ));
+        }
         let revision = state
             .catalogue
             .dataset_as_of(reader.principal(), &key, super::parse_as_of(at)?)

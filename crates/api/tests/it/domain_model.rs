@@ -581,6 +581,19 @@ async fn lineage_versions_and_history_respect_visibility(db: TestStore) {
         StatusCode::BAD_REQUEST,
     )
     .await;
+    // A past revision is read as JSON: another format, or none of the formats, is refused.
+    for format in ["ttl", "xls"] {
+        let refused = problem(
+            server
+                .get(&format!(
+                    "/api/v1/datasets/{bathymetry}?as_of=2100-01-01&format={format}"
+                ))
+                .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(refused["errors"][0]["parameter"], "format");
+    }
     problem(
         server
             .get(&format!("/api/v1/datasets/{secret}?as_of=2100-01-01"))
