@@ -29,6 +29,9 @@ pub use fathom_formats::Site;
 pub use openapi::openapi;
 pub use problem::{PROBLEM_JSON, Problem};
 
+/// The addresses under which everything is the API's, answered with problem documents.
+const API_PREFIXES: &[&str] = &["/api", "/ogcapi", "/oai"];
+
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
@@ -101,14 +104,28 @@ pub use headers::parse_origin;
 pub use limits::RateLimits;
 
 /// The whole application: API, OpenAPI document, docs UI, health checks and the layers around them.
-pub fn app(state: AppState, config: &ApiConfig) -> Router {
+/// `pages` (the pages for people) answer every address the API does not; an unknown address under
+/// one of the API's own prefixes is still the API's 404 problem.
+pub fn app(state: AppState, config: &ApiConfig, pages: Option<Router>) -> Router {
     prometheus::install();
     let (api, openapi) = openapi::routes_and_document();
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let routes = Router::new()
         .merge(api)
-        .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, openapi))
-        .fallback(not_found)
+        .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, openapi));
+    let routes = match pages {
+        Some(pages) => API_PREFIXES
+            .iter()
+            .fold(routes, |routes, prefix| {
+                routes.route(
+                    &format!("{prefix}/{{*rest}}"),
+                    axum::routing::any(not_found),
+                )
+            })
+            .fallback_service(pages),
+        None => routes.fallback(not_found),
+    };
+    routes
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(prometheus::track))
         .layer(axum::middleware::from_fn(with_request_id))

@@ -4,22 +4,12 @@
 use axum::Json;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub use fathom_service::parameters::{Cursor, parse_limit, parse_limit_in};
+
 use crate::problem::Problem;
-
-pub const DEFAULT_LIMIT: u32 = 50;
-pub const MAX_LIMIT: u32 = 1000;
-
-/// Cursors are versioned so that their format can change without breaking stored links.
-const CURSOR_AFTER_ID: u8 = 1;
-const CURSOR_AFTER_NUMBER: u8 = 2;
-const CURSOR_AFTER_MODIFIED: u8 = 3;
-const CURSOR_AFTER_TEXT: u8 = 4;
 
 /// The query of a plain keyset-paginated list: `limit` and `cursor`.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -68,101 +58,6 @@ impl PageQuery {
                 Err(Problem::bad_parameter("cursor", "belongs to another list"))
             }
         }
-    }
-}
-
-/// Where a page starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cursor {
-    /// After this record, in a list in order of creation.
-    Id(Uuid),
-    /// After this record, in a list in order of change.
-    Modified(OffsetDateTime, Uuid),
-    /// After this number (a revision).
-    Number(i64),
-    /// After this sort key (in a list ordered by text, such as concepts by label).
-    Text(String),
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        let mut bytes = Vec::with_capacity(17);
-        match self {
-            Self::Id(id) => {
-                bytes.push(CURSOR_AFTER_ID);
-                bytes.extend_from_slice(id.as_bytes());
-            }
-            Self::Number(n) => {
-                bytes.push(CURSOR_AFTER_NUMBER);
-                bytes.extend_from_slice(&n.to_be_bytes());
-            }
-            Self::Text(key) => {
-                bytes.push(CURSOR_AFTER_TEXT);
-                bytes.extend_from_slice(key.as_bytes());
-            }
-            Self::Modified(at, id) => {
-                bytes.push(CURSOR_AFTER_MODIFIED);
-                let micros = i64::try_from(at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX);
-                bytes.extend_from_slice(&micros.to_be_bytes());
-                bytes.extend_from_slice(id.as_bytes());
-            }
-        }
-        URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    pub fn decode(raw: &str) -> Result<Self, Problem> {
-        let invalid = || {
-            Problem::bad_parameter(
-                "cursor",
-                "is not a cursor this server issued; start again without it",
-            )
-        };
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
-        match bytes.split_first() {
-            Some((&CURSOR_AFTER_ID, rest)) => {
-                Uuid::from_slice(rest).map(Self::Id).map_err(|_| invalid())
-            }
-            Some((&CURSOR_AFTER_NUMBER, rest)) => {
-                let n: [u8; 8] = rest.try_into().map_err(|_| invalid())?;
-                Ok(Self::Number(i64::from_be_bytes(n)))
-            }
-            Some((&CURSOR_AFTER_MODIFIED, rest)) if rest.len() == 24 => {
-                let (micros, id) = rest.split_at(8);
-                let micros = i64::from_be_bytes(micros.try_into().map_err(|_| invalid())?);
-                let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-                    .map_err(|_| invalid())?;
-                Ok(Self::Modified(
-                    at,
-                    Uuid::from_slice(id).map_err(|_| invalid())?,
-                ))
-            }
-            Some((&CURSOR_AFTER_TEXT, rest)) => String::from_utf8(rest.to_vec())
-                .map(Self::Text)
-                .map_err(|_| invalid()),
-            _ => Err(invalid()),
-        }
-    }
-}
-
-/// Parses `limit`: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
-pub fn parse_limit(raw: Option<&str>) -> Result<u32, Problem> {
-    parse_limit_in(raw, DEFAULT_LIMIT, MAX_LIMIT)
-}
-
-/// Parses `limit`: 1 to `max`, `default` when absent.
-pub fn parse_limit_in(raw: Option<&str>, default: u32, max: u32) -> Result<u32, Problem> {
-    match raw {
-        None => Ok(default),
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| {
-                Problem::bad_parameter(
-                    "limit",
-                    format!("must be an integer from 1 to {max}, not `{raw}`"),
-                )
-            }),
     }
 }
 
@@ -243,33 +138,6 @@ fn encode_component(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_forgeries() {
-        let id = Uuid::now_v7();
-        let at = time::macros::datetime!(2026-11-24 10:00:00.123456 UTC);
-        for cursor in [Cursor::Id(id), Cursor::Number(42), Cursor::Modified(at, id)] {
-            assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
-        }
-        for forged in [
-            "",
-            "!!",
-            "AQ",
-            "AwAAAAAAAAAAAAAAAAAAAAAA",
-            &URL_SAFE_NO_PAD.encode([2, 1, 2]),
-        ] {
-            assert!(Cursor::decode(forged).is_err(), "{forged}");
-        }
-    }
-
-    #[test]
-    fn limits_are_bounded() {
-        assert_eq!(parse_limit(None).unwrap(), DEFAULT_LIMIT);
-        assert_eq!(parse_limit(Some("1000")).unwrap(), 1000);
-        for bad in ["0", "1001", "-1", "ten", ""] {
-            assert!(parse_limit(Some(bad)).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn next_links_keep_filters() {

@@ -113,6 +113,7 @@ impl From<ServiceError> for Problem {
             ServiceError::Invalid(errors) | ServiceError::Unresolved(errors) => {
                 Self::invalid(code, errors)
             }
+            ServiceError::InvalidParameter(invalid) => invalid.into(),
             ServiceError::Unauthenticated => Self::coded(
                 code,
                 "a valid bearer token is required: `Authorization: Bearer <token>`",
@@ -165,15 +166,19 @@ impl IntoResponse for Problem {
     }
 }
 
-/// Turns any error response that is not yet a problem document (a rejection of the framework, a
-/// timeout) into one, keeping its status, its text as the detail, and its headers such as `Allow`.
+/// Turns any error response that is neither a problem document nor a page (a rejection of the
+/// framework, a timeout) into a problem document, keeping its status, its text as the detail, and its
+/// headers such as `Allow`.
 pub async fn ensure_problem(response: Response) -> Response {
     let status = response.status();
-    let is_problem = response
+    let is_problem_or_page = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(PROBLEM_JSON.as_bytes())
+                || v.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || is_problem_or_page {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -193,6 +198,12 @@ pub async fn ensure_problem(response: Response) -> Response {
         }
     }
     problem
+}
+
+impl From<fathom_service::parameters::InvalidParameter> for Problem {
+    fn from(invalid: fathom_service::parameters::InvalidParameter) -> Self {
+        Self::bad_parameter(&invalid.parameter, invalid.message)
+    }
 }
 
 #[cfg(test)]

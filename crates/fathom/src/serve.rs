@@ -85,6 +85,8 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
             );
         }
     }
+    // The pages for people, at `/`, over the same use cases as the API.
+    let pages = fathom_web::WebState::new(services.clone()).map(fathom_web::router);
     let state = AppState::new(services)?;
     state
         .search
@@ -141,6 +143,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
             metrics: config.admin_listen.is_none(),
             access_log: config.access_log,
         },
+        pages,
     );
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {

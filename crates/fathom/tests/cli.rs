@@ -958,12 +958,12 @@ async fn the_demo_catalogue_loads_whole() {
         }
     };
     let datasets = list(Some(token.clone())).await;
-    assert_eq!(datasets.len(), 50);
-    // Six demo datasets are labelled: the public sees 44; the analyst (NATO SECRET, Norway, NATO)
+    assert_eq!(datasets.len(), 51);
+    // Seven demo datasets are labelled: the public sees 44; the analyst (NATO SECRET, Norway, NATO)
     // all but the one that needs the REP-MUS project.
     assert_eq!(list(None).await.len(), 44);
     let seen_by_analyst = list(Some(analyst)).await;
-    assert_eq!(seen_by_analyst.len(), 49);
+    assert_eq!(seen_by_analyst.len(), 50);
     assert!(
         seen_by_analyst
             .iter()

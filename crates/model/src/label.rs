@@ -5,7 +5,7 @@
 //! A label is only ever made by [`Policy::parse_label`], so a label in hand names a classification and
 //! category values the policy knows.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +78,9 @@ pub struct PolicyDocument {
     pub categories: Vec<CategoryDefinition>,
     /// The label of a record given none.
     pub default_label: LabelInput,
+    /// The colour of each classification's marking on pages, `#rrggbb`; one without is grey.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub colours: BTreeMap<String, String>,
 }
 
 /// A category the policy allows, with its values.
@@ -131,6 +134,25 @@ impl Policy {
                 "/public",
                 format!("`{}` is not one of the classifications", document.public),
             );
+        }
+        for (classification, colour) in &document.colours {
+            if !ranks.contains_key(classification) {
+                errors.push(
+                    format!(
+                        "/colours/{}",
+                        classification.replace('~', "~0").replace('/', "~1")
+                    ),
+                    format!("`{classification}` is not one of the classifications"),
+                );
+            } else if !is_colour(colour) {
+                errors.push(
+                    format!(
+                        "/colours/{}",
+                        classification.replace('~', "~0").replace('/', "~1")
+                    ),
+                    format!("`{colour}` is not a colour written `#rrggbb`"),
+                );
+            }
         }
         let mut categories = HashMap::new();
         for (n, category) in document.categories.iter().enumerate() {
@@ -220,6 +242,14 @@ impl Policy {
             privacy_mark: None,
             categories: Vec::new(),
         }
+    }
+
+    /// The colour of a classification's marking, `#rrggbb`, if the policy gives one.
+    pub fn colour(&self, classification: &str) -> Option<&str> {
+        self.document
+            .colours
+            .get(classification)
+            .map(String::as_str)
     }
 
     /// The position of a classification, lowest 0; `None` for one the policy does not know.
@@ -318,6 +348,11 @@ fn kind_name(kind: CategoryType) -> &'static str {
         CategoryType::Permissive => "permissive",
         CategoryType::Restrictive => "restrictive",
     }
+}
+
+/// `#rrggbb`.
+fn is_colour(raw: &str) -> bool {
+    raw.len() == 7 && raw.starts_with('#') && raw[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[cfg(test)]

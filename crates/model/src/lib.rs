@@ -10,6 +10,7 @@ pub mod event;
 pub mod harvest;
 pub mod identity;
 pub mod label;
+pub mod marking;
 pub mod organisation;
 pub mod profile;
 pub mod publication;
@@ -45,6 +46,7 @@ pub use label::{
     CategoryDefinition, CategoryInput, CategoryType, DEFAULT_POLICY, LabelCategory, LabelInput,
     Policy, PolicyDocument, SecurityLabel,
 };
+pub use marking::Marking;
 pub use organisation::{Organisation, OrganisationDraft, OrganisationInput};
 pub use profile::{ProfileRef, ProfileVersion, Version};
 pub use publication::{

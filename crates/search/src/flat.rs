@@ -121,7 +121,7 @@ impl SegmentColumns {
         Ok(Self {
             facets: Facet::ALL
                 .iter()
-                .map(|facet| read(facet.name()))
+                .map(|facet| read(facet.field()))
                 .collect::<tantivy::Result<_>>()?,
             classification: read("label_classification")?,
             keyword_shown: read("keyword_shown")?,

@@ -86,10 +86,12 @@ pub enum Facet {
     Theme,
     /// The entities of one kind of the domain model (`platform`, …), by slug.
     Entity(EntityKind),
+    /// The classification of the label.
+    Classification,
 }
 
 impl Facet {
-    pub const ALL: [Facet; 11] = [
+    pub const ALL: [Facet; 12] = [
         Facet::Keyword,
         Facet::Organisation,
         Facet::Format,
@@ -101,6 +103,7 @@ impl Facet {
         Facet::Entity(EntityKind::Platform),
         Facet::Entity(EntityKind::Instrument),
         Facet::Entity(EntityKind::ObservedProperty),
+        Facet::Classification,
     ];
 
     pub fn name(self) -> &'static str {
@@ -111,6 +114,15 @@ impl Facet {
             Self::Licence => "licence",
             Self::Theme => "theme",
             Self::Entity(kind) => kind.as_str(),
+            Self::Classification => "classification",
+        }
+    }
+
+    /// The fast field its values are counted in.
+    pub(crate) fn field(self) -> &'static str {
+        match self {
+            Self::Classification => "label_classification",
+            other => other.name(),
         }
     }
 

@@ -4,6 +4,7 @@ use fathom_model::{DecodeError, ValidationErrors};
 use fathom_store::StoreError;
 
 use crate::codes::Code;
+use crate::parameters::InvalidParameter;
 
 /// Why a use case refused or failed, in terms the API maps to one problem each (see [`Code`]).
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +14,9 @@ pub enum ServiceError {
     Malformed(String),
     #[error("invalid request: {0}")]
     Invalid(#[from] ValidationErrors),
+    /// A query parameter that cannot be used.
+    #[error("{0}")]
+    InvalidParameter(#[from] InvalidParameter),
     /// Fields that refer to what does not exist, or what the caller may not see: organisations,
     /// entities, concepts of bound vocabularies.
     #[error("unresolved references: {0}")]
@@ -56,6 +60,7 @@ impl ServiceError {
         match self {
             Self::Malformed(_) => Code::MalformedJson,
             Self::Invalid(_) => Code::ValidationFailed,
+            Self::InvalidParameter(_) => Code::InvalidParameter,
             Self::Unresolved(_) => Code::ReferenceNotFound,
             Self::NotFound(_) => Code::NotFound,
             Self::Unauthenticated => Code::Unauthenticated,

@@ -13,6 +13,7 @@ mod identity;
 mod merge_patch;
 mod oai_pmh;
 mod oidc;
+pub mod parameters;
 mod revision_diff;
 mod search;
 mod services;

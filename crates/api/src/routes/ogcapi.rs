@@ -8,6 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::{Dataset, values::parse_instant};
+use fathom_service::parameters::{parse_bbox, parse_datetime};
 use fathom_service::{Direction, RecordKey, SearchRequest, Sort};
 use serde_json::{Value, json};
 
@@ -181,8 +182,8 @@ pub async fn items(
     for (name, value) in &pairs {
         match name.as_str() {
             "q" => request.text = Some(value.replace(',', " ")),
-            "bbox" => request.bbox = Some(super::search::parse_bbox(value)?),
-            "datetime" => request.datetime = Some(super::search::parse_datetime(value)?),
+            "bbox" => request.bbox = Some(parse_bbox(value)?),
+            "datetime" => request.datetime = Some(parse_datetime(value)?),
             "limit" => request.limit = parse_number(name, value, 1, MAX_LIMIT)?,
             "offset" => request.offset = parse_number(name, value, 0, MAX_DEPTH)?,
             "ids" => {

@@ -80,6 +80,7 @@ impl TestApp {
         };
         adapt(&mut settings);
         let services = Services::new(db.store.clone(), policy, settings).unwrap();
+        let pages = fathom_web::WebState::new(services.clone()).map(fathom_web::router);
         let state = AppState::new(services.clone()).unwrap();
         let search = state.search.clone();
         let token = |name: &'static str, role| {
@@ -110,7 +111,7 @@ impl TestApp {
             access_log: true,
         };
         adapt_config(&mut config);
-        let app = fathom_api::app(state, &config);
+        let app = fathom_api::app(state, &config, pages);
         tokio::spawn(async move {
             axum::serve(
                 listener,

@@ -302,6 +302,7 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
         (seed >> 33) as usize % n
     };
     let mut datasets: Vec<(String, &str, SecurityLabel)> = Vec::new();
+    let mut slugs: BTreeMap<String, String> = BTreeMap::new();
     for n in 0..24 {
         let organisation = organisations[draw(2)];
         let mut body = json!({"title": format!("Survey {n}"), "organisation": organisation,
@@ -316,6 +317,10 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
         assert_eq!(created.status(), StatusCode::CREATED);
         let created: Value = created.json().await.unwrap();
         let label = serde_json::from_value(created["security_label"].clone()).unwrap();
+        slugs.insert(
+            created["id"].as_str().unwrap().to_owned(),
+            created["slug"].as_str().unwrap().to_owned(),
+        );
         datasets.push((
             created["id"].as_str().unwrap().to_owned(),
             organisation,
@@ -537,6 +542,92 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
             expected_owned,
             "{who}: OGC ids"
         );
+
+        // The pages for people: each dataset's page, the search page and the home page show what
+        // the policy lets this reader see, and are marked as the highest of it.
+        let page = move |path: String| async move {
+            let response = get(path.clone()).await;
+            let status = response.status();
+            (status, response.text().await.unwrap())
+        };
+        let shown_labels: Vec<SecurityLabel> = datasets
+            .iter()
+            .filter(|(id, _, _)| expected.contains(id.as_str()))
+            .map(|(_, _, label)| label.clone())
+            .collect();
+        let banner = |labels: &[SecurityLabel]| {
+            format!(
+                "aria-label=\"Marking of this page\">{}</div>",
+                fathom_model::Marking::of(&policy, labels).line()
+            )
+        };
+        for (id, _, label) in &datasets {
+            let (status, html) = page(format!("/datasets/{id}")).await;
+            let title = format!(">Survey {}<", &slugs[id]["survey-".len()..]);
+            if expected.contains(id.as_str()) {
+                assert_eq!(status, StatusCode::OK, "{who}: page of {id}");
+                assert!(html.contains(&title), "{who}: page of {id}");
+                assert!(
+                    html.contains(&banner(std::slice::from_ref(label))),
+                    "{who}: {id} banner"
+                );
+            } else {
+                assert_eq!(status, StatusCode::NOT_FOUND, "{who}: page of {id}");
+                assert!(!html.contains(&title), "{who}: the 404 of {id} names it");
+            }
+        }
+        for query in ["q=survey&", "keyword=survey&", ""] {
+            let (status, html) = page(format!("/search?{query}limit=100")).await;
+            assert_eq!(status, StatusCode::OK, "{who}: search page");
+            let linked: BTreeSet<String> = html
+                .split("href=\"/datasets/")
+                .skip(1)
+                .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+                .collect();
+            let expected_slugs: BTreeSet<String> =
+                expected.iter().map(|id| slugs[*id].clone()).collect();
+            assert_eq!(linked, expected_slugs, "{who}: search page hits");
+            assert!(
+                html.contains(&banner(&shown_labels)),
+                "{who}: search page banner"
+            );
+            for organisation in organisations {
+                let count = datasets
+                    .iter()
+                    .filter(|(id, o, _)| *o == organisation && expected.contains(id.as_str()))
+                    .count();
+                // The organisation's checkbox, and its label with the count.
+                let choice = html
+                    .split_once(&format!("name=\"organisation\" value=\"{organisation}\""))
+                    .map(|(_, rest)| &rest[..rest.find("</label>").unwrap()]);
+                assert_eq!(choice.is_some(), count > 0, "{who}: facet {organisation}");
+                if let Some(choice) = choice {
+                    let shown = format!("<span class=\"count\">{count}</span>");
+                    assert!(
+                        choice.contains(&shown),
+                        "{who}: facet {organisation}: {choice}"
+                    );
+                }
+            }
+        }
+        let (status, home) = page("/".to_owned()).await;
+        assert_eq!(status, StatusCode::OK, "{who}: home");
+        assert!(
+            home.contains(&format!("All {} datasets you may see", expected.len())),
+            "{who}: home total"
+        );
+        for classification in classifications {
+            let count = shown_labels
+                .iter()
+                .filter(|label| &label.classification == classification)
+                .count();
+            let row = format!("<span>{classification}</span> <span class=\"count\">{count}</span>");
+            assert_eq!(
+                home.contains(&row),
+                count > 0,
+                "{who}: home count of {classification}"
+            );
+        }
     }
 }
 

@@ -1,0 +1,72 @@
+//! One module per page type; each handler calls use cases and renders what they return.
+
+pub mod dataset;
+pub mod errors;
+pub mod home;
+pub mod search;
+
+use std::collections::HashMap;
+
+use fathom_service::ServiceError;
+
+use crate::Ctx;
+
+/// The name of every organisation by its slug, for pages that list publishers.
+pub async fn organisation_names(ctx: &Ctx) -> Result<HashMap<String, String>, ServiceError> {
+    let organisations = ctx.state.services.catalogue.organisations_by_slug().await?;
+    Ok(organisations
+        .into_iter()
+        .map(|(slug, organisation)| (slug, organisation.details.name))
+        .collect())
+}
+
+/// How a facet's value reads: an organisation by its name, a theme by the last part of its IRI.
+pub fn shown_value<'a>(
+    facet: fathom_service::Facet,
+    value: &'a str,
+    names: &'a HashMap<String, String>,
+) -> &'a str {
+    match facet {
+        fathom_service::Facet::Organisation => names.get(value).map_or(value, String::as_str),
+        fathom_service::Facet::Theme => value
+            .rsplit(['/', '#'])
+            .find(|part| !part.is_empty())
+            .unwrap_or(value),
+        _ => value,
+    }
+}
+
+/// A query string of these pairs (`a=1&b=x%20y`), for links that keep a search's state.
+pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// A search for one filter value: `/search?keyword=CTD`.
+pub fn search_for(parameter: &str, value: &str) -> String {
+    format!("/search?{}", query_string([(parameter, value)]))
+}
+
+/// A count with thousands separated (`12,345`).
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(super::grouped(0), "0");
+        assert_eq!(super::grouped(999), "999");
+        assert_eq!(super::grouped(1000), "1,000");
+        assert_eq!(super::grouped(1234567), "1,234,567");
+    }
+}

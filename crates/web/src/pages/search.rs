@@ -1,0 +1,257 @@
+//! `/search`: the API's search as a page. The form is a plain GET with the parameters of
+//! `/api/v1/search`, so that every state of a search has an address; facets are checkboxes.
+
+use std::collections::HashMap;
+
+use axum::extract::RawQuery;
+use axum::response::Response;
+use fathom_model::Dataset;
+use fathom_service::parameters::{Cursor, MAX_SEARCH_DEPTH, parse_search};
+use fathom_service::{Facet, Hit, SearchResults, ServiceError};
+use maud::{Markup, PreEscaped, html};
+use uuid::Uuid;
+
+use super::{grouped, organisation_names, query_string, shown_value};
+use crate::i18n::{Arg, messages};
+use crate::layout::portion;
+use crate::{Ctx, Page, markdown};
+
+/// Results on a page, unless the address says otherwise (`limit`).
+const PAGE_SIZE: &str = "20";
+/// The facets shown beside the results, in this order: each is also a filter of the search.
+const FACETS: [Facet; 11] = [
+    Facet::Keyword,
+    Facet::Organisation,
+    Facet::Entity(fathom_model::EntityKind::Domain),
+    Facet::Entity(fathom_model::EntityKind::Project),
+    Facet::Entity(fathom_model::EntityKind::Campaign),
+    Facet::Entity(fathom_model::EntityKind::Platform),
+    Facet::Entity(fathom_model::EntityKind::Instrument),
+    Facet::Entity(fathom_model::EntityKind::ObservedProperty),
+    Facet::Format,
+    Facet::Licence,
+    Facet::Theme,
+];
+
+pub async fn search(ctx: Ctx, RawQuery(raw): RawQuery) -> Response {
+    let page = search_page(&ctx, raw.as_deref().unwrap_or("")).await;
+    ctx.respond(page)
+}
+
+async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
+    let text = messages();
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+        .map_err(|e| ServiceError::Malformed(format!("the query string cannot be read: {e}")))?;
+    // An empty field of the form is no parameter; the page asks for its own facets.
+    let mut pairs: Vec<(String, String)> = pairs
+        .into_iter()
+        .filter(|(name, value)| !value.trim().is_empty() && name != "facets")
+        .collect();
+    if !pairs.iter().any(|(name, _)| name == "limit") {
+        pairs.push(("limit".to_owned(), PAGE_SIZE.to_owned()));
+    }
+    let mut request = parse_search(&pairs)?;
+    request.facets = FACETS.to_vec();
+    let (offset, limit) = (request.offset, request.limit);
+    let words = request.text.clone().unwrap_or_default();
+    let results = ctx.state.search.search(ctx.reader(), request).await?;
+    let ids: Vec<Uuid> = results.hits.iter().map(|hit| hit.id).collect();
+    let datasets = ctx
+        .state
+        .services
+        .catalogue
+        .datasets_by_ids(ctx.reader(), &ids)
+        .await?;
+    let names = organisation_names(ctx).await?;
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(name, _)| name != "cursor")
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let at = |offset: usize| -> String {
+        let cursor = Cursor::Number(offset as i64).encode();
+        let mut pairs = kept.clone();
+        if offset > 0 {
+            pairs.push(("cursor", &cursor));
+        }
+        format!("/search?{}", query_string(pairs))
+    };
+    let previous = (offset > 0).then(|| at(offset.saturating_sub(limit)));
+    let next = (offset + limit < results.total.min(MAX_SEARCH_DEPTH)).then(|| at(offset + limit));
+    let selected = |name: &str| -> Vec<&str> {
+        pairs
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let sort = selected("sort").first().copied().unwrap_or("relevance");
+    let api_query = query_string(kept.iter().copied().filter(|(name, _)| *name != "limit"));
+    let title = if words.is_empty() {
+        text.text("search-title")
+    } else {
+        text.text_with("search-title-for", &[("text", Arg::Text(&words))])
+    };
+    let body = html! {
+        form class="search" method="get" action="/search" role="search" {
+            (search_form_box(&words))
+            div class="search-layout" {
+                aside class="facets" aria-labelledby="facets-heading" {
+                    h2 id="facets-heading" { (text.text("facets-heading")) }
+                    @for facet in FACETS {
+                        (facet_box(&results, facet, &selected(facet.name()), &names))
+                    }
+                    button type="submit" class="secondary" { (text.text("facets-apply")) }
+                    @if kept.iter().any(|(name, _)| FACETS.iter().any(|f| f.name() == *name)) {
+                        p { a href={ "/search?" (query_string(kept.iter().copied().filter(|(n, _)| *n == "q"))) } { (text.text("clear-filters")) } }
+                    }
+                }
+                section class="results" aria-labelledby="results-heading" {
+                    div class="results-head" {
+                        h2 id="results-heading" class="total" { (total_in_words(&results)) }
+                        label for="sort" { (text.text("sort-label")) }
+                        select id="sort" name="sort" {
+                            @for (value, id) in [("relevance", "sort-relevance"), ("modified", "sort-modified"), ("title", "sort-title")] {
+                                option value=(value) selected[sort == value] { (text.text(id)) }
+                            }
+                        }
+                        button type="submit" class="secondary" { (text.text("sort-apply")) }
+                    }
+                    @if results.hits.is_empty() {
+                        p { (text.text("no-results-hint")) }
+                    } @else {
+                        p class="position" { (text.text_with("page-position", &[("first", Arg::Number(offset as u64 + 1)), ("last", Arg::Number((offset + results.hits.len()) as u64))])) }
+                        (hit_list(ctx, &results.hits, &datasets, &names))
+                    }
+                    nav class="pages" aria-label="Pages" {
+                        @if let Some(previous) = &previous { a rel="prev" href=(previous) { (text.text("page-previous")) } }
+                        @if let Some(next) = &next { a rel="next" href=(next) { (text.text("page-next")) } }
+                    }
+                    p class="alternates" { a href={ "/api/v1/search?" (api_query) } { (text.text("search-as-json")) } }
+                }
+            }
+        }
+    };
+    let labels = datasets
+        .iter()
+        .map(|dataset| dataset.metadata.security_label.clone())
+        .collect();
+    Ok(Page::new(title, body).with_labels(labels))
+}
+
+/// The search box with its button, filled with the words searched.
+pub fn search_form_box(words: &str) -> Markup {
+    let text = messages();
+    html! {
+        div class="search-box" {
+            label for="q" class="visually-hidden" { (text.text("search-label")) }
+            input id="q" type="search" name="q" value=(words) placeholder=(text.text("search-placeholder")) autocomplete="off";
+            button type="submit" { (text.text("search-button")) }
+        }
+    }
+}
+
+/// The results, each with its portion marking, title, organisation and highlights. A hit whose
+/// record the reader may no longer see (or that is gone) is left out.
+pub fn hit_list(
+    ctx: &Ctx,
+    hits: &[Hit],
+    datasets: &[Dataset],
+    names: &HashMap<String, String>,
+) -> Markup {
+    let text = messages();
+    let by_id: HashMap<Uuid, &Dataset> = datasets.iter().map(|d| (d.id, d)).collect();
+    html! {
+        ol class="hits" {
+            @for hit in hits {
+                @if let Some(dataset) = by_id.get(&hit.id) {
+                    li class="hit" {
+                        h3 {
+                            (portion(ctx, &dataset.metadata.security_label))
+                            " "
+                            a href={ "/datasets/" (dataset.metadata.slug.as_str()) } {
+                                @if let Some(title) = hit.highlights.get("title") { (PreEscaped(title)) } @else { (dataset.metadata.title) }
+                            }
+                        }
+                        p class="meta" { (text.text_with("published-by", &[("organisation", Arg::Text(shown_value(Facet::Organisation, dataset.metadata.organisation.as_str(), names)))])) }
+                        @if let Some(description) = hit.highlights.get("description") {
+                            p class="snippet" { (PreEscaped(description)) }
+                        } @else if !dataset.metadata.description.is_empty() {
+                            p class="snippet" { (snippet(&markdown::to_text(&dataset.metadata.description))) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The start of a description, cut at a word.
+fn snippet(description: &str) -> String {
+    const LENGTH: usize = 240;
+    if description.chars().count() <= LENGTH {
+        return description.to_owned();
+    }
+    let cut: String = description.chars().take(LENGTH).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(kept, _)| kept);
+    format!("{cut}…")
+}
+
+/// A facet as a group of checkboxes with counts; values already chosen stay listed and checked.
+fn facet_box(
+    results: &SearchResults,
+    facet: Facet,
+    selected: &[&str],
+    names: &HashMap<String, String>,
+) -> Markup {
+    let text = messages();
+    let counts = results
+        .facets
+        .get(facet.name())
+        .cloned()
+        .unwrap_or_default();
+    let mut values: Vec<(String, Option<u64>)> = counts
+        .iter()
+        .map(|count| (count.value.clone(), Some(count.count)))
+        .collect();
+    for chosen in selected {
+        if !values.iter().any(|(value, _)| value == chosen) {
+            values.push(((*chosen).to_owned(), None));
+        }
+    }
+    let name = facet.name();
+    html! {
+        @if !values.is_empty() {
+            fieldset class="facet" {
+                legend { (text.text(&format!("facet-{name}"))) }
+                @for (n, (value, count)) in values.iter().enumerate() {
+                    div class="choice" {
+                        input type="checkbox" id={ (name) "-" (n) } name=(name) value=(value) checked[selected.contains(&value.as_str())];
+                        label for={ (name) "-" (n) } {
+                            (shown_value(facet, value, names))
+                            @if let Some(count) = count { " " span class="count" { (grouped(*count)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// "One dataset matches", "About 12,000 datasets match".
+fn total_in_words(results: &SearchResults) -> String {
+    let text = messages();
+    let count = results.total as u64;
+    let id = if results.total_exact {
+        "total-exact"
+    } else {
+        "total-approximate"
+    };
+    text.text_with(
+        id,
+        &[
+            ("count", Arg::Number(count)),
+            ("shown", Arg::Text(&grouped(count))),
+        ],
+    )
+}

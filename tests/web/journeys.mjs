@@ -1,0 +1,213 @@
+// Fathom's pages in a real browser: Debian's chromium driven by playwright-core. Starts the demo
+// catalogue from the binary given, walks the journeys of its readers with JavaScript on and off,
+// checks every page type with axe-core (WCAG 2.1 AA rules), and saves a screenshot of each page type
+// in target/ui-screenshots/.
+//
+//   node tests/web/journeys.mjs target/debug/fathom
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const binary = process.argv[2] ?? "target/debug/fathom";
+const screenshots = "target/ui-screenshots";
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+// The NATO SECRET demo dataset (REL TO NATO): the analyst reads it, an anonymous reader never sees it.
+const SECRET = "passive-acoustic-signatures-north-atlantic-2024";
+const SECRET_TITLE = "Passive acoustic signatures, North Atlantic 2024";
+
+/** Starts `fathom serve --demo` on a free port; resolves with its address and the demo tokens. */
+function startDemo() {
+  const dir = mkdtempSync(join(tmpdir(), "fathom-web-"));
+  const server = spawn(
+    binary,
+    ["--data-dir", dir, "--config", join(dir, "none.toml"), "serve", "--demo", "--listen", "127.0.0.1:0"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let log = "";
+  return new Promise((resolve, reject) => {
+    const read = (chunk) => {
+      log += chunk;
+      const address = log.match(/listening on (http:\/\/[^ ]+)/)?.[1];
+      if (address) {
+        const token = (who) => log.match(new RegExp(`Demo ${who} token[^:]*: (fthm_[A-Za-z0-9_-]+)`))?.[1];
+        resolve({ server, address, analyst: token("analyst"), admin: token("admin") });
+      }
+    };
+    server.stdout.on("data", read);
+    server.stderr.on("data", read);
+    server.on("exit", (code) => reject(new Error(`fathom exited (${code}):\n${log}`)));
+  });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+const demo = await startDemo();
+mkdirSync(screenshots, { recursive: true });
+const failures = [];
+
+/** A browser context for one reader: anonymous, or with a bearer token; JavaScript on or off. */
+async function reader({ token, javaScript = true, bypassCSP = false } = {}) {
+  return browser.newContext({
+    baseURL: demo.address,
+    javaScriptEnabled: javaScript,
+    bypassCSP,
+    viewport: { width: 1280, height: 900 },
+    extraHTTPHeaders: token ? { Authorization: `Bearer ${token}` } : {},
+  });
+}
+
+async function journey(name, steps) {
+  const started = Date.now();
+  try {
+    await steps();
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    failures.push(name);
+    console.log(`FAIL ${name}\n${error.stack}`);
+  }
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+}
+
+/** The page's marking banner, as the top one reads. */
+async function banner(page) {
+  return (await page.locator(".banner").first().textContent()).trim();
+}
+
+/** No script error and no CSP violation on the page. */
+function watchErrors(page) {
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+  return errors;
+}
+
+await journey("anonymous: search, facet, dataset, export (JavaScript on)", async () => {
+  const context = await reader();
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto("/");
+  assert.equal(await banner(page), "PUBLIC");
+  await shot(page, "home-anonymous");
+  await page.fill("#q", "temperature");
+  await page.press("#q", "Enter");
+  await page.waitForURL(/\/search\?q=temperature/);
+  const total = await page.locator(".total").textContent();
+  assert.match(total, /\d+ datasets? match/);
+  await shot(page, "search-anonymous");
+  // A facet updates the results in place (the address follows).
+  const box = page.locator("fieldset.facet").first().locator("input[type=checkbox]").first();
+  const value = await box.getAttribute("value");
+  await box.check();
+  await page.waitForURL((url) => url.searchParams.getAll("keyword").includes(value));
+  await page.locator(".total").waitFor();
+  assert.notEqual(await page.locator(".total").textContent(), total, "the facet narrowed the results");
+  assert.ok(await page.locator(`fieldset.facet input[value="${value}"]`).isChecked());
+  await page.locator(".hit h3 a").first().click();
+  await page.waitForURL(/\/datasets\//);
+  assert.ok(await page.locator("h1").textContent());
+  await shot(page, "dataset-anonymous");
+  const turtle = await page.locator("a", { hasText: "DCAT-AP (Turtle)" }).getAttribute("href");
+  const exported = await page.request.get(turtle);
+  assert.equal(exported.status(), 200);
+  assert.match(exported.headers()["content-type"], /text\/turtle/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+await journey("anonymous: the NATO SECRET dataset is nowhere", async () => {
+  const context = await reader();
+  const page = await context.newPage();
+  const response = await page.goto(`/datasets/${SECRET}`);
+  assert.equal(response.status(), 404);
+  assert.equal(await page.locator("body").textContent().then((t) => t.includes(SECRET_TITLE)), false);
+  await shot(page, "not-found");
+  await page.goto("/search?q=passive+acoustic+signatures");
+  assert.equal(await page.getByText(SECRET_TITLE).count(), 0);
+  assert.doesNotMatch(await banner(page), /SECRET/);
+  await context.close();
+});
+
+await journey("analyst: the NATO SECRET dataset, marked as such", async () => {
+  const context = await reader({ token: demo.analyst });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto("/search?q=passive+acoustic+signatures");
+  await page.getByText(SECRET_TITLE).first().waitFor();
+  assert.equal(await banner(page), await page.locator(".banner").last().textContent());
+  assert.match(await banner(page), /^NATO SECRET/);
+  await shot(page, "search-analyst");
+  const response = await page.goto(`/datasets/${SECRET}`);
+  assert.equal(response.status(), 200);
+  assert.equal(await banner(page), "NATO SECRET // REL TO NATO");
+  assert.equal((await page.locator(".dataset .portion").textContent()).trim(), "NATO SECRET // REL TO NATO");
+  await shot(page, "dataset-analyst-secret");
+  await page.goto("/");
+  assert.match(await banner(page), /^NATO SECRET/);
+  await shot(page, "home-analyst");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+await journey("JavaScript off: search, filter and read a dataset", async () => {
+  const context = await reader({ javaScript: false });
+  const page = await context.newPage();
+  await page.goto("/search?q=salinity");
+  const box = page.locator("fieldset.facet").first().locator("input[type=checkbox]").first();
+  const value = await box.getAttribute("value");
+  await box.check();
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.waitForURL((url) => url.searchParams.getAll("keyword").includes(value));
+  assert.ok(await page.locator(`fieldset.facet input[value="${value}"]`).isChecked());
+  await shot(page, "search-no-javascript");
+  await page.locator(".hit h3 a").first().click();
+  await page.waitForURL(/\/datasets\//);
+  assert.ok(await page.locator(".distributions").count());
+  await shot(page, "dataset-no-javascript");
+  await context.close();
+});
+
+await journey("accessibility: axe-core finds no WCAG 2.1 AA violation on any page type", async () => {
+  // axe is injected as a script, which the pages' CSP would refuse: this context alone bypasses it.
+  const context = await reader({ bypassCSP: true, token: demo.analyst });
+  const page = await context.newPage();
+  const pages = ["/", "/search?q=ctd", "/search?q=zzzzzzzz", `/datasets/${SECRET}`, "/datasets/no-such-dataset"];
+  for (const path of pages) {
+    await page.goto(path);
+    await page.addScriptTag({ content: axeSource });
+    const result = await page.evaluate(() =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+    );
+    const violations = result.violations.map(
+      (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
+    );
+    assert.deepEqual(violations, [], `${path}`);
+  }
+  await context.close();
+});
+
+await browser.close();
+demo.server.kill();
+if (failures.length) {
+  console.log(`\n${failures.length} journey(s) failed: ${failures.join("; ")}`);
+  process.exit(1);
+}
+console.log(`\nscreenshots in ${screenshots}/`);
