@@ -19,7 +19,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 const SECRET = "passive-acoustic-signatures-north-atlantic-2024";
 const SECRET_TITLE = "Passive acoustic signatures, North Atlantic 2024";
 
-/** Starts `fathom serve --demo` on a free port; resolves with its address and the demo tokens. */
+/** Starts `fathom serve --demo` on a free port; resolves with its address and the analyst's password. */
 function startDemo() {
   const dir = mkdtempSync(join(tmpdir(), "fathom-web-"));
   const server = spawn(
@@ -33,8 +33,8 @@ function startDemo() {
       log += chunk;
       const address = log.match(/listening on (http:\/\/[^ ]+)/)?.[1];
       if (address) {
-        const token = (who) => log.match(new RegExp(`Demo ${who} token[^:]*: (fthm_[A-Za-z0-9_-]+)`))?.[1];
-        resolve({ server, address, analyst: token("analyst"), admin: token("admin") });
+        const password = (who) => log.match(new RegExp(`Demo ${who} password[^:]*: ([A-Za-z0-9_-]+)`))?.[1];
+        resolve({ server, address, analystPassword: password("demo-analyst") });
       }
     };
     server.stdout.on("data", read);
@@ -60,14 +60,13 @@ const demo = await startDemo();
 mkdirSync(screenshots, { recursive: true });
 const failures = [];
 
-/** A browser context for one reader: anonymous, or with a bearer token; JavaScript on or off. */
-async function reader({ token, javaScript = true, bypassCSP = false } = {}) {
+/** A browser context of its own (its own cookies), with JavaScript on or off. */
+async function reader({ javaScript = true, bypassCSP = false } = {}) {
   return browser.newContext({
     baseURL: demo.address,
     javaScriptEnabled: javaScript,
     bypassCSP,
     viewport: { width: 1280, height: 900 },
-    extraHTTPHeaders: token ? { Authorization: `Bearer ${token}` } : {},
   });
 }
 
@@ -139,17 +138,49 @@ await journey("anonymous: the NATO SECRET dataset is nowhere", async () => {
   assert.equal(response.status(), 404);
   assert.equal(await page.locator("body").textContent().then((t) => t.includes(SECRET_TITLE)), false);
   await shot(page, "not-found");
+  for (const path of [`/datasets/${SECRET}/export/ttl`, `/datasets/${SECRET}/citation.ris`]) {
+    assert.equal((await page.request.get(path)).status(), 404, path);
+  }
   await page.goto("/search?q=passive+acoustic+signatures");
   assert.equal(await page.getByText(SECRET_TITLE).count(), 0);
   assert.doesNotMatch(await banner(page), /SECRET/);
   await context.close();
 });
 
-await journey("analyst: the NATO SECRET dataset, marked as such", async () => {
-  const context = await reader({ token: demo.analyst });
+/** Signs in on the page with the demo analyst's password; lands on `next`. */
+async function signIn(page, next) {
+  await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
+  await page.fill("#name", "demo-analyst");
+  await page.fill("#password", demo.analystPassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => url.pathname + url.search === next);
+}
+
+await journey("sign-in: a wrong password is refused, the right one opens a session", async () => {
+  const context = await reader();
+  const page = await context.newPage();
+  await page.goto("/sign-in");
+  await shot(page, "sign-in");
+  await page.fill("#name", "demo-analyst");
+  await page.fill("#password", "not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator(".error-summary").waitFor();
+  assert.equal(await page.inputValue("#name"), "demo-analyst", "what was typed is kept");
+  await shot(page, "sign-in-failed");
+  await signIn(page, "/account");
+  assert.match(await page.locator("main").textContent(), /NATO SECRET/);
+  await shot(page, "account");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL((url) => url.pathname === "/");
+  assert.ok(await page.getByRole("link", { name: "Sign in" }).isVisible());
+  await context.close();
+});
+
+await journey("analyst, signed in: the NATO SECRET dataset, marked as such", async () => {
+  const context = await reader();
   const page = await context.newPage();
   const errors = watchErrors(page);
-  await page.goto("/search?q=passive+acoustic+signatures");
+  await signIn(page, "/search?q=passive+acoustic+signatures");
   await page.getByText(SECRET_TITLE).first().waitFor();
   assert.equal(await banner(page), await page.locator(".banner").last().textContent());
   assert.match(await banner(page), /^NATO SECRET/);
@@ -159,6 +190,15 @@ await journey("analyst: the NATO SECRET dataset, marked as such", async () => {
   assert.equal(await banner(page), "NATO SECRET // REL TO NATO");
   assert.equal((await page.locator(".dataset .portion").textContent()).trim(), "NATO SECRET // REL TO NATO");
   await shot(page, "dataset-analyst-secret");
+  // schema.org JSON-LD in the head; the exports and the citation follow the session.
+  const jsonLd = JSON.parse(await page.locator('script[type="application/ld+json"]').textContent());
+  assert.equal(jsonLd["@type"], "Dataset");
+  assert.equal(jsonLd.name, SECRET_TITLE);
+  const iso = await page.request.get(`/datasets/${SECRET}/export/iso19139`);
+  assert.equal(iso.status(), 200);
+  assert.match(await iso.text(), /gmd:MD_Metadata/);
+  const bibtex = await page.request.get(`/datasets/${SECRET}/citation.bib`);
+  assert.match(await bibtex.text(), /^@misc\{passive-acoustic-signatures-north-atlantic-2024,/);
   await page.goto("/");
   assert.match(await banner(page), /^NATO SECRET/);
   await shot(page, "home-analyst");
@@ -186,10 +226,9 @@ await journey("JavaScript off: search, filter and read a dataset", async () => {
 
 await journey("accessibility: axe-core finds no WCAG 2.1 AA violation on any page type", async () => {
   // axe is injected as a script, which the pages' CSP would refuse: this context alone bypasses it.
-  const context = await reader({ bypassCSP: true, token: demo.analyst });
+  const context = await reader({ bypassCSP: true });
   const page = await context.newPage();
-  const pages = ["/", "/search?q=ctd", "/search?q=zzzzzzzz", `/datasets/${SECRET}`, "/datasets/no-such-dataset"];
-  for (const path of pages) {
+  const check = async (path) => {
     await page.goto(path);
     await page.addScriptTag({ content: axeSource });
     const result = await page.evaluate(() =>
@@ -200,6 +239,11 @@ await journey("accessibility: axe-core finds no WCAG 2.1 AA violation on any pag
       (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
     );
     assert.deepEqual(violations, [], `${path}`);
+  };
+  await check("/sign-in");
+  await signIn(page, "/");
+  for (const path of ["/", "/search?q=ctd", "/search?q=zzzzzzzz", `/datasets/${SECRET}`, "/datasets/no-such-dataset", "/account"]) {
+    await check(path);
   }
   await context.close();
 });

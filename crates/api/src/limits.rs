@@ -186,8 +186,13 @@ pub async fn limit(State(limiter): State<Limiter>, request: Request, next: Next)
         return too_many(standing, "too many requests; slow down");
     }
     let mut response = next.run(request).await;
+    let credentials_refused = token.is_some()
+        || response
+            .extensions()
+            .get::<fathom_service::FailedAuthentication>()
+            .is_some();
     if response.status() == StatusCode::UNAUTHORIZED
-        && token.is_some()
+        && credentials_refused
         && let Some(address) = client
     {
         limiter.take(

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use fathom_model::{Policy, PolicyDocument};
 use fathom_service::{
-    ClaimNames, Database, OidcConfig, ServiceSettings, SharingSettings, WebhookSettings,
+    ClaimNames, Database, OidcConfig, ServiceSettings, SessionSettings, SharingSettings,
+    WebhookSettings,
 };
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -28,7 +29,7 @@ const FILE_SUFFIX: &str = "_FILE";
 const SECRETS: [&str; 4] = ["database_url", "bootstrap_token", "amqp_url", "nats_url"];
 
 /// The settings read from `FATHOM_*` variables.
-const SETTINGS: [&str; 42] = [
+const SETTINGS: [&str; 44] = [
     "listen",
     "public_url",
     "catalogue_title",
@@ -38,6 +39,8 @@ const SETTINGS: [&str; 42] = [
     "oai_page_size",
     "sparql",
     "harvest_lease_seconds",
+    "session_idle_minutes",
+    "session_lifetime_hours",
     "admin_listen",
     "oidc_issuer",
     "oidc_audience",
@@ -138,6 +141,10 @@ pub struct Config {
     /// How long a harvest job's lease lasts (each page renews it): how long the job of a crashed
     /// harvester blocks its source before it is failed as interrupted.
     pub harvest_lease_seconds: u64,
+    /// A browser's session ends when unused this long.
+    pub session_idle_minutes: u64,
+    /// A browser's session ends this long after signing in, used or not.
+    pub session_lifetime_hours: u64,
     /// The TLS certificate chain (PEM); with `tls_key`, the server speaks HTTPS (HTTP/2 and 1.1).
     pub tls_cert: Option<PathBuf>,
     /// The TLS private key (PEM).
@@ -223,6 +230,8 @@ impl Default for Config {
             oai_page_size: fathom_service::DEFAULT_OAI_PAGE,
             sparql: false,
             harvest_lease_seconds: fathom_service::DEFAULT_LEASE.as_secs(),
+            session_idle_minutes: SessionSettings::default().idle.as_secs() / 60,
+            session_lifetime_hours: SessionSettings::default().lifetime.as_secs() / 3600,
             tls_cert: None,
             tls_key: None,
             data_dir: PathBuf::from("./fathom-data"),
@@ -302,6 +311,10 @@ impl Config {
             oidc: self.oidc()?,
             oai_page_size: self.oai_page_size,
             harvest_lease: std::time::Duration::from_secs(self.harvest_lease_seconds.max(1)),
+            sessions: SessionSettings {
+                idle: std::time::Duration::from_secs(self.session_idle_minutes.max(1) * 60),
+                lifetime: std::time::Duration::from_secs(self.session_lifetime_hours.max(1) * 3600),
+            },
             // SPARQL holds the whole graph in memory: only where configured.
             sparql: if self.sparql { defaults.sparql } else { None },
             channels: self.channels(),

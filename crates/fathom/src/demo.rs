@@ -63,6 +63,8 @@ pub struct DemoTokens {
     /// security and release officer, and a partner-nation scientist whose access request waits
     /// for them.
     pub sharing: Vec<(&'static str, String)>,
+    /// A new password for each demo user, by name, to sign in on the pages with.
+    pub passwords: Vec<(String, String)>,
 }
 
 /// The analyst of the demo.
@@ -225,10 +227,19 @@ pub async fn load(services: &Services) -> Result<DemoTokens, ServiceError> {
         .create_token(ANALYST, Role::Viewer, "serve --demo", None)
         .await?;
     let sharing = sharing_people(services, &existing).await?;
+    let mut passwords = Vec::new();
+    let names = ["demo-admin", ANALYST]
+        .into_iter()
+        .chain(sharing.iter().map(|(name, _)| *name));
+    for name in names {
+        let password = services.sessions.set_generated_password(name).await?;
+        passwords.push((name.to_owned(), password));
+    }
     Ok(DemoTokens {
         admin: admin.secret,
         analyst: analyst.secret,
         sharing,
+        passwords,
     })
 }
 

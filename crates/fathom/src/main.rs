@@ -298,6 +298,9 @@ enum UserCommand {
     List,
     /// Disables a user: their tokens stop working.
     Disable { name: String },
+    /// Sets the password a user signs in with on the pages, read from standard input (its first
+    /// line): `fathom user set-password alice < password.txt`.
+    SetPassword { name: String },
 }
 
 /// A format of `fathom export`, by its name in the formats' list (`ndjson` is `json`).
@@ -744,6 +747,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             services.close().await;
             disabled?;
             eprintln!("user {name} disabled; their tokens no longer work");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::SetPassword { name }) => {
+            use std::io::{BufRead, IsTerminal};
+            if std::io::stdin().is_terminal() {
+                eprint!(
+                    "password for {name} (at least {} characters), then Enter: ",
+                    fathom_service::MIN_PASSWORD
+                );
+            }
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let services = open_services(&config, None).await?;
+            let set = services.sessions.set_password(&name, password).await;
+            services.close().await;
+            set.map_err(|e| anyhow::anyhow!(e.summary()))?;
+            eprintln!("password of {name} set; they can sign in on the pages");
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(TokenCommand::Revoke { id }) => {

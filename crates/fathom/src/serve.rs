@@ -84,6 +84,12 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
                 &format!("Demo {name} token (shown once): {token}"),
             );
         }
+        for (name, password) in &tokens.passwords {
+            tell(
+                Level::INFO,
+                &format!("Demo {name} password, to sign in at /sign-in (shown once): {password}"),
+            );
+        }
     }
     // The pages for people, at `/`, over the same use cases as the API.
     let pages = fathom_web::WebState::new(services.clone()).map(fathom_web::router);
@@ -97,7 +103,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
     let webhook_sync = state.webhooks.clone().spawn_sync(Arc::clone(&relay));
     let sharing_sweeper = state.sharing.clone().spawn_sweeper(SWEEP_EVERY);
     let harvest_scheduler = state.harvesting.clone().spawn_scheduler();
-    let pruning = tokio::spawn(prune_idempotency_keys(state.clone()));
+    let pruning = tokio::spawn(prune_idempotency_keys_and_sessions(state.clone()));
     // The graph loads in the background: the server answers meanwhile (SPARQL with 503).
     let sparql_sync = state.sparql.clone().map(fathom_service::Sparql::spawn_sync);
 
@@ -283,13 +289,17 @@ async fn reload_on_hangup(tls: RustlsConfig, cert: PathBuf, key: PathBuf) {
 }
 
 /// Forgets old idempotency keys every hour.
-async fn prune_idempotency_keys(state: AppState) {
+async fn prune_idempotency_keys_and_sessions(state: AppState) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
         match state.idempotency.prune().await {
             Ok(pruned) => tracing::debug!(pruned, "pruned idempotency keys"),
             Err(error) => tracing::warn!(?error, "cannot prune idempotency keys"),
+        }
+        match state.sessions.prune().await {
+            Ok(pruned) => tracing::debug!(pruned, "pruned ended sessions"),
+            Err(error) => tracing::warn!(?error, "cannot prune ended sessions"),
         }
     }
 }

@@ -544,6 +544,27 @@ fn users_and_policies_are_checked() {
         "{tokens}"
     );
     assert!(!tokens.contains(&secret));
+    // A password to sign in on the pages with, read from standard input; a short one is refused.
+    let set = run(
+        fathom(dir.path()).args(["user", "set-password", "ana"]),
+        b"a long enough passphrase\n",
+    );
+    assert!(set.status.success(), "{set:?}");
+    assert!(String::from_utf8_lossy(&set.stderr).contains("password of ana set"));
+    let short = run(
+        fathom(dir.path()).args(["user", "set-password", "ana"]),
+        b"short\n",
+    );
+    assert!(!short.status.success());
+    assert!(
+        String::from_utf8_lossy(&short.stderr).contains("/password: must be 12 to 1024 characters"),
+        "{short:?}"
+    );
+    let nobody = run(
+        fathom(dir.path()).args(["user", "set-password", "nobody"]),
+        b"a long enough passphrase\n",
+    );
+    assert!(!nobody.status.success());
     let disabled = run(fathom(dir.path()).args(["user", "disable", "ana"]), b"");
     assert!(disabled.status.success());
     assert!(

@@ -98,6 +98,8 @@ pub enum Authentication {
     ApiToken,
     /// A JWT from the configured OpenID Connect issuer.
     Oidc,
+    /// A browser's session, after signing in on a page.
+    Session,
 }
 
 /// An authenticated caller.

@@ -17,6 +17,7 @@ pub mod parameters;
 mod revision_diff;
 mod search;
 mod services;
+mod sessions;
 mod sharing;
 mod sparql;
 mod stewards;
@@ -32,6 +33,7 @@ pub use codes::Code;
 pub use error::ServiceError;
 pub use events::{Events, TargetReport};
 pub use fathom_events::{Channels, RelayHealth};
+pub use fathom_formats::{FORMATS, Format};
 pub use fathom_search::{
     DEFAULT_CACHE_ENTRIES, Direction, EXACT_UP_TO, Facet, FacetCount, Hit, SearchRequest,
     SearchResults, Sort, TimeRange, Visibility,
@@ -47,6 +49,9 @@ pub use oidc::{ClaimNames, OidcConfig};
 pub use revision_diff::{PatchOperation, RevisionDiff};
 pub use search::Search;
 pub use services::{Database, IndexSettings, ServiceSettings, Services};
+pub use sessions::{
+    FailedAuthentication, MIN_PASSWORD, SessionSettings, SessionView, Sessions, SignedIn,
+};
 pub use sharing::{
     AUDITORS, AccessRequestView, ActionInput, GrantScope, GrantView, INBOX_LIMIT, InboxItem,
     RELEASE_ACTIONS, RELEASE_OFFICERS, SECURITY_OFFICERS, Sharing, SharingSettings, SweepReport,

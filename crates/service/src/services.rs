@@ -7,15 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fathom_events::{Channels, RelayHealth};
-use fathom_formats::Site;
-use fathom_model::Policy;
-use fathom_store::{AuditEvent, ChainReport, Store, StoreError};
+use fathom_formats::{Format, Record, Site};
+use fathom_model::{Dataset, Organisation, Policy, Principal};
+use fathom_store::{AuditEvent, ChainReport, RecordKey, Store, StoreError};
 
 use crate::error::ServiceError;
 use crate::{
     Catalogue, DEFAULT_LEASE, DEFAULT_OAI_PAGE, Events, Harvesting, Idempotency, Identity, OaiPmh,
-    OidcConfig, Search, Sharing, SharingSettings, Sparql, WebhookSettings, Webhooks,
-    identity::AUTHENTICATION_TTL, sparql::QUERY_TIMEOUT,
+    OidcConfig, Search, SessionSettings, Sessions, Sharing, SharingSettings, Sparql,
+    WebhookSettings, Webhooks, identity::AUTHENTICATION_TTL, sparql::QUERY_TIMEOUT,
 };
 
 /// Where the catalogue's records live.
@@ -84,6 +84,8 @@ pub struct ServiceSettings {
     /// The health of this process's event relay, and where it publishes.
     pub relay: RelayHealth,
     pub channels: Channels,
+    /// How long a browser's session lasts.
+    pub sessions: SessionSettings,
 }
 
 impl Default for ServiceSettings {
@@ -100,6 +102,7 @@ impl Default for ServiceSettings {
             sparql: Some(QUERY_TIMEOUT),
             relay: RelayHealth::default(),
             channels: Channels::default(),
+            sessions: SessionSettings::default(),
         }
     }
 }
@@ -109,6 +112,8 @@ impl Default for ServiceSettings {
 pub struct Services {
     pub catalogue: Catalogue,
     pub identity: Identity,
+    /// Passwords, signing in on a page, and browsers' sessions.
+    pub sessions: Sessions,
     pub idempotency: Idempotency,
     /// `None` where the settings named no index.
     pub search: Option<Search>,
@@ -159,6 +164,7 @@ impl Services {
             .unwrap_or_else(|| SharingSettings::for_policy(&policy));
         Ok(Self {
             identity,
+            sessions: Sessions::new(store.clone(), settings.sessions),
             idempotency: Idempotency::new(store.clone()),
             search,
             events: Events::new(store.clone(), settings.relay, &settings.channels),
@@ -215,5 +221,39 @@ impl Services {
     /// Closes the store's connections.
     pub async fn close(&self) {
         self.store.close().await;
+    }
+
+    /// A dataset written in `format` (DCAT-AP in an RDF syntax, ISO 19139, schema.org, DCMI terms,
+    /// …) as the policy lets `reader` see it, its publisher named: for the API and the pages alike.
+    pub async fn dataset_written(
+        &self,
+        reader: Option<&Principal>,
+        key: &RecordKey,
+        format: &Format,
+    ) -> Result<Vec<u8>, ServiceError> {
+        let dataset = self.catalogue.dataset(reader, key).await?;
+        let organisation = RecordKey::Slug(dataset.metadata.organisation.to_string());
+        let publisher = match self.catalogue.organisation(&organisation).await {
+            Ok(organisation) => Some(organisation),
+            Err(ServiceError::NotFound(_)) => None,
+            Err(error) => return Err(error),
+        };
+        self.write_dataset(&dataset, publisher.as_ref(), format)
+    }
+
+    /// A dataset already read written in `format`, with its `publisher`.
+    pub fn write_dataset(
+        &self,
+        dataset: &Dataset,
+        publisher: Option<&Organisation>,
+        format: &Format,
+    ) -> Result<Vec<u8>, ServiceError> {
+        let record = Record::new(&self.site, dataset, publisher, self.catalogue.policy());
+        format.write(&record).map_err(|error| {
+            ServiceError::Fault(format!(
+                "cannot write a dataset as {}: {error}",
+                format.name
+            ))
+        })
     }
 }

@@ -1,4 +1,4 @@
-//! Users and their API tokens. Their rows and filters, and `Store`'s methods on them; the SQL is in
+//! Users, their API tokens, passwords and browser sessions. Their rows and filters, and `Store`'s methods on them; the SQL is in
 //! `repository/users.rs`.
 
 use super::*;
@@ -44,7 +44,71 @@ pub struct TokenSummary {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
+/// A signed-in browser's session as stored: the secret in its cookie is never kept, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id_hash: Vec<u8>,
+    pub user_id: Uuid,
+    /// The token every form that changes state carries.
+    pub csrf_token: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    /// The end of its absolute lifetime.
+    pub expires_at: OffsetDateTime,
+}
+
 impl Store {
+    /// Sets a user's password hash, with the audit entry that says so (`NotFound`: no such user).
+    pub async fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        dispatch!(self, r => r.set_password(name, password_hash, audit).await)
+    }
+
+    /// A user who is not disabled, with their password hash if they have one.
+    pub async fn user_with_password(&self, name: &str) -> StoreResult<(User, Option<String>)> {
+        dispatch!(self, r => r.user_with_password(name).await)
+    }
+
+    /// Inserts a session, with the audit entry of the sign-in.
+    pub async fn insert_session(&self, session: &Session, audit: &AuditEvent) -> StoreResult<()> {
+        dispatch!(self, r => r.insert_session(session, audit).await)
+    }
+
+    /// The session with this hash and its user, if it was seen after `idle_since`, has not
+    /// outlived its lifetime at `now`, and its user is not disabled.
+    pub async fn session(
+        &self,
+        id_hash: &[u8],
+        now: OffsetDateTime,
+        idle_since: OffsetDateTime,
+    ) -> StoreResult<(User, Session)> {
+        dispatch!(self, r => r.session(id_hash, now, idle_since).await)
+    }
+
+    /// Records that the session with this hash was used at `now`.
+    pub async fn touch_session(&self, id_hash: &[u8], now: OffsetDateTime) -> StoreResult<()> {
+        dispatch!(self, r => r.touch_session(id_hash, now).await)
+    }
+
+    /// Ends a session (signing out); no error when it is already gone.
+    pub async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()> {
+        dispatch!(self, r => r.delete_session(id_hash).await)
+    }
+
+    /// Deletes the sessions that outlived their lifetime at `now` or were idle since `idle_since`;
+    /// returns how many.
+    pub async fn prune_sessions(
+        &self,
+        now: OffsetDateTime,
+        idle_since: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        dispatch!(self, r => r.prune_sessions(now, idle_since).await)
+    }
+
     /// Inserts a user, with the audit entry that says so.
     pub async fn insert_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<()> {
         dispatch!(self, r => r.insert_user(user, audit).await)

@@ -80,8 +80,20 @@ pub fn render(ctx: &Ctx, page: Page) -> Response {
                     nav aria-label="Main" {
                         a href="/search" { (text.text("nav-search")) }
                         a href="/docs" { (text.text("nav-api")) }
-                        @if let Some(reader) = ctx.reader() {
-                            span class="who" { (text.text_with("nav-signed-in-as", &[("name", Arg::Text(&reader.name))])) }
+                        @match (ctx.reader(), &ctx.csrf) {
+                            (Some(reader), Some(csrf)) => {
+                                a class="who" href="/account" { (text.text_with("nav-signed-in-as", &[("name", Arg::Text(&reader.name))])) }
+                                form method="post" action="/sign-out" class="inline" {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    button type="submit" class="link" { (text.text("sign-out")) }
+                                }
+                            }
+                            (Some(reader), None) => {
+                                span class="who" { (text.text_with("nav-signed-in-as", &[("name", Arg::Text(&reader.name))])) }
+                            }
+                            (None, _) => {
+                                a class="who" href="/sign-in" { (text.text("nav-sign-in")) }
+                            }
                         }
                     }
                 }

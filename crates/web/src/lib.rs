@@ -5,11 +5,13 @@
 //! script in `assets/` only enhances. The Content-Security-Policy allows no inline script or style.
 
 mod assets;
+mod citation;
 mod i18n;
 mod layout;
 mod markdown;
 mod markings;
 mod pages;
+mod session;
 
 use std::sync::Arc;
 
@@ -24,12 +26,14 @@ use fathom_service::{Search, ServiceError, Services};
 
 pub use layout::Page;
 
-/// What the pages reach: the use cases, the search index and the policy's markings.
+/// What the pages reach: the use cases, the search index, the policy's markings and the cookies'
+/// names.
 #[derive(Debug)]
 pub struct WebState {
     services: Services,
     search: Search,
     markings: markings::Stylesheet,
+    cookies: session::Cookies,
 }
 
 impl WebState {
@@ -37,10 +41,12 @@ impl WebState {
     pub fn new(services: Services) -> Option<Self> {
         let search = services.search.clone()?;
         let markings = markings::Stylesheet::of(services.catalogue.policy());
+        let cookies = session::Cookies::new(services.site.base.starts_with("https://"));
         Some(Self {
             services,
             search,
             markings,
+            cookies,
         })
     }
 
@@ -55,6 +61,17 @@ pub fn router(state: WebState) -> Router {
         .route("/", get(pages::home::home))
         .route("/search", get(pages::search::search))
         .route("/datasets/{slug}", get(pages::dataset::dataset))
+        .route(
+            "/datasets/{slug}/export/{format}",
+            get(pages::dataset::export),
+        )
+        .route("/datasets/{slug}/{file}", get(pages::dataset::citation))
+        .route(
+            "/sign-in",
+            get(pages::account::sign_in_form).post(pages::account::sign_in),
+        )
+        .route("/sign-out", axum::routing::post(pages::account::sign_out))
+        .route("/account", get(pages::account::account))
         .route("/assets/{file}", get(serve_asset))
         .fallback(pages::errors::not_found)
         .layer(axum::middleware::map_response(page_headers))
@@ -89,11 +106,13 @@ async fn page_headers(mut response: Response) -> Response {
     response
 }
 
-/// A request to a page: the state, and who reads.
+/// A request to a page: the state, who reads, and the CSRF token of their session.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     state: Arc<WebState>,
     reader: Option<Principal>,
+    /// The token the forms of a signed-in reader carry.
+    csrf: Option<String>,
 }
 
 impl Ctx {
@@ -113,8 +132,9 @@ impl Ctx {
 impl FromRequestParts<Arc<WebState>> for Ctx {
     type Rejection = Response;
 
-    /// A reader who sends a bearer token reads as its principal (a script, a test); a token that
-    /// is sent must be valid, as for the API.
+    /// A reader signed in on a page reads as their session's principal; one who sends a bearer
+    /// token, as its principal (a script, a test), and a token that is sent must be valid, as for
+    /// the API. A session that has ended is no session: the page is read anonymously.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Arc<WebState>,
@@ -122,9 +142,26 @@ impl FromRequestParts<Arc<WebState>> for Ctx {
         let mut ctx = Self {
             state: Arc::clone(state),
             reader: None,
+            csrf: None,
         };
         let Some(authorization) = parts.headers.get(header::AUTHORIZATION) else {
-            return Ok(ctx);
+            let cookies = &state.cookies;
+            let Some(secret) = cookies.read(&parts.headers, cookies.session_name()) else {
+                return Ok(ctx);
+            };
+            let session = match state.services.sessions.session(secret).await {
+                Ok(session) => session,
+                Err(ServiceError::Unauthenticated) => return Ok(ctx),
+                Err(error) => return Err(pages::errors::page_of(&ctx, &error)),
+            };
+            match state.services.sharing.with_grants(session.principal).await {
+                Ok(principal) => {
+                    ctx.reader = Some(principal);
+                    ctx.csrf = Some(session.csrf_token);
+                    return Ok(ctx);
+                }
+                Err(error) => return Err(pages::errors::page_of(&ctx, &error)),
+            }
         };
         let token = authorization
             .to_str()

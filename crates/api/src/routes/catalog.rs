@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_formats::{DcatWriter, Format, PageView, Record, Site, Writer};
 use fathom_model::{Dataset, Organisation, Principal};
-use fathom_service::{Catalogue, DatasetFilter, PageRequest, Position, RecordKey, ServiceError};
+use fathom_service::{Catalogue, DatasetFilter, PageRequest, Position, RecordKey};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -193,24 +193,7 @@ pub async fn dataset(
     key: &RecordKey,
     format: &Format,
 ) -> Result<Response, Problem> {
-    let dataset = state.catalogue.dataset(reader, key).await?;
-    let metadata = &dataset.metadata;
-    let publisher = match state
-        .catalogue
-        .organisation(&RecordKey::Slug(metadata.organisation.to_string()))
-        .await
-    {
-        Ok(organisation) => Some(organisation),
-        Err(ServiceError::NotFound(_)) => None,
-        Err(error) => return Err(error.into()),
-    };
-    let record = Record::new(
-        &state.site,
-        &dataset,
-        publisher.as_ref(),
-        state.catalogue.policy(),
-    );
-    let body = format.write(&record).map_err(write_error)?;
+    let body = state.dataset_written(reader, key, format).await?;
     let headers = [
         (header::CONTENT_TYPE, format.media_type),
         (header::VARY, "accept"),

@@ -20,6 +20,7 @@ mod domain_model;
 mod harvesting;
 mod operations;
 mod organisations;
+mod pages;
 mod search;
 mod security;
 mod sharing;

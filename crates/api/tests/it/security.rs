@@ -575,6 +575,20 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
                 assert_eq!(status, StatusCode::NOT_FOUND, "{who}: page of {id}");
                 assert!(!html.contains(&title), "{who}: the 404 of {id} names it");
             }
+            for download in [
+                "export/ttl",
+                "export/iso19139",
+                "citation.bib",
+                "citation.ris",
+            ] {
+                let (status, _) = page(format!("/datasets/{id}/{download}")).await;
+                let expected_status = if expected.contains(id.as_str()) {
+                    StatusCode::OK
+                } else {
+                    StatusCode::NOT_FOUND
+                };
+                assert_eq!(status, expected_status, "{who}: {download} of {id}");
+            }
         }
         for query in ["q=survey&", "keyword=survey&", ""] {
             let (status, html) = page(format!("/search?{query}limit=100")).await;

@@ -1,4 +1,4 @@
-//! Users and their API tokens.
+//! Users, their API tokens, passwords and browser sessions.
 
 use super::*;
 
@@ -166,6 +166,117 @@ impl Repository {
         .execute(&mut *tx)
         .await?;
         commit_with_audit(tx, revoked.rows_affected(), audit).await
+    }
+}
+
+impl Repository {
+    pub async fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        audit: &crate::AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        let changed = sqlx::query("UPDATE users SET password_hash = $2 WHERE name = $1")
+            .bind(name)
+            .bind(password_hash)
+            .execute(&mut *tx)
+            .await?;
+        commit_with_audit(tx, changed.rows_affected(), audit).await
+    }
+
+    pub async fn user_with_password(&self, name: &str) -> StoreResult<(User, Option<String>)> {
+        let row = sqlx::query(
+            "SELECT id, name, role, clearance, nationality, communities, memberships, created_at, password_hash \
+             FROM users WHERE name = $1 AND disabled_at IS NULL",
+        )
+        .bind(name)
+        .fetch_one(&self.read)
+        .await?;
+        Ok((user_from_row(&row)?, row.try_get("password_hash")?))
+    }
+
+    pub async fn insert_session(
+        &self,
+        session: &crate::Session,
+        audit: &crate::AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(session.id_hash.as_slice())
+        .bind(session.user_id)
+        .bind(session.csrf_token.as_str())
+        .bind(db_time(session.created_at))
+        .bind(db_time(session.last_seen_at))
+        .bind(db_time(session.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn session(
+        &self,
+        id_hash: &[u8],
+        now: OffsetDateTime,
+        idle_since: OffsetDateTime,
+    ) -> StoreResult<(User, crate::Session)> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.role, u.clearance, u.nationality, u.communities, u.memberships, u.created_at, \
+             s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, s.expires_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.disabled_at IS NULL",
+        )
+        .bind(id_hash)
+        .bind(db_time(now))
+        .bind(db_time(idle_since))
+        .fetch_one(&self.read)
+        .await?;
+        let user = user_from_row(&row)?;
+        let session = crate::Session {
+            id_hash: id_hash.to_vec(),
+            user_id: user.id,
+            csrf_token: row.try_get("csrf_token")?,
+            created_at: row.try_get("session_created_at")?,
+            last_seen_at: row.try_get("last_seen_at")?,
+            expires_at: row.try_get("expires_at")?,
+        };
+        Ok((user, session))
+    }
+
+    pub async fn touch_session(&self, id_hash: &[u8], now: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
+            .bind(id_hash)
+            .bind(db_time(now))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn prune_sessions(
+        &self,
+        now: OffsetDateTime,
+        idle_since: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        let pruned =
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+                .bind(db_time(now))
+                .bind(db_time(idle_since))
+                .execute(&self.write)
+                .await?;
+        Ok(pruned.rows_affected())
     }
 }
 

@@ -2,13 +2,14 @@
 //! how to cite it, and its metadata in the catalogue's standard formats.
 
 use axum::extract::Path;
-use axum::response::Response;
-use fathom_model::{Dataset, Slug};
-use fathom_service::{RecordKey, ServiceError};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use fathom_model::{Dataset, Organisation, Slug};
+use fathom_service::{Format, RecordKey, ServiceError};
 use maud::{Markup, PreEscaped, html};
-use time::OffsetDateTime;
 
-use super::search_for;
+use super::{date, search_for};
+use crate::citation::{Citation, bare_doi};
 use crate::i18n::{Arg, messages};
 use crate::layout::portion;
 use crate::{Ctx, Page, markdown};
@@ -29,17 +30,28 @@ pub async fn dataset(ctx: Ctx, Path(slug): Path<String>) -> Response {
 
 async fn dataset_page(ctx: &Ctx, key: &str) -> Result<Page, ServiceError> {
     let text = messages();
-    let catalogue = &ctx.state.services.catalogue;
-    let dataset = catalogue
-        .dataset(ctx.reader(), &RecordKey::parse(key))
-        .await?;
-    let organisation = catalogue
-        .organisation(&RecordKey::parse(dataset.metadata.organisation.as_str()))
-        .await
-        .map(|organisation| organisation.details.name)
-        .unwrap_or_else(|_| dataset.metadata.organisation.as_str().to_owned());
+    let (dataset, publisher) = dataset_and_publisher(ctx, key).await?;
+    let organisation = publisher.as_ref().map_or_else(
+        || dataset.metadata.organisation.as_str().to_owned(),
+        |publisher| publisher.details.name.clone(),
+    );
     let metadata = &dataset.metadata;
     let slug = metadata.slug.as_str();
+    let citation = Citation::of(
+        &dataset,
+        &organisation,
+        &format!("{}/datasets/{slug}", ctx.state.services.site.base),
+    );
+    // schema.org's `Dataset`, for the search engines of datasets: data in a script block, which a
+    // browser does not run; `<` escaped so that nothing in it can close the block.
+    let schema_org = Format::named("schemaorg")
+        .map(|format| {
+            ctx.state
+                .services
+                .write_dataset(&dataset, publisher.as_ref(), format)
+        })
+        .transpose()?
+        .map(|json| String::from_utf8_lossy(&json).replace('<', "\\u003c"));
     let body = html! {
         article class="dataset" {
             header {
@@ -65,7 +77,7 @@ async fn dataset_page(ctx: &Ctx, key: &str) -> Result<Page, ServiceError> {
                     (tags("dataset-themes", "theme", &metadata.themes.iter().map(|t| t.as_str()).collect::<Vec<_>>()))
                     (extent(&dataset))
                     (distributions(&dataset))
-                    (citation(&dataset, &organisation))
+                    (cite(&citation, slug))
                 }
                 aside class="dataset-side" {
                     (about(&dataset, &organisation))
@@ -74,7 +86,7 @@ async fn dataset_page(ctx: &Ctx, key: &str) -> Result<Page, ServiceError> {
                         h2 { (text.text("dataset-export")) }
                         ul class="exports" {
                             @for (format, name) in EXPORTS {
-                                li { a href={ "/api/v1/datasets/" (slug) "?format=" (format) } { (name) } }
+                                li { a href={ "/datasets/" (slug) "/export/" (format) } { (name) } }
                             }
                         }
                     }
@@ -83,7 +95,96 @@ async fn dataset_page(ctx: &Ctx, key: &str) -> Result<Page, ServiceError> {
         }
     };
     let title = metadata.title.clone();
-    Ok(Page::new(title, body).with_labels(vec![metadata.security_label.clone()]))
+    let mut page = Page::new(title, body).with_labels(vec![metadata.security_label.clone()]);
+    page.head = schema_org.map(|json| {
+        html! { script type="application/ld+json" { (PreEscaped(json)) } }
+    });
+    Ok(page)
+}
+
+/// A dataset the reader may see, and its publisher when it is known.
+async fn dataset_and_publisher(
+    ctx: &Ctx,
+    key: &str,
+) -> Result<(Dataset, Option<Organisation>), ServiceError> {
+    let catalogue = &ctx.state.services.catalogue;
+    let dataset = catalogue
+        .dataset(ctx.reader(), &RecordKey::parse(key))
+        .await?;
+    let organisation = RecordKey::Slug(dataset.metadata.organisation.to_string());
+    let publisher = match catalogue.organisation(&organisation).await {
+        Ok(publisher) => Some(publisher),
+        Err(ServiceError::NotFound(_)) => None,
+        Err(error) => return Err(error),
+    };
+    Ok((dataset, publisher))
+}
+
+/// `GET /datasets/{slug}/export/{format}`: the dataset's metadata in a standard's format, as the
+/// reader may see it (signed in on the page, where the API would want a token).
+pub async fn export(ctx: Ctx, Path((key, name)): Path<(String, String)>) -> Response {
+    let Some(format) =
+        Format::named(&name).filter(|format| EXPORTS.iter().any(|(n, _)| *n == format.name))
+    else {
+        return super::errors::page_of(&ctx, &ServiceError::NotFound("format"));
+    };
+    let written = ctx
+        .state
+        .services
+        .dataset_written(ctx.reader(), &RecordKey::parse(&key), format)
+        .await;
+    match written {
+        Ok(body) => download(
+            format.media_type,
+            &format!("{key}.{}", format.extension),
+            body,
+        ),
+        Err(error) => super::errors::page_of(&ctx, &error),
+    }
+}
+
+/// `GET /datasets/{slug}/citation.{bib,ris}`: the citation for a reference manager.
+pub async fn citation(ctx: Ctx, Path((key, file)): Path<(String, String)>) -> Response {
+    let (dataset, publisher) = match dataset_and_publisher(&ctx, &key).await {
+        Ok(found) => found,
+        Err(error) => return super::errors::page_of(&ctx, &error),
+    };
+    let organisation = publisher.map_or_else(
+        || dataset.metadata.organisation.as_str().to_owned(),
+        |publisher| publisher.details.name,
+    );
+    let slug = dataset.metadata.slug.as_str();
+    let page = format!("{}/datasets/{slug}", ctx.state.services.site.base);
+    let citation = Citation::of(&dataset, &organisation, &page);
+    match file.as_str() {
+        "citation.bib" => download(
+            "application/x-bibtex",
+            &format!("{slug}.bib"),
+            citation.bibtex(slug).into_bytes(),
+        ),
+        "citation.ris" => download(
+            "application/x-research-info-systems",
+            &format!("{slug}.ris"),
+            citation.ris().into_bytes(),
+        ),
+        _ => super::errors::page_of(&ctx, &ServiceError::NotFound("citation")),
+    }
+}
+
+/// A file to save, named `file_name`.
+fn download(media_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if let Ok(disposition) = HeaderValue::try_from(format!("attachment; filename=\"{file_name}\""))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    response
 }
 
 /// Values that each link to the search for them.
@@ -252,64 +353,25 @@ fn context(dataset: &Dataset) -> Markup {
     }
 }
 
-/// A citation in the DataCite style: Creators (Year). Title. Version. Publisher. Identifier.
-fn citation(dataset: &Dataset, organisation: &str) -> Markup {
+/// The citation, with its downloads.
+fn cite(citation: &Citation, slug: &str) -> Markup {
     let text = messages();
-    let metadata = &dataset.metadata;
-    let creators: Vec<&str> = metadata.creators.iter().map(|c| c.name.as_str()).collect();
-    let year = metadata
-        .issued
-        .as_deref()
-        .and_then(|issued| issued.get(..4))
-        .map_or_else(|| dataset.created_at.year().to_string(), str::to_owned);
-    let identifier = metadata
-        .identifiers
-        .iter()
-        .find_map(|id| doi_url(id))
-        .or_else(|| {
-            metadata
-                .landing_page
-                .as_ref()
-                .map(|page| page.as_str().to_owned())
-        });
-    let mut parts = vec![format!(
-        "{} ({year}). {}.",
-        if creators.is_empty() {
-            organisation.to_owned()
-        } else {
-            creators.join("; ")
-        },
-        metadata.title
-    )];
-    if let Some(version) = &metadata.version {
-        parts.push(format!("Version {version}."));
-    }
-    parts.push(format!("{organisation}."));
-    if let Some(identifier) = identifier {
-        parts.push(identifier);
-    }
     html! {
         section {
             h2 { (text.text("dataset-cite")) }
-            p class="citation" { (parts.join(" ")) }
+            p class="citation" { (citation.line()) }
+            p class="downloads" {
+                a href={ "/datasets/" (slug) "/citation.bib" } { (text.text("dataset-cite-bibtex")) }
+                " "
+                a href={ "/datasets/" (slug) "/citation.ris" } { (text.text("dataset-cite-ris")) }
+            }
         }
     }
 }
 
 /// The resolver address of a DOI written `10.…`, `doi:10.…` or as its address.
 fn doi_url(identifier: &str) -> Option<String> {
-    let bare = identifier
-        .strip_prefix("https://doi.org/")
-        .or_else(|| identifier.strip_prefix("doi:"))
-        .unwrap_or(identifier);
-    bare.starts_with("10.")
-        .then(|| format!("https://doi.org/{bare}"))
-}
-
-/// `2024-09-01`.
-fn date(at: OffsetDateTime) -> String {
-    let (year, month, day) = (at.year(), u8::from(at.month()), at.day());
-    format!("{year:04}-{month:02}-{day:02}")
+    bare_doi(identifier).map(|doi| format!("https://doi.org/{doi}"))
 }
 
 /// A size in bytes for people: `1.5 MB` (decimal units, as file managers show them).

@@ -1,5 +1,6 @@
 //! One module per page type; each handler calls use cases and renders what they return.
 
+pub mod account;
 pub mod dataset;
 pub mod errors;
 pub mod home;
@@ -45,6 +46,12 @@ pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
 /// A search for one filter value: `/search?keyword=CTD`.
 pub fn search_for(parameter: &str, value: &str) -> String {
     format!("/search?{}", query_string([(parameter, value)]))
+}
+
+/// `2024-09-01`.
+pub fn date(at: time::OffsetDateTime) -> String {
+    let (year, month, day) = (at.year(), u8::from(at.month()), at.day());
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// A count with thousands separated (`12,345`).

@@ -1,0 +1,283 @@
+//! The pages for people, served beside the API: signing in with a password, sessions, CSRF.
+
+use super::*;
+
+fathom_store::on_both_backends!(
+    signing_in_makes_a_session_that_ends_at_sign_out,
+    forms_from_other_sites_and_without_their_token_are_refused,
+    idle_sessions_end,
+    failed_sign_ins_are_security_events_and_rate_limited,
+);
+
+const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    /// A viewer `name` cleared NATO SECRET, with the password [`PASSWORD`].
+    async fn with_password_user(&self, name: &str) {
+        self.identity
+            .create_user(NewUser {
+                name: name.into(),
+                role: Role::Viewer,
+                clearance: Some("NATO SECRET".into()),
+                nationality: Some("NOR".into()),
+                communities: vec!["NATO".into()],
+                memberships: Vec::new(),
+            })
+            .await
+            .unwrap();
+        self.services
+            .sessions
+            .set_password(name, PASSWORD)
+            .await
+            .unwrap();
+    }
+
+    /// A client that does not follow redirects (to read each answer of a form).
+    fn browser(&self) -> Client {
+        Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// The sign-in form's CSRF token, as its cookie and its hidden field carry it.
+    async fn sign_in_token(&self, browser: &Client) -> String {
+        let form = browser
+            .get(format!("{}/sign-in", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), StatusCode::OK);
+        let cookie = set_cookie(&form, "fathom_csrf").unwrap();
+        let html = form.text().await.unwrap();
+        assert!(html.contains(&format!("name=\"csrf\" value=\"{cookie}\"")));
+        cookie
+    }
+
+    /// Opens the sign-in form and posts it as a browser of this site would.
+    async fn sign_in(&self, browser: &Client, name: &str, password: &str) -> reqwest::Response {
+        let token = self.sign_in_token(browser).await;
+        self.post_sign_in(browser, &token, name, password).await
+    }
+
+    /// Posts the sign-in form with this CSRF token (in its cookie and its field).
+    async fn post_sign_in(
+        &self,
+        browser: &Client,
+        token: &str,
+        name: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        browser
+            .post(format!("{}/sign-in", self.base))
+            .header("cookie", format!("fathom_csrf={token}"))
+            .header("origin", &self.base)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(
+                serde_urlencoded::to_string([
+                    ("csrf", token),
+                    ("name", name),
+                    ("password", password),
+                    ("next", "/account"),
+                ])
+                .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The account page as the browser holding `session` sees it: its status and text.
+    async fn account_page(&self, browser: &Client, session: &str) -> (StatusCode, String) {
+        let page = browser
+            .get(format!("{}/account", self.base))
+            .header("cookie", format!("fathom_session={session}"))
+            .send()
+            .await
+            .unwrap();
+        (page.status(), page.text().await.unwrap())
+    }
+}
+
+/// The value a response sets for the cookie `name`.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The `<input name="csrf">` of a page's sign-out form.
+fn csrf_of(html: &str) -> String {
+    let (_, rest) = html.split_once("name=\"csrf\" value=\"").unwrap();
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+async fn signing_in_makes_a_session_that_ends_at_sign_out(db: TestStore) {
+    let server = TestApp::start(db).await;
+    server.with_password_user("ana").await;
+    let browser = server.browser();
+
+    let wrong = server.sign_in(&browser, "ana", "not the password").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&wrong, "fathom_session").is_none());
+    let html = wrong.text().await.unwrap();
+    assert!(html.contains("The user name or the password is not right."));
+    assert!(html.contains("value=\"ana\""), "what was typed is kept");
+    assert!(!html.contains("not the password"), "never the password");
+
+    let signed_in = server.sign_in(&browser, "ana", PASSWORD).await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.headers()[LOCATION], "/account");
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("fathom_session="))
+        .unwrap();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=43200"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let first = set_cookie(&signed_in, "fathom_session").unwrap();
+    let (status, account) = server.account_page(&browser, &first).await;
+    assert_eq!(status, StatusCode::OK);
+    for shown in ["ana", "NATO SECRET", "NOR", "NATO", "Sign out"] {
+        assert!(account.contains(shown), "{shown}");
+    }
+
+    // The session id changes at every sign-in; the browser's previous one ends.
+    let again = browser
+        .post(format!("{}/sign-in", server.base))
+        .header("origin", &server.base)
+        .header(
+            "cookie",
+            format!("fathom_session={first}; fathom_csrf=t0ken"),
+        )
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf=t0ken&name=ana&password={}",
+            PASSWORD.replace(' ', "+")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let second = set_cookie(&again, "fathom_session").unwrap();
+    assert_ne!(first, second);
+    let (status, _) = server.account_page(&browser, &first).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the first session ended");
+
+    // Pages read by the session's principal: the catalogue's SECRET datasets are theirs to see.
+    let (_, account) = server.account_page(&browser, &second).await;
+    let csrf = csrf_of(&account);
+    let signed_out = browser
+        .post(format!("{}/sign-out", server.base))
+        .header("origin", &server.base)
+        .header("cookie", format!("fathom_session={second}"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    let (status, _) = server.account_page(&browser, &second).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "signed out");
+    let events: Vec<String> = server
+        .db
+        .store
+        .audit_events(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    for event in ["password_set", "signed_in", "sign_in_failed"] {
+        assert!(events.iter().any(|e| e == event), "{event}: {events:?}");
+    }
+}
+
+async fn forms_from_other_sites_and_without_their_token_are_refused(db: TestStore) {
+    let server = TestApp::start(db).await;
+    server.with_password_user("ana").await;
+    let browser = server.browser();
+    let token = server.sign_in_token(&browser).await;
+    let post = |origin: &'static str, cookie: String, csrf: String| {
+        browser
+            .post(format!("{}/sign-in", server.base))
+            .header("origin", origin)
+            .header("cookie", cookie)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!(
+                "csrf={csrf}&name=ana&password={}",
+                PASSWORD.replace(' ', "+")
+            ))
+            .send()
+    };
+    // A cross-site post, even with the right token; and a post whose token is not the cookie's.
+    let cross_site = post(
+        "https://evil.example",
+        format!("fathom_csrf={token}"),
+        token.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&cross_site, "fathom_session").is_none());
+    let signed_in = server.sign_in(&browser, "ana", PASSWORD).await;
+    let session = set_cookie(&signed_in, "fathom_session").unwrap();
+    let forged = browser
+        .post(format!("{}/sign-out", server.base))
+        .header("cookie", format!("fathom_session={session}"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("csrf=guessed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let (status, _) = server.account_page(&browser, &session).await;
+    assert_eq!(status, StatusCode::OK, "still signed in");
+}
+
+async fn idle_sessions_end(db: TestStore) {
+    let server = TestApp::start_with(
+        db,
+        |settings| settings.sessions.idle = std::time::Duration::from_secs(1),
+        |_| {},
+    )
+    .await;
+    server.with_password_user("ana").await;
+    let browser = server.browser();
+    let signed_in = server.sign_in(&browser, "ana", PASSWORD).await;
+    let session = set_cookie(&signed_in, "fathom_session").unwrap();
+    let (status, _) = server.account_page(&browser, &session).await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (status, _) = server.account_page(&browser, &session).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "idle too long");
+    assert_eq!(server.services.sessions.prune().await.unwrap(), 1);
+}
+
+async fn failed_sign_ins_are_security_events_and_rate_limited(db: TestStore) {
+    let server = TestApp::start(db).await;
+    server.with_password_user("ana").await;
+    let browser = server.browser();
+    let token = server.sign_in_token(&browser).await;
+    let mut statuses = Vec::new();
+    for _ in 0..FAILURES_PER_MINUTE + 2 {
+        let refused = server.post_sign_in(&browser, &token, "ana", "wrong").await;
+        statuses.push(refused.status());
+    }
+    assert_eq!(
+        statuses[..FAILURES_PER_MINUTE as usize],
+        vec![StatusCode::UNAUTHORIZED; FAILURES_PER_MINUTE as usize]
+    );
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+    // Even the right password waits now.
+    let blocked = server.post_sign_in(&browser, &token, "ana", PASSWORD).await;
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+}

@@ -1,0 +1,233 @@
+//! Signing in and out with a local account, and the account page.
+
+use axum::body::Bytes;
+use axum::extract::Query;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fathom_service::{FailedAuthentication, ServiceError};
+use maud::{Markup, html};
+
+use crate::i18n::{Arg, messages};
+use crate::session::{local_path, random_token, same_origin, tokens_match};
+use crate::{Ctx, Page, layout};
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// `GET /sign-in`: the form; a reader already signed in goes on at once.
+pub async fn sign_in_form(ctx: Ctx, Query(query): Query<Next>, headers: HeaderMap) -> Response {
+    let next = local_path(query.next.as_deref()).to_owned();
+    if ctx.csrf.is_some() {
+        return see_other(&next);
+    }
+    let cookies = &ctx.state.cookies;
+    let token = cookies
+        .read(&headers, cookies.csrf_name())
+        .map_or_else(random_token, str::to_owned);
+    form_page(&ctx, &token, &next, "", None)
+}
+
+/// `POST /sign-in`: a name and a password; a new session, whatever the reader had before.
+pub async fn sign_in(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    let text = messages();
+    let fields = Fields::read(&body);
+    let next = local_path(fields.get("next")).to_owned();
+    let cookies = &ctx.state.cookies;
+    let expected = cookies
+        .read(&headers, cookies.csrf_name())
+        .unwrap_or_default();
+    let name = fields.get("name").unwrap_or_default().trim();
+    if !same_origin(&headers) || !tokens_match(fields.get("csrf").unwrap_or_default(), expected) {
+        let mut response = form_page(
+            &ctx,
+            &random_token(),
+            &next,
+            name,
+            Some(text.text("sign-in-expired")),
+        );
+        *response.status_mut() = StatusCode::FORBIDDEN;
+        return response;
+    }
+    let sessions = &ctx.state.services.sessions;
+    let password = fields.get("password").unwrap_or_default();
+    let signed_in = match sessions.sign_in(name, password).await {
+        Ok(signed_in) => signed_in,
+        Err(ServiceError::Unauthenticated) => {
+            let mut response = form_page(
+                &ctx,
+                expected,
+                &next,
+                name,
+                Some(text.text("sign-in-failed")),
+            );
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            response.extensions_mut().insert(FailedAuthentication);
+            return response;
+        }
+        Err(error) => return super::errors::page_of(&ctx, &error),
+    };
+    // The session id changes at every sign-in: the one the browser had (if any) ends.
+    if let Some(previous) = cookies.read(&headers, cookies.session_name())
+        && let Err(error) = sessions.sign_out(previous).await
+    {
+        return super::errors::page_of(&ctx, &error);
+    }
+    let lifetime = sessions.settings().lifetime.as_secs();
+    let mut response = see_other(&next);
+    let set = response.headers_mut();
+    set.append(
+        header::SET_COOKIE,
+        cookies.set(cookies.session_name(), &signed_in.secret, lifetime, "Lax"),
+    );
+    set.append(
+        header::SET_COOKIE,
+        cookies.set(cookies.csrf_name(), "", 0, "Strict"),
+    );
+    response
+}
+
+/// `POST /sign-out`: ends the session.
+pub async fn sign_out(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    let fields = Fields::read(&body);
+    let cookies = &ctx.state.cookies;
+    let expected = ctx.csrf.as_deref().unwrap_or_default();
+    if !same_origin(&headers) || !tokens_match(fields.get("csrf").unwrap_or_default(), expected) {
+        let refused = ServiceError::refused(
+            fathom_service::Code::Forbidden,
+            messages().text("sign-in-expired"),
+        );
+        return super::errors::page_of(&ctx, &refused);
+    }
+    if let Some(secret) = cookies.read(&headers, cookies.session_name())
+        && let Err(error) = ctx.state.services.sessions.sign_out(secret).await
+    {
+        return super::errors::page_of(&ctx, &error);
+    }
+    let mut response = see_other("/");
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookies.set(cookies.session_name(), "", 0, "Lax"),
+    );
+    response
+}
+
+/// `GET /account`: who the reader is to the catalogue, and their API tokens.
+pub async fn account(ctx: Ctx) -> Response {
+    let Some(reader) = ctx.reader() else {
+        return see_other("/sign-in?next=/account");
+    };
+    let text = messages();
+    let tokens = match ctx.state.services.identity.tokens(Some(&reader.name)).await {
+        Ok(tokens) => tokens,
+        Err(error) => return super::errors::page_of(&ctx, &error),
+    };
+    let none = text.text("account-none");
+    let policy = ctx.state.policy();
+    let clearance = reader
+        .clearance
+        .clone()
+        .unwrap_or_else(|| policy.document().public.clone());
+    let body = html! {
+        h1 { (text.text("account-title")) }
+        dl class="account" {
+            dt { (text.text("account-name")) } dd { (reader.name) }
+            dt { (text.text("account-role")) } dd { (reader.role.as_str()) }
+            dt { (text.text("account-clearance")) } dd { (clearance) }
+            dt { (text.text("account-nationality")) }
+            dd { (reader.nationality.as_ref().map_or(none.clone(), |n| n.as_str().to_owned())) }
+            dt { (text.text("account-communities")) }
+            dd { @if reader.communities.is_empty() { (none) } @else { (reader.communities.join(", ")) } }
+            dt { (text.text("account-memberships")) }
+            @if reader.memberships.is_empty() { dd { (none) } }
+            @for membership in &reader.memberships {
+                dd { (membership.organisation.as_str()) " (" (membership.role.as_str()) ")" }
+            }
+        }
+        h2 { (text.text("account-tokens")) }
+        @if tokens.is_empty() {
+            p { (text.text("account-no-tokens")) }
+        } @else {
+            table class="tokens" {
+                thead { tr {
+                    th scope="col" { (text.text("token-description")) }
+                    th scope="col" { (text.text("token-created")) }
+                    th scope="col" { (text.text("token-expires")) }
+                    th scope="col" { (text.text("token-last-used")) }
+                    th scope="col" { (text.text("token-state")) }
+                } }
+                tbody {
+                    @for token in &tokens {
+                        tr {
+                            td { (token.description) }
+                            td { (super::date(token.created_at)) }
+                            td { (token.expires_at.map_or(text.text("token-never"), super::date)) }
+                            td { (token.last_used_at.map_or(text.text("token-never"), super::date)) }
+                            td { @if token.revoked_at.is_some() { (text.text("token-revoked")) } @else { (text.text("token-active")) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout::render(&ctx, Page::new(text.text("account-title"), body))
+}
+
+/// The sign-in form, with what was typed (never the password) and an error to say.
+fn form_page(ctx: &Ctx, token: &str, next: &str, name: &str, error: Option<String>) -> Response {
+    let text = messages();
+    let body: Markup = html! {
+        div class="narrow" {
+            h1 { (text.text("sign-in-title")) }
+            @if let Some(error) = &error {
+                div class="error-summary" role="alert" tabindex="-1" {
+                    h2 { (text.text("sign-in-problem")) }
+                    p { (error) }
+                }
+            }
+            form method="post" action="/sign-in" class="stacked" {
+                input type="hidden" name="csrf" value=(token);
+                input type="hidden" name="next" value=(next);
+                label for="name" { (text.text("sign-in-name")) }
+                input id="name" name="name" type="text" value=(name) autocomplete="username" required autofocus[name.is_empty()];
+                label for="password" { (text.text("sign-in-password")) }
+                input id="password" name="password" type="password" autocomplete="current-password" required autofocus[!name.is_empty()];
+                button type="submit" { (text.text("sign-in-button")) }
+            }
+            p class="hint" { (text.text_with("sign-in-hint", &[("command", Arg::Text("fathom user set-password"))])) }
+        }
+    };
+    let mut response = layout::render(ctx, Page::new(text.text("sign-in-title"), body));
+    let cookies = &ctx.state.cookies;
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookies.set(cookies.csrf_name(), token, 3600, "Strict"),
+    );
+    response
+}
+
+/// `303 See Other` to `location`, where a form's post goes on.
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::try_from(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// The fields of a posted form.
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn read(body: &[u8]) -> Self {
+        Self(serde_urlencoded::from_bytes(body).unwrap_or_default())
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
