@@ -93,6 +93,17 @@ echo "== wrk: GET /healthz, 32 connections, $DURATION"
 wrk -t2 -c32 -d"$DURATION" --latency "http://127.0.0.1:$PORT/healthz" | tee "$OUT/healthz.txt" | grep -E "Requests/sec|99%|50%"
 echo "== wrk: GET /api/v1/datasets/{random id}, 32 connections, $DURATION"
 IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+echo "== wrk: GET /datasets/{random id} (the page for people), 32 connections, $DURATION"
+PAGES=1 IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset-page.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+echo "== wrk: GET /search?q={keyword} (the page for people: 20 results, 11 facets), 32 connections, $DURATION"
+PAGES=1 wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-page.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+echo "== the search page's size: its HTML, and a first visit's assets as sent compressed (basemap excluded)"
+html=$(curl -s -o /dev/null -w '%{size_download}' "http://127.0.0.1:$PORT/search?q=temperature")
+assets=0
+for asset in $(curl -s "http://127.0.0.1:$PORT/search?q=temperature" | grep -o '/assets/[^"]*' | grep -v '/assets/land' | sort -u); do
+    assets=$((assets + $(curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}' "http://127.0.0.1:$PORT$asset")))
+done
+echo "HTML $html bytes; first visit $((html + assets)) bytes" | tee "$OUT/page-size.txt"
 echo "== wrk: the same with an API token (checked against the database at most every 5 s), $DURATION"
 IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -H "Authorization: Bearer $ADMIN_TOKEN" -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset-token.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 echo "== resident memory after the core loads (before any search): $(grep VmHWM /proc/$SERVER/status)"

@@ -119,9 +119,22 @@ await journey("anonymous: search, facet, dataset, export (JavaScript on)", async
   await page.locator(".total").waitFor();
   assert.notEqual(await page.locator(".total").textContent(), total, "the facet narrowed the results");
   assert.ok(await page.locator(`fieldset.facet input[value="${value}"]`).isChecked());
+  // Drawing a box on the map searches within it.
+  await page.locator(".map path.leaflet-interactive").first().waitFor();
+  await page.getByRole("button", { name: "Draw a box" }).click();
+  const area = await page.locator(".results .map").boundingBox();
+  await page.mouse.move(area.x + area.width * 0.3, area.y + area.height * 0.3);
+  await page.mouse.down();
+  await page.mouse.move(area.x + area.width * 0.7, area.y + area.height * 0.7, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForURL((url) => url.searchParams.get("bbox")?.split(",").length === 4);
+  assert.match(await page.inputValue("#bbox"), /^-?[\d.]+,-?[\d.]+,-?[\d.]+,-?[\d.]+$/);
+  await page.locator(".map path.leaflet-interactive").first().waitFor();
+  await shot(page, "search-box-drawn");
   await page.locator(".hit h3 a").first().click();
   await page.waitForURL(/\/datasets\//);
   assert.ok(await page.locator("h1").textContent());
+  await page.locator(".map .leaflet-overlay-pane path").first().waitFor();
   await shot(page, "dataset-anonymous");
   const turtle = await page.locator("a", { hasText: "DCAT-AP (Turtle)" }).getAttribute("href");
   const exported = await page.request.get(turtle);
@@ -206,6 +219,25 @@ await journey("analyst, signed in: the NATO SECRET dataset, marked as such", asy
   await context.close();
 });
 
+await journey("anonymous: the domain model, from /browse to a platform and its datasets", async () => {
+  const context = await reader();
+  const page = await context.newPage();
+  await page.goto("/browse");
+  await shot(page, "browse");
+  await page.locator("section", { hasText: "Platforms" }).locator("a").first().click();
+  await page.waitForURL(/\/platforms\//);
+  assert.equal(await page.locator(".entity .kind").textContent(), "Platform");
+  await shot(page, "platform");
+  await page.goto("/campaigns/logmec-2021");
+  assert.match(await page.locator("h1").textContent(), /LOGMEC/i);
+  await shot(page, "campaign");
+  const feed = await page.request.get("/search.atom?q=glider");
+  assert.equal(feed.status(), 200);
+  assert.match(feed.headers()["content-type"], /application\/atom\+xml/);
+  assert.match(await feed.text(), /<entry>[\s\S]*<title>\(PUBLIC\) /);
+  await context.close();
+});
+
 await journey("JavaScript off: search, filter and read a dataset", async () => {
   const context = await reader({ javaScript: false });
   const page = await context.newPage();
@@ -242,7 +274,17 @@ await journey("accessibility: axe-core finds no WCAG 2.1 AA violation on any pag
   };
   await check("/sign-in");
   await signIn(page, "/");
-  for (const path of ["/", "/search?q=ctd", "/search?q=zzzzzzzz", `/datasets/${SECRET}`, "/datasets/no-such-dataset", "/account"]) {
+  for (const path of [
+    "/",
+    "/search?q=ctd",
+    "/search?q=zzzzzzzz",
+    `/datasets/${SECRET}`,
+    "/datasets/no-such-dataset",
+    "/account",
+    "/browse",
+    "/campaigns/logmec-2021",
+    "/organisations/cmre",
+  ]) {
     await check(path);
   }
   await context.close();

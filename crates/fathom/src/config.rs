@@ -29,7 +29,7 @@ const FILE_SUFFIX: &str = "_FILE";
 const SECRETS: [&str; 4] = ["database_url", "bootstrap_token", "amqp_url", "nats_url"];
 
 /// The settings read from `FATHOM_*` variables.
-const SETTINGS: [&str; 44] = [
+const SETTINGS: [&str; 45] = [
     "listen",
     "public_url",
     "catalogue_title",
@@ -41,6 +41,7 @@ const SETTINGS: [&str; 44] = [
     "harvest_lease_seconds",
     "session_idle_minutes",
     "session_lifetime_hours",
+    "ui_basemap_url",
     "admin_listen",
     "oidc_issuer",
     "oidc_audience",
@@ -145,6 +146,9 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// A browser's session ends this long after signing in, used or not.
     pub session_lifetime_hours: u64,
+    /// The pages' maps draw tiles from here (a Leaflet URL template with `{z}`, `{x}`, `{y}`)
+    /// instead of the embedded Natural Earth land.
+    pub ui_basemap_url: Option<String>,
     /// The TLS certificate chain (PEM); with `tls_key`, the server speaks HTTPS (HTTP/2 and 1.1).
     pub tls_cert: Option<PathBuf>,
     /// The TLS private key (PEM).
@@ -232,6 +236,7 @@ impl Default for Config {
             harvest_lease_seconds: fathom_service::DEFAULT_LEASE.as_secs(),
             session_idle_minutes: SessionSettings::default().idle.as_secs() / 60,
             session_lifetime_hours: SessionSettings::default().lifetime.as_secs() / 3600,
+            ui_basemap_url: None,
             tls_cert: None,
             tls_key: None,
             data_dir: PathBuf::from("./fathom-data"),

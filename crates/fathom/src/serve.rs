@@ -92,7 +92,13 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         }
     }
     // The pages for people, at `/`, over the same use cases as the API.
-    let pages = fathom_web::WebState::new(services.clone()).map(fathom_web::router);
+    let pages = fathom_web::WebState::new(
+        services.clone(),
+        fathom_web::WebSettings {
+            basemap_url: config.ui_basemap_url.clone(),
+        },
+    )
+    .map(fathom_web::router);
     let state = AppState::new(services)?;
     state
         .search

@@ -19,8 +19,111 @@ document.addEventListener("change", (event) => {
       }
       document.title = next.title;
       history.pushState(null, "", address);
+      drawMaps();
     })
     .catch(() => form.submit());
 });
 
 window.addEventListener("popstate", () => location.reload());
+
+// Maps: each `.map` carries its extents (`data-extents`) and the address of the embedded land
+// (`data-land`) or of a tile service (`data-tiles`). Leaflet draws them; a map that may select an
+// area (`data-select`) gets a button to draw a box, which fills the search form's `bbox` field.
+function drawMaps() {
+  if (!window.L) {
+    return;
+  }
+  for (const element of document.querySelectorAll(".map[data-extents]")) {
+    if (element.dataset.drawn) {
+      continue;
+    }
+    element.dataset.drawn = "yes";
+    const map = L.map(element, { worldCopyJump: true, zoomSnap: 0.5, attributionControl: false });
+    basemap(map, element);
+    const rectangles = JSON.parse(element.dataset.extents).map((extent) => {
+      const [west, south, east, north] = extent.bbox;
+      // A box across the antimeridian (west > east) is drawn eastwards past 180°.
+      const rectangle = L.rectangle([[south, west], [north, east < west ? east + 360 : east]], {
+        color: "#0b4f75",
+        weight: 1.5,
+        fillOpacity: 0.1,
+      });
+      if (extent.title) {
+        rectangle.bindTooltip(extent.title);
+      }
+      if (extent.href) {
+        rectangle.on("click", () => (location.href = extent.href));
+      }
+      return rectangle.addTo(map);
+    });
+    if (rectangles.length) {
+      map.fitBounds(L.featureGroup(rectangles).getBounds(), { padding: [16, 16], maxZoom: 7 });
+    } else {
+      map.setView([50, 0], 2);
+    }
+    if (element.dataset.select) {
+      boxDrawing(map, element);
+    }
+  }
+}
+
+function basemap(map, element) {
+  if (element.dataset.tiles) {
+    L.tileLayer(element.dataset.tiles, { maxZoom: 12 }).addTo(map);
+    return;
+  }
+  fetch(element.dataset.land)
+    .then((response) => response.json())
+    .then((topology) => {
+      const land = topojson.feature(topology, topology.objects.land);
+      L.geoJSON(land, {
+        interactive: false,
+        style: { color: "#8a9aa6", weight: 0.6, fillColor: "#ece8dc", fillOpacity: 1 },
+      }).addTo(map).bringToBack();
+    });
+}
+
+function boxDrawing(map, element) {
+  const form = element.closest("form");
+  const field = form && form.querySelector("input[name=bbox]");
+  if (!field) {
+    return;
+  }
+  const Draw = L.Control.extend({
+    onAdd() {
+      const button = L.DomUtil.create("button", "map-draw");
+      button.type = "button";
+      button.textContent = element.dataset.drawLabel;
+      L.DomEvent.disableClickPropagation(button);
+      button.addEventListener("click", () => {
+        button.textContent = element.dataset.drawingLabel;
+        map.dragging.disable();
+        let start = null;
+        let box = null;
+        map.once("mousedown", (event) => {
+          start = event.latlng;
+          box = L.rectangle([start, start], { color: "#b10e1e", weight: 2 }).addTo(map);
+          map.on("mousemove", (moved) => box.setBounds([start, moved.latlng]));
+          map.once("mouseup", (ended) => {
+            map.off("mousemove");
+            map.dragging.enable();
+            const bounds = L.latLngBounds(start, ended.latlng);
+            const wrap = (longitude) => ((((longitude + 180) % 360) + 360) % 360) - 180;
+            const round = (value) => Math.round(value * 100) / 100;
+            field.value = [
+              round(wrap(bounds.getWest())),
+              round(Math.max(-90, bounds.getSouth())),
+              round(wrap(bounds.getEast())),
+              round(Math.min(90, bounds.getNorth())),
+            ].join(",");
+            form.submit();
+          });
+        });
+      });
+      return button;
+    },
+  });
+  new Draw({ position: "topright" }).addTo(map);
+}
+
+document.addEventListener("DOMContentLoaded", drawMaps);

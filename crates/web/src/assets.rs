@@ -31,6 +31,27 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("../assets/favicon.svg"),
     ),
+    // The map (`vendor/README.md` says where each comes from, and its licence).
+    (
+        "leaflet.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/vendor/leaflet.js"),
+    ),
+    (
+        "leaflet.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/vendor/leaflet.css"),
+    ),
+    (
+        "topojson-client.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/vendor/topojson-client.min.js"),
+    ),
+    (
+        "land.json",
+        "application/json",
+        include_bytes!("../assets/vendor/land-50m.json"),
+    ),
 ];
 
 /// One asset as served.

@@ -19,6 +19,8 @@ pub struct Page {
     pub labels: Vec<SecurityLabel>,
     /// More of `<head>` (a JSON-LD block).
     pub head: Option<Markup>,
+    /// Whether the page has a map (and so loads the map's scripts).
+    pub map: bool,
     pub body: Markup,
 }
 
@@ -29,6 +31,7 @@ impl Page {
             status: StatusCode::OK,
             labels: Vec::new(),
             head: None,
+            map: false,
             body,
         }
     }
@@ -69,6 +72,11 @@ pub fn render(ctx: &Ctx, page: Page) -> Response {
                 link rel="stylesheet" href=(assets::url("fathom.css"));
                 link rel="stylesheet" href={ (assets::PREFIX) (ctx.state.markings.file_name()) };
                 link rel="icon" href=(assets::url("favicon.svg")) type="image/svg+xml";
+                @if page.map {
+                    link rel="stylesheet" href=(assets::url("leaflet.css"));
+                    script src=(assets::url("leaflet.js")) defer {}
+                    script src=(assets::url("topojson-client.js")) defer {}
+                }
                 script src=(assets::url("fathom.js")) defer {}
                 @if let Some(head) = &page.head { (head) }
             }
@@ -79,6 +87,7 @@ pub fn render(ctx: &Ctx, page: Page) -> Response {
                     a class="brand" href="/" { (text.text("site-name")) }
                     nav aria-label="Main" {
                         a href="/search" { (text.text("nav-search")) }
+                        a href="/browse" { (text.text("nav-browse")) }
                         a href="/docs" { (text.text("nav-api")) }
                         @match (ctx.reader(), &ctx.csrf) {
                             (Some(reader), Some(csrf)) => {

@@ -8,6 +8,7 @@ mod assets;
 mod citation;
 mod i18n;
 mod layout;
+mod map;
 mod markdown;
 mod markings;
 mod pages;
@@ -16,37 +17,51 @@ mod session;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use axum::routing::get;
-use fathom_model::{Policy, Principal};
+use fathom_model::{EntityKind, Policy, Principal};
 use fathom_service::{Search, ServiceError, Services};
 
 pub use layout::Page;
 
-/// What the pages reach: the use cases, the search index, the policy's markings and the cookies'
-/// names.
+/// How the pages are set up, beyond the use cases.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebSettings {
+    /// A tile service for the maps' basemap, as a Leaflet URL template
+    /// (`https://tiles.example.org/{z}/{x}/{y}.png`); without it, the embedded Natural Earth land.
+    pub basemap_url: Option<String>,
+}
+
+/// What the pages reach: the use cases, the search index, the policy's markings, the cookies'
+/// names and the settings.
 #[derive(Debug)]
 pub struct WebState {
     services: Services,
     search: Search,
     markings: markings::Stylesheet,
     cookies: session::Cookies,
+    settings: WebSettings,
+    /// The Content-Security-Policy of every page (which allows the basemap's tiles, if any).
+    policy_header: HeaderValue,
 }
 
 impl WebState {
     /// The pages over `services`, which must have opened the search index (`None` otherwise).
-    pub fn new(services: Services) -> Option<Self> {
+    pub fn new(services: Services, settings: WebSettings) -> Option<Self> {
         let search = services.search.clone()?;
         let markings = markings::Stylesheet::of(services.catalogue.policy());
         let cookies = session::Cookies::new(services.site.base.starts_with("https://"));
+        let policy_header = page_policy(settings.basemap_url.as_deref());
         Some(Self {
             services,
             search,
             markings,
             cookies,
+            settings,
+            policy_header,
         })
     }
 
@@ -57,9 +72,23 @@ impl WebState {
 
 /// The pages, to be mounted at `/` beside the API.
 pub fn router(state: WebState) -> Router {
-    Router::new()
+    let state = Arc::new(state);
+    let entities = EntityKind::ALL
+        .into_iter()
+        .fold(Router::new(), |router, kind| {
+            router.route(
+                &format!("/{}/{{slug}}", kind.collection()),
+                get(move |ctx: Ctx, Path(slug): Path<String>| {
+                    pages::model::entity(ctx, kind, slug)
+                }),
+            )
+        });
+    entities
         .route("/", get(pages::home::home))
+        .route("/browse", get(pages::model::browse))
+        .route("/organisations/{slug}", get(pages::model::organisation))
         .route("/search", get(pages::search::search))
+        .route("/search.atom", get(pages::search::feed))
         .route("/datasets/{slug}", get(pages::dataset::dataset))
         .route(
             "/datasets/{slug}/export/{format}",
@@ -74,8 +103,11 @@ pub fn router(state: WebState) -> Router {
         .route("/account", get(pages::account::account))
         .route("/assets/{file}", get(serve_asset))
         .fallback(pages::errors::not_found)
-        .layer(axum::middleware::map_response(page_headers))
-        .with_state(Arc::new(state))
+        .layer(axum::middleware::map_response_with_state(
+            Arc::clone(&state),
+            page_headers,
+        ))
+        .with_state(state)
 }
 
 /// The assets: the embedded files, and the policy's marking colours.
@@ -90,15 +122,28 @@ async fn serve_asset(
     assets::serve(path, headers).await
 }
 
-/// Pages load their own scripts, styles and images, nothing inline and nothing from elsewhere.
-const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-async fn page_headers(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PAGE_POLICY),
+/// Pages load their own scripts, styles and images, nothing inline and nothing from elsewhere but
+/// the basemap's tiles when a tile service is configured.
+fn page_policy(basemap_url: Option<&str>) -> HeaderValue {
+    let tiles = basemap_url
+        .and_then(|url| {
+            let (scheme, rest) = url.split_once("://")?;
+            let host = rest.split('/').next()?;
+            Some(format!(" {scheme}://{host}"))
+        })
+        .unwrap_or_default();
+    let policy = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     );
+    HeaderValue::try_from(policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
+}
+
+async fn page_headers(
+    axum::extract::State(state): axum::extract::State<Arc<WebState>>,
+    mut response: Response,
+) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, state.policy_header.clone());
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),

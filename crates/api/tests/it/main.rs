@@ -81,7 +81,8 @@ impl TestApp {
         };
         adapt(&mut settings);
         let services = Services::new(db.store.clone(), policy, settings).unwrap();
-        let pages = fathom_web::WebState::new(services.clone()).map(fathom_web::router);
+        let pages =
+            fathom_web::WebState::new(services.clone(), Default::default()).map(fathom_web::router);
         let state = AppState::new(services.clone()).unwrap();
         let search = state.search.clone();
         let token = |name: &'static str, role| {

@@ -624,6 +624,42 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
                 }
             }
         }
+        // The same search as a feed: its entries link exactly the datasets the reader may see.
+        let (status, feed) = page("/search.atom?q=survey&limit=100".to_owned()).await;
+        assert_eq!(status, StatusCode::OK, "{who}: feed");
+        let fed: BTreeSet<String> = feed
+            .split("/datasets/")
+            .skip(1)
+            .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+            .collect();
+        let expected_slugs: BTreeSet<String> =
+            expected.iter().map(|id| slugs[*id].clone()).collect();
+        assert_eq!(fed, expected_slugs, "{who}: feed entries");
+        // An organisation's page lists some of its datasets, and counts them all, as the reader
+        // may see them.
+        for organisation in organisations {
+            let (status, html) = page(format!("/organisations/{organisation}")).await;
+            assert_eq!(status, StatusCode::OK, "{who}: organisation {organisation}");
+            let linked: BTreeSet<String> = html
+                .split("href=\"/datasets/")
+                .skip(1)
+                .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+                .collect();
+            assert!(
+                linked.is_subset(&expected_slugs),
+                "{who}: {organisation} page"
+            );
+            let count = datasets
+                .iter()
+                .filter(|(id, o, _)| *o == organisation && expected.contains(id.as_str()))
+                .count();
+            if count > 1 {
+                assert!(
+                    html.contains(&format!("All {count} datasets in a search")),
+                    "{who}: {organisation} count"
+                );
+            }
+        }
         let (status, home) = page("/".to_owned()).await;
         assert_eq!(status, StatusCode::OK, "{who}: home");
         assert!(

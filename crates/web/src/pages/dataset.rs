@@ -12,6 +12,7 @@ use super::{date, search_for};
 use crate::citation::{Citation, bare_doi};
 use crate::i18n::{Arg, messages};
 use crate::layout::portion;
+use crate::map::{Extent, map};
 use crate::{Ctx, Page, markdown};
 
 /// The formats offered for export, by their API names, with what to call them.
@@ -75,7 +76,7 @@ async fn dataset_page(ctx: &Ctx, key: &str) -> Result<Page, ServiceError> {
                     }
                     (tags("dataset-keywords", "keyword", &metadata.keywords.iter().map(String::as_str).collect::<Vec<_>>()))
                     (tags("dataset-themes", "theme", &metadata.themes.iter().map(|t| t.as_str()).collect::<Vec<_>>()))
-                    (extent(&dataset))
+                    (extent(ctx, &dataset))
                     (distributions(&dataset))
                     (cite(&citation, slug))
                 }
@@ -96,6 +97,7 @@ async fn dataset_page(ctx: &Ctx, key: &str) -> Result<Page, ServiceError> {
     };
     let title = metadata.title.clone();
     let mut page = Page::new(title, body).with_labels(vec![metadata.security_label.clone()]);
+    page.map = metadata.spatial.as_ref().is_some_and(|s| s.bbox.is_some());
     page.head = schema_org.map(|json| {
         html! { script type="application/ld+json" { (PreEscaped(json)) } }
     });
@@ -202,7 +204,7 @@ fn tags(heading: &str, parameter: &str, values: &[&str]) -> Markup {
     }
 }
 
-fn extent(dataset: &Dataset) -> Markup {
+fn extent(ctx: &Ctx, dataset: &Dataset) -> Markup {
     let text = messages();
     let metadata = &dataset.metadata;
     let bbox = metadata.spatial.as_ref().and_then(|s| s.bbox.as_ref());
@@ -211,6 +213,9 @@ fn extent(dataset: &Dataset) -> Markup {
         @if metadata.temporal.is_some() || bbox.is_some() {
             section {
                 h2 { (text.text("dataset-extent")) }
+                @if let Some(bbox) = bbox {
+                    (map(&text.text("dataset-map-label"), &[Extent { bbox: *bbox, title: metadata.title.clone(), href: None }], false, ctx.state.settings.basemap_url.as_deref()))
+                }
                 dl {
                     @if let Some(period) = &metadata.temporal {
                         dt { (text.text("dataset-period")) }
@@ -282,7 +287,7 @@ fn about(dataset: &Dataset, organisation: &str) -> Markup {
             h2 { (text.text("dataset-about")) }
             dl {
                 dt { (text.text("dataset-organisation")) }
-                dd { a href=(search_for("organisation", metadata.organisation.as_str())) { (organisation) } }
+                dd { a href={ "/organisations/" (metadata.organisation.as_str()) } { (organisation) } }
                 dt { (text.text("dataset-state")) } dd { (dataset.state.as_str()) }
                 @if let Some(licence) = &metadata.license { dt { (text.text("dataset-licence")) } dd { (licence) } }
                 @if let Some(version) = &metadata.version { dt { (text.text("dataset-version")) } dd { (version) } }
@@ -315,7 +320,15 @@ fn about(dataset: &Dataset, organisation: &str) -> Markup {
     }
 }
 
-/// Links to the searches of the domain model's entities the dataset names.
+/// The page of the entity a dataset names by this parameter (`platform`), or its search.
+fn entity_link(parameter: &str, slug: &str) -> String {
+    match fathom_model::EntityKind::parse(parameter) {
+        Some(kind) => super::model::entity_path(kind, slug),
+        None => search_for(parameter, slug),
+    }
+}
+
+/// Links to the pages of the domain model's entities the dataset names.
 fn context(dataset: &Dataset) -> Markup {
     let text = messages();
     let metadata = &dataset.metadata;
@@ -344,7 +357,7 @@ fn context(dataset: &Dataset) -> Markup {
                     @for (heading, parameter, slugs) in &rows {
                         @if !slugs.is_empty() {
                             dt { (text.text(heading)) }
-                            @for slug in slugs { dd { a href=(search_for(parameter, slug.as_str())) { (slug.as_str()) } } }
+                            @for slug in slugs { dd { a href=(entity_link(parameter, slug.as_str())) { (slug.as_str()) } } }
                         }
                     }
                 }

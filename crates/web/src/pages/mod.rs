@@ -4,6 +4,7 @@ pub mod account;
 pub mod dataset;
 pub mod errors;
 pub mod home;
+pub mod model;
 pub mod search;
 
 use std::collections::HashMap;

@@ -3,8 +3,11 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use axum::extract::RawQuery;
-use axum::response::Response;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use fathom_model::Dataset;
 use fathom_service::parameters::{Cursor, MAX_SEARCH_DEPTH, parse_search};
 use fathom_service::{Facet, Hit, SearchResults, ServiceError};
@@ -14,10 +17,13 @@ use uuid::Uuid;
 use super::{grouped, organisation_names, query_string, shown_value};
 use crate::i18n::{Arg, messages};
 use crate::layout::portion;
+use crate::map::{Extent, map};
 use crate::{Ctx, Page, markdown};
 
 /// Results on a page, unless the address says otherwise (`limit`).
 const PAGE_SIZE: &str = "20";
+/// Entries of a feed, unless the address says otherwise.
+const FEED_SIZE: &str = "50";
 /// The facets shown beside the results, in this order: each is also a filter of the search.
 const FACETS: [Facet; 11] = [
     Facet::Keyword,
@@ -38,8 +44,26 @@ pub async fn search(ctx: Ctx, RawQuery(raw): RawQuery) -> Response {
     ctx.respond(page)
 }
 
-async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
-    let text = messages();
+/// A search as the pages run it: its parameters (without empty fields), and what it found that
+/// the reader may see.
+struct Found {
+    pairs: Vec<(String, String)>,
+    offset: usize,
+    limit: usize,
+    words: String,
+    results: Arc<SearchResults>,
+    datasets: Vec<Dataset>,
+    names: HashMap<String, String>,
+}
+
+/// Runs the search of this query string (the API's parameters) with `facets`, `limit` results by
+/// default.
+async fn run_search(
+    ctx: &Ctx,
+    raw: &str,
+    facets: &[Facet],
+    limit: &str,
+) -> Result<Found, ServiceError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
         .map_err(|e| ServiceError::Malformed(format!("the query string cannot be read: {e}")))?;
     // An empty field of the form is no parameter; the page asks for its own facets.
@@ -48,10 +72,10 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
         .filter(|(name, value)| !value.trim().is_empty() && name != "facets")
         .collect();
     if !pairs.iter().any(|(name, _)| name == "limit") {
-        pairs.push(("limit".to_owned(), PAGE_SIZE.to_owned()));
+        pairs.push(("limit".to_owned(), limit.to_owned()));
     }
     let mut request = parse_search(&pairs)?;
-    request.facets = FACETS.to_vec();
+    request.facets = facets.to_vec();
     let (offset, limit) = (request.offset, request.limit);
     let words = request.text.clone().unwrap_or_default();
     let results = ctx.state.search.search(ctx.reader(), request).await?;
@@ -63,6 +87,28 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
         .datasets_by_ids(ctx.reader(), &ids)
         .await?;
     let names = organisation_names(ctx).await?;
+    Ok(Found {
+        pairs,
+        offset,
+        limit,
+        words,
+        results,
+        datasets,
+        names,
+    })
+}
+
+async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
+    let text = messages();
+    let Found {
+        pairs,
+        offset,
+        limit,
+        words,
+        results,
+        datasets,
+        names,
+    } = run_search(ctx, raw, &FACETS, PAGE_SIZE).await?;
     let kept: Vec<(&str, &str)> = pairs
         .iter()
         .filter(|(name, _)| name != "cursor")
@@ -87,6 +133,23 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
     };
     let sort = selected("sort").first().copied().unwrap_or("relevance");
     let api_query = query_string(kept.iter().copied().filter(|(name, _)| *name != "limit"));
+    // OGC API - Records takes the words, the box and the period.
+    let ogc_query = query_string(
+        kept.iter()
+            .copied()
+            .filter(|(name, _)| ["q", "bbox", "datetime"].contains(name)),
+    );
+    let extents: Vec<Extent> = datasets
+        .iter()
+        .filter_map(|dataset| {
+            let bbox = dataset.metadata.spatial.as_ref()?.bbox?;
+            Some(Extent {
+                bbox,
+                title: dataset.metadata.title.clone(),
+                href: Some(format!("/datasets/{}", dataset.metadata.slug.as_str())),
+            })
+        })
+        .collect();
     let title = if words.is_empty() {
         text.text("search-title")
     } else {
@@ -98,6 +161,11 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
             div class="search-layout" {
                 aside class="facets" aria-labelledby="facets-heading" {
                     h2 id="facets-heading" { (text.text("facets-heading")) }
+                    div class="area" {
+                        label for="bbox" { (text.text("search-area")) }
+                        input id="bbox" name="bbox" type="text" value=(selected("bbox").first().copied().unwrap_or("")) placeholder="-10,35,30,60" aria-describedby="bbox-hint";
+                        p id="bbox-hint" class="hint" { (text.text("search-area-hint")) }
+                    }
                     @for facet in FACETS {
                         (facet_box(&results, facet, &selected(facet.name()), &names))
                     }
@@ -117,6 +185,7 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
                         }
                         button type="submit" class="secondary" { (text.text("sort-apply")) }
                     }
+                    (map(&text.text("search-map-label"), &extents, true, ctx.state.settings.basemap_url.as_deref()))
                     @if results.hits.is_empty() {
                         p { (text.text("no-results-hint")) }
                     } @else {
@@ -127,7 +196,12 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
                         @if let Some(previous) = &previous { a rel="prev" href=(previous) { (text.text("page-previous")) } }
                         @if let Some(next) = &next { a rel="next" href=(next) { (text.text("page-next")) } }
                     }
-                    p class="alternates" { a href={ "/api/v1/search?" (api_query) } { (text.text("search-as-json")) } }
+                    ul class="alternates" {
+                        li { a href={ "/search.atom?" (api_query) } { (text.text("search-as-atom")) } }
+                        li { a href={ "/api/v1/search?" (api_query) } { (text.text("search-as-json")) } }
+                        li { a href={ "/ogcapi/collections/datasets/items?" (ogc_query) } { (text.text("search-as-ogc")) } }
+                        li { a href="/api/v1/catalog" { (text.text("search-as-dcat")) } }
+                    }
                 }
             }
         }
@@ -136,7 +210,124 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
         .iter()
         .map(|dataset| dataset.metadata.security_label.clone())
         .collect();
-    Ok(Page::new(title, body).with_labels(labels))
+    let mut page = Page::new(title, body).with_labels(labels);
+    page.map = true;
+    page.head = Some(html! {
+        link rel="alternate" type="application/atom+xml" href={ "/search.atom?" (api_query) };
+    });
+    Ok(page)
+}
+
+/// `GET /search.atom`: the same search as an Atom feed (RFC 4287), newest change first unless the
+/// address sorts otherwise, to watch it in a feed reader. Each entry's title starts with its
+/// marking; the reader is the page's (a session or a token).
+pub async fn feed(ctx: Ctx, RawQuery(raw): RawQuery) -> Response {
+    let mut raw = raw.unwrap_or_default();
+    if !raw.split('&').any(|pair| pair.starts_with("sort=")) {
+        raw.push_str(if raw.is_empty() {
+            "sort=modified"
+        } else {
+            "&sort=modified"
+        });
+    }
+    let found = match run_search(&ctx, &raw, &[], FEED_SIZE).await {
+        Ok(found) => found,
+        Err(error) => return super::errors::page_of(&ctx, &error),
+    };
+    let base = &ctx.state.services.site.base;
+    let query = query_string(
+        found
+            .pairs
+            .iter()
+            .filter(|(name, _)| name != "cursor" && name != "limit")
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    );
+    let policy = ctx.state.policy();
+    let updated = found
+        .datasets
+        .iter()
+        .map(|dataset| dataset.updated_at)
+        .max()
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let title = if found.words.is_empty() {
+        messages().text("search-title")
+    } else {
+        messages().text_with("search-title-for", &[("text", Arg::Text(&found.words))])
+    };
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n",
+    );
+    let page = format!("{base}/search?{query}");
+    xml.push_str(&format!(
+        "<id>{}</id>\n<title>{} – {}</title>\n<updated>{}</updated>\n<link rel=\"self\" href=\"{}\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
+        xml_escape(&page),
+        xml_escape(&title),
+        xml_escape(&messages().text("site-name")),
+        rfc3339(updated),
+        xml_escape(&format!("{base}/search.atom?{query}")),
+        xml_escape(&page),
+    ));
+    let by_id: HashMap<Uuid, &Dataset> = found.datasets.iter().map(|d| (d.id, d)).collect();
+    for hit in &found.results.hits {
+        let Some(dataset) = by_id.get(&hit.id) else {
+            continue;
+        };
+        let metadata = &dataset.metadata;
+        let marking = fathom_model::Marking::of_label(policy, &metadata.security_label).line();
+        let organisation = found
+            .names
+            .get(metadata.organisation.as_str())
+            .map_or(metadata.organisation.as_str(), String::as_str);
+        xml.push_str(&format!(
+            "<entry>\n<id>urn:uuid:{}</id>\n<title>({}) {}</title>\n<updated>{}</updated>\n<link href=\"{}\"/>\n<author><name>{}</name></author>\n<category term=\"{}\" label=\"{}\"/>\n<summary>{}</summary>\n</entry>\n",
+            dataset.id,
+            xml_escape(&marking),
+            xml_escape(&metadata.title),
+            rfc3339(dataset.updated_at),
+            xml_escape(&format!("{base}/datasets/{}", metadata.slug.as_str())),
+            xml_escape(organisation),
+            xml_escape(&metadata.security_label.classification),
+            xml_escape(&marking),
+            xml_escape(&snippet(&markdown::to_text(&metadata.description))),
+        ));
+    }
+    xml.push_str("</feed>\n");
+    let mut response = xml.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/atom+xml; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("authorization, cookie"),
+    );
+    response
+}
+
+/// Text for XML: its five special characters escaped.
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// The search box with its button, filled with the words searched.
