@@ -15,7 +15,7 @@ assert [c["id"] for c in collections] == ["datasets"], collections
 assert records.collection("datasets")["itemType"] == "record"
 
 page = records.collection_items("datasets", limit=5)
-# 50 demo datasets, 6 of them labelled beyond what an anonymous reader (OWSLib here) may see.
+# 51 demo datasets, 7 of them labelled beyond what an anonymous reader (OWSLib here) may see.
 assert page["numberReturned"] == 5 and page["numberMatched"] == 44, page["numberMatched"]
 glider = records.collection_items("datasets", q="glider", limit=3)
 assert glider["numberMatched"] >= 1

@@ -42,7 +42,7 @@ while query:
         documents[f"oai-{identifier}"] = etree.tostring(metadata, xml_declaration=True, encoding="UTF-8")
     token = page.findtext(".//{http://www.openarchives.org/OAI/2.0/}resumptionToken")
     query = f"verb=ListRecords&resumptionToken={urllib.parse.quote(token)}" if token else None
-assert len(documents) == 100, len(documents)
+assert len(documents) == 102, len(documents)
 
 with tempfile.TemporaryDirectory() as folder:
     files = []
