@@ -238,6 +238,31 @@ await journey("anonymous: the domain model, from /browse to a platform and its d
   await context.close();
 });
 
+await journey("lineage and history: a restricted source stays restricted; an older revision reads as it was", async () => {
+  const product = "/datasets/shipping-noise-footprint-model-outputs-norwegian-coast";
+  const restrictedSource = "Sonar performance trial, Norwegian Sea 2021";
+  const anonymous = await reader();
+  const page = await anonymous.newPage();
+  await page.goto(product);
+  assert.equal(await page.locator("svg.lineage .node.restricted").count(), 1);
+  assert.equal((await page.content()).includes("sonar-performance-trial"), false);
+  assert.equal(await page.getByText(restrictedSource).count(), 0);
+  await page.locator("svg.lineage").scrollIntoViewIfNeeded();
+  await shot(page, "dataset-lineage-anonymous");
+  await page.getByRole("link", { name: "Read it as it was" }).first().click();
+  await page.waitForURL(/revision=1/);
+  assert.match(await page.locator(".notice").textContent(), /You are reading revision 1/);
+  await anonymous.close();
+  const analyst = await reader();
+  const signedIn = await analyst.newPage();
+  await signIn(signedIn, product);
+  assert.equal(await signedIn.locator("svg.lineage .node.restricted").count(), 0);
+  assert.equal(await signedIn.locator('svg.lineage a[href="/datasets/sonar-performance-trial-norwegian-sea-2021"]').count(), 1);
+  assert.match(await banner(signedIn), /^NATO CONFIDENTIAL/);
+  await shot(signedIn, "dataset-lineage-analyst");
+  await analyst.close();
+});
+
 await journey("JavaScript off: search, filter and read a dataset", async () => {
   const context = await reader({ javaScript: false });
   const page = await context.newPage();
@@ -284,6 +309,8 @@ await journey("accessibility: axe-core finds no WCAG 2.1 AA violation on any pag
     "/browse",
     "/campaigns/logmec-2021",
     "/organisations/cmre",
+    "/datasets/shipping-noise-footprint-model-outputs-norwegian-coast",
+    "/datasets/shipping-noise-footprint-model-outputs-norwegian-coast?revision=1",
   ]) {
     await check(path);
   }

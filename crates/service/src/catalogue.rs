@@ -447,6 +447,57 @@ impl Catalogue {
         Ok(revisions)
     }
 
+    /// The latest `limit` revisions of a dataset, newest first, each with what it changed from the
+    /// one before (`None` for the first listed, and where the reader may not see either revision as
+    /// it was labelled). Snapshots are not returned; links to what the reader may not see are
+    /// hidden before comparing.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn dataset_changes(
+        &self,
+        reader: Option<&Principal>,
+        key: &RecordKey,
+        limit: u32,
+    ) -> Result<Vec<(Revision, Option<RevisionDiff>)>> {
+        let id = self.visible_history(reader, key).await?;
+        // One more than listed, to compare the oldest listed with the one before it.
+        let mut revisions = self
+            .store
+            .latest_revisions(EntityType::Dataset, id, limit.saturating_add(1))
+            .await
+            .map_err(ServiceError::Internal)?;
+        let subject = access::subject_of(&self.policy, reader);
+        for revision in &mut revisions {
+            let seen = match &revision.snapshot {
+                Some(snapshot) => self.visible_to(&subject, id, &label_in(snapshot)?).is_ok(),
+                None => true,
+            };
+            if !seen {
+                revision.snapshot = None;
+            }
+        }
+        let mut snapshots: Vec<&mut serde_json::Value> = revisions
+            .iter_mut()
+            .filter_map(|r| r.snapshot.as_mut())
+            .collect();
+        self.hide_unseen_links(reader, &mut snapshots).await?;
+        let changes = (0..revisions.len().min(limit as usize))
+            .map(|n| {
+                let diff = match (revisions.get(n + 1), &revisions[n]) {
+                    (Some(before), after)
+                        if before.snapshot.is_some() && after.snapshot.is_some() =>
+                    {
+                        Some(RevisionDiff::between(before, after))
+                    }
+                    _ => None,
+                };
+                let mut listed = revisions[n].clone();
+                listed.snapshot = None;
+                (listed, diff)
+            })
+            .collect();
+        Ok(changes)
+    }
+
     /// One revision, to a reader who may see the dataset now and the revision as it was labelled.
     pub async fn dataset_revision(
         &self,

@@ -239,6 +239,16 @@ impl Store {
         dispatch!(self, r => r.revisions(entity_type, id, after_revision, limit).await)
     }
 
+    /// The latest `limit` revisions of a record, newest first, with their snapshots.
+    pub async fn latest_revisions(
+        &self,
+        entity_type: EntityType,
+        id: Uuid,
+        limit: u32,
+    ) -> StoreResult<Vec<Revision>> {
+        dispatch!(self, r => r.latest_revisions(entity_type, id, limit).await)
+    }
+
     /// One revision of a record, with its snapshot.
     pub async fn revision(
         &self,

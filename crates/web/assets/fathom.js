@@ -76,11 +76,35 @@ function basemap(map, element) {
     .then((response) => response.json())
     .then((topology) => {
       const land = topojson.feature(topology, topology.objects.land);
+      for (const feature of land.features ?? [land]) {
+        const geometry = feature.geometry;
+        const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+        polygons.forEach((rings) => rings.forEach(unwrap));
+      }
       L.geoJSON(land, {
         interactive: false,
         style: { color: "#8a9aa6", weight: 0.6, fillColor: "#ece8dc", fillOpacity: 1 },
       }).addTo(map).bringToBack();
     });
+}
+
+// A ring that crosses the antimeridian goes on past 180° instead of back across the world, and
+// stops where Web Mercator does, so that no land is drawn as a band around the globe.
+function unwrap(ring) {
+  for (let n = 0; n < ring.length; n++) {
+    const point = ring[n];
+    if (n > 0) {
+      const previous = ring[n - 1][0];
+      while (point[0] - previous > 180) point[0] -= 360;
+      while (point[0] - previous < -180) point[0] += 360;
+    }
+    point[1] = Math.max(-85, Math.min(85, point[1]));
+  }
+  // Then back to the world's middle copy as a whole, wherever the ring started.
+  const longitudes = ring.map((point) => point[0]);
+  const middle = (Math.min(...longitudes) + Math.max(...longitudes)) / 2;
+  const shift = -360 * Math.round(middle / 360);
+  ring.forEach((point) => (point[0] += shift));
 }
 
 function boxDrawing(map, element) {

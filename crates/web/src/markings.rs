@@ -23,7 +23,8 @@ impl Stylesheet {
             let background = policy.colour(classification).unwrap_or(NO_COLOUR);
             let text = text_colour(background);
             css.push_str(&format!(
-                ".marking-{rank}{{background:{background};color:{text};border-color:{background}}}\n"
+                ".marking-{rank}{{background:{background};color:{text};border-color:{background}}}\n\
+                 svg .marking-{rank}{{fill:{background}}}\n"
             ));
         }
         let digest = hex::encode(&Sha256::digest(css.as_bytes())[..8]);

@@ -311,6 +311,10 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
         if let Some(label) = &labels[draw(labels.len())] {
             body["security_label"] = label.clone();
         }
+        // A chain of derivations, for the lineage drawn on each dataset's page.
+        if let Some((previous, _, _)) = datasets.last() {
+            body["was_derived_from"] = json!([previous]);
+        }
         let created = server
             .send_json(Method::POST, "/api/v1/datasets", &server.admin, &body)
             .await;
@@ -561,16 +565,49 @@ async fn no_read_path_shows_what_its_reader_may_not_see(db: TestStore) {
                 fathom_model::Marking::of(&policy, labels).line()
             )
         };
-        for (id, _, label) in &datasets {
+        for (id, _, _) in &datasets {
             let (status, html) = page(format!("/datasets/{id}")).await;
             let title = format!(">Survey {}<", &slugs[id]["survey-".len()..]);
             if expected.contains(id.as_str()) {
                 assert_eq!(status, StatusCode::OK, "{who}: page of {id}");
                 assert!(html.contains(&title), "{who}: page of {id}");
-                assert!(
-                    html.contains(&banner(std::slice::from_ref(label))),
-                    "{who}: {id} banner"
-                );
+                // Its lineage names its neighbours in the chain the reader may see, and draws the
+                // others as restricted, with nothing of them shown.
+                let at = datasets.iter().position(|(d, _, _)| d == id).unwrap();
+                let neighbours = [at.checked_sub(1), Some(at + 1)];
+                for neighbour in neighbours
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|n| datasets.get(n))
+                {
+                    let slug = &slugs[&neighbour.0];
+                    let shown = html.contains(&format!("href=\"/datasets/{slug}\""));
+                    assert_eq!(
+                        shown,
+                        expected.contains(neighbour.0.as_str()),
+                        "{who}: lineage of {id}"
+                    );
+                    if !shown {
+                        assert!(
+                            !html.contains(slug.as_str()),
+                            "{who}: {slug} named on {id}'s page"
+                        );
+                        assert!(
+                            html.contains("class=\"node restricted\""),
+                            "{who}: lineage of {id}"
+                        );
+                    }
+                }
+                // Marked as the highest of what it shows: itself and the datasets it links.
+                let shown: Vec<SecurityLabel> = datasets
+                    .iter()
+                    .filter(|(other, _, _)| {
+                        other == id
+                            || html.contains(&format!("href=\"/datasets/{}\"", slugs[other]))
+                    })
+                    .map(|(_, _, label)| label.clone())
+                    .collect();
+                assert!(html.contains(&banner(&shown)), "{who}: {id} banner");
             } else {
                 assert_eq!(status, StatusCode::NOT_FOUND, "{who}: page of {id}");
                 assert!(!html.contains(&title), "{who}: the 404 of {id} names it");

@@ -366,6 +366,29 @@ impl Repository {
             .collect()
     }
 
+    pub async fn latest_revisions(
+        &self,
+        entity_type: EntityType,
+        id: Uuid,
+        limit: u32,
+    ) -> StoreResult<Vec<Revision>> {
+        let rows = sqlx::query(
+            "SELECT revision, operation, actor, recorded_at, body FROM revisions \
+             WHERE entity_type = $1 AND entity_id = $2 ORDER BY revision DESC LIMIT $3",
+        )
+        .bind(entity_type.as_str())
+        .bind(id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let snapshot: Option<String> = row.try_get("body")?;
+                revision_from_row(row, snapshot.as_deref().map(from_json).transpose()?)
+            })
+            .collect()
+    }
+
     pub async fn revision(
         &self,
         entity_type: EntityType,

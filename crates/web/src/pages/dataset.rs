@@ -1,7 +1,7 @@
 //! `/datasets/{slug}`: a dataset for people: what it is, where and when, how to get it, who made it,
 //! how to cite it, and its metadata in the catalogue's standard formats.
 
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::{Dataset, Organisation, Slug};
@@ -24,14 +24,46 @@ const EXPORTS: &[(&str, &str)] = &[
     ("dcterms", "DCMI Metadata Terms (XML)"),
 ];
 
-pub async fn dataset(ctx: Ctx, Path(slug): Path<String>) -> Response {
-    let page = dataset_page(&ctx, &slug).await;
+/// `?revision=N`: the dataset as it was at revision N.
+#[derive(Debug, serde::Deserialize)]
+pub struct AsOf {
+    revision: Option<i64>,
+}
+
+pub async fn dataset(ctx: Ctx, Path(slug): Path<String>, Query(as_of): Query<AsOf>) -> Response {
+    let page = dataset_page(&ctx, &slug, as_of.revision).await;
     ctx.respond(page)
 }
 
-async fn dataset_page(ctx: &Ctx, key: &str) -> Result<Page, ServiceError> {
+async fn dataset_page(ctx: &Ctx, key: &str, revision: Option<i64>) -> Result<Page, ServiceError> {
     let text = messages();
-    let (dataset, publisher) = dataset_and_publisher(ctx, key).await?;
+    let (current, publisher) = dataset_and_publisher(ctx, key).await?;
+    // An older revision is shown as it was; its history is the current one's.
+    let (dataset, notice, history, history_labels) = match revision {
+        Some(number) if number != current.revision => {
+            let old = ctx
+                .state
+                .services
+                .catalogue
+                .dataset_revision(ctx.reader(), &RecordKey::Id(current.id), number)
+                .await?;
+            let snapshot = old.snapshot.ok_or(ServiceError::NotFound("revision"))?;
+            let dataset: Dataset = serde_json::from_value(snapshot).map_err(|e| {
+                ServiceError::Fault(format!("a stored revision cannot be read: {e}"))
+            })?;
+            let notice = html! {
+                div class="notice" role="status" {
+                    (text.text_with("dataset-as-it-was", &[("revision", Arg::Number(number.unsigned_abs())), ("at", Arg::Text(&date(old.recorded_at)))]))
+                    " " a href={ "/datasets/" (current.metadata.slug.as_str()) } { (text.text("dataset-read-current")) }
+                }
+            };
+            (dataset, Some(notice), None, Vec::new())
+        }
+        _ => {
+            let (history, labels) = super::history::sections(ctx, &current).await?;
+            (current, None, Some(history), labels)
+        }
+    };
     let organisation = publisher.as_ref().map_or_else(
         || dataset.metadata.organisation.as_str().to_owned(),
         |publisher| publisher.details.name.clone(),
@@ -58,6 +90,7 @@ async fn dataset_page(ctx: &Ctx, key: &str) -> Result<Page, ServiceError> {
             header {
                 p { (portion(ctx, &metadata.security_label)) }
                 h1 { (metadata.title) }
+                @if let Some(notice) = &notice { (notice) }
                 p class="meta" {
                     (text.text_with("published-by", &[("organisation", Arg::Text(&organisation))]))
                     " · "
@@ -79,6 +112,7 @@ async fn dataset_page(ctx: &Ctx, key: &str) -> Result<Page, ServiceError> {
                     (extent(ctx, &dataset))
                     (distributions(&dataset))
                     (cite(&citation, slug))
+                    @if let Some(history) = &history { (history) }
                 }
                 aside class="dataset-side" {
                     (about(&dataset, &organisation))
@@ -96,7 +130,9 @@ async fn dataset_page(ctx: &Ctx, key: &str) -> Result<Page, ServiceError> {
         }
     };
     let title = metadata.title.clone();
-    let mut page = Page::new(title, body).with_labels(vec![metadata.security_label.clone()]);
+    let mut labels = history_labels;
+    labels.push(metadata.security_label.clone());
+    let mut page = Page::new(title, body).with_labels(labels);
     page.map = metadata.spatial.as_ref().is_some_and(|s| s.bbox.is_some());
     page.head = schema_org.map(|json| {
         html! { script type="application/ld+json" { (PreEscaped(json)) } }

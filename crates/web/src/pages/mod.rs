@@ -3,6 +3,7 @@
 pub mod account;
 pub mod dataset;
 pub mod errors;
+pub mod history;
 pub mod home;
 pub mod model;
 pub mod search;
