@@ -145,7 +145,7 @@ fn lineage_svg(ctx: &Ctx, lineage: &Lineage, labels: &HashMap<Uuid, SecurityLabe
     let height = rows * (NODE_HEIGHT + ROW_GAP) - ROW_GAP + 4;
     let restricted = text.text("lineage-restricted");
     html! {
-        svg class="lineage" role="img" aria-label=(text.text("dataset-lineage")) viewBox={ "0 0 " (width) " " (height) } width=(width) height=(height) {
+        svg class="lineage" role="group" aria-label=(text.text("dataset-lineage")) viewBox={ "0 0 " (width) " " (height) } width=(width) height=(height) {
             defs {
                 marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse" {
                     path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" {}
