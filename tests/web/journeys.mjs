@@ -231,6 +231,13 @@ await journey("anonymous: the domain model, from /browse to a platform and its d
   await page.goto("/campaigns/logmec-2021");
   assert.match(await page.locator("h1").textContent(), /LOGMEC/i);
   await shot(page, "campaign");
+  await page.goto("/browse");
+  await page.locator("section", { hasText: "Vocabularies" }).locator("a").first().click();
+  await page.waitForURL(/\/vocabularies\//);
+  await page.locator(".concept-tree a").first().click();
+  await page.waitForURL(/\/concept\?iri=/);
+  assert.ok(await page.locator("h1").textContent());
+  await shot(page, "concept");
   const feed = await page.request.get("/search.atom?q=glider");
   assert.equal(feed.status(), 200);
   assert.match(feed.headers()["content-type"], /application\/atom\+xml/);
@@ -309,6 +316,7 @@ await journey("accessibility: axe-core finds no WCAG 2.1 AA violation on any pag
     "/browse",
     "/campaigns/logmec-2021",
     "/organisations/cmre",
+    "/vocabularies/platform-types",
     "/datasets/shipping-noise-footprint-model-outputs-norwegian-coast",
     "/datasets/shipping-noise-footprint-model-outputs-norwegian-coast?revision=1",
   ]) {

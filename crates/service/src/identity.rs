@@ -324,6 +324,36 @@ impl Identity {
             .await
     }
 
+    /// A new token for the signed-in user themselves, with all their role allows (the account
+    /// page).
+    pub async fn issue_own_token(
+        &self,
+        principal: &Principal,
+        description: &str,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<IssuedToken, ServiceError> {
+        let user = self
+            .store
+            .user_by_name(&principal.name)
+            .await
+            .map_err(|e| ServiceError::from_store("user", e))?;
+        self.issue_token(Some(&principal.name), user, description, expires_at, None)
+            .await
+    }
+
+    /// Revokes one of the signed-in user's own tokens (`NotFound` for anyone else's).
+    pub async fn revoke_own_token(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<(), ServiceError> {
+        let own = self.tokens(Some(&principal.name)).await?;
+        if !own.iter().any(|token| token.id == id) {
+            return Err(ServiceError::NotFound("token"));
+        }
+        self.revoke_token_by(Some(&principal.name), id).await
+    }
+
     /// [`Identity::revoke_token`] on behalf of `admin`.
     pub async fn revoke_token_as(&self, admin: &Principal, id: Uuid) -> Result<(), ServiceError> {
         access::require_administrator(admin, "only an admin may manage users and tokens")?;

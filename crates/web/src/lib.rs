@@ -87,6 +87,11 @@ pub fn router(state: WebState) -> Router {
         .route("/", get(pages::home::home))
         .route("/browse", get(pages::model::browse))
         .route("/organisations/{slug}", get(pages::model::organisation))
+        .route("/vocabularies/{slug}", get(pages::vocabularies::vocabulary))
+        .route(
+            "/vocabularies/{slug}/concept",
+            get(pages::vocabularies::concept),
+        )
         .route("/search", get(pages::search::search))
         .route("/search.atom", get(pages::search::feed))
         .route("/datasets/{slug}", get(pages::dataset::dataset))
@@ -101,6 +106,14 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/sign-out", axum::routing::post(pages::account::sign_out))
         .route("/account", get(pages::account::account))
+        .route(
+            "/account/tokens",
+            axum::routing::post(pages::account::create_token),
+        )
+        .route(
+            "/account/tokens/{id}/revoke",
+            axum::routing::post(pages::account::revoke_token),
+        )
         .route("/assets/{file}", get(serve_asset))
         .fallback(pages::errors::not_found)
         .layer(axum::middleware::map_response_with_state(

@@ -4,6 +4,7 @@ use super::*;
 
 fathom_store::on_both_backends!(
     signing_in_makes_a_session_that_ends_at_sign_out,
+    the_account_page_makes_and_revokes_the_users_own_tokens,
     forms_from_other_sites_and_without_their_token_are_refused,
     idle_sessions_end,
     failed_sign_ins_are_security_events_and_rate_limited,
@@ -280,4 +281,78 @@ async fn failed_sign_ins_are_security_events_and_rate_limited(db: TestStore) {
     // Even the right password waits now.
     let blocked = server.post_sign_in(&browser, &token, "ana", PASSWORD).await;
     assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn the_account_page_makes_and_revokes_the_users_own_tokens(db: TestStore) {
+    let server = TestApp::start(db).await;
+    server.with_password_user("ana").await;
+    let browser = server.browser();
+    let signed_in = server.sign_in(&browser, "ana", PASSWORD).await;
+    let session = set_cookie(&signed_in, "fathom_session").unwrap();
+    let (_, account) = server.account_page(&browser, &session).await;
+    let csrf = csrf_of(&account);
+    let post = |path: String, body: String| {
+        browser
+            .post(format!("{}{path}", server.base))
+            .header("origin", &server.base)
+            .header("cookie", format!("fathom_session={session}"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let created = post(
+        "/account/tokens".into(),
+        format!("csrf={csrf}&description=notebook&days=30"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status(), StatusCode::OK);
+    assert_eq!(created.headers()["cache-control"], "no-store");
+    let html = created.text().await.unwrap();
+    let (_, rest) = html.split_once("<code class=\"secret\">").unwrap();
+    let secret = &rest[..rest.find('<').unwrap()];
+    assert!(secret.starts_with("fthm_"));
+    let me = |token: String| {
+        server
+            .request(Method::GET, "/api/v1/me", Some(&token))
+            .send()
+    };
+    assert_eq!(
+        me(secret.to_owned()).await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // Someone else's token cannot be revoked from this account; one's own can.
+    let other = server
+        .identity
+        .create_token("someone-else", Role::Viewer, "", None)
+        .await
+        .unwrap();
+    let foreign = post(
+        format!("/account/tokens/{}/revoke", other.id),
+        format!("csrf={csrf}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+    assert_eq!(me(other.secret).await.unwrap().status(), StatusCode::OK);
+    let own = server.identity.tokens(Some("ana")).await.unwrap();
+    let revoked = post(
+        format!("/account/tokens/{}/revoke", own[0].id),
+        format!("csrf={csrf}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        me(secret.to_owned()).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let forged = post(
+        format!("/account/tokens/{}/revoke", own[0].id),
+        "csrf=forged".into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 }

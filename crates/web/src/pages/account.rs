@@ -1,10 +1,11 @@
 //! Signing in and out with a local account, and the account page.
 
 use axum::body::Bytes;
-use axum::extract::Query;
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use fathom_service::{FailedAuthentication, ServiceError};
+use fathom_model::Principal;
+use fathom_service::{FailedAuthentication, IssuedToken, ServiceError};
 use maud::{Markup, html};
 
 use crate::i18n::{Arg, messages};
@@ -92,13 +93,8 @@ pub async fn sign_in(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Response {
 pub async fn sign_out(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Response {
     let fields = Fields::read(&body);
     let cookies = &ctx.state.cookies;
-    let expected = ctx.csrf.as_deref().unwrap_or_default();
-    if !same_origin(&headers) || !tokens_match(fields.get("csrf").unwrap_or_default(), expected) {
-        let refused = ServiceError::refused(
-            fathom_service::Code::Forbidden,
-            messages().text("sign-in-expired"),
-        );
-        return super::errors::page_of(&ctx, &refused);
+    if checked_form(&ctx, &headers, &fields).is_none() {
+        return refused(&ctx);
     }
     if let Some(secret) = cookies.read(&headers, cookies.session_name())
         && let Err(error) = ctx.state.services.sessions.sign_out(secret).await
@@ -115,14 +111,84 @@ pub async fn sign_out(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Response {
 
 /// `GET /account`: who the reader is to the catalogue, and their API tokens.
 pub async fn account(ctx: Ctx) -> Response {
+    account_page(&ctx, None).await
+}
+
+/// `POST /account/tokens`: a new API token for the signed-in user, shown once.
+pub async fn create_token(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    let fields = Fields::read(&body);
+    let Some(reader) = checked_form(&ctx, &headers, &fields) else {
+        return refused(&ctx);
+    };
+    let description = fields.get("description").unwrap_or_default().trim();
+    let days = fields.get("days").and_then(|days| days.parse::<u32>().ok());
+    let issued = match fathom_service::token_expiry(days) {
+        Ok(expires_at) => {
+            ctx.state
+                .services
+                .identity
+                .issue_own_token(reader, description, expires_at)
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    match issued {
+        Ok(issued) => account_page(&ctx, Some(issued)).await,
+        Err(error) => super::errors::page_of(&ctx, &error),
+    }
+}
+
+/// `POST /account/tokens/{id}/revoke`: revokes one of the signed-in user's tokens.
+pub async fn revoke_token(
+    ctx: Ctx,
+    Path(id): Path<uuid::Uuid>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::read(&body);
+    let Some(reader) = checked_form(&ctx, &headers, &fields) else {
+        return refused(&ctx);
+    };
+    match ctx
+        .state
+        .services
+        .identity
+        .revoke_own_token(reader, id)
+        .await
+    {
+        Ok(()) => see_other("/account"),
+        Err(error) => super::errors::page_of(&ctx, &error),
+    }
+}
+
+/// The signed-in reader of a form posted from this site with their session's CSRF token.
+fn checked_form<'a>(ctx: &'a Ctx, headers: &HeaderMap, fields: &Fields) -> Option<&'a Principal> {
+    let expected = ctx.csrf.as_deref()?;
+    let sent = fields.get("csrf").unwrap_or_default();
+    (same_origin(headers) && tokens_match(sent, expected))
+        .then(|| ctx.reader())
+        .flatten()
+}
+
+/// The refusal of a form that was not posted from this site, or not by a signed-in reader.
+fn refused(ctx: &Ctx) -> Response {
+    let refused = ServiceError::refused(
+        fathom_service::Code::Forbidden,
+        messages().text("sign-in-expired"),
+    );
+    super::errors::page_of(ctx, &refused)
+}
+
+async fn account_page(ctx: &Ctx, issued: Option<IssuedToken>) -> Response {
     let Some(reader) = ctx.reader() else {
         return see_other("/sign-in?next=/account");
     };
     let text = messages();
     let tokens = match ctx.state.services.identity.tokens(Some(&reader.name)).await {
         Ok(tokens) => tokens,
-        Err(error) => return super::errors::page_of(&ctx, &error),
+        Err(error) => return super::errors::page_of(ctx, &error),
     };
+    let csrf = ctx.csrf.as_deref();
     let none = text.text("account-none");
     let policy = ctx.state.policy();
     let clearance = reader
@@ -146,6 +212,12 @@ pub async fn account(ctx: Ctx) -> Response {
             }
         }
         h2 { (text.text("account-tokens")) }
+        @if let Some(issued) = &issued {
+            div class="notice" role="status" {
+                p { (text.text("token-issued")) }
+                p { code class="secret" { (issued.secret) } }
+            }
+        }
         @if tokens.is_empty() {
             p { (text.text("account-no-tokens")) }
         } @else {
@@ -156,6 +228,7 @@ pub async fn account(ctx: Ctx) -> Response {
                     th scope="col" { (text.text("token-expires")) }
                     th scope="col" { (text.text("token-last-used")) }
                     th scope="col" { (text.text("token-state")) }
+                    @if csrf.is_some() { th scope="col" { span class="visually-hidden" { (text.text("token-actions")) } } }
                 } }
                 tbody {
                     @for token in &tokens {
@@ -165,13 +238,41 @@ pub async fn account(ctx: Ctx) -> Response {
                             td { (token.expires_at.map_or(text.text("token-never"), super::date)) }
                             td { (token.last_used_at.map_or(text.text("token-never"), super::date)) }
                             td { @if token.revoked_at.is_some() { (text.text("token-revoked")) } @else { (text.text("token-active")) } }
+                            @if let Some(csrf) = csrf {
+                                td {
+                                    @if token.revoked_at.is_none() {
+                                        form method="post" action={ "/account/tokens/" (token.id) "/revoke" } class="inline" {
+                                            input type="hidden" name="csrf" value=(csrf);
+                                            button type="submit" class="secondary" aria-label=(text.text_with("token-revoke-named", &[("description", Arg::Text(&token.description))])) { (text.text("token-revoke")) }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+        @if let Some(csrf) = csrf {
+            h3 { (text.text("token-new")) }
+            form method="post" action="/account/tokens" class="stacked narrow" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="description" { (text.text("token-description")) }
+                input id="description" name="description" type="text" required maxlength="200";
+                label for="days" { (text.text("token-days")) }
+                input id="days" name="days" type="number" min="1" max="3650" value="90";
+                button type="submit" { (text.text("token-create")) }
+            }
+        }
     };
-    layout::render(&ctx, Page::new(text.text("account-title"), body))
+    let mut response = layout::render(ctx, Page::new(text.text("account-title"), body));
+    if issued.is_some() {
+        // The secret is shown once: no copy of this page is kept.
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// The sign-in form, with what was typed (never the password) and an error to say.

@@ -7,6 +7,7 @@ pub mod history;
 pub mod home;
 pub mod model;
 pub mod search;
+pub mod vocabularies;
 
 use std::collections::HashMap;
 

@@ -59,6 +59,7 @@ async fn browse_page(ctx: &Ctx) -> Result<Page, ServiceError> {
         entities.sort_by(|a, b| a.details.name.cmp(&b.details.name));
         kinds.push((kind, entities));
     }
+    let vocabularies = catalogue.vocabularies().await?;
     let body = html! {
         h1 { (text.text("browse-title")) }
         p class="lead" { (text.text("browse-lead")) }
@@ -79,6 +80,7 @@ async fn browse_page(ctx: &Ctx) -> Result<Page, ServiceError> {
                     }
                 }
             }
+            (super::vocabularies::listed(&vocabularies))
         }
     };
     Ok(Page::new(text.text("browse-title"), body))
