@@ -119,6 +119,10 @@ await journey("anonymous: search, facet, dataset, export (JavaScript on)", async
   await page.locator(".total").waitFor();
   assert.notEqual(await page.locator(".total").textContent(), total, "the facet narrowed the results");
   assert.ok(await page.locator(`fieldset.facet input[value="${value}"]`).isChecked());
+  // A year of the histogram narrows the search to it.
+  await page.locator(".histogram a").last().click();
+  await page.waitForURL((url) => /^\d{4}-01-01\/\d{4}-12-31$/.test(url.searchParams.get("datetime") ?? ""));
+  assert.match(await page.inputValue("#datetime"), /^\d{4}-01-01\/\d{4}-12-31$/);
   // Drawing a box on the map searches within it.
   await page.locator(".map path.leaflet-interactive").first().waitFor();
   await page.getByRole("button", { name: "Draw a box" }).click();

@@ -3,7 +3,7 @@
 //! strings.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use tantivy::{DocId, Searcher};
 
@@ -14,6 +14,17 @@ use crate::run::Matches;
 
 /// The most values a facet returns.
 const FACET_SIZE: usize = 20;
+/// The years the year facet counts (a temporal extent is counted in the years of it within these).
+const FIRST_YEAR: i32 = 1900;
+const LAST_YEAR: i32 = 2100;
+
+/// The names of the years counted, made once, so that counts can borrow them as they borrow a
+/// column's terms.
+static YEARS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    (FIRST_YEAR..=LAST_YEAR)
+        .map(|year| year.to_string())
+        .collect()
+});
 
 pub(crate) struct FacetCounter<'a> {
     facets: &'a [Facet],
@@ -45,6 +56,10 @@ impl<'a> FacetCounter<'a> {
         let mut merged: Vec<HashMap<&str, u64>> = vec![HashMap::new(); self.facets.len()];
         for (columns, docs) in &segments {
             for (facet, total) in self.facets.iter().zip(&mut merged) {
+                if *facet == Facet::Year {
+                    count_years(columns, docs, total);
+                    continue;
+                }
                 let Some(column) = columns.facet(*facet) else {
                     continue;
                 };
@@ -61,6 +76,18 @@ impl<'a> FacetCounter<'a> {
             .zip(merged)
             .map(|(facet, counts)| {
                 let mut counts: Vec<(&str, u64)> = counts.into_iter().collect();
+                if *facet == Facet::Year {
+                    // A histogram: every year, in order.
+                    counts.sort_unstable();
+                    let counts = counts
+                        .into_iter()
+                        .map(|(year, count)| FacetCount {
+                            value: year.to_owned(),
+                            count: matches.coverage.scale(count),
+                        })
+                        .collect();
+                    return (facet.name(), counts);
+                }
                 let first = |a: &(&str, u64), b: &(&str, u64)| b.1.cmp(&a.1).then(a.0.cmp(b.0));
                 if counts.len() > FACET_SIZE {
                     counts.select_nth_unstable_by(FACET_SIZE, first);
@@ -81,6 +108,36 @@ impl<'a> FacetCounter<'a> {
                 (facet.name(), counts)
             })
             .collect())
+    }
+}
+
+/// Counts each of `docs` in every year its temporal extent covers (within the years counted); a
+/// document without a temporal extent (an empty interval) counts in none.
+fn count_years(columns: &SegmentColumns, docs: &[DocId], total: &mut HashMap<&str, u64>) {
+    let year_of = |micros: i64| {
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+            .map_or(if micros < 0 { i32::MIN } else { i32::MAX }, |at| at.year())
+    };
+    // An extent that runs on past the years counted is open-ended (an ongoing series): counted up
+    // to this year, not to the end of the range.
+    let this_year = time::OffsetDateTime::now_utc().year().min(LAST_YEAR);
+    let mut counts = [0_u64; (LAST_YEAR - FIRST_YEAR + 1) as usize];
+    for doc in docs {
+        let Some(extent) = columns.extents.exact.get(*doc as usize) else {
+            continue;
+        };
+        if extent.start > extent.end {
+            continue;
+        }
+        let first = year_of(extent.start).max(FIRST_YEAR);
+        let end = year_of(extent.end);
+        let last = if end > LAST_YEAR { this_year } else { end };
+        for year in first..=last {
+            counts[(year - FIRST_YEAR) as usize] += 1;
+        }
+    }
+    for (year, count) in YEARS.iter().zip(counts).filter(|(_, count)| *count > 0) {
+        *total.entry(year.as_str()).or_default() += count;
     }
 }
 

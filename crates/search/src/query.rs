@@ -88,10 +88,12 @@ pub enum Facet {
     Entity(EntityKind),
     /// The classification of the label.
     Classification,
+    /// The years the temporal extent covers: a histogram, in the order of the years.
+    Year,
 }
 
 impl Facet {
-    pub const ALL: [Facet; 12] = [
+    pub const ALL: [Facet; 13] = [
         Facet::Keyword,
         Facet::Organisation,
         Facet::Format,
@@ -104,6 +106,7 @@ impl Facet {
         Facet::Entity(EntityKind::Instrument),
         Facet::Entity(EntityKind::ObservedProperty),
         Facet::Classification,
+        Facet::Year,
     ];
 
     pub fn name(self) -> &'static str {
@@ -115,6 +118,7 @@ impl Facet {
             Self::Theme => "theme",
             Self::Entity(kind) => kind.as_str(),
             Self::Classification => "classification",
+            Self::Year => "year",
         }
     }
 

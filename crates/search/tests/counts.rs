@@ -153,3 +153,45 @@ fn keyword_facets_show_the_form_most_records_write() {
         .collect();
     assert_eq!(keywords, [("ais".to_owned(), 1)]);
 }
+
+/// The year facet is a histogram: each dataset counted in every year its temporal extent covers,
+/// in the order of the years; a dataset without one in none.
+#[test]
+fn the_year_facet_counts_every_year_an_extent_covers() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(&dir.path().join("search"), 0).unwrap();
+    let extents = [
+        Some(("2019-06-01T00:00:00Z", "2021-02-01T00:00:00Z")),
+        Some(("2020-12-31T00:00:00Z", "2020-12-31T23:59:59Z")),
+        Some(("2021-01-01T00:00:00Z", "2021-12-31T23:59:59Z")),
+        None,
+    ];
+    let documents = extents
+        .iter()
+        .map(|extent| {
+            let mut record = dataset("cmre", "record");
+            record.metadata.temporal = extent.map(|(start, end)| {
+                let at = |raw: &str| {
+                    time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+                        .unwrap()
+                };
+                fathom_model::TemporalExtent::new(Some(at(start)), Some(at(end))).unwrap()
+            });
+            index.document(&record, None)
+        })
+        .collect();
+    index.apply(documents, &[], 1, false).unwrap();
+    let results = index
+        .search(&SearchRequest {
+            facets: vec![Facet::Year],
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    let years: Vec<(String, u64)> = results.facets["year"]
+        .iter()
+        .map(|c| (c.value.clone(), c.count))
+        .collect();
+    let expected = [("2019", 1), ("2020", 2), ("2021", 2)].map(|(y, c)| (y.to_owned(), c));
+    assert_eq!(years, expected);
+}

@@ -33,6 +33,13 @@ total-exact = { $count ->
 total-approximate = About { $shown } datasets match
 no-results-hint = Try fewer words, other spellings, or remove a filter.
 facets-heading = Refine
+search-period = Period
+search-period-hint = From/to, as 2019-01-01/2021-12-31 (either end may be ..); or pick a year below the map.
+histogram-label = Matching datasets by the years they cover
+histogram-bar = { $year }: { $count ->
+    [one] one dataset
+   *[other] { $shown } datasets
+}
 search-area = Area
 search-area-hint = West, south, east and north in degrees; or draw a box on the map.
 search-map-label = Map of the extents of the results on this page

@@ -49,7 +49,7 @@ pub struct SearchPage<'a> {
         ("language" = Option<Vec<String>>, Query, description = "BCP 47 language tag (repeatable)"),
         ("state" = Option<Vec<String>>, Query, description = "Lifecycle state: draft, in_review, published, deprecated or retired (repeatable)"),
         ("domain" = Option<Vec<String>>, Query, description = "Data domain slug (repeatable); likewise `project`, `campaign`, `platform`, `instrument` and `observed_property`"),
-        ("facets" = Option<String>, Query, description = "Comma-separated: keyword, organisation, format, licence, theme, domain, project, campaign, platform, instrument, observed_property, classification"),
+        ("facets" = Option<String>, Query, description = "Comma-separated: keyword, organisation, format, licence, theme, domain, project, campaign, platform, instrument, observed_property, classification, year (a histogram: every year the temporal extents cover, in order)"),
         ("sort" = Option<String>, Query, description = "relevance (default), modified or title"),
         ("limit" = Option<u32>, Query, description = "1 to 100, default 50"),
         ("cursor" = Option<String>, Query, description = "Opaque; from the previous page's `next`"),

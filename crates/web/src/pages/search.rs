@@ -108,7 +108,7 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
         results,
         datasets,
         names,
-    } = run_search(ctx, raw, &FACETS, PAGE_SIZE).await?;
+    } = run_search(ctx, raw, &[&FACETS[..], &[Facet::Year]].concat(), PAGE_SIZE).await?;
     let kept: Vec<(&str, &str)> = pairs
         .iter()
         .filter(|(name, _)| name != "cursor")
@@ -162,6 +162,11 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
                 aside class="facets" aria-labelledby="facets-heading" {
                     h2 id="facets-heading" { (text.text("facets-heading")) }
                     div class="area" {
+                        label for="datetime" { (text.text("search-period")) }
+                        input id="datetime" name="datetime" type="text" value=(selected("datetime").first().copied().unwrap_or("")) placeholder="2019-01-01/2021-12-31" aria-describedby="datetime-hint";
+                        p id="datetime-hint" class="hint" { (text.text("search-period-hint")) }
+                    }
+                    div class="area" {
                         label for="bbox" { (text.text("search-area")) }
                         input id="bbox" name="bbox" type="text" value=(selected("bbox").first().copied().unwrap_or("")) placeholder="-10,35,30,60" aria-describedby="bbox-hint";
                         p id="bbox-hint" class="hint" { (text.text("search-area-hint")) }
@@ -186,6 +191,7 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
                         button type="submit" class="secondary" { (text.text("sort-apply")) }
                     }
                     (map(&text.text("search-map-label"), &extents, true, ctx.state.settings.basemap_url.as_deref()))
+                    (histogram(&results, &kept))
                     @if results.hits.is_empty() {
                         p { (text.text("no-results-hint")) }
                     } @else {
@@ -424,6 +430,58 @@ fn facet_box(
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The matches counted by the years their temporal extents cover, as bars: each a link to the same
+/// search within that year.
+fn histogram(results: &SearchResults, kept: &[(&str, &str)]) -> Markup {
+    const WIDTH: usize = 600;
+    const HEIGHT: usize = 60;
+    let text = messages();
+    let counts: Vec<(i32, u64)> = results
+        .facets
+        .get(Facet::Year.name())
+        .into_iter()
+        .flatten()
+        .filter_map(|count| Some((count.value.parse().ok()?, count.count)))
+        .collect();
+    let (Some(first), Some(last)) = (counts.first(), counts.last()) else {
+        return html! {};
+    };
+    let (first, last) = (first.0, last.0);
+    let years = (last - first + 1) as usize;
+    let highest = counts
+        .iter()
+        .map(|(_, count)| *count)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let bar = WIDTH / years.max(1);
+    let within = |year: i32| {
+        let period = format!("{year}-01-01/{year}-12-31");
+        let pairs = kept
+            .iter()
+            .copied()
+            .filter(|(name, _)| *name != "datetime")
+            .chain([("datetime", period.as_str())]);
+        format!("/search?{}", query_string(pairs))
+    };
+    html! {
+        figure class="histogram" {
+            svg role="group" aria-label=(text.text("histogram-label")) viewBox={ "0 0 " (WIDTH) " " (HEIGHT + 14) } {
+                @for (year, count) in &counts {
+                    @let height = ((*count as f64 / highest as f64) * HEIGHT as f64).max(2.0) as usize;
+                    @let x = (*year - first) as usize * bar;
+                    @let label = text.text_with("histogram-bar", &[("year", Arg::Number(*year as u64)), ("count", Arg::Number(*count)), ("shown", Arg::Text(&grouped(*count)))]);
+                    a href=(within(*year)) aria-label=(label) {
+                        rect class="bar" x=(x) y=(HEIGHT - height) width=(bar.saturating_sub(1).max(1)) height=(height) { title { (label) } }
+                    }
+                }
+                text class="axis" x="0" y=(HEIGHT + 12) { (first) }
+                text class="axis" x=(WIDTH) y=(HEIGHT + 12) text-anchor="end" { (last) }
             }
         }
     }
