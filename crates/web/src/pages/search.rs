@@ -372,7 +372,8 @@ pub fn hit_list(
                         }
                         p class="meta" { (text.text_with("published-by", &[("organisation", Arg::Text(shown_value(Facet::Organisation, dataset.metadata.organisation.as_str(), names)))])) }
                         @if let Some(description) = hit.highlights.get("description") {
-                            p class="snippet" { (PreEscaped(description)) }
+                            // The fragment is of the Markdown as written: its emphasis marks go.
+                            p class="snippet" { (PreEscaped(description.replace("**", "").replace("__", ""))) }
                         } @else if !dataset.metadata.description.is_empty() {
                             p class="snippet" { (snippet(&markdown::to_text(&dataset.metadata.description))) }
                         }
