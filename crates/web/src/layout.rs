@@ -115,12 +115,15 @@ pub fn render(ctx: &Ctx, page: Page) -> Response {
         }
     };
     let mut response = (page.status, markup.into_string()).into_response();
+    for_this_reader(&mut response, "text/html; charset=utf-8");
+    response
+}
+
+/// Marks `response` as `media_type`, made for the one who reads it: what a page or feed shows
+/// depends on who reads, so no shared cache keeps it.
+pub fn for_this_reader(response: &mut Response, media_type: &'static str) {
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    // What a page shows depends on who reads: never kept by a shared cache.
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
@@ -129,5 +132,4 @@ pub fn render(ctx: &Ctx, page: Page) -> Response {
         header::VARY,
         HeaderValue::from_static("authorization, cookie"),
     );
-    response
 }

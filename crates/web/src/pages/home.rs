@@ -6,7 +6,7 @@ use fathom_model::{EntityKind, SecurityLabel};
 use fathom_service::{Direction, Facet, SearchRequest, ServiceError, Sort};
 use maud::{Markup, html};
 
-use super::{grouped, organisation_names, search_for, shown_value};
+use super::{datasets_of, grouped, organisation_names, search_for, shown_value};
 use crate::i18n::{Arg, messages};
 use crate::pages::search::{hit_list, search_form_box};
 use crate::{Ctx, Page};
@@ -47,13 +47,7 @@ async fn home_page(ctx: &Ctx) -> Result<Page, ServiceError> {
             },
         )
         .await?;
-    let ids: Vec<_> = recent.hits.iter().map(|hit| hit.id).collect();
-    let datasets = ctx
-        .state
-        .services
-        .catalogue
-        .datasets_by_ids(ctx.reader(), &ids)
-        .await?;
+    let datasets = datasets_of(ctx, &recent.hits).await?;
     let names = organisation_names(ctx).await?;
     let policy = ctx.state.policy();
     // The page shows the count of each classification it lists: it is marked as their highest.

@@ -24,6 +24,20 @@ pub async fn organisation_names(ctx: &Ctx) -> Result<HashMap<String, String>, Se
         .collect())
 }
 
+/// The datasets of these search hits, read in one query, as the reader may see them (a hit whose
+/// record has since changed label or gone is left out by the read).
+pub async fn datasets_of(
+    ctx: &Ctx,
+    hits: &[fathom_service::Hit],
+) -> Result<Vec<fathom_model::Dataset>, ServiceError> {
+    let ids: Vec<uuid::Uuid> = hits.iter().map(|hit| hit.id).collect();
+    ctx.state
+        .services
+        .catalogue
+        .datasets_by_ids(ctx.reader(), &ids)
+        .await
+}
+
 /// How a facet's value reads: an organisation by its name, a theme by the last part of its IRI.
 pub fn shown_value<'a>(
     facet: fathom_service::Facet,

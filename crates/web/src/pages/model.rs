@@ -4,12 +4,8 @@
 
 use axum::extract::Path;
 use axum::response::Response;
-use fathom_model::{
-    Dataset, Entity, EntityKind, Facts, Mounting, SecurityLabel, Slug, TemporalExtent,
-};
-use fathom_service::{
-    Direction, Facet, Hit, PageRequest, RecordKey, SearchRequest, ServiceError, Sort,
-};
+use fathom_model::{Entity, EntityKind, Facts, Mounting, SecurityLabel, Slug, TemporalExtent};
+use fathom_service::{Direction, Facet, PageRequest, RecordKey, SearchRequest, ServiceError, Sort};
 use maud::{Markup, PreEscaped, html};
 
 use super::{date, grouped, organisation_names, search_for};
@@ -187,13 +183,7 @@ async fn datasets_of(
         None => request.organisation.push(value.to_owned()),
     }
     let results = ctx.state.search.search(ctx.reader(), request).await?;
-    let ids: Vec<_> = results.hits.iter().map(|hit: &Hit| hit.id).collect();
-    let datasets: Vec<Dataset> = ctx
-        .state
-        .services
-        .catalogue
-        .datasets_by_ids(ctx.reader(), &ids)
-        .await?;
+    let datasets = super::datasets_of(ctx, &results.hits).await?;
     let names = organisation_names(ctx).await?;
     let count = results.total as u64;
     let markup = html! {

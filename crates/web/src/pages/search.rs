@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::RawQuery;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::Dataset;
 use fathom_service::parameters::{Cursor, MAX_SEARCH_DEPTH, parse_search};
@@ -14,9 +13,9 @@ use fathom_service::{Facet, Hit, SearchResults, ServiceError};
 use maud::{Markup, PreEscaped, html};
 use uuid::Uuid;
 
-use super::{grouped, organisation_names, query_string, shown_value};
+use super::{datasets_of, grouped, organisation_names, query_string, shown_value};
 use crate::i18n::{Arg, messages};
-use crate::layout::portion;
+use crate::layout::{for_this_reader, portion};
 use crate::map::{Extent, map};
 use crate::{Ctx, Page, markdown};
 
@@ -79,13 +78,7 @@ async fn run_search(
     let (offset, limit) = (request.offset, request.limit);
     let words = request.text.clone().unwrap_or_default();
     let results = ctx.state.search.search(ctx.reader(), request).await?;
-    let ids: Vec<Uuid> = results.hits.iter().map(|hit| hit.id).collect();
-    let datasets = ctx
-        .state
-        .services
-        .catalogue
-        .datasets_by_ids(ctx.reader(), &ids)
-        .await?;
+    let datasets = datasets_of(ctx, &results.hits).await?;
     let names = organisation_names(ctx).await?;
     Ok(Found {
         pairs,
@@ -299,19 +292,7 @@ pub async fn feed(ctx: Ctx, RawQuery(raw): RawQuery) -> Response {
     }
     xml.push_str("</feed>\n");
     let mut response = xml.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/atom+xml; charset=utf-8"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("authorization, cookie"),
-    );
+    for_this_reader(&mut response, "application/atom+xml; charset=utf-8");
     response
 }
 

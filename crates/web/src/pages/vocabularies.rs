@@ -25,6 +25,19 @@ fn concept_path(vocabulary: &str, iri: &str) -> String {
     )
 }
 
+/// Every concept of a scheme (up to [`CONCEPTS_READ`]), in one read.
+async fn all_concepts(ctx: &Ctx, vocabulary: &RecordKey) -> Result<Vec<Concept>, ServiceError> {
+    let filter = ConceptFilter {
+        limit: CONCEPTS_READ,
+        ..Default::default()
+    };
+    ctx.state
+        .services
+        .catalogue
+        .concepts(vocabulary, &filter)
+        .await
+}
+
 /// `/browse`'s list of vocabularies.
 pub fn listed(vocabularies: &[Vocabulary]) -> Markup {
     let text = messages();
@@ -56,15 +69,7 @@ async fn vocabulary_page(ctx: &Ctx, slug: &str) -> Result<Page, ServiceError> {
     let catalogue = &ctx.state.services.catalogue;
     let key = RecordKey::parse(slug);
     let vocabulary = catalogue.vocabulary(&key).await?;
-    let concepts = catalogue
-        .concepts(
-            &key,
-            &ConceptFilter {
-                limit: CONCEPTS_READ,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let concepts = all_concepts(ctx, &key).await?;
     let by_iri: BTreeMap<&str, &Concept> = concepts.iter().map(|c| (c.iri.as_str(), c)).collect();
     // The roots: top concepts, and any concept whose broader ones are not in the scheme.
     let mut roots: Vec<&Concept> = concepts
@@ -148,15 +153,7 @@ async fn concept_page(ctx: &Ctx, slug: &str, iri: &str) -> Result<Page, ServiceE
     let vocabulary = catalogue.vocabulary(&key).await?;
     let concept = catalogue.concept(&key, iri).await?;
     // The broader and narrower concepts, named: read with the scheme's other concepts.
-    let concepts = catalogue
-        .concepts(
-            &key,
-            &ConceptFilter {
-                limit: CONCEPTS_READ,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let concepts = all_concepts(ctx, &key).await?;
     let label_of = |iri: &str| {
         concepts
             .iter()
