@@ -160,6 +160,9 @@ await journey("anonymous: the NATO SECRET dataset is nowhere", async () => {
   }
   await page.goto("/search?q=passive+acoustic+signatures");
   assert.equal(await page.getByText(SECRET_TITLE).count(), 0);
+  await page.goto("/search?q=zzzzzzzz");
+  assert.match(await page.locator(".total").textContent(), /No datasets match/);
+  await shot(page, "search-empty");
   assert.doesNotMatch(await banner(page), /SECRET/);
   await context.close();
 });

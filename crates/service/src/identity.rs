@@ -48,6 +48,14 @@ pub fn token_expiry(days: Option<u32>) -> Result<Option<OffsetDateTime>, Service
     }
 }
 
+/// 32 random bytes (256 bits) in base64url: the secret of a token, a session or a form's CSRF token.
+pub fn random_secret() -> Result<String, ServiceError> {
+    let mut bytes = [0_u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ServiceError::Fault(format!("no randomness available: {e}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
 /// The shortest bootstrap token accepted, in characters.
 const MIN_BOOTSTRAP_TOKEN: usize = 32;
 
@@ -465,10 +473,7 @@ impl Identity {
         }
         scopes.sort();
         scopes.dedup();
-        let mut bytes = [0_u8; 32];
-        getrandom::fill(&mut bytes)
-            .map_err(|e| ServiceError::Fault(format!("no randomness available: {e}")))?;
-        let secret = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+        let secret = format!("{TOKEN_PREFIX}{}", random_secret()?);
         let id = self
             .store_token(actor, &user, &secret, description, expires_at, &scopes)
             .await?;

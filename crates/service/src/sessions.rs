@@ -9,8 +9,6 @@ use std::time::Duration;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fathom_model::{Authentication, Principal, Scope, ValidationErrors};
 use fathom_store::{Session, Store, StoreError, now};
 use serde_json::json;
@@ -18,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::SecurityEvent;
 use crate::error::ServiceError;
-use crate::identity::principal;
+use crate::identity::{principal, random_secret};
 
 /// The shortest password accepted, in characters.
 pub const MIN_PASSWORD: usize = 12;
@@ -234,12 +232,4 @@ fn password_matches(stored: Option<&str>, password: &str) -> bool {
             .is_ok()
     });
     matched && stored.is_some()
-}
-
-/// 32 random bytes in base64url.
-fn random_secret() -> Result<String, ServiceError> {
-    let mut bytes = [0_u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| ServiceError::Fault(format!("no randomness available: {e}")))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
 }

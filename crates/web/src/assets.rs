@@ -115,19 +115,23 @@ pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
     } else {
         asset.plain.clone()
     };
-    let mut response = body.into_response();
+    let mut response = immutable(body, asset.content_type);
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if accepts_gzip {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
+    response
+}
+
+/// A file served under a name that changes with its content: any cache may keep it for a year.
+pub fn immutable(body: Bytes, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
     response
 }

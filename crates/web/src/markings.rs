@@ -2,8 +2,7 @@
 //! (`marking-0` for the lowest), made once, since the Content-Security-Policy forbids inline styles.
 
 use axum::body::Bytes;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use fathom_model::{Marking, Policy};
 use sha2::{Digest, Sha256};
 
@@ -39,17 +38,7 @@ impl Stylesheet {
     }
 
     pub fn serve(&self) -> Response {
-        let mut response = self.css.clone().into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/css; charset=utf-8"),
-        );
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=31536000, immutable"),
-        );
-        response
+        crate::assets::immutable(self.css.clone(), "text/css; charset=utf-8")
     }
 }
 

@@ -7,8 +7,6 @@
 //! (double submit); after, it is the session's.
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The names and attributes of the cookies, for plain HTTP or HTTPS.
 #[derive(Debug, Clone)]
@@ -88,14 +86,10 @@ pub fn tokens_match(sent: &str, expected: &str) -> bool {
             == 0
 }
 
-/// 32 random bytes in base64url, for a pre-session CSRF token.
+/// A pre-session CSRF token (the sign-in form's).
 pub fn random_token() -> String {
-    let mut bytes = [0_u8; 32];
     // Without randomness the token is empty, which matches nothing (`tokens_match`).
-    if getrandom::fill(&mut bytes).is_err() {
-        return String::new();
-    }
-    URL_SAFE_NO_PAD.encode(bytes)
+    fathom_service::random_secret().unwrap_or_default()
 }
 
 /// Where to go after signing in: a path of this site, never another site (`//evil.example`).

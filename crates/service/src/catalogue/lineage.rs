@@ -94,6 +94,17 @@ impl Catalogue {
         depth: u32,
     ) -> Result<Lineage> {
         let root = self.dataset(reader, key).await?;
+        self.lineage_of(reader, &root, walks, depth).await
+    }
+
+    /// [`Catalogue::lineage`] of a dataset already read for `reader`.
+    pub async fn lineage_of(
+        &self,
+        reader: Option<&Principal>,
+        root: &Dataset,
+        walks: &[Walk],
+        depth: u32,
+    ) -> Result<Lineage> {
         let (found, distance) = self
             .walk_from(DatasetLink::DerivedFrom, root.id, walks, depth)
             .await?;
@@ -158,6 +169,15 @@ impl Catalogue {
         key: &RecordKey,
     ) -> Result<Vec<VersionEntry>> {
         let root = self.dataset(reader, key).await?;
+        self.versions_of(reader, &root).await
+    }
+
+    /// [`Catalogue::versions`] of a dataset already read for `reader`.
+    pub async fn versions_of(
+        &self,
+        reader: Option<&Principal>,
+        root: &Dataset,
+    ) -> Result<Vec<VersionEntry>> {
         let both = [Walk::Upstream, Walk::Downstream];
         let (_, distance) = self
             .walk_from(

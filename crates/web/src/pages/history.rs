@@ -28,9 +28,9 @@ pub async fn sections(
     let key = RecordKey::Id(dataset.id);
     let walks = [Walk::Upstream, Walk::Downstream];
     let lineage = catalogue
-        .lineage(ctx.reader(), &key, &walks, LINEAGE_DEPTH)
+        .lineage_of(ctx.reader(), dataset, &walks, LINEAGE_DEPTH)
         .await?;
-    let versions = catalogue.versions(ctx.reader(), &key).await?;
+    let versions = catalogue.versions_of(ctx.reader(), dataset).await?;
     let revisions = catalogue
         .dataset_changes(ctx.reader(), &key, REVISIONS_LISTED)
         .await?;
