@@ -1,10 +1,14 @@
 // A real OpenID Connect provider (oidc-provider) for Fathom's OIDC tests.
 //
-//   node provider.mjs serve KEYS.json [PORT]
+//   node provider.mjs serve KEYS.json [PORT] [REDIRECT_URI]
 //                                       listens on 127.0.0.1 (PORT or a free one), prints `issuer URL`, and
 //                                       issues JWT access tokens (RS256, audience urn:fathom:api) to
 //                                       the clients below by the client-credentials grant. KEYS.json
-//                                       holds its private signing key; it is made when missing.
+//                                       holds its private signing key; it is made when missing. With
+//                                       REDIRECT_URI, people sign in too: the client `fathom-web`
+//                                       (secret `fathom-web-secret`) uses the authorization code flow
+//                                       with PKCE, returning there; the provider's own login page
+//                                       takes any name (the users below carry Fathom's claims).
 //   node provider.mjs mint KEYS.json CLAIMS [ALG]
 //                                       prints a token signed with that key (or, for ALG `none` or
 //                                       `HS256-public`, the forgeries an attacker would try).
@@ -16,7 +20,8 @@ import { SignJWT, exportJWK, exportSPKI, generateKeyPair, importJWK } from 'jose
 
 export const AUDIENCE = 'urn:fathom:api';
 
-// The users, as clients of the client-credentials grant, and the claims their tokens carry.
+// The users, as clients of the client-credentials grant and as people signing in, and the claims
+// their tokens carry.
 const USERS = {
   analyst: { fathom_role: 'viewer', fathom_clearance: 'NATO SECRET', fathom_nationality: 'NOR',
              fathom_communities: ['NATO'], fathom_memberships: [{ organisation: 'cmre', role: 'steward' }] },
@@ -51,20 +56,38 @@ async function mint(file, claims, alg = 'RS256') {
     .sign(await importJWK(jwk, alg));
 }
 
-async function serve(file, port = '0') {
+const FATHOM_CLAIMS = ['fathom_role', 'fathom_clearance', 'fathom_nationality', 'fathom_communities',
+  'fathom_memberships'];
+
+async function serve(file, port = '0', redirectUri = undefined) {
   const jwk = await keys(file);
   const server = createServer();
   await new Promise((resolve) => server.listen(Number(port), '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${server.address().port}`;
   const provider = new Provider(issuer, {
     jwks: { keys: [jwk] },
-    clients: Object.keys(USERS).map((id) => ({
-      client_id: id, client_secret: `${id}-secret`, grant_types: ['client_credentials'],
-      redirect_uris: [], response_types: [], scope: 'api',
-    })),
-    scopes: ['api'],
+    clients: [
+      ...Object.keys(USERS).map((id) => ({
+        client_id: id, client_secret: `${id}-secret`, grant_types: ['client_credentials'],
+        redirect_uris: [], response_types: [], scope: 'api',
+      })),
+      ...(redirectUri ? [{
+        client_id: 'fathom-web', client_secret: 'fathom-web-secret', grant_types: ['authorization_code'],
+        redirect_uris: [redirectUri], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
+      }] : []),
+    ],
+    scopes: ['openid', 'api', 'fathom'],
+    claims: { openid: ['sub'], fathom: FATHOM_CLAIMS },
+    // Fathom reads its claims from the ID token.
+    conformIdTokenClaims: false,
+    findAccount: (ctx, id) => ({
+      accountId: id,
+      claims: () => ({ sub: id, ...(USERS[id] ?? {}) }),
+    }),
+    pkce: { required: () => true },
     features: {
-      devInteractions: { enabled: false },
+      // The provider's own login and consent pages (any name signs in).
+      devInteractions: { enabled: Boolean(redirectUri) },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,

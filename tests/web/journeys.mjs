@@ -1,5 +1,6 @@
 // Fathom's pages in a real browser: Debian's chromium driven by playwright-core. Starts the demo
-// catalogue from the binary given, walks the journeys of its readers with JavaScript on and off,
+// catalogue from the binary given, with people signing in at a real OpenID Connect provider
+// (tests/oidc, oidc-provider) beside local accounts, walks the journeys of its readers with JavaScript on and off,
 // checks every page type with axe-core (WCAG 2.1 AA rules), and saves a screenshot of each page type
 // in target/ui-screenshots/.
 //
@@ -8,8 +9,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const binary = process.argv[2] ?? "target/debug/fathom";
@@ -19,28 +22,68 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 const SECRET = "passive-acoustic-signatures-north-atlantic-2024";
 const SECRET_TITLE = "Passive acoustic signatures, North Atlantic 2024";
 
-/** Starts `fathom serve --demo` on a free port; resolves with its address and the analyst's password. */
-function startDemo() {
-  const dir = mkdtempSync(join(tmpdir(), "fathom-web-"));
-  const server = spawn(
-    binary,
-    ["--data-dir", dir, "--config", join(dir, "none.toml"), "serve", "--demo", "--listen", "127.0.0.1:0"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+/** A port free now. */
+function freePort() {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a process and resolves with the first match of `pattern` in what it prints. */
+function started(child, pattern, what) {
   let log = "";
   return new Promise((resolve, reject) => {
     const read = (chunk) => {
       log += chunk;
-      const address = log.match(/listening on (http:\/\/[^ ]+)/)?.[1];
-      if (address) {
-        const password = (who) => log.match(new RegExp(`Demo ${who} password[^:]*: ([A-Za-z0-9_-]+)`))?.[1];
-        resolve({ server, address, analystPassword: password("demo-analyst") });
-      }
+      const found = log.match(pattern);
+      if (found) resolve(found);
     };
-    server.stdout.on("data", read);
-    server.stderr.on("data", read);
-    server.on("exit", (code) => reject(new Error(`fathom exited (${code}):\n${log}`)));
+    child.stdout.on("data", read);
+    child.stderr.on("data", read);
+    child.on("exit", (code) => reject(new Error(`${what} exited (${code}):\n${log}`)));
   });
+}
+
+/** Starts the OpenID Connect provider, which sends people back to `redirect`; resolves with its issuer. */
+async function startProvider(dir, redirect) {
+  const provider = spawn(
+    "node",
+    [fileURLToPath(new URL("../oidc/provider.mjs", import.meta.url)), "serve", join(dir, "oidc-keys.json"), "0", redirect],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const [, issuer] = await started(provider, /issuer (http:\/\/\S+)/, "the OIDC provider");
+  return { provider, issuer };
+}
+
+/** Starts `fathom serve --demo` on a free port, people signing in at the provider too; resolves
+ * with its address and the analyst's password. */
+async function startDemo() {
+  const dir = mkdtempSync(join(tmpdir(), "fathom-web-"));
+  const port = await freePort();
+  const { provider, issuer } = await startProvider(dir, `http://127.0.0.1:${port}/sign-in/oidc/callback`);
+  const server = spawn(
+    binary,
+    ["--data-dir", dir, "--config", join(dir, "none.toml"), "serve", "--demo", "--listen", `127.0.0.1:${port}`],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        FATHOM_OIDC_ISSUER: issuer,
+        FATHOM_OIDC_CLIENT_ID: "fathom-web",
+        FATHOM_OIDC_CLIENT_SECRET: "fathom-web-secret",
+        FATHOM_OIDC_SCOPES: "[fathom]",
+      },
+    },
+  );
+  let log = "";
+  server.stdout.on("data", (chunk) => (log += chunk));
+  server.stderr.on("data", (chunk) => (log += chunk));
+  const [, address] = await started(server, /listening on (http:\/\/[^ ]+)/, "fathom");
+  const password = (who) => log.match(new RegExp(`Demo ${who} password[^:]*: ([A-Za-z0-9_-]+)`))?.[1];
+  return { server, provider, address, analystPassword: password("demo-analyst") };
 }
 
 const browser = await chromium.launch({
@@ -196,6 +239,34 @@ await journey("sign-in: a wrong password is refused, the right one opens a sessi
   await context.close();
 });
 
+await journey("sign-in at the organisation's identity provider (OpenID Connect, code flow with PKCE)", async () => {
+  const context = await reader();
+  const page = await context.newPage();
+  await page.goto("/sign-in?next=/account");
+  await page.getByRole("link", { name: "Sign in with your organisation’s account" }).click();
+  // The provider's own pages: any name signs in; `analyst` carries Fathom's claims.
+  await page.waitForURL((url) => url.pathname.startsWith("/interaction/"));
+  await shot(page, "sign-in-oidc-provider");
+  await page.fill("input[name=login]", "analyst");
+  await page.fill("input[name=password]", "any");
+  await page.getByRole("button", { name: "Sign-in" }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.waitForURL((url) => url.pathname === "/account" && url.port === new URL(demo.address).port);
+  const main = await page.locator("main").textContent();
+  assert.match(main, /analyst/);
+  assert.match(main, /your organisation’s identity provider/);
+  assert.match(main, /NATO SECRET/);
+  assert.match(main, /cmre \(steward\)/);
+  await shot(page, "account-oidc");
+  // The claims hold on every page: the NATO SECRET dataset is there, marked as such.
+  await page.goto(`/datasets/${SECRET}`);
+  assert.equal(await banner(page), "NATO SECRET // REL TO NATO");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL((url) => url.pathname === "/");
+  assert.equal((await page.goto(`/datasets/${SECRET}`)).status(), 404);
+  await context.close();
+});
+
 await journey("analyst, signed in: the NATO SECRET dataset, marked as such", async () => {
   const context = await reader();
   const page = await context.newPage();
@@ -334,6 +405,7 @@ await journey("accessibility: axe-core finds no WCAG 2.1 AA violation on any pag
 
 await browser.close();
 demo.server.kill();
+demo.provider.kill();
 if (failures.length) {
   console.log(`\n${failures.length} journey(s) failed: ${failures.join("; ")}`);
   process.exit(1);

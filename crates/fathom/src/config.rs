@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use fathom_model::{Policy, PolicyDocument};
 use fathom_service::{
-    ClaimNames, Database, OidcConfig, ServiceSettings, SessionSettings, SharingSettings,
-    WebhookSettings,
+    ClaimNames, Database, OidcClient, OidcConfig, ServiceSettings, SessionSettings,
+    SharingSettings, WebhookSettings,
 };
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -26,10 +26,16 @@ pub const LOG_VAR: &str = "FATHOM_LOG";
 const FILE_SUFFIX: &str = "_FILE";
 
 /// The settings that are secrets: held as [`Secret`]s, and each may be read from a file.
-const SECRETS: [&str; 4] = ["database_url", "bootstrap_token", "amqp_url", "nats_url"];
+const SECRETS: [&str; 5] = [
+    "database_url",
+    "bootstrap_token",
+    "amqp_url",
+    "nats_url",
+    "oidc_client_secret",
+];
 
 /// The settings read from `FATHOM_*` variables.
-const SETTINGS: [&str; 45] = [
+const SETTINGS: [&str; 48] = [
     "listen",
     "public_url",
     "catalogue_title",
@@ -45,6 +51,9 @@ const SETTINGS: [&str; 45] = [
     "admin_listen",
     "oidc_issuer",
     "oidc_audience",
+    "oidc_client_id",
+    "oidc_client_secret",
+    "oidc_scopes",
     "oidc_claim_username",
     "oidc_claim_role",
     "oidc_claim_clearance",
@@ -159,10 +168,17 @@ pub struct Config {
     pub database_url: Option<Secret>,
     /// The security policy file (TOML or JSON); the shipped default policy when absent.
     pub policy: Option<PathBuf>,
-    /// An OpenID Connect issuer whose JWTs are accepted as bearer tokens (with `oidc_audience`).
+    /// An OpenID Connect issuer: its JWTs are accepted as bearer tokens (with `oidc_audience`), and
+    /// people sign in at it on the pages (with `oidc_client_id` and `oidc_client_secret`).
     pub oidc_issuer: Option<String>,
     /// The audience those tokens must be for.
     pub oidc_audience: Option<String>,
+    /// Fathom's client id at the issuer, for signing in on the pages.
+    pub oidc_client_id: Option<String>,
+    /// That client's secret.
+    pub oidc_client_secret: Option<Secret>,
+    /// The scopes asked for at sign-in, besides `openid`.
+    pub oidc_scopes: Vec<String>,
     /// The claims carrying the username, role, clearance, nationality, communities and memberships.
     pub oidc_claim_username: String,
     pub oidc_claim_role: String,
@@ -244,6 +260,9 @@ impl Default for Config {
             policy: None,
             oidc_issuer: None,
             oidc_audience: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_scopes: vec!["profile".into()],
             oidc_claim_username: ClaimNames::default().username,
             oidc_claim_role: ClaimNames::default().role,
             oidc_claim_clearance: ClaimNames::default().clearance,
@@ -406,22 +425,40 @@ impl Config {
 
     /// The OpenID Connect settings, when an issuer is configured.
     pub fn oidc(&self) -> anyhow::Result<Option<OidcConfig>> {
-        match (&self.oidc_issuer, &self.oidc_audience) {
-            (None, None) => Ok(None),
-            (Some(issuer), Some(audience)) => {
-                let mut config = OidcConfig::new(issuer, audience);
-                config.claims = ClaimNames {
-                    username: self.oidc_claim_username.clone(),
-                    role: self.oidc_claim_role.clone(),
-                    clearance: self.oidc_claim_clearance.clone(),
-                    nationality: self.oidc_claim_nationality.clone(),
-                    communities: self.oidc_claim_communities.clone(),
-                    memberships: self.oidc_claim_memberships.clone(),
-                };
-                Ok(Some(config))
+        let client = match (&self.oidc_client_id, &self.oidc_client_secret) {
+            (None, None) => None,
+            (Some(id), Some(secret)) => Some(OidcClient {
+                id: id.clone(),
+                secret: secret.expose().to_owned(),
+                scopes: self.oidc_scopes.clone(),
+            }),
+            _ => anyhow::bail!(
+                "oidc_client_id and oidc_client_secret are given together or not at all"
+            ),
+        };
+        let Some(issuer) = &self.oidc_issuer else {
+            if self.oidc_audience.is_some() || client.is_some() {
+                anyhow::bail!("oidc_audience and oidc_client_id need oidc_issuer");
             }
-            _ => anyhow::bail!("oidc_issuer and oidc_audience are given together or not at all"),
+            return Ok(None);
+        };
+        if self.oidc_audience.is_none() && client.is_none() {
+            anyhow::bail!(
+                "oidc_issuer needs oidc_audience (to accept its tokens), oidc_client_id (to sign people in), or both"
+            );
         }
+        let mut config = OidcConfig::new(issuer);
+        config.audience.clone_from(&self.oidc_audience);
+        config.client = client;
+        config.claims = ClaimNames {
+            username: self.oidc_claim_username.clone(),
+            role: self.oidc_claim_role.clone(),
+            clearance: self.oidc_claim_clearance.clone(),
+            nationality: self.oidc_claim_nationality.clone(),
+            communities: self.oidc_claim_communities.clone(),
+            memberships: self.oidc_claim_memberships.clone(),
+        };
+        Ok(Some(config))
     }
 
     /// The security policy: the configured file, or the shipped default.

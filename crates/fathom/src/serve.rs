@@ -50,7 +50,12 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         settings.sparql = ServiceSettings::default().sparql;
     }
     if let Some(oidc) = &settings.oidc {
-        tracing::info!(issuer = %oidc.issuer, audience = %oidc.audience, "accepting OpenID Connect tokens");
+        if let Some(audience) = &oidc.audience {
+            tracing::info!(issuer = %oidc.issuer, %audience, "accepting OpenID Connect tokens");
+        }
+        if let Some(client) = &oidc.client {
+            tracing::info!(issuer = %oidc.issuer, client = %client.id, "people may sign in at the OpenID Connect issuer");
+        }
     }
     let services =
         Services::new(store, policy, settings).context("cannot open the search index")?;

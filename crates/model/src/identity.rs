@@ -98,8 +98,10 @@ pub enum Authentication {
     ApiToken,
     /// A JWT from the configured OpenID Connect issuer.
     Oidc,
-    /// A browser's session, after signing in on a page.
+    /// A browser's session, after signing in on a page with a local account.
     Session,
+    /// A browser's session, after signing in at the OpenID Connect issuer: its claims as they were then.
+    OidcSession,
 }
 
 /// An authenticated caller.

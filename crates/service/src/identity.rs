@@ -56,6 +56,18 @@ pub fn random_secret() -> Result<String, ServiceError> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// Whether a secret sent (a form's token, a sign-in's state) is the one expected, in a time that does
+/// not depend on where they differ. An empty expectation matches nothing.
+pub fn secrets_match(sent: &str, expected: &str) -> bool {
+    sent.len() == expected.len()
+        && !expected.is_empty()
+        && sent
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0_u8, |difference, (a, b)| difference | (a ^ b))
+            == 0
+}
+
 /// The shortest bootstrap token accepted, in characters.
 const MIN_BOOTSTRAP_TOKEN: usize = 32;
 
@@ -166,9 +178,11 @@ impl Identity {
         }
     }
 
-    /// Also accepts JWTs from an OpenID Connect issuer.
+    /// Also accepts JWTs from an OpenID Connect issuer, when it names their audience.
     pub(crate) fn with_oidc(mut self, config: OidcConfig) -> Self {
-        self.oidc = Some(Arc::new(Oidc::new(config)));
+        if let Some(audience) = config.audience.clone() {
+            self.oidc = Some(Arc::new(Oidc::new(config, audience)));
+        }
         self
     }
 
@@ -340,13 +354,39 @@ impl Identity {
         description: &str,
         expires_at: Option<OffsetDateTime>,
     ) -> Result<IssuedToken, ServiceError> {
+        let user = self.own_account(principal).await?;
+        self.issue_token(Some(&principal.name), user, description, expires_at, None)
+            .await
+    }
+
+    /// The signed-in user's own tokens; `None` for someone with no local account (signed in at
+    /// the OpenID Connect issuer).
+    pub async fn own_tokens(
+        &self,
+        principal: &Principal,
+    ) -> Result<Option<Vec<TokenSummary>>, ServiceError> {
+        match self.own_account(principal).await {
+            Ok(_) => self.tokens(Some(&principal.name)).await.map(Some),
+            Err(ServiceError::Refused { .. } | ServiceError::NotFound(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The local account `principal` is: someone the OpenID Connect issuer vouched for has none,
+    /// even when a local user has the same name.
+    async fn own_account(&self, principal: &Principal) -> Result<User, ServiceError> {
         let user = self
             .store
             .user_by_name(&principal.name)
             .await
             .map_err(|e| ServiceError::from_store("user", e))?;
-        self.issue_token(Some(&principal.name), user, description, expires_at, None)
-            .await
+        if user.id != principal.user_id {
+            return Err(ServiceError::refused(
+                Code::Forbidden,
+                "API tokens are for local accounts; ask your identity provider for one",
+            ));
+        }
+        Ok(user)
     }
 
     /// Revokes one of the signed-in user's own tokens (`NotFound` for anyone else's).
@@ -355,6 +395,7 @@ impl Identity {
         principal: &Principal,
         id: Uuid,
     ) -> Result<(), ServiceError> {
+        self.own_account(principal).await?;
         let own = self.tokens(Some(&principal.name)).await?;
         if !own.iter().any(|token| token.id == id) {
             return Err(ServiceError::NotFound("token"));

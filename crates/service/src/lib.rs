@@ -41,11 +41,12 @@ pub use fathom_search::{
 pub use harvesting::{DEFAULT_LEASE, Harvesting};
 pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{
-    Identity, IssuedToken, LONGEST_TOKEN_DAYS, NewUser, TOKEN_PREFIX, random_secret, token_expiry,
+    Identity, IssuedToken, LONGEST_TOKEN_DAYS, NewUser, TOKEN_PREFIX, random_secret, secrets_match,
+    token_expiry,
 };
 pub use merge_patch::merge_patch;
 pub use oai_pmh::{DEFAULT_OAI_PAGE, OaiItem, OaiPage, OaiPmh, OaiQuery, ResumeError};
-pub use oidc::{ClaimNames, OidcConfig};
+pub use oidc::{CALLBACK_PATH, ClaimNames, OidcClient, OidcConfig, OidcStart};
 pub use revision_diff::{PatchOperation, RevisionDiff};
 pub use search::Search;
 pub use services::{Database, IndexSettings, ServiceSettings, Services};

@@ -1,5 +1,5 @@
-//! OpenID Connect: Fathom as an OAuth 2.0 resource server. Bearer JWTs from one issuer are verified
-//! against the keys it publishes (found by discovery, cached, fetched again for an unknown key id at
+//! OpenID Connect: Fathom as an OAuth 2.0 resource server, and as the client people sign in with on
+//! the pages (`sign_in.rs`). Bearer JWTs from one issuer are verified against the keys it publishes (found by discovery, cached, fetched again for an unknown key id at
 //! most once per `refresh_interval`), and their claims become the principal.
 //!
 //! The algorithm comes from the issuer's key, never from the token: only RS256, ES256 and EdDSA, so
@@ -19,13 +19,20 @@ use uuid::Uuid;
 
 use crate::error::ServiceError;
 
+mod sign_in;
+
+pub(crate) use sign_in::OidcSignIn;
+pub use sign_in::{CALLBACK_PATH, OidcStart};
+
 /// Where the tokens come from and how their claims map onto a principal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OidcConfig {
     /// The issuer, exactly as in its tokens' `iss` (discovery at `{issuer}/.well-known/openid-configuration`).
     pub issuer: String,
-    /// The audience tokens must be for (`aud`).
-    pub audience: String,
+    /// The audience bearer tokens must be for (`aud`); without one, no bearer JWT is accepted.
+    pub audience: Option<String>,
+    /// Fathom's registration at the issuer, for people to sign in with on the pages.
+    pub client: Option<OidcClient>,
     pub claims: ClaimNames,
     /// The least time between two fetches of the issuer's keys.
     pub refresh_interval: Duration,
@@ -60,15 +67,50 @@ impl Default for ClaimNames {
     }
 }
 
+/// Fathom as a confidential client of the issuer (authorization code flow with PKCE).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OidcClient {
+    pub id: String,
+    pub secret: String,
+    /// The scopes asked for besides `openid`.
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for OidcClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcClient")
+            .field("id", &self.id)
+            .field("secret", &"[redacted]")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
 impl OidcConfig {
-    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+    /// The issuer, trusted for nothing until given an audience or a client.
+    pub fn new(issuer: impl Into<String>) -> Self {
         Self {
             issuer: issuer.into(),
-            audience: audience.into(),
+            audience: None,
+            client: None,
             claims: ClaimNames::default(),
             refresh_interval: Duration::from_secs(10),
             leeway: Duration::from_secs(30),
         }
+    }
+
+    /// Accepts the issuer's bearer JWTs for `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Lets people sign in at the issuer, Fathom being `client`.
+    #[must_use]
+    pub fn with_client(mut self, client: OidcClient) -> Self {
+        self.client = Some(client);
+        self
     }
 }
 
@@ -76,6 +118,7 @@ impl OidcConfig {
 #[derive(Debug)]
 pub(crate) struct Oidc {
     config: OidcConfig,
+    audience: String,
     http: reqwest::Client,
     keys: Mutex<Keys>,
 }
@@ -92,16 +135,12 @@ pub(crate) fn is_jwt(token: &str) -> bool {
 }
 
 impl Oidc {
-    pub(crate) fn new(config: OidcConfig) -> Self {
-        // The process's TLS provider, ring (as the server's), unless one is installed already.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+    /// The verifier of the issuer's tokens for `audience`.
+    pub(crate) fn new(config: OidcConfig, audience: String) -> Self {
         Self {
             config,
-            http,
+            audience,
+            http: http_client(),
             keys: Mutex::new(Keys::default()),
         }
     }
@@ -129,7 +168,7 @@ impl Oidc {
         let key = DecodingKey::from_jwk(&jwk).map_err(|_| refused("unusable key"))?;
         let mut validation = Validation::new(algorithm);
         validation.set_issuer(&[&self.config.issuer]);
-        validation.set_audience(&[&self.config.audience]);
+        validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.validate_nbf = true;
         validation.leeway = self.config.leeway.as_secs();
@@ -146,7 +185,7 @@ impl Oidc {
         {
             return Err(refused("issued in the future"));
         }
-        self.principal(&data.claims)
+        principal_of(&self.config, &data.claims, Authentication::Oidc)
             .ok_or_else(|| refused("no username claim"))
     }
 
@@ -205,63 +244,80 @@ impl Oidc {
             .await
             .map_err(|e| format!("{url}: {e}"))
     }
+}
 
-    fn principal(&self, claims: &Map<String, Value>) -> Option<Principal> {
-        let names = &self.config.claims;
-        let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
-        let username = text(&names.username)?;
-        // A string, or an array (Entra ID's app roles) of which the most powerful role counts.
-        let roles: Vec<Role> = match claims.get(&names.role) {
-            Some(Value::String(role)) => Role::parse(role).into_iter().collect(),
-            Some(Value::Array(roles)) => roles
+/// The principal whose claims these are, by the configured claim names (`None` without a username).
+fn principal_of(
+    config: &OidcConfig,
+    claims: &Map<String, Value>,
+    authentication: Authentication,
+) -> Option<Principal> {
+    let names = &config.claims;
+    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    let username = text(&names.username)?;
+    // A string, or an array (Entra ID's app roles) of which the most powerful role counts.
+    let roles: Vec<Role> = match claims.get(&names.role) {
+        Some(Value::String(role)) => Role::parse(role).into_iter().collect(),
+        Some(Value::Array(roles)) => roles
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|role| Role::parse(role).ok())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let role = [Role::Admin, Role::Editor]
+        .into_iter()
+        .find(|role| roles.contains(role))
+        .unwrap_or(Role::Viewer);
+    let communities = claims
+        .get(&names.communities)
+        .and_then(Value::as_array)
+        .map(|values| {
+            values
                 .iter()
                 .filter_map(Value::as_str)
-                .filter_map(|role| Role::parse(role).ok())
-                .collect(),
-            _ => Vec::new(),
-        };
-        let role = [Role::Admin, Role::Editor]
-            .into_iter()
-            .find(|role| roles.contains(role))
-            .unwrap_or(Role::Viewer);
-        let communities = claims
-            .get(&names.communities)
-            .and_then(Value::as_array)
-            .map(|values| {
-                values
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let memberships = claims
-            .get(&names.memberships)
-            .and_then(Value::as_array)
-            .map(|values| {
-                values
-                    .iter()
-                    .filter_map(|m| serde_json::from_value::<Membership>(m.clone()).ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        // A stable id per issuer and subject.
-        let digest = Sha256::digest(format!("{}\0{username}", self.config.issuer));
-        let mut id = [0_u8; 16];
-        id.copy_from_slice(&digest[..16]);
-        Some(Principal {
-            user_id: Uuid::from_bytes(id),
-            name: username,
-            role,
-            clearance: text(&names.clearance),
-            nationality: text(&names.nationality).and_then(|n| Nation::parse(&n).ok()),
-            communities,
-            memberships,
-            scopes: Scope::allowed_to(role),
-            authentication: Authentication::Oidc,
-            grants: Vec::new(),
+                .map(str::to_owned)
+                .collect()
         })
-    }
+        .unwrap_or_default();
+    let memberships = claims
+        .get(&names.memberships)
+        .and_then(Value::as_array)
+        .map(|values| {
+            values
+                .iter()
+                .filter_map(|m| serde_json::from_value::<Membership>(m.clone()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    // A stable id per issuer and subject.
+    let digest = Sha256::digest(format!("{}\0{username}", config.issuer));
+    let mut id = [0_u8; 16];
+    id.copy_from_slice(&digest[..16]);
+    Some(Principal {
+        user_id: Uuid::from_bytes(id),
+        name: username,
+        role,
+        clearance: text(&names.clearance),
+        nationality: text(&names.nationality).and_then(|n| Nation::parse(&n).ok()),
+        communities,
+        memberships,
+        scopes: Scope::allowed_to(role),
+        authentication,
+        grants: Vec::new(),
+    })
+}
+
+/// The HTTP client of requests to the issuer: bounded in time, and never following a redirect
+/// (which would let a response send Fathom's requests elsewhere).
+fn http_client() -> reqwest::Client {
+    // The process's TLS provider, ring (as the server's), unless one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
 }
 
 /// The algorithm a key is for: the one it names, if allowed, else the one its kind implies. RSA,

@@ -15,7 +15,8 @@ use crate::error::ServiceError;
 use crate::{
     Catalogue, DEFAULT_LEASE, DEFAULT_OAI_PAGE, Events, Harvesting, Idempotency, Identity, OaiPmh,
     OidcConfig, Search, SessionSettings, Sessions, Sharing, SharingSettings, Sparql,
-    WebhookSettings, Webhooks, identity::AUTHENTICATION_TTL, sparql::QUERY_TIMEOUT,
+    WebhookSettings, Webhooks, identity::AUTHENTICATION_TTL, oidc::OidcSignIn,
+    sparql::QUERY_TIMEOUT,
 };
 
 /// Where the catalogue's records live.
@@ -155,7 +156,14 @@ impl Services {
             Arc::clone(&policy),
             settings.authentication_ttl,
         );
+        let mut oidc_sign_in = None;
         if let Some(oidc) = settings.oidc {
+            if let Some(client) = oidc.client.clone() {
+                oidc_sign_in = Some(
+                    OidcSignIn::new(&oidc, client, &settings.site.base)
+                        .map_err(ServiceError::Fault)?,
+                );
+            }
             identity = identity.with_oidc(oidc);
         }
         let site = Arc::new(settings.site);
@@ -164,7 +172,7 @@ impl Services {
             .unwrap_or_else(|| SharingSettings::for_policy(&policy));
         Ok(Self {
             identity,
-            sessions: Sessions::new(store.clone(), settings.sessions),
+            sessions: Sessions::new(store.clone(), settings.sessions, oidc_sign_in),
             idempotency: Idempotency::new(store.clone()),
             search,
             events: Events::new(store.clone(), settings.relay, &settings.channels),

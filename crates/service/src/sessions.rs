@@ -1,22 +1,24 @@
 //! Signing in on a page: local accounts' passwords (argon2id) and browsers' sessions, kept in the
 //! database so that they work across replicas. A session's secret (in its cookie) has 256 bits of
 //! entropy and only its SHA-256 is stored, as for API tokens; it ends after an idle time or at the
-//! end of an absolute lifetime, and at sign-out.
+//! end of an absolute lifetime, and at sign-out. People may also sign in at the OpenID Connect
+//! issuer (`oidc/sign_in.rs`); their sessions keep the attributes it vouched for.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use fathom_model::{Authentication, Principal, Scope, ValidationErrors};
-use fathom_store::{Session, Store, StoreError, now};
+use fathom_store::{Session, SessionUser, Store, StoreError, User, now};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::audit::SecurityEvent;
 use crate::error::ServiceError;
 use crate::identity::{principal, random_secret};
+use crate::oidc::{OidcSignIn, OidcStart};
 
 /// The shortest password accepted, in characters.
 pub const MIN_PASSWORD: usize = 12;
@@ -67,11 +69,16 @@ pub struct SessionView {
 pub struct Sessions {
     store: Store,
     settings: SessionSettings,
+    oidc: Option<Arc<OidcSignIn>>,
 }
 
 impl Sessions {
-    pub(crate) fn new(store: Store, settings: SessionSettings) -> Self {
-        Self { store, settings }
+    pub(crate) fn new(store: Store, settings: SessionSettings, oidc: Option<OidcSignIn>) -> Self {
+        Self {
+            store,
+            settings,
+            oidc: oidc.map(Arc::new),
+        }
     }
 
     pub fn settings(&self) -> SessionSettings {
@@ -136,11 +143,88 @@ impl Sessions {
         let Some((user, _)) = found else {
             return Err(ServiceError::Unauthenticated);
         };
+        let scopes = Scope::allowed_to(user.role);
+        let mut principal = principal(user, scopes);
+        principal.authentication = Authentication::Session;
+        let session_user = SessionUser::Local(principal.user_id);
+        self.open(session_user, principal, "password").await
+    }
+
+    /// Whether people may sign in at the OpenID Connect issuer.
+    pub fn offers_oidc(&self) -> bool {
+        self.oidc.is_some()
+    }
+
+    /// Begins a sign-in at the OpenID Connect issuer, to go on to `next` (a path of the site).
+    pub async fn start_oidc(&self, next: &str) -> Result<OidcStart, ServiceError> {
+        let oidc = self
+            .oidc
+            .as_ref()
+            .ok_or(ServiceError::NotFound("identity provider"))?;
+        oidc.start(next).await
+    }
+
+    /// Finishes a sign-in at the issuer, from the `code` and `state` it sent the browser back with
+    /// and what the browser kept (`OidcStart::pending`): a new session, and the path to go on to.
+    /// A refusal is a security event.
+    pub async fn finish_oidc(
+        &self,
+        pending: &str,
+        code: &str,
+        state: &str,
+    ) -> Result<(SignedIn, String), ServiceError> {
+        let oidc = self
+            .oidc
+            .as_ref()
+            .ok_or(ServiceError::NotFound("identity provider"))?;
+        let (principal, next) = match oidc.finish(pending, code, state).await? {
+            Ok(found) => found,
+            Err(why) => return Err(self.refused_oidc(why).await),
+        };
+        let user = User {
+            id: principal.user_id,
+            name: principal.name.clone(),
+            role: principal.role,
+            clearance: principal.clearance.clone(),
+            nationality: principal
+                .nationality
+                .as_ref()
+                .map(|n| n.as_str().to_owned()),
+            communities: principal.communities.clone(),
+            memberships: principal.memberships.clone(),
+            created_at: now(),
+        };
+        let signed_in = self
+            .open(SessionUser::External(user), principal, "oidc")
+            .await?;
+        Ok((signed_in, next))
+    }
+
+    /// Records a sign-in at the issuer that failed (`why`), and the refusal to answer with.
+    pub async fn refused_oidc(&self, why: &str) -> ServiceError {
+        SecurityEvent {
+            event: "sign_in_failed",
+            actor: None,
+            subject: None,
+            details: json!({"method": "oidc", "why": why}),
+        }
+        .record(&self.store)
+        .await;
+        ServiceError::Unauthenticated
+    }
+
+    /// A new session of `user`, who is `principal`, signed in by `method`.
+    async fn open(
+        &self,
+        user: SessionUser,
+        principal: Principal,
+        method: &str,
+    ) -> Result<SignedIn, ServiceError> {
         let secret = random_secret()?;
         let at = now();
         let session = Session {
             id_hash: Sha256::digest(secret.as_bytes()).to_vec(),
-            user_id: user.id,
+            user,
             csrf_token: random_secret()?,
             created_at: at,
             last_seen_at: at,
@@ -148,20 +232,19 @@ impl Sessions {
         };
         let event = SecurityEvent {
             event: "signed_in",
-            actor: Some(&user.name),
-            subject: Some(user.name.clone()),
-            details: json!({"method": "password"}),
+            actor: Some(&principal.name),
+            subject: Some(principal.name.clone()),
+            details: json!({"method": method}),
         };
         self.store
             .insert_session(&session, &event.entry())
             .await
             .map_err(ServiceError::Internal)?;
         event.log();
-        let scopes = Scope::allowed_to(user.role);
         Ok(SignedIn {
             secret,
             csrf_token: session.csrf_token,
-            principal: with_session(principal(user, scopes)),
+            principal,
         })
     }
 
@@ -184,8 +267,13 @@ impl Sessions {
                 .map_err(ServiceError::Internal)?;
         }
         let scopes = Scope::allowed_to(user.role);
+        let mut principal = principal(user, scopes);
+        principal.authentication = match session.user {
+            SessionUser::Local(_) => Authentication::Session,
+            SessionUser::External(_) => Authentication::OidcSession,
+        };
         Ok(SessionView {
-            principal: with_session(principal(user, scopes)),
+            principal,
             csrf_token: session.csrf_token,
         })
     }
@@ -207,11 +295,6 @@ impl Sessions {
             .await
             .map_err(ServiceError::Internal)
     }
-}
-
-fn with_session(mut principal: Principal) -> Principal {
-    principal.authentication = Authentication::Session;
-    principal
 }
 
 /// Whether `password` matches the stored hash. Without one (no such user, or no password set), a

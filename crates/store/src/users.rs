@@ -48,13 +48,22 @@ pub struct TokenSummary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub id_hash: Vec<u8>,
-    pub user_id: Uuid,
+    pub user: SessionUser,
     /// The token every form that changes state carries.
     pub csrf_token: String,
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
     /// The end of its absolute lifetime.
     pub expires_at: OffsetDateTime,
+}
+
+/// Whose a session is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionUser {
+    /// A user of `users` (a local account), by id: their attributes are read at every use.
+    Local(Uuid),
+    /// Someone the OpenID Connect issuer vouched for at sign-in, with the attributes it gave then.
+    External(User),
 }
 
 impl Store {
@@ -79,7 +88,7 @@ impl Store {
     }
 
     /// The session with this hash and its user, if it was seen after `idle_since`, has not
-    /// outlived its lifetime at `now`, and its user is not disabled.
+    /// outlived its lifetime at `now`, and its user (a local one) is not disabled.
     pub async fn session(
         &self,
         id_hash: &[u8],

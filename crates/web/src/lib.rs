@@ -104,6 +104,11 @@ pub fn router(state: WebState) -> Router {
             "/sign-in",
             get(pages::account::sign_in_form).post(pages::account::sign_in),
         )
+        .route("/sign-in/oidc", get(pages::account::sign_in_oidc))
+        .route(
+            fathom_service::CALLBACK_PATH,
+            get(pages::account::oidc_callback),
+        )
         .route("/sign-out", axum::routing::post(pages::account::sign_out))
         .route("/account", get(pages::account::account))
         .route(

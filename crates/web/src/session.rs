@@ -4,7 +4,8 @@
 //! The session cookie is `HttpOnly`, `SameSite=Lax` and `Path=/`; under HTTPS (a site address that
 //! starts with `https://`) it is also `Secure` and named with the `__Host-` prefix, so that no other
 //! host or path can set it. Before signing in, the sign-in form's CSRF token is a cookie of its own
-//! (double submit); after, it is the session's.
+//! (double submit); after, it is the session's. A sign-in at the OpenID Connect issuer is kept in a
+//! cookie of its own for ten minutes, until the browser comes back.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
@@ -32,6 +33,15 @@ impl Cookies {
             "__Host-fathom_csrf"
         } else {
             "fathom_csrf"
+        }
+    }
+
+    /// The cookie that keeps a sign-in at the OpenID Connect issuer until the browser comes back.
+    pub fn oidc_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-fathom_oidc"
+        } else {
+            "fathom_oidc"
         }
     }
 
@@ -73,17 +83,6 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
         Some(site) => site == "same-origin" || site == "none",
         None => true,
     }
-}
-
-/// Whether two tokens are equal, in a time that does not depend on where they differ.
-pub fn tokens_match(sent: &str, expected: &str) -> bool {
-    sent.len() == expected.len()
-        && !expected.is_empty()
-        && sent
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0_u8, |difference, (a, b)| difference | (a ^ b))
-            == 0
 }
 
 /// A pre-session CSRF token (the sign-in form's).
@@ -136,9 +135,6 @@ mod tests {
         for bad in ["//evil.org", "https://evil.org", "/\\evil.org", ""] {
             assert_eq!(local_path(Some(bad)), "/", "{bad}");
         }
-        assert!(tokens_match("abc", "abc"));
-        assert!(!tokens_match("abd", "abc"));
-        assert!(!tokens_match("", ""));
         let cookies = Cookies::new(true);
         let mut sent = HeaderMap::new();
         sent.insert(

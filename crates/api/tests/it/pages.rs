@@ -1,4 +1,5 @@
-//! The pages for people, served beside the API: signing in with a password, sessions, CSRF.
+//! The pages for people, served beside the API: signing in with a password or at an OpenID Connect
+//! provider, sessions, CSRF.
 
 use super::*;
 
@@ -8,6 +9,7 @@ fathom_store::on_both_backends!(
     forms_from_other_sites_and_without_their_token_are_refused,
     idle_sessions_end,
     failed_sign_ins_are_security_events_and_rate_limited,
+    signing_in_at_the_identity_provider,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -355,4 +357,233 @@ async fn the_account_page_makes_and_revokes_the_users_own_tokens(db: TestStore) 
     .await
     .unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}
+
+/// The cookies a browser holds, by name (cookies ignore ports: Fathom and the provider, both on
+/// 127.0.0.1, see each other's, as in a browser).
+#[derive(Default)]
+struct Jar(std::collections::BTreeMap<String, String>);
+
+impl Jar {
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, response: &reqwest::Response) {
+        for cookie in response.headers().get_all("set-cookie") {
+            let cookie = cookie.to_str().unwrap();
+            let (pair, attributes) = cookie.split_once(';').unwrap_or((cookie, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || attributes.contains("Max-Age=0") {
+                self.0.remove(name);
+            } else {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        let response = request
+            .header("cookie", self.header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+}
+
+/// Where a redirect goes, as an absolute address.
+fn location(response: &reqwest::Response, origin: &str) -> String {
+    let location = response.headers()[LOCATION].to_str().unwrap();
+    if location.starts_with('/') {
+        format!("{origin}{location}")
+    } else {
+        location.to_owned()
+    }
+}
+
+/// The authorization code flow against the real provider (oidc-provider, its own login and consent
+/// pages): the session carries the provider's claims; a browser without the sign-in's cookie, a
+/// changed state, a replayed code and a refusal at the provider are failed sign-ins, and audited.
+async fn signing_in_at_the_identity_provider(db: TestStore) {
+    if !super::users::provider_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys.json");
+    let mut provider = None;
+    let server = TestApp::start_with(
+        db,
+        |settings| {
+            let redirect = format!("{}{}", settings.site.base, fathom_service::CALLBACK_PATH);
+            let started = super::users::Provider::start(&keys, None, Some(&redirect));
+            let client = fathom_service::OidcClient {
+                id: "fathom-web".into(),
+                secret: "fathom-web-secret".into(),
+                scopes: vec!["fathom".into()],
+            };
+            settings.oidc =
+                Some(fathom_service::OidcConfig::new(&started.issuer).with_client(client));
+            provider = Some(started);
+        },
+        |_| {},
+    )
+    .await;
+    let issuer = provider.as_ref().unwrap().issuer.clone();
+    let browser = server.browser();
+    let mut jar = Jar::default();
+
+    // The sign-in page offers the provider; its link goes there with a PKCE challenge.
+    let form = jar
+        .send(browser.get(format!("{}/sign-in?next=/account", server.base)))
+        .await;
+    assert!(
+        form.text()
+            .await
+            .unwrap()
+            .contains("href=\"/sign-in/oidc?next=%2Faccount\"")
+    );
+    let start = jar
+        .send(browser.get(format!("{}/sign-in/oidc?next=/account", server.base)))
+        .await;
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let mut at = location(&start, &server.base);
+    assert!(at.starts_with(&format!("{issuer}/auth?")), "{at}");
+    assert!(at.contains("code_challenge_method=S256") && at.contains("nonce="));
+    assert!(jar.0.contains_key("fathom_oidc"));
+
+    // Through the provider's pages: each form posted as a person would, as `analyst`.
+    let mut steps = 0;
+    while !at.starts_with(&server.base) {
+        steps += 1;
+        assert!(steps < 12, "the provider's pages do not end at Fathom");
+        let answer = jar.send(browser.get(&at)).await;
+        if answer.status().is_redirection() {
+            at = location(&answer, &issuer);
+            continue;
+        }
+        let html = answer.text().await.unwrap();
+        let (_, rest) = html.split_once("action=\"").unwrap();
+        let action = &rest[..rest.find('"').unwrap()];
+        let action = if action.starts_with('/') {
+            format!("{issuer}{action}")
+        } else {
+            action.to_owned()
+        };
+        let (_, rest) = html.split_once("name=\"prompt\" value=\"").unwrap();
+        let prompt = &rest[..rest.find('"').unwrap()];
+        let body = serde_urlencoded::to_string([
+            ("prompt", prompt),
+            ("login", "analyst"),
+            ("password", "anything"),
+        ])
+        .unwrap();
+        let posted = jar
+            .send(
+                browser
+                    .post(action)
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(body),
+            )
+            .await;
+        at = location(&posted, &issuer);
+    }
+    let callback = at;
+    let pending = jar.0["fathom_oidc"].clone();
+
+    // A browser that did not begin this sign-in cannot end it (login CSRF), nor can a changed state.
+    let stranger = browser.get(&callback).send().await.unwrap();
+    assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&stranger, "fathom_session").is_none());
+    let changed = callback.replace("state=", "state=x");
+    let changed = jar.send(browser.get(&changed)).await;
+    assert_eq!(changed.status(), StatusCode::UNAUTHORIZED);
+
+    // The browser that began it signs in, and goes on to where it was going.
+    jar.0.insert("fathom_oidc".into(), pending.clone());
+    let finished = jar.send(browser.get(&callback)).await;
+    assert_eq!(finished.status(), StatusCode::SEE_OTHER);
+    assert_eq!(finished.headers()[LOCATION], "/account");
+    let session = set_cookie(&finished, "fathom_session").expect("a session");
+    assert!(
+        !jar.0.contains_key("fathom_oidc"),
+        "the sign-in's cookie is spent"
+    );
+    let (status, account) = server.account_page(&browser, &session).await;
+    assert_eq!(status, StatusCode::OK);
+    for claim in [
+        "analyst",
+        "NATO SECRET",
+        "NOR",
+        "cmre (steward)",
+        "identity provider",
+    ] {
+        assert!(account.contains(claim), "the account page shows {claim}");
+    }
+    assert!(
+        !account.contains("action=\"/account/tokens\""),
+        "no local tokens"
+    );
+
+    // The code is spent: the same callback again is refused by the provider.
+    jar.0.insert("fathom_oidc".into(), pending);
+    let replayed = jar.send(browser.get(&callback)).await;
+    assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED);
+    // A refusal at the provider is said, and is a failed sign-in too.
+    let denied = browser
+        .get(format!(
+            "{}{}?error=access_denied&state=s",
+            server.base,
+            fathom_service::CALLBACK_PATH
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
+    assert!(denied.text().await.unwrap().contains("access_denied"));
+
+    let audit: Value = server
+        .request(Method::GET, "/api/v1/audit?limit=1000", Some(&server.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let events: Vec<(String, String)> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["event"].as_str().unwrap().starts_with("sign"))
+        .map(|entry| {
+            (
+                entry["event"].as_str().unwrap().to_owned(),
+                entry["details"]["why"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let failed = events
+        .iter()
+        .filter(|(event, _)| event == "sign_in_failed")
+        .count();
+    assert_eq!(failed, 4, "{events:?}");
+    assert!(
+        events.contains(&("signed_in".into(), String::new())),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|(_, why)| why.contains("state")),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|(_, why)| why.contains("refused the code")),
+        "{events:?}"
+    );
 }

@@ -234,17 +234,33 @@ async fn users_and_tokens_are_managed_by_admins(db: TestStore) {
 }
 
 /// A real OpenID Connect provider (`oidc-provider` from npm, `tests/oidc/provider.mjs`), run by node.
-struct Provider {
+pub(super) struct Provider {
     process: std::process::Child,
-    issuer: String,
+    pub(super) issuer: String,
     keys: std::path::PathBuf,
 }
 
 const OIDC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/oidc");
 
+/// Whether the provider's packages are installed (under CI they must be).
+pub(super) fn provider_installed() -> bool {
+    let installed = std::path::Path::new(OIDC_DIR)
+        .join("node_modules/oidc-provider")
+        .exists();
+    assert!(
+        installed || std::env::var("CI").is_err(),
+        "tests/oidc/node_modules is missing: .ci/run installs it (npm ci)"
+    );
+    if !installed {
+        eprintln!("skipped: run `npm ci` in tests/oidc to test OIDC");
+    }
+    installed
+}
+
 impl Provider {
-    /// Starts the provider signing with the key in `keys` (made when missing), on `port` or a free one.
-    fn start(keys: &std::path::Path, port: Option<u16>) -> Self {
+    /// Starts the provider signing with the key in `keys` (made when missing), on `port` or a free
+    /// one; with `redirect`, people sign in too, returning there (the client `fathom-web`).
+    pub(super) fn start(keys: &std::path::Path, port: Option<u16>, redirect: Option<&str>) -> Self {
         use std::io::BufRead;
         let mut command = std::process::Command::new("node");
         command
@@ -252,8 +268,9 @@ impl Provider {
             .arg("provider.mjs")
             .arg("serve")
             .arg(keys);
-        if let Some(port) = port {
-            command.arg(port.to_string());
+        command.arg(port.unwrap_or(0).to_string());
+        if let Some(redirect) = redirect {
+            command.arg(redirect);
         }
         let mut process = command
             .stdout(std::process::Stdio::piped())
@@ -261,9 +278,10 @@ impl Provider {
             .spawn()
             .expect("node runs tests/oidc/provider.mjs");
         let mut line = String::new();
-        std::io::BufReader::new(process.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut stdout = std::io::BufReader::new(process.stdout.take().unwrap());
+        stdout.read_line(&mut line).unwrap();
+        // What it says later (its login pages log) is read, lest it write to a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         let issuer = line
             .strip_prefix("issuer ")
             .unwrap_or_else(|| panic!("the provider did not start: {line}"))
@@ -332,15 +350,7 @@ impl Drop for Provider {
 /// valid, wrong audience, wrong issuer, unknown key, unsigned, HMAC-with-the-public-key and tampered
 /// tokens are refused; a rotated key is fetched when first seen, and the retired one stops working.
 async fn oidc_tokens_from_a_real_provider(db: TestStore) {
-    if !std::path::Path::new(OIDC_DIR)
-        .join("node_modules/oidc-provider")
-        .exists()
-    {
-        assert!(
-            std::env::var("CI").is_err(),
-            "tests/oidc/node_modules is missing: .ci/run installs it (npm ci)"
-        );
-        eprintln!("skipped: run `npm ci` in tests/oidc to test OIDC");
+    if !provider_installed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -348,9 +358,9 @@ async fn oidc_tokens_from_a_real_provider(db: TestStore) {
         dir.path().join("first.json"),
         dir.path().join("second.json"),
     );
-    let provider = Provider::start(&first_keys, None);
+    let provider = Provider::start(&first_keys, None, None);
     let issuer = provider.issuer.clone();
-    let mut config = fathom_service::OidcConfig::new(&issuer, "urn:fathom:api");
+    let mut config = fathom_service::OidcConfig::new(&issuer).with_audience("urn:fathom:api");
     config.refresh_interval = std::time::Duration::from_millis(100);
     let server = TestApp::start_with(
         db,
@@ -476,7 +486,7 @@ async fn oidc_tokens_from_a_real_provider(db: TestStore) {
     // Rotation: the provider comes back on the same address signing with the second key.
     let port = provider.port();
     drop(provider);
-    let rotated = Provider::start(&second_keys, Some(port));
+    let rotated = Provider::start(&second_keys, Some(port), None);
     assert_eq!(rotated.issuer, issuer);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let fresh = rotated.token("analyst").await;

@@ -201,13 +201,18 @@ impl Repository {
         session: &crate::Session,
         audit: &crate::AuditEvent,
     ) -> StoreResult<()> {
+        let (user_id, external_user) = match &session.user {
+            crate::SessionUser::Local(id) => (Some(*id), None),
+            crate::SessionUser::External(user) => (None, Some(external_json(user))),
+        };
         let mut tx = self.write.begin().await?;
         sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO sessions (id_hash, user_id, external_user, csrf_token, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(session.id_hash.as_slice())
-        .bind(session.user_id)
+        .bind(user_id)
+        .bind(external_user)
         .bind(session.csrf_token.as_str())
         .bind(db_time(session.created_at))
         .bind(db_time(session.last_seen_at))
@@ -227,21 +232,34 @@ impl Repository {
     ) -> StoreResult<(User, crate::Session)> {
         let row = sqlx::query(
             "SELECT u.id, u.name, u.role, u.clearance, u.nationality, u.communities, u.memberships, u.created_at, \
-             s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, s.expires_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.disabled_at IS NULL",
+             s.external_user, s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, s.expires_at \
+             FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 \
+             AND (s.external_user IS NOT NULL OR (u.id IS NOT NULL AND u.disabled_at IS NULL))",
         )
         .bind(id_hash)
         .bind(db_time(now))
         .bind(db_time(idle_since))
         .fetch_one(&self.read)
         .await?;
-        let user = user_from_row(&row)?;
+        let created_at = row.try_get("session_created_at")?;
+        let external: Option<String> = row.try_get("external_user")?;
+        let (user, session_user) = match external {
+            Some(json) => {
+                let user = external_user(&json, created_at)?;
+                (user.clone(), crate::SessionUser::External(user))
+            }
+            None => {
+                let user = user_from_row(&row)?;
+                let id = user.id;
+                (user, crate::SessionUser::Local(id))
+            }
+        };
         let session = crate::Session {
             id_hash: id_hash.to_vec(),
-            user_id: user.id,
+            user: session_user,
             csrf_token: row.try_get("csrf_token")?,
-            created_at: row.try_get("session_created_at")?,
+            created_at,
             last_seen_at: row.try_get("last_seen_at")?,
             expires_at: row.try_get("expires_at")?,
         };
@@ -278,6 +296,47 @@ impl Repository {
                 .await?;
         Ok(pruned.rows_affected())
     }
+}
+
+/// The attributes an identity provider gave a user, as a session keeps them.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ExternalUser {
+    id: Uuid,
+    name: String,
+    role: String,
+    clearance: Option<String>,
+    nationality: Option<String>,
+    communities: Vec<String>,
+    memberships: Vec<fathom_model::Membership>,
+}
+
+fn external_json(user: &User) -> String {
+    let external = ExternalUser {
+        id: user.id,
+        name: user.name.clone(),
+        role: user.role.as_str().to_owned(),
+        clearance: user.clearance.clone(),
+        nationality: user.nationality.clone(),
+        communities: user.communities.clone(),
+        memberships: user.memberships.clone(),
+    };
+    serde_json::to_string(&external).unwrap_or_default()
+}
+
+/// An external user as `external_json` wrote them; `since` is when they signed in.
+fn external_user(json: &str, since: OffsetDateTime) -> StoreResult<User> {
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("a session's user: {e}"));
+    let external: ExternalUser = serde_json::from_str(json).map_err(|e| corrupt(&e))?;
+    Ok(User {
+        id: external.id,
+        name: external.name,
+        role: Role::parse(&external.role).map_err(|e| corrupt(&e))?,
+        clearance: external.clearance,
+        nationality: external.nationality,
+        communities: external.communities,
+        memberships: external.memberships,
+        created_at: since,
+    })
 }
 
 pub(super) fn user_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<User> {

@@ -1,15 +1,15 @@
-//! Signing in and out with a local account, and the account page.
+//! Signing in and out, with a local account or at the OpenID Connect issuer, and the account page.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::Principal;
-use fathom_service::{FailedAuthentication, IssuedToken, ServiceError};
+use fathom_service::{FailedAuthentication, IssuedToken, ServiceError, SignedIn, secrets_match};
 use maud::{Markup, html};
 
 use crate::i18n::{Arg, messages};
-use crate::session::{local_path, random_token, same_origin, tokens_match};
+use crate::session::{local_path, random_token, same_origin};
 use crate::{Ctx, Page, layout};
 
 #[derive(Debug, serde::Deserialize)]
@@ -40,7 +40,7 @@ pub async fn sign_in(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Response {
         .read(&headers, cookies.csrf_name())
         .unwrap_or_default();
     let name = fields.get("name").unwrap_or_default().trim();
-    if !same_origin(&headers) || !tokens_match(fields.get("csrf").unwrap_or_default(), expected) {
+    if !same_origin(&headers) || !secrets_match(fields.get("csrf").unwrap_or_default(), expected) {
         let mut response = form_page(
             &ctx,
             &random_token(),
@@ -69,14 +69,105 @@ pub async fn sign_in(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Response {
         }
         Err(error) => return super::errors::page_of(&ctx, &error),
     };
+    start_session(&ctx, &headers, &signed_in, &next).await
+}
+
+/// How long a sign-in at the issuer may take, in seconds.
+const OIDC_PENDING: u64 = 600;
+
+/// `GET /sign-in/oidc`: to the OpenID Connect issuer, to come back to `next`.
+pub async fn sign_in_oidc(ctx: Ctx, Query(query): Query<Next>) -> Response {
+    let next = local_path(query.next.as_deref());
+    let started = match ctx.state.services.sessions.start_oidc(next).await {
+        Ok(started) => started,
+        Err(error) => return super::errors::page_of(&ctx, &error),
+    };
+    let cookies = &ctx.state.cookies;
+    let mut response = see_other(&started.url);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookies.set(cookies.oidc_name(), &started.pending, OIDC_PENDING, "Lax"),
+    );
+    response
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /sign-in/oidc/callback`: the issuer sends the browser back with a code (or an error).
+pub async fn oidc_callback(
+    ctx: Ctx,
+    Query(query): Query<Callback>,
+    headers: HeaderMap,
+) -> Response {
+    let text = messages();
+    let sessions = &ctx.state.services.sessions;
+    let cookies = &ctx.state.cookies;
+    let pending = cookies
+        .read(&headers, cookies.oidc_name())
+        .unwrap_or_default();
+    let finished = match (&query.code, &query.state, &query.error) {
+        (Some(code), Some(state), None) => sessions.finish_oidc(pending, code, state).await,
+        (_, _, Some(error)) => {
+            // The issuer's own words, bounded: an error code such as `access_denied`.
+            let reason: String = error
+                .chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(64)
+                .collect();
+            let refused = sessions
+                .refused_oidc(&format!("the issuer answered {reason}"))
+                .await;
+            let message = text.text_with("sign-in-oidc-refused", &[("reason", Arg::Text(&reason))]);
+            return failed_sign_in(&ctx, message, &refused);
+        }
+        _ => Err(sessions.refused_oidc("no code").await),
+    };
+    let (signed_in, next) = match finished {
+        Ok(finished) => finished,
+        Err(error) => return failed_sign_in(&ctx, text.text("sign-in-oidc-failed"), &error),
+    };
+    let mut response = start_session(&ctx, &headers, &signed_in, local_path(Some(&next))).await;
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookies.set(cookies.oidc_name(), "", 0, "Lax"),
+    );
+    response
+}
+
+/// The sign-in form again, saying why signing in at the issuer failed; a refusal counts as a
+/// failed authentication.
+fn failed_sign_in(ctx: &Ctx, message: String, error: &ServiceError) -> Response {
+    if !matches!(error, ServiceError::Unauthenticated) {
+        return super::errors::page_of(ctx, error);
+    }
+    let mut response = form_page(ctx, &random_token(), "/", "", Some(message));
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    response.extensions_mut().insert(FailedAuthentication);
+    response
+}
+
+/// The browser's new session: its cookie, the one it had (if any) ended, and on to `next`.
+async fn start_session(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    signed_in: &SignedIn,
+    next: &str,
+) -> Response {
+    let sessions = &ctx.state.services.sessions;
+    let cookies = &ctx.state.cookies;
     // The session id changes at every sign-in: the one the browser had (if any) ends.
-    if let Some(previous) = cookies.read(&headers, cookies.session_name())
+    if let Some(previous) = cookies.read(headers, cookies.session_name())
         && let Err(error) = sessions.sign_out(previous).await
     {
-        return super::errors::page_of(&ctx, &error);
+        return super::errors::page_of(ctx, &error);
     }
     let lifetime = sessions.settings().lifetime.as_secs();
-    let mut response = see_other(&next);
+    let mut response = see_other(next);
     let set = response.headers_mut();
     set.append(
         header::SET_COOKIE,
@@ -165,7 +256,7 @@ pub async fn revoke_token(
 fn checked_form<'a>(ctx: &'a Ctx, headers: &HeaderMap, fields: &Fields) -> Option<&'a Principal> {
     let expected = ctx.csrf.as_deref()?;
     let sent = fields.get("csrf").unwrap_or_default();
-    (same_origin(headers) && tokens_match(sent, expected))
+    (same_origin(headers) && secrets_match(sent, expected))
         .then(|| ctx.reader())
         .flatten()
 }
@@ -184,7 +275,7 @@ async fn account_page(ctx: &Ctx, issued: Option<IssuedToken>) -> Response {
         return see_other("/sign-in?next=/account");
     };
     let text = messages();
-    let tokens = match ctx.state.services.identity.tokens(Some(&reader.name)).await {
+    let tokens = match ctx.state.services.identity.own_tokens(reader).await {
         Ok(tokens) => tokens,
         Err(error) => return super::errors::page_of(ctx, &error),
     };
@@ -199,6 +290,8 @@ async fn account_page(ctx: &Ctx, issued: Option<IssuedToken>) -> Response {
         h1 { (text.text("account-title")) }
         dl class="account" {
             dt { (text.text("account-name")) } dd { (reader.name) }
+            dt { (text.text("account-signed-in-with")) }
+            dd { @if tokens.is_some() { (text.text("account-local")) } @else { (text.text("account-oidc")) } }
             dt { (text.text("account-role")) } dd { (reader.role.as_str()) }
             dt { (text.text("account-clearance")) } dd { (clearance) }
             dt { (text.text("account-nationality")) }
@@ -218,7 +311,9 @@ async fn account_page(ctx: &Ctx, issued: Option<IssuedToken>) -> Response {
                 p { code class="secret" { (issued.secret) } }
             }
         }
-        @if tokens.is_empty() {
+        @if tokens.is_none() {
+            p { (text.text("account-tokens-elsewhere")) }
+        } @else if tokens.as_ref().is_some_and(Vec::is_empty) {
             p { (text.text("account-no-tokens")) }
         } @else {
             table class="tokens" {
@@ -231,7 +326,7 @@ async fn account_page(ctx: &Ctx, issued: Option<IssuedToken>) -> Response {
                     @if csrf.is_some() { th scope="col" { span class="visually-hidden" { (text.text("token-actions")) } } }
                 } }
                 tbody {
-                    @for token in &tokens {
+                    @for token in tokens.iter().flatten() {
                         tr {
                             td { (token.description) }
                             td { (super::date(token.created_at)) }
@@ -253,7 +348,7 @@ async fn account_page(ctx: &Ctx, issued: Option<IssuedToken>) -> Response {
                 }
             }
         }
-        @if let Some(csrf) = csrf {
+        @if let (Some(csrf), Some(_)) = (csrf, &tokens) {
             h3 { (text.text("token-new")) }
             form method="post" action="/account/tokens" class="stacked narrow" {
                 input type="hidden" name="csrf" value=(csrf);
@@ -286,6 +381,10 @@ fn form_page(ctx: &Ctx, token: &str, next: &str, name: &str, error: Option<Strin
                     h2 { (text.text("sign-in-problem")) }
                     p { (error) }
                 }
+            }
+            @if ctx.state.services.sessions.offers_oidc() {
+                p { a class="button" href={ "/sign-in/oidc?" (super::query_string([("next", next)])) } { (text.text("sign-in-oidc")) } }
+                p class="hint or" { (text.text("sign-in-or")) }
             }
             form method="post" action="/sign-in" class="stacked" {
                 input type="hidden" name="csrf" value=(token);
