@@ -459,6 +459,26 @@ impl Catalogue {
         limit: u32,
     ) -> Result<Vec<(Revision, Option<RevisionDiff>)>> {
         let id = self.visible_history(reader, key).await?;
+        self.changes_of(reader, id, limit).await
+    }
+
+    /// [`Catalogue::dataset_changes`] of a dataset already read for `reader`.
+    pub async fn dataset_changes_of(
+        &self,
+        reader: Option<&Principal>,
+        dataset: &Dataset,
+        limit: u32,
+    ) -> Result<Vec<(Revision, Option<RevisionDiff>)>> {
+        self.changes_of(reader, dataset.id, limit).await
+    }
+
+    /// The changes of the dataset `id`, whose history `reader` may see.
+    async fn changes_of(
+        &self,
+        reader: Option<&Principal>,
+        id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<(Revision, Option<RevisionDiff>)>> {
         // One more than listed, to compare the oldest listed with the one before it.
         let mut revisions = self
             .store

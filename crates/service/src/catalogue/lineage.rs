@@ -5,7 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use fathom_model::{Activity, Dataset, DatasetMetadata, Principal, ValidationErrors};
+use fathom_model::{
+    Activity, Dataset, DatasetMetadata, Principal, SecurityLabel, ValidationErrors,
+};
 use fathom_store::{DatasetLink, LinkFound, RecordJson, RecordKey, StoreError, Walk};
 use serde::Serialize;
 use uuid::Uuid;
@@ -41,6 +43,9 @@ pub struct LineageNode {
     pub organisation: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub was_generated_by: Option<Activity>,
+    /// Its security label (for its marking).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_label: Option<SecurityLabel>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
@@ -81,6 +86,8 @@ pub struct VersionEntry {
     /// Its place from the dataset asked about among the versions the reader may see: negative
     /// older, positive newer.
     pub distance: i32,
+    /// Its security label (for its marking).
+    pub security_label: SecurityLabel,
 }
 
 impl Catalogue {
@@ -108,8 +115,7 @@ impl Catalogue {
         let (found, distance) = self
             .walk_from(DatasetLink::DerivedFrom, root.id, walks, depth)
             .await?;
-        let ids: Vec<Uuid> = distance.keys().copied().collect();
-        let visible = self.visible_datasets(reader, &ids).await?;
+        let visible = self.visible_around(reader, root, &distance).await?;
         // Visible datasets first, by distance then id; the placeholders after them, so that where
         // one sits among the ids tells nothing of when its dataset was made.
         let mut order: Vec<(i32, Uuid)> = distance.iter().map(|(id, d)| (*d, *id)).collect();
@@ -127,6 +133,7 @@ impl Catalogue {
                     title: Some(dataset.metadata.title.clone()),
                     organisation: Some(dataset.metadata.organisation.to_string()),
                     was_generated_by: dataset.metadata.was_generated_by.clone(),
+                    security_label: Some(dataset.metadata.security_label.clone()),
                 },
                 None => LineageNode {
                     id: {
@@ -139,6 +146,7 @@ impl Catalogue {
                     title: None,
                     organisation: None,
                     was_generated_by: None,
+                    security_label: None,
                 },
             };
             names.insert(id, node.id.clone());
@@ -187,8 +195,7 @@ impl Catalogue {
                 CYCLE_SEARCH_DEPTH,
             )
             .await?;
-        let ids: Vec<Uuid> = distance.keys().copied().collect();
-        let visible = self.visible_datasets(reader, &ids).await?;
+        let visible = self.visible_around(reader, root, &distance).await?;
         let mut versions: Vec<VersionEntry> = visible
             .into_values()
             .map(|dataset| VersionEntry {
@@ -197,6 +204,7 @@ impl Catalogue {
                 slug: dataset.metadata.slug.to_string(),
                 title: dataset.metadata.title,
                 version: dataset.metadata.version,
+                security_label: dataset.metadata.security_label,
             })
             .collect();
         versions.sort_by_key(|v| (v.distance, v.id));
@@ -242,6 +250,28 @@ impl Catalogue {
             }
         }
         Ok((found, distance))
+    }
+
+    /// The datasets a walk from `root` reached (`distance`'s keys) that exist and `reader` may see,
+    /// by id: `root` as read, the others read in one query (none when the walk found nothing).
+    async fn visible_around(
+        &self,
+        reader: Option<&Principal>,
+        root: &Dataset,
+        distance: &HashMap<Uuid, i32>,
+    ) -> Result<HashMap<Uuid, Dataset>> {
+        let others: Vec<Uuid> = distance
+            .keys()
+            .copied()
+            .filter(|id| *id != root.id)
+            .collect();
+        let mut visible = if others.is_empty() {
+            HashMap::new()
+        } else {
+            self.visible_datasets(reader, &others).await?
+        };
+        visible.insert(root.id, root.clone());
+        Ok(visible)
     }
 
     /// The datasets among `ids` that exist and `reader` may see, by id.

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use fathom_model::{Dataset, Marking, SecurityLabel};
-use fathom_service::{Lineage, Operation, RecordKey, RevisionDiff, ServiceError, Walk};
+use fathom_service::{Lineage, Operation, RevisionDiff, ServiceError, Walk};
 use maud::{Markup, html};
 use uuid::Uuid;
 
@@ -25,28 +25,24 @@ pub async fn sections(
 ) -> Result<(Markup, Vec<SecurityLabel>), ServiceError> {
     let text = messages();
     let catalogue = &ctx.state.services.catalogue;
-    let key = RecordKey::Id(dataset.id);
     let walks = [Walk::Upstream, Walk::Downstream];
     let lineage = catalogue
         .lineage_of(ctx.reader(), dataset, &walks, LINEAGE_DEPTH)
         .await?;
     let versions = catalogue.versions_of(ctx.reader(), dataset).await?;
     let revisions = catalogue
-        .dataset_changes(ctx.reader(), &key, REVISIONS_LISTED)
+        .dataset_changes_of(ctx.reader(), dataset, REVISIONS_LISTED)
         .await?;
-    // The labels of the linked datasets the reader may see, read in one query, for their markings.
-    let linked: Vec<Uuid> = lineage
+    // The labels of the linked datasets the reader may see, for their markings.
+    let labels: HashMap<Uuid, SecurityLabel> = lineage
         .nodes
         .iter()
-        .filter(|node| !node.redacted)
-        .filter_map(|node| node.id.parse().ok())
-        .chain(versions.iter().map(|version| version.id))
-        .collect();
-    let labels: HashMap<Uuid, SecurityLabel> = catalogue
-        .datasets_by_ids(ctx.reader(), &linked)
-        .await?
-        .into_iter()
-        .map(|linked| (linked.id, linked.metadata.security_label))
+        .filter_map(|node| Some((node.id.parse().ok()?, node.security_label.clone()?)))
+        .chain(
+            versions
+                .iter()
+                .map(|version| (version.id, version.security_label.clone())),
+        )
         .collect();
     let slug = dataset.metadata.slug.as_str();
     let markup = html! {
