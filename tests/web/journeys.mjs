@@ -206,6 +206,18 @@ await journey("anonymous: the NATO SECRET dataset is nowhere", async () => {
   await page.goto("/search?q=zzzzzzzz");
   assert.match(await page.locator(".total").textContent(), /No datasets match/);
   await shot(page, "search-empty");
+  // Two letters wrong: nothing found, and another spelling offered, which finds what it says.
+  await page.goto("/search?q=hydrofone+recordngs");
+  assert.match(await page.locator(".total").textContent(), /No datasets match/);
+  assert.equal((await page.locator(".suggestion a").textContent()).trim(), "hydrophone recordings");
+  await shot(page, "search-suggestion");
+  await page.locator(".suggestion a").click();
+  await page.waitForURL(/q=hydrophone\+recordings/);
+  assert.match(await page.locator(".total").textContent(), /\d+ datasets? match/);
+  // A misspelt word of the NATO SECRET dataset alone is offered no spelling of it.
+  await page.goto("/search?q=sigantures");
+  assert.match(await page.locator(".total").textContent(), /No datasets match/);
+  assert.doesNotMatch(await page.content(), /signatures/i);
   assert.doesNotMatch(await banner(page), /SECRET/);
   await context.close();
 });

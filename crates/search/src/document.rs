@@ -21,6 +21,9 @@ pub struct Fields {
     pub title_exact: Field,
     pub description: Field,
     pub keywords: Field,
+    /// The words of the title and keywords as written (lowercased, not stemmed): what a spelling
+    /// suggestion is made of.
+    pub words: Field,
     /// Distributions' titles and formats, the organisation's slug and name: searched with a low weight.
     pub other_text: Field,
     /// The words of the four fields above together, without frequencies: which documents have a
@@ -91,6 +94,14 @@ impl Fields {
             ),
             description: builder.add_text_field("description", text(true)),
             keywords: builder.add_text_field("keywords", text(false)),
+            words: builder.add_text_field(
+                "words",
+                TextOptions::default().set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer("default")
+                        .set_index_option(IndexRecordOption::Basic),
+                ),
+            ),
             other_text: builder.add_text_field("other_text", text(false)),
             all_text: builder.add_text_field(
                 "all_text",
@@ -138,10 +149,12 @@ impl Fields {
         doc.add_text(self.id, dataset.id.to_string());
         doc.add_text(self.slug, metadata.slug.as_str());
         words(&mut doc, self.title, &metadata.title);
+        doc.add_text(self.words, &metadata.title);
         doc.add_text(self.title_exact, normalise(&metadata.title));
         words(&mut doc, self.description, &metadata.description);
         for keyword in &metadata.keywords {
             words(&mut doc, self.keywords, keyword);
+            doc.add_text(self.words, keyword);
             doc.add_text(self.keyword, keyword.to_lowercase());
             doc.add_text(self.keyword_shown, keyword);
         }

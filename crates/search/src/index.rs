@@ -9,7 +9,7 @@ use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
-use tantivy::query::{AllQuery, EnableScoring, Query};
+use tantivy::query::{AllQuery, EnableScoring, FuzzyTermQuery, Query};
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
     Term,
@@ -123,6 +123,11 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     pub facets: BTreeMap<&'static str, Vec<FacetCount>>,
 }
+
+/// The most near spellings [`SearchIndex::near_words`] gives.
+const NEAR_WORDS: usize = 5;
+/// Words of this many letters or more are looked for two edits away too.
+const TWO_EDITS_FROM: usize = 8;
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it if missing. An index that cannot be opened (corrupt, or
@@ -299,6 +304,48 @@ impl SearchIndex {
         (dataset.id, self.fields.document(dataset, organisation_name))
     }
 
+    /// The words of titles and keyword lists spelt near `word`: one edit away (a letter added,
+    /// dropped, changed, or two swapped), or two for a word of [`TWO_EDITS_FROM`] letters or more
+    /// when none is one away; most common first, at most [`NEAR_WORDS`]. None when `word` itself
+    /// is one of them. Whoever may see them: the caller checks each against its reader.
+    pub fn near_words(&self, word: &str) -> SearchResult<Vec<String>> {
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_text(self.fields.words, &word.to_lowercase());
+        if searcher.doc_freq(&term)? > 0 {
+            return Ok(Vec::new());
+        }
+        let edits: &[u8] = if word.chars().count() >= TWO_EDITS_FROM {
+            &[1, 2]
+        } else {
+            &[1]
+        };
+        for distance in edits {
+            let mut found: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+            for reader in searcher.segment_readers() {
+                let automaton = FuzzyTermQuery::new(term.clone(), *distance, true).automaton()?;
+                let index = reader.inverted_index(self.fields.words)?;
+                let mut terms = index.terms().search(automaton).into_stream()?;
+                while terms.advance() {
+                    *found.entry(terms.key().to_vec()).or_default() +=
+                        u64::from(terms.value().doc_freq);
+                }
+            }
+            let mut found: Vec<(String, u64)> = found
+                .into_iter()
+                .filter_map(|(word, count)| Some((String::from_utf8(word).ok()?, count)))
+                .collect();
+            if !found.is_empty() {
+                found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                return Ok(found
+                    .into_iter()
+                    .take(NEAR_WORDS)
+                    .map(|(word, _)| word)
+                    .collect());
+            }
+        }
+        Ok(Vec::new())
+    }
+
     /// The results of a request: from the cache when the same request met the same index contents,
     /// else searched (and kept).
     pub fn search(&self, request: &SearchRequest) -> SearchResult<Arc<SearchResults>> {
@@ -463,6 +510,37 @@ mod tests {
     use tantivy::index::SegmentId;
 
     use super::*;
+
+    #[test]
+    fn near_words_are_the_titles_and_keywords_words_spelt_near() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(&dir.path().join("search"), 0).unwrap();
+        let documents = [
+            "Temperature profiles, Ligurian Sea",
+            "Temperature and salinity moorings",
+            "Temperament of gliders",
+            "Bathymetry of the Palmaria canyon",
+        ]
+        .map(|title| index.document(&dataset("cmre", title), None));
+        index.apply(documents.to_vec(), &[], 1, false).unwrap();
+        let near = |word: &str| index.near_words(word).unwrap();
+        // One edit; the commoner first.
+        assert_eq!(near("temperatre"), ["temperature"]);
+        assert_eq!(near("Salnity"), ["salinity"]);
+        assert_eq!(
+            near("ligurain"),
+            ["ligurian"],
+            "two letters swapped are one edit"
+        );
+        // Two edits for a long word, when none is one away.
+        assert_eq!(near("bathymtery"), ["bathymetry"]);
+        assert_eq!(near("palmria"), ["palmaria"]);
+        // Stemmed forms are not words as written; a word found is not corrected; nothing near.
+        assert!(near("temperature").is_empty());
+        assert!(near("canyons").contains(&"canyon".to_owned()));
+        assert!(near("zzzzzz").is_empty());
+        assert!(near("CTD").is_empty(), "a keyword, as written");
+    }
 
     /// The best page by scoring every accepted match, as the ranking would be without pruning.
     fn every_match_scored(

@@ -42,6 +42,9 @@ pub struct SearchRequest {
     pub external_id: Vec<String>,
     /// Entities of the domain model by kind and slug: a dataset that refers to one of a kind's.
     pub entities: Vec<(EntityKind, String)>,
+    /// Words as written in a title or a keyword (any case): a dataset with one of them. How a
+    /// spelling suggestion is checked against what a reader may see.
+    pub words: Vec<String>,
     pub facets: Vec<Facet>,
     /// What the reader may see; `None` for a reader who sees everything.
     pub visibility: Option<Visibility>,
@@ -276,6 +279,7 @@ pub(crate) fn plan(
         (fields.language, &request.language, false),
         (fields.state, &request.state, false),
         (fields.external_id, &request.external_id, false),
+        (fields.words, &request.words, true),
     ]
     .into_iter()
     .chain(entities.iter().map(|(field, slugs)| (*field, slugs, false)));

@@ -11,6 +11,11 @@ use tokio::sync::Semaphore;
 use crate::access;
 use crate::error::ServiceError;
 
+/// The words of a search a suggestion respells, at most.
+const SUGGESTED_WORDS: usize = 8;
+/// Shorter words are left as typed: too many words are one edit from them.
+const SPELLED_FROM: usize = 4;
+
 #[derive(Debug, Clone)]
 pub struct Search {
     index: Arc<SearchIndex>,
@@ -110,6 +115,59 @@ impl Search {
         .await
         .map_err(task_stopped)?
         .map_err(ServiceError::Search)
+    }
+
+    /// Another spelling of `text`, for a search that found nothing: each word unknown to the titles
+    /// and keyword lists replaced by the commonest word spelt near it that is in the title or the
+    /// keywords of a dataset `reader` may see. `None` when no word changes, or when the suggestion
+    /// would find nothing `reader` may see either. A word of a dataset the reader may not see is
+    /// never suggested: each is checked with the reader's own search.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn suggestion(
+        &self,
+        reader: Option<&Principal>,
+        text: &str,
+    ) -> Result<Option<String>, ServiceError> {
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .take(SUGGESTED_WORDS)
+            .collect();
+        let mut spelt = Vec::with_capacity(words.len());
+        let mut changed = false;
+        for word in words {
+            let mut chosen = None;
+            let spellable =
+                word.chars().count() >= SPELLED_FROM && !word.chars().all(char::is_numeric);
+            let near = if spellable {
+                self.index.near_words(word).map_err(ServiceError::Search)?
+            } else {
+                Vec::new()
+            };
+            for candidate in near {
+                let check = SearchRequest {
+                    words: vec![candidate.clone()],
+                    limit: 1,
+                    ..SearchRequest::default()
+                };
+                if self.search(reader, check).await?.total > 0 {
+                    chosen = Some(candidate);
+                    break;
+                }
+            }
+            changed |= chosen.is_some();
+            spelt.push(chosen.unwrap_or_else(|| word.to_lowercase()));
+        }
+        if !changed {
+            return Ok(None);
+        }
+        let suggestion = spelt.join(" ");
+        let check = SearchRequest {
+            text: Some(suggestion.clone()),
+            limit: 1,
+            ..SearchRequest::default()
+        };
+        Ok((self.search(reader, check).await?.total > 0).then_some(suggestion))
     }
 
     /// Brings the index up to date before serving: rebuilt from the records when it is empty or ahead

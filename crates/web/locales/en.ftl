@@ -32,6 +32,7 @@ total-exact = { $count ->
 }
 total-approximate = About { $shown } datasets match
 no-results-hint = Try fewer words, other spellings, or remove a filter.
+did-you-mean = Did you mean
 facets-heading = Refine
 search-period = Period
 search-period-hint = From/to, as 2019-01-01/2021-12-31 (either end may be ..); or pick a year below the map.

@@ -10,6 +10,7 @@ fathom_store::on_both_backends!(
     idle_sessions_end,
     failed_sign_ins_are_security_events_and_rate_limited,
     signing_in_at_the_identity_provider,
+    spelling_suggestions_come_from_what_the_reader_may_see,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -586,4 +587,62 @@ async fn signing_in_at_the_identity_provider(db: TestStore) {
             .any(|(_, why)| why.contains("refused the code")),
         "{events:?}"
     );
+}
+
+/// A search that finds nothing suggests another spelling, made of words of titles and keywords the
+/// reader may see, never of a dataset they may not.
+async fn spelling_suggestions_come_from_what_the_reader_may_see(db: TestStore) {
+    let server = TestApp::start(db).await;
+    server.with_organisation("cmre").await;
+    for body in [
+        json!({"title": "Hydrophone recordings, Skagerrak", "organisation": "cmre", "keywords": ["ambient noise"]}),
+        json!({"title": "Zanzibarite sonar trials", "organisation": "cmre",
+               "security_label": {"classification": "NATO SECRET"}}),
+    ] {
+        let created = server
+            .send_json(Method::POST, "/api/v1/datasets", &server.admin, &body)
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    server.search.catch_up().await.unwrap();
+    let cleared = server
+        .cleared_token(NewUser {
+            name: "cleared".into(),
+            role: Role::Viewer,
+            clearance: Some("NATO SECRET".into()),
+            nationality: None,
+            communities: Vec::new(),
+            memberships: Vec::new(),
+        })
+        .await;
+    let page = |q: &'static str, token: Option<String>| {
+        let server = &server;
+        async move {
+            let mut request = server
+                .browser()
+                .get(format!("{}/search?q={q}", server.base));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let page = request.send().await.unwrap();
+            assert_eq!(page.status(), StatusCode::OK);
+            page.text().await.unwrap()
+        }
+    };
+    // Two letters wrong in each of two words: nothing found, and both respelt.
+    let html = page("hydrofone+skogerak", None).await;
+    assert!(html.contains("Did you mean"), "{html}");
+    assert!(
+        html.contains("href=\"/search?q=hydrophone+skagerrak\""),
+        "{html}"
+    );
+    // The secret dataset's word is suggested to a reader cleared for it, to no one else.
+    let html = page("zansibarrite", None).await;
+    assert!(!html.contains("Did you mean"));
+    assert!(!html.to_lowercase().contains("zanzibarite"));
+    let html = page("zansibarrite", Some(cleared)).await;
+    assert!(html.contains("href=\"/search?q=zanzibarite\""), "{html}");
+    // A search that finds something suggests nothing.
+    let html = page("hydrophone", None).await;
+    assert!(!html.contains("Did you mean"));
 }

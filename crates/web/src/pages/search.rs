@@ -115,6 +115,19 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
         }
         format!("/search?{}", query_string(pairs))
     };
+    // Nothing found: another spelling of the words, if one finds what the reader may see.
+    let suggestion = if results.total == 0 && !words.trim().is_empty() {
+        ctx.state.search.suggestion(ctx.reader(), &words).await?
+    } else {
+        None
+    };
+    let respelt = suggestion.as_deref().map(|suggestion| {
+        let pairs = kept
+            .iter()
+            .filter(|pair| **pair != ("limit", PAGE_SIZE))
+            .map(|(name, value)| (*name, if *name == "q" { suggestion } else { *value }));
+        format!("/search?{}", query_string(pairs))
+    });
     let previous = (offset > 0).then(|| at(offset.saturating_sub(limit)));
     let next = (offset + limit < results.total.min(MAX_SEARCH_DEPTH)).then(|| at(offset + limit));
     let selected = |name: &str| -> Vec<&str> {
@@ -186,6 +199,9 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
                     (map(&text.text("search-map-label"), &extents, true, ctx.state.settings.basemap_url.as_deref()))
                     (histogram(&results, &kept))
                     @if results.hits.is_empty() {
+                        @if let (Some(suggestion), Some(href)) = (&suggestion, &respelt) {
+                            p class="suggestion" { (text.text("did-you-mean")) " " a href=(href) { strong { (suggestion) } } "?" }
+                        }
                         p { (text.text("no-results-hint")) }
                     } @else {
                         p class="position" { (text.text_with("page-position", &[("first", Arg::Number(offset as u64 + 1)), ("last", Arg::Number((offset + results.hits.len()) as u64))])) }
