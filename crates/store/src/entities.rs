@@ -41,6 +41,14 @@ impl Store {
     }
 
     /// Which of these slugs entities of `kind` have, in one query per few hundred slugs.
+    /// The entities of these kinds and slugs that exist, in one query per few hundred.
+    pub async fn entities_by_slugs(
+        &self,
+        slugs: &[(EntityKind, &str)],
+    ) -> StoreResult<Vec<Entity>> {
+        dispatch!(self, r => r.entities_by_slugs(slugs).await)
+    }
+
     pub async fn entity_slugs_taken(
         &self,
         kind: EntityKind,

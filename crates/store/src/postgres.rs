@@ -52,6 +52,29 @@ impl PointReads {
     fn dataset_json(&self, _key: &RecordKey) -> Option<StoreResult<RecordJson>> {
         None
     }
+
+    fn body(&self, _table: &'static str, _key: &RecordKey) -> Option<StoreResult<String>> {
+        None
+    }
+
+    fn walk_links(
+        &self,
+        _link: crate::DatasetLink,
+        _start: uuid::Uuid,
+        _walk: crate::Walk,
+        _depth: u32,
+    ) -> Option<StoreResult<Vec<crate::LinkFound>>> {
+        None
+    }
+
+    fn latest_revisions(
+        &self,
+        _entity_type: &str,
+        _id: uuid::Uuid,
+        _limit: u32,
+    ) -> Option<StoreResult<Vec<crate::Revision>>> {
+        None
+    }
 }
 
 impl Repository {

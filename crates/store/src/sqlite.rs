@@ -13,7 +13,12 @@ use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{RecordJson, RecordKey, StoreError, StoreResult};
+use rusqlite::OptionalExtension;
+
+use crate::{
+    DatasetLink, LinkFound, Operation, RecordJson, RecordKey, Revision, StoreError, StoreResult,
+    Walk,
+};
 use repository::Tx;
 
 type Db = sqlx::Sqlite;
@@ -109,6 +114,123 @@ impl PointReads {
         })
     }
 
+    /// The body of the record of `table` with this id or slug.
+    fn body(&self, table: &'static str, key: &RecordKey) -> Option<StoreResult<String>> {
+        let (sql, parameter) = match key {
+            RecordKey::Id(id) => (
+                format!("SELECT body FROM {table} WHERE id = ?1"),
+                rusqlite::types::Value::Blob(id.as_bytes().to_vec()),
+            ),
+            RecordKey::Slug(slug) => (
+                format!("SELECT body FROM {table} WHERE slug = ?1"),
+                rusqlite::types::Value::Text(slug.clone()),
+            ),
+        };
+        let found = self.with_connection(|connection| {
+            connection
+                .prepare_cached(&sql)?
+                .query_row([parameter], |row| row.get::<_, String>(0))
+                .optional()
+        });
+        Some(match found {
+            Ok(Some(body)) => Ok(body),
+            Ok(None) => Err(StoreError::NotFound),
+            Err(error) => Err(point_error(error)),
+        })
+    }
+
+    /// `Repository::walk_links` from one dataset: the same recursive query.
+    fn walk_links(
+        &self,
+        link: DatasetLink,
+        start: Uuid,
+        walk: Walk,
+        depth: u32,
+    ) -> Option<StoreResult<Vec<LinkFound>>> {
+        let (from, to) = match walk {
+            Walk::Upstream => ("dataset_id", "target_id"),
+            Walk::Downstream => ("target_id", "dataset_id"),
+        };
+        let sql = format!(
+            "WITH RECURSIVE walk (dataset_id, target_id, depth) AS (\
+             SELECT dataset_id, target_id, 1 FROM dataset_links WHERE relation = ?1 AND {from} = ?2 \
+             UNION SELECT l.dataset_id, l.target_id, w.depth + 1 FROM dataset_links l JOIN walk w ON l.{from} = w.{to} \
+             WHERE l.relation = ?1 AND w.depth < ?3) \
+             SELECT dataset_id, target_id, MIN(depth) AS depth FROM walk GROUP BY dataset_id, target_id ORDER BY 3, 1, 2"
+        );
+        let depth = i64::from(depth.min(i32::MAX as u32));
+        let rows = self.with_connection(|connection| {
+            let mut statement = connection.prepare_cached(&sql)?;
+            let rows = statement.query_map(
+                rusqlite::params![link.as_str(), start.as_bytes().as_slice(), depth],
+                |row| {
+                    Ok((
+                        row.get::<_, Vec<u8>>(0)?,
+                        row.get::<_, Vec<u8>>(1)?,
+                        row.get::<_, i32>(2)?,
+                    ))
+                },
+            )?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        });
+        let decode = |bytes: &[u8]| Uuid::from_slice(bytes).map_err(|e| corrupt(&e));
+        Some(rows.map_err(point_error).and_then(|rows| {
+            rows.iter()
+                .map(|(dataset, target, depth)| {
+                    Ok(LinkFound {
+                        dataset: decode(dataset)?,
+                        target: decode(target)?,
+                        depth: *depth,
+                    })
+                })
+                .collect()
+        }))
+    }
+
+    /// `Repository::latest_revisions`: the latest `limit` revisions of a record, newest first.
+    fn latest_revisions(
+        &self,
+        entity_type: &str,
+        id: Uuid,
+        limit: u32,
+    ) -> Option<StoreResult<Vec<Revision>>> {
+        let rows = self.with_connection(|connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT revision, operation, actor, recorded_at, body FROM revisions \
+                 WHERE entity_type = ?1 AND entity_id = ?2 ORDER BY revision DESC LIMIT ?3",
+            )?;
+            let rows = statement.query_map(
+                rusqlite::params![entity_type, id.as_bytes().as_slice(), i64::from(limit)],
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, Option<String>>(4)?,
+                    ))
+                },
+            )?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        });
+        Some(rows.map_err(point_error).and_then(|rows| {
+            rows.into_iter()
+                .map(|(revision, operation, actor, recorded_at, body)| {
+                    Ok(Revision {
+                        revision,
+                        operation: Operation::parse(&operation)
+                            .ok_or_else(|| corrupt(&format!("an unknown operation {operation}")))?,
+                        actor,
+                        recorded_at: parse_time(&recorded_at)?,
+                        snapshot: body
+                            .map(|body| serde_json::from_str(&body).map_err(|e| corrupt(&e)))
+                            .transpose()?,
+                    })
+                })
+                .collect()
+        }))
+    }
+
     /// Runs `read` on a free connection, starting from the next in turn.
     fn with_connection<T>(
         &self,
@@ -146,6 +268,15 @@ fn decode_point(
         .map_err(|e| decode(e.into()))?,
         json: RawValue::from_string(body).map_err(|e| decode(e.into()))?,
     })
+}
+
+fn parse_time(text: &str) -> StoreResult<OffsetDateTime> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| corrupt(&e))
+}
+
+fn corrupt(error: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Database(sqlx::Error::Decode(error.to_string().into()))
 }
 
 fn point_error(error: rusqlite::Error) -> StoreError {

@@ -153,6 +153,17 @@ async fn the_domain_model_is_managed_and_referenced(db: TestStore) {
         found["facets"]["domain"],
         json!([{"value": "oceanography", "count": 1}])
     );
+    // The search page shows the entities among its facets by name, the filters' values kept.
+    let page = server
+        .get("/search?platform=rv-alliance")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"value="rv-alliance" checked><label for="platform-0">NRV Alliance <span class="count">2</span>"#),
+        "{page}"
+    );
     server
         .delete_first_revision("/api/v1/datasets/glider-sections")
         .await;

@@ -2,7 +2,7 @@
 //! observed properties. Anyone may read them; editors write them, except data domains, which only
 //! an admin changes (their owners and stewards are recorded for the sharing workflows).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use fathom_model::{BoundField, Entity, EntityKind, Facts, Principal, Slug, ValidationErrors};
 use fathom_store::{EntityType, PageRequest, RecordKey, Revision, StoreError};
@@ -46,6 +46,28 @@ impl Catalogue {
             .entities(kind, page)
             .await
             .map_err(ServiceError::Internal)
+    }
+
+    /// The names of the entities of these kinds and slugs (those that exist), in one read.
+    pub async fn entity_names(
+        &self,
+        slugs: &[(EntityKind, &str)],
+    ) -> Result<HashMap<(EntityKind, String), String>> {
+        if slugs.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let found = self
+            .store
+            .entities_by_slugs(slugs)
+            .await
+            .map_err(ServiceError::Internal)?;
+        Ok(found
+            .into_iter()
+            .map(|entity| {
+                let key = (entity.kind(), entity.details.slug.to_string());
+                (key, entity.details.name)
+            })
+            .collect())
     }
 
     /// Replaces an entity at revision `expected`. Its slug cannot change: records refer to it.

@@ -372,6 +372,12 @@ impl Repository {
         id: Uuid,
         limit: u32,
     ) -> StoreResult<Vec<Revision>> {
+        if let Some(found) = self
+            .points
+            .latest_revisions(entity_type.as_str(), id, limit)
+        {
+            return found;
+        }
         let rows = sqlx::query(
             "SELECT revision, operation, actor, recorded_at, body FROM revisions \
              WHERE entity_type = $1 AND entity_id = $2 ORDER BY revision DESC LIMIT $3",
@@ -417,6 +423,11 @@ impl Repository {
     ) -> StoreResult<Vec<LinkFound>> {
         if starts.is_empty() || depth == 0 {
             return Ok(Vec::new());
+        }
+        if let [start] = starts
+            && let Some(found) = self.points.walk_links(link, *start, walk, depth)
+        {
+            return found;
         }
         // Upstream follows dataset → target; downstream target → dataset. UNION (not ALL) and the
         // depth bound end the walk even on a cycle, which writes refuse anyway.

@@ -155,6 +155,30 @@ impl Repository {
         rows.iter().map(|body| from_json(body)).collect()
     }
 
+    pub async fn entities_by_slugs(
+        &self,
+        slugs: &[(EntityKind, &str)],
+    ) -> StoreResult<Vec<Entity>> {
+        let mut found = Vec::new();
+        for chunk in slugs.chunks(ROWS_PER_INSERT) {
+            let mut query = QueryBuilder::<Db>::new("SELECT body FROM entities WHERE ");
+            let mut alternatives = query.separated(" OR ");
+            for (kind, slug) in chunk {
+                alternatives
+                    .push("(kind = ")
+                    .push_bind_unseparated(kind.as_str())
+                    .push_unseparated(" AND slug = ")
+                    .push_bind_unseparated(*slug)
+                    .push_unseparated(")");
+            }
+            let rows: Vec<String> = query.build_query_scalar().fetch_all(&self.read).await?;
+            for body in &rows {
+                found.push(from_json(body)?);
+            }
+        }
+        Ok(found)
+    }
+
     pub async fn entity_slugs_taken(
         &self,
         kind: EntityKind,

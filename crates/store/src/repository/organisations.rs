@@ -125,6 +125,9 @@ impl Repository {
         table: &'static str,
         key: &RecordKey,
     ) -> StoreResult<String> {
+        if let Some(found) = self.points.body(table, key) {
+            return found;
+        }
         let mut query = QueryBuilder::<Db>::new(format!("SELECT body FROM {table} WHERE "));
         match key {
             RecordKey::Id(id) => query.push("id = ").push_bind(*id),

@@ -6,7 +6,7 @@ use fathom_model::{EntityKind, SecurityLabel};
 use fathom_service::{Direction, Facet, SearchRequest, ServiceError, Sort};
 use maud::{Markup, html};
 
-use super::{datasets_of, grouped, organisation_names, search_for, shown_value};
+use super::{Names, datasets_of, grouped, search_for};
 use crate::i18n::{Arg, messages};
 use crate::pages::search::{hit_list, search_form_box};
 use crate::{Ctx, Page};
@@ -48,7 +48,7 @@ async fn home_page(ctx: &Ctx) -> Result<Page, ServiceError> {
         )
         .await?;
     let datasets = datasets_of(ctx, &recent.hits).await?;
-    let names = organisation_names(ctx).await?;
+    let names = Names::of(ctx, &counts.facets).await?;
     let policy = ctx.state.policy();
     // The page shows the count of each classification it lists: it is marked as their highest.
     let mut labels: Vec<SecurityLabel> = counts
@@ -80,7 +80,7 @@ async fn home_page(ctx: &Ctx) -> Result<Page, ServiceError> {
                                 @if facet == Facet::Classification {
                                     span { (count.value) }
                                 } @else {
-                                    a href=(search_for(facet.name(), &count.value)) { (shown_value(facet, &count.value, &names)) }
+                                    a href=(search_for(facet.name(), &count.value)) { (names.shown(facet, &count.value)) }
                                 }
                                 " " span class="count" { (grouped(count.count)) }
                             }

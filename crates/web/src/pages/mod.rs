@@ -38,19 +38,48 @@ pub async fn datasets_of(
         .await
 }
 
-/// How a facet's value reads: an organisation by its name, a theme by the last part of its IRI.
-pub fn shown_value<'a>(
-    facet: fathom_service::Facet,
-    value: &'a str,
-    names: &'a HashMap<String, String>,
-) -> &'a str {
-    match facet {
-        fathom_service::Facet::Organisation => names.get(value).map_or(value, String::as_str),
-        fathom_service::Facet::Theme => value
-            .rsplit(['/', '#'])
-            .find(|part| !part.is_empty())
-            .unwrap_or(value),
-        _ => value,
+/// What facet values read as: organisations and the domain model's entities by name, themes by the
+/// last part of their IRI, the rest as they are.
+#[derive(Debug, Default)]
+pub struct Names {
+    organisations: HashMap<String, String>,
+    entities: HashMap<(fathom_model::EntityKind, String), String>,
+}
+
+impl Names {
+    /// The organisations' names, and those of the entities counted in `facets` (one read).
+    pub async fn of(
+        ctx: &Ctx,
+        facets: &std::collections::BTreeMap<&'static str, Vec<fathom_service::FacetCount>>,
+    ) -> Result<Self, ServiceError> {
+        let slugs: Vec<(fathom_model::EntityKind, &str)> = fathom_model::EntityKind::ALL
+            .into_iter()
+            .flat_map(|kind| {
+                let counts = facets.get(kind.as_str()).into_iter().flatten();
+                counts.map(move |count| (kind, count.value.as_str()))
+            })
+            .collect();
+        Ok(Self {
+            organisations: organisation_names(ctx).await?,
+            entities: ctx.state.services.catalogue.entity_names(&slugs).await?,
+        })
+    }
+
+    /// How `value` of `facet` reads.
+    pub fn shown<'a>(&'a self, facet: fathom_service::Facet, value: &'a str) -> &'a str {
+        use fathom_service::Facet;
+        let name = match facet {
+            Facet::Organisation => self.organisations.get(value),
+            Facet::Entity(kind) => self.entities.get(&(kind, value.to_owned())),
+            Facet::Theme => {
+                return value
+                    .rsplit(['/', '#'])
+                    .find(|part| !part.is_empty())
+                    .unwrap_or(value);
+            }
+            _ => None,
+        };
+        name.map_or(value, String::as_str)
     }
 }
 

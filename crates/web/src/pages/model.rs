@@ -184,7 +184,7 @@ async fn datasets_of(
     }
     let results = ctx.state.search.search(ctx.reader(), request).await?;
     let datasets = super::datasets_of(ctx, &results.hits).await?;
-    let names = organisation_names(ctx).await?;
+    let names = super::Names::of(ctx, &results.facets).await?;
     let count = results.total as u64;
     let markup = html! {
         section class="entity-datasets" {

@@ -13,7 +13,7 @@ use fathom_service::{Facet, Hit, SearchResults, ServiceError};
 use maud::{Markup, PreEscaped, html};
 use uuid::Uuid;
 
-use super::{datasets_of, grouped, organisation_names, query_string, shown_value};
+use super::{Names, datasets_of, grouped, query_string};
 use crate::i18n::{Arg, messages};
 use crate::layout::{for_this_reader, portion};
 use crate::map::{Extent, map};
@@ -52,7 +52,7 @@ struct Found {
     words: String,
     results: Arc<SearchResults>,
     datasets: Vec<Dataset>,
-    names: HashMap<String, String>,
+    names: Names,
 }
 
 /// Runs the search of this query string (the API's parameters) with `facets`, `limit` results by
@@ -79,7 +79,7 @@ async fn run_search(
     let words = request.text.clone().unwrap_or_default();
     let results = ctx.state.search.search(ctx.reader(), request).await?;
     let datasets = datasets_of(ctx, &results.hits).await?;
-    let names = organisation_names(ctx).await?;
+    let names = Names::of(ctx, &results.facets).await?;
     Ok(Found {
         pairs,
         offset,
@@ -291,8 +291,7 @@ pub async fn feed(ctx: Ctx, RawQuery(raw): RawQuery) -> Response {
         let marking = fathom_model::Marking::of_label(policy, &metadata.security_label).line();
         let organisation = found
             .names
-            .get(metadata.organisation.as_str())
-            .map_or(metadata.organisation.as_str(), String::as_str);
+            .shown(Facet::Organisation, metadata.organisation.as_str());
         xml.push_str(&format!(
             "<entry>\n<id>urn:uuid:{}</id>\n<title>({}) {}</title>\n<updated>{}</updated>\n<link href=\"{}\"/>\n<author><name>{}</name></author>\n<category term=\"{}\" label=\"{}\"/>\n<summary>{}</summary>\n</entry>\n",
             dataset.id,
@@ -347,12 +346,7 @@ pub fn search_form_box(words: &str) -> Markup {
 
 /// The results, each with its portion marking, title, organisation and highlights. A hit whose
 /// record the reader may no longer see (or that is gone) is left out.
-pub fn hit_list(
-    ctx: &Ctx,
-    hits: &[Hit],
-    datasets: &[Dataset],
-    names: &HashMap<String, String>,
-) -> Markup {
+pub fn hit_list(ctx: &Ctx, hits: &[Hit], datasets: &[Dataset], names: &Names) -> Markup {
     let text = messages();
     let by_id: HashMap<Uuid, &Dataset> = datasets.iter().map(|d| (d.id, d)).collect();
     html! {
@@ -367,7 +361,7 @@ pub fn hit_list(
                                 @if let Some(title) = hit.highlights.get("title") { (PreEscaped(title)) } @else { (dataset.metadata.title) }
                             }
                         }
-                        p class="meta" { (text.text_with("published-by", &[("organisation", Arg::Text(shown_value(Facet::Organisation, dataset.metadata.organisation.as_str(), names)))])) }
+                        p class="meta" { (text.text_with("published-by", &[("organisation", Arg::Text(names.shown(Facet::Organisation, dataset.metadata.organisation.as_str())))])) }
                         @if let Some(description) = hit.highlights.get("description") {
                             // The fragment is of the Markdown as written: its emphasis marks go.
                             p class="snippet" { (PreEscaped(description.replace("**", "").replace("__", ""))) }
@@ -393,12 +387,7 @@ fn snippet(description: &str) -> String {
 }
 
 /// A facet as a group of checkboxes with counts; values already chosen stay listed and checked.
-fn facet_box(
-    results: &SearchResults,
-    facet: Facet,
-    selected: &[&str],
-    names: &HashMap<String, String>,
-) -> Markup {
+fn facet_box(results: &SearchResults, facet: Facet, selected: &[&str], names: &Names) -> Markup {
     let text = messages();
     let counts = results
         .facets
@@ -423,7 +412,7 @@ fn facet_box(
                     div class="choice" {
                         input type="checkbox" id={ (name) "-" (n) } name=(name) value=(value) checked[selected.contains(&value.as_str())];
                         label for={ (name) "-" (n) } {
-                            (shown_value(facet, value, names))
+                            (names.shown(facet, value))
                             @if let Some(count) = count { " " span class="count" { (grouped(*count)) } }
                         }
                     }
