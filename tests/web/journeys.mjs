@@ -154,6 +154,29 @@ await journey("anonymous: search, facet, dataset, export (JavaScript on)", async
   const total = await page.locator(".total").textContent();
   assert.match(total, /\d+ datasets? match/);
   await shot(page, "search-anonymous");
+  // The search box suggests datasets as one types; arrows and Enter open one.
+  await page.fill("#q", "");
+  await page.type("#q", "ambient nois", { delay: 20 });
+  await page.locator("#q-suggestions li").first().waitFor();
+  assert.equal(await page.getAttribute("#q", "aria-expanded"), "true");
+  await shot(page, "search-suggestions");
+  const suggested = (await page.locator("#q-suggestions li").first().textContent()).trim();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/datasets\//);
+  assert.equal((await page.locator("h1").textContent()).trim(), suggested);
+  // Dragging across the histogram's bars searches within those years.
+  await page.goto("/search?q=temperature");
+  const bars = page.locator(".histogram a[data-year]");
+  const [from, to] = [bars.first(), bars.nth(3)];
+  const years = [await from.getAttribute("data-year"), await to.getAttribute("data-year")];
+  const [a, b] = [await from.boundingBox(), await to.boundingBox()];
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height - 1);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height - 1, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForURL((url) => url.searchParams.get("datetime") === `${years[0]}-01-01/${years[1]}-12-31`);
+  await page.goto("/search?q=temperature");
   // A facet updates the results in place (the address follows).
   const box = page.locator("fieldset.facet").first().locator("input[type=checkbox]").first();
   const value = await box.getAttribute("value");
@@ -382,8 +405,9 @@ await journey("accessibility: axe-core finds no WCAG 2.1 AA violation on any pag
   // axe is injected as a script, which the pages' CSP would refuse: this context alone bypasses it.
   const context = await reader({ bypassCSP: true });
   const page = await context.newPage();
-  const check = async (path) => {
+  const check = async (path, before = async () => {}) => {
     await page.goto(path);
+    await before();
     await page.addScriptTag({ content: axeSource });
     const result = await page.evaluate(() =>
       // eslint-disable-next-line no-undef
@@ -412,6 +436,13 @@ await journey("accessibility: axe-core finds no WCAG 2.1 AA violation on any pag
   ]) {
     await check(path);
   }
+  // The search box's list of suggestions, open, one of them chosen.
+  await check("/search?q=ctd", async () => {
+    await page.fill("#q", "");
+    await page.type("#q", "ctd lig", { delay: 20 });
+    await page.locator("#q-suggestions li").first().waitFor();
+    await page.keyboard.press("ArrowDown");
+  });
   await context.close();
 });
 

@@ -1,6 +1,9 @@
 // Fathom's pages work without this script; it only enhances them.
 "use strict";
 
+// What only the script makes possible is said only with it (`.scripted` in the stylesheet).
+document.documentElement.classList.add("scripted");
+
 // Search: a changed facet or sort order updates the results without reloading the page, and the
 // address follows, so that the state can still be shared.
 document.addEventListener("change", (event) => {
@@ -151,3 +154,134 @@ function boxDrawing(map, element) {
 }
 
 document.addEventListener("DOMContentLoaded", drawMaps);
+
+// Search box: the datasets the words typed so far find best (`/search/suggest`, as the reader may
+// see them), listed under the box as the options of a combobox. Arrows move among them, Enter opens
+// the one chosen, Escape closes the list; Enter with none chosen searches as before.
+function suggestions(input) {
+  const list = document.createElement("ul");
+  list.id = `${input.id}-suggestions`;
+  list.className = "suggestions";
+  list.setAttribute("role", "listbox");
+  list.setAttribute("aria-label", input.dataset.suggestionsLabel);
+  list.hidden = true;
+  input.after(list);
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-controls", list.id);
+  input.setAttribute("aria-expanded", "false");
+  let active = -1;
+  let timer = null;
+  let asked = 0;
+  const options = () => [...list.children];
+  const choose = (n) => {
+    options().forEach((option, i) => option.setAttribute("aria-selected", String(i === n)));
+    active = n;
+    if (n >= 0) {
+      input.setAttribute("aria-activedescendant", options()[n].id);
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  };
+  const show = (found) => {
+    list.replaceChildren(
+      ...found.map((item, n) => {
+        const option = document.createElement("li");
+        option.id = `${list.id}-${n}`;
+        option.setAttribute("role", "option");
+        option.setAttribute("aria-selected", "false");
+        option.textContent = item.title;
+        option.dataset.href = item.href;
+        option.addEventListener("mousedown", (event) => {
+          event.preventDefault();
+          location.assign(item.href);
+        });
+        return option;
+      }),
+    );
+    choose(-1);
+    list.hidden = found.length === 0;
+    input.setAttribute("aria-expanded", String(found.length > 0));
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const asking = ++asked;
+      if (input.value.trim().length < 2) {
+        show([]);
+        return;
+      }
+      fetch("/search/suggest?" + new URLSearchParams({ q: input.value }), {
+        headers: { Accept: "application/json" },
+      })
+        .then((response) => (response.ok ? response.json() : []))
+        .then((found) => asking === asked && show(found))
+        .catch(() => show([]));
+    }, 150);
+  });
+  input.addEventListener("keydown", (event) => {
+    const count = options().length;
+    if (list.hidden || count === 0) {
+      return;
+    }
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      choose((active + (event.key === "ArrowDown" ? 1 : count - 1)) % count);
+    } else if (event.key === "Enter" && active >= 0) {
+      event.preventDefault();
+      location.assign(options()[active].dataset.href);
+    } else if (event.key === "Escape") {
+      show([]);
+    }
+  });
+  input.addEventListener("blur", () => setTimeout(() => show([]), 150));
+}
+
+document.addEventListener("DOMContentLoaded", () =>
+  document.querySelectorAll("input[data-suggestions-label]").forEach(suggestions),
+);
+
+// Histogram: dragging across its bars picks those years as the search's period (a click on one bar
+// still picks its year, as without the script).
+document.addEventListener("pointerdown", (event) => {
+  const start = event.target.closest && event.target.closest(".histogram a[data-year]");
+  if (!start || event.button !== 0) {
+    return;
+  }
+  const figure = start.closest(".histogram");
+  const bars = [...figure.querySelectorAll("a[data-year]")];
+  const from = Number(start.dataset.year);
+  let to = from;
+  const move = (moved) => {
+    const under = document.elementFromPoint(moved.clientX, moved.clientY);
+    const bar = under && under.closest("a[data-year]");
+    if (bar && figure.contains(bar)) {
+      to = Number(bar.dataset.year);
+      for (const each of bars) {
+        const year = Number(each.dataset.year);
+        each.classList.toggle("picked", year >= Math.min(from, to) && year <= Math.max(from, to));
+      }
+    }
+  };
+  document.addEventListener("pointermove", move);
+  document.addEventListener(
+    "pointerup",
+    () => {
+      document.removeEventListener("pointermove", move);
+      bars.forEach((bar) => bar.classList.remove("picked"));
+      if (to !== from) {
+        const address = new URL(figure.dataset.search, location.href);
+        address.searchParams.set("datetime", `${Math.min(from, to)}-01-01/${Math.max(from, to)}-12-31`);
+        location.assign(address);
+      }
+    },
+    { once: true },
+  );
+});
+
+// A bar is a link: dragging it would drag the link away instead of picking years.
+document.addEventListener("dragstart", (event) => {
+  if (event.target.closest && event.target.closest(".histogram")) {
+    event.preventDefault();
+  }
+});

@@ -37,6 +37,8 @@ facets-heading = Refine
 search-period = Period
 search-period-hint = From/to, as 2019-01-01/2021-12-31 (either end may be ..); or pick a year below the map.
 histogram-label = Matching datasets by the years they cover
+histogram-hint = Drag across the years to search within them.
+suggestions-label = Datasets that match what you typed
 histogram-bar = { $year }: { $count ->
     [one] one dataset
    *[other] { $shown } datasets

@@ -94,6 +94,7 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/search", get(pages::search::search))
         .route("/search.atom", get(pages::search::feed))
+        .route("/search/suggest", get(pages::search::suggest))
         .route("/datasets/{slug}", get(pages::dataset::dataset))
         .route(
             "/datasets/{slug}/export/{format}",

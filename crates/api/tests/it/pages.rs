@@ -640,8 +640,28 @@ async fn spelling_suggestions_come_from_what_the_reader_may_see(db: TestStore) {
     let html = page("zansibarrite", None).await;
     assert!(!html.contains("Did you mean"));
     assert!(!html.to_lowercase().contains("zanzibarite"));
-    let html = page("zansibarrite", Some(cleared)).await;
+    let html = page("zansibarrite", Some(cleared.clone())).await;
     assert!(html.contains("href=\"/search?q=zanzibarite\""), "{html}");
+    // The search box's suggestions, too, are what the reader may see.
+    let suggested = |token: Option<String>| {
+        let server = &server;
+        async move {
+            let mut request = server
+                .browser()
+                .get(format!("{}/search/suggest?q=zanzibarite%20so", server.base));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let answer = request.send().await.unwrap();
+            assert_eq!(answer.headers()["vary"], "authorization, cookie");
+            answer.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(suggested(None).await, json!([]));
+    assert_eq!(
+        suggested(Some(cleared.clone())).await,
+        json!([{"title": "Zanzibarite sonar trials", "href": "/datasets/zanzibarite-sonar-trials"}])
+    );
     // A search that finds something suggests nothing.
     let html = page("hydrophone", None).await;
     assert!(!html.contains("Did you mean"));

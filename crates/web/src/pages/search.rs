@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use std::sync::Arc;
 
-use axum::extract::RawQuery;
+use axum::extract::{Query, RawQuery};
 use axum::response::{IntoResponse, Response};
 use fathom_model::Dataset;
 use fathom_service::parameters::{Cursor, MAX_SEARCH_DEPTH, parse_search};
-use fathom_service::{Facet, Hit, SearchResults, ServiceError};
+use fathom_service::{Facet, Hit, SearchRequest, SearchResults, ServiceError};
 use maud::{Markup, PreEscaped, html};
 use uuid::Uuid;
 
@@ -338,7 +338,7 @@ pub fn search_form_box(words: &str) -> Markup {
     html! {
         div class="search-box" {
             label for="q" class="visually-hidden" { (text.text("search-label")) }
-            input id="q" type="search" name="q" value=(words) placeholder=(text.text("search-placeholder")) autocomplete="off";
+            input id="q" type="search" name="q" value=(words) placeholder=(text.text("search-placeholder")) autocomplete="off" data-suggestions-label=(text.text("suggestions-label"));
             button type="submit" { (text.text("search-button")) }
         }
     }
@@ -456,22 +456,82 @@ fn histogram(results: &SearchResults, kept: &[(&str, &str)]) -> Markup {
             .chain([("datetime", period.as_str())]);
         format!("/search?{}", query_string(pairs))
     };
+    // The search without its period, for the script to add the range a reader drags across.
+    let without_period = format!(
+        "/search?{}",
+        query_string(kept.iter().copied().filter(|(name, _)| *name != "datetime"))
+    );
     html! {
-        figure class="histogram" {
+        figure class="histogram" data-search=(without_period) {
             svg role="group" aria-label=(text.text("histogram-label")) viewBox={ "0 0 " (WIDTH) " " (HEIGHT + 14) } {
                 @for (year, count) in &counts {
                     @let height = ((*count as f64 / highest as f64) * HEIGHT as f64).max(2.0) as usize;
                     @let x = (*year - first) as usize * bar;
                     @let label = text.text_with("histogram-bar", &[("year", Arg::Number(*year as u64)), ("count", Arg::Number(*count)), ("shown", Arg::Text(&grouped(*count)))]);
-                    a href=(within(*year)) aria-label=(label) {
+                    a href=(within(*year)) aria-label=(label) data-year=(year) {
                         rect class="bar" x=(x) y=(HEIGHT - height) width=(bar.saturating_sub(1).max(1)) height=(height) { title { (label) } }
                     }
                 }
                 text class="axis" x="0" y=(HEIGHT + 12) { (first) }
                 text class="axis" x=(WIDTH) y=(HEIGHT + 12) text-anchor="end" { (last) }
             }
+            figcaption class="hint" { (text.text("histogram-hint")) }
         }
     }
+}
+
+/// The most datasets `/search/suggest` names.
+const SUGGESTED: usize = 6;
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Typed {
+    q: Option<String>,
+}
+
+/// `GET /search/suggest?q=…`: the titles and addresses of the datasets the reader may see that the
+/// words typed so far find best (the last word completed as a prefix), as JSON, for the search
+/// box's list of suggestions.
+pub async fn suggest(ctx: Ctx, Query(typed): Query<Typed>) -> Response {
+    let words = typed.q.unwrap_or_default();
+    let found = if words.trim().chars().count() < 2 {
+        Ok(Vec::new())
+    } else {
+        let request = SearchRequest {
+            text: Some(words),
+            limit: SUGGESTED,
+            ..SearchRequest::default()
+        };
+        suggestions(&ctx, request).await
+    };
+    match found {
+        Ok(found) => {
+            let mut response = axum::Json(found).into_response();
+            for_this_reader(&mut response, "application/json");
+            response
+        }
+        Err(error) => super::errors::page_of(&ctx, &error),
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Suggested {
+    title: String,
+    href: String,
+}
+
+async fn suggestions(ctx: &Ctx, request: SearchRequest) -> Result<Vec<Suggested>, ServiceError> {
+    let results = ctx.state.search.search(ctx.reader(), request).await?;
+    let datasets = datasets_of(ctx, &results.hits).await?;
+    let by_id: HashMap<Uuid, &Dataset> = datasets.iter().map(|d| (d.id, d)).collect();
+    Ok(results
+        .hits
+        .iter()
+        .filter_map(|hit| by_id.get(&hit.id))
+        .map(|dataset| Suggested {
+            title: dataset.metadata.title.clone(),
+            href: format!("/datasets/{}", dataset.metadata.slug.as_str()),
+        })
+        .collect())
 }
 
 /// "One dataset matches", "About 12,000 datasets match".
