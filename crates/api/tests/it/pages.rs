@@ -615,44 +615,41 @@ async fn spelling_suggestions_come_from_what_the_reader_may_see(db: TestStore) {
             memberships: Vec::new(),
         })
         .await;
-    let page = |q: &'static str, token: Option<String>| {
+    // A page or an answer of the pages, as read by the holder of `token` (anonymously without).
+    let read = |path: &'static str, token: Option<String>| {
         let server = &server;
         async move {
-            let mut request = server
-                .browser()
-                .get(format!("{}/search?q={q}", server.base));
+            let mut request = server.browser().get(format!("{}{path}", server.base));
             if let Some(token) = token {
                 request = request.bearer_auth(token);
             }
-            let page = request.send().await.unwrap();
-            assert_eq!(page.status(), StatusCode::OK);
-            page.text().await.unwrap()
+            let answer = request.send().await.unwrap();
+            assert_eq!(answer.status(), StatusCode::OK, "{path}");
+            answer
         }
     };
+    let page = |path: &'static str, token: Option<String>| {
+        let read = &read;
+        async move { read(path, token).await.text().await.unwrap() }
+    };
     // Two letters wrong in each of two words: nothing found, and both respelt.
-    let html = page("hydrofone+skogerak", None).await;
+    let html = page("/search?q=hydrofone+skogerak", None).await;
     assert!(html.contains("Did you mean"), "{html}");
     assert!(
         html.contains("href=\"/search?q=hydrophone+skagerrak\""),
         "{html}"
     );
     // The secret dataset's word is suggested to a reader cleared for it, to no one else.
-    let html = page("zansibarrite", None).await;
+    let html = page("/search?q=zansibarrite", None).await;
     assert!(!html.contains("Did you mean"));
     assert!(!html.to_lowercase().contains("zanzibarite"));
-    let html = page("zansibarrite", Some(cleared.clone())).await;
+    let html = page("/search?q=zansibarrite", Some(cleared.clone())).await;
     assert!(html.contains("href=\"/search?q=zanzibarite\""), "{html}");
     // The search box's suggestions, too, are what the reader may see.
     let suggested = |token: Option<String>| {
-        let server = &server;
+        let read = &read;
         async move {
-            let mut request = server
-                .browser()
-                .get(format!("{}/search/suggest?q=zanzibarite%20so", server.base));
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            let answer = request.send().await.unwrap();
+            let answer = read("/search/suggest?q=zanzibarite%20so", token).await;
             assert_eq!(answer.headers()["vary"], "authorization, cookie");
             answer.json::<Value>().await.unwrap()
         }
@@ -663,6 +660,6 @@ async fn spelling_suggestions_come_from_what_the_reader_may_see(db: TestStore) {
         json!([{"title": "Zanzibarite sonar trials", "href": "/datasets/zanzibarite-sonar-trials"}])
     );
     // A search that finds something suggests nothing.
-    let html = page("hydrophone", None).await;
+    let html = page("/search?q=hydrophone", None).await;
     assert!(!html.contains("Did you mean"));
 }
