@@ -72,10 +72,10 @@ serve() { # $1: the data directory (DATA by default)
 }
 searches() { # $1: a name for the output files; more arguments go to wrk (e.g. a header)
     local name="$1"; shift
-    echo "== wrk: GET /api/v1/search?q={keyword}&facets=(5), 32 connections, $DURATION ($name)"
-    wrk -t2 -c32 -d"$DURATION" --latency "$@" -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-$name.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
-    echo "== wrk: search with keyword + bbox + datetime + facets, 32 connections, $DURATION ($name)"
-    MODE=combined wrk -t2 -c32 -d"$DURATION" --latency "$@" -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-combined-$name.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+    echo "== wrk: GET /api/v1/search, the query log (bench/queries/queries.txt), 32 connections, $DURATION ($name)"
+    wrk -t2 -c32 -d"$DURATION" --latency "$@" -s bench/queries.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-$name.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+    echo "== wrk: the query log, each search also in a box and a year, 32 connections, $DURATION ($name)"
+    MODE=combined wrk -t2 -c32 -d"$DURATION" --latency "$@" -s bench/queries.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-combined-$name.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 }
 
 echo "== serve, without the search result cache"
@@ -84,10 +84,12 @@ FATHOM_SEARCH_CACHE=0 serve
 # Anonymous readers search through the label filter; an admin sees everything, without it.
 searches uncached
 searches uncached-admin -H "Authorization: Bearer $ADMIN_TOKEN"
+echo "== wrk: smoke test, GET /api/v1/search?q={one of 16 words}&facets=(5), 32 connections, $DURATION"
+wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-smoke.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 
-echo "== serve"
-serve
+echo "== serve (still without the search result cache: every search figure is of searches run)"
+FATHOM_SEARCH_CACHE=0 serve
 
 echo "== wrk: GET /healthz, 32 connections, $DURATION"
 wrk -t2 -c32 -d"$DURATION" --latency "http://127.0.0.1:$PORT/healthz" | tee "$OUT/healthz.txt" | grep -E "Requests/sec|99%|50%"
@@ -95,8 +97,8 @@ echo "== wrk: GET /api/v1/datasets/{random id}, 32 connections, $DURATION"
 IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 echo "== wrk: GET /datasets/{random id} (the page for people), 32 connections, $DURATION"
 PAGES=1 IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset-page.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
-echo "== wrk: GET /search?q={keyword} (the page for people: 20 results, 11 facets), 32 connections, $DURATION"
-PAGES=1 wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-page.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+echo "== wrk: GET /search?… (the page for people: 20 results, 12 facets), the query log, 32 connections, $DURATION"
+PAGES=1 wrk -t2 -c32 -d"$DURATION" --latency -s bench/queries.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-page.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 echo "== the search page's size: its HTML, and a first visit's assets as sent compressed (basemap excluded)"
 html=$(curl -s -o /dev/null -w '%{size_download}' "http://127.0.0.1:$PORT/search?q=temperature")
 assets=0
@@ -108,7 +110,6 @@ echo "== wrk: the same with an API token (checked against the database at most e
 IDS="$OUT/ids.txt" wrk -t2 -c32 -d"$DURATION" --latency -H "Authorization: Bearer $ADMIN_TOKEN" -s bench/get-dataset.lua "http://127.0.0.1:$PORT" | tee "$OUT/dataset-token.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 echo "== resident memory after the core loads (before any search): $(grep VmHWM /proc/$SERVER/status)"
 
-searches cached
 
 echo "== walking every page, limit=1000"
 python3 bench/walk.py "http://127.0.0.1:$PORT" | tee "$OUT/walk.txt"
@@ -122,15 +123,15 @@ kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 cp -a "$DATA/." "$WRITES/"
 echo "== serve a copy of the data, without the search result cache"
 FATHOM_SEARCH_CACHE=0 serve "$WRITES"
-echo "== wrk: keyword search while 3,000 datasets are patched through the API (the load may outlast them), $DURATION"
+echo "== wrk: the query log's searches while 3,000 datasets are patched through the API (the load may outlast them), $DURATION"
 python3 bench/patch.py "http://127.0.0.1:$PORT" "$ADMIN_TOKEN" "$OUT/ids.txt" 3000 > "$OUT/patch.txt" &
 PATCHER=$!
-wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-writes.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+wrk -t2 -c32 -d"$DURATION" --latency -s bench/queries.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-writes.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
 wait "$PATCHER" || { cat "$OUT/patch.txt"; echo "the patches failed" >&2; exit 1; }
 cat "$OUT/patch.txt"
 caught_up() { curl -sf --max-time 5 "http://127.0.0.1:$PORT/readyz" | grep -q '"search_lag":0'; }
 for _ in $(seq 300); do caught_up && break; sleep 0.2; done
 caught_up || { echo "the index did not catch up with the writes within a minute" >&2; exit 1; }
 python3 -c 'import json, sys; print("segments (documents, deleted):", [(s["max_doc"], (s.get("deletes") or {}).get("num_deleted_docs", 0)) for s in json.load(open(sys.argv[1]))["segments"]])' "$WRITES/search/meta.json"
-echo "== wrk: keyword search after the writes, $DURATION"
-wrk -t2 -c32 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-after-writes.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+echo "== wrk: the query log's searches after the writes, $DURATION"
+wrk -t2 -c32 -d"$DURATION" --latency -s bench/queries.lua "http://127.0.0.1:$PORT" | tee "$OUT/search-after-writes.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"

@@ -1,4 +1,5 @@
--- wrk script: GET /api/v1/search with a random keyword query and five facets; with MODE=combined,
+-- wrk script, a smoke test only (the search figures use the query log, bench/queries.lua):
+-- GET /api/v1/search with a random keyword query and five facets; with MODE=combined,
 -- also a bounding box and a time range. With PAGES=1, the search page for people (`/search`, 20
 -- results and its eleven facets) with the same words.
 local words = {"ctd", "glider", "multibeam", "acoustics", "sonar", "temperature", "waves", "sediment",
