@@ -398,6 +398,10 @@ await journey("JavaScript off: search, filter and read a dataset", async () => {
   await page.waitForURL(/\/datasets\//);
   assert.ok(await page.locator(".distributions").count());
   await shot(page, "dataset-no-javascript");
+  // Every word must match; where none has them all, the last words are left out, and said.
+  await page.goto("/search?q=glider+quokka");
+  assert.match(await page.locator(".ignored").textContent(), /quokka/);
+  assert.match(await page.locator(".total").textContent(), /\d+ datasets? match/);
   await context.close();
 });
 

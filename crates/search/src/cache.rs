@@ -80,6 +80,7 @@ mod tests {
             total_exact: true,
             hits: Vec::new(),
             facets: Default::default(),
+            ignored: Vec::new(),
         })
     }
 

@@ -122,6 +122,8 @@ pub struct SearchResults {
     pub total_exact: bool,
     pub hits: Vec<Hit>,
     pub facets: BTreeMap<&'static str, Vec<FacetCount>>,
+    /// The words left out, last first, because no dataset the reader may see had them all.
+    pub ignored: Vec<String>,
 }
 
 /// The most near spellings [`SearchIndex::near_words`] gives.
@@ -450,6 +452,7 @@ impl SearchIndex {
             total_exact: matches.coverage.exact(),
             hits,
             facets,
+            ignored: Vec::new(),
         })
     }
 
@@ -759,18 +762,28 @@ mod tests {
             "Sonar survey",
             "sonar survey ",
             "nothing here",
+            "sonar -survey",
+            "-sonar",
         ] {
-            let request = SearchRequest {
-                text: Some(text.into()),
-                ..Default::default()
-            };
-            let plan = query::plan(&request, &index.fields, &mut analyser, &searcher);
-            let unscored = EnableScoring::disabled_from_searcher(&searcher);
-            let words = plan.text.unwrap().weight(unscored).unwrap();
-            let walked = plan.matching.unwrap().weight(unscored).unwrap();
-            let expected = matched(words.as_ref(), &searcher);
-            assert_eq!(matched(walked.as_ref(), &searcher), expected, "{text:?}");
-            assert_eq!(expected.is_empty(), text == "nothing here", "{text:?}");
+            for match_any in [false, true] {
+                let request = SearchRequest {
+                    text: Some(text.into()),
+                    match_any,
+                    ..Default::default()
+                };
+                let plan = query::plan(&request, &index.fields, &mut analyser, &searcher);
+                let unscored = EnableScoring::disabled_from_searcher(&searcher);
+                let words = plan.text.unwrap().weight(unscored).unwrap();
+                let walked = plan.matching.unwrap().weight(unscored).unwrap();
+                let expected = matched(words.as_ref(), &searcher);
+                assert_eq!(matched(walked.as_ref(), &searcher), expected, "{text:?}");
+                // No record is about sonar in the strait: found only when any word may match; the
+                // one sonar record is a survey.
+                let nothing = text == "nothing here"
+                    || text == "sonar -survey"
+                    || (text == "sonar strait" && !match_any);
+                assert_eq!(expected.is_empty(), nothing, "{text:?} {match_any}");
+            }
         }
         let phrase = SearchRequest {
             text: Some("\"sonar survey\"".into()),

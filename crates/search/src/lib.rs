@@ -19,7 +19,10 @@ pub use index::{
     DEFAULT_CACHE_ENTRIES, FacetCount, Hit, Planned, Prepared, SearchIndex, SearchResults,
 };
 pub use indexer::{catch_up, rebuild, run};
-pub use query::{CategoryVisibility, Direction, Facet, SearchRequest, Sort, TimeRange, Visibility};
+pub use query::{
+    CategoryVisibility, Direction, Facet, SearchRequest, Sort, TimeRange, Visibility,
+    without_last_word,
+};
 pub use run::EXACT_UP_TO;
 
 /// What can go wrong in the index.

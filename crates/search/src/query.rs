@@ -2,7 +2,7 @@
 
 use fathom_model::{BoundingBox, CategoryType, EntityKind};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
@@ -23,8 +23,11 @@ const COMMON_WORD: u64 = 1_000;
 /// What a caller asks the index.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchRequest {
-    /// Words and "quoted phrases"; the last word also matches as a prefix (search as you type).
+    /// Words, "quoted phrases" and -excluded words; the last word also matches as a prefix (search
+    /// as you type). Every word must match (each with its typo tolerance), unless `match_any`.
     pub text: Option<String>,
+    /// Any word may match (a union), instead of every word.
+    pub match_any: bool,
     /// Records whose bounding box intersects this one.
     pub bbox: Option<BoundingBox>,
     /// Records whose temporal extent intersects this interval.
@@ -258,7 +261,16 @@ pub(crate) fn plan(
         .text
         .as_deref()
         .filter(|t| !t.trim().is_empty())
-        .map(|text| text_query(text, fields, analyser, searcher, &mut completions))
+        .map(|text| {
+            text_query(
+                text,
+                request.match_any,
+                fields,
+                analyser,
+                searcher,
+                &mut completions,
+            )
+        })
         .map_or((None, None), |(text, matching)| (Some(text), matching));
     let entities: Vec<(Field, Vec<String>)> = EntityKind::ALL
         .iter()
@@ -397,6 +409,7 @@ fn category_exclusions(visibility: &Visibility, fields: &Fields) -> Vec<Box<dyn 
 /// unscored ([`Plan::matching`]), and adds the last word's prefixes to `completions`.
 fn text_query(
     text: &str,
+    match_any: bool,
     fields: &Fields,
     analyser: &mut TextAnalyzer,
     searcher: &Searcher,
@@ -408,15 +421,23 @@ fn text_query(
         (fields.description, 1.0),
         (fields.other_text, 0.5),
     ];
-    let (phrases, words) = split_phrases(text);
+    let Split {
+        phrases,
+        words,
+        excluded,
+    } = split_phrases(text);
     let ends_in_word = !text.ends_with(char::is_whitespace) && !text.ends_with('"');
     let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut matching: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut required_words = false;
     for (n, word) in words.iter().enumerate() {
         let prefix = ends_in_word && n + 1 == words.len();
+        // The word's alternatives: its tokens in each field, near spellings and completions.
+        let mut scored: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut walked: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for token in tokens(analyser, word) {
             let anywhere = Term::from_field_text(fields.all_text, &token);
-            matching.push((
+            walked.push((
                 Occur::Should,
                 Box::new(TermQuery::new(anywhere, IndexRecordOption::Basic)),
             ));
@@ -424,7 +445,7 @@ fn text_query(
             for (field, weight) in weighted {
                 let term = Term::from_field_text(field, &token);
                 let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-                parts.push((
+                scored.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(Box::new(exact), weight)),
                 ));
@@ -433,8 +454,8 @@ fn text_query(
                 let short_field = expand && (field == fields.title || field == fields.keywords);
                 if short_field && token.chars().count() >= FUZZY_FROM {
                     let fuzzy = FuzzyTermQuery::new(term.clone(), 1, true);
-                    matching.push((Occur::Should, Box::new(fuzzy.clone())));
-                    parts.push((
+                    walked.push((Occur::Should, Box::new(fuzzy.clone())));
+                    scored.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(fuzzy), weight * 0.3)),
                     ));
@@ -442,12 +463,37 @@ fn text_query(
                 if short_field && prefix {
                     completions.push(term.clone());
                     let fuzzy_prefix = FuzzyTermQuery::new_prefix(term, 0, false);
-                    matching.push((Occur::Should, Box::new(fuzzy_prefix.clone())));
-                    parts.push((
+                    walked.push((Occur::Should, Box::new(fuzzy_prefix.clone())));
+                    scored.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(fuzzy_prefix), weight * 0.5)),
                     ));
                 }
+            }
+        }
+        if scored.is_empty() {
+            // A word the analyser drops (a stop word) requires nothing.
+            continue;
+        }
+        required_words = true;
+        if match_any {
+            // One flat union of every word's alternatives: the ranking can prune it (block-max
+            // WAND, `run.rs`), and its score is the same sum as a union per word.
+            parts.extend(scored);
+            matching.extend(walked);
+        } else {
+            parts.push((Occur::Must, Box::new(BooleanQuery::new(scored))));
+            matching.push((Occur::Must, Box::new(BooleanQuery::new(walked))));
+        }
+    }
+    for word in &excluded {
+        for token in tokens(analyser, word) {
+            let anywhere = Term::from_field_text(fields.all_text, &token);
+            for clauses in [&mut parts, &mut matching] {
+                clauses.push((
+                    Occur::MustNot,
+                    Box::new(TermQuery::new(anywhere.clone(), IndexRecordOption::Basic)),
+                ));
             }
         }
     }
@@ -483,6 +529,11 @@ fn text_query(
         Occur::Should,
         Box::new(BoostQuery::new(Box::new(title), 20.0)),
     ));
+    // Only exclusions: everything else matches.
+    if !required_words && !has_phrases && !excluded.is_empty() {
+        parts.push((Occur::Must, Box::new(AllQuery)));
+        matching.push((Occur::Must, Box::new(AllQuery)));
+    }
     let matching = (!has_phrases).then(|| Box::new(BooleanQuery::new(matching)) as Box<dyn Query>);
     (Box::new(BooleanQuery::new(parts)), matching)
 }
@@ -498,24 +549,61 @@ fn is_common(searcher: &Searcher, fields: &Fields, token: &str) -> bool {
     documents(fields.title) + documents(fields.keywords) >= COMMON_WORD
 }
 
-/// `"a phrase" and words` → (["a phrase"], ["and", "words"]); an unbalanced quote closes at the end.
-fn split_phrases(text: &str) -> (Vec<String>, Vec<String>) {
-    let mut phrases = Vec::new();
-    let mut words = Vec::new();
+/// A search's text, read: its quoted phrases, its words, and the words it excludes (`-word`).
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Split {
+    pub phrases: Vec<String>,
+    pub words: Vec<String>,
+    pub excluded: Vec<String>,
+}
+
+/// `"a phrase" and words -not` → phrases `["a phrase"]`, words `["and", "words"]`, excluded
+/// `["not"]`; an unbalanced quote closes at the end.
+pub(crate) fn split_phrases(text: &str) -> Split {
+    let mut split = Split::default();
+    let words_of = |part: &str| -> Vec<String> {
+        part.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
     for (n, part) in text.split('"').enumerate() {
         if n % 2 == 1 {
             if !part.trim().is_empty() {
-                phrases.push(part.to_owned());
+                split.phrases.push(part.to_owned());
             }
-        } else {
-            words.extend(
-                part.split(|c: char| !c.is_alphanumeric())
-                    .filter(|w| !w.is_empty())
-                    .map(str::to_owned),
-            );
+            continue;
+        }
+        for piece in part.split_whitespace() {
+            match piece.strip_prefix('-') {
+                Some(rest) if !rest.is_empty() => split.excluded.extend(words_of(rest)),
+                _ => split.words.extend(words_of(piece)),
+            }
         }
     }
-    (phrases, words)
+    split
+}
+
+/// `text` without its last word, and that word: what a search of every word tries next when it finds
+/// nothing. `None` when fewer than two words are left (phrases and excluded words stay).
+pub fn without_last_word(text: &str) -> Option<(String, String)> {
+    let Split {
+        phrases,
+        mut words,
+        excluded,
+    } = split_phrases(text);
+    if words.len() < 2 {
+        return None;
+    }
+    let dropped = words.pop()?;
+    let kept: Vec<String> = phrases
+        .iter()
+        .map(|phrase| format!("\"{phrase}\""))
+        .chain(excluded.iter().map(|word| format!("-{word}")))
+        .chain(words)
+        .collect();
+    // Ending in a space: the last word kept is a whole word, not a prefix being typed.
+    Some((format!("{} ", kept.join(" ")), dropped))
 }
 
 fn tokens(analyser: &mut TextAnalyzer, text: &str) -> Vec<String> {
@@ -533,11 +621,26 @@ mod tests {
 
     #[test]
     fn phrases_and_words_split_even_when_quotes_are_unbalanced() {
-        let (phrases, words) = split_phrases(r#"ctd "ligurian sea" glider "open"#);
-        assert_eq!(phrases, ["ligurian sea", "open"]);
-        assert_eq!(words, ["ctd", "glider"]);
-        let (phrases, words) = split_phrases("a+b:(c) -d*");
-        assert!(phrases.is_empty());
-        assert_eq!(words, ["a", "b", "c", "d"]);
+        let split = split_phrases(r#"ctd "ligurian sea" glider -mooring "open"#);
+        assert_eq!(split.phrases, ["ligurian sea", "open"]);
+        assert_eq!(split.words, ["ctd", "glider"]);
+        assert_eq!(split.excluded, ["mooring"]);
+        let split = split_phrases("a+b:(c) -d* e-f - g");
+        assert!(split.phrases.is_empty());
+        assert_eq!(split.words, ["a", "b", "c", "e", "f", "g"]);
+        assert_eq!(split.excluded, ["d"]);
+    }
+
+    #[test]
+    fn the_last_word_is_dropped_first_and_the_last_one_never() {
+        assert_eq!(
+            without_last_word(r#"ctd "ligurian sea" glider -mooring 2021"#),
+            Some((
+                r#""ligurian sea" -mooring ctd glider "#.to_owned(),
+                "2021".to_owned()
+            ))
+        );
+        assert_eq!(without_last_word(r#""ligurian sea" ctd"#), None);
+        assert_eq!(without_last_word("ctd"), None);
     }
 }

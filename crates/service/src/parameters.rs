@@ -159,6 +159,18 @@ pub fn parse_search(pairs: &[(String, String)]) -> Result<SearchRequest, Invalid
                 }
                 request.text = Some(value.clone());
             }
+            "match" => {
+                request.match_any = match value.as_str() {
+                    "all" => false,
+                    "any" => true,
+                    _ => {
+                        return Err(InvalidParameter::new(
+                            "match",
+                            format!("`{value}` is not one of all, any"),
+                        ));
+                    }
+                }
+            }
             "bbox" => request.bbox = Some(parse_bbox(value)?),
             "datetime" => request.datetime = Some(parse_datetime(value)?),
             "organisation" => request.organisation.push(value.clone()),

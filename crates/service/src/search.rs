@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use fathom_model::{Policy, Principal};
-use fathom_search::{Prepared, SearchIndex, SearchRequest, SearchResults};
+use fathom_search::{Prepared, SearchIndex, SearchRequest, SearchResults, without_last_word};
 use fathom_store::Store;
 use tokio::sync::Semaphore;
 
@@ -90,7 +90,29 @@ impl Search {
     ) -> Result<Arc<SearchResults>, ServiceError> {
         request.visibility = access::visibility(&self.policy, reader);
         self.widen_to_narrower_concepts(&mut request).await?;
-        let planned = match self.index.prepare(&request).map_err(ServiceError::Search)? {
+        let mut results = self.run(&request).await?;
+        // Every word must match: where that finds nothing, the last words are left out one by one.
+        let mut ignored = Vec::new();
+        while results.total == 0 && !request.match_any {
+            let Some((shorter, dropped)) = request.text.as_deref().and_then(without_last_word)
+            else {
+                break;
+            };
+            request.text = Some(shorter);
+            ignored.insert(0, dropped);
+            results = self.run(&request).await?;
+        }
+        if ignored.is_empty() || results.total == 0 {
+            return Ok(results);
+        }
+        let mut found = SearchResults::clone(&results);
+        found.ignored = ignored;
+        Ok(Arc::new(found))
+    }
+
+    /// One search of the index, as `request` says (its visibility set).
+    async fn run(&self, request: &SearchRequest) -> Result<Arc<SearchResults>, ServiceError> {
+        let planned = match self.index.prepare(request).map_err(ServiceError::Search)? {
             Prepared::Cached(results) => return Ok(results),
             // A short search runs here, on the request's worker thread: handing it to the blocking
             // pool and back would be a large share of its cost.

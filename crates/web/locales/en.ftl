@@ -33,6 +33,7 @@ total-exact = { $count ->
 total-approximate = About { $shown } datasets match
 no-results-hint = Try fewer words, other spellings, or remove a filter.
 did-you-mean = Did you mean
+search-ignored = No dataset has all of these words: these results leave out “{ $words }”.
 facets-heading = Refine
 search-period = Period
 search-period-hint = From/to, as 2019-01-01/2021-12-31 (either end may be ..); or pick a year below the map.

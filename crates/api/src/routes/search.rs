@@ -30,6 +30,9 @@ pub struct SearchPage<'a> {
     /// Counts per value of each requested facet, over all matching datasets (estimated like `total`).
     #[schema(value_type = Object)]
     pub facets: &'a BTreeMap<&'static str, Vec<FacetCount>>,
+    /// The words of `q` left out, because no dataset had them all (the last words first).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub ignored_words: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
@@ -38,7 +41,8 @@ pub struct SearchPage<'a> {
 /// must all hold.
 #[utoipa::path(get, operation_id = "search", path = "/api/v1/search", tag = "search",
     params(
-        ("q" = Option<String>, Query, description = "Words and \"phrases\"; typos tolerated in words of 5+ letters; the last word also matches as a prefix"),
+        ("q" = Option<String>, Query, description = "Words, \"phrases\" and -excluded words; every word must match (typos tolerated in words of 5+ letters; the last word also matches as a prefix); when no dataset has them all, the last words are left out one by one and named in `ignored_words`"),
+        ("match" = Option<String>, Query, description = "all (default): every word of `q` must match; any: any word may"),
         ("bbox" = Option<String>, Query, description = "west,south,east,north (WGS 84); intersecting datasets; west > east crosses the antimeridian"),
         ("datetime" = Option<String>, Query, description = "start/end, either `..` for open (RFC 3339 or YYYY-MM-DD); intersecting temporal extents"),
         ("organisation" = Option<Vec<String>>, Query, description = "Organisation slug (repeatable)"),
@@ -87,6 +91,7 @@ pub async fn search(
         total_exact: results.total_exact,
         hits: &results.hits,
         facets: &results.facets,
+        ignored_words: &results.ignored,
         next,
     })
     .into_response())

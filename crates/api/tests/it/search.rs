@@ -78,9 +78,34 @@ async fn search_finds_by_words_place_time_and_filters(db: TestStore) {
         "Multibeam bathymetry, Palmaria canyon",
         "all words beat some words"
     );
+    assert_eq!(words["total"], 1, "every word must match");
+    assert!(words.get("ignored_words").is_none());
     assert_eq!(
-        words["total"], 2,
-        "the glider record mentions bathymetry too"
+        search("q=bathymetry%20multibeam&match=any").await["total"],
+        2,
+        "with match=any, any word: the glider record mentions bathymetry too"
+    );
+    assert_eq!(
+        titles(&search("q=bathymetry%20-multibeam").await),
+        ["Glider sections across the Ligurian front"],
+        "-word excludes"
+    );
+    assert_eq!(
+        search("q=-multibeam").await["total"],
+        3,
+        "exclusions alone: everything else"
+    );
+    // No dataset has every word: the last words are left out, and said.
+    let fewer = search("q=glider%20bathymetry%20zanzibar%20quokka").await;
+    assert_eq!(
+        titles(&fewer),
+        ["Glider sections across the Ligurian front"]
+    );
+    assert_eq!(fewer["ignored_words"], json!(["zanzibar", "quokka"]));
+    assert_eq!(
+        search("q=zanzibar%20quokka").await["total"],
+        0,
+        "the first word is never left out"
     );
     assert!(
         words["hits"][0]["highlights"]["title"]

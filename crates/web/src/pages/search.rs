@@ -196,6 +196,9 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
                         }
                         button type="submit" class="secondary" { (text.text("sort-apply")) }
                     }
+                    @if !results.ignored.is_empty() {
+                        p class="notice ignored" role="status" { (text.text_with("search-ignored", &[("words", Arg::Text(&results.ignored.join(" ")))])) }
+                    }
                     (map(&text.text("search-map-label"), &extents, true, ctx.state.settings.basemap_url.as_deref()))
                     (histogram(&results, &kept))
                     @if results.hits.is_empty() {
