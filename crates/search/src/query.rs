@@ -399,6 +399,9 @@ fn category_exclusions(visibility: &Visibility, fields: &Fields) -> Vec<Box<dyn 
     ]))]
 }
 
+/// The clauses of a boolean query.
+type Clauses = Vec<(Occur, Box<dyn Query>)>;
+
 /// Words and phrases over the text fields, title weighted over keywords over description. Every
 /// word may match in any field; documents matching more words score higher. An exact title match
 /// gets a large boost.
@@ -430,6 +433,8 @@ fn text_query(
     let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut matching: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut required_words = false;
+    // Each word's alternatives, scored and walked.
+    let mut groups: Vec<(Clauses, Clauses)> = Vec::new();
     for (n, word) in words.iter().enumerate() {
         let prefix = ends_in_word && n + 1 == words.len();
         // The word's alternatives: its tokens in each field, near spellings and completions.
@@ -476,12 +481,18 @@ fn text_query(
             continue;
         }
         required_words = true;
-        if match_any {
-            // One flat union of every word's alternatives: the ranking can prune it (block-max
-            // WAND, `run.rs`), and its score is the same sum as a union per word.
+        groups.push((scored, walked));
+    }
+    if match_any || groups.len() == 1 {
+        // One flat union of every word's alternatives: the ranking can prune it (block-max WAND,
+        // `run.rs`), and its score is the same sum as a union per word. (One word alone is the
+        // same set whether required or not: the exact title's clause beside it has it too.)
+        for (scored, walked) in groups {
             parts.extend(scored);
             matching.extend(walked);
-        } else {
+        }
+    } else {
+        for (scored, walked) in groups {
             parts.push((Occur::Must, Box::new(BooleanQuery::new(scored))));
             matching.push((Occur::Must, Box::new(BooleanQuery::new(walked))));
         }
