@@ -232,9 +232,9 @@ await journey("anonymous: the NATO SECRET dataset is nowhere", async () => {
   // Two letters wrong: nothing found, and another spelling offered, which finds what it says.
   await page.goto("/search?q=hydrofone+recordngs");
   assert.match(await page.locator(".total").textContent(), /No datasets match/);
-  assert.equal((await page.locator(".suggestion a").textContent()).trim(), "hydrophone recordings");
-  await shot(page, "search-suggestion");
-  await page.locator(".suggestion a").click();
+  assert.equal((await page.locator(".respelling a").textContent()).trim(), "hydrophone recordings");
+  await shot(page, "search-respelling");
+  await page.locator(".respelling a").click();
   await page.waitForURL(/q=hydrophone\+recordings/);
   assert.match(await page.locator(".total").textContent(), /\d+ datasets? match/);
   // A misspelt word of the NATO SECRET dataset alone is offered no spelling of it.

@@ -21,8 +21,8 @@ pub struct Fields {
     pub title_exact: Field,
     pub description: Field,
     pub keywords: Field,
-    /// The words of the title and keywords as written (lowercased, not stemmed): what a spelling
-    /// suggestion is made of.
+    /// The words of the title and keywords as written (lowercased, not stemmed): what a respelling
+    /// (`Search::respelling`) is made of.
     pub words: Field,
     /// Distributions' titles and formats, the organisation's slug and name: searched with a low weight.
     pub other_text: Field,

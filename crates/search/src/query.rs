@@ -46,7 +46,7 @@ pub struct SearchRequest {
     /// Entities of the domain model by kind and slug: a dataset that refers to one of a kind's.
     pub entities: Vec<(EntityKind, String)>,
     /// Words as written in a title or a keyword (any case): a dataset with one of them. How a
-    /// spelling suggestion is checked against what a reader may see.
+    /// respelling is checked against what a reader may see.
     pub words: Vec<String>,
     pub facets: Vec<Facet>,
     /// What the reader may see; `None` for a reader who sees everything.
@@ -432,7 +432,6 @@ fn text_query(
     let ends_in_word = !text.ends_with(char::is_whitespace) && !text.ends_with('"');
     let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut matching: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut required_words = false;
     // Each word's alternatives, scored and walked.
     let mut groups: Vec<(Clauses, Clauses)> = Vec::new();
     for (n, word) in words.iter().enumerate() {
@@ -480,9 +479,9 @@ fn text_query(
             // A word the analyser drops (a stop word) requires nothing.
             continue;
         }
-        required_words = true;
         groups.push((scored, walked));
     }
+    let required_words = !groups.is_empty();
     if match_any || groups.len() == 1 {
         // One flat union of every word's alternatives: the ranking can prune it (block-max WAND,
         // `run.rs`), and its score is the same sum as a union per word. (One word alone is the

@@ -11,10 +11,10 @@ use tokio::sync::Semaphore;
 use crate::access;
 use crate::error::ServiceError;
 
-/// The words of a search a suggestion respells, at most.
-const SUGGESTED_WORDS: usize = 8;
+/// The words of a search a respelling changes, at most.
+const RESPELT_WORDS: usize = 8;
 /// Shorter words are left as typed: too many words are one edit from them.
-const SPELLED_FROM: usize = 4;
+const RESPELT_FROM: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct Search {
@@ -141,11 +141,11 @@ impl Search {
 
     /// Another spelling of `text`, for a search that found nothing: each word unknown to the titles
     /// and keyword lists replaced by the commonest word spelt near it that is in the title or the
-    /// keywords of a dataset `reader` may see. `None` when no word changes, or when the suggestion
+    /// keywords of a dataset `reader` may see. `None` when no word changes, or when the respelling
     /// would find nothing `reader` may see either. A word of a dataset the reader may not see is
     /// never suggested: each is checked with the reader's own search.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn suggestion(
+    pub async fn respelling(
         &self,
         reader: Option<&Principal>,
         text: &str,
@@ -153,14 +153,14 @@ impl Search {
         let words: Vec<&str> = text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|word| !word.is_empty())
-            .take(SUGGESTED_WORDS)
+            .take(RESPELT_WORDS)
             .collect();
         let mut spelt = Vec::with_capacity(words.len());
         let mut changed = false;
         for word in words {
             let mut chosen = None;
             let spellable =
-                word.chars().count() >= SPELLED_FROM && !word.chars().all(char::is_numeric);
+                word.chars().count() >= RESPELT_FROM && !word.chars().all(char::is_numeric);
             let near = if spellable {
                 self.index.near_words(word).map_err(ServiceError::Search)?
             } else {
@@ -183,13 +183,13 @@ impl Search {
         if !changed {
             return Ok(None);
         }
-        let suggestion = spelt.join(" ");
+        let respelling = spelt.join(" ");
         let check = SearchRequest {
-            text: Some(suggestion.clone()),
+            text: Some(respelling.clone()),
             limit: 1,
             ..SearchRequest::default()
         };
-        Ok((self.search(reader, check).await?.total > 0).then_some(suggestion))
+        Ok((self.search(reader, check).await?.total > 0).then_some(respelling))
     }
 
     /// Brings the index up to date before serving: rebuilt from the records when it is empty or ahead

@@ -158,6 +158,19 @@ impl TestApp {
         self.request(Method::GET, path, None).send().await.unwrap()
     }
 
+    /// The audit log's entries as the admin reads them (`GET /api/v1/audit?limit=1000`).
+    async fn audit(&self) -> Vec<Value> {
+        let audit: Value = self
+            .request(Method::GET, "/api/v1/audit?limit=1000", Some(&self.admin))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        audit["items"].as_array().unwrap().clone()
+    }
+
     async fn send_json(
         &self,
         method: Method,

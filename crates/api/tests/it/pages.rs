@@ -548,17 +548,8 @@ async fn signing_in_at_the_identity_provider(db: TestStore) {
     assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
     assert!(denied.text().await.unwrap().contains("access_denied"));
 
-    let audit: Value = server
-        .request(Method::GET, "/api/v1/audit?limit=1000", Some(&server.admin))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let events: Vec<(String, String)> = audit["items"]
-        .as_array()
-        .unwrap()
+    let audit = server.audit().await;
+    let events: Vec<(String, String)> = audit
         .iter()
         .filter(|entry| entry["event"].as_str().unwrap().starts_with("sign"))
         .map(|entry| {

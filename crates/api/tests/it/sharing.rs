@@ -926,14 +926,8 @@ async fn agreements_yield_and_revoke_grants(db: TestStore) {
             .status(),
         StatusCode::CONFLICT
     );
-    let audit: Value = get("/api/v1/audit?limit=1000".into(), &server.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let events: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
+    let audit = server.audit().await;
+    let events: Vec<&str> = audit
         .iter()
         .map(|e| e["event"].as_str().unwrap())
         .filter(|e| e.starts_with("agreement_") || e.starts_with("grant_"))
@@ -1351,18 +1345,9 @@ async fn publication_is_reviewed_where_the_domain_asks(db: TestStore) {
             .status(),
         StatusCode::CONFLICT
     );
-    let audit: Value = server
-        .request(Method::GET, "/api/v1/audit?limit=1000", Some(&server.admin))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit = server.audit().await;
     assert_eq!(
-        audit["items"]
-            .as_array()
-            .unwrap()
+        audit
             .iter()
             .filter(|e| e["event"] == "publication_approved")
             .count(),
@@ -1578,17 +1563,8 @@ async fn labels_are_widened_only_by_release(db: TestStore) {
     assert_eq!(read.status(), StatusCode::OK, "released to everyone");
     let read: Value = read.json().await.unwrap();
     assert_eq!(read["security_label"]["classification"], "PUBLIC");
-    let audit: Value = server
-        .request(Method::GET, "/api/v1/audit?limit=1000", Some(&server.admin))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let events: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
+    let audit = server.audit().await;
+    let events: Vec<&str> = audit
         .iter()
         .map(|e| e["event"].as_str().unwrap())
         .filter(|e| e.starts_with("release_"))

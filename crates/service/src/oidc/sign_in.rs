@@ -16,8 +16,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fathom_model::{Authentication, Principal};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -63,6 +64,17 @@ impl Pending {
         serde_json::from_slice(&bytes).ok()
     }
 }
+
+/// The client `CoreClient::from_provider_metadata` makes: an authorization endpoint, maybe a token
+/// and a user-info endpoint.
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 /// The issuer's metadata and keys, as last discovered.
 type Discovered = Option<(Instant, CoreProviderMetadata)>;
@@ -186,19 +198,7 @@ impl OidcSignIn {
 
     /// The client, with the issuer's metadata discovered at most [`METADATA_TTL`] ago (or, when
     /// the issuer cannot be reached, as last discovered).
-    async fn client(
-        &self,
-    ) -> Result<
-        CoreClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
-        ServiceError,
-    > {
+    async fn client(&self) -> Result<Client, ServiceError> {
         let mut discovered = self.discovered.lock().await;
         let fresh = discovered
             .as_ref()

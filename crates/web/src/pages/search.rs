@@ -116,16 +116,16 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
         format!("/search?{}", query_string(pairs))
     };
     // Nothing found: another spelling of the words, if one finds what the reader may see.
-    let suggestion = if results.total == 0 && !words.trim().is_empty() {
-        ctx.state.search.suggestion(ctx.reader(), &words).await?
+    let respelling = if results.total == 0 && !words.trim().is_empty() {
+        ctx.state.search.respelling(ctx.reader(), &words).await?
     } else {
         None
     };
-    let respelt = suggestion.as_deref().map(|suggestion| {
+    let respelt = respelling.as_deref().map(|respelling| {
         let pairs = kept
             .iter()
             .filter(|pair| **pair != ("limit", PAGE_SIZE))
-            .map(|(name, value)| (*name, if *name == "q" { suggestion } else { *value }));
+            .map(|(name, value)| (*name, if *name == "q" { respelling } else { *value }));
         format!("/search?{}", query_string(pairs))
     });
     let previous = (offset > 0).then(|| at(offset.saturating_sub(limit)));
@@ -202,8 +202,8 @@ async fn search_page(ctx: &Ctx, raw: &str) -> Result<Page, ServiceError> {
                     (map(&text.text("search-map-label"), &extents, true, ctx.state.settings.basemap_url.as_deref()))
                     (histogram(&results, &kept))
                     @if results.hits.is_empty() {
-                        @if let (Some(suggestion), Some(href)) = (&suggestion, &respelt) {
-                            p class="suggestion" { (text.text("did-you-mean")) " " a href=(href) { strong { (suggestion) } } "?" }
+                        @if let (Some(respelling), Some(href)) = (&respelling, &respelt) {
+                            p class="respelling" { (text.text("did-you-mean")) " " a href=(href) { strong { (respelling) } } "?" }
                         }
                         p { (text.text("no-results-hint")) }
                     } @else {
