@@ -428,9 +428,8 @@ impl SearchIndex {
         let addresses = match sort {
             Sort::Relevance => {
                 // The words, scored (relevance is the sort only of a search with words).
-                let ranked = plan.text.as_deref().unwrap_or(walked);
-                let scored = ranked.weight(EnableScoring::enabled_from_searcher(searcher))?;
-                run::best(searcher, scored.as_ref(), &filter, &matches, offset, limit)?
+                let ranking = run::Ranking::new(searcher, plan, unscored.as_ref())?;
+                run::best(searcher, &ranking, &filter, &matches, offset, limit)?
             }
             Sort::Title(direction) => {
                 let by_title = top.order_by_string_fast_field("title_exact", order(direction));
@@ -545,9 +544,12 @@ mod tests {
         assert!(near("CTD").is_empty(), "a keyword, as written");
     }
 
-    /// The best page by scoring every accepted match, as the ranking would be without pruning.
+    /// The best page by scoring every accepted match, as the ranking would be without pruning;
+    /// checking on the way that the sum of a match's alternatives is the score the words' boolean
+    /// query gives it (to rounding).
     fn every_match_scored(
         searcher: &tantivy::Searcher,
+        ranking: &run::Ranking<'_>,
         scored: &dyn tantivy::query::Weight,
         filter: &Filter<'_>,
         offset: usize,
@@ -556,10 +558,13 @@ mod tests {
         let mut all = Vec::new();
         for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
             let accepts = filter.for_segment(ordinal, reader).unwrap();
+            let mut alternatives = ranking.scorers(reader).unwrap();
             scored
                 .for_each(reader, &mut |doc, score| {
                     if accepts.accepts(doc) {
-                        all.push((score, DocAddress::new(ordinal as u32, doc)));
+                        let sum = alternatives.score(doc, Score::MIN).unwrap();
+                        assert!((sum - score).abs() <= score * 1e-5, "{sum} for {score}");
+                        all.push((sum, DocAddress::new(ordinal as u32, doc)));
                     }
                 })
                 .unwrap();
@@ -568,9 +573,9 @@ mod tests {
         all.into_iter().skip(offset).take(limit).collect()
     }
 
-    /// Block-max WAND (past the exact count, or with a selective filter) and scoring the tallied
-    /// matches one by one find the page that scoring every match finds, to the last bit of each
-    /// score, whatever the page's size.
+    /// Block-max WAND over a union of words past the exact count, and the scoring of every match
+    /// given up where it cannot enter the page, find the page that scoring every match finds, to
+    /// the last bit of each score, whatever the page's size.
     #[test]
     fn pruned_ranking_finds_the_best_page() {
         let dir = tempfile::tempdir().unwrap();
@@ -621,29 +626,29 @@ mod tests {
             "segments of several commits, with deletions"
         );
         let mut analyser = index.index.tokenizers().get(TEXT_ANALYSER).unwrap();
+        let box_ = || Some(BoundingBox::parse(&[175.0, -5.0, 179.0, 5.0]).unwrap());
+        let odbl = || vec!["ODbL-1.0".to_owned()];
+        // (words, whether any may match, licences, box)
         let requests = [
-            ("glider", vec![], None),
-            ("sonar waves", vec![], None),
-            ("ctd salinity mooring", vec!["ODbL-1.0".to_owned()], None),
-            (
-                "acoustic",
-                vec![],
-                Some(BoundingBox::parse(&[175.0, -5.0, 179.0, 5.0]).unwrap()),
-            ),
-            ("waves 17", vec![], None),
-            // Few matches: ranked one by one.
-            ("4321", vec![], None),
-            (
-                "mooring",
-                vec!["ODbL-1.0".to_owned()],
-                Some(BoundingBox::parse(&[175.0, -5.0, 179.0, 5.0]).unwrap()),
-            ),
+            ("glider", false, vec![], None),
+            ("sonar waves", false, vec![], None),
+            ("sonar waves", true, vec![], None),
+            ("ctd salinity mooring", false, odbl(), None),
+            ("ctd salinity mooring", true, odbl(), None),
+            ("acoustic", false, vec![], box_()),
+            ("waves 17", false, vec![], None),
+            ("glider -sonar", false, vec![], None),
+            ("glider \"waves and\"", false, vec![], None),
+            // Few matches.
+            ("4321", false, vec![], None),
+            ("mooring", false, odbl(), box_()),
         ];
         let mut paths = (0, 0);
-        for (text, licence, bbox) in requests {
+        for (text, match_any, licence, bbox) in requests {
             for (offset, limit) in [(0, 20), (40, 10)] {
                 let request = SearchRequest {
                     text: Some(text.into()),
+                    match_any,
                     licence: licence.clone(),
                     bbox,
                     offset,
@@ -654,29 +659,34 @@ mod tests {
                 let filter = Filter::new(&request, &plan, &searcher, &index.columns).unwrap();
                 let text = plan.text.as_ref().unwrap();
                 let unscored = plan
-                    .matching
-                    .as_ref()
+                    .walked()
                     .unwrap()
                     .weight(EnableScoring::disabled_from_searcher(&searcher))
                     .unwrap();
                 let scored = text
                     .weight(EnableScoring::enabled_from_searcher(&searcher))
                     .unwrap();
-                let expected =
-                    every_match_scored(&searcher, scored.as_ref(), &filter, offset, limit);
+                let ranking = run::Ranking::new(&searcher, &plan, unscored.as_ref()).unwrap();
+                let expected = every_match_scored(
+                    &searcher,
+                    &ranking,
+                    scored.as_ref(),
+                    &filter,
+                    offset,
+                    limit,
+                );
                 assert!(offset > 0 || !expected.is_empty(), "{text:?} matches");
-                // Bounded as a search is (block-max WAND past the bound), and unbounded (one by one
-                // when few are accepted).
+                // Bounded as a search is (pruned past the bound), and unbounded (every match
+                // scored, each given up where it cannot enter the page).
                 for bound in [run::EXACT_UP_TO + 1, usize::MAX] {
                     let tallied = run::tally(&searcher, unscored.as_ref(), &filter, bound).unwrap();
-                    if tallied.coverage.exact() && tallied.coverage.accepted <= 2_000 {
+                    if tallied.coverage.exact() {
                         paths.0 += 1;
                     } else {
                         paths.1 += 1;
                     }
                     let found =
-                        run::best(&searcher, scored.as_ref(), &filter, &tallied, offset, limit)
-                            .unwrap();
+                        run::best(&searcher, &ranking, &filter, &tallied, offset, limit).unwrap();
                     // The same scores, in the same order: ties to the earlier document.
                     assert_eq!(found, expected, "{text:?} {offset} {bound}");
                 }

@@ -2,11 +2,12 @@
 
 use fathom_model::{BoundingBox, CategoryType, EntityKind};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, Bm25Weight, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Searcher, Term};
+use tantivy::{Score, Searcher, Term};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -186,6 +187,74 @@ pub(crate) struct Plan {
     /// The last word as the prefix it completes, in each field it is completed in (the completions
     /// are not among the queries' terms).
     pub completions: Vec<Term>,
+    /// What `text` scores, one alternative at a time (`run.rs` ranks by them).
+    pub alternatives: Vec<Alternative>,
+    /// Whether `text` is one union of its alternatives, which block-max WAND can prune: any word
+    /// may match, or there is one.
+    pub union: bool,
+}
+
+/// One scored alternative of a search's words: a word's term in one field, its near spellings or
+/// completions there, a phrase in one field, or the exact title; boosted by the field's weight. A
+/// document's relevance is the sum of the scores of the alternatives it matches, as tantivy's
+/// boolean query sums them; `run.rs` sums them itself, to stop adding where a document can no
+/// longer reach the page.
+pub(crate) struct Alternative {
+    /// Boosted.
+    pub query: Box<dyn Query>,
+    bound: Bound,
+}
+
+/// What bounds an alternative's score.
+enum Bound {
+    /// BM25 of these terms (a phrase's, or one term's), boosted.
+    Bm25(Vec<Term>, Score),
+    /// A constant score (near spellings and completions score as matched, not by frequency).
+    Constant(Score),
+}
+
+impl Alternative {
+    fn term(term: Term, boost: Score) -> Self {
+        let query = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
+        Self {
+            query: Box::new(BoostQuery::new(Box::new(query), boost)),
+            bound: Bound::Bm25(vec![term], boost),
+        }
+    }
+
+    fn spelt(query: FuzzyTermQuery, boost: Score) -> Self {
+        Self {
+            query: Box::new(BoostQuery::new(Box::new(query), boost)),
+            bound: Bound::Constant(boost),
+        }
+    }
+
+    fn phrase(terms: Vec<Term>, boost: Score) -> Self {
+        if let [term] = terms.as_slice() {
+            return Self::term(term.clone(), boost);
+        }
+        Self {
+            query: Box::new(BoostQuery::new(
+                Box::new(PhraseQuery::new(terms.clone())),
+                boost,
+            )),
+            bound: Bound::Bm25(terms, boost),
+        }
+    }
+
+    /// The most it adds to a document's score in `searcher`'s index.
+    pub(crate) fn bound(&self, searcher: &Searcher) -> tantivy::Result<Score> {
+        Ok(match &self.bound {
+            Bound::Bm25(terms, boost) => Bm25Weight::for_terms(searcher, terms)?
+                .boost_by(*boost)
+                .max_score(),
+            Bound::Constant(score) => *score,
+        })
+    }
+
+    fn clause(&self) -> (Occur, Box<dyn Query>) {
+        (Occur::Should, self.query.box_clone())
+    }
 }
 
 impl Plan {
@@ -257,7 +326,7 @@ pub(crate) fn plan(
     searcher: &Searcher,
 ) -> Plan {
     let mut completions = Vec::new();
-    let (text, matching) = request
+    let words = request
         .text
         .as_deref()
         .filter(|t| !t.trim().is_empty())
@@ -270,8 +339,7 @@ pub(crate) fn plan(
                 searcher,
                 &mut completions,
             )
-        })
-        .map_or((None, None), |(text, matching)| (Some(text), matching));
+        });
     let entities: Vec<(Field, Vec<String>)> = EntityKind::ALL
         .iter()
         .map(|kind| {
@@ -329,12 +397,23 @@ pub(crate) fn plan(
     let any = |clauses: Vec<(Occur, Box<dyn Query>)>| {
         (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
     };
+    let (text, matching, alternatives, union) = match words {
+        Some(words) => (
+            Some(words.scored),
+            words.matching,
+            words.alternatives,
+            words.union,
+        ),
+        None => (None, None, Vec::new(), false),
+    };
     Plan {
         text,
         matching,
         required: any(required),
         excluded: any(excluded),
         completions,
+        alternatives,
+        union,
     }
 }
 
@@ -402,12 +481,24 @@ fn category_exclusions(visibility: &Visibility, fields: &Fields) -> Vec<Box<dyn 
 /// The clauses of a boolean query.
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
 
+/// A search's words as queries.
+struct Words {
+    /// Words and phrases over the scored fields.
+    scored: Box<dyn Query>,
+    /// The same documents, walked unscored ([`Plan::matching`]).
+    matching: Option<Box<dyn Query>>,
+    /// What `scored` scores ([`Plan::alternatives`]).
+    alternatives: Vec<Alternative>,
+    /// [`Plan::union`].
+    union: bool,
+}
+
 /// Words and phrases over the text fields, title weighted over keywords over description. Every
-/// word may match in any field; documents matching more words score higher. An exact title match
-/// gets a large boost.
+/// word must match in some field (any of them, with `match_any`); documents matching more words
+/// score higher. An exact title match gets a large boost.
 ///
-/// The words' alternatives are one flat union: its score is the same sum as a union per word, and a
-/// flat union of terms lets the ranking skip the blocks of documents that cannot reach the best
+/// Where any word may match (or there is one), the words' alternatives are one flat union: a flat
+/// union of terms lets the ranking skip the blocks of documents that cannot reach the best
 /// (block-max WAND, `run.rs`). Also returns the query of the same documents for walking them
 /// unscored ([`Plan::matching`]), and adds the last word's prefixes to `completions`.
 fn text_query(
@@ -417,7 +508,7 @@ fn text_query(
     analyser: &mut TextAnalyzer,
     searcher: &Searcher,
     completions: &mut Vec<Term>,
-) -> (Box<dyn Query>, Option<Box<dyn Query>>) {
+) -> Words {
     let weighted = [
         (fields.title, 3.0),
         (fields.keywords, 2.0),
@@ -430,15 +521,16 @@ fn text_query(
         excluded,
     } = split_phrases(text);
     let ends_in_word = !text.ends_with(char::is_whitespace) && !text.ends_with('"');
-    let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut matching: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut alternatives: Vec<Alternative> = Vec::new();
+    let mut parts: Clauses = Vec::new();
+    let mut matching: Clauses = Vec::new();
     // Each word's alternatives, scored and walked.
     let mut groups: Vec<(Clauses, Clauses)> = Vec::new();
     for (n, word) in words.iter().enumerate() {
         let prefix = ends_in_word && n + 1 == words.len();
         // The word's alternatives: its tokens in each field, near spellings and completions.
-        let mut scored: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut walked: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut scored: Vec<Alternative> = Vec::new();
+        let mut walked: Clauses = Vec::new();
         for token in tokens(analyser, word) {
             let anywhere = Term::from_field_text(fields.all_text, &token);
             walked.push((
@@ -448,30 +540,20 @@ fn text_query(
             let expand = !is_common(searcher, fields, &token);
             for (field, weight) in weighted {
                 let term = Term::from_field_text(field, &token);
-                let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-                scored.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(exact), weight)),
-                ));
+                scored.push(Alternative::term(term.clone(), weight));
                 // Typos and prefixes are looked for in titles and keywords only: expanding them over
                 // every description term would cost more than it finds.
                 let short_field = expand && (field == fields.title || field == fields.keywords);
                 if short_field && token.chars().count() >= FUZZY_FROM {
                     let fuzzy = FuzzyTermQuery::new(term.clone(), 1, true);
                     walked.push((Occur::Should, Box::new(fuzzy.clone())));
-                    scored.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(fuzzy), weight * 0.3)),
-                    ));
+                    scored.push(Alternative::spelt(fuzzy, weight * 0.3));
                 }
                 if short_field && prefix {
                     completions.push(term.clone());
                     let fuzzy_prefix = FuzzyTermQuery::new_prefix(term, 0, false);
                     walked.push((Occur::Should, Box::new(fuzzy_prefix.clone())));
-                    scored.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(fuzzy_prefix), weight * 0.5)),
-                    ));
+                    scored.push(Alternative::spelt(fuzzy_prefix, weight * 0.5));
                 }
             }
         }
@@ -479,13 +561,14 @@ fn text_query(
             // A word the analyser drops (a stop word) requires nothing.
             continue;
         }
-        groups.push((scored, walked));
+        groups.push((scored.iter().map(Alternative::clause).collect(), walked));
+        alternatives.extend(scored);
     }
     let required_words = !groups.is_empty();
-    if match_any || groups.len() == 1 {
-        // One flat union of every word's alternatives: the ranking can prune it (block-max WAND,
-        // `run.rs`), and its score is the same sum as a union per word. (One word alone is the
-        // same set whether required or not: the exact title's clause beside it has it too.)
+    // One word alone is the same set whether required or not (the exact title's clause beside it
+    // has it too), unless a phrase is required beside it.
+    let union = match_any || (groups.len() == 1 && phrases.is_empty());
+    if union {
         for (scored, walked) in groups {
             parts.extend(scored);
             matching.extend(walked);
@@ -509,43 +592,44 @@ fn text_query(
     }
     let has_phrases = !phrases.is_empty();
     for phrase in phrases {
-        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut any_field: Clauses = Vec::new();
         for (field, weight) in weighted {
             let terms: Vec<Term> = tokens(analyser, &phrase)
                 .iter()
                 .map(|t| Term::from_field_text(field, t))
                 .collect();
-            let query: Box<dyn Query> = match terms.len() {
-                0 => continue,
-                1 => Box::new(TermQuery::new(
-                    terms[0].clone(),
-                    IndexRecordOption::WithFreqs,
-                )),
-                _ => Box::new(PhraseQuery::new(terms)),
-            };
-            alternatives.push((Occur::Should, Box::new(BoostQuery::new(query, weight))));
+            if terms.is_empty() {
+                continue;
+            }
+            let alternative = Alternative::phrase(terms, weight);
+            any_field.push(alternative.clause());
+            alternatives.push(alternative);
         }
-        if !alternatives.is_empty() {
+        if !any_field.is_empty() {
             // A quoted phrase is required.
-            parts.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
+            parts.push((Occur::Must, Box::new(BooleanQuery::new(any_field))));
         }
     }
-    let title = TermQuery::new(
-        Term::from_field_text(fields.title_exact, &normalise(text.trim_matches('"'))),
-        IndexRecordOption::WithFreqs,
-    );
-    matching.push((Occur::Should, Box::new(title.clone())));
-    parts.push((
+    let title = Term::from_field_text(fields.title_exact, &normalise(text.trim_matches('"')));
+    matching.push((
         Occur::Should,
-        Box::new(BoostQuery::new(Box::new(title), 20.0)),
+        Box::new(TermQuery::new(title.clone(), IndexRecordOption::Basic)),
     ));
+    let title = Alternative::term(title, 20.0);
+    parts.push(title.clause());
+    alternatives.push(title);
     // Only exclusions: everything else matches.
     if !required_words && !has_phrases && !excluded.is_empty() {
         parts.push((Occur::Must, Box::new(AllQuery)));
         matching.push((Occur::Must, Box::new(AllQuery)));
     }
     let matching = (!has_phrases).then(|| Box::new(BooleanQuery::new(matching)) as Box<dyn Query>);
-    (Box::new(BooleanQuery::new(parts)), matching)
+    Words {
+        scored: Box::new(BooleanQuery::new(parts)),
+        matching,
+        alternatives,
+        union: union && !has_phrases,
+    }
 }
 
 /// Whether `token` is a word of at least [`COMMON_WORD`] titles and keyword lists. (An unreadable

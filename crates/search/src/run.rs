@@ -4,27 +4,31 @@
 //!   [`EXACT_UP_TO`] of them: past that, the total and the facet counts (`facets.rs`) are
 //!   extrapolated from the share of the index read (`total_exact: false`), so a word found in half
 //!   of a million datasets costs no more to count than one found in ten thousand;
-//! - the **ranking** finds the best page. By relevance: when the tally saw few matches, by scoring
-//!   just those; else with block-max WAND, which skips the blocks of documents whose best possible
-//!   score cannot enter the page, so most matches of a common word are never scored. By a fast
-//!   field: over the tally's matches when it saw them all, else over every match.
+//! - the **ranking** finds the best page. By relevance: a document's score is the sum of the scores
+//!   of the words' alternatives it matches (`query.rs`), added from the one that may add the most,
+//!   and given up as soon as what is left to add cannot take it into the page. It scores the
+//!   tally's matches when the tally saw few; else, where any word may match, those that block-max
+//!   WAND keeps (it skips the blocks of documents whose best possible score cannot enter the page,
+//!   so most matches of a common word are never scored); else, where every word must match, every
+//!   match (the tally's when it saw them all). By a fast field: over the tally's matches when it saw them all, else over every match.
 //!
 //! Both see only what the [`Filter`] accepts.
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::Weight;
+use tantivy::query::{EnableScoring, Query, Weight};
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, Score, Searcher, SegmentReader};
 
 use crate::filter::{Filter, SegmentFilter};
+use crate::query::Plan;
+
+/// Up to this many matches, all of them seen by the tally, are ranked by scoring each one (a
+/// selective filter leaves block-max WAND little to skip: most of the words' matches fail it).
+const SCORED_ONE_BY_ONE: usize = 2_000;
 
 /// How many matches are counted exactly. At least the deepest page a search may ask for
 /// (`offset + limit`, 10,000 in the API), so that an estimated total never promises a page that
 /// does not exist.
 pub const EXACT_UP_TO: usize = 10_000;
-
-/// Up to this many matches, all of them seen by the tally, are ranked by scoring each one (a
-/// selective filter leaves block-max WAND little to skip: most of the words' matches fail it).
-const SCORED_ONE_BY_ONE: usize = 2_000;
 
 /// The accepted matches of a search, in document order, per segment.
 pub(crate) struct Matches {
@@ -136,35 +140,149 @@ pub(crate) fn tally(
     Ok(matches)
 }
 
-/// The `offset..offset + limit` best accepted documents of `scored` (the same query as the tally's,
-/// with scoring), best first, ties to the earlier document.
+/// How a search's words rank the matches.
+pub(crate) struct Ranking<'a> {
+    /// Each alternative's weight and the most it adds to a score, the most first.
+    alternatives: Vec<(Box<dyn Weight>, Score)>,
+    /// The words' query, whose best matches tantivy finds: by block-max WAND for a union of
+    /// words, by scoring every match for one with a phrase (walking it again unscored would read
+    /// its positions twice). `None` for words that must all match: their matches are walked
+    /// unscored and scored by their alternatives.
+    pruned: Option<&'a dyn Query>,
+    /// The matches, unscored (the tally's weight).
+    walked: &'a dyn Weight,
+}
+
+impl<'a> Ranking<'a> {
+    pub(crate) fn new(
+        searcher: &Searcher,
+        plan: &'a Plan,
+        walked: &'a dyn Weight,
+    ) -> tantivy::Result<Self> {
+        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let mut alternatives = plan
+            .alternatives
+            .iter()
+            .map(|alternative| {
+                Ok((
+                    alternative.query.weight(scoring)?,
+                    alternative.bound(searcher)?,
+                ))
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        alternatives.sort_by(|(_, a), (_, b)| b.total_cmp(a));
+        let pruned = plan
+            .text
+            .as_deref()
+            .filter(|_| plan.union || plan.matching.is_none());
+        Ok(Self {
+            alternatives,
+            pruned,
+            walked,
+        })
+    }
+
+    /// A segment's scorers of the alternatives.
+    pub(crate) fn scorers(&self, reader: &SegmentReader) -> tantivy::Result<Scorers> {
+        let mut rest: Vec<Score> = self.alternatives.iter().map(|(_, bound)| *bound).collect();
+        // rest[i]: the most the alternatives from the i-th on may add.
+        for i in (0..rest.len().saturating_sub(1)).rev() {
+            rest[i] += rest[i + 1];
+        }
+        Ok(Scorers {
+            scorers: self
+                .alternatives
+                .iter()
+                .map(|(weight, _)| weight.scorer(reader, 1.0))
+                .collect::<tantivy::Result<_>>()?,
+            rest,
+        })
+    }
+}
+
+/// The scorers of a search's alternatives in one segment, the most valuable first.
+pub(crate) struct Scorers {
+    scorers: Vec<Box<dyn tantivy::query::Scorer>>,
+    rest: Vec<Score>,
+}
+
+impl Scorers {
+    /// The score of `doc` (after those asked before it), the sum of the alternatives it matches;
+    /// `None` as soon as it cannot beat `threshold`.
+    pub(crate) fn score(&mut self, doc: DocId, threshold: Score) -> Option<Score> {
+        let mut score = 0.0;
+        for (scorer, rest) in self.scorers.iter_mut().zip(&self.rest) {
+            if score + rest <= threshold {
+                return None;
+            }
+            if scorer.doc() < doc {
+                scorer.seek(doc);
+            }
+            if scorer.doc() == doc {
+                score += scorer.score();
+            }
+        }
+        Some(score)
+    }
+
+    /// The best `wanted` of `docs` (ascending), into `page`.
+    fn rank(&mut self, docs: &[DocId], page: &mut Page) {
+        for &doc in docs {
+            if let Some(score) = self.score(doc, page.threshold()) {
+                page.push(score, doc);
+            }
+        }
+    }
+}
+
+/// The documents a ranking scores.
+#[derive(Clone, Copy)]
+enum Candidates<'a> {
+    /// Every accepted match.
+    Matches(&'a Matches),
+    /// The accepted matches tantivy finds best ([`Ranking::pruned`]).
+    Pruned(&'a dyn Weight),
+}
+
+/// The `offset..offset + limit` best accepted matches, best first, ties to the earlier document.
+///
+/// Every candidate is scored by its alternatives, stopping where it can no longer enter the page.
+/// The candidates: the tally's matches when it saw few, or all of those of words that must all
+/// match; else the best that tantivy finds ([`Ranking::pruned`]); else every accepted match,
+/// walked again.
 pub(crate) fn best(
     searcher: &Searcher,
-    scored: &dyn Weight,
+    ranking: &Ranking<'_>,
     filter: &Filter<'_>,
     tallied: &Matches,
     offset: usize,
     limit: usize,
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
     let wanted = offset + limit;
-    let one_by_one = tallied.coverage.exact() && tallied.coverage.accepted <= SCORED_ONE_BY_ONE;
+    let every;
+    let few = tallied.coverage.exact() && tallied.coverage.accepted <= SCORED_ONE_BY_ONE;
+    let pruned;
+    let candidates = match ranking.pruned {
+        _ if few => Candidates::Matches(tallied),
+        Some(query) => {
+            pruned = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+            Candidates::Pruned(pruned.as_ref())
+        }
+        None if tallied.coverage.exact() => Candidates::Matches(tallied),
+        None => {
+            every = tally(searcher, ranking.walked, filter, usize::MAX)?;
+            Candidates::Matches(&every)
+        }
+    };
     let mut found: Vec<(Score, DocAddress)> = Vec::new();
     for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
-        let candidates: Vec<DocId> = if one_by_one {
-            tallied.docs.get(ordinal).cloned().unwrap_or_default()
-        } else {
-            wand_page(scored, reader, filter.for_segment(ordinal, reader)?, wanted)?
-        };
-        if candidates.is_empty() {
-            continue;
-        }
-        // Scored one by one, in the order of the scorer that scores every match: block-max WAND
-        // adds a document's term scores in another order, which may differ in the last bits.
         let mut page = Page::new(wanted);
-        let mut scorer = scored.scorer(reader, 1.0)?;
-        for doc in candidates {
-            if scorer.seek(doc) == doc {
-                page.push(scorer.score(), doc);
+        let mut scorers = ranking.scorers(reader)?;
+        match candidates {
+            Candidates::Matches(matches) => scorers.rank(&matches.docs[ordinal], &mut page),
+            Candidates::Pruned(pruned) => {
+                let accepts = filter.for_segment(ordinal, reader)?;
+                scorers.rank(&wand_page(pruned, reader, accepts, wanted)?, &mut page);
             }
         }
         found.extend(
