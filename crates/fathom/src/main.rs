@@ -6,6 +6,8 @@ mod demo;
 mod export;
 mod import;
 mod ndjson;
+#[cfg(test)]
+mod relevance;
 mod serve;
 mod telemetry;
 
