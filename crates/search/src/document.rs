@@ -103,9 +103,12 @@ impl Fields {
                 ),
             ),
             other_text: builder.add_text_field("other_text", text(false)),
+            // With positions, for walking a phrase in one list instead of four (a phrase cannot
+            // span two fields: tantivy leaves a gap between the values of a field).
             all_text: builder.add_text_field(
                 "all_text",
-                TextOptions::default().set_indexing_options(analysed(IndexRecordOption::Basic)),
+                TextOptions::default()
+                    .set_indexing_options(analysed(IndexRecordOption::WithFreqsAndPositions)),
             ),
             keyword: builder.add_text_field("keyword", exact.clone()),
             keyword_shown: builder.add_text_field("keyword_shown", FAST),

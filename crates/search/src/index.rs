@@ -710,7 +710,7 @@ mod tests {
     }
 
     /// The query walked to find a search's matches finds those of the scored words: words in
-    /// every field, near spellings, completions and the exact title.
+    /// every field, near spellings, completions, phrases and the exact title.
     #[test]
     fn the_walked_query_matches_what_the_words_match() {
         let dir = tempfile::tempdir().unwrap();
@@ -773,6 +773,10 @@ mod tests {
             "sonar survey ",
             "nothing here",
             "sonar -survey",
+            "\"sonar survey\"",
+            "glider \"conductivity casts\"",
+            // A title's last word and the description's first are no phrase.
+            "\"waves buoy\"",
             "-sonar",
         ] {
             for match_any in [false, true] {
@@ -791,19 +795,12 @@ mod tests {
                 // one sonar record is a survey.
                 let nothing = text == "nothing here"
                     || text == "sonar -survey"
+                    || text == "\"waves buoy\""
+                    || (text.starts_with("glider \"") && !match_any)
                     || (text == "sonar strait" && !match_any);
                 assert_eq!(expected.is_empty(), nothing, "{text:?} {match_any}");
             }
         }
-        let phrase = SearchRequest {
-            text: Some("\"sonar survey\"".into()),
-            ..Default::default()
-        };
-        let plan = query::plan(&phrase, &index.fields, &mut analyser, &searcher);
-        assert!(
-            plan.matching.is_none(),
-            "a phrase is walked in the scored fields"
-        );
     }
 
     /// A planned search counts the postings it reads: the words' in `all_text` (and the exact

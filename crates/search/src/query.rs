@@ -176,9 +176,9 @@ impl Sort {
 pub(crate) struct Plan {
     /// Words and phrases; `None` when the request has none.
     pub text: Option<Box<dyn Query>>,
-    /// The documents `text` matches, as a query cheaper to walk: each word's one list in
-    /// `all_text` instead of four, with the near spellings, completions and exact title as in
-    /// `text`. `None` when the text has a phrase (its positions are in the scored fields only).
+    /// The documents `text` matches, as a query cheaper to walk: each word's and phrase's one list
+    /// in `all_text` instead of four, with the near spellings, completions and exact title as in
+    /// `text`. `None` without words.
     pub matching: Option<Box<dyn Query>>,
     /// The request's exact filters (organisation, keyword, …), all of which must hold.
     pub required: Option<Box<dyn Query>>,
@@ -400,7 +400,7 @@ pub(crate) fn plan(
     let (text, matching, alternatives, union) = match words {
         Some(words) => (
             Some(words.scored),
-            words.matching,
+            Some(words.matching),
             words.alternatives,
             words.union,
         ),
@@ -486,7 +486,7 @@ struct Words {
     /// Words and phrases over the scored fields.
     scored: Box<dyn Query>,
     /// The same documents, walked unscored ([`Plan::matching`]).
-    matching: Option<Box<dyn Query>>,
+    matching: Box<dyn Query>,
     /// What `scored` scores ([`Plan::alternatives`]).
     alternatives: Vec<Alternative>,
     /// [`Plan::union`].
@@ -592,23 +592,27 @@ fn text_query(
     }
     let has_phrases = !phrases.is_empty();
     for phrase in phrases {
-        let mut any_field: Clauses = Vec::new();
-        for (field, weight) in weighted {
-            let terms: Vec<Term> = tokens(analyser, &phrase)
+        let tokens = tokens(analyser, &phrase);
+        if tokens.is_empty() {
+            continue;
+        }
+        let in_field = |field| -> Vec<Term> {
+            tokens
                 .iter()
                 .map(|t| Term::from_field_text(field, t))
-                .collect();
-            if terms.is_empty() {
-                continue;
-            }
-            let alternative = Alternative::phrase(terms, weight);
+                .collect()
+        };
+        let mut any_field: Clauses = Vec::new();
+        for (field, weight) in weighted {
+            let alternative = Alternative::phrase(in_field(field), weight);
             any_field.push(alternative.clause());
             alternatives.push(alternative);
         }
-        if !any_field.is_empty() {
-            // A quoted phrase is required.
-            parts.push((Occur::Must, Box::new(BooleanQuery::new(any_field))));
-        }
+        // A quoted phrase is required; walked in `all_text`, where it is found where it is in any
+        // one field.
+        parts.push((Occur::Must, Box::new(BooleanQuery::new(any_field))));
+        let anywhere = Alternative::phrase(in_field(fields.all_text), 1.0).query;
+        matching.push((Occur::Must, anywhere));
     }
     let title = Term::from_field_text(fields.title_exact, &normalise(text.trim_matches('"')));
     matching.push((
@@ -623,10 +627,9 @@ fn text_query(
         parts.push((Occur::Must, Box::new(AllQuery)));
         matching.push((Occur::Must, Box::new(AllQuery)));
     }
-    let matching = (!has_phrases).then(|| Box::new(BooleanQuery::new(matching)) as Box<dyn Query>);
     Words {
         scored: Box::new(BooleanQuery::new(parts)),
-        matching,
+        matching: Box::new(BooleanQuery::new(matching)),
         alternatives,
         union: union && !has_phrases,
     }

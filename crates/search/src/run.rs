@@ -144,10 +144,9 @@ pub(crate) fn tally(
 pub(crate) struct Ranking<'a> {
     /// Each alternative's weight and the most it adds to a score, the most first.
     alternatives: Vec<(Box<dyn Weight>, Score)>,
-    /// The words' query, whose best matches tantivy finds: by block-max WAND for a union of
-    /// words, by scoring every match for one with a phrase (walking it again unscored would read
-    /// its positions twice). `None` for words that must all match: their matches are walked
-    /// unscored and scored by their alternatives.
+    /// The words' query where they are one union, whose best matches block-max WAND finds; `None`
+    /// for words (or phrases) that must all match: their matches are walked unscored and scored
+    /// by their alternatives.
     pruned: Option<&'a dyn Query>,
     /// The matches, unscored (the tally's weight).
     walked: &'a dyn Weight,
@@ -171,10 +170,7 @@ impl<'a> Ranking<'a> {
             })
             .collect::<tantivy::Result<Vec<_>>>()?;
         alternatives.sort_by(|(_, a), (_, b)| b.total_cmp(a));
-        let pruned = plan
-            .text
-            .as_deref()
-            .filter(|_| plan.union || plan.matching.is_none());
+        let pruned = plan.text.as_deref().filter(|_| plan.union);
         Ok(Self {
             alternatives,
             pruned,
@@ -240,7 +236,7 @@ impl Scorers {
 enum Candidates<'a> {
     /// Every accepted match.
     Matches(&'a Matches),
-    /// The accepted matches tantivy finds best ([`Ranking::pruned`]).
+    /// The accepted matches block-max WAND keeps ([`Ranking::pruned`]).
     Pruned(&'a dyn Weight),
 }
 
@@ -248,8 +244,8 @@ enum Candidates<'a> {
 ///
 /// Every candidate is scored by its alternatives, stopping where it can no longer enter the page.
 /// The candidates: the tally's matches when it saw few, or all of those of words that must all
-/// match; else the best that tantivy finds ([`Ranking::pruned`]); else every accepted match,
-/// walked again.
+/// match; else those block-max WAND keeps of a union ([`Ranking::pruned`]); else every accepted
+/// match, walked again.
 pub(crate) fn best(
     searcher: &Searcher,
     ranking: &Ranking<'_>,
