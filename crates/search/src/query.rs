@@ -230,14 +230,8 @@ impl Alternative {
     }
 
     fn phrase(terms: Vec<Term>, boost: Score) -> Self {
-        if let [term] = terms.as_slice() {
-            return Self::term(term.clone(), boost);
-        }
         Self {
-            query: Box::new(BoostQuery::new(
-                Box::new(PhraseQuery::new(terms.clone())),
-                boost,
-            )),
+            query: Box::new(BoostQuery::new(phrase_query(&terms), boost)),
             bound: Bound::Bm25(terms, boost),
         }
     }
@@ -261,10 +255,7 @@ impl Plan {
     /// The query whose documents a search walks: the words', else the exact filters'; `None` for
     /// every document.
     pub(crate) fn walked(&self) -> Option<&dyn Query> {
-        self.matching
-            .as_deref()
-            .or(self.text.as_deref())
-            .or(self.required.as_deref())
+        self.matching.as_deref().or(self.required.as_deref())
     }
 
     /// The exact filters as checked on each walked document: `None` without words, when they are
@@ -611,8 +602,7 @@ fn text_query(
         // A quoted phrase is required; walked in `all_text`, where it is found where it is in any
         // one field.
         parts.push((Occur::Must, Box::new(BooleanQuery::new(any_field))));
-        let anywhere = Alternative::phrase(in_field(fields.all_text), 1.0).query;
-        matching.push((Occur::Must, anywhere));
+        matching.push((Occur::Must, phrase_query(&in_field(fields.all_text))));
     }
     let title = Term::from_field_text(fields.title_exact, &normalise(text.trim_matches('"')));
     matching.push((
@@ -632,6 +622,14 @@ fn text_query(
         matching: Box::new(BooleanQuery::new(matching)),
         alternatives,
         union: union && !has_phrases,
+    }
+}
+
+/// The documents with `terms` in a row (one term: with it), scored by how often.
+fn phrase_query(terms: &[Term]) -> Box<dyn Query> {
+    match terms {
+        [term] => Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+        _ => Box::new(PhraseQuery::new(terms.to_vec())),
     }
 }
 

@@ -10,7 +10,8 @@
 //!   tally's matches when the tally saw few; else, where any word may match, those that block-max
 //!   WAND keeps (it skips the blocks of documents whose best possible score cannot enter the page,
 //!   so most matches of a common word are never scored); else, where every word must match, every
-//!   match (the tally's when it saw them all). By a fast field: over the tally's matches when it saw them all, else over every match.
+//!   match (the tally's when it saw them all). By a fast field: over the tally's matches when it
+//!   saw them all, else over every match.
 //!
 //! Both see only what the [`Filter`] accepts.
 
@@ -221,7 +222,7 @@ impl Scorers {
         Some(score)
     }
 
-    /// The best `wanted` of `docs` (ascending), into `page`.
+    /// Scores `docs` (ascending) into `page`, which keeps the best.
     fn rank(&mut self, docs: &[DocId], page: &mut Page) {
         for &doc in docs {
             if let Some(score) = self.score(doc, page.threshold()) {
@@ -272,15 +273,22 @@ pub(crate) fn best(
     };
     let mut found: Vec<(Score, DocAddress)> = Vec::new();
     for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
-        let mut page = Page::new(wanted);
-        let mut scorers = ranking.scorers(reader)?;
-        match candidates {
-            Candidates::Matches(matches) => scorers.rank(&matches.docs[ordinal], &mut page),
+        let pruned_docs;
+        let docs: &[DocId] = match candidates {
+            Candidates::Matches(matches) => &matches.docs[ordinal],
             Candidates::Pruned(pruned) => {
                 let accepts = filter.for_segment(ordinal, reader)?;
-                scorers.rank(&wand_page(pruned, reader, accepts, wanted)?, &mut page);
+                pruned_docs = wand_page(pruned, reader, accepts, wanted)?;
+                &pruned_docs
             }
+        };
+        if docs.is_empty() {
+            // Nothing to score, and scorers are not free: those of near spellings and completions
+            // read every document of their terms.
+            continue;
         }
+        let mut page = Page::new(wanted);
+        ranking.scorers(reader)?.rank(docs, &mut page);
         found.extend(
             page.into_vec()
                 .into_iter()
