@@ -25,6 +25,9 @@ const DB_BUCKETS: [f64; 14] = [
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0,
 ];
 
+/// How often the observed latencies are drained into the histograms' buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The process's recorder, installed once (several apps in one process share it, as tests do).
 fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -45,6 +48,20 @@ fn handle() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // Another recorder already installed (by an embedding program) keeps its place.
         let _ = metrics::set_global_recorder(recorder);
+        // The recorder keeps every latency observed until its histograms are drained, which a
+        // scrape of `/metrics` does; unscraped, a server under load grew by megabytes a minute.
+        let upkeep = handle.clone();
+        let spawned = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP_EVERY);
+                    upkeep.run_upkeep();
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "cannot start the metrics' upkeep: they grow until scraped");
+        }
         metrics::gauge!("fathom_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
         handle
     })
