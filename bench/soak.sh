@@ -6,7 +6,7 @@
 #
 # usage: bench/soak.sh [N] [MINUTES]     (100000 and 30 by default; samples in bench/out/soak-rss.csv)
 #        BENCH_DATA=DIR bench/soak.sh    reuses the data bench/run.sh imported into DIR
-#        BIN=path/to/fathom bench/soak.sh   another build (by default, target/release/fathom, built)
+#        BENCH_BIN=path/to/fathom bench/soak.sh   another build (by default, target/release/fathom, built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-100000}"
@@ -16,10 +16,8 @@ OUT=bench/out
 mkdir -p "$OUT"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 
-if [ -z "${BIN:-}" ]; then
-    cargo build --release -p fathom --quiet
-    BIN=target/release/fathom
-fi
+BIN="${BENCH_BIN:-target/release/fathom}"
+[ -n "${BENCH_BIN:-}" ] || cargo build --release -p fathom --quiet
 DATA="${BENCH_DATA:-$(mktemp -d)}"
 trap 'kill "${SERVER:-0}" "${SAMPLER:-0}" 2>/dev/null || true; [ -n "${BENCH_DATA:-}" ] || rm -rf "$DATA"' EXIT
 export FATHOM_LOG=warn FATHOM_RATE_LIMIT_PER_ADDRESS=0 FATHOM_RATE_LIMIT_PER_TOKEN=0
