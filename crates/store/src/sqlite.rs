@@ -194,13 +194,11 @@ impl PointReads {
         id: Uuid,
         limit: u32,
     ) -> Option<StoreResult<Vec<Revision>>> {
+        let sql = latest_revisions_sql(limit);
         let rows = self.with_connection(|connection| {
-            let mut statement = connection.prepare_cached(
-                "SELECT revision, operation, actor, recorded_at, body FROM revisions \
-                 WHERE entity_type = ?1 AND entity_id = ?2 ORDER BY revision DESC LIMIT ?3",
-            )?;
+            let mut statement = connection.prepare_cached(&sql)?;
             let rows = statement.query_map(
-                rusqlite::params![entity_type, id.as_bytes().as_slice(), i64::from(limit)],
+                rusqlite::params![entity_type, id.as_bytes().as_slice()],
                 |row| {
                     Ok((
                         row.get::<_, i64>(0)?,
@@ -247,6 +245,15 @@ impl PointReads {
         };
         read(&connection)
     }
+}
+
+/// The statement of [`PointReads::latest_revisions`], its limit written in: bound as a parameter, it
+/// made SQLite prepare the statement again at every run (the plan depends on the limit's value).
+fn latest_revisions_sql(limit: u32) -> String {
+    format!(
+        "SELECT revision, operation, actor, recorded_at, body FROM revisions \
+         WHERE entity_type = ?1 AND entity_id = ?2 ORDER BY revision DESC LIMIT {limit}"
+    )
 }
 
 fn decode_point(
@@ -387,3 +394,46 @@ impl Repository {
 mod repository;
 
 pub use repository::Repository;
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A point read's statement is prepared once per connection: SQLite prepares a statement again at
+    /// every run when a bound value can change its plan (a bound `LIMIT` did), which cost the dataset
+    /// page a third of its time.
+    #[test]
+    fn point_reads_are_not_prepared_again_at_each_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("points.db");
+        let writer = rusqlite::Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "CREATE TABLE revisions (entity_type TEXT NOT NULL, entity_id BLOB NOT NULL, \
+                 revision INTEGER NOT NULL, operation TEXT NOT NULL, body TEXT, actor TEXT NOT NULL, \
+                 recorded_at TEXT NOT NULL, PRIMARY KEY (entity_type, entity_id, revision))",
+            )
+            .unwrap();
+        let ids = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+        for id in &ids {
+            writer
+                .execute(
+                    "INSERT INTO revisions VALUES ('dataset', ?1, 1, 'created', NULL, 'tester', \
+                     '2026-12-05T10:00:00.000000Z')",
+                    [id.as_bytes().as_slice()],
+                )
+                .unwrap();
+        }
+        let points = PointReads::open(&path, 1).unwrap();
+        for id in ids {
+            let found = points.latest_revisions("dataset", id, 5).unwrap().unwrap();
+            assert_eq!(found.len(), 1);
+        }
+        let connection = points.connections[0].lock().unwrap();
+        let statement = connection.prepare_cached(&latest_revisions_sql(5)).unwrap();
+        let prepared_again = statement.get_status(rusqlite::StatementStatus::RePrepare);
+        assert_eq!(prepared_again, 0);
+    }
+}
