@@ -404,27 +404,23 @@ mod tests {
     /// A point read's statement is prepared once per connection: SQLite prepares a statement again at
     /// every run when a bound value can change its plan (a bound `LIMIT` did), which cost the dataset
     /// page a third of its time.
-    #[test]
-    fn point_reads_are_not_prepared_again_at_each_run() {
+    #[tokio::test]
+    async fn point_reads_are_not_prepared_again_at_each_run() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("points.db");
-        let writer = rusqlite::Connection::open(&path).unwrap();
-        writer
-            .execute_batch(
-                "CREATE TABLE revisions (entity_type TEXT NOT NULL, entity_id BLOB NOT NULL, \
-                 revision INTEGER NOT NULL, operation TEXT NOT NULL, body TEXT, actor TEXT NOT NULL, \
-                 recorded_at TEXT NOT NULL, PRIMARY KEY (entity_type, entity_id, revision))",
-            )
-            .unwrap();
+        // The schema as migrations make it.
+        let repository = Repository::open(&path).await.unwrap();
+        repository.migrate().await.unwrap();
         let ids = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
-        for id in &ids {
-            writer
-                .execute(
-                    "INSERT INTO revisions VALUES ('dataset', ?1, 1, 'created', NULL, 'tester', \
-                     '2026-12-05T10:00:00.000000Z')",
-                    [id.as_bytes().as_slice()],
-                )
-                .unwrap();
+        for id in ids {
+            sqlx::query(
+                "INSERT INTO revisions (entity_type, entity_id, revision, operation, actor, recorded_at) \
+                 VALUES ('dataset', $1, 1, 'created', 'tester', '2026-12-05T10:00:00.000000Z')",
+            )
+            .bind(id)
+            .execute(&repository.write)
+            .await
+            .unwrap();
         }
         let points = PointReads::open(&path, 1).unwrap();
         for id in ids {
