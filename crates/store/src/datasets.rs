@@ -100,6 +100,23 @@ pub enum Walk {
     Downstream,
 }
 
+impl Walk {
+    /// The ways a walk from a dataset finds a first link, from whether it has links to targets
+    /// (`upstream`) and links from others (`downstream`).
+    pub(crate) fn ways(upstream: bool, downstream: bool) -> Vec<Walk> {
+        [(upstream, Walk::Upstream), (downstream, Walk::Downstream)]
+            .into_iter()
+            .filter_map(|(linked, walk)| linked.then_some(walk))
+            .collect()
+    }
+}
+
+/// [`Store::link_directions`]: whether a dataset (`$1`) has a link of a kind (`$2`) to a target, and
+/// one from another dataset; two lookups in the links' two indexes.
+pub(crate) const LINK_DIRECTIONS: &str = "SELECT \
+    EXISTS (SELECT 1 FROM dataset_links WHERE dataset_id = $1 AND relation = $2), \
+    EXISTS (SELECT 1 FROM dataset_links WHERE target_id = $1 AND relation = $2)";
+
 /// One link a walk found: `dataset` links to `target`, `depth` links from where the walk started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkFound {
@@ -257,6 +274,12 @@ impl Store {
         revision: i64,
     ) -> StoreResult<Revision> {
         dispatch!(self, r => r.revision(entity_type, id, revision).await)
+    }
+
+    /// The ways in which a walk along links of kind `link` from dataset `id` finds a first link:
+    /// where it finds none, a walk need not be made.
+    pub async fn link_directions(&self, link: DatasetLink, id: Uuid) -> StoreResult<Vec<Walk>> {
+        dispatch!(self, r => r.link_directions(link, id).await)
     }
 
     /// The links of kind `link` reachable from `starts` in `walk`'s direction, at most `depth`

@@ -57,6 +57,14 @@ impl PointReads {
         None
     }
 
+    fn link_directions(
+        &self,
+        _link: crate::DatasetLink,
+        _id: uuid::Uuid,
+    ) -> Option<StoreResult<Vec<crate::Walk>>> {
+        None
+    }
+
     fn walk_links(
         &self,
         _link: crate::DatasetLink,

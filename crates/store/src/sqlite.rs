@@ -187,6 +187,22 @@ impl PointReads {
         }))
     }
 
+    /// `Repository::link_directions`: the same two lookups.
+    fn link_directions(&self, link: DatasetLink, id: Uuid) -> Option<StoreResult<Vec<Walk>>> {
+        let found = self.with_connection(|connection| {
+            let mut statement = connection.prepare_cached(crate::datasets::LINK_DIRECTIONS)?;
+            statement.query_row(
+                rusqlite::params![id.as_bytes().as_slice(), link.as_str()],
+                |row| Ok((row.get::<_, bool>(0)?, row.get::<_, bool>(1)?)),
+            )
+        });
+        Some(
+            found
+                .map(|(upstream, downstream)| Walk::ways(upstream, downstream))
+                .map_err(point_error),
+        )
+    }
+
     /// `Repository::latest_revisions`: the latest `limit` revisions of a record, newest first.
     fn latest_revisions(
         &self,

@@ -6,8 +6,9 @@ use std::collections::HashSet;
 use fathom_model::Role;
 use fathom_store::testing::{TestStore, audit_entry, dataset, organisation};
 use fathom_store::{
-    ApiToken, DatasetFilter, DatasetUpdate, EntityType, HarvestFilter, Harvested, IdempotencyClaim,
-    Operation, PageRequest, Position, RecordKey, Store, StoreError, User, now,
+    ApiToken, DatasetFilter, DatasetLink, DatasetUpdate, EntityType, HarvestFilter, Harvested,
+    IdempotencyClaim, Operation, PageRequest, Position, RecordKey, Store, StoreError, User, Walk,
+    now,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -19,6 +20,7 @@ fathom_store::on_both_backends!(
     unique_slugs_and_references_are_enforced,
     a_failed_batch_writes_nothing,
     deleting_keeps_history,
+    a_dataset_tells_which_ways_its_links_go,
     lists_filter_and_page_by_keyset,
     tokens_expire_and_revoke,
     idempotency_keys_are_claimed_once,
@@ -288,6 +290,40 @@ async fn a_failed_batch_writes_nothing(db: TestStore) {
             .unwrap()
             .len(),
         2
+    );
+}
+
+async fn a_dataset_tells_which_ways_its_links_go(db: TestStore) {
+    let store = &db.store;
+    with_org(store, "cmre").await;
+    let source = dataset("cmre", "Raw CTD casts");
+    let alone = dataset("cmre", "Wave buoy");
+    let mut product = dataset("cmre", "Gridded salinity");
+    product.metadata.was_derived_from = vec![source.id];
+    for record in [&source, &alone, &product] {
+        store.insert_dataset(record, "t").await.unwrap();
+    }
+    let ways = async |link, id| store.link_directions(link, id).await.unwrap();
+    assert_eq!(
+        ways(DatasetLink::DerivedFrom, product.id).await,
+        [Walk::Upstream]
+    );
+    assert_eq!(
+        ways(DatasetLink::DerivedFrom, source.id).await,
+        [Walk::Downstream]
+    );
+    assert_eq!(ways(DatasetLink::DerivedFrom, alone.id).await, []);
+    assert_eq!(ways(DatasetLink::PreviousVersion, product.id).await, []);
+    // A version between two others has links both ways.
+    let mut second = dataset("cmre", "Gridded salinity, second edition");
+    second.metadata.previous_version = Some(product.id);
+    store.insert_dataset(&second, "t").await.unwrap();
+    let mut third = dataset("cmre", "Gridded salinity, third edition");
+    third.metadata.previous_version = Some(second.id);
+    store.insert_dataset(&third, "t").await.unwrap();
+    assert_eq!(
+        ways(DatasetLink::PreviousVersion, second.id).await,
+        [Walk::Upstream, Walk::Downstream]
     );
 }
 

@@ -231,7 +231,13 @@ impl Catalogue {
     ) -> Result<(Vec<LinkFound>, HashMap<Uuid, i32>)> {
         let mut found = Vec::new();
         let mut distance: HashMap<Uuid, i32> = HashMap::from([(root, 0)]);
-        for walk in walks {
+        // Most datasets have no links: one lookup then spares the recursive walks.
+        let ways = self
+            .store
+            .link_directions(link, root)
+            .await
+            .map_err(ServiceError::Internal)?;
+        for walk in walks.iter().filter(|walk| ways.contains(walk)) {
             let links = self
                 .store
                 .walk_links(link, &[root], *walk, depth)

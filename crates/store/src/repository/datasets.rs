@@ -414,6 +414,18 @@ impl Repository {
         revision_from_row(&row, snapshot.as_deref().map(from_json).transpose()?)
     }
 
+    pub async fn link_directions(&self, link: DatasetLink, id: Uuid) -> StoreResult<Vec<Walk>> {
+        if let Some(found) = self.points.link_directions(link, id) {
+            return found;
+        }
+        let row = sqlx::query(crate::datasets::LINK_DIRECTIONS)
+            .bind(id)
+            .bind(link.as_str())
+            .fetch_one(&self.read)
+            .await?;
+        Ok(Walk::ways(row.try_get(0)?, row.try_get(1)?))
+    }
+
     pub async fn walk_links(
         &self,
         link: DatasetLink,
