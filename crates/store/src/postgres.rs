@@ -65,6 +65,10 @@ impl PointReads {
         None
     }
 
+    fn dataset_bodies(&self, _ids: &[uuid::Uuid]) -> Option<StoreResult<Vec<String>>> {
+        None
+    }
+
     fn walk_links(
         &self,
         _link: crate::DatasetLink,

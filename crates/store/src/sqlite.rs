@@ -49,6 +49,9 @@ async fn lock_audit_log(_tx: &mut Tx) -> StoreResult<()> {
     Ok(())
 }
 
+/// The most records read at once inline: a page of search results or of a feed.
+const POINT_READS_AT_ONCE: usize = 100;
+
 /// Single-record reads on read-only connections of their own, run inline on the calling task.
 ///
 /// sqlx runs each SQLite connection on a worker thread and hands it every query through a channel;
@@ -137,6 +140,31 @@ impl PointReads {
             Ok(None) => Err(StoreError::NotFound),
             Err(error) => Err(point_error(error)),
         })
+    }
+
+    /// `Repository::datasets_by_ids` of a page's worth of ids (more go through the pool, off the
+    /// async worker): the bodies of those that exist, each read by its key, all in one read
+    /// transaction.
+    fn dataset_bodies(&self, ids: &[Uuid]) -> Option<StoreResult<Vec<String>>> {
+        if ids.len() > POINT_READS_AT_ONCE {
+            return None;
+        }
+        let found = self.with_connection(|connection| {
+            let transaction = connection.unchecked_transaction()?;
+            let mut statement =
+                transaction.prepare_cached("SELECT body FROM datasets WHERE id = ?1")?;
+            let mut bodies = Vec::with_capacity(ids.len());
+            for id in ids {
+                let body = statement
+                    .query_row([id.as_bytes().as_slice()], |row| row.get::<_, String>(0))
+                    .optional()?;
+                bodies.extend(body);
+            }
+            drop(statement);
+            transaction.commit()?;
+            Ok(bodies)
+        });
+        Some(found.map_err(point_error))
     }
 
     /// `Repository::walk_links` from one dataset: the same recursive query.

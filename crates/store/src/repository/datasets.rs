@@ -514,6 +514,9 @@ impl Repository {
     }
 
     pub async fn datasets_by_ids(&self, ids: &[Uuid]) -> StoreResult<Vec<Dataset>> {
+        if let Some(bodies) = self.points.dataset_bodies(ids) {
+            return bodies?.iter().map(|body| from_json(body)).collect();
+        }
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(ROWS_PER_INSERT) {
             let mut query = QueryBuilder::<Db>::new("SELECT body FROM datasets WHERE id IN (");
