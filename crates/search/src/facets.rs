@@ -114,24 +114,19 @@ impl<'a> FacetCounter<'a> {
 /// Counts each of `docs` in every year its temporal extent covers (within the years counted); a
 /// document without a temporal extent (an empty interval) counts in none.
 fn count_years(columns: &SegmentColumns, docs: &[DocId], total: &mut HashMap<&str, u64>) {
-    let year_of = |micros: i64| {
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-            .map_or(if micros < 0 { i32::MIN } else { i32::MAX }, |at| at.year())
-    };
     // An extent that runs on past the years counted is open-ended (an ongoing series): counted up
     // to this year, not to the end of the range.
     let this_year = time::OffsetDateTime::now_utc().year().min(LAST_YEAR);
     let mut counts = [0_u64; (LAST_YEAR - FIRST_YEAR + 1) as usize];
     for doc in docs {
-        let Some(extent) = columns.extents.exact.get(*doc as usize) else {
+        let Some(&(first, last)) = columns.extents.years.get(*doc as usize) else {
             continue;
         };
-        if extent.start > extent.end {
-            continue;
-        }
-        let first = year_of(extent.start).max(FIRST_YEAR);
-        let end = year_of(extent.end);
-        let last = if end > LAST_YEAR { this_year } else { end };
+        let first = i32::from(first).max(FIRST_YEAR);
+        let last = match i32::from(last) {
+            last if last > LAST_YEAR => this_year,
+            last => last,
+        };
         for year in first..=last {
             counts[(year - FIRST_YEAR) as usize] += 1;
         }

@@ -41,6 +41,10 @@ pub(crate) struct Extents {
     /// Days since 1970, the start rounded down and the end up.
     pub days: Vec<(i32, i32)>,
     pub boxes: Vec<Area<i16>>,
+    /// The first and the last year of the temporal extent (an empty extent's first after its
+    /// last), which the year facet counts for every match: 4 bytes a document, where reading the
+    /// exact extent of each match was a miss of the processor's caches.
+    pub years: Vec<(i16, i16)>,
     pub exact: Vec<Extent>,
 }
 
@@ -102,6 +106,20 @@ pub(crate) fn days(start: i64, end: i64) -> (i32, i32) {
     )
 }
 
+/// The years of an interval of microseconds since 1970, saturated to `i16`; an empty interval's
+/// first year after its last.
+fn years(start: i64, end: i64) -> (i16, i16) {
+    if start > end {
+        return (i16::MAX, i16::MIN);
+    }
+    let year_of = |micros: i64| {
+        let year = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+            .map_or(if micros < 0 { i32::MIN } else { i32::MAX }, |at| at.year());
+        year.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+    };
+    (year_of(start), year_of(end))
+}
+
 /// Whether each interval starts before the other ends: the exact test's comparisons, so that rounding
 /// both outwards never turns away what the exact test accepts, whatever the intervals.
 pub(crate) fn overlap<T: PartialOrd>(a: (T, T), b: (T, T)) -> bool {
@@ -129,6 +147,7 @@ impl SegmentColumns {
             extents: Extents {
                 days: exact.iter().map(|e| days(e.start, e.end)).collect(),
                 boxes: exact.iter().map(|e| e.area.coarse()).collect(),
+                years: exact.iter().map(|e| years(e.start, e.end)).collect(),
                 exact,
             },
         })
