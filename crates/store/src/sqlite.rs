@@ -52,7 +52,8 @@ async fn lock_audit_log(_tx: &mut Tx) -> StoreResult<()> {
 /// The most records read at once inline: a page of search results or of a feed.
 const POINT_READS_AT_ONCE: usize = 100;
 
-/// Single-record reads on read-only connections of their own, run inline on the calling task.
+/// Single-record reads, and a page of records by id, on read-only connections of their own, run
+/// inline on the calling task.
 ///
 /// sqlx runs each SQLite connection on a worker thread and hands it every query through a channel;
 /// for a lookup of a few microseconds, the two thread wake-ups around it cost more than the lookup
