@@ -44,15 +44,21 @@ impl Store {
     pub async fn organisations_by_slug(
         &self,
     ) -> StoreResult<std::collections::HashMap<String, Organisation>> {
+        const PAGE: u32 = 1000;
         let mut by_slug = std::collections::HashMap::new();
         let mut after = None;
         loop {
             let page = self
-                .organisations(PageRequest { after, limit: 1000 })
+                .organisations(PageRequest { after, limit: PAGE })
                 .await?;
+            // A page short of the limit is the last: no query more to find it empty.
+            let last_page = page.len() < PAGE as usize;
             let Some(last) = page.last() else { break };
             after = Some(Position::Id(last.id));
             by_slug.extend(page.into_iter().map(|o| (o.details.slug.to_string(), o)));
+            if last_page {
+                break;
+            }
         }
         Ok(by_slug)
     }

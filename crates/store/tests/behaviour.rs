@@ -21,6 +21,7 @@ fathom_store::on_both_backends!(
     a_failed_batch_writes_nothing,
     deleting_keeps_history,
     a_dataset_tells_which_ways_its_links_go,
+    every_organisation_is_read_by_slug_past_a_page,
     lists_filter_and_page_by_keyset,
     tokens_expire_and_revoke,
     idempotency_keys_are_claimed_once,
@@ -325,6 +326,17 @@ async fn a_dataset_tells_which_ways_its_links_go(db: TestStore) {
         ways(DatasetLink::PreviousVersion, second.id).await,
         [Walk::Upstream, Walk::Downstream]
     );
+}
+
+/// `organisations_by_slug` reads them a page of 1,000 at a time: one more than a page are all read.
+async fn every_organisation_is_read_by_slug_past_a_page(db: TestStore) {
+    let store = &db.store;
+    for n in 0..1001 {
+        with_org(store, &format!("org-{n}")).await;
+    }
+    let by_slug = store.organisations_by_slug().await.unwrap();
+    assert_eq!(by_slug.len(), 1001);
+    assert_eq!(by_slug["org-1000"].details.name, "Organisation org-1000");
 }
 
 async fn deleting_keeps_history(db: TestStore) {
