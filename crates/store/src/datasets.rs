@@ -111,9 +111,9 @@ impl Walk {
     }
 }
 
-/// [`Store::link_directions`]: whether a dataset (`$1`) has a link of a kind (`$2`) to a target, and
+/// [`Store::link_ways`]: whether a dataset (`$1`) has a link of a kind (`$2`) to a target, and
 /// one from another dataset; two lookups in the links' two indexes.
-pub(crate) const LINK_DIRECTIONS: &str = "SELECT \
+pub(crate) const LINK_WAYS: &str = "SELECT \
     EXISTS (SELECT 1 FROM dataset_links WHERE dataset_id = $1 AND relation = $2), \
     EXISTS (SELECT 1 FROM dataset_links WHERE target_id = $1 AND relation = $2)";
 
@@ -278,8 +278,8 @@ impl Store {
 
     /// The ways in which a walk along links of kind `link` from dataset `id` finds a first link:
     /// where it finds none, a walk need not be made.
-    pub async fn link_directions(&self, link: DatasetLink, id: Uuid) -> StoreResult<Vec<Walk>> {
-        dispatch!(self, r => r.link_directions(link, id).await)
+    pub async fn link_ways(&self, link: DatasetLink, id: Uuid) -> StoreResult<Vec<Walk>> {
+        dispatch!(self, r => r.link_ways(link, id).await)
     }
 
     /// The links of kind `link` reachable from `starts` in `walk`'s direction, at most `depth`

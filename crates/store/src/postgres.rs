@@ -57,7 +57,7 @@ impl PointReads {
         None
     }
 
-    fn link_directions(
+    fn link_ways(
         &self,
         _link: crate::DatasetLink,
         _id: uuid::Uuid,

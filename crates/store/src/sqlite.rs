@@ -216,10 +216,10 @@ impl PointReads {
         }))
     }
 
-    /// `Repository::link_directions`: the same two lookups.
-    fn link_directions(&self, link: DatasetLink, id: Uuid) -> Option<StoreResult<Vec<Walk>>> {
+    /// `Repository::link_ways`: the same two lookups.
+    fn link_ways(&self, link: DatasetLink, id: Uuid) -> Option<StoreResult<Vec<Walk>>> {
         let found = self.with_connection(|connection| {
-            let mut statement = connection.prepare_cached(crate::datasets::LINK_DIRECTIONS)?;
+            let mut statement = connection.prepare_cached(crate::datasets::LINK_WAYS)?;
             statement.query_row(
                 rusqlite::params![id.as_bytes().as_slice(), link.as_str()],
                 |row| Ok((row.get::<_, bool>(0)?, row.get::<_, bool>(1)?)),

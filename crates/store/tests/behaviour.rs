@@ -304,7 +304,7 @@ async fn a_dataset_tells_which_ways_its_links_go(db: TestStore) {
     for record in [&source, &alone, &product] {
         store.insert_dataset(record, "t").await.unwrap();
     }
-    let ways = async |link, id| store.link_directions(link, id).await.unwrap();
+    let ways = async |link, id| store.link_ways(link, id).await.unwrap();
     assert_eq!(
         ways(DatasetLink::DerivedFrom, product.id).await,
         [Walk::Upstream]

@@ -234,7 +234,7 @@ impl Catalogue {
         // Most datasets have no links: one lookup then spares the recursive walks.
         let ways = self
             .store
-            .link_directions(link, root)
+            .link_ways(link, root)
             .await
             .map_err(ServiceError::Internal)?;
         for walk in walks.iter().filter(|walk| ways.contains(walk)) {

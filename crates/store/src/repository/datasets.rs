@@ -414,11 +414,11 @@ impl Repository {
         revision_from_row(&row, snapshot.as_deref().map(from_json).transpose()?)
     }
 
-    pub async fn link_directions(&self, link: DatasetLink, id: Uuid) -> StoreResult<Vec<Walk>> {
-        if let Some(found) = self.points.link_directions(link, id) {
+    pub async fn link_ways(&self, link: DatasetLink, id: Uuid) -> StoreResult<Vec<Walk>> {
+        if let Some(found) = self.points.link_ways(link, id) {
             return found;
         }
-        let row = sqlx::query(crate::datasets::LINK_DIRECTIONS)
+        let row = sqlx::query(crate::datasets::LINK_WAYS)
             .bind(id)
             .bind(link.as_str())
             .fetch_one(&self.read)
