@@ -51,12 +51,11 @@ impl Store {
             let page = self
                 .organisations(PageRequest { after, limit: PAGE })
                 .await?;
-            // A page short of the limit is the last: no query more to find it empty.
-            let last_page = page.len() < PAGE as usize;
-            let Some(last) = page.last() else { break };
-            after = Some(Position::Id(last.id));
+            let full = page.len() == PAGE as usize;
+            after = page.last().map(|last| Position::Id(last.id));
             by_slug.extend(page.into_iter().map(|o| (o.details.slug.to_string(), o)));
-            if last_page {
+            // A page short of the limit is the last.
+            if !full {
                 break;
             }
         }
