@@ -127,6 +127,7 @@ pub fn app(state: AppState, config: &ApiConfig, pages: Option<Router>) -> Router
     };
     routes
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(routes::run_to_the_end))
         .layer(axum::middleware::from_fn(prometheus::track))
         .layer(axum::middleware::from_fn(with_request_id))
         .layer(tower::util::option_layer(

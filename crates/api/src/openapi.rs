@@ -186,6 +186,7 @@ pub(crate) fn routes_and_document() -> (Router<Arc<AppState>>, utoipa::openapi::
     utoipa::Modify::modify(&FlattenedFacts, &mut document);
     utoipa::Modify::modify(&MergePatches, &mut document);
     utoipa::Modify::modify(&CreateLinks, &mut document);
+    utoipa::Modify::modify(&WrittenElsewhere, &mut document);
     // After the routes too, which bring their own copy of the `Problem` schema.
     utoipa::Modify::modify(&ProblemTypes, &mut document);
     (routes, document)
@@ -225,6 +226,38 @@ impl utoipa::Modify for SharedParameters {
                         "profile" => parameter.schema = Some(Slug::schema().into()),
                         _ => {}
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Every operation that honours `Idempotency-Key` may answer a retry `303 See Other`: its first attempt
+/// wrote a record, then its replica died before answering (`routes::see_written`).
+struct WrittenElsewhere;
+
+impl utoipa::Modify for WrittenElsewhere {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::response::ResponseBuilder;
+        let see_other = ResponseBuilder::new()
+            .description(
+                "A retry whose first attempt wrote a record, then stopped with its replica before \
+                 answering: the record is at `Location`",
+            )
+            .header("Location", HeaderBuilder::new().build())
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations_mut(item) {
+                let idempotent = operation.parameters.iter().flatten().any(
+                    |parameter| matches!(parameter, RefOr::T(p) if p.name == "Idempotency-Key"),
+                );
+                if idempotent {
+                    operation
+                        .responses
+                        .responses
+                        .insert("303".to_owned(), see_other.clone().into());
                 }
             }
         }

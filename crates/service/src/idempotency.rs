@@ -4,12 +4,18 @@ use fathom_model::Principal;
 use fathom_store::{IdempotencyClaim, Store, now};
 use sha2::{Digest, Sha256};
 use time::Duration;
+use uuid::Uuid;
 
 use crate::codes::Code;
 use crate::error::ServiceError;
 
 /// How long a key is remembered.
 pub const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
+
+/// How long a claim may stay unfinished before a retry of the same request takes it over. The API runs
+/// a request with a key to its end even when its client leaves or the server's timeout (60 s) answers
+/// first, so a claim this old was held by a process that died.
+pub const CLAIM_ABANDONED_AFTER: Duration = Duration::seconds(90);
 
 #[derive(Debug, Clone)]
 pub struct Idempotency {
@@ -23,6 +29,9 @@ pub enum Attempt {
     Run,
     /// Seen and finished: send this response again.
     Replay { status: u16, response: String },
+    /// Seen: it wrote this record (`kind` as in the change feed: `dataset`, `organisation`,
+    /// `platform`, `access_request`, …), but its process died before its response was kept.
+    Written { kind: &'static str, id: Uuid },
 }
 
 impl Idempotency {
@@ -43,13 +52,24 @@ impl Idempotency {
             hasher.update(part);
         }
         let request_hash = hasher.finalize().to_vec();
+        let now = now();
         let claim = self
             .store
-            .claim_idempotency_key(principal.user_id, key, &request_hash, now())
+            .claim_idempotency_key(
+                principal.user_id,
+                key,
+                &request_hash,
+                now,
+                now - CLAIM_ABANDONED_AFTER,
+            )
             .await
             .map_err(ServiceError::Internal)?;
         match claim {
             IdempotencyClaim::Claimed => Ok(Attempt::Run),
+            IdempotencyClaim::Written { entity_type, id } => Ok(Attempt::Written {
+                kind: entity_type.as_str(),
+                id,
+            }),
             IdempotencyClaim::InProgress => Err(ServiceError::refused(
                 Code::IdempotencyInProgress,
                 "a request with this Idempotency-Key is still in progress",
@@ -64,6 +84,17 @@ impl Idempotency {
                 status, response, ..
             } => Ok(Attempt::Replay { status, response }),
         }
+    }
+
+    /// Runs `request`, which claimed `key` ([`Attempt::Run`]): each of its writes notes in the claim,
+    /// in its own transaction, what it wrote.
+    pub async fn holding<F: Future>(
+        &self,
+        principal: &Principal,
+        key: &str,
+        request: F,
+    ) -> F::Output {
+        fathom_store::holding_claim(principal.user_id, key, request).await
     }
 
     /// Remembers the response to replay for `key`.

@@ -39,7 +39,7 @@ pub use fathom_search::{
     SearchResults, Sort, TimeRange, Visibility,
 };
 pub use harvesting::{DEFAULT_LEASE, Harvesting};
-pub use idempotency::{Attempt, IDEMPOTENCY_TTL, Idempotency};
+pub use idempotency::{Attempt, CLAIM_ABANDONED_AFTER, IDEMPOTENCY_TTL, Idempotency};
 pub use identity::{
     Identity, IssuedToken, LONGEST_TOKEN_DAYS, NewUser, TOKEN_PREFIX, random_secret, secrets_match,
     token_expiry,

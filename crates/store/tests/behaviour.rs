@@ -25,6 +25,7 @@ fathom_store::on_both_backends!(
     lists_filter_and_page_by_keyset,
     tokens_expire_and_revoke,
     idempotency_keys_are_claimed_once,
+    a_claim_notes_what_its_request_wrote,
     concurrent_writers_are_fed_in_commit_order,
     every_change_writes_its_event,
     a_refused_change_writes_no_event,
@@ -632,45 +633,127 @@ async fn tokens_expire_and_revoke(db: TestStore) {
 async fn idempotency_keys_are_claimed_once(db: TestStore) {
     let store = &db.store;
     let principal = Uuid::now_v7();
-    let claim = || store.claim_idempotency_key(principal, "key-1", b"hash", now());
-    assert_eq!(claim().await.unwrap(), IdempotencyClaim::Claimed);
-    assert_eq!(claim().await.unwrap(), IdempotencyClaim::InProgress);
+    let (at, later) = (now(), now() + Duration::seconds(100));
+    // A claim made before `abandoned_before` and never finished is taken over by the same request.
+    let claim = |hash: &'static [u8], at, abandoned_before| {
+        store.claim_idempotency_key(principal, "key-1", hash, at, abandoned_before)
+    };
+    let in_time = at - Duration::seconds(90);
+    assert_eq!(
+        claim(b"hash", at, in_time).await.unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    assert_eq!(
+        claim(b"hash", at, in_time).await.unwrap(),
+        IdempotencyClaim::InProgress
+    );
+    // Abandoned: another request with the key may not take it over; the same request does, once.
+    assert_eq!(
+        claim(b"other", later, at + Duration::seconds(1))
+            .await
+            .unwrap(),
+        IdempotencyClaim::InProgress
+    );
+    assert_eq!(
+        claim(b"hash", later, at + Duration::seconds(1))
+            .await
+            .unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    assert_eq!(
+        claim(b"hash", later, at + Duration::seconds(1))
+            .await
+            .unwrap(),
+        IdempotencyClaim::InProgress
+    );
     store
         .complete_idempotency_key(principal, "key-1", 201, "{\"id\":1}")
         .await
         .unwrap();
+    let completed = IdempotencyClaim::Completed {
+        request_hash: b"hash".to_vec(),
+        status: 201,
+        response: "{\"id\":1}".into(),
+    };
+    assert_eq!(claim(b"hash", later, in_time).await.unwrap(), completed);
+    // A completed key is never taken over, however old.
+    let much_later = later + Duration::hours(1);
     assert_eq!(
-        claim().await.unwrap(),
-        IdempotencyClaim::Completed {
-            request_hash: b"hash".to_vec(),
-            status: 201,
-            response: "{\"id\":1}".into()
-        }
+        claim(b"hash", much_later, much_later).await.unwrap(),
+        completed
     );
     let other = Uuid::now_v7();
-    assert_eq!(
-        store
-            .claim_idempotency_key(other, "key-1", b"h", now())
-            .await
-            .unwrap(),
-        IdempotencyClaim::Claimed
-    );
+    let claim_other = || store.claim_idempotency_key(other, "key-1", b"h", at, in_time);
+    assert_eq!(claim_other().await.unwrap(), IdempotencyClaim::Claimed);
     store.release_idempotency_key(other, "key-1").await.unwrap();
+    assert_eq!(claim_other().await.unwrap(), IdempotencyClaim::Claimed);
     assert_eq!(
         store
-            .claim_idempotency_key(other, "key-1", b"h", now())
-            .await
-            .unwrap(),
-        IdempotencyClaim::Claimed
-    );
-    assert_eq!(
-        store
-            .prune_idempotency_keys(now() + Duration::seconds(1))
+            .prune_idempotency_keys(later + Duration::seconds(1))
             .await
             .unwrap(),
         2
     );
-    assert_eq!(claim().await.unwrap(), IdempotencyClaim::Claimed);
+    assert_eq!(
+        claim(b"hash", at, in_time).await.unwrap(),
+        IdempotencyClaim::Claimed
+    );
+}
+
+/// A write made while holding a claim notes it in the write's transaction: once the claim is
+/// abandoned (its request's process died before completing it), the retry learns what was written
+/// instead of writing again; a claim whose request wrote nothing is taken over.
+async fn a_claim_notes_what_its_request_wrote(db: TestStore) {
+    let store = &db.store;
+    let principal = Uuid::now_v7();
+    let at = now();
+    let (in_time, abandoned) = (at - Duration::seconds(90), at + Duration::seconds(1));
+    let claim = |key: &'static str, abandoned_before| {
+        store.claim_idempotency_key(principal, key, b"hash", at, abandoned_before)
+    };
+    assert_eq!(
+        claim("wrote", in_time).await.unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    let org = organisation("claimed");
+    fathom_store::holding_claim(principal, "wrote", async {
+        store.insert_organisation(&org, "tester").await.unwrap();
+        // A second write of the same request does not change what the claim names.
+        store
+            .insert_organisation(&organisation("second"), "tester")
+            .await
+            .unwrap();
+    })
+    .await;
+    assert_eq!(
+        claim("wrote", in_time).await.unwrap(),
+        IdempotencyClaim::InProgress
+    );
+    // Released after a failure, a claim whose request wrote stays: its write is not to be made again.
+    store
+        .release_idempotency_key(principal, "wrote")
+        .await
+        .unwrap();
+    assert_eq!(
+        claim("wrote", abandoned).await.unwrap(),
+        IdempotencyClaim::Written {
+            entity_type: EntityType::Organisation,
+            id: org.id
+        }
+    );
+    // A write outside the claim's request notes nothing in it.
+    assert_eq!(
+        claim("idle", in_time).await.unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    store
+        .insert_organisation(&organisation("outside"), "tester")
+        .await
+        .unwrap();
+    assert_eq!(
+        claim("idle", abandoned).await.unwrap(),
+        IdempotencyClaim::Claimed
+    );
 }
 
 /// Writers commit concurrently while a reader tails the change feed by `seq`. Were a later `seq` ever

@@ -28,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use fathom_model::Principal;
 use fathom_service::Attempt;
 use serde::Serialize;
+use tracing::Instrument;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -237,7 +238,8 @@ where
     };
     match state.idempotency.begin(caller, &key, fingerprint).await? {
         Attempt::Replay { status, response } => Ok(replay(status, &response)),
-        Attempt::Run => match create.await {
+        Attempt::Written { kind, id } => Ok(see_written(kind, id)),
+        Attempt::Run => match state.idempotency.holding(caller, &key, create).await {
             Ok(written) => {
                 let stored = serde_json::to_string(&written).unwrap_or_default();
                 state
@@ -259,6 +261,36 @@ where
                 Err(problem)
             }
         },
+    }
+}
+
+/// Runs a POST that carries an `Idempotency-Key` to its end on a task of its own, so that neither a
+/// client that goes away nor the server's timeout stops it between its write and the key's
+/// completion: that would leave the key claimed, every retry refused as in progress, until the claim
+/// counts as abandoned (`fathom_service::CLAIM_ABANDONED_AFTER`), and the retry would then write again.
+pub(crate) async fn run_to_the_end(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() != axum::http::Method::POST
+        || !request.headers().contains_key("idempotency-key")
+    {
+        return next.run(request).await;
+    }
+    let request_id = fathom_service::REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_default();
+    let run = fathom_service::REQUEST_ID.scope(request_id, next.run(request));
+    match tokio::spawn(run.instrument(tracing::Span::current())).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(error = %error, "a request with an Idempotency-Key failed");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "an internal error occurred; it has been logged",
+            )
+            .into_response()
+        }
     }
 }
 
@@ -287,6 +319,28 @@ where
         written(StatusCode::OK, location, revision, &body)
     })
     .await
+}
+
+/// The answer to a retry whose first attempt wrote a record and died before its response was kept:
+/// `303 See Other` to the record (the first record it wrote), as a careful client then reads it.
+fn see_written(kind: &str, id: uuid::Uuid) -> Response {
+    let address = match kind {
+        "dataset" => format!("/api/v1/datasets/{id}"),
+        "organisation" => format!("/api/v1/organisations/{id}"),
+        "access_request" => format!("/api/v1/access-requests/{id}"),
+        "agreement" => format!("/api/v1/agreements/{id}"),
+        "publication" => format!("/api/v1/datasets/{id}/actions"),
+        "grant" => "/api/v1/grants".to_owned(),
+        kind => match fathom_model::EntityKind::parse(kind) {
+            Some(kind) => format!("/api/v1/{}/{id}", kind.collection()),
+            None => "/api/v1".to_owned(),
+        },
+    };
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(address) = HeaderValue::try_from(address) {
+        response.headers_mut().insert(header::LOCATION, address);
+    }
+    response
 }
 
 fn replay(status: u16, stored: &str) -> Response {

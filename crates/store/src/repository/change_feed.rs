@@ -289,7 +289,8 @@ pub(super) struct ChangeRow<'a> {
 }
 
 /// Writes the immutable revision rows and appends each change, with the event that tells of it (the
-/// outbox), to the change feed, in the caller's transaction. The append comes last, so that the
+/// outbox), to the change feed, in the caller's transaction; notes the first in the request's
+/// `Idempotency-Key` claim, if it holds one. The append comes last, so that the
 /// ordering lock is held for as short a time as possible.
 pub(super) async fn record_changes(
     tx: &mut Tx,
@@ -333,7 +334,10 @@ pub(super) async fn record_changes(
             .push_bind(traceparent.as_deref());
     });
     query.build().execute(&mut **tx).await?;
-    Ok(())
+    match changes.first() {
+        Some(first) => super::idempotency::note_write(tx, entity_type, first.id).await,
+        None => Ok(()),
+    }
 }
 
 /// The event that tells of `change`, from the record's JSON before and after it.

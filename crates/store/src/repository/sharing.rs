@@ -446,6 +446,7 @@ pub(super) async fn record_notice(
     .bind(crate::trace::current_traceparent().as_deref())
     .execute(&mut **tx)
     .await?;
+    super::idempotency::note_write(tx, entity_type, id).await?;
     append_audit(tx, &notice.audit).await
 }
 
