@@ -19,14 +19,32 @@ use tracing::Level;
 /// How often undecided requests are expired and ended grants told.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
+/// Connections waiting to be accepted, as `tokio::net::TcpListener::bind` sets it.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// A socket bound to `address`, not yet listening: connections to it are refused.
+fn bind(address: SocketAddr) -> std::io::Result<tokio::net::TcpSocket> {
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does: a restart may take the port back while old connections linger.
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    Ok(socket)
+}
+
 /// Serves the catalogue of `store` (migrated) as `config` says, with the demo catalogue loaded
 /// first when `load_demo`.
 pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Result<()> {
     let policy = Arc::new(config.load_policy()?);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener.local_addr()?;
+    // The port is taken now, so that a busy one fails at once, but connections are accepted only
+    // once the search index is up to date (below): until then they are refused, and a load
+    // balancer passes them to another replica instead of waiting on this one.
+    let socket =
+        bind(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = socket.local_addr()?;
     let scheme = if config.tls_cert.is_some() {
         "https"
     } else {
@@ -172,6 +190,7 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         (None, None) => None,
         _ => anyhow::bail!("tls_cert and tls_key are given together or not at all"),
     };
+    let listener = socket.listen(LISTEN_BACKLOG)?;
     tracing::info!(%address, scheme, backend, "serving");
     tell(
         Level::INFO,

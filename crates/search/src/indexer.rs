@@ -35,10 +35,23 @@ pub async fn run(index: Arc<SearchIndex>, store: Store) {
 /// Applies every change after the index's position; returns how many changes it read. A changed
 /// organisation reindexes its datasets, whose documents carry its name.
 pub async fn catch_up(index: &Arc<SearchIndex>, store: &Store) -> SearchResult<usize> {
+    catch_up_to(index, store, i64::MAX).await
+}
+
+/// Applies the changes after the index's position up to `up_to` at least (the batch that reaches
+/// it may go past), so that catching up with a feed that keeps growing ends.
+pub async fn catch_up_to(
+    index: &Arc<SearchIndex>,
+    store: &Store,
+    up_to: i64,
+) -> SearchResult<usize> {
     let mut read = 0;
     let mut names = OrganisationNames::default();
     loop {
         let position = index.position()?;
+        if position >= up_to {
+            return Ok(read);
+        }
         let changes = store.changes_since(position, BATCH).await?;
         let Some(last) = changes.last().map(|c| c.seq) else {
             return Ok(read);

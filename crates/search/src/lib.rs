@@ -18,7 +18,7 @@ mod run;
 pub use index::{
     DEFAULT_CACHE_ENTRIES, FacetCount, Hit, Planned, Prepared, SearchIndex, SearchResults,
 };
-pub use indexer::{catch_up, rebuild, run};
+pub use indexer::{catch_up, catch_up_to, rebuild, run};
 pub use query::{
     CategoryVisibility, Direction, Facet, SearchRequest, Sort, TimeRange, Visibility,
     without_last_word,

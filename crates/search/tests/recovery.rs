@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use fathom_search::{SearchIndex, SearchRequest, catch_up, rebuild};
+use fathom_search::{SearchIndex, SearchRequest, catch_up, catch_up_to, rebuild};
 use fathom_store::testing::{TestStore, dataset, organisation};
 
 fn everything() -> SearchRequest {
@@ -47,6 +47,8 @@ async fn the_index_resumes_and_recovers() {
     store.delete_dataset(first[0].id, 1, "t").await.unwrap();
     let index = Arc::new(SearchIndex::open(&path, 0).unwrap());
     assert_eq!(index.position().unwrap(), position);
+    // Caught up to where it is, it reads nothing, whatever came since.
+    assert_eq!(catch_up_to(&index, store, position).await.unwrap(), 0);
     assert_eq!(catch_up(&index, store).await.unwrap(), 2);
     assert_eq!(index.search(&everything()).unwrap().total, 30);
     drop(index);

@@ -193,7 +193,8 @@ impl Search {
     }
 
     /// Brings the index up to date before serving: rebuilt from the records when it is empty or ahead
-    /// of the database (a restored or replaced database), else replayed from the change feed; then
+    /// of the database (a restored or replaced database), else replayed from the change feed as far
+    /// as it reached when the replica started; then
     /// readies what the first searches would otherwise make ([`SearchIndex::warm`]).
     pub async fn prepare(&self) -> Result<(), ServiceError> {
         let (latest, position) = self.positions().await?;
@@ -203,7 +204,11 @@ impl Search {
                 .map_err(ServiceError::Search)?;
             tracing::info!(datasets = count, "search index rebuilt");
         }
-        self.catch_up().await?;
+        // Up to where the feed is now: under a steady stream of writes, catching up with every
+        // change would chase them, and the replica would not serve; the indexer follows the rest.
+        fathom_search::catch_up_to(&self.index, &self.store, latest)
+            .await
+            .map_err(ServiceError::Search)?;
         let index = Arc::clone(&self.index);
         tokio::task::spawn_blocking(move || index.warm())
             .await
