@@ -138,6 +138,10 @@ impl From<ServiceError> for Problem {
                 tracing::error!(error = ?source, "search error");
                 Self::coded(code, "an internal error occurred; it has been logged")
             }
+            ServiceError::Internal(source) if code == Code::Unavailable => {
+                tracing::warn!(error = ?source, "the database does not answer");
+                Self::coded(code, "the database does not answer; try again shortly")
+            }
             ServiceError::Internal(source) => {
                 tracing::error!(error = ?source, "internal error");
                 Self::coded(code, "an internal error occurred; it has been logged")
@@ -156,6 +160,9 @@ impl IntoResponse for Problem {
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,

@@ -84,7 +84,7 @@ codes! {
     Internal = "internal", 500, "Internal error",
         "a fault of the server; it is logged, and the answer says nothing more";
     Unavailable = "unavailable", 503, "Unavailable",
-        "the server cannot answer now (starting, or a dependency is down)";
+        "the server cannot answer now (starting, or a dependency such as the database is down); `Retry-After` says when to try again";
 
     // --- permission (403) ---
     Forbidden = "forbidden", 403, "Forbidden",

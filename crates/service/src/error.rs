@@ -68,6 +68,7 @@ impl ServiceError {
             Self::Duplicate { field, .. } if field == "slug" => Code::SlugTaken,
             Self::Duplicate { .. } => Code::Duplicate,
             Self::Refused { code, .. } => *code,
+            Self::Internal(source) if source.is_unavailable() => Code::Unavailable,
             Self::Fault(_) | Self::Internal(_) | Self::Search(_) => Code::Internal,
         }
     }

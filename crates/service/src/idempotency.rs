@@ -112,11 +112,21 @@ impl Idempotency {
     }
 
     /// Forgets `key` after a failure worth retrying (a server error), so that a retry runs again.
-    pub async fn release(&self, principal: &Principal, key: &str) -> Result<(), ServiceError> {
-        self.store
-            .release_idempotency_key(principal.user_id, key)
-            .await
-            .map_err(ServiceError::Internal)
+    /// When the database does not answer (the likely failure), it goes on trying in the background,
+    /// every second until the claim would count as abandoned anyway.
+    pub async fn release(&self, principal: &Principal, key: &str) {
+        let (store, user, key) = (self.store.clone(), principal.user_id, key.to_owned());
+        if store.release_idempotency_key(user, &key).await.is_ok() {
+            return;
+        }
+        tokio::spawn(async move {
+            for _ in 0..CLAIM_ABANDONED_AFTER.whole_seconds() {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                if store.release_idempotency_key(user, &key).await.is_ok() {
+                    return;
+                }
+            }
+        });
     }
 
     /// Forgets keys older than [`IDEMPOTENCY_TTL`]; returns how many.

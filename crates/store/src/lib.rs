@@ -64,6 +64,26 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the database could not be reached or dropped the connection (it restarts, or is
+    /// down): the same request may succeed shortly.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Database(
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // PostgreSQL's connection exceptions (class 08) and its shutting down or starting up.
+            Self::Database(sqlx::Error::Database(db)) => db
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+            _ => false,
+        }
+    }
+}
+
 /// The field behind a unique violation: PostgreSQL names the constraint (`datasets_slug_key`),
 /// SQLite names the column in its message (`UNIQUE constraint failed: datasets.slug`).
 fn unique_field(constraint: Option<&str>, message: &str) -> String {
@@ -361,6 +381,21 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_out_of_reach_is_unavailable_and_nothing_else_is() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for error in [
+            sqlx::Error::Io(refused),
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+        ] {
+            assert!(StoreError::Database(error).is_unavailable());
+        }
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!StoreError::NotFound.is_unavailable());
+        assert!(!StoreError::Corrupt("x".into()).is_unavailable());
+    }
 
     #[test]
     fn unique_fields_are_named_on_both_backends() {

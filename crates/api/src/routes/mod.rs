@@ -257,7 +257,7 @@ where
                 Err(problem)
             }
             Err(problem) => {
-                state.idempotency.release(caller, &key).await?;
+                state.idempotency.release(caller, &key).await;
                 Err(problem)
             }
         },
