@@ -190,7 +190,9 @@ pub async fn run(store: Store, config: &Config, load_demo: bool) -> anyhow::Resu
         (None, None) => None,
         _ => anyhow::bail!("tls_cert and tls_key are given together or not at all"),
     };
-    let listener = socket.listen(LISTEN_BACKLOG)?;
+    let listener = socket
+        .listen(LISTEN_BACKLOG)
+        .with_context(|| format!("cannot listen on {address}"))?;
     tracing::info!(%address, scheme, backend, "serving");
     tell(
         Level::INFO,

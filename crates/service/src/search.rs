@@ -194,8 +194,8 @@ impl Search {
 
     /// Brings the index up to date before serving: rebuilt from the records when it is empty or ahead
     /// of the database (a restored or replaced database), else replayed from the change feed as far
-    /// as it reached when the replica started; then
-    /// readies what the first searches would otherwise make ([`SearchIndex::warm`]).
+    /// as it reached when the replica started; then readies what the first searches would otherwise
+    /// make ([`SearchIndex::warm`]).
     pub async fn prepare(&self) -> Result<(), ServiceError> {
         let (latest, position) = self.positions().await?;
         if (position == 0 && latest > 0) || position > latest {
