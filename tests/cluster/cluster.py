@@ -4,7 +4,7 @@ PostgreSQL database, each relaying events to RabbitMQ (one at a time holds the l
 
 Scenarios, each printing its figures and failing the run when its promise does not hold:
 1. read your writes across replicas: a dataset created through one replica is read through the other
-   at once, and found by its search within 1 s at p99;
+   at once, and found by its search within 1 s at p99; its event is delivered exactly once;
 2. `kill -9` of the replica holding the relay's lease, under load: the lease moves to the survivor
    within 30 s;
 3. a rolling restart of every replica (SIGTERM, drain, start) under load: no request fails;
@@ -253,16 +253,18 @@ def dataset(key):
     }
 
 
-def read_your_writes(replicas, count=50):
-    """Scenario 1."""
+def read_your_writes(replicas, events, count=50):
+    """Scenario 1, with no fault: each write's event is also delivered exactly once."""
     a, b = (Client(r.port) for r in replicas)
     read_at_once = 0
     found_after = []
+    written_ids = set()
     for n in range(count):
         key = f"ryw{n}x{uuid.uuid4().hex[:10]}"
         status, created = a.request("POST", "/api/v1/datasets", dataset(key), {"Idempotency-Key": key})
         assert status == 201, (status, created)
         written = time.monotonic()
+        written_ids.add(created["id"])
         status, _ = b.request("GET", f"/api/v1/datasets/{created['id']}")
         read_at_once += status == 200
         while True:
@@ -278,7 +280,16 @@ def read_your_writes(replicas, count=50):
     print(f"scenario 1, read your writes: {count} datasets written through {replicas[0].name}; "
           f"read through {replicas[1].name} at once: {read_at_once}/{count}; found by its search after "
           f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {max(found_after) * 1000:.0f} ms")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not written_ids <= set(events.created()):
+        time.sleep(0.1)
+    deliveries = [e["data"]["id"] for _, e in list(events.received)
+                  if e["type"] == "org.fathom.dataset.created" and e["data"]["id"] in written_ids]
+    once = sum(deliveries.count(i) == 1 for i in written_ids)
+    print(f"  their creation events delivered once each: {once}/{count}")
     failures = []
+    if once != count:
+        failures.append(f"only {once} of {count} creation events were delivered exactly once")
     if read_at_once != count:
         failures.append(f"only {read_at_once} of {count} writes were read at once on the other replica")
     if p99 > 1.0:
@@ -554,7 +565,7 @@ def main():
         status, body = Client(nginx.port).request(
             "POST", "/api/v1/organisations", {"slug": "cluster", "name": "Cluster", "nation": "ITA"})
         assert status == 201, (status, body)
-        failures += read_your_writes(replicas)
+        failures += read_your_writes(replicas, events)
         failures += kill_under_load(replicas, nginx, events, args.seconds)
         for replica in replicas:
             if replica.process.poll() is not None:
