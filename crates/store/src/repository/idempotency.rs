@@ -1,4 +1,5 @@
-//! Idempotency keys: the first response to each key.
+//! Idempotency keys: each claim, the record its request wrote (noted in the write's transaction), and
+//! the first response.
 
 use super::*;
 
