@@ -1,7 +1,7 @@
 //! `Idempotency-Key`: a retried POST replays the first response instead of writing twice.
 
 use fathom_model::Principal;
-use fathom_store::{IdempotencyClaim, Store, now};
+use fathom_store::{EntityType, IdempotencyClaim, Store, now};
 use sha2::{Digest, Sha256};
 use time::Duration;
 use uuid::Uuid;
@@ -29,9 +29,8 @@ pub enum Attempt {
     Run,
     /// Seen and finished: send this response again.
     Replay { status: u16, response: String },
-    /// Seen: it wrote this record (`kind` as in the change feed: `dataset`, `organisation`,
-    /// `platform`, `access_request`, …), but its process died before its response was kept.
-    Written { kind: &'static str, id: Uuid },
+    /// Seen: it wrote this record, but its process died before its response was kept.
+    Written { entity: EntityType, id: Uuid },
 }
 
 impl Idempotency {
@@ -67,7 +66,7 @@ impl Idempotency {
         match claim {
             IdempotencyClaim::Claimed => Ok(Attempt::Run),
             IdempotencyClaim::Written { entity_type, id } => Ok(Attempt::Written {
-                kind: entity_type.as_str(),
+                entity: entity_type,
                 id,
             }),
             IdempotencyClaim::InProgress => Err(ServiceError::refused(

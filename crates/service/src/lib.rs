@@ -62,6 +62,6 @@ pub use webhooks::{DeadLetterView, WebhookInput, WebhookSettings, WebhookView, W
 
 pub use fathom_store::{
     AuditEvent, AuditFilter, ChainReport, ConceptFilter, DB_OPERATION_SECONDS, DatasetFilter,
-    Operation, PageRequest, PoolStatus, Position, RecordJson, RecordKey, Revision, Store,
-    TokenSummary, User, Walk,
+    EntityType, Operation, PageRequest, PoolStatus, Position, RecordJson, RecordKey, Revision,
+    Store, TokenSummary, User, Walk,
 };

@@ -23,7 +23,7 @@ use crate::pagination::{Cursor, Page, PageQuery, parse_limit, with_cursor};
 use crate::problem::Problem;
 use fathom_formats::Writer;
 
-const PATH: &str = "/api/v1/datasets";
+pub(super) const PATH: &str = "/api/v1/datasets";
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fathom_model::Principal;
-use fathom_service::Attempt;
+use fathom_service::{Attempt, EntityType};
 use serde::Serialize;
 use tracing::Instrument;
 use utoipa_axum::router::OpenApiRouter;
@@ -238,7 +238,7 @@ where
     };
     match state.idempotency.begin(caller, &key, fingerprint).await? {
         Attempt::Replay { status, response } => Ok(replay(status, &response)),
-        Attempt::Written { kind, id } => Ok(see_written(kind, id)),
+        Attempt::Written { entity, id } => Ok(see_written(entity, id)),
         Attempt::Run => match state.idempotency.holding(caller, &key, create).await {
             Ok(written) => {
                 let stored = serde_json::to_string(&written).unwrap_or_default();
@@ -323,18 +323,17 @@ where
 
 /// The answer to a retry whose first attempt wrote a record and died before its response was kept:
 /// `303 See Other` to the record (the first record it wrote), as a careful client then reads it.
-fn see_written(kind: &str, id: uuid::Uuid) -> Response {
-    let address = match kind {
-        "dataset" => format!("/api/v1/datasets/{id}"),
-        "organisation" => format!("/api/v1/organisations/{id}"),
-        "access_request" => format!("/api/v1/access-requests/{id}"),
-        "agreement" => format!("/api/v1/agreements/{id}"),
-        "publication" => format!("/api/v1/datasets/{id}/actions"),
-        "grant" => "/api/v1/grants".to_owned(),
-        kind => match fathom_model::EntityKind::parse(kind) {
-            Some(kind) => format!("/api/v1/{}/{id}", kind.collection()),
-            None => "/api/v1".to_owned(),
-        },
+fn see_written(entity: EntityType, id: uuid::Uuid) -> Response {
+    let address = match entity {
+        EntityType::Dataset => format!("{}/{id}", datasets::PATH),
+        EntityType::Organisation => format!("{}/{id}", organisations::PATH),
+        EntityType::Entity(kind) => format!("/api/v1/{}/{id}", kind.collection()),
+        EntityType::AccessRequest => format!("/api/v1/access-requests/{id}"),
+        EntityType::Agreement => format!("/api/v1/agreements/{id}"),
+        // A publication's id is its dataset's.
+        EntityType::Publication => format!("{}/{id}/actions", datasets::PATH),
+        // Grants are read as a list.
+        EntityType::Grant => "/api/v1/grants".to_owned(),
     };
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(address) = HeaderValue::try_from(address) {

@@ -14,7 +14,7 @@ use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody};
 use crate::pagination::{Cursor, Page, PageQuery, with_cursor};
 use crate::problem::Problem;
 
-const PATH: &str = "/api/v1/organisations";
+pub(super) const PATH: &str = "/api/v1/organisations";
 
 /// Lists organisations in creation order.
 #[utoipa::path(get,
